@@ -1,0 +1,112 @@
+import type { ScoreBreakdown, SearchFilters } from './search.ts';
+
+/** A repository root that Nellie indexes. */
+export interface Repository {
+  id: number;
+  /** Unique display name (defaults to the root directory's base name). */
+  name: string;
+  /** Absolute path of the root directory. */
+  rootPath: string;
+  createdAt: string;
+  /** When the last index job over this repository finished, or null. */
+  lastIndexedAt: string | null;
+}
+
+/** A file as last indexed. Paths are relative to the repository root, with `/` separators. */
+export interface IndexedFile {
+  repositoryId: number;
+  path: string;
+  language: string | null;
+  size: number;
+  mtimeMs: number;
+  /** sha256 (hex) of the file's bytes. */
+  contentHash: string;
+  indexedAt: string;
+}
+
+export type FileInput = Omit<IndexedFile, 'repositoryId' | 'indexedAt'>;
+
+/** A piece of a file as produced by a chunker. */
+export interface ChunkInput {
+  /** 1-based, inclusive. */
+  startLine: number;
+  /** 1-based, inclusive. */
+  endLine: number;
+  /** The exact source text of the lines. */
+  content: string;
+  /** e.g. `getUserById`; null for anonymous or line-window chunks. */
+  symbolName?: string | null;
+  /** e.g. `function`, `method`, `class`, `heading`, `lines`. */
+  symbolKind?: string | null;
+  /** The symbol that contains this chunk, e.g. the class of a method (`UserService`). */
+  enclosingSymbol?: string | null;
+  language?: string | null;
+}
+
+export interface StoredChunk extends Required<ChunkInput> {
+  id: number;
+  repositoryId: number;
+  path: string;
+  /** sha256 (hex) of `content`; vectors are cached under this hash and the model id. */
+  contentHash: string;
+}
+
+export interface CodeSearchRequest extends SearchFilters {
+  /** Natural language or identifiers; may be empty only when `queryVector` is given. */
+  query: string;
+  /** The query's embedding; without it the search is lexical only. */
+  queryVector?: Float32Array;
+  /** Defaults to 10; at most 100. */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+export interface CodeSearchHit {
+  chunkId: number;
+  repository: string;
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbolName: string | null;
+  symbolKind: string | null;
+  enclosingSymbol: string | null;
+  language: string | null;
+  content: string;
+  /** The fused score; higher is better. Comparable only within one result list. */
+  score: number;
+  scores: ScoreBreakdown;
+  freshness: {
+    indexedAt: string;
+    /** True when the file on disk differs (size or mtime) from what was indexed; null if unknown. */
+    changedSinceIndexed: boolean | null;
+  };
+}
+
+/** What the indexer needs from a store. */
+export interface CodeStore {
+  upsertRepository(input: { rootPath: string; name?: string }): Promise<Repository>;
+  /** Finds a repository by name or absolute root path. */
+  getRepository(nameOrPath: string): Promise<Repository | null>;
+  listRepositories(): Promise<Repository[]>;
+  /** Removes the repository with its files, chunks and full-text entries. */
+  deleteRepository(id: number): Promise<void>;
+  markRepositoryIndexed(id: number, at?: Date): Promise<void>;
+
+  listFiles(repositoryId: number): Promise<IndexedFile[]>;
+  /**
+   * Replaces a file and all its chunks in one transaction: after a crash the previous version
+   * stays, never a mix of both.
+   */
+  writeFile(repositoryId: number, file: FileInput, chunks: readonly ChunkInput[]): Promise<void>;
+  /** Records a new size/mtime for a file whose content hash did not change. */
+  touchFile(
+    repositoryId: number,
+    path: string,
+    stat: { size: number; mtimeMs: number },
+  ): Promise<void>;
+  /** Deletes files with their chunks; returns how many existed. */
+  deleteFiles(repositoryId: number, paths: readonly string[]): Promise<number>;
+  getChunk(id: number): Promise<StoredChunk | null>;
+
+  searchCode(request: CodeSearchRequest): Promise<CodeSearchHit[]>;
+}

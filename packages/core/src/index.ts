@@ -1,0 +1,62 @@
+export { NellieError, throwIfAborted } from './errors.ts';
+export type { NellieErrorCode } from './errors.ts';
+export { noopLogger } from './logger.ts';
+export type { Logger } from './logger.ts';
+export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts';
+export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';
+export { reciprocalRankFusion } from './search.ts';
+export type { RankedList, ScoreBreakdown, SearchFilters } from './search.ts';
+export type {
+  ChunkInput,
+  CodeSearchHit,
+  CodeSearchRequest,
+  CodeStore,
+  FileInput,
+  IndexedFile,
+  Repository,
+  StoredChunk,
+} from './code.ts';
+export { lessonSeverities } from './lessons.ts';
+export type {
+  Lesson,
+  LessonFilters,
+  LessonHit,
+  LessonInput,
+  LessonSearchRequest,
+  LessonSeverity,
+  LessonStore,
+  Page,
+} from './lessons.ts';
+export type {
+  AgentStatus,
+  Checkpoint,
+  CheckpointHit,
+  CheckpointInput,
+  CheckpointSearchRequest,
+  CheckpointStatus,
+  CheckpointStore,
+} from './checkpoints.ts';
+export type {
+  EmbeddingModelInfo,
+  EmbeddingSink,
+  IntegrityReport,
+  MaintenanceReport,
+  NellieStore,
+  PendingEmbedding,
+  StoreOperations,
+  StoreStats,
+} from './store.ts';
+export type {
+  CodeIndexer,
+  IndexDiff,
+  IndexerStatus,
+  IndexJob,
+  IndexJobMode,
+  IndexJobState,
+  IndexProgress,
+} from './indexer.ts';
+export {
+  formatCheckpointForEmbedding,
+  formatChunkForEmbedding,
+  formatLessonForEmbedding,
+} from './embedding-text.ts';

@@ -1,0 +1,78 @@
+/** `incremental` skips files whose size and mtime (or content hash) are unchanged; `full` re-reads every file. */
+export type IndexJobMode = 'incremental' | 'full';
+
+export type IndexJobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface IndexProgress {
+  filesSeen: number;
+  filesIndexed: number;
+  filesUnchanged: number;
+  /** Ignored by size, binary content or other rules after being seen. */
+  filesSkipped: number;
+  filesFailed: number;
+  filesDeleted: number;
+  chunksWritten: number;
+  /** Chunks of this repository still waiting for their vectors. */
+  chunksPendingEmbedding: number;
+}
+
+export interface IndexJob {
+  id: string;
+  repository: string;
+  rootPath: string;
+  mode: IndexJobMode;
+  state: IndexJobState;
+  progress: IndexProgress;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Why the job failed; null otherwise. */
+  error: string | null;
+}
+
+/** What differs between a repository on disk and its index. Paths are relative. */
+export interface IndexDiff {
+  repository: string;
+  rootPath: string;
+  added: string[];
+  changed: string[];
+  deleted: string[];
+  unchanged: number;
+}
+
+export interface IndexerStatus {
+  jobsRunning: number;
+  jobsQueued: number;
+  watchedRoots: string[];
+  /** Items (chunks, lessons, checkpoints) waiting for vectors. */
+  embeddingBacklog: number;
+  /** Seconds since the oldest change seen on disk that is not indexed yet; 0 when up to date. */
+  indexLagSeconds: number;
+}
+
+/** Background indexing of repositories; what MCP tools, HTTP routes and the CLI drive. */
+export interface CodeIndexer {
+  /**
+   * Registers the repository if needed and queues a job. Returns at once. While a job for the
+   * same repository is queued or running, returns that job instead of starting another.
+   * Rejects with `INVALID_INPUT` if the path is not a readable directory.
+   */
+  startJob(request: { rootPath: string; mode?: IndexJobMode }): Promise<IndexJob>;
+  getJob(id: string): IndexJob | null;
+  /** Most recent first. */
+  listJobs(): IndexJob[];
+  /** Throws `NOT_FOUND` for an unknown id. A finished job is returned unchanged. */
+  cancelJob(id: string): IndexJob;
+  /** Resolves when the job has finished (in any state). */
+  waitForJob(id: string, options?: { signal?: AbortSignal }): Promise<IndexJob>;
+  /** Compares disk and index without writing anything. */
+  diff(rootPath: string, options?: { signal?: AbortSignal }): Promise<IndexDiff>;
+  /** Starts watching a root (indexing it first if unknown); changes are indexed within about a second. */
+  watch(rootPath: string): Promise<void>;
+  unwatch(rootPath: string): Promise<void>;
+  /** Resolves once every pending embedding is written (or immediately without an embedder). */
+  waitForEmbeddings(options?: { signal?: AbortSignal }): Promise<void>;
+  status(): IndexerStatus;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import type { AuditLog } from './audit.ts';
+import type { CheckpointStore } from './checkpoints.ts';
+import type { CodeStore } from './code.ts';
+import type { LessonStore } from './lessons.ts';
+
+/** Something that needs an embedding: a chunk, a lesson or a checkpoint, keyed by content hash. */
+export interface PendingEmbedding {
+  contentHash: string;
+  /** The text to embed (for chunks: a short header plus the code). */
+  text: string;
+}
+
+export interface EmbeddingModelInfo {
+  modelId: string;
+  dimensions: number;
+}
+
+/** The vector side of a store, filled in by whoever runs the embedder. */
+export interface EmbeddingSink {
+  /** The model whose vectors this store holds, or null when vectors are disabled. */
+  readonly embeddingModel: EmbeddingModelInfo | null;
+  /** Items that have no vector for the store's model yet, oldest first. */
+  pendingEmbeddings(limit: number): Promise<PendingEmbedding[]>;
+  /**
+   * Stores vectors by content hash. Rejects with `DIMENSION_MISMATCH` for a wrong width and
+   * `INVALID_INPUT` for non-finite values; nothing of a rejected batch is written.
+   */
+  putEmbeddings(items: readonly { contentHash: string; vector: Float32Array }[]): Promise<void>;
+}
+
+export interface StoreStats {
+  repositories: number;
+  files: number;
+  chunks: number;
+  chunksWithVectors: number;
+  /** Chunks whose content has no vector yet (0 when vectors are disabled). */
+  chunksPendingEmbedding: number;
+  lessons: number;
+  checkpoints: number;
+  embeddingModel: EmbeddingModelInfo | null;
+  schemaVersion: number;
+  databaseBytes: number;
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  /** Lines reported by SQLite's integrity check (empty when ok). */
+  problems: string[];
+}
+
+export interface MaintenanceReport {
+  integrity: IntegrityReport;
+  analyzed: boolean;
+  ftsOptimized: boolean;
+  vacuumed: boolean;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+/** Operations on the whole store. */
+export interface StoreOperations {
+  stats(): Promise<StoreStats>;
+  /** Online backup to a new file while the store stays in use. */
+  backup(destinationPath: string, options?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
+  integrityCheck(): Promise<IntegrityReport>;
+  /** Integrity check, ANALYZE, FTS optimise and VACUUM when worthwhile. */
+  maintenance(options?: { vacuum?: 'auto' | 'always' | 'never' }): Promise<MaintenanceReport>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Everything Nellie keeps: code, lessons, checkpoints, their vectors and the audit log. */
+export interface NellieStore
+  extends CodeStore, LessonStore, CheckpointStore, EmbeddingSink, AuditLog, StoreOperations {}

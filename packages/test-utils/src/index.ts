@@ -1,0 +1,2 @@
+export { createFakeEmbedder } from './fake-embedder.ts';
+export type { FakeEmbedderOptions } from './fake-embedder.ts';
