@@ -1,6 +1,14 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'nellie', testTimeout: 60_000, hookTimeout: 60_000 },
+  test: {
+    name: 'nellie',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // End-to-end tests run the built CLI; build the workspace once before any test file.
+    globalSetup: ['test/global-setup.ts'],
+    // Each e2e file starts its own processes; on a small machine, one file at a time is faster.
+    fileParallelism: false,
+  },
   ssr: { resolve: { conditions: ['@nellie/source'] } },
 });

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // The worker is its own entry so the pool finds it next to itself: dist/worker.js.
+  entry: { index: 'src/index.ts', worker: 'src/internal/worker.ts' },
   format: 'esm',
   platform: 'node',
   target: 'node20',

@@ -1,2 +1,4 @@
 export { createFakeEmbedder } from './fake-embedder.ts';
 export type { FakeEmbedderOptions } from './fake-embedder.ts';
+export { nellieStoreContract } from './nellie-store-contract.ts';
+export type { NellieStoreContractOptions } from './nellie-store-contract.ts';

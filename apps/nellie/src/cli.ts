@@ -1,0 +1,396 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { NellieError } from '@nellie/core';
+import { resolveConfig, type CommandKind, type ResolvedConfig } from './config.ts';
+import { exitCodeFor, exitCodes } from './internal/exit-codes.ts';
+import { writeStderr } from './internal/output.ts';
+import { createAppLogger, type AppLogger } from './logger.ts';
+import { version } from './version.ts';
+
+/** What every command receives: its effective configuration and a logger on stderr. */
+export interface CommandContext {
+  config: ResolvedConfig;
+  logger: AppLogger;
+  /** The command's own options (not settings), e.g. `--json`. */
+  options: Record<string, unknown>;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new InvalidArgumentError('Expected a positive integer.');
+  }
+  return Number(value);
+}
+
+function addStoreOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--data-dir <dir>',
+        'data directory: nellie.db and the model cache (env NELLIE_DATA_DIR; default ~/.local/share/nellie)',
+      ).helpGroup('Configuration:'),
+    )
+    .addOption(
+      new Option(
+        '--config <file>',
+        'JSON config file (env NELLIE_CONFIG; default <data-dir>/config.json when present)',
+      ).helpGroup('Configuration:'),
+    )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'trace|debug|info|warn|error|fatal|silent; JSON logs go to stderr (env NELLIE_LOG_LEVEL)',
+      ).helpGroup('Configuration:'),
+    );
+}
+
+function addModelOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--model <id>',
+        'embedding model, or "none" for keyword-only search (env NELLIE_MODEL; default Xenova/all-MiniLM-L6-v2)',
+      ).helpGroup('Model:'),
+    )
+    .addOption(
+      new Option(
+        '--model-dir <dir>',
+        'load the model from this directory (config.json, tokenizer.json, onnx/) (env NELLIE_MODEL_DIR)',
+      ).helpGroup('Model:'),
+    )
+    .addOption(
+      new Option('--offline', 'never download a model (env NELLIE_OFFLINE)').helpGroup('Model:'),
+    )
+    .addOption(
+      new Option('--no-offline', 'allow downloading the model when it is missing').helpGroup(
+        'Model:',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--embedding-threads <n>',
+        'worker threads computing embeddings (env NELLIE_EMBEDDING_THREADS)',
+      ).helpGroup('Model:'),
+    );
+}
+
+function addIndexingOptions(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--max-file-bytes <n>',
+      'skip files larger than this (env NELLIE_MAX_FILE_BYTES; default 1048576)',
+    ).helpGroup('Indexing:'),
+  );
+}
+
+function addServerOptions(command: Command): Command {
+  const group = 'Server:';
+  return command
+    .addOption(
+      new Option(
+        '--host <address>',
+        'address to bind (env NELLIE_HOST; default 127.0.0.1)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--port <port>',
+        'port to listen on, 0 for any free port (env NELLIE_PORT; default 8080)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--watch <dirs>',
+        'comma-separated repositories to index and keep up to date (env NELLIE_WATCH_DIRS)',
+      )
+        .argParser(collect)
+        .helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--api-key <key>',
+        'require this API key ("id:secret" or a bare secret); repeatable (env NELLIE_API_KEY, NELLIE_API_KEYS)',
+      )
+        .argParser(collect)
+        .helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--allow-unauthenticated',
+        'allow a non-loopback --host without API keys (env NELLIE_ALLOW_UNAUTHENTICATED)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--rate-limit <rpm>',
+        'requests per minute per key or client, 0 turns it off (env NELLIE_RATE_LIMIT; default 1200)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--rate-limit-burst <n>',
+        'requests allowed at once before the rate applies (env NELLIE_RATE_LIMIT_BURST; default 200)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--max-body-bytes <n>',
+        'largest request body (env NELLIE_MAX_BODY_BYTES; default 1048576)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--request-timeout <ms>',
+        'time limit of a request (env NELLIE_REQUEST_TIMEOUT_MS; default 30000)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--cors-origin <origin>',
+        'allow this browser origin; repeatable (env NELLIE_CORS_ORIGINS)',
+      )
+        .argParser(collect)
+        .helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--shutdown-timeout <ms>',
+        'how long a graceful shutdown may take (env NELLIE_SHUTDOWN_TIMEOUT_MS; default 10000)',
+      ).helpGroup(group),
+    );
+}
+
+type Runner = (context: CommandContext, ...args: string[]) => Promise<number>;
+
+/** Commands are imported when run, so `--help` and light commands start fast. */
+const commands = {
+  serve: async () => (await import('./commands/serve.ts')).runServe,
+  index: async () => (await import('./commands/index-repo.ts')).runIndex,
+  search: async () => (await import('./commands/search.ts')).runSearch,
+  status: async () => (await import('./commands/status.ts')).runStatus,
+  backup: async () => (await import('./commands/backup.ts')).runBackup,
+  restore: async () => (await import('./commands/backup.ts')).runRestore,
+  maintenance: async () => (await import('./commands/maintenance.ts')).runMaintenance,
+  configCheck: async () => (await import('./commands/config-check.ts')).runConfigCheck,
+  modelPull: async () => (await import('./commands/model.ts')).runModelPull,
+  modelVerify: async () => (await import('./commands/model.ts')).runModelVerify,
+  modelImport: async () => (await import('./commands/model.ts')).runModelImport,
+  resetVectors: async () => (await import('./commands/model.ts')).runResetVectors,
+  mcp: async () => (await import('./commands/mcp.ts')).runMcp,
+} satisfies Record<string, () => Promise<Runner>>;
+
+/** Resolves the configuration, creates the logger and runs the command. */
+function action(kind: CommandKind, load: () => Promise<Runner>) {
+  return async (...received: unknown[]): Promise<void> => {
+    const command = received.at(-1) as Command;
+    const options = command.opts();
+    const args = received
+      .slice(0, -2)
+      .filter((value): value is string => typeof value === 'string');
+    const config = resolveConfig({ flags: options, env: process.env, cwd: process.cwd(), kind });
+    const logger = createAppLogger({
+      level: config.settings.logLevel,
+      base: { command: command.name() },
+    });
+    const run = await load();
+    process.exitCode = await run({ config, logger, options }, ...args);
+  };
+}
+
+/** Builds the `nellie` command line. */
+export function buildProgram(): Command {
+  const program = new Command('nellie')
+    .description(
+      'Nellie: a self-hosted code memory server for AI coding agents (semantic code search, lessons, checkpoints) over MCP, REST and the command line.',
+    )
+    .version(version, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(`nellie: ${text.replace(/^error: /, '')}`),
+    });
+
+  const serve = program
+    .command('serve')
+    .description(
+      'Run the server: REST under /api/v1, MCP over Streamable HTTP (/mcp) and SSE (/sse), /health, /ready, /metrics.',
+    );
+  addServerOptions(addIndexingOptions(addModelOptions(addStoreOptions(serve)))).action(
+    action('server', commands.serve),
+  );
+
+  const index = program
+    .command('index')
+    .description(
+      'Index a repository (incremental) and wait for its embeddings when a model is available.',
+    )
+    .argument('<dir>', 'repository root')
+    .option('--full', 're-read every file instead of only changed ones')
+    .option('--no-wait-embeddings', 'return once files are indexed, without waiting for vectors')
+    .option('--json', 'print the result as JSON');
+  addIndexingOptions(addModelOptions(addStoreOptions(index))).action(
+    action('tool', commands.index),
+  );
+
+  const search = program
+    .command('search')
+    .description('Search indexed code (hybrid keyword + semantic when a model is available).')
+    .argument('<query>', 'what to look for: words, identifiers or a question')
+    .option('--limit <n>', 'number of results (default 10, at most 100)', positiveInteger)
+    .option('--repo <name>', 'only this repository (name or root path)')
+    .option('--path <glob>', 'only paths matching this glob, e.g. "src/**/*.ts"')
+    .option('--language <id>', 'only this language, e.g. typescript')
+    .option('--json', 'print the results as JSON');
+  addModelOptions(addStoreOptions(search)).action(action('tool', commands.search));
+
+  const status = program
+    .command('status')
+    .description('Show what is indexed, what waits for embeddings, the model state and version.')
+    .option('--json', 'print as JSON');
+  addModelOptions(addStoreOptions(status)).action(action('tool', commands.status));
+
+  const backup = program
+    .command('backup')
+    .description('Write a consistent copy of the database to a file (safe while a server runs).')
+    .argument('<file>', 'destination file')
+    .option('--force', 'overwrite the destination if it exists')
+    .option('--json', 'print the result as JSON');
+  addStoreOptions(backup).action(action('tool', commands.backup));
+
+  const restore = program
+    .command('restore')
+    .description(
+      'Replace the database with a backup after checking its integrity; the old database is kept as nellie.db.bak-<timestamp>.',
+    )
+    .argument('<file>', 'backup file written by `nellie backup`')
+    .option('--json', 'print the result as JSON');
+  addStoreOptions(restore).action(action('tool', commands.restore));
+
+  const maintenance = program
+    .command('maintenance')
+    .description(
+      'Check integrity, ANALYZE, optimise the full-text index and VACUUM when worthwhile.',
+    )
+    .addOption(
+      new Option('--vacuum <when>', 'when to VACUUM')
+        .choices(['auto', 'always', 'never'])
+        .default('auto'),
+    )
+    .option('--json', 'print the report as JSON');
+  addStoreOptions(maintenance).action(action('tool', commands.maintenance));
+
+  const configCommand = program.command('config').description('Inspect the configuration.');
+  const check = configCommand
+    .command('check')
+    .description(
+      'Validate the configuration and print each effective value with its source (default, file, env, flag); secrets are redacted.',
+    )
+    .option('--json', 'print as JSON');
+  addServerOptions(addIndexingOptions(addModelOptions(addStoreOptions(check)))).action(
+    action('server', commands.configCheck),
+  );
+
+  const model = program.command('model').description('Manage the embedding model.');
+  const pull = model
+    .command('pull')
+    .description('Download the model into <data-dir>/models and verify it.')
+    .argument('[model]', 'model id (default: the configured model)')
+    .option('--revision <rev>', 'model revision (default main)')
+    .option('--json', 'print the result as JSON');
+  addModelOptions(addStoreOptions(pull)).action(action('tool', commands.modelPull));
+  const verify = model
+    .command('verify')
+    .description('Check that the configured model is complete and loads.')
+    .option('--json', 'print the result as JSON');
+  addModelOptions(addStoreOptions(verify)).action(action('tool', commands.modelVerify));
+  const importCommand = model
+    .command('import')
+    .description('Copy model files from a directory into <data-dir>/models (for offline machines).')
+    .argument('<dir>', 'directory holding config.json, tokenizer.json and onnx/')
+    .option(
+      '--no-verify',
+      'copy without checking known checksums (for converted or fine-tuned models)',
+    )
+    .option('--json', 'print the result as JSON');
+  addModelOptions(addStoreOptions(importCommand)).action(action('tool', commands.modelImport));
+  const reset = model
+    .command('reset-vectors')
+    .description(
+      'Delete all stored vectors so another model can be used; they are recomputed by the new model.',
+    )
+    .option('--yes', 'do not ask for confirmation');
+  addStoreOptions(reset).action(action('tool', commands.resetVectors));
+
+  const mcp = program
+    .command('mcp')
+    .description(
+      'Serve MCP over stdio straight from the data directory (safe beside `nellie serve`; starts no watchers), or relay stdio to a running server with --url.',
+    )
+    .option(
+      '--url <url>',
+      'relay to the Streamable HTTP endpoint of a running server, e.g. http://127.0.0.1:8080/mcp',
+    )
+    .option(
+      '--api-key <key>',
+      'API key for --url ("id:secret" or a bare secret; env NELLIE_API_KEY)',
+      collect,
+    )
+    .addOption(
+      new Option(
+        '--shutdown-timeout <ms>',
+        'how long a graceful shutdown may take (env NELLIE_SHUTDOWN_TIMEOUT_MS)',
+      ),
+    );
+  addIndexingOptions(addModelOptions(addStoreOptions(mcp))).action(action('server', commands.mcp));
+
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  // Run as `pnpm nellie …`, the process starts in the repository root; resolve relative paths
+  // against the directory the user ran it from.
+  if (process.env.npm_lifecycle_event === 'nellie' && process.env.INIT_CWD) {
+    process.chdir(process.env.INIT_CWD);
+  }
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp({ error: true });
+    return exitCodes.usage;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok;
+    // (Each action stores its exit code in process.exitCode.)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
+        return exitCodes.ok;
+      }
+      if (error.code === 'commander.executeSubCommandAsync') return error.exitCode;
+      // Commander already printed the message.
+      return exitCodes.usage;
+    }
+    if (NellieError.is(error)) {
+      await writeStderr(`nellie: ${error.message}\n`);
+    } else {
+      await writeStderr(
+        `nellie: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+    return exitCodeFor(error);
+  }
+}
+
+// One-shot commands and the servers alike end here, once their work is done and flushed.
+void main(process.argv).then((code) => process.exit(code));

@@ -1,0 +1,97 @@
+import { statSync } from 'node:fs';
+import { NellieError } from '@nellie/core';
+import type { CommandContext } from '../cli.ts';
+import { openRuntime, startBackgroundIndexing, startHttpServer } from '../compose.ts';
+import { checkServeSafety, databasePath, type ResolvedConfig } from '../config.ts';
+import { registerHolder } from '../internal/process-registry.ts';
+import { handleShutdown } from '../internal/shutdown.ts';
+import { version } from '../version.ts';
+
+function checkWatchDirectories(config: ResolvedConfig): void {
+  const origin = config.origins.watch;
+  for (const directory of config.settings.watch) {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(directory).isDirectory();
+    } catch {
+      isDirectory = false;
+    }
+    if (!isDirectory) {
+      throw new NellieError(
+        'INVALID_OPTIONS',
+        `Cannot watch ${directory} (from ${origin.source} ${origin.name}): it is not a readable directory.`,
+      );
+    }
+  }
+}
+
+/** `nellie serve`: the HTTP server, until SIGTERM/SIGINT. */
+export async function runServe(context: CommandContext): Promise<number> {
+  const { config, logger } = context;
+  const { settings } = config;
+  checkServeSafety(config);
+  checkWatchDirectories(config);
+
+  const started = performance.now();
+  const runtime = await openRuntime(config, {
+    logger,
+    indexer: true,
+    mcp: true,
+    announceModel: true,
+    actor: 'anonymous',
+  });
+  const holder = registerHolder(settings.dataDir, 'serve');
+  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    http = await startHttpServer(runtime, logger);
+  } catch (error) {
+    holder.release();
+    await runtime.close();
+    throw error;
+  }
+  holder.update({ url: http.url });
+  const model = runtime.modelStatus();
+  logger.info(
+    {
+      url: http.url,
+      host: http.host,
+      port: http.port,
+      version,
+      dataDir: settings.dataDir,
+      database: databasePath(settings),
+      auth: settings.apiKeys.length > 0 ? `${settings.apiKeys.length} API key(s)` : 'off',
+      model: model.state,
+      startupMs: Math.round(performance.now() - started),
+    },
+    'Nellie is listening',
+  );
+  if (settings.apiKeys.length === 0) {
+    logger.info({}, 'Authentication is off (no API keys configured)');
+  }
+  void runtime.modelSettled.then((status) => {
+    if (status.state === 'ready') {
+      logger.info({ modelId: status.modelId }, 'Semantic search is on');
+    }
+  });
+  startBackgroundIndexing(runtime, logger).catch((error: unknown) =>
+    logger.error({ err: error }, 'Reconciling repositories failed'),
+  );
+
+  return new Promise<number>((resolve) => {
+    const shutdown = handleShutdown({
+      logger,
+      timeoutMs: settings.shutdownTimeoutMs,
+      exit: (code) => {
+        shutdown.dispose();
+        holder.release();
+        resolve(code);
+      },
+      onShutdown: async () => {
+        // Leave part of the budget for the indexer and the database.
+        await http.close(Math.floor(settings.shutdownTimeoutMs / 2));
+        logger.info({}, 'HTTP server closed; stopping indexing');
+        await runtime.close();
+      },
+    });
+  });
+}

@@ -1,0 +1,152 @@
+import { existsSync } from 'node:fs';
+import { NellieError, type ModelStatus } from '@nellie/core';
+import type { CommandContext } from '../cli.ts';
+import { modelIdFor, openStore, planModel } from '../compose.ts';
+import { databasePath, noModel } from '../config.ts';
+import { exitCodes } from '../internal/exit-codes.ts';
+import { printJson, writeStdout } from '../internal/output.ts';
+import { listHolders } from '../internal/process-registry.ts';
+import { version } from '../version.ts';
+
+/** `nellie status`: what is indexed and embedded, the model, the version. Loads no model. */
+export async function runStatus(context: CommandContext): Promise<number> {
+  const { config, logger, options } = context;
+  const { settings } = config;
+  const plan = await planModel(config);
+  const model: ModelStatus & { available: boolean } =
+    plan.kind === 'load'
+      ? {
+          state: 'disabled',
+          available: true,
+          modelId: plan.modelId,
+          ...(plan.dimensions > 0 ? { dimensions: plan.dimensions } : {}),
+          source: plan.resolved.dir,
+          message:
+            plan.resolved.source === 'remote'
+              ? `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.resolved.dir}.`
+              : `Found in ${plan.resolved.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
+        }
+      : { ...plan.status, available: false };
+
+  // A data directory without a database gets an empty one, so the counts read zero.
+  const readonly = existsSync(databasePath(settings));
+  let store;
+  try {
+    store = await openStore(settings, {
+      logger,
+      readonly,
+      embedding:
+        plan.kind === 'load' && plan.dimensions > 0
+          ? { modelId: plan.modelId, dimensions: plan.dimensions }
+          : null,
+    }).catch(async (error: unknown) => {
+      if (!NellieError.is(error) || error.code !== 'DIMENSION_MISMATCH') throw error;
+      // Still report the counts; the mismatch is what the user needs to see.
+      model.available = false;
+      model.message = error.message;
+      return openStore(settings, { logger, readonly, embedding: null });
+    });
+  } catch (error) {
+    if (
+      NellieError.is(error) &&
+      (error.code === 'STORE_UNAVAILABLE' || error.code === 'NOT_FOUND')
+    ) {
+      throw new NellieError(
+        error.code,
+        `${error.message}\nNothing is indexed in ${settings.dataDir} yet? Run \`nellie index <dir>\` or \`nellie serve\` first.`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  try {
+    const stats = await store.stats();
+    const servers = await Promise.all(
+      listHolders(settings.dataDir)
+        .filter((holder) => holder.command === 'serve')
+        .map(async (holder) => ({
+          ...holder,
+          model: await liveModelState(holder.url, settings.apiKeys[0]?.key),
+        })),
+    );
+    const result = {
+      version,
+      dataDir: settings.dataDir,
+      database: databasePath(settings),
+      repositories: stats.repositories,
+      files: stats.files,
+      chunks: stats.chunks,
+      chunksWithVectors: stats.chunksWithVectors,
+      chunksPendingEmbedding: stats.chunksPendingEmbedding,
+      lessons: stats.lessons,
+      checkpoints: stats.checkpoints,
+      databaseBytes: stats.databaseBytes,
+      schemaVersion: stats.schemaVersion,
+      embeddingModel: stats.embeddingModel,
+      model: {
+        configured: settings.model === noModel ? noModel : modelIdFor(settings.model),
+        /**
+         * A running server's live state (loading, ready, failed, disabled); otherwise `available`
+         * (files found, loaded by the commands that need it) or `disabled`.
+         */
+        state:
+          servers.find((server) => server.model)?.model ??
+          (model.available ? 'available' : 'disabled'),
+        available: model.available,
+        ...(model.dimensions ? { dimensions: model.dimensions } : {}),
+        ...(model.source ? { source: model.source } : {}),
+        message: model.message ?? null,
+      },
+      semanticSearch: model.available ? 'available' : 'off',
+      servers: servers.map((server) => ({
+        pid: server.pid,
+        url: server.url ?? null,
+        startedAt: server.startedAt,
+        model: server.model,
+      })),
+    };
+    if (options.json === true) {
+      await printJson(result);
+      return exitCodes.ok;
+    }
+    const lines = [
+      `Nellie ${version} — ${result.database}`,
+      `  repositories: ${stats.repositories}`,
+      `  files: ${stats.files}`,
+      `  chunks: ${stats.chunks} (${stats.chunksWithVectors} with vectors, ${stats.chunksPendingEmbedding} waiting for embeddings)`,
+      `  lessons: ${stats.lessons}`,
+      `  checkpoints: ${stats.checkpoints}`,
+      `  database: ${(stats.databaseBytes / 1024 / 1024).toFixed(1)} MiB, schema ${stats.schemaVersion}`,
+      `  vectors stored for: ${stats.embeddingModel ? `${stats.embeddingModel.modelId} (${stats.embeddingModel.dimensions} dimensions)` : 'no model'}`,
+      `  model: ${result.model.configured} — ${model.available ? 'available' : 'semantic search off'}`,
+    ];
+    if (model.message) lines.push(...model.message.split('\n').map((line) => `    ${line}`));
+    for (const server of servers) {
+      lines.push(
+        `  server running: pid ${server.pid}${server.url ? ` at ${server.url}` : ''}${server.model ? `, model ${server.model}` : ''}`,
+      );
+    }
+    await writeStdout(`${lines.join('\n')}\n`);
+    return exitCodes.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The model state a running server reports on /ready, or null when it cannot be asked. */
+async function liveModelState(
+  url: string | undefined,
+  key: string | undefined,
+): Promise<string | null> {
+  if (!url) return null;
+  try {
+    const response = await fetch(`${url}/ready`, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal: AbortSignal.timeout(1000),
+    });
+    const body = (await response.json()) as { model?: { state?: unknown } };
+    return typeof body.model?.state === 'string' ? body.model.state : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,31 @@
+export { createLocalEmbedder } from './local-embedder.ts';
+export type { LocalEmbedder, LocalEmbedderStats } from './local-embedder.ts';
+export { localEmbedderOptionsSchema } from './local-embedder-options.ts';
+export type { LocalEmbedderOptions } from './local-embedder-options.ts';
+export { createOpenAiEmbedder } from './openai-embedder.ts';
+export type { OpenAiEmbedder } from './openai-embedder.ts';
+export { openAiEmbedderOptionsSchema } from './openai-embedder-options.ts';
+export type { OpenAiEmbedderOptions } from './openai-embedder-options.ts';
+export { resolveModel, resolveModelOptionsSchema } from './resolve-model.ts';
+export type {
+  ModelSource,
+  ResolvedModel,
+  ResolveModelOptions,
+  SearchedPlace,
+} from './resolve-model.ts';
+export { pullModel, pullModelOptionsSchema } from './pull-model.ts';
+export type { PulledFile, PullModelOptions, PullProgress, PullResult } from './pull-model.ts';
+export { verifyModel, verifyModelOptionsSchema } from './verify-model.ts';
+export type {
+  FileVerification,
+  FileVerificationStatus,
+  ModelVerification,
+  VerifyModelOptions,
+} from './verify-model.ts';
+export { importModel, importModelOptionsSchema } from './import-model.ts';
+export type { ImportModelOptions, ImportResult } from './import-model.ts';
+export { defaultModelManifest, getModelManifest } from './model-manifest.ts';
+export type { ModelFileChecksum, ModelManifest } from './model-manifest.ts';
+export { defaultModel, modelDtypes, onnxFileFor } from './internal/model-layout.ts';
+export type { ModelDtype } from './internal/model-layout.ts';
+export type { WorkerStats } from './internal/pool.ts';

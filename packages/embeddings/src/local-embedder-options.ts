@@ -1,0 +1,70 @@
+import type { Logger, ModelStatus } from '@nellie/core';
+import { z } from 'zod';
+import type { PullProgress } from './pull-model.ts';
+import { resolveModelOptionsSchema } from './resolve-model.ts';
+
+export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
+  /** Hub revision to download when the model is fetched (`allowRemote`). */
+  revision: z.string().min(1).max(200).optional(),
+  /** Where downloads come from: the Hub or a mirror with the same URL layout. */
+  hubUrl: z.url({ protocol: /^https?$/ }).default('https://huggingface.co'),
+  /** Longest wait for the next bytes of a downloaded file, in milliseconds. */
+  downloadTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
+  /**
+   * Load an explicit `modelDir` without checking it against the model's checksums (default).
+   * Set to false to refuse a directory that is not the genuine model.
+   */
+  trustModelDir: z.boolean().default(true),
+  /** How token vectors become one vector: the mean over tokens, or the first (CLS) token. */
+  pooling: z.enum(['mean', 'cls']).default('mean'),
+  /** Longest input in model tokens; longer texts are truncated (256 for all-MiniLM-L6-v2). */
+  maxTokens: z.number().int().min(8).max(32_768).default(256),
+  /** Prepended to texts embedded with `priority: 'query'` (e.g. `query: ` for E5 models). */
+  queryPrefix: z.string().max(200).default(''),
+  /** Prepended to texts embedded with `priority: 'bulk'` (e.g. `passage: ` for E5 models). */
+  documentPrefix: z.string().max(200).default(''),
+  /** Expected vector width; loading fails with `DIMENSION_MISMATCH` when the model differs. */
+  dimensions: z.number().int().min(1).max(16_384).optional(),
+  /** Worker threads for bulk (indexing) work, each with its own model session. */
+  threads: z.number().int().min(1).max(64).default(1),
+  /**
+   * ONNX Runtime threads per bulk worker. Defaults to the CPU count divided by `threads`, so one
+   * worker uses every core and two workers on two cores use one each.
+   */
+  intraOpThreads: z.number().int().min(1).max(256).optional(),
+  /**
+   * Nice value (0–19) of bulk workers and their ONNX threads on Linux, so queries, the server's
+   * own thread and other programs get the CPU first while indexing runs. 0 keeps normal priority.
+   */
+  bulkNiceness: z.number().int().min(0).max(19).default(10),
+  /**
+   * Let idle ONNX threads of bulk workers spin-wait for their next task. Spinning shortens
+   * hand-offs but keeps cores busy that queries and the server need.
+   */
+  allowSpinning: z.boolean().default(false),
+  /**
+   * Keep one more worker (one ONNX thread) for `priority: 'query'` texts, so a search never waits
+   * for a bulk batch to finish. Costs the memory of one more model session (about 60 MB for
+   * all-MiniLM-L6-v2 q8).
+   */
+  queryWorker: z.boolean().default(true),
+  /**
+   * Texts per model run. Batches are length-sorted, but every text is still padded to the longest
+   * in its batch; on 2-core machines batch 1 measured as fast as larger batches (see README).
+   */
+  batchSize: z.number().int().min(1).max(512).default(1),
+  /** Most bulk texts that may wait; beyond it `embed()` rejects with `QUEUE_FULL`. */
+  maxQueue: z.number().int().min(1).max(10_000_000).default(10_000),
+});
+
+export type LocalEmbedderOptions = z.input<typeof localEmbedderOptionsSchema> & {
+  logger?: Logger;
+  /** Used for downloads when `allowRemote` is on; defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** Cancels loading (and a download in progress). */
+  signal?: AbortSignal;
+  /** Told of every status change, starting with `loading`. */
+  onStatusChange?: (status: ModelStatus) => void;
+  /** Download progress when the model is fetched from the Hub. */
+  onDownloadProgress?: (event: PullProgress) => void;
+};

@@ -1,0 +1,115 @@
+import type { CodeIndexer, Embedder, Logger, ModelStatus, NellieStore } from '@nellie/core';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+
+const apiKeySchema = z.strictObject({
+  /** Public, non-secret name of the key; recorded as the actor in the audit log and in logs. */
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\w.@-]+$/, 'Use letters, digits and . _ @ - only.'),
+  /** The secret clients send as `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+  key: z.string().min(1),
+});
+
+export const httpAppOptionsSchema = z.strictObject({
+  /** Reported by `/health`, `/ready`, `/api/v1/status` and the OpenAPI document. */
+  version: z.string().min(1),
+  /** API keys; authentication is on when at least one is configured. Ids and keys must be unique. */
+  apiKeys: z
+    .array(apiKeySchema)
+    .default([])
+    .superRefine((keys, context) => {
+      const ids = new Set<string>();
+      const secrets = new Set<string>();
+      keys.forEach((entry, index) => {
+        if (ids.has(entry.id)) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'id'],
+            message: `The key id "${entry.id}" is used twice.`,
+          });
+        }
+        if (secrets.has(entry.key)) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'key'],
+            message: 'Two API keys have the same secret.',
+          });
+        }
+        ids.add(entry.id);
+        secrets.add(entry.key);
+      });
+    }),
+  /**
+   * Token bucket per API key id (per client address when authentication is off). `burst` is the
+   * bucket size and defaults to `requestsPerMinute`. `false` turns rate limiting off.
+   */
+  rateLimit: z
+    .union([
+      z.strictObject({
+        requestsPerMinute: z.number().positive().max(1_000_000),
+        burst: z.number().int().positive().max(1_000_000).optional(),
+      }),
+      z.literal(false),
+    ])
+    .default({ requestsPerMinute: 1200, burst: 200 }),
+  /** Largest accepted request body in bytes; larger bodies get `413`. */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024)
+    .default(1024 * 1024),
+  /** REST and probe requests running longer are abandoned with `503` (MCP streams are exempt). */
+  requestTimeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
+  /** Origins allowed by CORS; CORS is off when empty. `*` allows any origin. */
+  corsOrigins: z.array(z.string().min(1)).default([]),
+  /** A Streamable HTTP MCP session with no request for this long is closed. */
+  mcpSessionIdleTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(86_400_000)
+    .default(30 * 60_000),
+  /** Most MCP sessions (Streamable HTTP and SSE together) open at once; more get `503`. */
+  mcpMaxSessions: z.number().int().positive().max(100_000).default(1000),
+  /** Interval of keep-alive comments on MCP event streams; 0 turns them off. */
+  sseKeepAliveMs: z.number().int().min(0).max(3_600_000).default(15_000),
+  /** Registers prom-client's default process metrics on the registry. */
+  collectDefaultMetrics: z.boolean().default(true),
+});
+
+/** What an MCP server factory learns about the session it serves. */
+export interface McpSessionContext {
+  /** `streamable-http` for `/mcp`, `sse` for the legacy `/sse` transport. */
+  transport: 'streamable-http' | 'sse';
+  /** The API key id of the client, or `anonymous` when authentication is off. */
+  actor: string;
+}
+
+/** Collaborators: passed in, not validated by the schema. */
+export interface HttpAppCollaborators {
+  store: NellieStore;
+  /** Absent: index job routes answer `503`. */
+  indexer?: CodeIndexer;
+  /** Absent or not ready: searches are keyword-only. */
+  embedder?: Embedder;
+  modelStatus: () => ModelStatus;
+  logger?: Logger;
+  /** prom-client registry the metrics are registered on (never the global one). */
+  registry: Registry;
+  /** Creates the MCP server of one session; called once per Streamable HTTP or SSE session. */
+  createMcpServer: (context: McpSessionContext) => McpServer;
+  /**
+   * The client address used for rate limiting when authentication is off; `env` is the adapter's
+   * bindings (`c.env`). Defaults to `env.incoming.socket.remoteAddress`, which Node adapters such as
+   * `@hono/node-server` provide. Behind a proxy, read the forwarding header you trust here.
+   */
+  getClientAddress?: (request: Request, env: unknown) => string | undefined;
+}
+
+export type HttpAppOptions = z.input<typeof httpAppOptionsSchema> & HttpAppCollaborators;
+export type ResolvedHttpAppOptions = z.output<typeof httpAppOptionsSchema> & HttpAppCollaborators;

@@ -1,0 +1,284 @@
+import { NellieError, noopLogger, type Logger } from '@nellie/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+import { matchedRoutes } from 'hono/route';
+import { z } from 'zod';
+import {
+  httpAppOptionsSchema,
+  type HttpAppOptions,
+  type ResolvedHttpAppOptions,
+} from './app-options.ts';
+import { createErrorHandler, HttpError, notFoundHandler } from './error-handler.ts';
+import { authMiddleware } from './internal/auth.ts';
+import { actorOf, type AppContext, type HttpAppEnv } from './internal/env.ts';
+import { McpSessionManager } from './internal/mcp-sessions.ts';
+import { createOpenApiDocument } from './internal/openapi.ts';
+import { createTokenBucketLimiter, rateLimitMiddleware } from './internal/rate-limit.ts';
+import type { RouteDeps } from './internal/route-deps.ts';
+import { registerRoutes } from './internal/route-table.ts';
+import { createStatsCache } from './internal/stats-cache.ts';
+import { createMetrics } from './metrics.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { checkpointRoutes } from './routes/checkpoints.ts';
+import { codeRoutes } from './routes/code.ts';
+import { indexJobRoutes } from './routes/index-jobs.ts';
+import { lessonRoutes } from './routes/lessons.ts';
+import { registerMcpRoutes } from './routes/mcp.ts';
+import { registerHealth, registerProbes } from './routes/probes.ts';
+import { statusRoutes } from './routes/status.ts';
+
+/** The REST API's base path. */
+export const apiBasePath = '/api/v1';
+
+export interface HttpApp {
+  /**
+   * Serve it with any Hono adapter, e.g. `serve({ fetch: app.fetch })` from `@hono/node-server`,
+   * or mount it in a larger app with `parent.route('/', app)`.
+   */
+  app: Hono;
+  /** Closes every MCP session and unregisters the metrics. Leaves the store, indexer and embedder open. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const collaboratorNames = [
+  'store',
+  'indexer',
+  'embedder',
+  'modelStatus',
+  'logger',
+  'registry',
+  'createMcpServer',
+  'getClientAddress',
+] as const;
+
+function parseOptions(options: HttpAppOptions): ResolvedHttpAppOptions {
+  const settings: Record<string, unknown> = { ...options };
+  for (const name of collaboratorNames) delete settings[name];
+  const result = httpAppOptionsSchema.safeParse(settings);
+  if (!result.success) {
+    throw new NellieError('INVALID_OPTIONS', z.prettifyError(result.error), {
+      cause: result.error,
+    });
+  }
+  const missing = (['store', 'modelStatus', 'registry', 'createMcpServer'] as const).filter(
+    (name) => options[name] === undefined || options[name] === null,
+  );
+  if (missing.length > 0) {
+    throw new NellieError('INVALID_OPTIONS', `createHttpApp needs ${missing.join(', ')}.`);
+  }
+  return { ...options, ...result.data };
+}
+
+/**
+ * The route pattern that answers (or would have answered, had authentication or rate limiting
+ * let the request through): the first matched route that is not middleware. Never the raw path,
+ * so metrics labels stay bounded.
+ */
+function routeLabel(c: AppContext): string {
+  return matchedRoutes(c).find((route) => route.method !== 'ALL')?.path ?? 'unmatched';
+}
+
+/** Routes that serve long-lived MCP streams; they are exempt from the request timeout. */
+const mcpPaths = new Set(['/mcp', '/sse', '/messages']);
+/** Polled by orchestrators and Prometheus; logged at debug level only. */
+const probeRoutes = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * Nellie's HTTP API as a Hono app: REST under `/api/v1`, MCP over Streamable HTTP (`/mcp`) and
+ * legacy SSE (`/sse`, `/messages`), `/health`, `/ready` and `/metrics`.
+ */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const config = parseOptions(options);
+  const logger: Logger = config.logger ?? noopLogger;
+  const { store, indexer, embedder, registry } = config;
+  let serving = true;
+
+  const stats = createStatsCache(store);
+  const sessions = new McpSessionManager({
+    createMcpServer: config.createMcpServer,
+    idleTimeoutMs: config.mcpSessionIdleTimeoutMs,
+    maxSessions: config.mcpMaxSessions,
+    keepAliveMs: config.sseKeepAliveMs,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+  });
+  const metrics = createMetrics({
+    registry,
+    stats,
+    indexer,
+    embedder,
+    mcpSessions: () => sessions.counts(),
+    collectDefaultMetrics: config.collectDefaultMetrics,
+    logger,
+  });
+
+  const deps: RouteDeps = {
+    store,
+    indexer,
+    embedder,
+    modelStatus: config.modelStatus,
+    logger,
+    version: config.version,
+    stats,
+    mcpSessions: () => sessions.counts(),
+    async audit(c, action, target, details = null) {
+      try {
+        await store.recordAudit({ actor: actorOf(c), channel: 'http', action, target, details });
+      } catch (error) {
+        // The write itself succeeded; failing the request now would invite a duplicate retry.
+        logger.error(
+          { err: error, requestId: c.get('requestId'), action, target },
+          'recording an audit entry failed',
+        );
+      }
+    },
+  };
+
+  const app = new Hono<HttpAppEnv>();
+  app.onError(createErrorHandler(logger));
+  app.notFound(notFoundHandler);
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = routeLabel(c);
+    const status = c.res.status;
+    metrics.observeRequest({ route, method: c.req.method, status }, seconds);
+    const fields = {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      route,
+      path: c.req.path,
+      status,
+      durationMs: Math.round(seconds * 1000 * 10) / 10,
+      actor: actorOf(c),
+    };
+    if (probeRoutes.has(route)) logger.debug(fields, 'request');
+    else logger.info(fields, 'request');
+  });
+  if (config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        allowHeaders: [
+          'Authorization',
+          'X-API-Key',
+          'Content-Type',
+          'X-Request-Id',
+          'Mcp-Session-Id',
+          'Mcp-Protocol-Version',
+          'Last-Event-ID',
+        ],
+        exposeHeaders: ['Mcp-Session-Id', 'Retry-After', 'X-Request-Id', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
+  // Liveness is registered before authentication and rate limiting, which therefore never run
+  // for it: orchestrators probe it without a key.
+  registerHealth(app, deps);
+  app.use(authMiddleware(config.apiKeys));
+  if (config.rateLimit !== false) {
+    const limiter = createTokenBucketLimiter({
+      requestsPerMinute: config.rateLimit.requestsPerMinute,
+      burst: config.rateLimit.burst ?? Math.max(1, Math.round(config.rateLimit.requestsPerMinute)),
+    });
+    const getClientAddress = (c: AppContext): string | undefined =>
+      config.getClientAddress
+        ? config.getClientAddress(c.req.raw, c.env)
+        : c.env?.incoming?.socket?.remoteAddress;
+    app.use(
+      rateLimitMiddleware({
+        limiter,
+        clientKey: (c) => {
+          const keyId = c.get('keyId');
+          return keyId !== undefined
+            ? `key:${keyId}`
+            : `address:${getClientAddress(c) ?? 'unknown'}`;
+        },
+        onLimited: () => metrics.rateLimited(),
+      }),
+    );
+  }
+  app.use(
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: () => {
+        throw new HttpError(
+          413,
+          'PAYLOAD_TOO_LARGE',
+          `The request body is larger than the limit of ${config.maxBodyBytes} bytes.`,
+        );
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    // MCP streams live as long as their sessions; everything else gets the request timeout.
+    if (mcpPaths.has(c.req.path)) {
+      await next();
+      return;
+    }
+    const controller = new AbortController();
+    c.set('signal', AbortSignal.any([c.req.raw.signal, controller.signal]));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(new NellieError('ABORTED', 'The request timed out.'));
+        reject(
+          new HttpError(
+            503,
+            'TIMEOUT',
+            `The request took longer than ${config.requestTimeoutMs} ms and was abandoned; try again or narrow it.`,
+            { headers: { 'Retry-After': '1' } },
+          ),
+        );
+      }, config.requestTimeoutMs);
+    });
+    try {
+      await Promise.race([next(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  const routes = [
+    ...codeRoutes(deps),
+    ...lessonRoutes(deps),
+    ...checkpointRoutes(deps),
+    ...agentRoutes(deps),
+    ...indexJobRoutes(deps),
+    ...statusRoutes(deps),
+    ...auditRoutes(deps),
+  ];
+  registerRoutes(app, apiBasePath, routes);
+  const openApi = createOpenApiDocument({
+    version: config.version,
+    base: apiBasePath,
+    routes,
+    authEnabled: config.apiKeys.length > 0,
+  });
+  app.get(`${apiBasePath}/openapi.json`, (c) => {
+    return c.json(openApi);
+  });
+  registerProbes(app, { ...deps, registry, serving: () => serving });
+  registerMcpRoutes(app, sessions);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      serving = false;
+      await sessions.close();
+      metrics.remove();
+    })();
+    return closing;
+  };
+  // The context variables are internal; callers get a plain Hono app to serve or mount.
+  return { app: app as unknown as Hono, close, [Symbol.asyncDispose]: close };
+}

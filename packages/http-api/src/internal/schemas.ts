@@ -1,0 +1,362 @@
+import { isAbsolute } from 'node:path';
+import { lessonSeverities } from '@nellie/core';
+import { z } from 'zod';
+
+/** Named schemas; the OpenAPI generator turns them into `components.schemas`. */
+export const schemaRegistry = z.registry<{ id: string }>();
+
+function named<S extends z.ZodType>(id: string, schema: S): S {
+  schemaRegistry.add(schema, { id });
+  return schema;
+}
+
+// ---- shared pieces ----
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const limit = (fallback: number, max: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(fallback)
+    .describe(`How many items to return (1-${max}, default ${fallback}).`);
+const idParam = z.strictObject({ id: z.string().min(1).max(200) });
+/** Comma-separated list in a query string (`tags=a,b`, or the parameter repeated). */
+const commaList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+  .describe('Comma-separated; the parameter may also be repeated.');
+
+export const errorBodySchema = named(
+  'Error',
+  z.object({
+    error: z.object({
+      code: z.string().describe('Stable machine-readable code, e.g. INVALID_INPUT, NOT_FOUND.'),
+      message: z.string().describe('What went wrong and what to do, for a person to read.'),
+    }),
+  }),
+);
+
+export const scoreBreakdownSchema = named(
+  'ScoreBreakdown',
+  z.object({
+    fused: z.number(),
+    lexical: z.object({ rank: z.number().int(), score: z.number() }).optional(),
+    vector: z.object({ rank: z.number().int(), similarity: z.number() }).optional(),
+  }),
+);
+
+const searchMode = {
+  mode: z
+    .enum(['hybrid', 'lexical'])
+    .describe('`hybrid` when the query was embedded; `lexical` means keyword search only.'),
+  notice: z.string().optional().describe('Why the search was keyword-only, when it was.'),
+};
+
+// ---- code ----
+
+export const codeSearchBodySchema = z.strictObject({
+  query: text(2000).describe('Natural language or identifiers.'),
+  limit: z.number().int().min(1).max(100).default(10),
+  repository: z.string().min(1).optional().describe('Repository name or absolute root path.'),
+  pathGlob: z.string().min(1).optional().describe('Glob over the relative path, e.g. src/**/*.ts.'),
+  language: z.string().min(1).optional().describe('Language id, e.g. typescript.'),
+});
+
+export const codeSearchHitSchema = named(
+  'CodeSearchHit',
+  z.object({
+    chunkId: z.number().int(),
+    repository: z.string(),
+    path: z.string(),
+    startLine: z.number().int(),
+    endLine: z.number().int(),
+    symbolName: z.string().nullable(),
+    symbolKind: z.string().nullable(),
+    enclosingSymbol: z.string().nullable(),
+    language: z.string().nullable(),
+    content: z.string(),
+    score: z.number(),
+    scores: scoreBreakdownSchema,
+    freshness: z.object({
+      indexedAt: z.string(),
+      changedSinceIndexed: z.boolean().nullable(),
+    }),
+  }),
+);
+
+export const codeSearchResultSchema = z.object({
+  ...searchMode,
+  hits: z.array(codeSearchHitSchema),
+});
+
+// ---- lessons ----
+
+const severity = z.enum(lessonSeverities);
+const tags = z.array(text(100)).max(50);
+
+export const lessonSchema = named(
+  'Lesson',
+  z.object({
+    id: z.string(),
+    title: z.string(),
+    content: z.string(),
+    tags: z.array(z.string()),
+    severity,
+    repo: z.string().nullable(),
+    agent: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
+
+export const lessonCreateSchema = z.strictObject({
+  title: text(500),
+  content: text(100_000),
+  tags: tags.optional(),
+  severity: severity.optional().describe('Defaults to info.'),
+  repo: z.string().min(1).max(1000).nullable().optional(),
+  agent: z.string().min(1).max(200).nullable().optional(),
+});
+
+export const lessonPatchSchema = lessonCreateSchema
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, {
+    message: 'Send at least one field to change (title, content, tags, severity, repo, agent).',
+  });
+
+export const lessonSearchSchema = z.strictObject({
+  query: text(2000),
+  tags: tags.optional().describe('A lesson matches when it has every one of these tags.'),
+  severity: severity.optional(),
+  repo: z.string().min(1).optional(),
+  agent: z.string().min(1).optional(),
+  limit: z.number().int().min(1).max(100).default(10),
+});
+
+export const lessonListQuerySchema = z.object({
+  tags: commaList.optional().describe('Lessons having every one of these tags (comma-separated).'),
+  severity: severity.optional(),
+  repo: z.string().min(1).optional(),
+  agent: z.string().min(1).optional(),
+  limit: limit(20, 100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const lessonPageSchema = z.object({ items: z.array(lessonSchema), total: z.number().int() });
+
+export const lessonSearchResultSchema = z.object({
+  ...searchMode,
+  hits: z.array(
+    named(
+      'LessonHit',
+      z.object({ lesson: lessonSchema, score: z.number(), scores: scoreBreakdownSchema }),
+    ),
+  ),
+});
+
+export const lessonIdParams = idParam;
+
+// ---- checkpoints and agents ----
+
+const checkpointStatus = z.enum(['in_progress', 'done']);
+
+export const checkpointSchema = named(
+  'Checkpoint',
+  z.object({
+    id: z.string(),
+    agent: z.string(),
+    workingOn: z.string(),
+    state: z.record(z.string(), z.unknown()),
+    repo: z.string().nullable(),
+    sessionId: z.string().nullable(),
+    status: checkpointStatus,
+    createdAt: z.string(),
+  }),
+);
+
+export const checkpointCreateSchema = z.strictObject({
+  agent: text(200),
+  workingOn: text(2000).describe('What the agent is working on, in a sentence.'),
+  state: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Any JSON object the agent wants back when it resumes.'),
+  repo: z.string().min(1).max(1000).nullable().optional(),
+  sessionId: z.string().min(1).max(200).nullable().optional(),
+  status: checkpointStatus
+    .optional()
+    .describe('Defaults to in_progress; done marks the agent idle.'),
+});
+
+export const checkpointRecentQuerySchema = z.object({
+  agent: z.string().min(1).optional(),
+  repo: z.string().min(1).optional(),
+  limit: limit(10, 100),
+});
+
+export const checkpointSearchSchema = z.strictObject({
+  query: text(2000),
+  agent: z.string().min(1).optional(),
+  repo: z.string().min(1).optional(),
+  limit: z.number().int().min(1).max(100).default(10),
+});
+
+export const checkpointSearchResultSchema = z.object({
+  ...searchMode,
+  hits: z.array(
+    named(
+      'CheckpointHit',
+      z.object({ checkpoint: checkpointSchema, score: z.number(), scores: scoreBreakdownSchema }),
+    ),
+  ),
+});
+
+export const checkpointIdParams = idParam;
+
+export const agentStatusSchema = named(
+  'AgentStatus',
+  z.object({
+    agent: z.string(),
+    status: z.enum(['idle', 'in_progress']),
+    currentTask: z.string().nullable(),
+    lastCheckpointId: z.string().nullable(),
+    updatedAt: z.string().nullable(),
+  }),
+);
+
+export const agentParams = z.strictObject({ agent: z.string().min(1).max(200) });
+
+// ---- index jobs ----
+
+export const indexJobCreateSchema = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .refine(isAbsolute, 'Must be an absolute path of a directory on the server.')
+    .describe('Absolute path of the repository root on the server.'),
+  mode: z
+    .enum(['incremental', 'full'])
+    .default('incremental')
+    .describe('incremental skips unchanged files; full re-reads every file.'),
+});
+
+const progress = z.object({
+  filesSeen: z.number().int(),
+  filesIndexed: z.number().int(),
+  filesUnchanged: z.number().int(),
+  filesSkipped: z.number().int(),
+  filesFailed: z.number().int(),
+  filesDeleted: z.number().int(),
+  chunksWritten: z.number().int(),
+  chunksPendingEmbedding: z.number().int(),
+});
+
+export const indexJobSchema = named(
+  'IndexJob',
+  z.object({
+    id: z.string(),
+    repository: z.string(),
+    rootPath: z.string(),
+    mode: z.enum(['incremental', 'full']),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    progress,
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    error: z.string().nullable(),
+  }),
+);
+
+export const indexJobIdParams = idParam;
+
+// ---- status and audit ----
+
+const modelStatusSchema = named(
+  'ModelStatus',
+  z.object({
+    state: z.enum(['loading', 'ready', 'disabled', 'failed']),
+    modelId: z.string(),
+    dimensions: z.number().int().optional(),
+    source: z.string().optional(),
+    message: z.string().optional(),
+  }),
+);
+
+export const statusSchema = z.object({
+  version: z.string(),
+  semanticSearch: z.enum(['on', 'off']),
+  message: z.string().optional(),
+  model: modelStatusSchema,
+  store: z.object({
+    repositories: z.number().int(),
+    files: z.number().int(),
+    chunks: z.number().int(),
+    chunksWithVectors: z.number().int(),
+    chunksPendingEmbedding: z.number().int(),
+    lessons: z.number().int(),
+    checkpoints: z.number().int(),
+    embeddingModel: z.object({ modelId: z.string(), dimensions: z.number().int() }).nullable(),
+    schemaVersion: z.number().int(),
+    databaseBytes: z.number().int(),
+  }),
+  indexer: z
+    .object({
+      jobsRunning: z.number().int(),
+      jobsQueued: z.number().int(),
+      watchedRoots: z.array(z.string()),
+      embeddingBacklog: z.number().int(),
+      indexLagSeconds: z.number(),
+    })
+    .nullable(),
+  embeddingQueueDepth: z.number().int(),
+  mcpSessions: z.object({ streamableHttp: z.number().int(), sse: z.number().int() }),
+});
+
+export const auditQuerySchema = z.object({
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('ISO timestamp; entries at or after it.'),
+  actor: z.string().min(1).optional(),
+  action: z.string().min(1).optional().describe('e.g. lesson.create, index.start.'),
+  limit: limit(100, 1000),
+});
+
+export const auditEntrySchema = named(
+  'AuditEntry',
+  z.object({
+    id: z.number().int(),
+    at: z.string(),
+    actor: z.string(),
+    channel: z.enum(['http', 'mcp', 'cli']),
+    action: z.string(),
+    target: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+  }),
+);
+
+export const healthSchema = z.object({
+  status: z.enum(['healthy', 'unhealthy']),
+  version: z.string(),
+  database: z.enum(['ok', 'error']),
+});
+
+export const readySchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  version: z.string(),
+  database: z.object({
+    status: z.enum(['ok', 'error']),
+    schemaVersion: z.number().int().optional(),
+    message: z.string().optional(),
+  }),
+  model: modelStatusSchema,
+  semanticSearch: z.enum(['on', 'off']),
+  message: z.string().optional(),
+});

@@ -1,0 +1,138 @@
+import { NellieError } from '@nellie/core';
+import { signalOf } from '../internal/env.ts';
+import { embedQuery } from '../internal/query-embedding.ts';
+import type { RouteDeps } from '../internal/route-deps.ts';
+import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
+import {
+  errorBodySchema,
+  lessonCreateSchema,
+  lessonIdParams,
+  lessonListQuerySchema,
+  lessonPageSchema,
+  lessonPatchSchema,
+  lessonSchema,
+  lessonSearchResultSchema,
+  lessonSearchSchema,
+} from '../internal/schemas.ts';
+
+const invalid = { description: 'Invalid request.', schema: errorBodySchema };
+const notFound = { description: 'No lesson with this id.', schema: errorBodySchema };
+
+export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
+  const { store } = deps;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/lessons',
+      operationId: 'createLesson',
+      summary: 'Record a lesson',
+      tag: 'lessons',
+      body: lessonCreateSchema,
+      responses: { 201: { description: 'The stored lesson.', schema: lessonSchema }, 400: invalid },
+      async handler({ body, c }) {
+        const lesson = await store.addLesson(body);
+        await deps.audit(c, 'lesson.create', lesson.id, {
+          severity: lesson.severity,
+          tags: lesson.tags,
+          repo: lesson.repo,
+        });
+        return { status: 201, body: lesson };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/lessons/search',
+      operationId: 'searchLessons',
+      summary: 'Search lessons',
+      tag: 'lessons',
+      body: lessonSearchSchema,
+      responses: {
+        200: { description: 'Matching lessons, best first.', schema: lessonSearchResultSchema },
+        400: invalid,
+      },
+      async handler({ body, c }) {
+        const embedding = await embedQuery(deps, body.query, signalOf(c));
+        const hits = await store.searchLessons({ ...body, queryVector: embedding.vector });
+        return {
+          status: 200,
+          body: {
+            mode: embedding.mode,
+            ...(embedding.notice ? { notice: embedding.notice } : {}),
+            hits,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/lessons',
+      operationId: 'listLessons',
+      summary: 'List lessons, newest first',
+      tag: 'lessons',
+      query: lessonListQuerySchema,
+      responses: {
+        200: { description: 'A page of lessons.', schema: lessonPageSchema },
+        400: invalid,
+      },
+      async handler({ query }) {
+        const page = await store.listLessons({
+          ...query,
+          tags: query.tags && query.tags.length > 0 ? query.tags : undefined,
+        });
+        return { status: 200, body: page };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/lessons/:id',
+      operationId: 'getLesson',
+      summary: 'Get a lesson',
+      tag: 'lessons',
+      params: lessonIdParams,
+      responses: { 200: { description: 'The lesson.', schema: lessonSchema }, 404: notFound },
+      async handler({ params }) {
+        const lesson = await store.getLesson(params.id);
+        if (!lesson) throw lessonNotFound(params.id);
+        return { status: 200, body: lesson };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/lessons/:id',
+      operationId: 'updateLesson',
+      summary: 'Change fields of a lesson',
+      tag: 'lessons',
+      params: lessonIdParams,
+      body: lessonPatchSchema,
+      responses: {
+        200: { description: 'The updated lesson.', schema: lessonSchema },
+        400: invalid,
+        404: notFound,
+      },
+      async handler({ params, body, c }) {
+        const lesson = await store.updateLesson(params.id, body);
+        await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(body) });
+        return { status: 200, body: lesson };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/lessons/:id',
+      operationId: 'deleteLesson',
+      summary: 'Delete a lesson',
+      tag: 'lessons',
+      params: lessonIdParams,
+      responses: { 204: { description: 'Deleted.' }, 404: notFound },
+      async handler({ params, c }) {
+        const deleted = await store.deleteLesson(params.id);
+        if (!deleted) throw lessonNotFound(params.id);
+        await deps.audit(c, 'lesson.delete', params.id);
+        return { status: 204 };
+      },
+    }),
+  ];
+}
+
+function lessonNotFound(id: string): NellieError {
+  return new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+}

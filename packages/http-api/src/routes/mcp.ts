@@ -1,0 +1,120 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { HttpError } from '../error-handler.ts';
+import { actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
+import type { McpSessionManager } from '../internal/mcp-sessions.ts';
+
+/** A JSON-RPC error response, the shape MCP clients expect from the MCP endpoints. */
+function jsonRpcError(
+  c: AppContext,
+  status: ContentfulStatusCode,
+  code: number,
+  message: string,
+): Response {
+  return c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status);
+}
+
+/** The client's identity as MCP handlers see it (`extra.authInfo`); never the secret itself. */
+function authInfoOf(c: AppContext): AuthInfo | undefined {
+  const keyId = c.get('keyId');
+  if (keyId === undefined) return undefined;
+  return { token: keyId, clientId: keyId, scopes: [], extra: { keyId } };
+}
+
+async function readJson(c: AppContext): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  try {
+    return { ok: true, value: JSON.parse(await c.req.text()) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const isInitialize = (body: unknown): boolean =>
+  Array.isArray(body)
+    ? body.some((message) => isInitializeRequest(message))
+    : isInitializeRequest(body);
+
+/**
+ * MCP over Streamable HTTP at `/mcp` and the legacy HTTP+SSE transport at `/sse` + `/messages`.
+ * Each session gets its own `McpServer`; sessions belong to the API key that opened them.
+ */
+export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionManager): void {
+  app.on(['GET', 'POST', 'DELETE'], '/mcp', async (c) => {
+    if (!sessions.accepting) return jsonRpcError(c, 503, -32000, 'The server is shutting down.');
+    const actor = actorOf(c);
+    const authInfo = authInfoOf(c);
+    let parsedBody: unknown;
+    if (c.req.method === 'POST') {
+      const body = await readJson(c);
+      if (!body.ok) return jsonRpcError(c, 400, -32700, 'Parse error: the body is not valid JSON.');
+      parsedBody = body.value;
+    }
+    const sessionId = c.req.header('mcp-session-id');
+    if (sessionId) {
+      const session = sessions.lookupStreamable(sessionId, actor, authInfo);
+      if (!session.found) {
+        return jsonRpcError(
+          c,
+          404,
+          -32001,
+          'Session not found: it ended or expired; initialize a new one.',
+        );
+      }
+      return session.handle(c.req.raw, parsedBody);
+    }
+    if (c.req.method !== 'POST' || !isInitialize(parsedBody)) {
+      return jsonRpcError(
+        c,
+        400,
+        -32000,
+        'Bad Request: send an initialize request first, then the Mcp-Session-Id header it returns.',
+      );
+    }
+    if (sessions.full) {
+      return jsonRpcError(c, 503, -32000, 'Too many MCP sessions are open; try again later.');
+    }
+    return sessions.initializeStreamable(c.req.raw, parsedBody, actor, authInfo);
+  });
+
+  app.get('/sse', async (c) => {
+    if (!sessions.accepting) {
+      throw new HttpError(503, 'UNAVAILABLE', 'The server is shutting down.');
+    }
+    if (sessions.full) {
+      throw new HttpError(503, 'UNAVAILABLE', 'Too many MCP sessions are open; try again later.', {
+        headers: { 'Retry-After': '30' },
+      });
+    }
+    // Messages go to `messages` beside the stream, wherever the app is mounted.
+    const endpoint = c.req.path.replace(/sse$/, 'messages');
+    return sessions.openSse(endpoint, actorOf(c));
+  });
+
+  app.post('/messages', async (c) => {
+    const sessionId = c.req.query('sessionId');
+    if (!sessionId) {
+      throw new HttpError(400, 'INVALID_INPUT', 'The sessionId query parameter is required.');
+    }
+    const transport = sessions.lookupSse(sessionId, actorOf(c));
+    if (!transport) {
+      throw new HttpError(
+        404,
+        'NOT_FOUND',
+        'No open SSE session with this id: open a new stream with GET /sse.',
+      );
+    }
+    const body = await readJson(c);
+    if (!body.ok) throw new HttpError(400, 'INVALID_INPUT', 'The request body is not valid JSON.');
+    try {
+      transport.handleMessage(body.value, {
+        authInfo: authInfoOf(c),
+        requestInfo: { headers: Object.fromEntries(c.req.raw.headers), url: new URL(c.req.url) },
+      });
+    } catch {
+      throw new HttpError(400, 'INVALID_INPUT', 'The request body is not a JSON-RPC message.');
+    }
+    return c.body('Accepted', 202);
+  });
+}

@@ -1,0 +1,100 @@
+import { NellieError, type ModelStatus } from '@nellie/core';
+import type { Hono } from 'hono';
+import type { Registry } from 'prom-client';
+import type { HttpAppEnv } from '../internal/env.ts';
+import type { RouteDeps } from '../internal/route-deps.ts';
+import { semanticSearchState } from './status.ts';
+
+export interface ProbeDeps extends RouteDeps {
+  registry: Registry;
+  /** False once the app is closing. */
+  serving: () => boolean;
+}
+
+function errorCode(error: unknown): string {
+  return NellieError.is(error) ? error.code : 'INTERNAL';
+}
+
+/** `/health`: liveness; the process runs and the database answers a trivial read. */
+export function registerHealth(app: Hono<HttpAppEnv>, deps: RouteDeps): void {
+  app.get('/health', async (c) => {
+    try {
+      // A trivial read: proves the database answers without scanning anything large.
+      await deps.store.listRepositories();
+      return c.json({ status: 'healthy', version: deps.version, database: 'ok' }, 200);
+    } catch (error) {
+      deps.logger.error({ err: error, requestId: c.get('requestId') }, 'health check failed');
+      return c.json(
+        {
+          status: 'unhealthy',
+          version: deps.version,
+          database: 'error',
+          error: { code: errorCode(error), message: 'The database does not answer.' },
+        },
+        503,
+      );
+    }
+  });
+}
+
+/** `/ready` (readiness) and `/metrics` (Prometheus). */
+export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
+  app.get('/ready', async (c) => {
+    let model: ModelStatus;
+    try {
+      model = deps.modelStatus();
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'reading the model status failed');
+      model = { state: 'failed', modelId: 'unknown', message: 'The model status is unavailable.' };
+    }
+    const semantic = semanticSearchState(model, deps.embedder !== undefined);
+    const notReady = (database: Record<string, unknown>, message: string, code: string) =>
+      c.json(
+        {
+          status: 'not_ready',
+          version: deps.version,
+          database,
+          model,
+          semanticSearch: semantic.semanticSearch,
+          message,
+          error: { code, message },
+        },
+        503,
+      );
+    if (!deps.serving()) {
+      return notReady({ status: 'ok' }, 'The server is shutting down.', 'UNAVAILABLE');
+    }
+    try {
+      const stats = await deps.stats.get();
+      if (stats.schemaVersion < 1) {
+        return notReady(
+          { status: 'error', schemaVersion: stats.schemaVersion },
+          'The database schema is not migrated yet.',
+          'STORE_UNAVAILABLE',
+        );
+      }
+      return c.json(
+        {
+          status: 'ready',
+          version: deps.version,
+          database: { status: 'ok', schemaVersion: stats.schemaVersion },
+          model,
+          ...semantic,
+        },
+        200,
+      );
+    } catch (error) {
+      deps.logger.error({ err: error, requestId: c.get('requestId') }, 'readiness check failed');
+      return notReady(
+        { status: 'error', message: 'The database does not answer.' },
+        'The database is not usable.',
+        errorCode(error),
+      );
+    }
+  });
+
+  app.get('/metrics', async (c) => {
+    const text = await deps.registry.metrics();
+    return c.body(text, 200, { 'Content-Type': deps.registry.contentType });
+  });
+}

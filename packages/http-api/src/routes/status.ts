@@ -1,0 +1,47 @@
+import type { ModelStatus } from '@nellie/core';
+import type { RouteDeps } from '../internal/route-deps.ts';
+import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
+import { statusSchema } from '../internal/schemas.ts';
+
+/** Whether semantic search is on, and a sentence saying why not when it is off. */
+export function semanticSearchState(
+  model: ModelStatus,
+  hasEmbedder: boolean,
+): { semanticSearch: 'on' | 'off'; message?: string } {
+  if (hasEmbedder && model.state === 'ready') return { semanticSearch: 'on' };
+  const reason =
+    model.message ??
+    (model.state === 'loading'
+      ? `The embedding model ${model.modelId} is loading; keyword search works meanwhile.`
+      : 'No embedding model is available; keyword search works.');
+  return { semanticSearch: 'off', message: reason };
+}
+
+export function statusRoutes(deps: RouteDeps): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/status',
+      operationId: 'getStatus',
+      summary: 'Counts, index freshness, model state and version',
+      tag: 'status',
+      responses: { 200: { description: 'Status.', schema: statusSchema } },
+      async handler() {
+        const model = deps.modelStatus();
+        const store = await deps.store.stats();
+        return {
+          status: 200,
+          body: {
+            version: deps.version,
+            ...semanticSearchState(model, deps.embedder !== undefined),
+            model,
+            store,
+            indexer: deps.indexer?.status() ?? null,
+            embeddingQueueDepth: deps.embedder?.queueDepth?.() ?? 0,
+            mcpSessions: deps.mcpSessions(),
+          },
+        };
+      },
+    }),
+  ];
+}

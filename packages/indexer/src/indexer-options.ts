@@ -1,0 +1,85 @@
+import type {
+  CodeStore,
+  Embedder,
+  EmbeddingSink,
+  IndexJob,
+  Logger,
+  StoreStats,
+} from '@nellie/core';
+import { z } from 'zod';
+import { defaultMaxFileBytes } from './scan.ts';
+
+const globs = z.array(z.string().min(1));
+
+export const indexerOptionsSchema = z.object({
+  /** Files larger than this many bytes are skipped. Defaults to 1 MiB. */
+  maxFileBytes: z.number().int().positive().default(defaultMaxFileBytes),
+  /** Globs relative to every root; when given, only matching files are indexed. */
+  include: globs.default([]),
+  /** Globs relative to every root that are never indexed. */
+  exclude: globs.default([]),
+  /** Extra include/exclude globs per repository, keyed by the repository's root path. */
+  repositories: z
+    .record(z.string().min(1), z.object({ include: globs.optional(), exclude: globs.optional() }))
+    .default({}),
+  /** Apply the built-in excludes (node_modules, build outputs, lock files…). Defaults to true. */
+  defaultExcludes: z.boolean().default(true),
+  /** Descend into symbolic links (loops are detected). Defaults to false, like git. */
+  followSymlinks: z.boolean().default(false),
+  /**
+   * Token budget of each chunk's embedded text (header plus code). Defaults to the embedder's
+   * `maxTokens`, or 256.
+   */
+  maxTokens: z.number().int().min(32).max(8192).optional(),
+  /** Quiet time before watched changes are indexed. Defaults to 250 ms. */
+  debounceMs: z.number().int().min(0).max(60_000).default(250),
+  /** Watched changes are indexed at the latest this long after the first one. Defaults to 2 s. */
+  maxWatchDelayMs: z.number().int().min(0).max(600_000).default(2000),
+  /** More changed paths than this in one batch trigger one pass over the whole tree. */
+  rescanThreshold: z.number().int().positive().default(2000),
+  /** Interval of full rescans of watched roots where native watching is unavailable. */
+  pollIntervalMs: z.number().int().min(100).default(30_000),
+  /** Files read and chunked concurrently within a job. Defaults to 8. */
+  fileConcurrency: z.number().int().min(1).max(256).default(8),
+  /** Jobs (over different repositories) running at once. Defaults to 1. */
+  maxConcurrentJobs: z.number().int().min(1).max(16).default(1),
+  /** Finished jobs kept for `listJobs()`. Defaults to 100. */
+  jobHistory: z.number().int().min(1).max(10_000).default(100),
+  /** Texts per embedding call. Defaults to 32. */
+  embeddingBatchSize: z.number().int().min(1).max(1024).default(32),
+  /** Embedding calls in flight at once. Defaults to 2. */
+  embeddingParallelBatches: z.number().int().min(1).max(16).default(2),
+  /** How often to look for new pending embeddings when idle. Defaults to 1000 ms. */
+  embeddingPollMs: z.number().int().min(10).max(60_000).default(1000),
+  /** First retry delay after the embedder fails; doubles up to a minute. Defaults to 1000 ms. */
+  embeddingRetryMs: z.number().int().min(10).max(60_000).default(1000),
+});
+
+/**
+ * The parts of a store the indexer uses: the code tables, and the embedding side when vectors
+ * should be filled in. `createSqliteStore()` from `@nellie/storage` provides all of it.
+ */
+export type IndexerStore = Pick<
+  CodeStore,
+  | 'upsertRepository'
+  | 'getRepository'
+  | 'listFiles'
+  | 'writeFile'
+  | 'touchFile'
+  | 'deleteFiles'
+  | 'markRepositoryIndexed'
+> &
+  Partial<Pick<EmbeddingSink, 'pendingEmbeddings' | 'putEmbeddings'>> & {
+    readonly embeddingModel?: EmbeddingSink['embeddingModel'];
+    /** Used to estimate the embedding backlog when it is long. */
+    stats?(): Promise<Pick<StoreStats, 'chunksPendingEmbedding'>>;
+  };
+
+export type IndexerOptions = z.input<typeof indexerOptionsSchema> & {
+  store: IndexerStore;
+  /** Without an embedder, indexing is keyword-only and chunks stay pending for vectors. */
+  embedder?: Embedder;
+  logger?: Logger;
+  /** Called when a job changes state and, at most every 250 ms, as it makes progress. */
+  onProgress?: (job: IndexJob) => void;
+};

@@ -1,0 +1,408 @@
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  throwIfAborted,
+  type IndexedFile,
+  type IndexProgress,
+  type Logger,
+  type Repository,
+} from '@nellie/core';
+import { chunkFile } from '../chunk.ts';
+import type { IndexerStore } from '../indexer-options.ts';
+import { detectLanguage, extensionOf } from '../language.ts';
+import { walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
+import { decodeText, machineMadeReason, sniffContent } from './content.ts';
+import { binaryExtensions } from './default-excludes.ts';
+import type { IgnoreRules } from './ignore-rules.ts';
+
+/** Everything one pass over a repository needs. */
+export interface PassContext {
+  store: IndexerStore;
+  repository: Repository;
+  root: string;
+  rules: IgnoreRules;
+  logger: Logger;
+  signal?: AbortSignal;
+  progress: IndexProgress;
+  maxFileBytes: number;
+  maxTokens: number;
+  followSymlinks: boolean;
+  fileConcurrency: number;
+  /** `full` re-reads and re-chunks every file. */
+  mode: 'incremental' | 'full';
+  /** Files read earlier and found not indexable (binary, minified…), by `size:mtime`. */
+  skipCache: Map<string, string>;
+  /** Called with the content hashes of chunks just written. */
+  onChunksWritten: (hashes: readonly string[]) => void;
+  /** Called after each file, for progress reporting. */
+  onFile?: () => void;
+}
+
+export function emptyProgress(): IndexProgress {
+  return {
+    filesSeen: 0,
+    filesIndexed: 0,
+    filesUnchanged: 0,
+    filesSkipped: 0,
+    filesFailed: 0,
+    filesDeleted: 0,
+    chunksWritten: 0,
+    chunksPendingEmbedding: 0,
+  };
+}
+
+/**
+ * mtimes are compared at millisecond precision, so a store that keeps whole milliseconds does
+ * not make every file look changed.
+ */
+export function sameStat(
+  indexed: Pick<IndexedFile, 'size' | 'mtimeMs'>,
+  disk: { size: number; mtimeMs: number },
+): boolean {
+  return indexed.size === disk.size && Math.trunc(indexed.mtimeMs) === Math.trunc(disk.mtimeMs);
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String(error.code)
+    : undefined;
+}
+
+function statKey(info: { size: number; mtimeMs: number }): string {
+  return `${info.size}:${info.mtimeMs}`;
+}
+
+/** Runs `task` over items with bounded concurrency, stopping early when the signal fires. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal | undefined,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      throwIfAborted(signal);
+      const item = items[next]!;
+      next += 1;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+type ReadOutcome =
+  | { kind: 'read'; bytes: Buffer; info: Stats }
+  | { kind: 'gone' }
+  | { kind: 'not-file' }
+  | { kind: 'too-large'; info: Stats };
+
+/**
+ * Reads a file and makes sure it did not change while being read: the size and mtime before and
+ * after must agree, or it is read again. If it keeps changing, the stat from before the last
+ * read is kept, so the next pass sees a difference and reads it again.
+ */
+async function readStable(absolutePath: string, maxFileBytes: number): Promise<ReadOutcome> {
+  let handle;
+  try {
+    handle = await open(absolutePath, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return { kind: 'gone' };
+    throw error;
+  }
+  try {
+    let last: { bytes: Buffer; info: Stats } | null = null;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const before = await handle.stat();
+      if (!before.isFile()) return { kind: 'not-file' };
+      if (before.size > maxFileBytes) return { kind: 'too-large', info: before };
+      const bytes = await readAll(handle, before.size, maxFileBytes);
+      if (bytes === null) return { kind: 'too-large', info: before };
+      const after = await handle.stat();
+      last = { bytes, info: before };
+      if (
+        after.size === before.size &&
+        after.mtimeMs === before.mtimeMs &&
+        bytes.length === before.size
+      ) {
+        return { kind: 'read', bytes, info: before };
+      }
+    }
+    return { kind: 'read', bytes: last!.bytes, info: last!.info };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readAll(
+  handle: Awaited<ReturnType<typeof open>>,
+  expected: number,
+  maxFileBytes: number,
+): Promise<Buffer | null> {
+  let buffer = Buffer.allocUnsafe(Math.max(expected, 1));
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (buffer.length > maxFileBytes) return null;
+      const grown = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  return length > maxFileBytes ? null : buffer.subarray(0, length);
+}
+
+/**
+ * Brings one file's index entry up to date: re-reads it, re-chunks it only when its content
+ * hash changed (otherwise just records the new size and mtime), and removes it from the index
+ * when it is gone or no longer indexable.
+ */
+export async function indexFile(
+  context: PassContext,
+  path: string,
+  indexed: IndexedFile | undefined,
+): Promise<void> {
+  const { store, repository, progress, logger } = context;
+  const absolutePath = join(context.root, path);
+  const dropIndexed = async (): Promise<void> => {
+    if (indexed) {
+      progress.filesDeleted += await store.deleteFiles(repository.id, [path]);
+    }
+  };
+  const skipped = async (reason: string, info?: Stats): Promise<void> => {
+    progress.filesSkipped += 1;
+    if (info) context.skipCache.set(path, statKey(info));
+    logger.debug({ path, reason }, 'Not indexing a file.');
+    await dropIndexed();
+  };
+
+  let outcome: ReadOutcome;
+  try {
+    outcome = await readStable(absolutePath, context.maxFileBytes);
+  } catch (error) {
+    progress.filesFailed += 1;
+    logger.warn(
+      { path, error: error instanceof Error ? error.message : String(error) },
+      'Could not read a file; keeping what was indexed before.',
+    );
+    return;
+  }
+  if (outcome.kind === 'gone') {
+    await dropIndexed();
+    return;
+  }
+  if (outcome.kind === 'not-file') {
+    await skipped('not a regular file');
+    return;
+  }
+  if (outcome.kind === 'too-large') {
+    await skipped('too large', outcome.info);
+    return;
+  }
+  const { bytes, info } = outcome;
+  if (sniffContent(bytes) === 'binary') {
+    await skipped('binary', info);
+    return;
+  }
+  const contentHash = createHash('sha256').update(bytes).digest('hex');
+  if (context.mode === 'incremental' && indexed && indexed.contentHash === contentHash) {
+    if (!sameStat(indexed, info)) {
+      await store.touchFile(repository.id, path, { size: info.size, mtimeMs: info.mtimeMs });
+    }
+    progress.filesUnchanged += 1;
+    context.skipCache.delete(path);
+    return;
+  }
+  const language = detectLanguage(path);
+  const { text, encoding } = decodeText(bytes);
+  if (encoding !== 'utf-8') {
+    logger.info({ path, encoding }, 'A file is not valid UTF-8; reading it as Windows-1252.');
+  }
+  const machineMade = machineMadeReason(text, language);
+  if (machineMade) {
+    await skipped(machineMade, info);
+    return;
+  }
+  const chunks = await chunkFile({
+    path,
+    content: text,
+    language,
+    maxTokens: context.maxTokens,
+    logger,
+  });
+  throwIfAborted(context.signal);
+  await store.writeFile(
+    repository.id,
+    { path, language, size: info.size, mtimeMs: info.mtimeMs, contentHash },
+    chunks,
+  );
+  context.skipCache.delete(path);
+  progress.filesIndexed += 1;
+  progress.chunksWritten += chunks.length;
+  if (chunks.length > 0) {
+    context.onChunksWritten(
+      chunks.map((chunk) => createHash('sha256').update(chunk.content).digest('hex')),
+    );
+  }
+}
+
+/**
+ * Compares the whole tree with the index: removes files that are gone or now ignored, and
+ * (re)indexes files whose size or mtime differ — or every file in `full` mode.
+ */
+export async function reconcileRepository(context: PassContext): Promise<void> {
+  const { store, repository, logger, signal } = context;
+  const scan: Omit<ScanResult, 'roots'> = { files: [], skipped: [], ignored: 0, directories: 0 };
+  await walkRoot(
+    context.root,
+    {
+      rules: context.rules,
+      maxFileBytes: context.maxFileBytes,
+      followSymlinks: context.followSymlinks,
+      sniffContent: false,
+      logger,
+      signal,
+    },
+    scan,
+  );
+  throwIfAborted(signal);
+  const indexed = new Map((await store.listFiles(repository.id)).map((file) => [file.path, file]));
+  await applyScan(context, scan, indexed, { prefix: null, verify: false });
+}
+
+/**
+ * Applies a walk's result to the index. Only indexed paths under `prefix` (all when null) are
+ * candidates for deletion; paths below unreadable directories are kept.
+ */
+async function applyScan(
+  context: PassContext,
+  scan: Omit<ScanResult, 'roots'>,
+  indexed: Map<string, IndexedFile>,
+  options: { prefix: string | null; verify: boolean },
+): Promise<void> {
+  const { store, repository, progress, signal } = context;
+  const onDisk = new Set(scan.files.map((file) => file.path));
+  const unreadable: string[] = [];
+  for (const entry of scan.skipped) {
+    if (entry.reason === 'unreadable') {
+      unreadable.push(entry.path);
+      progress.filesFailed += 1;
+    } else if (entry.reason !== 'vanished') {
+      progress.filesSeen += 1;
+      progress.filesSkipped += 1;
+    }
+  }
+  const keep = (path: string): boolean =>
+    unreadable.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  const deleted: string[] = [];
+  for (const path of indexed.keys()) {
+    if (onDisk.has(path)) continue;
+    if (
+      options.prefix !== null &&
+      path !== options.prefix &&
+      !path.startsWith(`${options.prefix}/`)
+    ) {
+      continue;
+    }
+    if (!keep(path)) deleted.push(path);
+  }
+  for (let start = 0; start < deleted.length; start += 500) {
+    throwIfAborted(signal);
+    progress.filesDeleted += await store.deleteFiles(
+      repository.id,
+      deleted.slice(start, start + 500),
+    );
+  }
+  const changed: ScannedFile[] = [];
+  for (const file of scan.files) {
+    progress.filesSeen += 1;
+    const previous = indexed.get(file.path);
+    if (context.mode === 'incremental' && !options.verify && previous && sameStat(previous, file)) {
+      progress.filesUnchanged += 1;
+      continue;
+    }
+    if (context.skipCache.get(file.path) === statKey(file)) {
+      progress.filesSkipped += 1;
+      if (previous) progress.filesDeleted += await store.deleteFiles(repository.id, [file.path]);
+      continue;
+    }
+    changed.push(file);
+  }
+  await forEachLimited(changed, context.fileConcurrency, signal, async (file) => {
+    await indexFile(context, file.path, indexed.get(file.path));
+    context.onFile?.();
+  });
+}
+
+/**
+ * Indexes the given paths (files or directories, relative to the root) as reported by the
+ * watcher: each is re-read and compared by content, deleted when gone or now ignored, and
+ * walked when it is a directory.
+ */
+export async function reconcilePaths(context: PassContext, paths: Iterable<string>): Promise<void> {
+  const { store, repository, rules, progress, signal, logger } = context;
+  const indexed = new Map((await store.listFiles(repository.id)).map((file) => [file.path, file]));
+  // Parents first, so a directory's walk covers the files below it.
+  const sorted = [...new Set(paths)].sort();
+  const covered: string[] = [];
+  const files: string[] = [];
+  for (const path of sorted) {
+    throwIfAborted(signal);
+    if (covered.some((directory) => path.startsWith(`${directory}/`))) continue;
+    let info: Stats | null;
+    try {
+      info = await lstat(join(context.root, path));
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') {
+        logger.warn({ path, error: String(error) }, 'Could not inspect a changed path.');
+        continue;
+      }
+      info = null;
+    }
+    const isDirectory = info?.isDirectory() ?? false;
+    if (info === null || (await rules.ignores(path, isDirectory))) {
+      // Gone or now ignored: the path itself and anything indexed below it.
+      const gone = [...indexed.keys()].filter((key) => key === path || key.startsWith(`${path}/`));
+      if (gone.length > 0) progress.filesDeleted += await store.deleteFiles(repository.id, gone);
+      if (isDirectory) covered.push(path);
+      continue;
+    }
+    if (isDirectory) {
+      covered.push(path);
+      const scan: Omit<ScanResult, 'roots'> = {
+        files: [],
+        skipped: [],
+        ignored: 0,
+        directories: 0,
+      };
+      await walkRoot(
+        context.root,
+        {
+          rules,
+          maxFileBytes: context.maxFileBytes,
+          followSymlinks: context.followSymlinks,
+          sniffContent: false,
+          logger,
+          signal,
+          under: path,
+        },
+        scan,
+      );
+      await applyScan(context, scan, indexed, { prefix: path, verify: false });
+      continue;
+    }
+    if (info.isSymbolicLink() && !context.followSymlinks) continue;
+    if (binaryExtensions.has(extensionOf(path))) continue;
+    files.push(path);
+  }
+  progress.filesSeen += files.length;
+  await forEachLimited(files, context.fileConcurrency, signal, async (path) => {
+    await indexFile(context, path, indexed.get(path));
+    context.onFile?.();
+  });
+}

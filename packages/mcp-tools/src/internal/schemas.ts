@@ -1,0 +1,175 @@
+import { isAbsolute } from 'node:path';
+import { lessonSeverities } from '@nellie/core';
+import { z } from 'zod';
+
+// ---- Input pieces -------------------------------------------------------------------------
+
+export function limitSchema(defaultValue: number, max: number): z.ZodDefault<z.ZodNumber> {
+  return z
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(defaultValue)
+    .describe(`How many results to return, 1 to ${max} (default ${defaultValue}).`);
+}
+
+export const querySchema = z
+  .string()
+  .trim()
+  .min(1, 'query must not be empty')
+  .max(2000)
+  .describe('What to look for: natural language, identifiers or keywords.');
+
+export const idSchema = z.string().trim().min(1).max(200);
+
+export const repoFilterSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4096)
+  .describe('Repository name or absolute root path to restrict to.');
+
+export const tagSchema = z.string().trim().min(1).max(64);
+
+export const severitySchema = z.enum(lessonSeverities);
+
+export const agentSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .describe('Agent name, e.g. `claude-code` or `reviewer-2`; use the same name every time.');
+
+/**
+ * A repository argument: an absolute directory path, or the name of an indexed repository (names
+ * contain no slashes). Relative paths are rejected: the server's working directory means nothing to
+ * the caller.
+ */
+export function repositoryArgumentSchema(description: string): z.ZodString {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(4096)
+    .refine((value) => isAbsolute(value) || !/[\\/]/.test(value), {
+      message:
+        'must be an absolute directory path (e.g. /home/me/project) or the name of an indexed repository',
+    })
+    .describe(description);
+}
+
+// ---- Output views -------------------------------------------------------------------------
+
+export const scoreBreakdownSchema = z.object({
+  fused: z.number(),
+  lexical: z.object({ rank: z.number(), score: z.number() }).optional(),
+  vector: z.object({ rank: z.number(), similarity: z.number() }).optional(),
+});
+
+export const searchModeSchema = z
+  .enum(['hybrid', 'keyword'])
+  .describe('`hybrid`: keyword and semantic ranking fused; `keyword`: keyword matches only.');
+
+export const lessonViewSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  content: z.string(),
+  tags: z.array(z.string()),
+  severity: severitySchema,
+  repo: z.string().nullable(),
+  agent: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const checkpointViewSchema = z.object({
+  id: z.string(),
+  agent: z.string(),
+  workingOn: z.string(),
+  state: z.record(z.string(), z.unknown()),
+  repo: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  status: z.enum(['in_progress', 'done']),
+  createdAt: z.string(),
+});
+
+export const agentStatusViewSchema = z.object({
+  agent: z.string(),
+  status: z.enum(['idle', 'in_progress']),
+  currentTask: z.string().nullable(),
+  lastCheckpointId: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+});
+
+export const indexProgressViewSchema = z.object({
+  filesSeen: z.number(),
+  filesIndexed: z.number(),
+  filesUnchanged: z.number(),
+  filesSkipped: z.number(),
+  filesFailed: z.number(),
+  filesDeleted: z.number(),
+  chunksWritten: z.number(),
+  chunksPendingEmbedding: z.number(),
+});
+
+export const indexJobViewSchema = z.object({
+  id: z.string(),
+  repository: z.string(),
+  rootPath: z.string(),
+  mode: z.enum(['incremental', 'full']),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  progress: indexProgressViewSchema,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+export const indexerStatusViewSchema = z.object({
+  jobsRunning: z.number(),
+  jobsQueued: z.number(),
+  watchedRoots: z.array(z.string()),
+  embeddingBacklog: z.number(),
+  indexLagSeconds: z.number(),
+});
+
+export const repositoryViewSchema = z.object({
+  name: z.string(),
+  rootPath: z.string(),
+  lastIndexedAt: z.string().nullable(),
+});
+
+export type LessonView = z.input<typeof lessonViewSchema>;
+export type CheckpointView = z.input<typeof checkpointViewSchema>;
+export type IndexJobView = z.input<typeof indexJobViewSchema>;
+
+// ---- Lesson and checkpoint inputs ----------------------------------------------------------
+
+export const lessonTitleSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .describe('One line stating the lesson, e.g. "Run migrations before seeding the test DB".');
+
+export const lessonContentSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(20_000)
+  .describe('The lesson itself: what happened, why, and what to do instead. Markdown is fine.');
+
+export const lessonTagsSchema = z
+  .array(tagSchema)
+  .max(20)
+  .describe('Short keywords for filtering, e.g. ["testing", "postgres"].');
+
+export const lessonRepoSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4096)
+  .describe('Repository the lesson is about (name or path); omit for general lessons.');
+
+export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

@@ -1,0 +1,99 @@
+import { NellieError } from '@nellie/core';
+import { z } from 'zod';
+import { audit } from '../internal/audit.ts';
+import { describeAgentStatus } from '../internal/describe-memory.ts';
+import {
+  agentSchema,
+  agentStatusViewSchema,
+  checkpointStatusSchema,
+  checkpointViewSchema,
+} from '../internal/schemas.ts';
+import { defineTool } from '../internal/tool.ts';
+
+/** Largest state object accepted, as JSON. */
+const maxStateBytes = 64 * 1024;
+
+export const addCheckpointTool = defineTool({
+  name: 'add_checkpoint',
+  config: {
+    title: 'Save a checkpoint',
+    description:
+      'Save where you are in a task so you (or another agent) can resume after a restart or ' +
+      'context reset: what you are working on, plus any JSON state worth restoring (plan, files ' +
+      'touched, next steps). Save one at milestones and before long operations; save with ' +
+      'status `done` when the work is finished, which makes the agent idle. get_agent_status and ' +
+      'get_recent_checkpoints read them back. Returns the checkpoint id and the agent’s new status.',
+    inputSchema: z.strictObject({
+      agent: agentSchema,
+      working_on: z
+        .string()
+        .trim()
+        .min(1)
+        .max(2000)
+        .describe('What you are working on, in a sentence.'),
+      state: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe(
+          `Any JSON object to get back when resuming (at most ${maxStateBytes / 1024} KiB).`,
+        ),
+      repo: z
+        .string()
+        .trim()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe('Repository name or path, if any.'),
+      session_id: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Your session or conversation id, to group checkpoints of one session.'),
+      status: checkpointStatusSchema
+        .default('in_progress')
+        .describe('`in_progress` (default) while working; `done` when this work is finished.'),
+    }),
+    outputSchema: z.object({
+      checkpoint: checkpointViewSchema,
+      agentStatus: agentStatusViewSchema,
+    }),
+    annotations: {
+      title: 'Save a checkpoint',
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: false,
+    },
+  },
+  createHandler: (deps) => async (args, context) => {
+    const state = args.state ?? {};
+    const stateBytes = Buffer.byteLength(JSON.stringify(state), 'utf8');
+    if (stateBytes > maxStateBytes) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        `state is ${Math.ceil(stateBytes / 1024)} KiB as JSON; the limit is ${maxStateBytes / 1024} KiB. ` +
+          'Keep only what you need to resume (file paths and notes, not file contents).',
+      );
+    }
+    const checkpoint = await deps.store.addCheckpoint({
+      agent: args.agent,
+      workingOn: args.working_on,
+      state,
+      repo: args.repo ?? null,
+      sessionId: args.session_id ?? null,
+      status: args.status,
+    });
+    await audit(deps, context, {
+      action: 'checkpoint.create',
+      target: checkpoint.id,
+      details: { agent: checkpoint.agent, status: checkpoint.status, repo: checkpoint.repo },
+    });
+    const agentStatus = await deps.store.getAgentStatus(checkpoint.agent);
+    return {
+      text: `Saved checkpoint ${checkpoint.id} (${checkpoint.status}). ${describeAgentStatus(agentStatus)}`,
+      data: { checkpoint, agentStatus },
+    };
+  },
+});

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { audit } from '../internal/audit.ts';
+import { idSchema } from '../internal/schemas.ts';
+import { lessonNotFound } from '../internal/not-found.ts';
+import { defineTool } from '../internal/tool.ts';
+
+export const deleteLessonTool = defineTool({
+  name: 'delete_lesson',
+  config: {
+    title: 'Delete a lesson',
+    description:
+      'Permanently delete a lesson by id, when it is wrong or obsolete (to fix it, prefer ' +
+      'update_lesson). Cannot be undone.',
+    inputSchema: z.strictObject({ id: idSchema.describe('The lesson id.') }),
+    outputSchema: z.object({ id: z.string(), deleted: z.boolean() }),
+    annotations: {
+      title: 'Delete a lesson',
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    },
+  },
+  createHandler: (deps) => async (args, context) => {
+    const deleted = await deps.store.deleteLesson(args.id);
+    if (!deleted) throw lessonNotFound(args.id);
+    await audit(deps, context, { action: 'lesson.delete', target: args.id, details: null });
+    return { text: `Deleted lesson ${args.id}.`, data: { id: args.id, deleted } };
+  },
+});

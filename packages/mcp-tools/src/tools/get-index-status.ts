@@ -1,0 +1,93 @@
+import { NellieError } from '@nellie/core';
+import { z } from 'zod';
+import { formatJob } from '../internal/format.ts';
+import {
+  describeIndexer,
+  describeRepositories,
+  repositoryView,
+} from '../internal/describe-index.ts';
+import { indexingUnavailableMessage, requireIndexer } from '../internal/indexing.ts';
+import {
+  idSchema,
+  indexerStatusViewSchema,
+  indexJobViewSchema,
+  limitSchema,
+  repositoryViewSchema,
+} from '../internal/schemas.ts';
+import { defineTool, readOnly } from '../internal/tool.ts';
+
+const outputSchema = z.object({
+  indexingAvailable: z.boolean().describe('False when this process runs no indexer.'),
+  indexer: indexerStatusViewSchema.nullable(),
+  jobs: z.array(indexJobViewSchema).describe('Most recent first.'),
+  repositories: z.array(repositoryViewSchema),
+});
+
+export const getIndexStatusTool = defineTool({
+  name: 'get_index_status',
+  config: {
+    title: 'Index jobs and progress',
+    description:
+      'Show indexing jobs with their state and progress (files seen, indexed, unchanged, failed; ' +
+      'chunks written and awaiting embeddings), the embedding backlog, index lag, watched ' +
+      'directories and when each repository was last indexed. Pass job_id to follow one job ' +
+      'started by index_repo, diff_index, trigger_reindex or full_reindex. For overall counts and ' +
+      'the model state use get_status.',
+    inputSchema: z.strictObject({
+      job_id: idSchema.optional().describe('Id of one job to report on; omit to list recent jobs.'),
+      limit: limitSchema(10, 100).describe('How many recent jobs to list, 1 to 100 (default 10).'),
+    }),
+    outputSchema,
+    annotations: { ...readOnly, title: 'Index jobs and progress' },
+  },
+  createHandler: (deps) => async (args) => {
+    const repositories = await deps.store.listRepositories();
+    const repositoryViews = repositories.map(repositoryView);
+
+    if (args.job_id !== undefined) {
+      const indexer = requireIndexer(deps);
+      const job = indexer.getJob(args.job_id);
+      if (job === null) {
+        throw new NellieError(
+          'NOT_FOUND',
+          `No index job with id "${args.job_id}". Call get_index_status without job_id to list recent jobs.`,
+        );
+      }
+      const status = indexer.status();
+      return {
+        text: formatJob(job),
+        data: {
+          indexingAvailable: true,
+          indexer: status,
+          jobs: [job],
+          repositories: repositoryViews,
+        },
+      };
+    }
+
+    const lines: string[] = [];
+    const indexer = deps.indexer;
+    const status = indexer?.status() ?? null;
+    const jobs = indexer?.listJobs().slice(0, args.limit) ?? [];
+    if (status === null) {
+      lines.push(indexingUnavailableMessage);
+    } else {
+      lines.push(describeIndexer(status));
+      if (jobs.length === 0) {
+        lines.push('No index jobs have run in this process yet.');
+      } else {
+        lines.push('Jobs, most recent first:', ...jobs.map((job) => `- ${formatJob(job)}`));
+      }
+    }
+    lines.push(describeRepositories(repositories));
+    return {
+      text: lines.join('\n'),
+      data: {
+        indexingAvailable: status !== null,
+        indexer: status,
+        jobs,
+        repositories: repositoryViews,
+      },
+    };
+  },
+});

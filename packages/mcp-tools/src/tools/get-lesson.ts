@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { lessonFull } from '../internal/describe-memory.ts';
+import { lessonNotFound } from '../internal/not-found.ts';
+import { idSchema, lessonViewSchema } from '../internal/schemas.ts';
+import { defineTool, readOnly } from '../internal/tool.ts';
+
+export const getLessonTool = defineTool({
+  name: 'get_lesson',
+  config: {
+    title: 'Read a lesson',
+    description:
+      'Read one lesson in full (title, content, tags, severity, repo, who recorded it, dates) by ' +
+      'the id that search_lessons or list_lessons returned.',
+    inputSchema: z.strictObject({ id: idSchema.describe('The lesson id.') }),
+    outputSchema: z.object({ lesson: lessonViewSchema }),
+    annotations: { ...readOnly, title: 'Read a lesson' },
+  },
+  createHandler: (deps) => async (args) => {
+    const lesson = await deps.store.getLesson(args.id);
+    if (lesson === null) throw lessonNotFound(args.id);
+    return { text: lessonFull(lesson), data: { lesson } };
+  },
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
+import { indent } from '../internal/format.ts';
+import {
+  agentSchema,
+  checkpointViewSchema,
+  limitSchema,
+  repoFilterSchema,
+} from '../internal/schemas.ts';
+import { defineTool, readOnly } from '../internal/tool.ts';
+
+export const getRecentCheckpointsTool = defineTool({
+  name: 'get_recent_checkpoints',
+  config: {
+    title: 'Recent checkpoints',
+    description:
+      'Read the most recent checkpoints, newest first, to resume work: pass your agent name to ' +
+      'get your own (omit it to see every agent’s), optionally limited to a repo. Each gives the ' +
+      'id, time, status, what was being worked on and a preview of the saved state; get_checkpoint ' +
+      'returns one with its full state. To find checkpoints about a topic use search_checkpoints.',
+    inputSchema: z.strictObject({
+      agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
+      repo: repoFilterSchema.optional(),
+      limit: limitSchema(5, 50),
+    }),
+    outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
+    annotations: { ...readOnly, title: 'Recent checkpoints' },
+  },
+  createHandler: (deps) => async (args) => {
+    const checkpoints = await deps.store.getRecentCheckpoints({
+      limit: args.limit,
+      ...(args.agent === undefined ? {} : { agent: args.agent }),
+      ...(args.repo === undefined ? {} : { repo: args.repo }),
+    });
+    const whose = args.agent === undefined ? '' : ` of agent "${args.agent}"`;
+    const lines =
+      checkpoints.length === 0
+        ? [`No checkpoints${whose} yet. Save one with add_checkpoint.`]
+        : [`${checkpoints.length} most recent checkpoints${whose}, newest first:`];
+    checkpoints.forEach((checkpoint, index) => {
+      lines.push(`${index + 1}. ${checkpointHeadline(checkpoint)}`);
+      const state = checkpointStatePreview(checkpoint);
+      if (state !== null) lines.push(indent([state]));
+    });
+    return { text: lines.join('\n'), data: { checkpoints } };
+  },
+});

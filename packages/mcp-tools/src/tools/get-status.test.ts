@@ -1,0 +1,113 @@
+import { createFakeEmbedder } from '@nellie/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeIndexer } from '../../test/support/fake-indexer.ts';
+import { createFakeStore, repository } from '../../test/support/fake-store.ts';
+import {
+  connect,
+  disabledModel,
+  readyModel,
+  textOf,
+  type Harness,
+} from '../../test/support/harness.ts';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+describe('get_status', () => {
+  it('reports counts, repositories, indexer, model and version; says how to enable semantic search', async () => {
+    const store = createFakeStore();
+    store.repositories.push(repository('api', '/home/me/api', '2025-01-02T03:04:05.000Z'));
+    await store.addLesson({ title: 't', content: 'c' });
+    harness = await connect({
+      store,
+      indexer: createFakeIndexer(),
+      modelStatus: disabledModel,
+      version: '0.4.2',
+    });
+
+    const result = await harness.call('get_status');
+    const text = textOf(result);
+
+    expect(result.isError).toBeFalsy();
+    expect(text).toContain('Nellie 0.4.2');
+    expect(text).toContain('Model: disabled, Xenova/all-MiniLM-L6-v2');
+    expect(text).toContain(
+      'Semantic search is off; keyword search still works. No model found in /data/models. Run `nellie model pull` to enable semantic search.',
+    );
+    expect(text).toContain('Index: 1 repository, 12 files, 40 chunks (vectors disabled).');
+    expect(text).toContain('Memory: 1 lesson, 0 checkpoints.');
+    expect(text).toContain('- api (/home/me/api): last indexed 2025-01-02T03:04:05.000Z');
+    expect(text).toContain(
+      'Indexer: 0 running, 0 queued; 0 items awaiting embeddings; no unindexed changes seen; watching nothing.',
+    );
+    expect(result.structuredContent).toEqual({
+      version: '0.4.2',
+      counts: {
+        repositories: 1,
+        files: 12,
+        chunks: 40,
+        chunksWithVectors: 0,
+        chunksPendingEmbedding: 0,
+        lessons: 1,
+        checkpoints: 0,
+      },
+      database: { schemaVersion: 1, bytes: 4096, embeddingModel: null },
+      model: disabledModel(),
+      semanticSearch: {
+        enabled: false,
+        message:
+          'Semantic search is off; keyword search still works. No model found in /data/models. Run `nellie model pull` to enable semantic search.',
+      },
+      repositories: [
+        { name: 'api', rootPath: '/home/me/api', lastIndexedAt: '2025-01-02T03:04:05.000Z' },
+      ],
+      indexer: {
+        jobsRunning: 0,
+        jobsQueued: 0,
+        watchedRoots: [],
+        embeddingBacklog: 0,
+        indexLagSeconds: 0,
+      },
+    });
+  });
+
+  it('explains how to enable semantic search when the model gives no message', async () => {
+    harness = await connect({
+      store: createFakeStore(),
+      modelStatus: () => ({ state: 'failed', modelId: 'Xenova/all-MiniLM-L6-v2' }),
+      version: '1.0.0',
+    });
+    const text = textOf(await harness.call('get_status'));
+    expect(text).toContain(
+      'Semantic search is off (model Xenova/all-MiniLM-L6-v2 failed to load); keyword search still works.',
+    );
+    expect(text).toMatch(/To enable it, make an embedding model available/);
+    expect(text).toContain('Indexer: not running in this process');
+  });
+
+  it('reports semantic search on with a ready model, dropping fields outside the schema', async () => {
+    const embedder = createFakeEmbedder({ dimensions: 8 });
+    const store = createFakeStore({ embeddingModel: { modelId: embedder.modelId, dimensions: 8 } });
+    harness = await connect({
+      store,
+      embedder,
+      modelStatus: () => ({ ...readyModel(embedder.modelId, 8)(), internalHandle: 'x' }),
+      version: '1.0.0',
+    });
+
+    const result = await harness.call('get_status');
+
+    expect(textOf(result)).toContain(`Semantic search is on: ${embedder.modelId} (8 dimensions).`);
+    expect(textOf(result)).toContain('30 with vectors, 10 awaiting embeddings');
+    expect(result.structuredContent).toMatchObject({
+      semanticSearch: { enabled: true },
+      model: { state: 'ready', modelId: embedder.modelId, dimensions: 8, source: '/models/test' },
+    });
+    expect((result.structuredContent as { model: object }).model).not.toHaveProperty(
+      'internalHandle',
+    );
+  });
+});

@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeStore } from '../../test/support/fake-store.ts';
+import { connect, disabledModel, textOf, type Harness } from '../../test/support/harness.ts';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function start() {
+  const store = createFakeStore();
+  harness = await connect({ store, modelStatus: disabledModel, version: '1.0.0', actor: 'tester' });
+  return { harness, store };
+}
+
+interface LessonData {
+  lesson: { id: string; title: string; tags: string[]; severity: string; repo: string | null };
+}
+
+describe('lesson tools', () => {
+  it('add_lesson saves a lesson with defaults and audits it without its content', async () => {
+    const { harness, store } = await start();
+
+    const result = await harness.call('add_lesson', {
+      title: 'Run migrations before seeding',
+      content: 'The seed script assumes the latest schema; run `pnpm db:migrate` first.',
+    });
+
+    expect(result.isError).toBeFalsy();
+    const { lesson } = result.structuredContent as unknown as LessonData;
+    expect(lesson).toMatchObject({ severity: 'info', tags: [], repo: null, agent: null });
+    expect(textOf(result)).toBe(
+      `Saved lesson [info] Run migrations before seeding (id ${lesson.id}).`,
+    );
+    expect(store.audit).toEqual([
+      expect.objectContaining({
+        actor: 'tester',
+        channel: 'mcp',
+        action: 'lesson.create',
+        target: lesson.id,
+        details: { severity: 'info', tags: 0, repo: null },
+      }),
+    ]);
+    expect(JSON.stringify(store.audit)).not.toContain('pnpm db:migrate');
+  });
+
+  it('add, get, update, list, search and delete round-trip', async () => {
+    const { harness, store } = await start();
+    const added = await harness.call('add_lesson', {
+      title: 'SQLite busy errors',
+      content: 'Set busy_timeout before the first write.',
+      tags: ['sqlite', 'db'],
+      severity: 'warning',
+      repo: 'api',
+      agent: 'claude',
+    });
+    const { id } = (added.structuredContent as unknown as LessonData).lesson;
+    await harness.call('add_lesson', {
+      title: 'Prefer pnpm',
+      content: 'Use pnpm, not npm.',
+      tags: ['tooling'],
+    });
+
+    const got = await harness.call('get_lesson', { id });
+    expect(textOf(got)).toContain(`Lesson ${id}: SQLite busy errors`);
+    expect(textOf(got)).toContain(
+      'Severity: warning · Tags: sqlite, db · Repo: api · Agent: claude',
+    );
+    expect(textOf(got)).toContain('Set busy_timeout before the first write.');
+
+    const updated = await harness.call('update_lesson', { id, severity: 'critical', repo: null });
+    expect(textOf(updated)).toBe(
+      `Updated severity, repo of lesson [critical] SQLite busy errors (id ${id}; tags sqlite, db).`,
+    );
+    expect(updated.structuredContent).toMatchObject({
+      lesson: { severity: 'critical', repo: null, title: 'SQLite busy errors' },
+      changed: ['severity', 'repo'],
+    });
+
+    const listed = await harness.call('list_lessons', { limit: 1 });
+    expect(textOf(listed)).toContain('Lessons 1-1 of 2, newest first:');
+    expect(textOf(listed)).toContain('More: call again with offset 1.');
+    expect(listed.structuredContent).toMatchObject({ total: 2, offset: 0, nextOffset: 1 });
+    const page2 = await harness.call('list_lessons', { limit: 1, offset: 1 });
+    expect(page2.structuredContent).toMatchObject({ nextOffset: null, lessons: [{ id }] });
+
+    const filtered = await harness.call('list_lessons', { tags: ['sqlite'], severity: 'critical' });
+    expect(filtered.structuredContent).toMatchObject({ total: 1, lessons: [{ id }] });
+
+    const found = await harness.call('search_lessons', { query: 'busy timeout', tags: ['db'] });
+    expect(textOf(found)).toContain('1 lesson for "busy timeout":');
+    expect(textOf(found)).toContain(
+      `1. [critical] SQLite busy errors (id ${id}; tags sqlite, db) score`,
+    );
+    expect(textOf(found)).toContain('Keyword results only');
+    expect(store.lessonSearches[0]).toMatchObject({
+      query: 'busy timeout',
+      tags: ['db'],
+      limit: 10,
+    });
+    expect(store.lessonSearches[0]!.queryVector).toBeUndefined();
+
+    const deleted = await harness.call('delete_lesson', { id });
+    expect(textOf(deleted)).toBe(`Deleted lesson ${id}.`);
+    expect((await harness.call('get_lesson', { id })).isError).toBe(true);
+
+    expect(store.audit.map((entry) => [entry.action, entry.actor])).toEqual([
+      ['lesson.create', 'tester'],
+      ['lesson.create', 'tester'],
+      ['lesson.update', 'tester'],
+      ['lesson.delete', 'tester'],
+    ]);
+    expect(store.audit[2]!.details).toEqual({ fields: ['severity', 'repo'] });
+  });
+
+  it('answers NOT_FOUND with a hint for unknown ids, writing nothing', async () => {
+    const { harness, store } = await start();
+    const hint =
+      'NOT_FOUND: No lesson with id "nope". Find lesson ids with search_lessons or list_lessons.';
+
+    for (const [tool, args] of [
+      ['get_lesson', { id: 'nope' }],
+      ['update_lesson', { id: 'nope', title: 'New title' }],
+      ['delete_lesson', { id: 'nope' }],
+    ] as const) {
+      const result = await harness.call(tool, args);
+      expect(result.isError, tool).toBe(true);
+      expect(textOf(result), tool).toBe(hint);
+    }
+    expect(store.audit).toEqual([]);
+  });
+
+  it('update_lesson without any field to change is INVALID_INPUT', async () => {
+    const { harness } = await start();
+    const added = await harness.call('add_lesson', { title: 't', content: 'c' });
+    const { id } = (added.structuredContent as unknown as LessonData).lesson;
+
+    const result = await harness.call('update_lesson', { id });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe(
+      'INVALID_INPUT: Nothing to update: give at least one of title, content, tags, severity or repo.',
+    );
+  });
+
+  it('search and list say what to do when nothing is found', async () => {
+    const { harness } = await start();
+    expect(textOf(await harness.call('search_lessons', { query: 'anything' }))).toMatch(
+      /^No lesson matched "anything"/,
+    );
+    expect(textOf(await harness.call('list_lessons'))).toBe(
+      'No lessons match. Record one with add_lesson.',
+    );
+  });
+});

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
+import { indent } from '../internal/format.ts';
+import {
+  agentSchema,
+  lessonViewSchema,
+  limitSchema,
+  repoFilterSchema,
+  severitySchema,
+  tagSchema,
+} from '../internal/schemas.ts';
+import { defineTool, readOnly } from '../internal/tool.ts';
+
+export const listLessonsTool = defineTool({
+  name: 'list_lessons',
+  config: {
+    title: 'List lessons',
+    description:
+      'Browse lessons newest first, optionally filtered by tags (all must match), severity, repo ' +
+      'or agent, with paging (limit, offset). Use it to review what is recorded, e.g. all ' +
+      '`critical` lessons of a repository; to find lessons about a topic use search_lessons. ' +
+      'Returns ids, titles and previews plus the total count.',
+    inputSchema: z.strictObject({
+      tags: z
+        .array(tagSchema)
+        .max(20)
+        .optional()
+        .describe('Only lessons having every one of these tags.'),
+      severity: severitySchema.optional().describe('Only lessons of this severity.'),
+      repo: repoFilterSchema.optional(),
+      agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
+      limit: limitSchema(20, 100),
+      offset: z.number().int().min(0).default(0).describe('How many lessons to skip (for paging).'),
+    }),
+    outputSchema: z.object({
+      lessons: z.array(lessonViewSchema),
+      total: z.number(),
+      offset: z.number(),
+      nextOffset: z
+        .number()
+        .nullable()
+        .describe('Offset of the next page, or null on the last page.'),
+    }),
+    annotations: { ...readOnly, title: 'List lessons' },
+  },
+  createHandler: (deps) => async (args) => {
+    const page = await deps.store.listLessons({
+      limit: args.limit,
+      offset: args.offset,
+      ...(args.tags === undefined ? {} : { tags: args.tags }),
+      ...(args.severity === undefined ? {} : { severity: args.severity }),
+      ...(args.repo === undefined ? {} : { repo: args.repo }),
+      ...(args.agent === undefined ? {} : { agent: args.agent }),
+    });
+    const end = args.offset + page.items.length;
+    const nextOffset = end < page.total && page.items.length > 0 ? end : null;
+    const lines: string[] = [];
+    if (page.items.length === 0) {
+      lines.push(
+        page.total === 0
+          ? 'No lessons match. Record one with add_lesson.'
+          : `No lessons at offset ${args.offset}; there are ${page.total} in all.`,
+      );
+    } else {
+      lines.push(`Lessons ${args.offset + 1}-${end} of ${page.total}, newest first:`);
+      page.items.forEach((lesson, index) => {
+        lines.push(
+          `${args.offset + index + 1}. ${lessonHeadline(lesson)}`,
+          indent([lessonPreview(lesson)]),
+        );
+      });
+      if (nextOffset !== null) lines.push(`More: call again with offset ${nextOffset}.`);
+    }
+    return {
+      text: lines.join('\n'),
+      data: { lessons: page.items, total: page.total, offset: args.offset, nextOffset },
+    };
+  },
+});

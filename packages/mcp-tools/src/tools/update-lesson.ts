@@ -1,0 +1,77 @@
+import { NellieError, type LessonInput } from '@nellie/core';
+import { z } from 'zod';
+import { audit } from '../internal/audit.ts';
+import { lessonHeadline } from '../internal/describe-memory.ts';
+import {
+  idSchema,
+  lessonContentSchema,
+  lessonRepoSchema,
+  lessonTagsSchema,
+  lessonTitleSchema,
+  lessonViewSchema,
+  severitySchema,
+} from '../internal/schemas.ts';
+import { lessonNotFound } from '../internal/not-found.ts';
+import { defineTool } from '../internal/tool.ts';
+
+export const updateLessonTool = defineTool({
+  name: 'update_lesson',
+  config: {
+    title: 'Update a lesson',
+    description:
+      'Correct or refine an existing lesson by id: give only the fields to change (title, ' +
+      'content, tags, severity, repo; repo null detaches it from a repository). Tags given ' +
+      'replace the old tags. Prefer this over adding a near-duplicate lesson. Returns the updated ' +
+      'lesson.',
+    inputSchema: z.strictObject({
+      id: idSchema.describe('The lesson id.'),
+      title: lessonTitleSchema.optional(),
+      content: lessonContentSchema.optional(),
+      tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
+      severity: severitySchema.optional().describe('critical, warning or info.'),
+      repo: lessonRepoSchema
+        .nullable()
+        .optional()
+        .describe('Repository name or path; null to clear.'),
+    }),
+    outputSchema: z.object({ lesson: lessonViewSchema, changed: z.array(z.string()) }),
+    annotations: {
+      title: 'Update a lesson',
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    },
+  },
+  createHandler: (deps) => async (args, context) => {
+    const patch: Partial<LessonInput> = {};
+    if (args.title !== undefined) patch.title = args.title;
+    if (args.content !== undefined) patch.content = args.content;
+    if (args.tags !== undefined) patch.tags = args.tags;
+    if (args.severity !== undefined) patch.severity = args.severity;
+    if (args.repo !== undefined) patch.repo = args.repo;
+    const changed = Object.keys(patch);
+    if (changed.length === 0) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        'Nothing to update: give at least one of title, content, tags, severity or repo.',
+      );
+    }
+    let lesson;
+    try {
+      lesson = await deps.store.updateLesson(args.id, patch);
+    } catch (error) {
+      if (NellieError.is(error) && error.code === 'NOT_FOUND') throw lessonNotFound(args.id);
+      throw error;
+    }
+    await audit(deps, context, {
+      action: 'lesson.update',
+      target: lesson.id,
+      details: { fields: changed },
+    });
+    return {
+      text: `Updated ${changed.join(', ')} of lesson ${lessonHeadline(lesson)}.`,
+      data: { lesson, changed },
+    };
+  },
+});

@@ -1,0 +1,236 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NellieStore } from '@nellie/core';
+import { createSqliteStore } from '@nellie/storage';
+import { createFakeEmbedder } from '@nellie/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeIndexer } from './support/fake-indexer.ts';
+import { connect, disabledModel, readyModel, textOf, type Harness } from './support/harness.ts';
+
+// The tools against the real SQLite store, on a temporary database file.
+
+let directory: string;
+let store: NellieStore | undefined;
+let harness: Harness | undefined;
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'nellie-mcp-tools-'));
+});
+
+afterEach(async () => {
+  await harness?.close();
+  await store?.close();
+  harness = undefined;
+  store = undefined;
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Does what the indexer's embedding pump does: fills in every pending vector. */
+async function embedPending(target: NellieStore, embedder: ReturnType<typeof createFakeEmbedder>) {
+  for (;;) {
+    const pending = await target.pendingEmbeddings(100);
+    if (pending.length === 0) return;
+    const vectors = await embedder.embed(pending.map((item) => item.text));
+    await target.putEmbeddings(
+      pending.map((item, index) => ({ contentHash: item.contentHash, vector: vectors[index]! })),
+    );
+  }
+}
+
+async function indexSampleRepository(target: NellieStore) {
+  const repository = await target.upsertRepository({
+    rootPath: join(directory, 'api'),
+    name: 'api',
+  });
+  const content = [
+    'export class UserService {',
+    '  async getUserById(id: string) {',
+    '    return this.db.users.find(id);',
+    '  }',
+    '}',
+  ].join('\n');
+  await target.writeFile(
+    repository.id,
+    {
+      path: 'src/user-service.ts',
+      language: 'typescript',
+      size: content.length,
+      mtimeMs: Date.now(),
+      contentHash: 'a'.repeat(64),
+    },
+    [
+      {
+        startLine: 2,
+        endLine: 4,
+        content: content.split('\n').slice(1, 4).join('\n'),
+        symbolName: 'getUserById',
+        symbolKind: 'method',
+        enclosingSymbol: 'UserService',
+        language: 'typescript',
+      },
+    ],
+  );
+  await target.markRepositoryIndexed(repository.id);
+  return repository;
+}
+
+describe('with the SQLite store and semantic search', () => {
+  it('runs lessons, checkpoints, code search, status and audit end to end', async () => {
+    const embedder = createFakeEmbedder({ dimensions: 16 });
+    store = await createSqliteStore({
+      path: join(directory, 'nellie.db'),
+      embedding: { modelId: embedder.modelId, dimensions: embedder.dimensions },
+    });
+    harness = await connect({
+      store,
+      embedder,
+      indexer: createFakeIndexer(),
+      modelStatus: readyModel(embedder.modelId, embedder.dimensions),
+      version: '1.0.0',
+      actor: 'local',
+    });
+    await indexSampleRepository(store);
+
+    // Lessons
+    const added = await harness.call('add_lesson', {
+      title: 'Set busy_timeout on SQLite connections',
+      content:
+        'Two processes share the database; without busy_timeout writes fail with SQLITE_BUSY.',
+      tags: ['sqlite', 'concurrency'],
+      severity: 'critical',
+      repo: 'api',
+    });
+    expect(added.isError).toBeFalsy();
+    const lessonId = (added.structuredContent as { lesson: { id: string } }).lesson.id;
+    await embedPending(store, embedder);
+
+    const found = await harness.call('search_lessons', { query: 'SQLITE_BUSY busy_timeout' });
+    expect(found.structuredContent).toMatchObject({
+      mode: 'hybrid',
+      results: [
+        { lesson: { id: lessonId, severity: 'critical', tags: ['sqlite', 'concurrency'] } },
+      ],
+    });
+
+    const updated = await harness.call('update_lesson', { id: lessonId, tags: ['sqlite'] });
+    expect(updated.structuredContent).toMatchObject({ lesson: { tags: ['sqlite'] } });
+    expect(textOf(await harness.call('get_lesson', { id: lessonId }))).toContain(
+      'Tags: sqlite · Repo: api',
+    );
+    expect((await harness.call('list_lessons')).structuredContent).toMatchObject({ total: 1 });
+
+    // Checkpoints
+    const checkpoint = await harness.call('add_checkpoint', {
+      agent: 'claude',
+      working_on: 'Adding retry to the SQLite writer',
+      state: { files: ['src/db.ts'], attempt: 2 },
+      session_id: 'session-1',
+    });
+    const checkpointId = (checkpoint.structuredContent as { checkpoint: { id: string } }).checkpoint
+      .id;
+    expect(checkpoint.structuredContent).toMatchObject({ agentStatus: { status: 'in_progress' } });
+    expect(
+      (await harness.call('get_checkpoint', { id: checkpointId })).structuredContent,
+    ).toMatchObject({
+      checkpoint: { state: { files: ['src/db.ts'], attempt: 2 }, sessionId: 'session-1' },
+    });
+    await embedPending(store, embedder);
+    const searched = await harness.call('search_checkpoints', { query: 'retry SQLite writer' });
+    expect(searched.structuredContent).toMatchObject({
+      results: [{ checkpoint: { id: checkpointId } }],
+    });
+    await harness.call('add_checkpoint', {
+      agent: 'claude',
+      working_on: 'Retry done',
+      status: 'done',
+    });
+    expect(
+      (await harness.call('get_agent_status', { agent: 'claude' })).structuredContent,
+    ).toMatchObject({
+      agents: [{ status: 'idle' }],
+    });
+    expect(
+      (await harness.call('get_recent_checkpoints', { agent: 'claude' })).structuredContent,
+    ).toMatchObject({
+      checkpoints: [
+        { workingOn: 'Retry done' },
+        { workingOn: 'Adding retry to the SQLite writer' },
+      ],
+    });
+
+    // Code
+    await embedPending(store, embedder);
+    const code = await harness.call('search_code', { query: 'getUserById', repo: 'api' });
+    expect(textOf(code)).toContain(
+      'src/user-service.ts:2-4 UserService.getUserById (method) score',
+    );
+    expect(code.structuredContent).toMatchObject({
+      mode: 'hybrid',
+      results: [{ location: 'src/user-service.ts:2-4', repository: 'api', language: 'typescript' }],
+    });
+
+    // Status
+    const status = await harness.call('get_status');
+    expect(status.structuredContent).toMatchObject({
+      version: '1.0.0',
+      counts: { repositories: 1, files: 1, chunks: 1, lessons: 1, checkpoints: 2 },
+      semanticSearch: { enabled: true },
+      repositories: [{ name: 'api', lastIndexedAt: expect.any(String) as string }],
+    });
+
+    // Deletion, then everything that was written is in the audit log under the actor.
+    expect((await harness.call('delete_lesson', { id: lessonId })).isError).toBeFalsy();
+    expect((await harness.call('get_lesson', { id: lessonId })).isError).toBe(true);
+    const audit = await store.listAudit();
+    expect(audit.map((entry) => entry.action).reverse()).toEqual([
+      'lesson.create',
+      'lesson.update',
+      'checkpoint.create',
+      'checkpoint.create',
+      'lesson.delete',
+    ]);
+    expect(new Set(audit.map((entry) => `${entry.actor}/${entry.channel}`))).toEqual(
+      new Set(['local/mcp']),
+    );
+  });
+
+  it('records the authenticated client id as the audit actor', async () => {
+    store = await createSqliteStore({ path: join(directory, 'nellie.db') });
+    harness = await connect(
+      { store, modelStatus: disabledModel, version: '1.0.0' },
+      { authInfo: { token: 'not-logged', clientId: 'team-key-1', scopes: [] } },
+    );
+    await harness.call('add_lesson', { title: 'A', content: 'B' });
+    const [entry] = await store.listAudit();
+    expect(entry).toMatchObject({ actor: 'team-key-1', channel: 'mcp', action: 'lesson.create' });
+  });
+});
+
+describe('with a keyword-only SQLite store', () => {
+  it('searches lexically and says semantic search is off', async () => {
+    store = await createSqliteStore({ path: join(directory, 'nellie.db'), embedding: null });
+    harness = await connect({ store, modelStatus: disabledModel, version: '1.0.0' });
+    await indexSampleRepository(store);
+
+    const code = await harness.call('search_code', { query: 'getUserById' });
+    expect(code.structuredContent).toMatchObject({
+      mode: 'keyword',
+      results: [{ location: 'src/user-service.ts:2-4' }],
+    });
+    expect(textOf(code)).toContain('Keyword results only');
+
+    const notUpdated = await harness.call('update_lesson', { id: 'does-not-exist', title: 'T' });
+    expect(textOf(notUpdated)).toMatch(/^NOT_FOUND: No lesson with id "does-not-exist"/);
+
+    const missing = await harness.call('get_checkpoint', { id: 'does-not-exist' });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toMatch(/^NOT_FOUND: No checkpoint with id "does-not-exist"/);
+
+    const status = await harness.call('get_status');
+    expect(status.structuredContent).toMatchObject({
+      semanticSearch: { enabled: false },
+      database: { embeddingModel: null },
+    });
+  });
+});

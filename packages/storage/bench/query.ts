@@ -1,0 +1,111 @@
+/**
+ * Opens a benchmark store built by build.ts and measures search latency, recall and memory.
+ * Usage: query.ts <chunks> <directory>. Prints one JSON line.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CodeSearchRequest } from '@nellie/core';
+import { createSqliteStore } from '../src/index.ts';
+import {
+  clusterCentres,
+  CodeTextGenerator,
+  cpuSampler,
+  dimensions,
+  percentile,
+  vectorAt,
+} from './data.ts';
+
+const size = Number(process.argv[2]);
+const directory = process.argv[3]!;
+const queryCount = 200;
+const { truth, filteredTruth } = JSON.parse(
+  readFileSync(join(directory, 'truth.json'), 'utf8'),
+) as {
+  truth: number[][];
+  filteredTruth: number[][];
+};
+
+const centres = clusterCentres();
+const vectors = Array.from({ length: queryCount }, (_, query) => vectorAt(centres, query, 11));
+const text = new CodeTextGenerator(5);
+const texts = Array.from({ length: queryCount }, (_, query) =>
+  text.query(query % 2 === 0 ? 'words' : 'identifier'),
+);
+
+const openStarted = performance.now();
+const store = await createSqliteStore({
+  path: join(directory, 'bench.db'),
+  embedding: { modelId: 'bench-synthetic-384', dimensions },
+});
+const status = await store.vectorIndexStatus();
+const openMs = performance.now() - openStarted;
+
+async function measure(
+  label: string,
+  request: (query: number) => CodeSearchRequest,
+  expected?: number[][],
+): Promise<Record<string, number | string>> {
+  for (let query = 0; query < 20; query += 1) await store.searchCode(request(query));
+  const latencies: number[] = [];
+  let recall = 0;
+  let hits = 0;
+  for (let query = 0; query < queryCount; query += 1) {
+    const started = performance.now();
+    const result = await store.searchCode(request(query));
+    latencies.push(performance.now() - started);
+    hits += result.length;
+    if (expected) {
+      const ids = new Set(result.map((hit) => hit.chunkId));
+      recall += expected[query]!.filter((id) => ids.has(id)).length / 10;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    label,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    max: latencies.at(-1)!,
+    meanHits: hits / queryCount,
+    ...(expected ? { recallAt10: recall / queryCount } : {}),
+  };
+}
+
+const cpu = cpuSampler();
+const results = [
+  await measure(
+    'vector kNN',
+    (query) => ({ query: '', queryVector: vectors[query], limit: 10 }),
+    truth,
+  ),
+  await measure(
+    'vector kNN, one repository',
+    (query) => ({ query: '', queryVector: vectors[query], limit: 10, repository: 'repo-3' }),
+    filteredTruth,
+  ),
+  await measure('hybrid', (query) => ({
+    query: texts[query]!,
+    queryVector: vectors[query],
+    limit: 10,
+  })),
+  await measure('lexical', (query) => ({ query: texts[query]!, limit: 10 })),
+  await measure('hybrid, one repository', (query) => ({
+    query: texts[query]!,
+    queryVector: vectors[query],
+    limit: 10,
+    repository: 'repo-3',
+  })),
+];
+const load = cpu();
+const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+await store.close();
+process.stdout.write(
+  `${JSON.stringify({
+    size,
+    openMs,
+    status,
+    results,
+    rssBytes: process.memoryUsage().rss,
+    peakRssBytes: peak ? Number(peak[1]) * 1024 : null,
+    otherCores: load.otherCores,
+  })}\n`,
+);

@@ -1,0 +1,85 @@
+/**
+ * Storage benchmark: insert throughput, vector kNN latency and recall@10 against exact search,
+ * hybrid and lexical latency, and memory, on synthetic data.
+ *
+ *   pnpm --filter @nellie/storage bench                      # 100k and 1M chunks (minutes)
+ *   pnpm --filter @nellie/storage bench -- --sizes 20000     # a quick run
+ *   NELLIE_BENCH_SIZES=50000 pnpm --filter @nellie/storage bench
+ *   ... --keep  reuses (and keeps) the generated stores in the temp directory
+ *
+ * Each size is built in one child process and queried in a fresh one, so the query figures
+ * (latency, RSS) are those of a process that opened an existing store.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  // `pnpm bench -- --sizes …` passes the `--` through.
+  args: process.argv.slice(2).filter((argument) => argument !== '--'),
+  options: {
+    sizes: { type: 'string', default: process.env.NELLIE_BENCH_SIZES ?? '100000,1000000' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const sizes = values.sizes.split(',').map((value) => Number(value.trim().replace(/_/g, '')));
+if (sizes.some((size) => !Number.isInteger(size) || size < 1000)) {
+  console.error('--sizes takes a comma-separated list of chunk counts, each at least 1000');
+  process.exit(2);
+}
+
+const here = new URL('.', import.meta.url).pathname;
+const node = (script: string, args: string[]): Record<string, unknown> => {
+  const output = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--conditions=@nellie/source', '--import', 'tsx', join(here, script), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+  ).toString();
+  return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
+};
+const loadavg = (): string =>
+  readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const ms = (value: unknown): string => `${Number(value).toFixed(2)} ms`;
+const mib = (value: unknown): string => `${(Number(value) / 1024 / 1024).toFixed(0)} MiB`;
+
+console.log(
+  `Nellie storage benchmark: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
+);
+for (const size of sizes) {
+  const directory = join(tmpdir(), `nellie-storage-bench-${size}`);
+  const reuse = values.keep && existsSync(join(directory, 'truth.json'));
+  console.log(`\n== ${size.toLocaleString('en')} chunks (load average before: ${loadavg()})`);
+  if (!reuse) {
+    rmSync(directory, { recursive: true, force: true });
+    mkdirSync(directory, { recursive: true });
+    const built = node('build.ts', [String(size), directory]);
+    console.log(
+      `insert: ${Number(built.chunksPerSecond).toFixed(0)} chunks/s with vectors and FTS (${Number(built.insertSeconds).toFixed(1)} s)`,
+    );
+    console.log(
+      `HNSW build from SQLite: ${Number(built.annBuildSeconds).toFixed(1)} s (${String(built.annIndexed)} vectors), save ${Number(built.annSaveSeconds).toFixed(1)} s`,
+    );
+    console.log(
+      `database: ${mib(built.fileBytes)}; ground truth ${Number(built.truthSeconds).toFixed(1)} s; other processes used ${Number(built.otherCores).toFixed(2)} cores`,
+    );
+  } else {
+    console.log('(reusing the stores built earlier)');
+  }
+  const queried = node('query.ts', [String(size), directory]);
+  console.log(
+    `open (loads the saved HNSW index): ${ms(queried.openMs)}; index ${JSON.stringify(queried.status)}`,
+  );
+  for (const result of queried.results as Record<string, unknown>[]) {
+    const recall =
+      result.recallAt10 === undefined ? '' : `  recall@10 ${Number(result.recallAt10).toFixed(3)}`;
+    console.log(
+      `${String(result.label).padEnd(28)} p50 ${ms(result.p50)}  p95 ${ms(result.p95)}  max ${ms(result.max)}${recall}`,
+    );
+  }
+  console.log(
+    `query process RSS ${mib(queried.rssBytes)} (peak ${mib(queried.peakRssBytes)}); other processes used ${Number(queried.otherCores).toFixed(2)} cores; load average after: ${loadavg()}`,
+  );
+  if (!values.keep) rmSync(directory, { recursive: true, force: true });
+}

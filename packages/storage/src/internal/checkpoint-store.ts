@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import {
+  NellieError,
+  formatCheckpointForEmbedding,
+  reciprocalRankFusion,
+  type AgentStatus,
+  type Checkpoint,
+  type CheckpointHit,
+  type CheckpointInput,
+  type CheckpointSearchRequest,
+} from '@nellie/core';
+import { z } from 'zod';
+import { sha256, type CodeRepositoryStore } from './code-store.ts';
+import type { StoreContext } from './context.ts';
+import { breakdown } from './fusion.ts';
+import { collectLevels, rankPlainHits, type LexicalRow } from './lexical.ts';
+import { analyzeQuery, looseQueryLevels, strictQueryLevels, tokenText } from './tokens.ts';
+import {
+  checkQuery,
+  checkpointSearchRequestSchema,
+  limitSchema,
+  parseInput,
+} from './validation.ts';
+
+interface CheckpointRow {
+  seq: number;
+  id: string;
+  agent: string;
+  repo: string | null;
+  session_id: string | null;
+  working_on: string;
+  state: string;
+  status: Checkpoint['status'];
+  created_at: string;
+}
+
+interface AgentRow {
+  agent: string;
+  status: AgentStatus['status'];
+  current_task: string | null;
+  last_checkpoint_id: string | null;
+  updated_at: string;
+}
+
+function toCheckpoint(row: CheckpointRow): Checkpoint {
+  return {
+    id: row.id,
+    agent: row.agent,
+    workingOn: row.working_on,
+    state: JSON.parse(row.state) as Record<string, unknown>,
+    repo: row.repo,
+    sessionId: row.session_id,
+    status: row.status,
+    createdAt: row.created_at,
+  };
+}
+
+function toAgentStatus(row: AgentRow): AgentStatus {
+  return {
+    agent: row.agent,
+    status: row.status,
+    currentTask: row.current_task,
+    lastCheckpointId: row.last_checkpoint_id,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Largest accepted checkpoint state, serialised. */
+const maxStateBytes = 1024 * 1024;
+
+const agentSchema = z.string().trim().min(1, 'agent must not be empty').max(200);
+
+const checkpointInputSchema = z.strictObject({
+  agent: agentSchema,
+  workingOn: z.string().trim().min(1, 'workingOn must not be empty').max(10_000),
+  state: z.record(z.string(), z.unknown()).optional(),
+  repo: z.string().trim().min(1).max(4096).nullish(),
+  sessionId: z.string().trim().min(1).max(500).nullish(),
+  status: z.enum(['in_progress', 'done']).optional(),
+});
+
+const recentSchema = z.strictObject({
+  agent: agentSchema.optional(),
+  repo: z.string().min(1).max(4096).optional(),
+  limit: limitSchema(100),
+});
+
+const idSchema = z.string().min(1, 'id must not be empty').max(200);
+
+export function checkpointHash(checkpoint: {
+  workingOn: string;
+  state: Record<string, unknown>;
+}): string {
+  return sha256(`checkpoint\n${formatCheckpointForEmbedding(checkpoint)}`);
+}
+
+export class CheckpointStore {
+  readonly #ctx: StoreContext;
+  readonly #code: CodeRepositoryStore;
+
+  constructor(ctx: StoreContext, code: CodeRepositoryStore) {
+    this.#ctx = ctx;
+    this.#code = code;
+  }
+
+  add(input: CheckpointInput): Checkpoint {
+    const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
+    const state = parsed.state ?? {};
+    let stateText: string;
+    try {
+      stateText = JSON.stringify(state);
+    } catch (error) {
+      throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
+        cause: error,
+      });
+    }
+    if (Buffer.byteLength(stateText) > maxStateBytes) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
+      );
+    }
+    const checkpoint: Checkpoint = {
+      id: randomUUID(),
+      agent: parsed.agent,
+      workingOn: parsed.workingOn,
+      state: JSON.parse(stateText) as Record<string, unknown>,
+      repo: parsed.repo ?? null,
+      sessionId: parsed.sessionId ?? null,
+      status: parsed.status ?? 'in_progress',
+      createdAt: new Date().toISOString(),
+    };
+    this.#ctx.write(() => {
+      const seq = this.#ctx
+        .statement(
+          `INSERT INTO checkpoints (id, agent, repo, session_id, working_on, state, status, created_at, content_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          checkpoint.id,
+          checkpoint.agent,
+          checkpoint.repo,
+          checkpoint.sessionId,
+          checkpoint.workingOn,
+          stateText,
+          checkpoint.status,
+          checkpoint.createdAt,
+          checkpointHash(checkpoint),
+        ).lastInsertRowid;
+      this.#ctx
+        .statement(`INSERT INTO checkpoints_fts (rowid, working_on, state) VALUES (?, ?, ?)`)
+        .run(seq, tokenText(checkpoint.workingOn), tokenText(stateText));
+      this.#setAgentStatus(checkpoint);
+    });
+    return checkpoint;
+  }
+
+  #setAgentStatus(checkpoint: Checkpoint): void {
+    const done = checkpoint.status === 'done';
+    this.#ctx
+      .statement(
+        `INSERT INTO agent_status (agent, status, current_task, last_checkpoint_id, updated_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (agent) DO UPDATE SET status = excluded.status,
+           current_task = excluded.current_task, last_checkpoint_id = excluded.last_checkpoint_id,
+           updated_at = excluded.updated_at`,
+      )
+      .run(
+        checkpoint.agent,
+        done ? 'idle' : 'in_progress',
+        done ? null : checkpoint.workingOn,
+        checkpoint.id,
+        checkpoint.createdAt,
+      );
+  }
+
+  get(id: string): Checkpoint | null {
+    parseInput(idSchema, id, 'checkpoint id');
+    return this.#ctx.read(() => {
+      const row = this.#ctx.statement(`SELECT * FROM checkpoints WHERE id = ?`).get(id) as
+        CheckpointRow | undefined;
+      return row ? toCheckpoint(row) : null;
+    });
+  }
+
+  #repoAliases(repo: string): string[] {
+    const aliases = new Set([repo]);
+    for (const row of this.#code.findRepositories(repo)) {
+      aliases.add(row.name);
+      aliases.add(row.root_path);
+    }
+    return [...aliases];
+  }
+
+  #filters(filters: { agent?: string; repo?: string }): {
+    sql: string;
+    params: Record<string, unknown>;
+  } {
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filters.agent) {
+      conditions.push('k.agent = $agent');
+      params.agent = filters.agent;
+    }
+    if (filters.repo) {
+      conditions.push('k.repo IN (SELECT value FROM json_each($repos))');
+      params.repos = JSON.stringify(this.#repoAliases(filters.repo));
+    }
+    return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
+  }
+
+  recent(request: { agent?: string; repo?: string; limit?: number } = {}): Checkpoint[] {
+    const parsed = parseInput(recentSchema, request, 'checkpoint request');
+    return this.#ctx.read(() => {
+      const filter = this.#filters(parsed);
+      return (
+        this.#ctx
+          .statement(
+            `SELECT k.* FROM checkpoints k WHERE 1${filter.sql} ORDER BY k.seq DESC LIMIT $limit`,
+          )
+          .all({ ...filter.params, limit: parsed.limit }) as CheckpointRow[]
+      ).map(toCheckpoint);
+    });
+  }
+
+  delete(id: string): boolean {
+    parseInput(idSchema, id, 'checkpoint id');
+    return this.#ctx.write(() => {
+      const row = this.#ctx.statement(`SELECT * FROM checkpoints WHERE id = ?`).get(id) as
+        CheckpointRow | undefined;
+      if (!row) return false;
+      this.#ctx.statement(`DELETE FROM checkpoints WHERE seq = ?`).run(row.seq);
+      const status = this.#ctx
+        .statement(`SELECT * FROM agent_status WHERE agent = ?`)
+        .get(row.agent) as AgentRow | undefined;
+      if (status?.last_checkpoint_id === id) {
+        // The agent's status follows its newest remaining checkpoint.
+        const newest = this.#ctx
+          .statement(`SELECT * FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1`)
+          .get(row.agent) as CheckpointRow | undefined;
+        if (newest) {
+          this.#setAgentStatus(toCheckpoint(newest));
+        } else {
+          this.#ctx
+            .statement(
+              `UPDATE agent_status SET status = 'idle', current_task = NULL,
+                 last_checkpoint_id = NULL, updated_at = ? WHERE agent = ?`,
+            )
+            .run(new Date().toISOString(), row.agent);
+        }
+      }
+      return true;
+    });
+  }
+
+  agentStatus(agent: string): AgentStatus {
+    parseInput(agentSchema, agent, 'agent');
+    return this.#ctx.read(() => {
+      const row = this.#ctx.statement(`SELECT * FROM agent_status WHERE agent = ?`).get(agent) as
+        AgentRow | undefined;
+      return row
+        ? toAgentStatus(row)
+        : { agent, status: 'idle', currentTask: null, lastCheckpointId: null, updatedAt: null };
+    });
+  }
+
+  listAgents(): AgentStatus[] {
+    return this.#ctx.read(() =>
+      (
+        this.#ctx
+          .statement(`SELECT * FROM agent_status ORDER BY updated_at DESC, agent`)
+          .all() as AgentRow[]
+      ).map(toAgentStatus),
+    );
+  }
+
+  search(request: CheckpointSearchRequest): CheckpointHit[] {
+    const parsed = parseInput(checkpointSearchRequestSchema, request, 'checkpoint search request');
+    checkQuery(
+      parsed.query,
+      parsed.queryVector,
+      this.#ctx.embeddingModel,
+      this.#ctx.options.maxQueryLength,
+    );
+    return this.#ctx.read(() => {
+      const filter = this.#filters(parsed);
+      const pool = Math.min(300, Math.max(50, parsed.limit * 3));
+      const analyzed = analyzeQuery(parsed.query);
+      const lexicalStatement = this.#ctx.statement(
+        `SELECT k.seq AS id, bm25(checkpoints_fts, 3.0, 1.0) AS bm25
+         FROM checkpoints_fts JOIN checkpoints k ON k.seq = checkpoints_fts.rowid
+         WHERE checkpoints_fts MATCH $match${filter.sql}
+         ORDER BY bm25 LIMIT $limit`,
+      );
+      const lexical =
+        analyzed.terms.length === 0
+          ? []
+          : rankPlainHits(
+              collectLevels(
+                [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)],
+                pool,
+                (match, limit) =>
+                  lexicalStatement.all({ ...filter.params, match, limit }) as LexicalRow[],
+              ),
+            );
+      const vector = parsed.queryVector
+        ? (this.#ctx
+            .statement(
+              `SELECT k.seq AS id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
+               FROM checkpoints k JOIN embeddings e ON e.content_hash = k.content_hash
+               WHERE 1${filter.sql}
+               ORDER BY similarity DESC, k.seq DESC LIMIT $limit`,
+            )
+            .all({ ...filter.params, query: parsed.queryVector, limit: pool }) as {
+            id: number;
+            similarity: number;
+          }[])
+        : [];
+      const fused = reciprocalRankFusion<number>(
+        [{ items: lexical.map((hit) => hit.row.id) }, { items: vector.map((hit) => hit.id) }],
+        (id) => id,
+      ).slice(0, parsed.limit);
+      if (fused.length === 0) return [];
+      const rows = this.#ctx
+        .statement(`SELECT k.* FROM json_each(?) j JOIN checkpoints k ON k.seq = j.value`)
+        .all(JSON.stringify(fused.map((entry) => entry.item))) as CheckpointRow[];
+      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      const lexicalScores = new Map(lexical.map((hit) => [hit.row.id, hit.score]));
+      const similarities = new Map(vector.map((hit) => [hit.id, hit.similarity]));
+      const hits: CheckpointHit[] = [];
+      for (const entry of fused) {
+        const row = bySeq.get(entry.item);
+        if (!row) continue;
+        hits.push({
+          checkpoint: toCheckpoint(row),
+          score: entry.score,
+          scores: breakdown(entry, lexicalScores, similarities),
+        });
+      }
+      return hits;
+    });
+  }
+}

@@ -1,0 +1,415 @@
+import { createHash } from 'node:crypto';
+import { basename, isAbsolute, resolve } from 'node:path';
+import {
+  NellieError,
+  type ChunkInput,
+  type FileInput,
+  type IndexedFile,
+  type Repository,
+  type StoredChunk,
+} from '@nellie/core';
+import { z } from 'zod';
+import type { StoreContext } from './context.ts';
+import { pathTokenText, symbolKey, tokenText } from './tokens.ts';
+import { parseInput } from './validation.ts';
+
+interface RepositoryRow {
+  id: number;
+  name: string;
+  root_path: string;
+  created_at: string;
+  last_indexed_at: string | null;
+}
+
+interface FileRow {
+  id: number;
+  repository_id: number;
+  path: string;
+  language: string | null;
+  size: number;
+  mtime_ms: number;
+  content_hash: string;
+  indexed_at: string;
+}
+
+interface ChunkRow {
+  id: number;
+  repository_id: number;
+  path: string;
+  start_line: number;
+  end_line: number;
+  symbol_name: string | null;
+  symbol_kind: string | null;
+  enclosing_symbol: string | null;
+  language: string | null;
+  content: string;
+  content_hash: string;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function toRepository(row: RepositoryRow): Repository {
+  return {
+    id: row.id,
+    name: row.name,
+    rootPath: row.root_path,
+    createdAt: row.created_at,
+    lastIndexedAt: row.last_indexed_at,
+  };
+}
+
+function toIndexedFile(row: FileRow): IndexedFile {
+  return {
+    repositoryId: row.repository_id,
+    path: row.path,
+    language: row.language,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    contentHash: row.content_hash,
+    indexedAt: row.indexed_at,
+  };
+}
+
+export function toStoredChunk(row: ChunkRow): StoredChunk {
+  return {
+    id: row.id,
+    repositoryId: row.repository_id,
+    path: row.path,
+    startLine: row.start_line,
+    endLine: row.end_line,
+    symbolName: row.symbol_name,
+    symbolKind: row.symbol_kind,
+    enclosingSymbol: row.enclosing_symbol,
+    language: row.language,
+    content: row.content,
+    contentHash: row.content_hash,
+  };
+}
+
+const idSchema = z
+  .number({ error: 'id must be a number' })
+  .int('id must be a whole number')
+  .positive('id must be positive');
+
+const repositoryInputSchema = z.strictObject({
+  rootPath: z
+    .string({ error: 'rootPath must be a string' })
+    .min(1, 'rootPath must not be empty')
+    .max(4096)
+    .refine((value) => isAbsolute(value), 'rootPath must be an absolute path'),
+  name: z.string().trim().min(1, 'name must not be empty').max(200).optional(),
+});
+
+/** A relative path with `/` separators that stays inside its repository. */
+const relativePathSchema = z
+  .string({ error: 'path must be a string' })
+  .min(1, 'path must not be empty')
+  .max(4096, 'path must be at most 4096 characters')
+  .refine(
+    (value) =>
+      !value.startsWith('/') &&
+      !/^[A-Za-z]:/.test(value) &&
+      !value.includes('\\') &&
+      !value.includes('\0') &&
+      value.split('/').every((segment) => segment !== '..' && segment !== '.' && segment !== ''),
+    'path must be relative to the repository root, use "/" separators and contain no "." or ".." segments',
+  );
+
+const nullableText = (max: number) => z.string().max(max).nullish();
+
+const fileInputSchema = z.object({
+  path: relativePathSchema,
+  language: nullableText(100),
+  size: z.number().int().min(0),
+  mtimeMs: z.number().finite().min(0),
+  contentHash: z.string().min(1).max(128),
+});
+
+/** Chunks above this size are rejected: a chunker should never produce them. */
+const maxChunkBytes = 1024 * 1024;
+
+const chunkInputSchema = z
+  .object({
+    startLine: z.number().int().min(1),
+    endLine: z.number().int().min(1),
+    content: z
+      .string()
+      .max(maxChunkBytes, `chunk content must be at most ${maxChunkBytes} characters`),
+    symbolName: nullableText(1000),
+    symbolKind: nullableText(100),
+    enclosingSymbol: nullableText(1000),
+    language: nullableText(100),
+  })
+  .refine((chunk) => chunk.endLine >= chunk.startLine, 'endLine must not be before startLine');
+
+const touchSchema = z.object({
+  size: z.number().int().min(0),
+  mtimeMs: z.number().finite().min(0),
+});
+
+function normaliseLanguage(value: string | null | undefined): string | null {
+  const trimmed = value?.trim().toLowerCase();
+  return trimmed ? trimmed : null;
+}
+
+export class CodeRepositoryStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  #repositoryById(id: number): RepositoryRow | undefined {
+    return this.#ctx.statement(`SELECT * FROM repositories WHERE id = ?`).get(id) as
+      RepositoryRow | undefined;
+  }
+
+  #requireRepository(id: number): RepositoryRow {
+    const row = this.#repositoryById(id);
+    if (!row) {
+      throw new NellieError(
+        'NOT_FOUND',
+        `No repository with id ${id}; list repositories to find the right one.`,
+      );
+    }
+    return row;
+  }
+
+  upsertRepository(input: { rootPath: string; name?: string }): Repository {
+    const parsed = parseInput(repositoryInputSchema, input, 'repository');
+    const rootPath = resolve(parsed.rootPath);
+    return this.#ctx.write(() => {
+      const byName = this.#ctx.statement(`SELECT * FROM repositories WHERE name = ?`);
+      const existing = this.#ctx
+        .statement(`SELECT * FROM repositories WHERE root_path = ?`)
+        .get(rootPath) as RepositoryRow | undefined;
+      if (existing) {
+        if (parsed.name && parsed.name !== existing.name) {
+          const clash = byName.get(parsed.name) as RepositoryRow | undefined;
+          if (clash) {
+            throw new NellieError(
+              'CONFLICT',
+              `The repository name "${parsed.name}" is already used by ${clash.root_path}; choose another name.`,
+            );
+          }
+          this.#ctx
+            .statement(`UPDATE repositories SET name = ? WHERE id = ?`)
+            .run(parsed.name, existing.id);
+          return toRepository({ ...existing, name: parsed.name });
+        }
+        return toRepository(existing);
+      }
+      let name = parsed.name;
+      if (name) {
+        const clash = byName.get(name) as RepositoryRow | undefined;
+        if (clash) {
+          throw new NellieError(
+            'CONFLICT',
+            `The repository name "${name}" is already used by ${clash.root_path}; choose another name.`,
+          );
+        }
+      } else {
+        const base = basename(rootPath) || rootPath;
+        name = base;
+        for (let suffix = 2; byName.get(name); suffix += 1) name = `${base}-${suffix}`;
+      }
+      const createdAt = new Date().toISOString();
+      const result = this.#ctx
+        .statement(`INSERT INTO repositories (name, root_path, created_at) VALUES (?, ?, ?)`)
+        .run(name, rootPath, createdAt);
+      return {
+        id: Number(result.lastInsertRowid),
+        name,
+        rootPath,
+        createdAt,
+        lastIndexedAt: null,
+      };
+    });
+  }
+
+  /** Repositories matching a name or root path (normally zero or one). */
+  findRepositories(nameOrPath: string): RepositoryRow[] {
+    const candidates = [nameOrPath];
+    if (isAbsolute(nameOrPath)) candidates.push(resolve(nameOrPath));
+    return this.#ctx
+      .statement(
+        `SELECT * FROM repositories
+         WHERE name IN (SELECT value FROM json_each(?)) OR root_path IN (SELECT value FROM json_each(?))
+         ORDER BY id`,
+      )
+      .all(JSON.stringify(candidates), JSON.stringify(candidates)) as RepositoryRow[];
+  }
+
+  getRepository(nameOrPath: string): Repository | null {
+    parseInput(
+      z.string().min(1, 'give a repository name or root path').max(4096),
+      nameOrPath,
+      'repository',
+    );
+    return this.#ctx.read(() => {
+      const rows = this.findRepositories(nameOrPath);
+      const row = rows.find((entry) => entry.name === nameOrPath) ?? rows[0];
+      return row ? toRepository(row) : null;
+    });
+  }
+
+  listRepositories(): Repository[] {
+    return this.#ctx.read(() =>
+      (
+        this.#ctx.statement(`SELECT * FROM repositories ORDER BY name`).all() as RepositoryRow[]
+      ).map(toRepository),
+    );
+  }
+
+  deleteRepository(id: number): void {
+    parseInput(idSchema, id, 'repository id');
+    this.#ctx.write(() => {
+      this.#requireRepository(id);
+      // Cascades to files and chunks; triggers remove full-text rows and orphaned vectors.
+      this.#ctx.statement(`DELETE FROM repositories WHERE id = ?`).run(id);
+    });
+  }
+
+  markRepositoryIndexed(id: number, at: Date = new Date()): void {
+    parseInput(idSchema, id, 'repository id');
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      throw new NellieError('INVALID_INPUT', 'at must be a valid Date.');
+    }
+    this.#ctx.write(() => {
+      this.#requireRepository(id);
+      this.#ctx
+        .statement(`UPDATE repositories SET last_indexed_at = ? WHERE id = ?`)
+        .run(at.toISOString(), id);
+    });
+  }
+
+  listFiles(repositoryId: number): IndexedFile[] {
+    parseInput(idSchema, repositoryId, 'repository id');
+    return this.#ctx.read(() => {
+      this.#requireRepository(repositoryId);
+      return (
+        this.#ctx
+          .statement(`SELECT * FROM files WHERE repository_id = ? ORDER BY path`)
+          .all(repositoryId) as FileRow[]
+      ).map(toIndexedFile);
+    });
+  }
+
+  writeFile(repositoryId: number, file: FileInput, chunks: readonly ChunkInput[]): void {
+    parseInput(idSchema, repositoryId, 'repository id');
+    const parsedFile = parseInput(fileInputSchema, file, 'file');
+    if (!Array.isArray(chunks)) throw new NellieError('INVALID_INPUT', 'chunks must be an array.');
+    const parsedChunks = chunks.map((chunk, index) =>
+      parseInput(chunkInputSchema, chunk, `chunk ${index} of ${parsedFile.path}`),
+    );
+    const fileLanguage = normaliseLanguage(parsedFile.language);
+    const pathTokens = pathTokenText(parsedFile.path);
+    // Tokenising is the expensive part; do it before taking the write lock.
+    const prepared = parsedChunks.map((chunk) => ({
+      chunk,
+      language: normaliseLanguage(chunk.language) ?? fileLanguage,
+      contentHash: sha256(chunk.content),
+      symbolKey: symbolKey(chunk.symbolName),
+      symbolTokens: tokenText(chunk.symbolName),
+      containerTokens: tokenText(chunk.enclosingSymbol),
+      bodyTokens: tokenText(chunk.content),
+    }));
+    this.#ctx.write(() => {
+      this.#requireRepository(repositoryId);
+      const fileId = this.#ctx
+        .statement(
+          `INSERT INTO files (repository_id, path, language, size, mtime_ms, content_hash, indexed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (repository_id, path) DO UPDATE SET
+             language = excluded.language, size = excluded.size, mtime_ms = excluded.mtime_ms,
+             content_hash = excluded.content_hash, indexed_at = excluded.indexed_at
+           RETURNING id`,
+        )
+        .pluck()
+        .get(
+          repositoryId,
+          parsedFile.path,
+          fileLanguage,
+          parsedFile.size,
+          parsedFile.mtimeMs,
+          parsedFile.contentHash,
+          new Date().toISOString(),
+        ) as number;
+      const previous = this.#ctx
+        .statement(`SELECT id FROM chunks WHERE file_id = ?`)
+        .pluck()
+        .all(fileId) as number[];
+      const insertChunk = this.#ctx.statement(
+        `INSERT INTO chunks (file_id, repository_id, start_line, end_line, symbol_name, symbol_key,
+           symbol_kind, enclosing_symbol, language, content, content_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const insertText = this.#ctx.statement(
+        `INSERT INTO chunks_fts (rowid, symbol, container, path, body) VALUES (?, ?, ?, ?, ?)`,
+      );
+      // New rows go in before old ones go out, so vectors shared by both survive the swap.
+      for (const entry of prepared) {
+        const { chunk } = entry;
+        const id = insertChunk.run(
+          fileId,
+          repositoryId,
+          chunk.startLine,
+          chunk.endLine,
+          chunk.symbolName ?? null,
+          entry.symbolKey,
+          chunk.symbolKind ?? null,
+          chunk.enclosingSymbol ?? null,
+          entry.language,
+          chunk.content,
+          entry.contentHash,
+        ).lastInsertRowid;
+        insertText.run(id, entry.symbolTokens, entry.containerTokens, pathTokens, entry.bodyTokens);
+      }
+      const deleteChunk = this.#ctx.statement(`DELETE FROM chunks WHERE id = ?`);
+      for (const id of previous) deleteChunk.run(id);
+    });
+  }
+
+  touchFile(repositoryId: number, path: string, stat: { size: number; mtimeMs: number }): void {
+    parseInput(idSchema, repositoryId, 'repository id');
+    parseInput(relativePathSchema, path, 'path');
+    const parsed = parseInput(touchSchema, stat, 'file stat');
+    this.#ctx.write(() => {
+      const result = this.#ctx
+        .statement(`UPDATE files SET size = ?, mtime_ms = ? WHERE repository_id = ? AND path = ?`)
+        .run(parsed.size, parsed.mtimeMs, repositoryId, path);
+      if (result.changes === 0) {
+        throw new NellieError(
+          'NOT_FOUND',
+          `No indexed file ${path} in repository ${repositoryId}; write it with writeFile first.`,
+        );
+      }
+    });
+  }
+
+  deleteFiles(repositoryId: number, paths: readonly string[]): number {
+    parseInput(idSchema, repositoryId, 'repository id');
+    if (!Array.isArray(paths)) throw new NellieError('INVALID_INPUT', 'paths must be an array.');
+    for (const path of paths) parseInput(z.string().min(1).max(4096), path, 'path');
+    return this.#ctx.write(() => {
+      const remove = this.#ctx.statement(`DELETE FROM files WHERE repository_id = ? AND path = ?`);
+      let removed = 0;
+      for (const path of new Set(paths)) removed += remove.run(repositoryId, path).changes;
+      return removed;
+    });
+  }
+
+  getChunk(id: number): StoredChunk | null {
+    parseInput(idSchema, id, 'chunk id');
+    return this.#ctx.read(() => {
+      const row = this.#ctx
+        .statement(
+          `SELECT c.*, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id = ?`,
+        )
+        .get(id) as ChunkRow | undefined;
+      return row ? toStoredChunk(row) : null;
+    });
+  }
+}

@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import {
+  NellieError,
+  formatLessonForEmbedding,
+  lessonSeverities,
+  reciprocalRankFusion,
+  type Lesson,
+  type LessonFilters,
+  type LessonHit,
+  type LessonInput,
+  type LessonSearchRequest,
+  type Page,
+} from '@nellie/core';
+import { z } from 'zod';
+import { sha256, type CodeRepositoryStore } from './code-store.ts';
+import type { StoreContext } from './context.ts';
+import { breakdown } from './fusion.ts';
+import { collectLevels, rankPlainHits, type LexicalRow } from './lexical.ts';
+import { analyzeQuery, looseQueryLevels, strictQueryLevels, tokenText } from './tokens.ts';
+import { checkQuery, lessonSearchRequestSchema, limitSchema, parseInput } from './validation.ts';
+
+interface LessonRow {
+  seq: number;
+  id: string;
+  title: string;
+  content: string;
+  tags: string;
+  severity: Lesson['severity'];
+  repo: string | null;
+  agent: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toLesson(row: LessonRow): Lesson {
+  return {
+    id: row.id,
+    title: row.title,
+    content: row.content,
+    tags: JSON.parse(row.tags) as string[],
+    severity: row.severity,
+    repo: row.repo,
+    agent: row.agent,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const tagSchema = z.string().trim().min(1, 'tags must not be empty').max(100);
+
+const lessonFields = {
+  title: z.string().trim().min(1, 'title must not be empty').max(500),
+  content: z.string().trim().min(1, 'content must not be empty').max(100_000),
+  tags: z.array(tagSchema).max(50, 'at most 50 tags'),
+  severity: z.enum(lessonSeverities),
+  repo: z.string().trim().min(1).max(4096).nullable(),
+  agent: z.string().trim().min(1).max(200).nullable(),
+};
+
+const lessonInputSchema = z.strictObject({
+  title: lessonFields.title,
+  content: lessonFields.content,
+  tags: lessonFields.tags.optional(),
+  severity: lessonFields.severity.optional(),
+  repo: lessonFields.repo.optional(),
+  agent: lessonFields.agent.optional(),
+});
+
+const lessonPatchSchema = lessonInputSchema.partial();
+
+const listSchema = z.strictObject({
+  tags: z.array(tagSchema).max(50).optional(),
+  severity: z.enum(lessonSeverities).optional(),
+  repo: z.string().min(1).max(4096).optional(),
+  agent: z.string().min(1).max(200).optional(),
+  limit: limitSchema(1000, 50),
+  offset: z.number().int().min(0).max(1_000_000_000).default(0),
+});
+
+const idSchema = z.string().min(1, 'id must not be empty').max(200);
+
+/** Hashes lessons apart from code, so a lesson never shares a vector with a chunk. */
+export function lessonHash(lesson: {
+  title: string;
+  content: string;
+  tags: readonly string[];
+}): string {
+  return sha256(`lesson\n${formatLessonForEmbedding(lesson)}`);
+}
+
+function uniqueTags(tags: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const result: string[] = [];
+  for (const tag of tags) {
+    const key = tag.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    result.push(tag);
+  }
+  return result;
+}
+
+interface FilterSql {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+export class LessonStore {
+  readonly #ctx: StoreContext;
+  readonly #code: CodeRepositoryStore;
+
+  constructor(ctx: StoreContext, code: CodeRepositoryStore) {
+    this.#ctx = ctx;
+    this.#code = code;
+  }
+
+  #row(id: string): LessonRow | undefined {
+    return this.#ctx.statement(`SELECT * FROM lessons WHERE id = ?`).get(id) as
+      LessonRow | undefined;
+  }
+
+  #index(seq: number, lesson: { title: string; content: string; tags: readonly string[] }): void {
+    this.#ctx
+      .statement(`INSERT INTO lessons_fts (rowid, title, tags, content) VALUES (?, ?, ?, ?)`)
+      .run(
+        seq,
+        tokenText(lesson.title),
+        tokenText(lesson.tags.join(' ')),
+        tokenText(lesson.content),
+      );
+  }
+
+  add(input: LessonInput): Lesson {
+    const parsed = parseInput(lessonInputSchema, input, 'lesson');
+    const now = new Date().toISOString();
+    const lesson: Lesson = {
+      id: randomUUID(),
+      title: parsed.title,
+      content: parsed.content,
+      tags: uniqueTags(parsed.tags ?? []),
+      severity: parsed.severity ?? 'info',
+      repo: parsed.repo ?? null,
+      agent: parsed.agent ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.#ctx.write(() => {
+      const seq = this.#ctx
+        .statement(
+          `INSERT INTO lessons (id, title, content, tags, severity, repo, agent, created_at, updated_at, content_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          lesson.id,
+          lesson.title,
+          lesson.content,
+          JSON.stringify(lesson.tags),
+          lesson.severity,
+          lesson.repo,
+          lesson.agent,
+          now,
+          now,
+          lessonHash(lesson),
+        ).lastInsertRowid;
+      this.#index(Number(seq), lesson);
+    });
+    return lesson;
+  }
+
+  update(id: string, patch: Partial<LessonInput>): Lesson {
+    parseInput(idSchema, id, 'lesson id');
+    const parsed = parseInput(lessonPatchSchema, patch, 'lesson update');
+    return this.#ctx.write(() => {
+      const row = this.#row(id);
+      if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+      const current = toLesson(row);
+      const next: Lesson = {
+        ...current,
+        title: parsed.title ?? current.title,
+        content: parsed.content ?? current.content,
+        tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
+        severity: parsed.severity ?? current.severity,
+        repo: parsed.repo === undefined ? current.repo : parsed.repo,
+        agent: parsed.agent === undefined ? current.agent : parsed.agent,
+        updatedAt: new Date().toISOString(),
+      };
+      this.#ctx
+        .statement(
+          `UPDATE lessons SET title = ?, content = ?, tags = ?, severity = ?, repo = ?, agent = ?,
+             updated_at = ?, content_hash = ? WHERE seq = ?`,
+        )
+        .run(
+          next.title,
+          next.content,
+          JSON.stringify(next.tags),
+          next.severity,
+          next.repo,
+          next.agent,
+          next.updatedAt,
+          lessonHash(next),
+          row.seq,
+        );
+      this.#ctx.statement(`DELETE FROM lessons_fts WHERE rowid = ?`).run(row.seq);
+      this.#index(row.seq, next);
+      return next;
+    });
+  }
+
+  get(id: string): Lesson | null {
+    parseInput(idSchema, id, 'lesson id');
+    return this.#ctx.read(() => {
+      const row = this.#row(id);
+      return row ? toLesson(row) : null;
+    });
+  }
+
+  /** Repo filter values: the text as given plus the name and root path it resolves to. */
+  #repoAliases(repo: string): string[] {
+    const aliases = new Set([repo]);
+    for (const row of this.#code.findRepositories(repo)) {
+      aliases.add(row.name);
+      aliases.add(row.root_path);
+    }
+    return [...aliases];
+  }
+
+  #filters(filters: LessonFilters): FilterSql {
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filters.tags && filters.tags.length > 0) {
+      conditions.push(
+        `NOT EXISTS (SELECT 1 FROM json_each($tags) wanted WHERE NOT EXISTS (
+           SELECT 1 FROM json_each(l.tags) held WHERE lower(held.value) = lower(wanted.value)))`,
+      );
+      params.tags = JSON.stringify(filters.tags);
+    }
+    if (filters.severity) {
+      conditions.push('l.severity = $severity');
+      params.severity = filters.severity;
+    }
+    if (filters.repo) {
+      conditions.push('l.repo IN (SELECT value FROM json_each($repos))');
+      params.repos = JSON.stringify(this.#repoAliases(filters.repo));
+    }
+    if (filters.agent) {
+      conditions.push('l.agent = $agent');
+      params.agent = filters.agent;
+    }
+    return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
+  }
+
+  list(request: LessonFilters & { limit?: number; offset?: number } = {}): Page<Lesson> {
+    const parsed = parseInput(listSchema, request, 'lesson list request');
+    return this.#ctx.read(() => {
+      const filter = this.#filters(parsed);
+      const total = this.#ctx
+        .statement(`SELECT count(*) FROM lessons l WHERE 1${filter.sql}`)
+        .pluck()
+        .get(filter.params) as number;
+      const rows = this.#ctx
+        .statement(
+          `SELECT l.* FROM lessons l WHERE 1${filter.sql}
+           ORDER BY l.created_at DESC, l.seq DESC LIMIT $limit OFFSET $offset`,
+        )
+        .all({ ...filter.params, limit: parsed.limit, offset: parsed.offset }) as LessonRow[];
+      return { items: rows.map(toLesson), total };
+    });
+  }
+
+  delete(id: string): boolean {
+    parseInput(idSchema, id, 'lesson id');
+    return this.#ctx.write(
+      () => this.#ctx.statement(`DELETE FROM lessons WHERE id = ?`).run(id).changes > 0,
+    );
+  }
+
+  search(request: LessonSearchRequest): LessonHit[] {
+    const parsed = parseInput(lessonSearchRequestSchema, request, 'lesson search request');
+    checkQuery(
+      parsed.query,
+      parsed.queryVector,
+      this.#ctx.embeddingModel,
+      this.#ctx.options.maxQueryLength,
+    );
+    return this.#ctx.read(() => {
+      const filter = this.#filters(parsed);
+      const pool = Math.min(300, Math.max(50, parsed.limit * 3));
+      const analyzed = analyzeQuery(parsed.query);
+      const lexicalStatement = this.#ctx.statement(
+        `SELECT l.seq AS id, bm25(lessons_fts, 4.0, 2.0, 1.0) AS bm25
+         FROM lessons_fts JOIN lessons l ON l.seq = lessons_fts.rowid
+         WHERE lessons_fts MATCH $match${filter.sql}
+         ORDER BY bm25 LIMIT $limit`,
+      );
+      const lexical =
+        analyzed.terms.length === 0
+          ? []
+          : rankPlainHits(
+              collectLevels(
+                [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)],
+                pool,
+                (match, limit) =>
+                  lexicalStatement.all({ ...filter.params, match, limit }) as LexicalRow[],
+              ),
+            );
+      const vector = parsed.queryVector
+        ? (this.#ctx
+            .statement(
+              `SELECT l.seq AS id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
+               FROM lessons l JOIN embeddings e ON e.content_hash = l.content_hash
+               WHERE 1${filter.sql}
+               ORDER BY similarity DESC, l.seq DESC LIMIT $limit`,
+            )
+            .all({ ...filter.params, query: parsed.queryVector, limit: pool }) as {
+            id: number;
+            similarity: number;
+          }[])
+        : [];
+      const fused = reciprocalRankFusion<number>(
+        [{ items: lexical.map((hit) => hit.row.id) }, { items: vector.map((hit) => hit.id) }],
+        (id) => id,
+      ).slice(0, parsed.limit);
+      if (fused.length === 0) return [];
+      const rows = this.#ctx
+        .statement(`SELECT l.* FROM json_each(?) j JOIN lessons l ON l.seq = j.value`)
+        .all(JSON.stringify(fused.map((entry) => entry.item))) as LessonRow[];
+      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      const lexicalScores = new Map(lexical.map((hit) => [hit.row.id, hit.score]));
+      const similarities = new Map(vector.map((hit) => [hit.id, hit.similarity]));
+      const hits: LessonHit[] = [];
+      for (const entry of fused) {
+        const row = bySeq.get(entry.item);
+        if (!row) continue;
+        hits.push({
+          lesson: toLesson(row),
+          score: entry.score,
+          scores: breakdown(entry, lexicalScores, similarities),
+        });
+      }
+      return hits;
+    });
+  }
+}

@@ -1,0 +1,187 @@
+import { type AnalyzedQuery, type QueryLevel, words } from './tokens.ts';
+
+/** One full-text match, before re-ranking. */
+export interface LexicalRow {
+  id: number;
+  /** FTS5 bm25: lower (more negative) is better; NaN when the row was found another way. */
+  bm25: number;
+}
+
+export interface LevelMatch<Row extends LexicalRow> {
+  row: Row;
+  /** Index of the level that found the row; lower levels are stricter. */
+  level: number;
+  /** True when the row contains every query word. */
+  complete: boolean;
+}
+
+export interface LexicalHit<Row extends LexicalRow> extends LevelMatch<Row> {
+  score: number;
+}
+
+/**
+ * Runs query levels from strict to loose until `pool` rows are found; a level given as a
+ * function is only built when reached. Rows of a stricter level rank above looser ones.
+ */
+export function collectLevels<Row extends LexicalRow>(
+  levels: readonly (QueryLevel | (() => QueryLevel[]))[],
+  pool: number,
+  run: (match: string, limit: number) => Row[],
+  firstLevel = 0,
+): LevelMatch<Row>[] {
+  const seen = new Set<number>();
+  const result: LevelMatch<Row>[] = [];
+  let levelIndex = firstLevel;
+  for (const entry of levels) {
+    if (result.length >= pool) break;
+    for (const level of typeof entry === 'function' ? entry() : [entry]) {
+      if (result.length >= pool) break;
+      const rows = run(level.match, pool + seen.size);
+      for (const row of rows) {
+        if (seen.has(row.id)) continue;
+        seen.add(row.id);
+        result.push({ row, level: levelIndex, complete: level.complete });
+        if (result.length >= pool) break;
+      }
+      levelIndex += 1;
+    }
+  }
+  return result;
+}
+
+/**
+ * A light suffix stripper for comparing query words with symbol, path and body words in JS
+ * (`parsing`, `parses`, `parse` → `pars`). Applied to both sides, so it only has to be consistent.
+ */
+export function stem(token: string): string {
+  if (token.length > 4 && token.endsWith('ies')) return `${token.slice(0, -3)}y`;
+  let value = token;
+  let suffixRemoved = false;
+  if (value.length > 5 && value.endsWith('ing')) {
+    value = value.slice(0, -3);
+    suffixRemoved = true;
+  } else if (value.length > 4 && value.endsWith('ed')) {
+    value = value.slice(0, -2);
+    suffixRemoved = true;
+  } else if (value.length > 4 && /(?:ss|x|z|ch|sh)es$/.test(value)) {
+    value = value.slice(0, -2);
+  } else if (value.length > 3 && value.endsWith('s') && !value.endsWith('ss')) {
+    value = value.slice(0, -1);
+  }
+  if (value.length > 4 && value.endsWith('e')) value = value.slice(0, -1);
+  // running → runn → run
+  if (suffixRemoved && /([b-df-hj-np-tv-z])\1$/.test(value)) value = value.slice(0, -1);
+  return value;
+}
+
+export function stemmedSet(text: string | null | undefined): Set<string> {
+  const set = new Set<string>();
+  if (!text) return set;
+  for (const word of words(text)) {
+    set.add(stem(word.whole));
+    for (const part of word.parts) set.add(stem(part));
+  }
+  return set;
+}
+
+function coverage(parts: readonly string[], set: Set<string>): number {
+  if (parts.length === 0) return 0;
+  let found = 0;
+  for (const part of parts) if (set.has(part)) found += 1;
+  return found / parts.length;
+}
+
+/** Ranking constants for code; tuned on real repositories with natural-language and identifier queries. */
+export const codeRanking = {
+  /** Rank every stricter level above looser ones (true), or mix levels by score (false). */
+  strictLevels: true,
+  /** bm25 weights of the chunks_fts columns: symbol, container, path, body. */
+  columnWeights: [4, 2, 2, 1] as readonly number[],
+  /** Looser-level scores are multiplied by (share of query words present) to this power. */
+  coverageExponent: 0,
+  exactSymbol: 2,
+  symbolCoverage: 0.8,
+  containerCoverage: 0.3,
+  pathCoverage: 0.6,
+  /** Test and spec files rank lower unless the query asks for tests. */
+  testFile: 0.6,
+  /**
+   * Most matches a level scores with bm25. A level matching more (common words) scores only its
+   * newest matches of this many, so a query's cost stays bounded however large the index grows.
+   */
+  scoredMatchLimit: 2000,
+};
+
+const testPathPattern =
+  /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|specs|fixtures?)\/|[._-](?:test|spec)s?\.[^/]+$/i;
+const testQueryWords = new Set(['test', 'tests', 'spec', 'specs', 'testing', 'fixture', 'mock']);
+
+export interface CodeLexicalRow extends LexicalRow {
+  symbol_name: string | null;
+  enclosing_symbol: string | null;
+  path: string;
+  content: string;
+}
+
+/**
+ * Re-ranks code matches: bm25 (symbol and path columns already weigh more than the body),
+ * boosted when the query names the symbol exactly or its words make up the symbol or the path,
+ * and damped by the share of query words the chunk lacks (looser levels match only some).
+ */
+export function rankCodeHits<Row extends CodeLexicalRow>(
+  analyzed: AnalyzedQuery,
+  matches: readonly LevelMatch<Row>[],
+): LexicalHit<Row>[] {
+  const parts = analyzed.parts.map(stem);
+  const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
+  // Rows found without full-text scoring (exact symbol lookups) get the best score seen.
+  let bestBase = 1;
+  for (const { row } of matches) {
+    if (Number.isFinite(row.bm25)) bestBase = Math.max(bestBase, -row.bm25);
+  }
+  const hits = matches.map(({ row, level, complete }) => {
+    const base = Number.isFinite(row.bm25) ? Math.max(-row.bm25, 1e-9) : bestBase;
+    const symbolWords = row.symbol_name ? words(row.symbol_name) : [];
+    const symbolWhole = symbolWords.map((word) => word.whole).join('');
+    const lastWhole = symbolWords.at(-1)?.whole;
+    const exact =
+      symbolWhole !== '' &&
+      (analyzed.symbolNames.has(symbolWhole) ||
+        (lastWhole !== undefined && analyzed.symbolNames.has(lastWhole)));
+    const symbolSet = stemmedSet(row.symbol_name);
+    const containerSet = stemmedSet(row.enclosing_symbol);
+    const pathSet = stemmedSet(row.path.replace(/[/\\.]+/g, ' '));
+    const symbolCoverage = coverage(parts, symbolSet);
+    const containerCoverage = coverage(parts, containerSet);
+    const pathCoverage = coverage(parts, pathSet);
+    let matched = 1;
+    if (!complete) {
+      const all = stemmedSet(row.content);
+      for (const value of symbolSet) all.add(value);
+      for (const value of containerSet) all.add(value);
+      for (const value of pathSet) all.add(value);
+      matched = coverage(parts, all);
+    }
+    const boost =
+      1 +
+      (exact ? codeRanking.exactSymbol : 0) +
+      codeRanking.symbolCoverage * symbolCoverage +
+      codeRanking.containerCoverage * containerCoverage +
+      codeRanking.pathCoverage * pathCoverage;
+    const testFactor = !wantsTests && testPathPattern.test(row.path) ? codeRanking.testFile : 1;
+    const score = base * boost * testFactor * matched ** codeRanking.coverageExponent;
+    return { row, level, complete, score };
+  });
+  return codeRanking.strictLevels
+    ? hits.sort((a, b) => a.level - b.level || b.score - a.score)
+    : hits.sort((a, b) => b.score - a.score || a.level - b.level);
+}
+
+/** Ranks generic matches (lessons, checkpoints) by level, then bm25. */
+export function rankPlainHits<Row extends LexicalRow>(
+  matches: readonly LevelMatch<Row>[],
+): LexicalHit<Row>[] {
+  return matches
+    .map((match) => ({ ...match, score: Math.max(-match.row.bm25, 1e-9) }))
+    .sort((a, b) => a.level - b.level || b.score - a.score);
+}

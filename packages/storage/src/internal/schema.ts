@@ -1,0 +1,195 @@
+import type Database from 'better-sqlite3';
+
+/** `PRAGMA application_id` of a Nellie database ("NELI"), to tell it from other SQLite files. */
+export const applicationId = 0x4e454c49;
+
+/** Embedding owners; stored in `embeddings.kind` and `embedding_queue.kind`. */
+export const kindChunk = 0;
+export const kindLesson = 1;
+export const kindCheckpoint = 2;
+export type EmbeddingKind = typeof kindChunk | typeof kindLesson | typeof kindCheckpoint;
+
+const tokenizer = `tokenize = 'porter unicode61 remove_diacritics 2'`;
+
+/**
+ * Migrations, applied in order; `PRAGMA user_version` records how many have run. Never edit a
+ * released migration: append a new one.
+ */
+export const migrations: readonly ((db: Database.Database) => void)[] = [
+  (db: Database.Database): void => {
+    db.exec(`
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE repositories (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        root_path TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_indexed_at TEXT
+      );
+
+      CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        language TEXT,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        content_hash TEXT NOT NULL,
+        indexed_at TEXT NOT NULL,
+        UNIQUE (repository_id, path)
+      );
+
+      CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        repository_id INTEGER NOT NULL,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        symbol_name TEXT,
+        -- symbol_name normalised (getUserById, get_user_by_id → getuserbyid) for exact lookups
+        symbol_key TEXT,
+        symbol_kind TEXT,
+        enclosing_symbol TEXT,
+        language TEXT,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL
+      );
+      CREATE INDEX chunks_file_id ON chunks(file_id);
+      CREATE INDEX chunks_content_hash ON chunks(content_hash);
+      CREATE INDEX chunks_repository_language ON chunks(repository_id, language);
+      CREATE INDEX chunks_language ON chunks(language);
+      CREATE INDEX chunks_symbol_key ON chunks(symbol_key) WHERE symbol_key IS NOT NULL;
+
+      CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        symbol, container, path, body,
+        content = '', contentless_delete = 1, ${tokenizer}
+      );
+
+      CREATE TABLE lessons (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        content TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+        repo TEXT,
+        agent TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL
+      );
+      CREATE INDEX lessons_content_hash ON lessons(content_hash);
+
+      CREATE VIRTUAL TABLE lessons_fts USING fts5(
+        title, tags, content,
+        content = '', contentless_delete = 1, ${tokenizer}
+      );
+
+      CREATE TABLE checkpoints (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL,
+        repo TEXT,
+        session_id TEXT,
+        working_on TEXT NOT NULL,
+        state TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_progress', 'done')),
+        created_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL
+      );
+      CREATE INDEX checkpoints_agent ON checkpoints(agent, seq);
+      CREATE INDEX checkpoints_content_hash ON checkpoints(content_hash);
+
+      CREATE VIRTUAL TABLE checkpoints_fts USING fts5(
+        working_on, state,
+        content = '', contentless_delete = 1, ${tokenizer}
+      );
+
+      CREATE TABLE agent_status (
+        agent TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('idle', 'in_progress')),
+        current_task TEXT,
+        last_checkpoint_id TEXT,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- One vector per content hash, for the model recorded in meta. AUTOINCREMENT: ids are
+      -- never reused, so an in-memory ANN index can follow new rows by id.
+      CREATE TABLE embeddings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        content_hash TEXT NOT NULL UNIQUE,
+        kind INTEGER NOT NULL,
+        vector BLOB NOT NULL
+      );
+
+      -- Content hashes referenced by a chunk, lesson or checkpoint that have no vector yet.
+      CREATE TABLE embedding_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        content_hash TEXT NOT NULL UNIQUE,
+        kind INTEGER NOT NULL
+      );
+
+      -- Deleted vector ids, so ANN indexes in other processes can drop them.
+      CREATE TABLE embedding_tombstones (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        embedding_id INTEGER NOT NULL
+      );
+
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT
+      );
+      CREATE INDEX audit_log_at ON audit_log(at);
+
+      CREATE TRIGGER embeddings_after_insert AFTER INSERT ON embeddings BEGIN
+        DELETE FROM embedding_queue WHERE content_hash = new.content_hash;
+      END;
+      CREATE TRIGGER embeddings_after_delete AFTER DELETE ON embeddings BEGIN
+        INSERT INTO embedding_tombstones (embedding_id) VALUES (old.id);
+      END;
+    `);
+    for (const [table, kind] of [
+      ['chunks', kindChunk],
+      ['lessons', kindLesson],
+      ['checkpoints', kindCheckpoint],
+    ] as const) {
+      const fts = `${table}_fts`;
+      const key = table === 'chunks' ? 'id' : 'seq';
+      db.exec(`
+        CREATE TRIGGER ${table}_after_insert AFTER INSERT ON ${table} BEGIN
+          INSERT OR IGNORE INTO embedding_queue (content_hash, kind)
+            SELECT new.content_hash, ${kind}
+            WHERE NOT EXISTS (SELECT 1 FROM embeddings WHERE content_hash = new.content_hash);
+        END;
+        CREATE TRIGGER ${table}_after_delete AFTER DELETE ON ${table} BEGIN
+          DELETE FROM ${fts} WHERE rowid = old.${key};
+          DELETE FROM embeddings WHERE content_hash = old.content_hash
+            AND NOT EXISTS (SELECT 1 FROM ${table} WHERE content_hash = old.content_hash);
+          DELETE FROM embedding_queue WHERE content_hash = old.content_hash
+            AND NOT EXISTS (SELECT 1 FROM ${table} WHERE content_hash = old.content_hash);
+        END;
+        CREATE TRIGGER ${table}_after_update_hash AFTER UPDATE OF content_hash ON ${table}
+          WHEN old.content_hash <> new.content_hash BEGIN
+          DELETE FROM embeddings WHERE content_hash = old.content_hash
+            AND NOT EXISTS (SELECT 1 FROM ${table} WHERE content_hash = old.content_hash);
+          DELETE FROM embedding_queue WHERE content_hash = old.content_hash
+            AND NOT EXISTS (SELECT 1 FROM ${table} WHERE content_hash = old.content_hash);
+          INSERT OR IGNORE INTO embedding_queue (content_hash, kind)
+            SELECT new.content_hash, ${kind}
+            WHERE NOT EXISTS (SELECT 1 FROM embeddings WHERE content_hash = new.content_hash);
+        END;
+      `);
+    }
+  },
+];
+
+export const schemaVersion = migrations.length;

@@ -1,0 +1,172 @@
+import { NellieError, noopLogger, type NellieStore } from '@nellie/core';
+import { z } from 'zod';
+import { AuditStore } from './internal/audit-store.ts';
+import { CheckpointStore } from './internal/checkpoint-store.ts';
+import { CodeSearch } from './internal/code-search.ts';
+import { CodeRepositoryStore } from './internal/code-store.ts';
+import { StoreContext } from './internal/context.ts';
+import { openDatabase } from './internal/database.ts';
+import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
+import { GlobMatchers } from './internal/glob.ts';
+import { LessonStore } from './internal/lesson-store.ts';
+import { StoreOperations } from './internal/operations.ts';
+import { VectorIndex } from './internal/vector-index.ts';
+import { sqliteStoreOptionsSchema, type SqliteStoreOptions } from './sqlite-store-options.ts';
+
+import type { VectorIndexStatus } from './vector-index-status.ts';
+
+export type { VectorIndexStatus } from './vector-index-status.ts';
+
+/** A NellieStore backed by one SQLite file, with a few SQLite-specific extras. */
+export interface SqliteStore extends NellieStore {
+  /** Absolute path of the database file, or `:memory:`. */
+  readonly path: string;
+  /** How vector queries are served: exact scans, or an ANN index and how far behind it is. */
+  vectorIndexStatus(): Promise<VectorIndexStatus>;
+  /**
+   * Adds every stored vector the ANN index does not hold yet, now, instead of in the background.
+   * Useful after bulk loads; a no-op while the store is below the exact-search threshold.
+   */
+  syncVectorIndex(): Promise<VectorIndexStatus>;
+}
+
+const exactStatus: VectorIndexStatus = { mode: 'exact', indexed: 0, backlog: 0 };
+
+/** Runs synchronous work so that every failure, validation included, arrives as a rejection. */
+function run<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * Opens (or creates) a Nellie store in a SQLite file: code chunks, lessons, checkpoints, their
+ * vectors and the audit log, with hybrid full-text and vector search.
+ *
+ * Rejects with `INVALID_OPTIONS`, `STORE_UNAVAILABLE` (directory missing or not writable),
+ * `STORE_CORRUPT` (damaged or foreign file), `SCHEMA_TOO_NEW` or `DIMENSION_MISMATCH`.
+ */
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const result = sqliteStoreOptionsSchema.safeParse(options);
+  if (!result.success) {
+    throw new NellieError('INVALID_OPTIONS', z.prettifyError(result.error), {
+      cause: result.error,
+    });
+  }
+  const parsed = result.data;
+  const logger = options.logger ?? noopLogger;
+  const embedding = parsed.embedding ?? null;
+  // Loaded only when vectors are enabled: a lexical-only store never loads the native ANN library.
+  const usearch = embedding ? await import('usearch') : null;
+
+  const opened = openDatabase({
+    path: parsed.path,
+    readonly: parsed.readonly,
+    busyTimeoutMs: parsed.busyTimeoutMs,
+    mmapSizeBytes: parsed.mmapSizeBytes,
+    cacheSizeKiB: parsed.cacheSizeKiB,
+    logger,
+  });
+  const { db } = opened;
+  try {
+    if (embedding) resolveModel(db, embedding, opened.location, parsed.readonly);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const globs = new GlobMatchers();
+  globs.register(db);
+  const ctx = new StoreContext({
+    db,
+    file: opened.file,
+    location: opened.location,
+    options: parsed,
+    logger,
+    embeddingModel: embedding,
+  });
+  if (embedding && usearch) {
+    ctx.vectorIndex = new VectorIndex({
+      db,
+      file: opened.file,
+      dimensions: embedding.dimensions,
+      options: parsed.vectorIndex,
+      logger,
+      readonly: parsed.readonly,
+      usearch,
+    });
+  }
+
+  const code = new CodeRepositoryStore(ctx);
+  const codeSearch = new CodeSearch(ctx, code, globs);
+  const lessons = new LessonStore(ctx, code);
+  const checkpoints = new CheckpointStore(ctx, code);
+  const embeddings = new EmbeddingStore(ctx);
+  const audit = new AuditStore(ctx);
+  const operations = new StoreOperations(ctx);
+
+  const close = (): Promise<void> => {
+    if (ctx.closed) return Promise.resolve();
+    ctx.closed = true;
+    try {
+      ctx.vectorIndex?.close();
+    } finally {
+      db.close();
+    }
+    return Promise.resolve();
+  };
+
+  const store: SqliteStore = {
+    path: opened.file ?? ':memory:',
+    embeddingModel: embedding,
+
+    upsertRepository: (input) => run(() => code.upsertRepository(input)),
+    getRepository: (nameOrPath) => run(() => code.getRepository(nameOrPath)),
+    listRepositories: () => run(() => code.listRepositories()),
+    deleteRepository: (id) => run(() => code.deleteRepository(id)),
+    markRepositoryIndexed: (id, at) => run(() => code.markRepositoryIndexed(id, at)),
+    listFiles: (repositoryId) => run(() => code.listFiles(repositoryId)),
+    writeFile: (repositoryId, file, chunks) =>
+      run(() => code.writeFile(repositoryId, file, chunks)),
+    touchFile: (repositoryId, path, stat) => run(() => code.touchFile(repositoryId, path, stat)),
+    deleteFiles: (repositoryId, paths) => run(() => code.deleteFiles(repositoryId, paths)),
+    getChunk: (id) => run(() => code.getChunk(id)),
+    searchCode: (request) => codeSearch.search(request),
+
+    addLesson: (input) => run(() => lessons.add(input)),
+    updateLesson: (id, patch) => run(() => lessons.update(id, patch)),
+    getLesson: (id) => run(() => lessons.get(id)),
+    listLessons: (request) => run(() => lessons.list(request)),
+    deleteLesson: (id) => run(() => lessons.delete(id)),
+    searchLessons: (request) => run(() => lessons.search(request)),
+
+    addCheckpoint: (input) => run(() => checkpoints.add(input)),
+    getCheckpoint: (id) => run(() => checkpoints.get(id)),
+    getRecentCheckpoints: (request) => run(() => checkpoints.recent(request)),
+    searchCheckpoints: (request) => run(() => checkpoints.search(request)),
+    deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),
+    getAgentStatus: (agent) => run(() => checkpoints.agentStatus(agent)),
+    listAgents: () => run(() => checkpoints.listAgents()),
+
+    pendingEmbeddings: (limit) => run(() => embeddings.pending(limit)),
+    putEmbeddings: (items) => run(() => embeddings.put(items)),
+
+    recordAudit: (entry) => run(() => audit.record(entry)),
+    listAudit: (query) => run(() => audit.list(query)),
+
+    stats: () => run(() => operations.stats()),
+    backup: (destinationPath, backupOptions) =>
+      operations.backup(destinationPath, backupOptions?.signal),
+    integrityCheck: () => run(() => operations.integrityCheck()),
+    maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
+
+    vectorIndexStatus: () => run(() => ctx.read(() => ctx.vectorIndex?.status() ?? exactStatus)),
+    syncVectorIndex: () => run(() => ctx.read(() => ctx.vectorIndex?.syncAll() ?? exactStatus)),
+
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+  return store;
+}
