@@ -83,12 +83,12 @@ make_root() { # make_root ROOT PREFIX
     printf '#!/bin/sh\n' >"$root$prefix/bin/$program"
     chmod 0755 "$root$prefix/bin/$program"
   done
-  cp packaging/systemd/nellie.service packaging/systemd/nellie-backup.service \
-    packaging/systemd/nellie-backup.timer "$root/etc/systemd/system/"
+  cp packaging/systemd/*.service packaging/systemd/*.timer "$root/etc/systemd/system/"
 }
 make_root "$work/systemd" /opt/nellie
-if verify_root "$work/systemd" nellie.service nellie-backup.service nellie-backup.timer; then
-  echo "nellie.service, nellie-backup.service, nellie-backup.timer: verified"
+units=(nellie.service nellie-backup.service nellie-backup.timer nellie-restore-drill.service nellie-restore-drill.timer)
+if verify_root "$work/systemd" "${units[@]}"; then
+  echo "${units[*]}: verified"
 else
   fail "systemd-analyze verify"
 fi
@@ -101,7 +101,7 @@ bash packaging/scripts/install.sh --destdir "$work/systemd-custom-stage" --no-bi
   --prefix /usr/local/nellie --data-dir /srv/nellie --config-dir /usr/local/etc/nellie \
   "$work/fake-release" >/dev/null
 cp -r "$work/systemd-custom-stage/etc/systemd/system/." "$work/systemd-custom/etc/systemd/system/"
-if verify_root "$work/systemd-custom" nellie.service nellie-backup.service; then
+if verify_root "$work/systemd-custom" nellie.service nellie-backup.service nellie-restore-drill.service; then
   echo "units with install.sh's drop-ins for custom paths: verified"
 else
   fail "systemd-analyze verify (drop-ins)"

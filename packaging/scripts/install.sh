@@ -29,7 +29,7 @@ Options:
                      fine-tuned or converted model; `nellie model import --no-verify`)
   --no-systemd       do not install the systemd units
   --no-bin           do not install the `nellie` command into --bin-dir
-  --enable           enable and start nellie.service and nellie-backup.timer
+  --enable           enable and start nellie.service and the backup and restore-drill timers
   --destdir DIR      stage everything under DIR (also DESTDIR=DIR): no root needed, no account
                      is created and systemctl is not called; ownership that would be applied
                      is printed as "would chown USER:GROUP PATH" unless --user names an account
@@ -281,11 +281,12 @@ if [ "$staged" = false ] && [ -d /run/systemd/system ] && command -v systemctl >
 fi
 if [ "$with_systemd" = true ]; then
   mkdir -p "$destdir$unit_dir"
-  for unit in nellie.service nellie-backup.service nellie-backup.timer; do
+  for unit in nellie.service nellie-backup.service nellie-backup.timer \
+    nellie-restore-drill.service nellie-restore-drill.timer; do
     install -m 0644 "$release_src/packaging/systemd/$unit" "$destdir$unit_dir/$unit"
     own "$root_owner" "$destdir$unit_dir/$unit"
   done
-  log "installed nellie.service, nellie-backup.service and nellie-backup.timer into $unit_dir"
+  log "installed nellie.service and the nellie-backup and nellie-restore-drill services and timers into $unit_dir"
 
   # Paths or account other than the units' defaults go into a drop-in, so the unit files stay
   # exactly as shipped.
@@ -299,15 +300,15 @@ if [ "$with_systemd" = true ]; then
   if [ "$data_dir" != /var/lib/nellie ]; then
     dropin_body+=$'Environment=NELLIE_DATA_DIR='"$data_dir"$'\nEnvironment=NELLIE_BACKUP_DIR='"$data_dir"$'/backups\nWorkingDirectory='"$data_dir"$'\nReadWritePaths='"$data_dir"$'\n'
   fi
-  for unit in nellie.service nellie-backup.service; do
+  for unit in nellie.service nellie-backup.service nellie-restore-drill.service; do
     dropin_dir=$destdir$unit_dir/$unit.d
     body=$dropin_body
     if [ "$prefix" != /opt/nellie ]; then
-      if [ "$unit" = nellie.service ]; then
-        body+=$'ExecStart=\nExecStart='"$prefix"$'/bin/nellie serve\n'
-      else
-        body+=$'ExecStart=\nExecStart='"$prefix"$'/bin/nellie-backup\n'
-      fi
+      case $unit in
+        nellie.service) body+=$'ExecStart=\nExecStart='"$prefix"$'/bin/nellie serve\n' ;;
+        nellie-backup.service) body+=$'ExecStart=\nExecStart='"$prefix"$'/bin/nellie-backup\n' ;;
+        *) body+=$'ExecStart=\nExecStart='"$prefix"$'/bin/nellie-restore-drill --max-age-hours 48\n' ;;
+      esac
     fi
     if [ -n "$body" ]; then
       mkdir -p "$dropin_dir"
@@ -364,8 +365,8 @@ fi
 
 if [ "$enable" = true ]; then
   if [ "$systemd_running" = true ]; then
-    systemctl enable --now nellie.service nellie-backup.timer
-    log "nellie.service and nellie-backup.timer are enabled and started"
+    systemctl enable --now nellie.service nellie-backup.timer nellie-restore-drill.timer
+    log "nellie.service, nellie-backup.timer and nellie-restore-drill.timer are enabled and started"
   else
     log "systemd is not running here; start $prefix/bin/nellie serve another way"
   fi
@@ -377,6 +378,6 @@ if [ "$staged" = false ] && [ "$enable" = false ] && [ "$with_systemd" = true ];
   if [ "$systemd_running" = true ] && systemctl is-active --quiet nellie.service; then
     log "restart to run the new release: systemctl restart nellie"
   else
-    log "next: edit $config_dir/nellie.conf, then: systemctl enable --now nellie nellie-backup.timer"
+    log "next: edit $config_dir/nellie.conf, then: systemctl enable --now nellie nellie-backup.timer nellie-restore-drill.timer"
   fi
 fi

@@ -84,9 +84,10 @@ fi
 
 # --- Service ------------------------------------------------------------------------------------
 
-units=(nellie.service nellie-backup.service nellie-backup.timer)
+units=(nellie.service nellie-backup.service nellie-backup.timer nellie-restore-drill.service nellie-restore-drill.timer)
 if [ "$systemd_running" = true ]; then
-  for unit in nellie-backup.timer nellie-backup.service nellie.service; do
+  for unit in nellie-restore-drill.timer nellie-restore-drill.service nellie-backup.timer \
+    nellie-backup.service nellie.service; do
     if systemctl cat "$unit" >/dev/null 2>&1; then
       systemctl disable --now "$unit" >/dev/null 2>&1 || true
       log "stopped and disabled $unit"
@@ -110,7 +111,7 @@ for unit in "${units[@]}"; do
 done
 if [ "$systemd_running" = true ]; then
   systemctl daemon-reload
-  systemctl reset-failed nellie.service nellie-backup.service >/dev/null 2>&1 || true
+  systemctl reset-failed nellie.service nellie-backup.service nellie-restore-drill.service >/dev/null 2>&1 || true
 fi
 
 # --- Program ------------------------------------------------------------------------------------

@@ -151,8 +151,9 @@ test_case "the restore drill restores the newest backup into scratch"
 rm -f "$backups"/nellie-*
 echo "chunks=7" >"$data/nellie.db"
 older=$(bash "$backup_sh" 2>/dev/null)
-mv "$older" "$backups/nellie-$(stamp_days_ago 3).db"
-mv "$older.sha256" "$backups/nellie-$(stamp_days_ago 3).db.sha256"
+three_days_old=$backups/nellie-$(stamp_days_ago 3).db
+mv "$older" "$three_days_old"
+mv "$older.sha256" "$three_days_old.sha256"
 echo "chunks=42" >"$data/nellie.db"
 newest=$(bash "$backup_sh" 2>/dev/null)
 : >"$STUB_LOG"
@@ -168,7 +169,7 @@ output=$(bash "$drill_sh" --min-chunks 43 2>&1) && status=0 || status=$?
 check_equal "$status" 1 "--min-chunks above the contents fails"
 check_contains "$output" "fewer than --min-chunks 43" "says why"
 
-output=$(bash "$drill_sh" --backup "$backups/nellie-$(stamp_days_ago 3).db" --max-age-hours 48 2>&1) && status=0 || status=$?
+output=$(bash "$drill_sh" --backup "$three_days_old" --max-age-hours 48 2>&1) && status=0 || status=$?
 check_equal "$status" 1 "--max-age-hours fails on an old backup"
 check_contains "$output" "older than 48 hours" "says the backup is too old"
 

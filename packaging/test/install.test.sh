@@ -66,7 +66,7 @@ check_mode "$dest/etc/nellie/nellie.conf" 0640 "nellie.conf"
 check_contains "$(cat "$dest/etc/nellie/nellie.conf")" "NELLIE_DATA_DIR=/var/lib/nellie" "nellie.conf points at /var/lib/nellie"
 check "nellie.conf matches the shipped default" cmp "$dest/etc/nellie/nellie.conf" "$repo/packaging/nellie.conf"
 
-for unit in nellie.service nellie-backup.service nellie-backup.timer; do
+for unit in nellie.service nellie-backup.service nellie-backup.timer nellie-restore-drill.service nellie-restore-drill.timer; do
   check_mode "$dest/etc/systemd/system/$unit" 0644 "$unit"
   check "$unit is installed unchanged" cmp "$dest/etc/systemd/system/$unit" "$repo/packaging/systemd/$unit"
 done
@@ -175,6 +175,13 @@ if [ "$service_user" != nellie ]; then
 fi
 
 # ------------------------------------------------------------------------------------------------
+test_case "install.sh inside an unpacked release installs that release"
+inplace=$work/inplace
+output=$(bash "$stand_in/install.sh" --destdir "$inplace" 2>&1) && status=0 || status=$?
+check_equal "$status" 0 "the release's own install.sh exits 0 without a SOURCE"
+check_link "$inplace/opt/nellie/current" "releases/$stand_in_version" "current"
+
+# ------------------------------------------------------------------------------------------------
 test_case "non-default paths go into drop-ins"
 custom=$work/custom
 output=$(bash "$install_sh" --destdir "$custom" --prefix /usr/local/nellie --data-dir /srv/nellie \
@@ -191,6 +198,9 @@ check_contains "$service_dropin" "ReadWritePaths=/srv/nellie" "the service drop-
 check_contains "$service_dropin" "EnvironmentFile=/usr/local/etc/nellie/nellie.conf" "the service drop-in reads the custom config"
 backup_dropin=$(cat "$custom/etc/systemd/system/nellie-backup.service.d/10-install.conf" 2>/dev/null || true)
 check_contains "$backup_dropin" "ExecStart=/usr/local/nellie/bin/nellie-backup" "the backup drop-in sets ExecStart"
+drill_dropin=$(cat "$custom/etc/systemd/system/nellie-restore-drill.service.d/10-install.conf" 2>/dev/null || true)
+check_contains "$drill_dropin" "ExecStart=/usr/local/nellie/bin/nellie-restore-drill --max-age-hours 48" "the restore-drill drop-in sets ExecStart"
+check_contains "$drill_dropin" "Environment=NELLIE_BACKUP_DIR=/srv/nellie/backups" "the restore-drill drop-in names the backups"
 check_contains "$(cat "$custom/usr/bin/nellie")" "program=/usr/local/nellie/bin/nellie" "the wrapper runs the custom prefix"
 
 # ------------------------------------------------------------------------------------------------
@@ -241,7 +251,7 @@ output=$(bash "$uninstall_sh" --destdir "$dest" 2>&1) && status=0 || status=$?
 check_equal "$status" 0 "uninstall.sh exits 0"
 check_absent "$dest/opt/nellie" "/opt/nellie"
 check_absent "$dest/usr/local/bin/nellie" "/usr/local/bin/nellie"
-for unit in nellie.service nellie-backup.service nellie-backup.timer; do
+for unit in nellie.service nellie-backup.service nellie-backup.timer nellie-restore-drill.service nellie-restore-drill.timer; do
   check_absent "$dest/etc/systemd/system/$unit" "$unit"
 done
 check_dir "$dest/var/lib/nellie" "the data dir is kept"

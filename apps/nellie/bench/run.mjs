@@ -206,19 +206,22 @@ async function startServer(dataDir) {
   };
 }
 
-async function loadTest(url, corpus, pid) {
-  const reindex = await fetch(`${url}/api/v1/index/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ path: corpus, mode: 'full' }),
-  });
-  const job = await reindex.json();
-  if (reindex.status !== 202) throw new Error(`re-index did not start: ${JSON.stringify(job)}`);
+async function loadTest(url, corpus, pid, { reindex = true, duration = seconds } = {}) {
+  let job;
+  if (reindex) {
+    const response = await fetch(`${url}/api/v1/index/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: corpus, mode: 'full' }),
+    });
+    job = await response.json();
+    if (response.status !== 202) throw new Error(`re-index did not start: ${JSON.stringify(job)}`);
+  }
   const latencies = [];
   const errors = [];
   let rssPeak = 0;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 200);
-  const deadline = performance.now() + seconds * 1000;
+  const deadline = performance.now() + duration * 1000;
   let counter = 0;
   const client = async () => {
     while (performance.now() < deadline) {
@@ -237,7 +240,7 @@ async function loadTest(url, corpus, pid) {
   };
   await Promise.all(Array.from({ length: clients }, client));
   clearInterval(rssTimer);
-  const after = await (await fetch(`${url}/api/v1/index/jobs/${job.id}`)).json();
+  const after = job ? await (await fetch(`${url}/api/v1/index/jobs/${job.id}`)).json() : undefined;
   latencies.sort((a, b) => a - b);
   return { latencies, errors, rssPeak, job: after };
 }
@@ -282,6 +285,11 @@ async function main() {
 
     const server = await startServer(dataDir);
     const idleRss = rssMiB(server.child.pid);
+    // A baseline without the re-index, then the measurement the target is about.
+    const baseline = await loadTest(server.url, corpus, server.child.pid, {
+      reindex: false,
+      duration: 5,
+    });
     const { latencies, errors, rssPeak, job } = await loadTest(
       server.url,
       corpus,
@@ -306,6 +314,8 @@ async function main() {
       p95Ms: Number(p95.toFixed(1)),
       p99Ms: Number(p99.toFixed(1)),
       reindexDuringLoad: `${job.state}, ${job.progress.filesIndexed + job.progress.filesUnchanged}/${job.progress.filesSeen} files`,
+      baselineP50Ms: Number(percentile(baseline.latencies, 50).toFixed(1)),
+      baselineP95Ms: Number(percentile(baseline.latencies, 95).toFixed(1)),
       rssIdleMiB: Math.round(idleRss),
       rssPeakMiB: Math.round(rssPeak),
     };
@@ -317,6 +327,9 @@ async function main() {
       `search, ${clients} clients, ${seconds} s:     p50 ${ms(p50)}, p95 ${ms(p95)} (target ≤ 100 ms), p99 ${ms(p99)}; ${results.searchesPerSecond}/s, ${errors.length} errors`,
     );
     console.log(`re-index during the load:       ${results.reindexDuringLoad}`);
+    console.log(
+      `baseline without re-index (5 s): p50 ${ms(percentile(baseline.latencies, 50))}, p95 ${ms(percentile(baseline.latencies, 95))}; ${Math.round(baseline.latencies.length / 5)}/s`,
+    );
     console.log(`RSS: idle ${results.rssIdleMiB} MiB, peak under load ${results.rssPeakMiB} MiB`);
     console.log(`load after: ${loadAfter}`);
     console.log(JSON.stringify(results));

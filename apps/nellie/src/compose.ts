@@ -221,6 +221,8 @@ export interface NellieRuntime {
   modelSummary(): string;
   /** Resolves once the model is ready, has failed, or is disabled. */
   readonly modelSettled: Promise<ModelStatus>;
+  /** Starts loading the model when the runtime was opened with `deferModelLoad`. */
+  startModel(): void;
   /** A new MCP server with Nellie's tools, for one session or one stdio connection. */
   createMcpServer(actor?: string): McpServer;
   /** Stops indexing, the embedder and the store, in that order. */
@@ -244,6 +246,8 @@ export interface RuntimeOptions {
   mcp?: boolean;
   /** Log the model's state (servers do; one-shot commands print it themselves). */
   announceModel?: boolean;
+  /** Wait for `startModel()` before loading the model (servers call it once they listen). */
+  deferModelLoad?: boolean;
 }
 
 /**
@@ -272,6 +276,7 @@ export async function openRuntime(
     plan.kind === 'disabled' ? plan.status : { state: 'loading', modelId: plan.modelId };
   const abort = new AbortController();
   let loading: Promise<Embedder> | undefined;
+  let startModel: () => void = () => {};
 
   const startLoading = (expectedDimensions: number | undefined): Promise<Embedder> => {
     if (plan.kind !== 'load') throw new Error('unreachable');
@@ -324,7 +329,14 @@ export async function openRuntime(
   let modelSettled: Promise<ModelStatus>;
   if (plan.kind === 'load') {
     const identity = { modelId: plan.modelId, dimensions: plan.dimensions };
-    loading ??= startLoading(plan.dimensions);
+    if (!loading) {
+      const dimensions = plan.dimensions;
+      // Servers start loading once they listen, so loading the model (worker threads, ONNX
+      // sessions) does not compete with start-up for the CPU.
+      const gate = new Promise<void>((resolve) => (startModel = resolve));
+      loading = gate.then(() => startLoading(dimensions));
+      if (!options.deferModelLoad) startModel();
+    }
     const checked = loading.then(async (loaded) => {
       if (loaded.modelId !== identity.modelId || loaded.dimensions !== identity.dimensions) {
         await loaded.close();
@@ -367,19 +379,27 @@ export async function openRuntime(
 
   const pump = options.embeddingPump ?? true;
   let indexer: CodeIndexer | undefined;
-  if (options.indexer) {
-    indexer = createIndexer({
-      store,
-      ...(embedder && pump ? { embedder } : {}),
-      logger,
-      maxFileBytes: settings.maxFileBytes,
-      include: settings.include,
-      exclude: settings.exclude,
-      repositories: settings.repositories,
-    });
+  let mcpModules: Awaited<ReturnType<typeof loadMcpModules>> | undefined;
+  try {
+    if (options.indexer) {
+      indexer = createIndexer({
+        store,
+        ...(embedder && pump ? { embedder } : {}),
+        logger,
+        maxFileBytes: settings.maxFileBytes,
+        include: settings.include,
+        exclude: settings.exclude,
+        repositories: settings.repositories,
+      });
+    }
+    mcpModules = options.mcp ? await loadMcpModules() : undefined;
+  } catch (error) {
+    abort.abort();
+    await indexer?.close();
+    await embedder?.close();
+    await store.close();
+    throw error;
   }
-
-  const mcpModules = options.mcp ? await loadMcpModules() : undefined;
   const createMcpServer = (actor?: string): McpServer => {
     if (!mcpModules) throw new Error('openRuntime was called without `mcp: true`.');
     const { McpServer, registerNellieTools } = mcpModules;
@@ -406,6 +426,8 @@ export async function openRuntime(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       abort.abort();
+      // A model that never started loading starts now and stops at once on the aborted signal.
+      startModel();
       const failures: unknown[] = [];
       const step = async (name: string, work: () => Promise<void>): Promise<void> => {
         try {
@@ -431,6 +453,7 @@ export async function openRuntime(
     modelStatus: () => status,
     modelSummary: () => summarizeModel(status, settings.model),
     modelSettled,
+    startModel: () => startModel(),
     createMcpServer,
     close,
   };

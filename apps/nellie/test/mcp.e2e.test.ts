@@ -204,7 +204,8 @@ describe('MCP clients against nellie', () => {
   });
 
   afterAll(async () => {
-    expect(await server.stop()).toBe(0);
+    // Undefined only when beforeAll failed, which is reported already.
+    if (server) expect(await server.stop()).toBe(0);
     await killAllServers();
     removeTempDirs();
   });

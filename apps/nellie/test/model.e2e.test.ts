@@ -1,8 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
+  cliPath,
   createSampleRepo,
   fetchJson,
   jsonRequest,
@@ -191,6 +193,53 @@ describe('with the (stand-in) embedding model', () => {
       { env },
     );
     expect(switched.code).toBe(0);
+  });
+
+  it('nellie mcp (stdio) loads the model and keeps stdout to the protocol', async () => {
+    const dataDir = makeTempDir();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [cliPath, 'mcp', '--data-dir', dataDir, '--model-dir', modelDir],
+      env: cleanEnv(),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'nellie-e2e', version: '1.0.0' });
+    const transportErrors: Error[] = [];
+    client.onerror = (error) => transportErrors.push(error);
+    await client.connect(transport);
+    try {
+      const added = (await client.callTool({
+        name: 'add_lesson',
+        arguments: { title: 'Pin the ONNX runtime', content: 'Upgrades changed the output.' },
+      })) as { isError?: boolean };
+      expect(added.isError).toBeFalsy();
+      // Without a server beside it, this process embeds the lesson itself.
+      const status = await waitFor(
+        async () => {
+          const result = (await client.callTool({
+            name: 'get_status',
+            arguments: {},
+          })) as unknown as {
+            structuredContent: { model: { state: string }; indexer: { embeddingBacklog: number } };
+          };
+          const content = result.structuredContent;
+          return content.model.state === 'ready' && content.indexer.embeddingBacklog === 0
+            ? content
+            : undefined;
+        },
+        { what: 'the model and the lesson vector', timeoutMs: 60_000, intervalMs: 250 },
+      );
+      expect(status.model.state).toBe('ready');
+      const found = (await client.callTool({
+        name: 'search_lessons',
+        arguments: { query: 'onnx runtime upgrade' },
+      })) as unknown as { structuredContent: { mode: string; results: unknown[] } };
+      expect(found.structuredContent.mode).toBe('hybrid');
+      expect(found.structuredContent.results).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+    expect(transportErrors).toEqual([]);
   });
 
   it('model verify checks the files and loads the model', async () => {

@@ -47,7 +47,8 @@ describe('nellie serve without a model and without auth', () => {
   });
 
   afterAll(async () => {
-    expect(await server.stop()).toBe(0);
+    // Undefined only when beforeAll failed, which is reported already.
+    if (server) expect(await server.stop()).toBe(0);
   });
 
   it('listens on loopback, logs JSON to stderr and says semantic search is off', () => {
@@ -293,7 +294,8 @@ describe('nellie serve with API keys', () => {
   });
 
   afterAll(async () => {
-    expect(await server.stop()).toBe(0);
+    // Undefined only when beforeAll failed, which is reported already.
+    if (server) expect(await server.stop()).toBe(0);
   });
 
   it('requires a key on every route but /health and never logs a secret', async () => {
@@ -333,5 +335,31 @@ describe('nellie serve with API keys', () => {
     expect(listening?.auth).toBe('1 API key(s)');
     expect(server.stderr()).not.toContain(opsSecret);
     expect(server.stderr()).not.toContain(ciSecret);
+  });
+});
+
+describe('nellie serve with a rate limit', () => {
+  it('answers 429 with Retry-After once a client exceeds its burst, but never limits /health', async () => {
+    const server = await startServer({ args: ['--rate-limit', '60', '--rate-limit-burst', '3'] });
+    try {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      let limitedBody: unknown;
+      for (let index = 0; index < 6; index += 1) {
+        const response = await fetchJson(`${server.url}/api/v1/status`);
+        statuses.push(response.status);
+        if (response.status === 429) {
+          retryAfter = response.headers.get('retry-after');
+          limitedBody = response.body;
+        }
+      }
+      expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+      expect(statuses).toContain(429);
+      expect(Number(retryAfter)).toBeGreaterThan(0);
+      expect((limitedBody as ErrorBody).error.code).toBe('RATE_LIMITED');
+      expect((await fetchJson(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });

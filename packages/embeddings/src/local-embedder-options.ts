@@ -28,8 +28,9 @@ export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
   /** Worker threads for bulk (indexing) work, each with its own model session. */
   threads: z.number().int().min(1).max(64).default(1),
   /**
-   * ONNX Runtime threads per bulk worker. Defaults to the CPU count divided by `threads`, so one
-   * worker uses every core and two workers on two cores use one each.
+   * ONNX Runtime threads per bulk worker. Defaults to the CPU count divided by `threads` (at most
+   * 4, beyond which a model this small hardly gets faster), so one worker uses both cores of a
+   * 2-core machine and two workers use one each.
    */
   intraOpThreads: z.number().int().min(1).max(256).optional(),
   /**
@@ -44,7 +45,7 @@ export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
   allowSpinning: z.boolean().default(false),
   /**
    * Keep one more worker (one ONNX thread) for `priority: 'query'` texts, so a search never waits
-   * for a bulk batch to finish. Costs the memory of one more model session (about 60 MB for
+   * for a bulk batch to finish. Costs the memory of one more model session (about 90 MB for
    * all-MiniLM-L6-v2 q8).
    */
   queryWorker: z.boolean().default(true),

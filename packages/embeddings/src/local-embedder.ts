@@ -105,7 +105,8 @@ export async function createLocalEmbedder(
       dtype: config.dtype,
       pooling: config.pooling,
       maxTokens: config.maxTokens,
-      intraOpThreads: config.intraOpThreads ?? Math.max(1, Math.floor(cores / config.threads)),
+      intraOpThreads:
+        config.intraOpThreads ?? Math.min(4, Math.max(1, Math.floor(cores / config.threads))),
       niceness: config.bulkNiceness,
       allowSpinning: config.allowSpinning,
     };

@@ -131,7 +131,7 @@ export async function resolveModel(options: ResolveModelOptions = {}): Promise<R
   if (allowRemote && cachePath !== undefined) {
     searched.push({
       place: 'remote',
-      location: 'Hugging Face Hub',
+      location: '(Hugging Face Hub)',
       found: true,
       detail: `will be downloaded into ${cachePath}`,
     });
@@ -139,7 +139,7 @@ export async function resolveModel(options: ResolveModelOptions = {}): Promise<R
   }
   searched.push({
     place: 'remote',
-    location: 'Hugging Face Hub',
+    location: '(Hugging Face Hub)',
     found: false,
     detail: allowRemote
       ? 'downloads need a model cache to store the files in'

@@ -306,7 +306,7 @@ describe('resolveModel', () => {
       expect(message).toContain(
         `2. model cache ${path.join(cacheDir, 'Xenova', 'all-MiniLM-L6-v2')}: not there`,
       );
-      expect(message).toContain('3. Hub download');
+      expect(message).toContain('3. Hub download: downloads are not allowed');
       expect(message).toContain('downloads are not allowed');
       expect(message).toContain('nellie model pull');
       expect(message).toContain('nellie model import <dir>');

@@ -29,13 +29,21 @@ const corpusPackages = [
 ];
 const corpusDir = join(tmpdir(), 'nellie-indexer-bench-corpus');
 const corpusRoot = join(corpusDir, 'node_modules');
-/** Package indexed end to end with the model (about 2,000 chunks). */
-const modelSubset = join(corpusRoot, 'axios');
+/** Sources indexed end to end with the model (about 760 chunks). */
+const modelSubset = join(corpusRoot, 'axios', 'lib');
 
 function load(): string {
   return loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+}
+
+/** The local embedder runs its model in a worker that exists only in the built package. */
+function ensureEmbeddingsBuilt(): void {
+  const worker = resolve(here, '../../embeddings/dist/worker.js');
+  if (existsSync(worker)) return;
+  console.log('Building @nellie/embeddings for its worker thread …');
+  execFileSync('pnpm', ['--filter', '@nellie/embeddings', 'build'], { stdio: 'inherit' });
 }
 
 function ensureCorpus(): void {
@@ -108,7 +116,7 @@ async function lexicalBenchmark(): Promise<void> {
         await writeFile(scratch, `export const ${token} = ${round};\n`);
         for (;;) {
           const hits = await store.searchCode({ query: token, limit: 1 });
-          if (hits[0]?.path === 'nellie-bench-scratch.ts') break;
+          if (hits[0]?.content.includes(token)) break;
           await new Promise((resolveWait) => setTimeout(resolveWait, 5));
         }
         latencies.push(performance.now() - written);
@@ -140,6 +148,7 @@ async function modelBenchmark(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  ensureEmbeddingsBuilt();
   const embedder = await createLocalEmbedder({ modelDir: standInModel, dtype: 'q8' });
   try {
     const model = { modelId: embedder.modelId, dimensions: embedder.dimensions };
@@ -148,20 +157,24 @@ async function modelBenchmark(): Promise<void> {
       const indexer = createIndexer({ store });
       await indexer.waitForJob((await indexer.startJob({ rootPath: modelSubset })).id);
       await indexer.close();
-      return (await store.pendingEmbeddings(1_000_000)).map((item) => item.text);
+      return (await store.pendingEmbeddings(10_000)).map((item) => item.text);
     });
     await embedder.embed(texts.slice(0, 16));
-    let started = performance.now();
-    await embedder.embed(texts);
-    const raw = texts.length / ((performance.now() - started) / 1000);
+    // The embedder alone, before and after the end-to-end run, so drifting load evens out.
+    const embedAlone = async (): Promise<number> => {
+      const started = performance.now();
+      await embedder.embed(texts);
+      return texts.length / ((performance.now() - started) / 1000);
+    };
+    const before = await embedAlone();
     console.log(
-      `(b) embedder alone: ${texts.length} chunk texts at ${raw.toFixed(1)} chunks/s (load ${load()})`,
+      `(b) embedder alone: ${texts.length} chunk texts at ${before.toFixed(1)} chunks/s (load ${load()})`,
     );
 
-    await withStore(model, async (store) => {
+    const endToEnd = await withStore(model, async (store) => {
       const indexer = createIndexer({ store, embedder });
       try {
-        started = performance.now();
+        const started = performance.now();
         const job = await indexer.waitForJob(
           (await indexer.startJob({ rootPath: modelSubset })).id,
         );
@@ -172,13 +185,20 @@ async function modelBenchmark(): Promise<void> {
         const rate = texts.length / seconds;
         console.log(
           `    end to end: ${job.progress.filesIndexed} files, ${stats.chunksWithVectors} chunks with vectors in ` +
-            `${seconds.toFixed(1)} s (keyword-searchable after ${indexed.toFixed(1)} s)` +
-            ` → ${rate.toFixed(1)} chunks/s = ${((100 * rate) / raw).toFixed(0)}% of the embedder alone  [target ≥ 90%]`,
+            `${seconds.toFixed(1)} s (keyword-searchable after ${indexed.toFixed(1)} s) → ${rate.toFixed(1)} chunks/s` +
+            ` (load ${load()})`,
         );
+        return rate;
       } finally {
         await indexer.close();
       }
     });
+    const after = await embedAlone();
+    const raw = (before + after) / 2;
+    console.log(
+      `    embedder alone again: ${after.toFixed(1)} chunks/s → end to end is ` +
+        `${((100 * endToEnd) / raw).toFixed(0)}% of the embedder alone  [target ≥ 90%]`,
+    );
   } finally {
     await embedder.close();
   }

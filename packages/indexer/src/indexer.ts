@@ -255,6 +255,10 @@ class Indexer implements CodeIndexer {
     const state = this.stateFor(record.job.rootPath);
     await this.withLock(state, async () => {
       if (record.job.state !== 'queued') return;
+      if (this.closed) {
+        this.finish(record, 'cancelled', null);
+        return;
+      }
       record.job.state = 'running';
       record.job.startedAt = new Date().toISOString();
       this.report(record, true);
@@ -645,9 +649,10 @@ class Indexer implements CodeIndexer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const record of this.queue.splice(0)) this.finish(record, 'cancelled', null);
+    this.queue.splice(0);
     for (const record of this.jobs.values()) {
-      if (record.job.state === 'running') record.controller.abort();
+      if (record.job.state === 'queued') this.finish(record, 'cancelled', null);
+      else if (record.job.state === 'running') record.controller.abort();
     }
     await Promise.all(
       [...this.repositories.values()].map(async (state) => {

@@ -23,6 +23,13 @@ export interface WatchDirectoryOptions {
   debounceMs?: number;
   /** A batch is delivered at the latest this long after its first change. Defaults to 2000 ms. */
   maxWaitMs?: number;
+  /**
+   * Once a batch holds this many paths (a branch switch, a large checkout), it waits for quiet
+   * instead, up to `bulkMaxWaitMs`, so the whole operation becomes one batch. Defaults to 500.
+   */
+  bulkPaths?: number;
+  /** Longest wait for a bulk batch to settle. Defaults to 30000 ms. */
+  bulkMaxWaitMs?: number;
   /** Directory names whose trees are not watched at all (e.g. `node_modules`). */
   ignoreDirectories?: readonly string[];
   /** How often to check that the root still exists (and is the same directory). Defaults to 2000 ms. */
@@ -66,6 +73,8 @@ export async function watchDirectory(
   const logger = options.logger ?? noopLogger;
   const debounceMs = options.debounceMs ?? 250;
   const maxWaitMs = Math.max(debounceMs, options.maxWaitMs ?? 2000);
+  const bulkPaths = options.bulkPaths ?? 500;
+  const bulkMaxWaitMs = Math.max(maxWaitMs, options.bulkMaxWaitMs ?? 30_000);
   const ignore = (options.ignoreDirectories ?? []).flatMap((name) => [name, `**/${name}`]);
 
   let closed = false;
@@ -110,7 +119,8 @@ export async function watchDirectory(
       pending.rootMissing = false;
     }
     if (timer) clearTimeout(timer);
-    const wait = Math.max(0, Math.min(debounceMs, pending.since + maxWaitMs - now));
+    const limit = pending.paths.size >= bulkPaths ? bulkMaxWaitMs : maxWaitMs;
+    const wait = Math.max(0, Math.min(debounceMs, pending.since + limit - now));
     timer = setTimeout(flush, wait);
   };
 

@@ -1,4 +1,5 @@
 import { NellieError, noopLogger, type NellieStore } from '@nellie/core';
+import type * as usearchModule from 'usearch';
 import { z } from 'zod';
 import { AuditStore } from './internal/audit-store.ts';
 import { CheckpointStore } from './internal/checkpoint-store.ts';
@@ -59,7 +60,17 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   const logger = options.logger ?? noopLogger;
   const embedding = parsed.embedding ?? null;
   // Loaded only when vectors are enabled: a lexical-only store never loads the native ANN library.
-  const usearch = embedding ? await import('usearch') : null;
+  let usearch: typeof usearchModule | null = null;
+  if (embedding) {
+    try {
+      usearch = await import('usearch');
+    } catch (error) {
+      logger.warn(
+        { error: String(error) },
+        'The usearch ANN library could not be loaded; vector search falls back to exact scans, which are slow on large stores',
+      );
+    }
+  }
 
   const opened = openDatabase({
     path: parsed.path,

@@ -36,12 +36,14 @@ export async function runMcp(context: CommandContext): Promise<number> {
     embeddingPump: !serverRunning,
     mcp: true,
     announceModel: true,
+    deferModelLoad: true,
     actor: 'local',
   });
   const holder = registerHolder(settings.dataDir, 'mcp');
   const server = runtime.createMcpServer('local');
   const transport = new StdioServerTransport();
   await server.connect(transport);
+  runtime.startModel();
   logger.info(
     {
       dataDir: settings.dataDir,

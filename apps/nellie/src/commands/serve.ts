@@ -38,6 +38,7 @@ export async function runServe(context: CommandContext): Promise<number> {
     indexer: true,
     mcp: true,
     announceModel: true,
+    deferModelLoad: true,
     actor: 'anonymous',
   });
   const holder = registerHolder(settings.dataDir, 'serve');
@@ -50,6 +51,7 @@ export async function runServe(context: CommandContext): Promise<number> {
     throw error;
   }
   holder.update({ url: http.url });
+  runtime.startModel();
   const model = runtime.modelStatus();
   logger.info(
     {

@@ -198,7 +198,8 @@ export class EmbeddingPump {
       let items: PendingEmbedding[];
       try {
         const limit = options.batchSize * options.parallelBatches + this.inFlight.size;
-        items = await sink.pendingEmbeddings!(limit + this.setAside.size);
+        // Stores bound the page size; 10,000 is the most the SQLite store accepts.
+        items = await sink.pendingEmbeddings!(Math.min(10_000, limit + this.setAside.size));
       } catch (error) {
         if (NellieError.is(error) && error.code === 'STORE_CLOSED') break;
         options.logger.warn({ error: message(error) }, 'Could not read pending embeddings.');

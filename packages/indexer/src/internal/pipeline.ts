@@ -141,18 +141,20 @@ async function readAll(
   expected: number,
   maxFileBytes: number,
 ): Promise<Buffer | null> {
-  let buffer = Buffer.allocUnsafe(Math.max(expected, 1));
+  // One byte of room: a short read then means the end of the file, without a second call.
+  let buffer = Buffer.allocUnsafe(expected + 1);
   let length = 0;
   for (;;) {
     if (length === buffer.length) {
-      if (buffer.length > maxFileBytes) return null;
+      if (length > maxFileBytes) return null;
       const grown = Buffer.allocUnsafe(buffer.length * 2);
       buffer.copy(grown, 0, 0, length);
       buffer = grown;
     }
-    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-    if (bytesRead === 0) break;
+    const requested = buffer.length - length;
+    const { bytesRead } = await handle.read(buffer, length, requested, length);
     length += bytesRead;
+    if (bytesRead === 0 || bytesRead < requested) break;
   }
   return length > maxFileBytes ? null : buffer.subarray(0, length);
 }
