@@ -238,8 +238,6 @@ export interface RuntimeOptions {
    * already does it; the model is still loaded for queries.
    */
   embeddingPump?: boolean;
-  /** Load the model (default true); `false` opens a keyword-only runtime without touching it. */
-  loadModel?: boolean;
   /** Audit actor for MCP calls without auth info. */
   actor?: string;
   /** Load the MCP modules so `createMcpServer` works (serve and mcp). */
@@ -260,17 +258,7 @@ export async function openRuntime(
 ): Promise<NellieRuntime> {
   const { settings } = config;
   const { logger } = options;
-  let plan: ModelPlan =
-    options.loadModel === false
-      ? {
-          kind: 'disabled',
-          status: {
-            state: 'disabled',
-            modelId: modelIdFor(settings.model),
-            message: 'The model is not loaded by this command.',
-          },
-        }
-      : await planModel(config);
+  let plan: ModelPlan = await planModel(config);
 
   let status: ModelStatus =
     plan.kind === 'disabled' ? plan.status : { state: 'loading', modelId: plan.modelId };

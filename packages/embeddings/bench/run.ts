@@ -131,11 +131,16 @@ async function runScenario(name: string): Promise<Record<string, unknown>> {
     if (scenario.kind === 'throughput') {
       await embedder.embed(chunks.slice(0, 4)); // warm-up
       const start = performance.now();
+      const cpuBefore = process.cpuUsage();
       await embedder.embed(chunks);
+      const cpu = process.cpuUsage(cpuBefore);
       const seconds = (performance.now() - start) / 1000;
       return {
         chunks: chunks.length,
         chunksPerSecond: chunks.length / seconds,
+        // CPU time of every thread of the process per chunk: what a chunk costs regardless of
+        // how busy the machine is.
+        cpuMsPerChunk: (cpu.user + cpu.system) / 1000 / chunks.length,
         loadMs,
         peakRssMb: process.resourceUsage().maxRSS / 1024,
       };
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
     const figures =
       scenarios[key]!.kind === 'throughput'
         ? `${result.chunksPerSecond!.toFixed(1)} chunks/s over ${result.chunks} chunks, ` +
+          `${result.cpuMsPerChunk!.toFixed(1)} ms of CPU per chunk, ` +
           `peak RSS ${result.peakRssMb!.toFixed(0)} MB (model load ${result.loadMs!.toFixed(0)} ms)`
         : `query p50 ${result.p50Ms!.toFixed(1)} ms, p95 ${result.p95Ms!.toFixed(1)} ms, ` +
           `max ${result.maxMs!.toFixed(1)} ms over ${result.queries} queries ` +
