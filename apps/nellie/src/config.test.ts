@@ -55,6 +55,14 @@ describe('resolveConfig', () => {
       apiKeys: [],
       model: 'Xenova/all-MiniLM-L6-v2',
       offline: false,
+      allowUnauthenticated: false,
+      rateLimit: 1200,
+      rateLimitBurst: 200,
+      maxBodyBytes: 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      shutdownTimeoutMs: 10_000,
+      maxFileBytes: 1024 * 1024,
+      corsOrigins: [],
     });
     expect(settings.modelDir).toBeUndefined();
     expect(origins.port).toEqual({ source: 'default', name: '' });

@@ -56,7 +56,7 @@ async function expectIndexMatchesDisk(
 ): Promise<void> {
   const repository = (await store.getRepository(root))!;
   const indexed = await store.listFiles(repository.id);
-  const disk = await scanDirectory(root);
+  const disk = await scanDirectory(root, { sniffContent: false });
   expect(indexed.map((file) => file.path).sort()).toEqual(disk.files.map((file) => file.path));
   for (const file of indexed) {
     const bytes = await readFile(join(root, file.path));
