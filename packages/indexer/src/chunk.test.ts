@@ -389,6 +389,31 @@ describe('chunkFile with tree-sitter grammars', () => {
     expect(chunks.at(-1)!.endLine).toBe(124);
   });
 
+  it('names a documentation comment too long to share a chunk after the symbol it documents', async () => {
+    const doc = Array.from(
+      { length: 40 },
+      (_, index) => ` * Detail ${index} about converting calendar dates between time zones.`,
+    );
+    const content = `/**\n${doc.join('\n')}\n */\nexport function convertZone(date: Date, zone: string): Date {\n  return shift(date, zone);\n}\n`;
+    const chunks = await chunkFile({ path: 'src/zone.ts', content, maxTokens: 128 });
+    expect(chunks.length).toBeGreaterThan(2);
+    expectValidChunks('src/zone.ts', content, chunks, 128);
+    for (const chunk of chunks) expect(chunk.symbolName).toBe('convertZone');
+  });
+
+  it('keeps a doc comment separated by one blank line with the function it documents', async () => {
+    const filler = Array.from(
+      { length: 30 },
+      (_, index) => `function helper${index}(value) {\n  return transform${index}(value, options${index});\n}\n`,
+    ).join('\n');
+    const content = `${filler}\n/**\n * Stringify JSON and escape characters that trigger HTML sniffing.\n */\n\nfunction stringify(value) {\n  return JSON.stringify(value).replace(/[<>&]/g, escapeChar);\n}\n`;
+    const chunks = await chunkFile({ path: 'lib/response.js', content, maxTokens: 128 });
+    expectValidChunks('lib/response.js', content, chunks, 128);
+    const documented = chunks.find((chunk) => chunk.content.includes('HTML sniffing'));
+    expect(documented?.symbolName).toBe('stringify');
+    expect(documented?.content).toContain('function stringify(value)');
+  });
+
   it('cuts an over-long single line into pieces of that line', async () => {
     const line = `const table = [${Array.from({ length: 400 }, (_, index) => `'entry${index}'`).join(', ')}];`;
     const chunks = await chunkFile({ path: 'table.ts', content: `${line}\n`, maxTokens: 128 });

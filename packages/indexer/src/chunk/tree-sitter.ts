@@ -377,13 +377,17 @@ function attachLeading(pieces: Piece[], budget: LineBudget): Piece[] {
       piece.leading &&
       next &&
       (next.definition || next.leading || next.container !== piece.container) &&
-      piece.ownEnd + 1 >= next.start &&
-      budget.fits(piece.start, next.end, next.meta)
+      // Many code bases leave one blank line between a doc comment and what it documents.
+      piece.ownEnd + 2 >= next.start
     ) {
-      // A comment above a split definition goes with its first part.
-      next.start = piece.start;
-      next.tokens += piece.tokens;
-      continue;
+      if (budget.fits(piece.start, next.end, next.meta)) {
+        // A comment above a split definition goes with its first part.
+        next.start = piece.start;
+        next.tokens += piece.tokens;
+        continue;
+      }
+      // Too long to share a chunk: it still documents that symbol.
+      piece.meta = next.meta;
     }
     result.push(piece);
   }
