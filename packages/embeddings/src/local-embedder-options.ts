@@ -51,7 +51,7 @@ export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
   queryWorker: z.boolean().default(true),
   /**
    * Texts per model run. Batches are length-sorted, but every text is still padded to the longest
-   * in its batch; on 2-core machines batch 1 measured as fast as larger batches (see README).
+   * in its batch; batch 1 measured the least CPU per chunk and the least memory (see README).
    */
   batchSize: z.number().int().min(1).max(512).default(1),
   /** Most bulk texts that may wait; beyond it `embed()` rejects with `QUEUE_FULL`. */

@@ -11,10 +11,18 @@ import type { StoreContext } from './context.ts';
 import { breakdown } from './fusion.ts';
 import type { GlobMatchers } from './glob.ts';
 import { codeRanking, collectLevels, rankCodeHits, type CodeLexicalRow } from './lexical.ts';
-import { analyzeQuery, ftsString, looseQueryLevels, strictQueryLevels } from './tokens.ts';
+import {
+  analyzeQuery,
+  ftsString,
+  looseQueryLevels,
+  strictQueryLevels,
+  type QueryLevel,
+} from './tokens.ts';
 import { kindChunk } from './schema.ts';
 import { checkQuery, codeSearchRequestSchema, parseInput } from './validation.ts';
 
+/** How long word statistics for ranking are reused. */
+const statisticsTtlMs = 5 * 60 * 1000;
 /** ANN candidates are capped here; usearch cost grows with k. */
 const maxAnnCandidates = 4096;
 
@@ -80,6 +88,8 @@ export class CodeSearch {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
   readonly #globs: GlobMatchers;
+  readonly #frequencies = new Map<string, { value: number; at: number }>();
+  #documents: { value: number; at: number } | null = null;
 
   constructor(ctx: StoreContext, code: CodeRepositoryStore, globs: GlobMatchers) {
     this.#ctx = ctx;
@@ -176,42 +186,96 @@ export class CodeSearch {
     return hits;
   }
 
+  /**
+   * Chunks containing `token` (capped just above the common-word limit), cached for a few
+   * minutes: ranking only needs the order of magnitude.
+   */
+  #documentFrequency(token: string): number {
+    const now = Date.now();
+    const cached = this.#frequencies.get(token);
+    if (cached && now - cached.at < statisticsTtlMs) return cached.value;
+    const value = this.#ctx
+      .statement(`SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)`)
+      .pluck()
+      .get(ftsString(token), codeRanking.commonWordDocuments + 1) as number;
+    if (this.#frequencies.size >= 10_000) this.#frequencies.clear();
+    this.#frequencies.set(token, { value, at: now });
+    return value;
+  }
+
+  #documentCount(): number {
+    const now = Date.now();
+    if (!this.#documents || now - this.#documents.at >= statisticsTtlMs) {
+      const value = this.#ctx
+        .statement(`SELECT coalesce(max(id), 0) FROM chunks`)
+        .pluck()
+        .get() as number;
+      this.#documents = { value, at: now };
+    }
+    return this.#documents.value;
+  }
+
   #lexical(query: string, filters: Filters, pool: number): { id: number; score: number }[] {
     const analyzed = analyzeQuery(query);
     if (analyzed.terms.length === 0) return [];
     const filter = filterSql(filters);
-    const cap = codeRanking.scoredMatchLimit;
+    const common = codeRanking.commonWordDocuments;
+    const isSpecific = (token: string): boolean => this.#documentFrequency(token) <= common;
     const weights = codeRanking.columnWeights.map((weight) => weight.toFixed(2)).join(', ');
-    // Each level scores at most its newest `cap` matches: all of them for specific words, and a
-    // bounded share for common ones, so the cost does not grow with the index.
+    const columns = 'c.symbol_name, c.enclosing_symbol, f.path, c.content';
+    // Specific words: FTS5 scores the newest `scoredMatchLimit` matches (all of them, usually).
     const scored = `SELECT rowid, bm25(chunks_fts, ${weights}) AS bm25 FROM chunks_fts
        WHERE chunks_fts MATCH $match ORDER BY rowid DESC LIMIT $cap`;
-    const statement = this.#ctx.statement(
+    const scoredStatement = this.#ctx.statement(
       filter.sql === ''
-        ? `SELECT c.id, m.bm25, c.symbol_name, c.enclosing_symbol, f.path, c.content
+        ? `SELECT c.id, m.bm25, ${columns}
            FROM (SELECT rowid, bm25 FROM (${scored}) ORDER BY bm25 LIMIT $limit) m
            JOIN chunks c ON c.id = m.rowid
            JOIN files f ON f.id = c.file_id
            ORDER BY m.bm25`
-        : `SELECT c.id, m.bm25, c.symbol_name, c.enclosing_symbol, f.path, c.content
+        : `SELECT c.id, m.bm25, ${columns}
            FROM (${scored}) m
            JOIN chunks c ON c.id = m.rowid
            JOIN files f ON f.id = c.file_id
            WHERE 1${filter.sql}
            ORDER BY m.bm25 LIMIT $limit`,
     );
-    const run = (match: string, limit: number): CodeLexicalRow[] =>
-      statement.all({ ...filter.params, match, limit, cap }) as CodeLexicalRow[];
-    const count = this.#ctx
-      .statement(`SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)`)
-      .pluck();
-    const isSpecific = (part: string): boolean =>
-      (count.get(ftsString(part), cap + 1) as number) <= cap;
+    // A common word in the level: fetch its newest matches unscored; they are scored in JS.
+    const unscoredStatement = this.#ctx.statement(
+      `SELECT c.id, NULL AS bm25, ${columns}
+       FROM chunks_fts
+       JOIN chunks c ON c.id = chunks_fts.rowid
+       JOIN files f ON f.id = c.file_id
+       WHERE chunks_fts MATCH $match${filter.sql}
+       ORDER BY chunks_fts.rowid DESC LIMIT $limit`,
+    );
+    const levelCosts = new Map<string, boolean>();
+    const run = (match: string, limit: number): CodeLexicalRow[] => {
+      if (levelCosts.get(match) === false) {
+        const rows = unscoredStatement.all({
+          ...filter.params,
+          match,
+          limit: Math.max(limit, codeRanking.unscoredMatchLimit),
+        }) as CodeLexicalRow[];
+        for (const row of rows) row.bm25 = Number.NaN;
+        return rows;
+      }
+      return scoredStatement.all({
+        ...filter.params,
+        match,
+        limit,
+        cap: codeRanking.scoredMatchLimit,
+      }) as CodeLexicalRow[];
+    };
+    const withCost = (levels: QueryLevel[]): QueryLevel[] => {
+      for (const level of levels) levelCosts.set(level.match, level.tokens.every(isSpecific));
+      return levels;
+    };
 
     // Chunks whose symbol the query names exactly, found through the symbol index.
     const exact = this.#ctx
       .statement(
-        `SELECT c.id, c.symbol_name, c.enclosing_symbol, f.path, c.content
+        `SELECT c.id, ${columns}
          FROM chunks c JOIN files f ON f.id = c.file_id
          WHERE c.symbol_key IN (SELECT value FROM json_each($names))${filter.sql}
          LIMIT $limit`,
@@ -224,9 +288,9 @@ export class CodeSearch {
 
     const matches = collectLevels(
       [
-        ...strictQueryLevels(analyzed),
-        // Words matching more than `cap` chunks on their own add little but cost a lot here.
-        () => looseQueryLevels(analyzed, isSpecific),
+        ...withCost(strictQueryLevels(analyzed)),
+        // Common words add little to the loose levels and cost a lot there: leave them out.
+        () => withCost(looseQueryLevels(analyzed, isSpecific)),
       ],
       pool,
       run,
@@ -243,7 +307,11 @@ export class CodeSearch {
         matches.push(match);
       }
     }
-    return rankCodeHits(analyzed, matches)
+    const statistics = {
+      documents: Math.max(1, this.#documentCount()),
+      documentFrequency: (part: string) => this.#documentFrequency(part),
+    };
+    return rankCodeHits(analyzed, matches, statistics)
       .slice(0, pool)
       .map((hit) => ({ id: hit.row.id, score: hit.score }));
   }

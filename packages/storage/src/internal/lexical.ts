@@ -106,15 +106,100 @@ export const codeRanking = {
   /** Test and spec files rank lower unless the query asks for tests. */
   testFile: 0.6,
   /**
-   * Most matches a level scores with bm25. A level matching more (common words) scores only its
-   * newest matches of this many, so a query's cost stays bounded however large the index grows.
+   * Most matches a level scores with bm25. A level matching more scores only its newest matches
+   * of this many, so a query's cost stays bounded however large the index grows.
    */
   scoredMatchLimit: 2000,
+  /**
+   * Words in more chunks than this are "common". FTS5's bm25 scans every match of every word to
+   * weigh it, so levels with a common word are fetched unscored (newest first, at most
+   * `unscoredMatchLimit`) and scored in JS instead.
+   */
+  commonWordDocuments: 50_000,
+  unscoredMatchLimit: 400,
 };
 
 const testPathPattern =
   /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|specs|fixtures?)\/|[._-](?:test|spec)s?\.[^/]+$/i;
 const testQueryWords = new Set(['test', 'tests', 'spec', 'specs', 'testing', 'fixture', 'mock']);
+
+/**
+ * Counts query words in text the way the index matches them: at word or camelCase boundaries,
+ * any case, and by stem prefix (`pars` matches parse, parser, parsing). Used to score rows that
+ * were fetched without FTS5 scoring, and to measure how many query words a row contains.
+ */
+export class TermCounter {
+  readonly parts: readonly string[];
+  readonly #patterns: RegExp[];
+
+  constructor(parts: readonly string[]) {
+    this.parts = parts;
+    this.#patterns = parts.map((part) => {
+      const stemmed = stem(part);
+      const anyCase = [...stemmed]
+        .map((char) => {
+          const lower = char.toLowerCase();
+          const upper = char.toUpperCase();
+          return lower === upper ? escapeRegExp(char) : `[${lower}${upper}]`;
+        })
+        .join('');
+      const first = stemmed[0]!;
+      const capitalised = `${escapeRegExp(first.toUpperCase())}${escapeRegExp(stemmed.slice(1))}`;
+      // At a word start (any case) or at a camelCase hump (Capitalised after a lowercase letter).
+      return new RegExp(`(?<![\\p{L}\\p{N}])${anyCase}|(?<=\\p{Ll})${capitalised}`, 'gu');
+    });
+  }
+
+  /** Occurrences of each part in `text`. */
+  count(text: string | null | undefined): number[] {
+    if (!text) return this.#patterns.map(() => 0);
+    return this.#patterns.map((pattern) => {
+      pattern.lastIndex = 0;
+      let found = 0;
+      while (pattern.exec(text) !== null) found += 1;
+      return found;
+    });
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Inverse document frequencies of query parts, from (estimated) document counts. */
+export interface TermStatistics {
+  documents: number;
+  documentFrequency(part: string): number;
+}
+
+/** Typical chunk length in characters, for BM25 length normalisation. */
+const averageChunkLength = 800;
+
+/** BM25 over the symbol, container, path and body of a row, computed in JS. */
+function scoreInJs(row: CodeLexicalRow, counter: TermCounter, statistics: TermStatistics): number {
+  const [symbolWeight = 4, containerWeight = 2, pathWeight = 2, bodyWeight = 1] =
+    codeRanking.columnWeights;
+  const symbol = counter.count(row.symbol_name);
+  const container = counter.count(row.enclosing_symbol);
+  const path = counter.count(row.path);
+  const body = counter.count(row.content);
+  const k1 = 1.2;
+  const b = 0.75;
+  const lengthNorm = 1 - b + (b * row.content.length) / averageChunkLength;
+  let score = 0;
+  counter.parts.forEach((part, index) => {
+    const tf =
+      symbolWeight * symbol[index]! +
+      containerWeight * container[index]! +
+      pathWeight * path[index]! +
+      bodyWeight * body[index]!;
+    if (tf === 0) return;
+    const df = Math.min(statistics.documentFrequency(part), statistics.documents);
+    const idf = Math.log(1 + (statistics.documents - df + 0.5) / (df + 0.5));
+    score += (idf * tf * (k1 + 1)) / (tf + k1 * lengthNorm);
+  });
+  return score;
+}
 
 export interface CodeLexicalRow extends LexicalRow {
   symbol_name: string | null;
@@ -131,16 +216,28 @@ export interface CodeLexicalRow extends LexicalRow {
 export function rankCodeHits<Row extends CodeLexicalRow>(
   analyzed: AnalyzedQuery,
   matches: readonly LevelMatch<Row>[],
+  statistics?: TermStatistics,
 ): LexicalHit<Row>[] {
   const parts = analyzed.parts.map(stem);
   const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
-  // Rows found without full-text scoring (exact symbol lookups) get the best score seen.
+  const counter = new TermCounter(analyzed.parts);
+  // Rows fetched without FTS5 scoring are scored in JS (when statistics are given); rows found
+  // only through the symbol index get the best score seen.
   let bestBase = 1;
+  const jsScores = new Map<number, number>();
   for (const { row } of matches) {
-    if (Number.isFinite(row.bm25)) bestBase = Math.max(bestBase, -row.bm25);
+    if (Number.isFinite(row.bm25)) {
+      bestBase = Math.max(bestBase, -row.bm25);
+    } else if (statistics) {
+      const score = scoreInJs(row, counter, statistics);
+      jsScores.set(row.id, score);
+      bestBase = Math.max(bestBase, score);
+    }
   }
   const hits = matches.map(({ row, level, complete }) => {
-    const base = Number.isFinite(row.bm25) ? Math.max(-row.bm25, 1e-9) : bestBase;
+    const base = Number.isFinite(row.bm25)
+      ? Math.max(-row.bm25, 1e-9)
+      : Math.max(jsScores.get(row.id) ?? 0, 1e-9) || bestBase;
     const symbolWords = row.symbol_name ? words(row.symbol_name) : [];
     const symbolWhole = symbolWords.map((word) => word.whole).join('');
     const lastWhole = symbolWords.at(-1)?.whole;
@@ -148,19 +245,15 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
       symbolWhole !== '' &&
       (analyzed.symbolNames.has(symbolWhole) ||
         (lastWhole !== undefined && analyzed.symbolNames.has(lastWhole)));
-    const symbolSet = stemmedSet(row.symbol_name);
-    const containerSet = stemmedSet(row.enclosing_symbol);
-    const pathSet = stemmedSet(row.path.replace(/[/\\.]+/g, ' '));
-    const symbolCoverage = coverage(parts, symbolSet);
-    const containerCoverage = coverage(parts, containerSet);
-    const pathCoverage = coverage(parts, pathSet);
+    const symbolCoverage = coverage(parts, stemmedSet(row.symbol_name));
+    const containerCoverage = coverage(parts, stemmedSet(row.enclosing_symbol));
+    const pathCoverage = coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
     let matched = 1;
-    if (!complete) {
-      const all = stemmedSet(row.content);
-      for (const value of symbolSet) all.add(value);
-      for (const value of containerSet) all.add(value);
-      for (const value of pathSet) all.add(value);
-      matched = coverage(parts, all);
+    if (!complete && codeRanking.coverageExponent !== 0) {
+      const found = counter.count(
+        `${row.symbol_name ?? ''} ${row.enclosing_symbol ?? ''} ${row.path} ${row.content}`,
+      );
+      matched = found.filter((value) => value > 0).length / Math.max(1, found.length);
     }
     const boost =
       1 +

@@ -323,6 +323,17 @@ export interface QueryLevel {
   match: string;
   /** True when a match contains every query word (no coverage penalty applies). */
   complete: boolean;
+  /** Every token the expression mentions (so callers can tell how costly it is to score). */
+  tokens: string[];
+}
+
+/** The tokens of an FTS5 expression built here: the words inside its quoted strings. */
+function expressionTokens(match: string): string[] {
+  const tokens = new Set<string>();
+  for (const quoted of match.matchAll(/"([^"]*)"/g)) {
+    for (const token of quoted[1]!.split(' ')) if (token) tokens.add(token);
+  }
+  return [...tokens];
 }
 
 /**
@@ -342,7 +353,11 @@ export function strictQueryLevels(analyzed: AnalyzedQuery): QueryLevel[] {
   const partsAll = analyzed.parts.map(ftsString).join(' AND ');
   const hasCompound = analyzed.terms.some((term) => term.parts.length > 1);
   if (hasCompound && partsAll && partsAll !== strict) levels.push(partsAll);
-  return [...new Set(levels)].map((match) => ({ match, complete: true }));
+  return [...new Set(levels)].map((match) => ({
+    match,
+    complete: true,
+    tokens: expressionTokens(match),
+  }));
 }
 
 /**
@@ -370,7 +385,11 @@ export function looseQueryLevels(
   }
   const phrases = analyzed.bigrams.map(ftsString);
   levels.push([...parts.map(ftsString), ...phrases].join(' OR '));
-  return [...new Set(levels)].map((match) => ({ match, complete: false }));
+  return [...new Set(levels)].map((match) => ({
+    match,
+    complete: false,
+    tokens: expressionTokens(match),
+  }));
 }
 
 /** All levels of a query, strict then loose (for small tables that need no pruning). */
