@@ -87,7 +87,7 @@ export async function importModel(
 
   const trustHint =
     'If you trust these files (for example a fine-tuned or converted model), import them ' +
-    'without verification (`nellie model import <dir> --trust`) or use the directory in place ' +
+    'without verification (`nellie model import <dir> --no-verify`) or use the directory in place ' +
     'with --model-dir.';
   const manifest = options.manifest ?? getModelManifest(model);
   let verification: ModelVerification | undefined;

@@ -44,12 +44,15 @@ export const sqliteStoreOptionsSchema = z.object({
   readonly: z.boolean().default(false),
   /** How long a write waits for another process's lock before failing. */
   busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
-  /** `PRAGMA mmap_size` in bytes (0 disables memory-mapped reads). */
+  /**
+   * `PRAGMA mmap_size` in bytes (0 disables memory-mapped reads). Pages read through the map
+   * count in the process RSS (as clean, reclaimable file pages), so this also bounds that share.
+   */
   mmapSizeBytes: z
     .number()
     .int()
     .min(0)
-    .default(1024 * 1024 * 1024),
+    .default(256 * 1024 * 1024),
   /** SQLite page cache per connection, in KiB; a larger cache speeds up bulk indexing. */
   cacheSizeKiB: z
     .number()

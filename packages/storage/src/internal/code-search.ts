@@ -36,6 +36,8 @@ interface FilterSql {
   /** `AND ...` conditions over `c` (chunks) and `f` (files). */
   sql: string;
   params: Record<string, unknown>;
+  /** `JOIN files f ...` when a condition needs the file, else ''. */
+  files: string;
 }
 
 function filterSql(filters: Filters): FilterSql {
@@ -53,7 +55,11 @@ function filterSql(filters: Filters): FilterSql {
     conditions.push('nellie_glob($glob, f.path)');
     params.glob = filters.pathGlob;
   }
-  return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
+  return {
+    sql: conditions.map((condition) => ` AND ${condition}`).join(''),
+    params,
+    files: filters.pathGlob === null ? '' : 'JOIN files f ON f.id = c.file_id',
+  };
 }
 
 interface HitRow {
@@ -122,7 +128,13 @@ export class CodeSearch {
       const pool = Math.min(300, Math.max(50, parsed.limit * 3));
       const lexical = this.#lexical(parsed.query, filters, pool);
       throwIfAborted(parsed.signal);
-      const vector = parsed.queryVector ? this.#vector(parsed.queryVector, filters, pool) : [];
+      // Filtered vector searches oversample the ANN index in proportion to k: keep k small.
+      const filtered =
+        repositoryIds !== null || filters.language !== null || filters.pathGlob !== null;
+      const vectorPool = filtered ? Math.max(20, parsed.limit * 2) : pool;
+      const vector = parsed.queryVector
+        ? this.#vector(parsed.queryVector, filters, vectorPool)
+        : [];
       return { lexical, vector };
     });
     if (!ranked) return [];
@@ -242,12 +254,21 @@ export class CodeSearch {
     );
     // A common word in the level: fetch its newest matches unscored; they are scored in JS.
     const unscoredStatement = this.#ctx.statement(
-      `SELECT c.id, NULL AS bm25, ${columns}
-       FROM chunks_fts
-       JOIN chunks c ON c.id = chunks_fts.rowid
-       JOIN files f ON f.id = c.file_id
-       WHERE chunks_fts MATCH $match${filter.sql}
-       ORDER BY chunks_fts.rowid DESC LIMIT $limit`,
+      filter.sql === ''
+        ? `SELECT c.id, NULL AS bm25, ${columns}
+           FROM chunks_fts
+           JOIN chunks c ON c.id = chunks_fts.rowid
+           JOIN files f ON f.id = c.file_id
+           WHERE chunks_fts MATCH $match
+           ORDER BY chunks_fts.rowid DESC LIMIT $limit`
+        : // With filters, look at a bounded number of the newest matches.
+          `SELECT c.id, NULL AS bm25, ${columns}
+           FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH $match
+                 ORDER BY rowid DESC LIMIT $cap) m
+           JOIN chunks c ON c.id = m.rowid
+           JOIN files f ON f.id = c.file_id
+           WHERE 1${filter.sql}
+           ORDER BY m.rowid DESC LIMIT $limit`,
     );
     const levelCosts = new Map<string, boolean>();
     const run = (match: string, limit: number): CodeLexicalRow[] => {
@@ -256,6 +277,7 @@ export class CodeSearch {
           ...filter.params,
           match,
           limit: Math.max(limit, codeRanking.unscoredMatchLimit),
+          ...(filter.sql === '' ? {} : { cap: codeRanking.scoredMatchLimit }),
         }) as CodeLexicalRow[];
         for (const row of rows) row.bm25 = Number.NaN;
         return rows;
@@ -326,8 +348,8 @@ export class CodeSearch {
       // Small scopes (one repository, one language…) are scanned exactly.
       const scope = this.#ctx
         .statement(
-          `SELECT count(*) FROM (SELECT 1 FROM chunks c JOIN files f ON f.id = c.file_id
-           WHERE 1${filter.sql} LIMIT $cap)`,
+          `SELECT count(*) FROM (SELECT 1 FROM chunks c ${filter.files}
+           WHERE c.embedding_id IS NOT NULL${filter.sql} LIMIT $cap)`,
         )
         .pluck()
         .get({ ...filter.params, cap: scopeLimit + 1 }) as number;
@@ -361,16 +383,18 @@ export class CodeSearch {
     return this.#ctx
       .statement(
         `SELECT c.id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
-         FROM chunks c
-         JOIN files f ON f.id = c.file_id
-         JOIN embeddings e ON e.content_hash = c.content_hash
-         WHERE 1${filter.sql}
+         FROM chunks c ${filter.files}
+         JOIN embeddings e ON e.id = c.embedding_id
+         WHERE c.embedding_id IS NOT NULL${filter.sql}
          ORDER BY similarity DESC, c.id LIMIT $k`,
       )
       .all({ ...filter.params, query, k }) as { id: number; similarity: number }[];
   }
 
-  /** Chunks using the given vectors that pass the filters, best first, with exact similarity. */
+  /**
+   * Chunks using the given vectors that pass the filters, best first, with exact similarity.
+   * The join order is fixed so filters are checked on the index before any vector is read.
+   */
   #chunksFor(
     query: Float32Array,
     filter: FilterSql,
@@ -382,10 +406,9 @@ export class CodeSearch {
       .statement(
         `SELECT c.id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
          FROM json_each($ids) j
-         JOIN embeddings e ON e.id = j.value
-         JOIN chunks c ON c.content_hash = e.content_hash
-         JOIN files f ON f.id = c.file_id
-         WHERE 1${filter.sql}`,
+         CROSS JOIN chunks c ON c.embedding_id = j.value ${filter.files}
+         CROSS JOIN embeddings e ON e.id = c.embedding_id
+         WHERE c.embedding_id IS NOT NULL${filter.sql}`,
       )
       .all({ ...filter.params, query, ids: JSON.stringify(embeddingIds) }) as {
       id: number;

@@ -343,8 +343,8 @@ export class CodeRepositoryStore {
         .all(fileId) as number[];
       const insertChunk = this.#ctx.statement(
         `INSERT INTO chunks (file_id, repository_id, start_line, end_line, symbol_name, symbol_key,
-           symbol_kind, enclosing_symbol, language, content, content_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           symbol_kind, enclosing_symbol, language, content, content_hash, embedding_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM embeddings WHERE content_hash = ?))`,
       );
       const insertText = this.#ctx.statement(
         `INSERT INTO chunks_fts (rowid, symbol, container, path, body) VALUES (?, ?, ?, ?, ?)`,
@@ -363,6 +363,7 @@ export class CodeRepositoryStore {
           chunk.enclosingSymbol ?? null,
           entry.language,
           chunk.content,
+          entry.contentHash,
           entry.contentHash,
         ).lastInsertRowid;
         insertText.run(id, entry.symbolTokens, entry.containerTokens, pathTokens, entry.bodyTokens);

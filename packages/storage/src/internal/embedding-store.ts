@@ -72,6 +72,7 @@ export function dropEmbeddings(db: Database.Database): number {
       // Bulk delete without a tombstone per row: the new epoch tells ANN indexes to start over.
       db.exec(`DROP TRIGGER embeddings_after_delete`);
       const removed = db.prepare(`DELETE FROM embeddings`).run().changes;
+      db.exec(`UPDATE chunks SET embedding_id = NULL WHERE embedding_id IS NOT NULL`);
       db.exec(`
         DELETE FROM embedding_tombstones;
         CREATE TRIGGER embeddings_after_delete AFTER DELETE ON embeddings BEGIN

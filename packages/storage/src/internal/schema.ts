@@ -190,6 +190,24 @@ export const migrations: readonly ((db: Database.Database) => void)[] = [
       `);
     }
   },
+  (db: Database.Database): void => {
+    // Version 2: chunks point at their vector row, so vector hits map to chunks (and filters on
+    // repository and language are checked) through an index, without reading chunk rows.
+    db.exec(`
+      ALTER TABLE chunks ADD COLUMN embedding_id INTEGER;
+      UPDATE chunks SET embedding_id =
+        (SELECT e.id FROM embeddings e WHERE e.content_hash = chunks.content_hash);
+      CREATE INDEX chunks_embedding ON chunks(embedding_id, repository_id, language)
+        WHERE embedding_id IS NOT NULL;
+      DROP INDEX chunks_repository_language;
+      CREATE INDEX chunks_repository_language ON chunks(repository_id, language, embedding_id);
+      DROP INDEX chunks_language;
+      CREATE INDEX chunks_language ON chunks(language, embedding_id);
+      CREATE TRIGGER embeddings_link_chunks AFTER INSERT ON embeddings BEGIN
+        UPDATE chunks SET embedding_id = new.id WHERE content_hash = new.content_hash;
+      END;
+    `);
+  },
 ];
 
 export const schemaVersion = migrations.length;
