@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ChunkInput } from '@nellie/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type SqliteStore } from '../src/index.ts';
+import { codeRanking } from '../src/internal/lexical.ts';
 import { useTempDir } from './helpers.ts';
 
 const tempDir = useTempDir();
@@ -38,7 +39,20 @@ async function paths(query: string, options: { limit?: number } = {}): Promise<s
   return (await store.searchCode({ query, limit: options.limit ?? 10 })).map((hit) => hit.path);
 }
 
-describe('lexical ranking', () => {
+// Large indexes take a second path for words found in very many chunks: their matches are
+// fetched unscored and ranked in JS. Forcing every word to count as common runs it here.
+describe.each([
+  { mode: 'full-text scoring', commonWordDocuments: codeRanking.commonWordDocuments },
+  { mode: 'every word common (scored in JS)', commonWordDocuments: 0 },
+])('lexical ranking, $mode', ({ commonWordDocuments }) => {
+  const saved = codeRanking.commonWordDocuments;
+  beforeEach(() => {
+    codeRanking.commonWordDocuments = commonWordDocuments;
+  });
+  afterEach(() => {
+    codeRanking.commonWordDocuments = saved;
+  });
+
   it('ranks the definition of a named symbol above the places that call it', async () => {
     for (let index = 0; index < 5; index += 1) {
       await write(`src/callers/caller-${index}.ts`, [

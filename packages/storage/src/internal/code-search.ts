@@ -232,7 +232,13 @@ export class CodeSearch {
     if (analyzed.terms.length === 0) return [];
     const filter = filterSql(filters);
     const common = codeRanking.commonWordDocuments;
-    const isSpecific = (token: string): boolean => this.#documentFrequency(token) <= common;
+    // Cheap for FTS5 to score: no word of the level is common.
+    const isCheap = (token: string): boolean => this.#documentFrequency(token) <= common;
+    // Worth keeping in the loose levels: present in the index, and not common.
+    const isSpecific = (token: string): boolean => {
+      const frequency = this.#documentFrequency(token);
+      return frequency > 0 && frequency <= common;
+    };
     const weights = codeRanking.columnWeights.map((weight) => weight.toFixed(2)).join(', ');
     const columns = 'c.symbol_name, c.enclosing_symbol, f.path, c.content';
     // Specific words: FTS5 scores the newest `scoredMatchLimit` matches (all of them, usually).
@@ -290,7 +296,7 @@ export class CodeSearch {
       }) as CodeLexicalRow[];
     };
     const withCost = (levels: QueryLevel[]): QueryLevel[] => {
-      for (const level of levels) levelCosts.set(level.match, level.tokens.every(isSpecific));
+      for (const level of levels) levelCosts.set(level.match, level.tokens.every(isCheap));
       return levels;
     };
 

@@ -96,15 +96,17 @@ export const codeRanking = {
   /** Rank every stricter level above looser ones (true), or mix levels by score (false). */
   strictLevels: true,
   /** bm25 weights of the chunks_fts columns: symbol, container, path, body. */
-  columnWeights: [4, 2, 2, 1] as readonly number[],
+  columnWeights: [3, 1.5, 1.5, 1] as readonly number[],
   /** Looser-level scores are multiplied by (share of query words present) to this power. */
   coverageExponent: 0,
   exactSymbol: 2,
-  symbolCoverage: 0.8,
+  symbolCoverage: 1,
   containerCoverage: 0.3,
-  pathCoverage: 0.6,
+  pathCoverage: 1,
   /** Test and spec files rank lower unless the query asks for tests. */
   testFile: 0.6,
+  /** Docs, changelogs, lockfiles and type declarations rank below code (see fileKinds). */
+  fileKinds: true,
   /**
    * Most matches a level scores with bm25. A level matching more scores only its newest matches
    * of this many, so a query's cost stays bounded however large the index grows.
@@ -118,6 +120,42 @@ export const codeRanking = {
   commonWordDocuments: 50_000,
   unscoredMatchLimit: 400,
 };
+
+/**
+ * How much a kind of file counts, relative to source code: people and agents searching code
+ * want the implementation first, then its declarations and docs.
+ */
+const fileKinds: readonly { pattern: RegExp; factor: number; wantedBy: readonly string[] }[] = [
+  {
+    pattern: /(?:^|\/)(?:changelog|changes|history|news|releases?)(?:\.[^/]*)?$/i,
+    factor: 0.3,
+    wantedBy: ['changelog', 'history', 'release', 'changes'],
+  },
+  {
+    pattern:
+      /(?:^|\/)(?:package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|poetry\.lock|go\.sum)$/i,
+    factor: 0.3,
+    wantedBy: ['lock', 'lockfile'],
+  },
+  {
+    pattern: /\.(?:md|markdown|mdx|rst|adoc|txt)$/i,
+    factor: 0.6,
+    wantedBy: ['readme', 'doc', 'docs', 'documentation', 'guide', 'example', 'tutorial'],
+  },
+  {
+    pattern: /\.d\.[cm]?ts$/i,
+    factor: 0.8,
+    wantedBy: ['type', 'types', 'declaration', 'typing', 'typings'],
+  },
+];
+
+function fileFactor(path: string, queryParts: ReadonlySet<string>): number {
+  for (const kind of fileKinds) {
+    if (!kind.pattern.test(path)) continue;
+    return kind.wantedBy.some((word) => queryParts.has(word)) ? 1 : kind.factor;
+  }
+  return 1;
+}
 
 const testPathPattern =
   /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|specs|fixtures?)\/|[._-](?:test|spec)s?\.[^/]+$/i;
@@ -220,9 +258,10 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
 ): LexicalHit<Row>[] {
   const parts = analyzed.parts.map(stem);
   const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
+  const queryParts = new Set(analyzed.parts.flatMap((part) => [part, stem(part)]));
   const counter = new TermCounter(analyzed.parts);
-  // Rows fetched without FTS5 scoring are scored in JS (when statistics are given); rows found
-  // only through the symbol index get the best score seen.
+  // Rows fetched without FTS5 scoring (levels with common words, symbol lookups) are scored in
+  // JS when statistics are given; without them they get the best score seen.
   let bestBase = 1;
   const jsScores = new Map<number, number>();
   for (const { row } of matches) {
@@ -235,9 +274,10 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
     }
   }
   const hits = matches.map(({ row, level, complete }) => {
-    const base = Number.isFinite(row.bm25)
-      ? Math.max(-row.bm25, 1e-9)
-      : Math.max(jsScores.get(row.id) ?? 0, 1e-9) || bestBase;
+    const base = Math.max(
+      Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase),
+      1e-9,
+    );
     const symbolWords = row.symbol_name ? words(row.symbol_name) : [];
     const symbolWhole = symbolWords.map((word) => word.whole).join('');
     const lastWhole = symbolWords.at(-1)?.whole;
@@ -262,7 +302,8 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
       codeRanking.containerCoverage * containerCoverage +
       codeRanking.pathCoverage * pathCoverage;
     const testFactor = !wantsTests && testPathPattern.test(row.path) ? codeRanking.testFile : 1;
-    const score = base * boost * testFactor * matched ** codeRanking.coverageExponent;
+    const kindFactor = codeRanking.fileKinds ? fileFactor(row.path, queryParts) : 1;
+    const score = base * boost * testFactor * kindFactor * matched ** codeRanking.coverageExponent;
     return { row, level, complete, score };
   });
   return codeRanking.strictLevels
