@@ -249,7 +249,7 @@ describe('importModel', () => {
       await writeFile(path.join(source, 'onnx', 'model_quantized.onnx'), Buffer.alloc(262_144));
       await expect(importModel(source, cacheDir, { model, manifest })).rejects.toMatchObject({
         code: 'MODEL_VERIFICATION_FAILED',
-        message: expect.stringMatching(/onnx\/model_quantized\.onnx has sha256 [\s\S]*--trust/),
+        message: expect.stringMatching(/onnx\/model_quantized\.onnx has sha256 [\s\S]*--no-verify/),
       });
       expect(existsSync(path.join(cacheDir, 'test-org', 'tiny-model', 'onnx'))).toBe(false);
       const trusted = await importModel(source, cacheDir, { model, manifest, verify: false });
