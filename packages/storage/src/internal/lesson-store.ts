@@ -3,7 +3,6 @@ import {
   NellieError,
   formatLessonForEmbedding,
   lessonSeverities,
-  reciprocalRankFusion,
   type Lesson,
   type LessonFilters,
   type LessonHit,
@@ -14,9 +13,8 @@ import {
 import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
-import { breakdown } from './fusion.ts';
-import { collectLevels, rankPlainHits, type LexicalRow } from './lexical.ts';
-import { analyzeQuery, looseQueryLevels, strictQueryLevels, tokenText } from './tokens.ts';
+import { searchMemoryTable } from './memory-search.ts';
+import { tokenText } from './tokens.ts';
 import { checkQuery, lessonSearchRequestSchema, limitSchema, parseInput } from './validation.ts';
 
 interface LessonRow {
@@ -282,62 +280,13 @@ export class LessonStore {
       this.#ctx.embeddingModel,
       this.#ctx.options.maxQueryLength,
     );
-    return this.#ctx.read(() => {
-      const filter = this.#filters(parsed);
-      const pool = Math.min(300, Math.max(50, parsed.limit * 3));
-      const analyzed = analyzeQuery(parsed.query);
-      const lexicalStatement = this.#ctx.statement(
-        `SELECT l.seq AS id, bm25(lessons_fts, 4.0, 2.0, 1.0) AS bm25
-         FROM lessons_fts JOIN lessons l ON l.seq = lessons_fts.rowid
-         WHERE lessons_fts MATCH $match${filter.sql}
-         ORDER BY bm25 LIMIT $limit`,
-      );
-      const lexical =
-        analyzed.terms.length === 0
-          ? []
-          : rankPlainHits(
-              collectLevels(
-                [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)],
-                pool,
-                (match, limit) =>
-                  lexicalStatement.all({ ...filter.params, match, limit }) as LexicalRow[],
-              ),
-            );
-      const vector = parsed.queryVector
-        ? (this.#ctx
-            .statement(
-              `SELECT l.seq AS id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
-               FROM lessons l JOIN embeddings e ON e.content_hash = l.content_hash
-               WHERE 1${filter.sql}
-               ORDER BY similarity DESC, l.seq DESC LIMIT $limit`,
-            )
-            .all({ ...filter.params, query: parsed.queryVector, limit: pool }) as {
-            id: number;
-            similarity: number;
-          }[])
-        : [];
-      const fused = reciprocalRankFusion<number>(
-        [{ items: lexical.map((hit) => hit.row.id) }, { items: vector.map((hit) => hit.id) }],
-        (id) => id,
-      ).slice(0, parsed.limit);
-      if (fused.length === 0) return [];
-      const rows = this.#ctx
-        .statement(`SELECT l.* FROM json_each(?) j JOIN lessons l ON l.seq = j.value`)
-        .all(JSON.stringify(fused.map((entry) => entry.item))) as LessonRow[];
-      const bySeq = new Map(rows.map((row) => [row.seq, row]));
-      const lexicalScores = new Map(lexical.map((hit) => [hit.row.id, hit.score]));
-      const similarities = new Map(vector.map((hit) => [hit.id, hit.similarity]));
-      const hits: LessonHit[] = [];
-      for (const entry of fused) {
-        const row = bySeq.get(entry.item);
-        if (!row) continue;
-        hits.push({
-          lesson: toLesson(row),
-          score: entry.score,
-          scores: breakdown(entry, lexicalScores, similarities),
-        });
-      }
-      return hits;
-    });
+    return this.#ctx.read(() =>
+      searchMemoryTable<LessonRow>(
+        this.#ctx,
+        { table: 'lessons', alias: 'l', bm25Weights: '4.0, 2.0, 1.0' },
+        parsed,
+        this.#filters(parsed),
+      ).map(({ row, score, scores }) => ({ lesson: toLesson(row), score, scores })),
+    );
   }
 }
