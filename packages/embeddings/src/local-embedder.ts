@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { EmbeddingQueue } from './internal/embedding-queue.ts';
 import type { WorkerInit } from './internal/messages.ts';
 import { WorkerPool, type WorkerKind, type WorkerStats } from './internal/pool.ts';
-import { prepareTexts } from './internal/text-input.ts';
+import { prepareEmbedRequest } from './internal/text-input.ts';
 import { localEmbedderOptionsSchema, type LocalEmbedderOptions } from './local-embedder-options.ts';
 import { pullModel } from './pull-model.ts';
 import { resolveModel, type ModelSource } from './resolve-model.ts';
@@ -200,13 +200,9 @@ export async function createLocalEmbedder(
       source: { kind: resolved.source, dir },
       async embed(texts: readonly string[], embedOptions?: EmbedOptions): Promise<Float32Array[]> {
         if (closing) throw new NellieError('STORE_CLOSED', 'The embedder is closed.');
-        const priority = embedOptions?.priority ?? 'bulk';
-        if (priority !== 'query' && priority !== 'bulk') {
-          throw new NellieError('INVALID_INPUT', `Unknown priority "${String(priority)}".`);
-        }
-        throwIfAborted(embedOptions?.signal);
-        const prepared = prepareTexts(texts, {
-          prefix: priority === 'query' ? config.queryPrefix : config.documentPrefix,
+        const { texts: prepared, priority } = prepareEmbedRequest(texts, embedOptions, {
+          queryPrefix: config.queryPrefix,
+          documentPrefix: config.documentPrefix,
           maxChars,
         });
         return queue.submit(prepared, priority, embedOptions?.signal);

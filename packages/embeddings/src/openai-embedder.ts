@@ -8,7 +8,7 @@ import {
 } from '@nellie/core';
 import { z } from 'zod';
 import { EmbeddingQueue } from './internal/embedding-queue.ts';
-import { prepareTexts } from './internal/text-input.ts';
+import { prepareEmbedRequest } from './internal/text-input.ts';
 import { normalizeInPlace } from './internal/vectors.ts';
 import {
   openAiEmbedderOptionsSchema,
@@ -244,13 +244,9 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): OpenAiEmbe
     dimensions: config.dimensions,
     async embed(texts: readonly string[], embedOptions?: EmbedOptions): Promise<Float32Array[]> {
       if (closed) throw new NellieError('STORE_CLOSED', 'The embedder is closed.');
-      const priority = embedOptions?.priority ?? 'bulk';
-      if (priority !== 'query' && priority !== 'bulk') {
-        throw new NellieError('INVALID_INPUT', `Unknown priority "${String(priority)}".`);
-      }
-      throwIfAborted(embedOptions?.signal);
-      const prepared = prepareTexts(texts, {
-        prefix: priority === 'query' ? config.queryPrefix : config.documentPrefix,
+      const { texts: prepared, priority } = prepareEmbedRequest(texts, embedOptions, {
+        queryPrefix: config.queryPrefix,
+        documentPrefix: config.documentPrefix,
         maxChars: config.maxInputChars,
       });
       return queue.submit(prepared, priority, embedOptions?.signal);

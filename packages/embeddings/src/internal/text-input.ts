@@ -1,4 +1,9 @@
-import { NellieError } from '@nellie/core';
+import {
+  NellieError,
+  throwIfAborted,
+  type EmbedOptions,
+  type EmbeddingPriority,
+} from '@nellie/core';
 
 const loneSurrogates = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
@@ -54,4 +59,22 @@ function cut(text: string, maxChars: number): string {
   const code = text.charCodeAt(maxChars - 1);
   const end = code >= 0xd800 && code <= 0xdbff ? maxChars - 1 : maxChars;
   return text.slice(0, end);
+}
+
+/**
+ * What every embedder does before queueing: checks the priority and the signal, then cleans the
+ * texts with the prefix for that priority (queries and documents may be prefixed differently).
+ */
+export function prepareEmbedRequest(
+  texts: unknown,
+  options: EmbedOptions | undefined,
+  config: { queryPrefix: string; documentPrefix: string; maxChars: number },
+): { texts: string[]; priority: EmbeddingPriority } {
+  const priority = options?.priority ?? 'bulk';
+  if (priority !== 'query' && priority !== 'bulk') {
+    throw new NellieError('INVALID_INPUT', `Unknown priority "${String(priority)}".`);
+  }
+  throwIfAborted(options?.signal);
+  const prefix = priority === 'query' ? config.queryPrefix : config.documentPrefix;
+  return { texts: prepareTexts(texts, { prefix, maxChars: config.maxChars }), priority };
 }

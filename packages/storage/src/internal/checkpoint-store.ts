@@ -181,15 +181,6 @@ export class CheckpointStore {
     });
   }
 
-  #repoAliases(repo: string): string[] {
-    const aliases = new Set([repo]);
-    for (const row of this.#code.findRepositories(repo)) {
-      aliases.add(row.name);
-      aliases.add(row.root_path);
-    }
-    return [...aliases];
-  }
-
   #filters(filters: { agent?: string; repo?: string }): {
     sql: string;
     params: Record<string, unknown>;
@@ -202,7 +193,7 @@ export class CheckpointStore {
     }
     if (filters.repo) {
       conditions.push('k.repo IN (SELECT value FROM json_each($repos))');
-      params.repos = JSON.stringify(this.#repoAliases(filters.repo));
+      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repo));
     }
     return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
   }

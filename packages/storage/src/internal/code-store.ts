@@ -242,6 +242,16 @@ export class CodeRepositoryStore {
       .all(JSON.stringify(candidates), JSON.stringify(candidates)) as RepositoryRow[];
   }
 
+  /** Filter values for a repository: the text as given plus the name and root path it resolves to. */
+  repositoryAliases(nameOrPath: string): string[] {
+    const aliases = new Set([nameOrPath]);
+    for (const row of this.findRepositories(nameOrPath)) {
+      aliases.add(row.name);
+      aliases.add(row.root_path);
+    }
+    return [...aliases];
+  }
+
   getRepository(nameOrPath: string): Repository | null {
     parseInput(
       z.string().min(1, 'give a repository name or root path').max(4096),

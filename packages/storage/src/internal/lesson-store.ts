@@ -212,16 +212,6 @@ export class LessonStore {
     });
   }
 
-  /** Repo filter values: the text as given plus the name and root path it resolves to. */
-  #repoAliases(repo: string): string[] {
-    const aliases = new Set([repo]);
-    for (const row of this.#code.findRepositories(repo)) {
-      aliases.add(row.name);
-      aliases.add(row.root_path);
-    }
-    return [...aliases];
-  }
-
   #filters(filters: LessonFilters): FilterSql {
     const conditions: string[] = [];
     const params: Record<string, unknown> = {};
@@ -238,7 +228,7 @@ export class LessonStore {
     }
     if (filters.repo) {
       conditions.push('l.repo IN (SELECT value FROM json_each($repos))');
-      params.repos = JSON.stringify(this.#repoAliases(filters.repo));
+      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repo));
     }
     if (filters.agent) {
       conditions.push('l.agent = $agent');
