@@ -1,8 +1,10 @@
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject } from 'vitest/config';
 
 export default defineProject({
   test: {
     name: 'nellie',
+    // The reliability suite has its own command (`pnpm test:reliability`).
+    exclude: [...configDefaults.exclude, 'reliability/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // End-to-end tests run the built CLI; build the workspace once before any test file.
