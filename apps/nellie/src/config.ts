@@ -570,7 +570,8 @@ function fileLayer(file: string, readFile: (file: string) => string, origin: Set
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses.
+    parsed = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (error) {
     throw configError(
       `Config file ${file} is not valid JSON: ${(error as Error).message}. It must hold one JSON object such as {"port": 8080}.`,

@@ -1,5 +1,7 @@
 export { NellieError, throwIfAborted } from './errors.ts';
 export type { NellieErrorCode } from './errors.ts';
+export { hasLoneSurrogate, limits, loneSurrogateMessage } from './limits.ts';
+export type { Limits } from './limits.ts';
 export { noopLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts';

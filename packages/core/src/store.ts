@@ -60,8 +60,16 @@ export interface MaintenanceReport {
 /** Operations on the whole store. */
 export interface StoreOperations {
   stats(): Promise<StoreStats>;
-  /** Online backup to a new file while the store stays in use. */
-  backup(destinationPath: string, options?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
+  /**
+   * Online backup while the store stays in use. The copy is written beside the destination,
+   * integrity-checked and renamed into place, so the destination never holds a partial backup.
+   * An existing destination is refused (`CONFLICT`) unless `replace` is true, and is then replaced
+   * only once the new copy is complete.
+   */
+  backup(
+    destinationPath: string,
+    options?: { signal?: AbortSignal; replace?: boolean },
+  ): Promise<{ bytes: number }>;
   integrityCheck(): Promise<IntegrityReport>;
   /** Integrity check, ANALYZE, FTS optimise and VACUUM when worthwhile. */
   maintenance(options?: { vacuum?: 'auto' | 'always' | 'never' }): Promise<MaintenanceReport>;

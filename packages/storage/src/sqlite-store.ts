@@ -168,8 +168,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     listAudit: (query) => run(() => audit.list(query)),
 
     stats: () => run(() => operations.stats()),
-    backup: (destinationPath, backupOptions) =>
-      operations.backup(destinationPath, backupOptions?.signal),
+    backup: (destinationPath, backupOptions) => operations.backup(destinationPath, backupOptions),
     integrityCheck: () => run(() => operations.integrityCheck()),
     maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
 

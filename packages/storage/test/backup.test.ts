@@ -101,4 +101,51 @@ describe('backup', () => {
       await store.close();
     }
   });
+
+  it('replaces an existing backup only with a complete one, and clears stale partial files', async () => {
+    const directory = tempDir();
+    const store = await createSqliteStore({ path: join(directory, 'nellie.db') });
+    try {
+      const repo = await store.upsertRepository({ rootPath: '/work/projects/shop' });
+      for (let index = 0; index < 50; index += 1)
+        await store.writeFile(repo.id, file(index), chunks(index));
+      const destination = join(directory, 'backup.db');
+      await store.backup(destination);
+      await store.addLesson({ title: 'Only in the second backup', content: 'Second.' });
+
+      // A failed replacement leaves the previous backup as it was.
+      const controller = new AbortController();
+      const failed = store.backup(destination, { replace: true, signal: controller.signal });
+      controller.abort();
+      await expect(failed).rejects.toMatchObject({ code: 'ABORTED' });
+      const lessonsIn = async (path: string) => {
+        const copy = await createSqliteStore({ path, readonly: true });
+        try {
+          return (await copy.stats()).lessons;
+        } finally {
+          await copy.close();
+        }
+      };
+      expect(await lessonsIn(destination)).toBe(0);
+
+      // Leftovers of killed runs: a process id that no longer runs, and the older unnamed form.
+      const stale = [
+        'backup.db.partial-999999999-0123abcd',
+        'backup.db.partial-999999999-0123abcd-journal',
+        'backup.db.partial-89abcdef',
+      ];
+      for (const name of stale) writeFileSync(join(directory, name), 'partial');
+      const running = `backup.db.partial-${process.pid}-fedcba98`;
+      writeFileSync(join(directory, running), 'in progress elsewhere in this process');
+      writeFileSync(join(directory, 'other.db.partial-999999999-0123abcd'), 'not ours');
+
+      await store.backup(destination, { replace: true });
+      expect(await lessonsIn(destination)).toBe(1);
+      const partials = readdirSync(directory).filter((name) => name.includes('.partial-'));
+      expect(partials.sort()).toEqual([running, 'other.db.partial-999999999-0123abcd'].sort());
+      expect(existsSync(`${destination}-wal`)).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -42,8 +42,8 @@ export async function runBackup(context: CommandContext, file: string): Promise<
   const started = performance.now();
   const store = await openStore(config.settings, { logger, readonly: true });
   try {
-    if (existsSync(destination)) rmSync(destination);
-    const { bytes } = await store.backup(destination);
+    // The previous backup is replaced only once the new one is complete and checked.
+    const { bytes } = await store.backup(destination, { replace: options.force === true });
     const result = {
       file: destination,
       bytes,

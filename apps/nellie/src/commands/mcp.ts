@@ -8,9 +8,54 @@ import {
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime } from '../compose.ts';
+import { exitCodes } from '../internal/exit-codes.ts';
 import { listHolders, registerHolder } from '../internal/process-registry.ts';
 import { handleShutdown } from '../internal/shutdown.ts';
 import type { AppLogger } from '../logger.ts';
+
+/**
+ * Largest JSON-RPC message accepted on stdin. The stream has no framing beyond newlines, so after
+ * an oversized message the reader cannot find the next message boundary safely: the process logs
+ * the error and exits with code 1 instead of guessing (the client sees its server end).
+ */
+export const maxStdioMessageBytes = 10 * 1024 * 1024;
+
+function stdioTransport(): StdioServerTransport {
+  return new StdioServerTransport(process.stdin, process.stdout, {
+    maxBufferSize: maxStdioMessageBytes,
+  });
+}
+
+/**
+ * Watches the stdio transport: messages that are not valid JSON-RPC are logged and skipped; when
+ * the transport closes by itself (an oversized message), the error is logged, `onFailure` marks
+ * the run as failed and a shutdown starts.
+ */
+function superviseStdio(
+  target: { onerror?: (error: Error) => void; onclose?: () => void },
+  logger: AppLogger,
+  shutdown: { readonly started: boolean; trigger(reason: string): void },
+  onFailure: () => void,
+): void {
+  let lastError: Error | undefined;
+  const previousError = target.onerror;
+  const previousClose = target.onclose;
+  target.onerror = (error) => {
+    lastError = error;
+    previousError?.(error);
+    logger.warn({ err: error }, 'MCP error on stdio (an invalid message is skipped)');
+  };
+  target.onclose = () => {
+    previousClose?.();
+    if (shutdown.started) return;
+    logger.error(
+      { err: lastError, maxMessageBytes: maxStdioMessageBytes },
+      `The stdio transport stopped (a message larger than ${maxStdioMessageBytes} bytes, or stdin failed); exiting with code 1`,
+    );
+    onFailure();
+    shutdown.trigger('stdio transport failed');
+  };
+}
 
 /** Ends the process when the client closes stdin (how MCP clients stop a stdio server). */
 function onStdinEnd(callback: () => void): void {
@@ -41,8 +86,7 @@ export async function runMcp(context: CommandContext): Promise<number> {
   });
   const holder = registerHolder(settings.dataDir, 'mcp');
   const server = runtime.createMcpServer('local');
-  const transport = new StdioServerTransport();
-  await server.connect(transport);
+  await server.connect(stdioTransport());
   runtime.startModel();
   logger.info(
     {
@@ -54,19 +98,21 @@ export async function runMcp(context: CommandContext): Promise<number> {
   );
 
   return new Promise<number>((resolve) => {
+    let failed = false;
     const shutdown = handleShutdown({
       logger,
       timeoutMs: settings.shutdownTimeoutMs,
       exit: (code) => {
         shutdown.dispose();
         holder.release();
-        resolve(code);
+        resolve(failed ? exitCodes.runtime : code);
       },
       onShutdown: async () => {
         await server.close();
         await runtime.close();
       },
     });
+    superviseStdio(server.server, logger, shutdown, () => (failed = true));
     onStdinEnd(() => shutdown.trigger('stdin closed'));
   });
 }
@@ -94,7 +140,7 @@ async function runRelay(context: CommandContext, url: string): Promise<number> {
   const remote = new StreamableHTTPClientTransport(target, {
     requestInit: key ? { headers: { authorization: `Bearer ${key}` } } : {},
   });
-  const local = new StdioServerTransport();
+  const local = stdioTransport();
   return relay(local, remote, logger, target, config.settings.shutdownTimeoutMs);
 }
 
@@ -124,19 +170,19 @@ async function relay(
   };
   remote.onerror = (error) =>
     logger.warn({ url: target.href, err: error }, 'Relay connection error');
-  local.onerror = (error) => logger.warn({ err: error }, 'stdio error');
 
   await remote.start();
   await local.start();
   logger.info({ url: target.href }, 'Relaying MCP between stdio and the server');
 
   return new Promise<number>((resolve) => {
+    let failed = false;
     const shutdown = handleShutdown({
       logger,
       timeoutMs,
       exit: (code) => {
         shutdown.dispose();
-        resolve(code);
+        resolve(failed ? exitCodes.runtime : code);
       },
       onShutdown: async () => {
         if (remote.sessionId) {
@@ -146,6 +192,7 @@ async function relay(
         await local.close();
       },
     });
+    superviseStdio(local, logger, shutdown, () => (failed = true));
     onStdinEnd(() => shutdown.trigger('stdin closed'));
   });
 }

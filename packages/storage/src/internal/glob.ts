@@ -1,30 +1,22 @@
-import { NellieError } from '@nellie/core';
 import type Database from 'better-sqlite3';
-import picomatch from 'picomatch';
-
-type Matcher = (path: string) => boolean;
+import { compileGlob, type CompiledGlob } from './glob-matcher.ts';
 
 const cacheSize = 64;
 
 /**
- * Compiles path globs with picomatch: `**` crosses directories, dotfiles match, and a pattern
- * without `/` matches the base name (`*.ts` finds `src/a.ts`).
+ * Compiled path globs, kept for reuse: `**` crosses directories, dotfiles match, and a pattern
+ * without `/` matches the base name (`*.ts` finds `src/a.ts`). Matching is linear in the path
+ * length (see `glob-matcher.ts`), because it runs inside a synchronous SQLite function where a
+ * slow match would stall the whole process.
  */
 export class GlobMatchers {
-  readonly #cache = new Map<string, Matcher>();
+  readonly #cache = new Map<string, CompiledGlob>();
 
-  get(pattern: string): Matcher {
+  /** Compiles `pattern`, or throws INVALID_INPUT naming what is allowed. */
+  get(pattern: string): CompiledGlob {
     let matcher = this.#cache.get(pattern);
     if (matcher) return matcher;
-    try {
-      matcher = picomatch(pattern, { dot: true, basename: !pattern.includes('/') });
-    } catch (error) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `pathGlob ${JSON.stringify(pattern)} is not a valid glob: ${error instanceof Error ? error.message : String(error)}. Use patterns such as "src/**/*.ts".`,
-        { cause: error },
-      );
-    }
+    matcher = compileGlob(pattern);
     if (this.#cache.size >= cacheSize) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);
@@ -35,8 +27,13 @@ export class GlobMatchers {
 
   /** Registers `nellie_glob(pattern, path)` so SQL can filter by a bound glob. */
   register(db: Database.Database): void {
-    db.function('nellie_glob', { deterministic: true }, (pattern: unknown, path: unknown) =>
-      typeof pattern === 'string' && typeof path === 'string' && this.get(pattern)(path) ? 1 : 0,
-    );
+    // Chunks of one file arrive together, so the last answer is often the next one.
+    let last = { pattern: '', path: '', result: 0 };
+    db.function('nellie_glob', { deterministic: true }, (pattern: unknown, path: unknown) => {
+      if (typeof pattern !== 'string' || typeof path !== 'string') return 0;
+      if (pattern === last.pattern && path === last.path) return last.result;
+      last = { pattern, path, result: this.get(pattern).matches(path) ? 1 : 0 };
+      return last.result;
+    });
   }
 }

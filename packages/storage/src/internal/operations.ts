@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   NellieError,
@@ -9,6 +8,15 @@ import {
   type StoreStats,
 } from '@nellie/core';
 import { z } from 'zod';
+import {
+  partialPathFor,
+  placeCopy,
+  removePartial,
+  removeStalePartials,
+  syncDirectory,
+  syncFile,
+  verifyCopy,
+} from './backup-files.ts';
 import type { StoreContext } from './context.ts';
 import { schemaVersion } from './schema.ts';
 import { mapSqliteError } from './sqlite-errors.ts';
@@ -66,7 +74,11 @@ export class StoreOperations {
     });
   }
 
-  async backup(destinationPath: string, signal?: AbortSignal): Promise<{ bytes: number }> {
+  async backup(
+    destinationPath: string,
+    options: { signal?: AbortSignal; replace?: boolean } = {},
+  ): Promise<{ bytes: number }> {
+    const { signal, replace = false } = options;
     parseInput(
       z.string().min(1, 'give a destination file').max(4096),
       destinationPath,
@@ -82,10 +94,10 @@ export class StoreOperations {
       );
     }
     if (!isAbsolute(destination)) throw new NellieError('INVALID_INPUT', 'Invalid backup path.');
-    if (existsSync(destination)) {
+    if (!replace && existsSync(destination)) {
       throw new NellieError(
         'CONFLICT',
-        `${destination} already exists; a backup never overwrites a file. Remove it or choose another name.`,
+        `${destination} already exists; a backup never overwrites a file unless asked to replace it. Remove it or choose another name.`,
       );
     }
     const directory = dirname(destination);
@@ -98,8 +110,10 @@ export class StoreOperations {
         { cause: error },
       );
     }
-    // Written under a temporary name and renamed, so a failed backup never looks complete.
-    const partial = `${destination}.partial-${randomBytes(4).toString('hex')}`;
+    removeStalePartials(destination);
+    // The copy is written beside the destination, flushed, checked and only then renamed over
+    // it, so the destination always holds either the previous backup or the complete new one.
+    const partial = partialPathFor(destination);
     try {
       // Pages are copied in steps so queries keep running in between. A write between steps
       // restarts the copy (SQLite's rule in WAL mode); after a few restarts the rest is copied
@@ -117,9 +131,13 @@ export class StoreOperations {
           return restarts >= maxBackupRestarts ? 0x7fffffff : backupStepPages;
         },
       });
-      renameSync(partial, destination);
+      throwIfAborted(signal);
+      verifyCopy(partial);
+      syncFile(partial);
+      placeCopy(partial, destination, replace);
+      syncDirectory(directory);
     } catch (error) {
-      rmSync(partial, { force: true });
+      removePartial(partial);
       if (NellieError.is(error)) throw error;
       const mapped = mapSqliteError(error, destination);
       if (NellieError.is(mapped)) throw mapped;

@@ -1,4 +1,4 @@
-import { NellieError, lessonSeverities, type EmbeddingModelInfo } from '@nellie/core';
+import { NellieError, lessonSeverities, limits, type EmbeddingModelInfo } from '@nellie/core';
 import { z } from 'zod';
 
 /** Parses `value` or throws INVALID_INPUT naming what was wrong. */
@@ -50,7 +50,7 @@ export const codeSearchRequestSchema = z.strictObject({
   limit: limitSchema(100),
   signal: signalSchema.optional(),
   repository: filterText('repository', 4096).optional(),
-  pathGlob: filterText('pathGlob', 1024).optional(),
+  pathGlob: filterText('pathGlob', limits.globLength).optional(),
   language: filterText('language', 100).optional(),
 });
 
