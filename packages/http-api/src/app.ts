@@ -15,6 +15,7 @@ import { authMiddleware } from './internal/auth.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from './internal/env.ts';
 import { McpSessionManager } from './internal/mcp-sessions.ts';
 import { createOpenApiDocument } from './internal/openapi.ts';
+import { hostGuard, originGuard } from './internal/request-guard.ts';
 import { createTokenBucketLimiter, rateLimitMiddleware } from './internal/rate-limit.ts';
 import type { RouteDeps } from './internal/route-deps.ts';
 import { registerRoutes } from './internal/route-table.ts';
@@ -162,6 +163,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (probeRoutes.has(route)) logger.debug(fields, 'request');
     else logger.info(fields, 'request');
   });
+  app.use(hostGuard(config.allowedHosts));
   if (config.corsOrigins.length > 0) {
     app.use(
       cors({
@@ -181,6 +183,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       }),
     );
   }
+  app.use(originGuard({ corsOrigins: config.corsOrigins, mcpPaths }));
   // Liveness is registered before authentication and rate limiting, which therefore never run
   // for it: orchestrators probe it without a key.
   registerHealth(app, deps);

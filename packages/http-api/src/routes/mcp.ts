@@ -1,10 +1,15 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpError } from '../error-handler.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
 import type { McpSessionManager } from '../internal/mcp-sessions.ts';
+import {
+  isJsonContentType,
+  jsonContentTypeMessage,
+  requireJsonContentType,
+} from '../internal/request-guard.ts';
 
 /** A JSON-RPC error response, the shape MCP clients expect from the MCP endpoints. */
 function jsonRpcError(
@@ -31,6 +36,12 @@ async function readJson(c: AppContext): Promise<{ ok: true; value: unknown } | {
   }
 }
 
+/** A JSON-RPC 2.0 message, or a non-empty batch of them. */
+const isJsonRpc = (body: unknown): boolean =>
+  Array.isArray(body)
+    ? body.length > 0 && body.every((message) => JSONRPCMessageSchema.safeParse(message).success)
+    : JSONRPCMessageSchema.safeParse(body).success;
+
 const isInitialize = (body: unknown): boolean =>
   Array.isArray(body)
     ? body.some((message) => isInitializeRequest(message))
@@ -47,8 +58,19 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
     const authInfo = authInfoOf(c);
     let parsedBody: unknown;
     if (c.req.method === 'POST') {
+      if (!isJsonContentType(c.req.header('content-type'))) {
+        return jsonRpcError(c, 415, -32000, `Unsupported Media Type: ${jsonContentTypeMessage}`);
+      }
       const body = await readJson(c);
       if (!body.ok) return jsonRpcError(c, 400, -32700, 'Parse error: the body is not valid JSON.');
+      if (!isJsonRpc(body.value)) {
+        return jsonRpcError(
+          c,
+          400,
+          -32600,
+          'Invalid Request: the body is not a JSON-RPC 2.0 message (it needs "jsonrpc": "2.0" and a method or a result).',
+        );
+      }
       parsedBody = body.value;
     }
     const sessionId = c.req.header('mcp-session-id');
@@ -105,6 +127,7 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
         'No open SSE session with this id: open a new stream with GET /sse.',
       );
     }
+    requireJsonContentType(c);
     const body = await readJson(c);
     if (!body.ok) throw new HttpError(400, 'INVALID_INPUT', 'The request body is not valid JSON.');
     try {
