@@ -99,15 +99,26 @@ export const httpAppOptionsSchema = z.strictObject({
         .transform((host) => host.toLowerCase()),
     )
     .default([]),
-  /** A Streamable HTTP MCP session with no request for this long is closed. */
+  /** A Streamable HTTP MCP session with no request and no open stream for this long is closed. */
   mcpSessionIdleTimeoutMs: z
     .number()
     .int()
     .positive()
     .max(86_400_000)
-    .default(30 * 60_000),
+    .default(10 * 60_000),
+  /**
+   * An MCP session whose client has not sent `notifications/initialized` this long after the
+   * session opened is closed (clients cut off during initialize never send it).
+   */
+  mcpHandshakeTimeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
   /** Most MCP sessions (Streamable HTTP and SSE together) open at once; more get `503`. */
   mcpMaxSessions: z.number().int().positive().max(100_000).default(1000),
+  /**
+   * Most MCP sessions one client (API key; client address without authentication) holds at once.
+   * At the limit its least recently used idle session is closed for the new one; when all are in
+   * use the new one gets `429`. Keeps one client from taking every session.
+   */
+  mcpMaxSessionsPerClient: z.number().int().positive().max(100_000).default(50),
   /** Interval of keep-alive comments on MCP event streams; 0 turns them off. */
   sseKeepAliveMs: z.number().int().min(0).max(3_600_000).default(15_000),
   /** Registers prom-client's default process metrics on the registry. */

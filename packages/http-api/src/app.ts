@@ -102,7 +102,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const sessions = new McpSessionManager({
     createMcpServer: config.createMcpServer,
     idleTimeoutMs: config.mcpSessionIdleTimeoutMs,
+    handshakeTimeoutMs: config.mcpHandshakeTimeoutMs,
     maxSessions: config.mcpMaxSessions,
+    maxSessionsPerClient: config.mcpMaxSessionsPerClient,
     keepAliveMs: config.sseKeepAliveMs,
     maxBodyBytes: config.maxBodyBytes,
     logger,
@@ -137,6 +139,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         );
       }
     },
+  };
+
+  const clientAddress = (c: AppContext): string | undefined =>
+    config.getClientAddress
+      ? config.getClientAddress(c.req.raw, c.env)
+      : c.env?.incoming?.socket?.remoteAddress;
+  /** Whom limits count against: the API key, or the client address without authentication. */
+  const clientOf = (c: AppContext): string => {
+    const keyId = c.get('keyId');
+    return keyId !== undefined ? `key:${keyId}` : `address:${clientAddress(c) ?? 'unknown'}`;
   };
 
   const app = new Hono<HttpAppEnv>();
@@ -193,21 +205,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       requestsPerMinute: config.rateLimit.requestsPerMinute,
       burst: config.rateLimit.burst ?? Math.max(1, Math.round(config.rateLimit.requestsPerMinute)),
     });
-    const getClientAddress = (c: AppContext): string | undefined =>
-      config.getClientAddress
-        ? config.getClientAddress(c.req.raw, c.env)
-        : c.env?.incoming?.socket?.remoteAddress;
     app.use(
-      rateLimitMiddleware({
-        limiter,
-        clientKey: (c) => {
-          const keyId = c.get('keyId');
-          return keyId !== undefined
-            ? `key:${keyId}`
-            : `address:${getClientAddress(c) ?? 'unknown'}`;
-        },
-        onLimited: () => metrics.rateLimited(),
-      }),
+      rateLimitMiddleware({ limiter, clientKey: clientOf, onLimited: () => metrics.rateLimited() }),
     );
   }
   app.use(
@@ -271,7 +270,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return c.json(openApi);
   });
   registerProbes(app, { ...deps, registry, serving: () => serving });
-  registerMcpRoutes(app, sessions);
+  registerMcpRoutes(app, sessions, {
+    clientOf,
+    onRefused: (reason) => metrics.mcpSessionRefused(reason),
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpError } from '../error-handler.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
-import type { McpSessionManager } from '../internal/mcp-sessions.ts';
+import type { McpSessionManager, SessionRefusal } from '../internal/mcp-sessions.ts';
 import {
   isJsonContentType,
   jsonContentTypeMessage,
@@ -51,7 +51,25 @@ const isInitialize = (body: unknown): boolean =>
  * MCP over Streamable HTTP at `/mcp` and the legacy HTTP+SSE transport at `/sse` + `/messages`.
  * Each session gets its own `McpServer`; sessions belong to the API key that opened them.
  */
-export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionManager): void {
+export function registerMcpRoutes(
+  app: Hono<HttpAppEnv>,
+  sessions: McpSessionManager,
+  options: {
+    /** Whom per-client session limits count against: the key id, or the address without auth. */
+    clientOf: (c: AppContext) => string;
+    onRefused: (reason: SessionRefusal) => void;
+  },
+): void {
+  const refusalMessage = (reason: SessionRefusal): string =>
+    reason === 'server_limit'
+      ? 'Too many MCP sessions are open on this server; try again later.'
+      : 'This client holds too many MCP sessions that are in use; end unused ones with DELETE /mcp, or try again later.';
+  const admit = (c: AppContext): SessionRefusal | null => {
+    const refusal = sessions.admit(options.clientOf(c));
+    if (refusal) options.onRefused(refusal);
+    return refusal;
+  };
+
   app.on(['GET', 'POST', 'DELETE'], '/mcp', async (c) => {
     if (!sessions.accepting) return jsonRpcError(c, 503, -32000, 'The server is shutting down.');
     const actor = actorOf(c);
@@ -94,24 +112,40 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
         'Bad Request: send an initialize request first, then the Mcp-Session-Id header it returns.',
       );
     }
-    if (sessions.full) {
-      return jsonRpcError(c, 503, -32000, 'Too many MCP sessions are open; try again later.');
+    const refusal = admit(c);
+    if (refusal) {
+      c.header('Retry-After', '30');
+      return jsonRpcError(
+        c,
+        refusal === 'server_limit' ? 503 : 429,
+        -32000,
+        refusalMessage(refusal),
+      );
     }
-    return sessions.initializeStreamable(c.req.raw, parsedBody, actor, authInfo);
+    return sessions.initializeStreamable(
+      c.req.raw,
+      parsedBody,
+      { actor, client: options.clientOf(c) },
+      authInfo,
+    );
   });
 
   app.get('/sse', async (c) => {
     if (!sessions.accepting) {
       throw new HttpError(503, 'UNAVAILABLE', 'The server is shutting down.');
     }
-    if (sessions.full) {
-      throw new HttpError(503, 'UNAVAILABLE', 'Too many MCP sessions are open; try again later.', {
-        headers: { 'Retry-After': '30' },
-      });
+    const refusal = admit(c);
+    if (refusal) {
+      throw new HttpError(
+        refusal === 'server_limit' ? 503 : 429,
+        refusal === 'server_limit' ? 'UNAVAILABLE' : 'RATE_LIMITED',
+        refusalMessage(refusal),
+        { headers: { 'Retry-After': '30' } },
+      );
     }
     // Messages go to `messages` beside the stream, wherever the app is mounted.
     const endpoint = c.req.path.replace(/sse$/, 'messages');
-    return sessions.openSse(endpoint, actorOf(c));
+    return sessions.openSse(endpoint, { actor: actorOf(c), client: options.clientOf(c) });
   });
 
   app.post('/messages', async (c) => {
@@ -119,8 +153,8 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
     if (!sessionId) {
       throw new HttpError(400, 'INVALID_INPUT', 'The sessionId query parameter is required.');
     }
-    const transport = sessions.lookupSse(sessionId, actorOf(c));
-    if (!transport) {
+    const session = sessions.lookupSse(sessionId, actorOf(c));
+    if (!session) {
       throw new HttpError(
         404,
         'NOT_FOUND',
@@ -131,7 +165,7 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
     const body = await readJson(c);
     if (!body.ok) throw new HttpError(400, 'INVALID_INPUT', 'The request body is not valid JSON.');
     try {
-      transport.handleMessage(body.value, {
+      session.deliver(body.value, {
         authInfo: authInfoOf(c),
         requestInfo: { headers: Object.fromEntries(c.req.raw.headers), url: new URL(c.req.url) },
       });
