@@ -73,6 +73,11 @@ export interface StoreOperations {
   integrityCheck(): Promise<IntegrityReport>;
   /** Integrity check, ANALYZE, FTS optimise and VACUUM when worthwhile. */
   maintenance(options?: { vacuum?: 'auto' | 'always' | 'never' }): Promise<MaintenanceReport>;
+  /**
+   * Commits one tiny write to prove the store accepts writes right now. Rejects like any write
+   * (`STORE_UNAVAILABLE` when the disk is full, the file is read-only or locked; `STORE_CLOSED`).
+   */
+  probeWrite?(): Promise<void>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

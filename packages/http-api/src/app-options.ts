@@ -2,6 +2,7 @@ import type { CodeIndexer, Embedder, Logger, ModelStatus, NellieStore } from '@n
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { originPattern, parseHost } from './internal/request-guard.ts';
 
 const apiKeySchema = z.strictObject({
   /** Public, non-secret name of the key; recorded as the actor in the audit log and in logs. */
@@ -65,17 +66,59 @@ export const httpAppOptionsSchema = z.strictObject({
     .default(1024 * 1024),
   /** REST and probe requests running longer are abandoned with `503` (MCP streams are exempt). */
   requestTimeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
-  /** Origins allowed by CORS; CORS is off when empty. `*` allows any origin. */
-  corsOrigins: z.array(z.string().min(1)).default([]),
-  /** A Streamable HTTP MCP session with no request for this long is closed. */
+  /**
+   * Origins allowed by CORS, as `scheme://host[:port]`; CORS is off when empty. `*` allows any
+   * origin. Cross-origin writes and cross-origin MCP requests from other origins get `403`.
+   */
+  corsOrigins: z
+    .array(
+      z
+        .string()
+        .max(300)
+        .refine(
+          (origin) => origin === '*' || originPattern.test(origin.toLowerCase()),
+          'An origin is scheme://host[:port] with no path, such as https://app.example.com (or *).',
+        )
+        .transform((origin) => origin.toLowerCase()),
+    )
+    .default([]),
+  /**
+   * Host names (optionally `name:port`) the server answers to besides loopback names and IP
+   * addresses; other `Host` headers get `403` (this stops DNS rebinding). List the names a
+   * reverse proxy or DNS forwards to the server.
+   */
+  allowedHosts: z
+    .array(
+      z
+        .string()
+        .max(260)
+        .refine(
+          (host) => parseHost(host) !== undefined,
+          'A host is a DNS name or address, optionally with :port (no scheme or path).',
+        )
+        .transform((host) => host.toLowerCase()),
+    )
+    .default([]),
+  /** A Streamable HTTP MCP session with no request and no open stream for this long is closed. */
   mcpSessionIdleTimeoutMs: z
     .number()
     .int()
     .positive()
     .max(86_400_000)
-    .default(30 * 60_000),
+    .default(10 * 60_000),
+  /**
+   * An MCP session whose client has not sent `notifications/initialized` this long after the
+   * session opened is closed (clients cut off during initialize never send it).
+   */
+  mcpHandshakeTimeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
   /** Most MCP sessions (Streamable HTTP and SSE together) open at once; more get `503`. */
   mcpMaxSessions: z.number().int().positive().max(100_000).default(1000),
+  /**
+   * Most MCP sessions one client (API key; client address without authentication) holds at once.
+   * At the limit its least recently used idle session is closed for the new one; when all are in
+   * use the new one gets `429`. Keeps one client from taking every session.
+   */
+  mcpMaxSessionsPerClient: z.number().int().positive().max(100_000).default(50),
   /** Interval of keep-alive comments on MCP event streams; 0 turns them off. */
   sseKeepAliveMs: z.number().int().min(0).max(3_600_000).default(15_000),
   /** Registers prom-client's default process metrics on the registry. */

@@ -15,6 +15,7 @@ import { authMiddleware } from './internal/auth.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from './internal/env.ts';
 import { McpSessionManager } from './internal/mcp-sessions.ts';
 import { createOpenApiDocument } from './internal/openapi.ts';
+import { hostGuard, originGuard } from './internal/request-guard.ts';
 import { createTokenBucketLimiter, rateLimitMiddleware } from './internal/rate-limit.ts';
 import type { RouteDeps } from './internal/route-deps.ts';
 import { registerRoutes } from './internal/route-table.ts';
@@ -101,7 +102,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const sessions = new McpSessionManager({
     createMcpServer: config.createMcpServer,
     idleTimeoutMs: config.mcpSessionIdleTimeoutMs,
+    handshakeTimeoutMs: config.mcpHandshakeTimeoutMs,
     maxSessions: config.mcpMaxSessions,
+    maxSessionsPerClient: config.mcpMaxSessionsPerClient,
     keepAliveMs: config.sseKeepAliveMs,
     maxBodyBytes: config.maxBodyBytes,
     logger,
@@ -138,6 +141,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     },
   };
 
+  const clientAddress = (c: AppContext): string | undefined =>
+    config.getClientAddress
+      ? config.getClientAddress(c.req.raw, c.env)
+      : c.env?.incoming?.socket?.remoteAddress;
+  /** Whom limits count against: the API key, or the client address without authentication. */
+  const clientOf = (c: AppContext): string => {
+    const keyId = c.get('keyId');
+    return keyId !== undefined ? `key:${keyId}` : `address:${clientAddress(c) ?? 'unknown'}`;
+  };
+
   const app = new Hono<HttpAppEnv>();
   app.onError(createErrorHandler(logger));
   app.notFound(notFoundHandler);
@@ -162,6 +175,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (probeRoutes.has(route)) logger.debug(fields, 'request');
     else logger.info(fields, 'request');
   });
+  app.use(hostGuard(config.allowedHosts));
   if (config.corsOrigins.length > 0) {
     app.use(
       cors({
@@ -181,6 +195,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       }),
     );
   }
+  app.use(originGuard({ corsOrigins: config.corsOrigins, mcpPaths }));
   // Liveness is registered before authentication and rate limiting, which therefore never run
   // for it: orchestrators probe it without a key.
   registerHealth(app, deps);
@@ -190,21 +205,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       requestsPerMinute: config.rateLimit.requestsPerMinute,
       burst: config.rateLimit.burst ?? Math.max(1, Math.round(config.rateLimit.requestsPerMinute)),
     });
-    const getClientAddress = (c: AppContext): string | undefined =>
-      config.getClientAddress
-        ? config.getClientAddress(c.req.raw, c.env)
-        : c.env?.incoming?.socket?.remoteAddress;
     app.use(
-      rateLimitMiddleware({
-        limiter,
-        clientKey: (c) => {
-          const keyId = c.get('keyId');
-          return keyId !== undefined
-            ? `key:${keyId}`
-            : `address:${getClientAddress(c) ?? 'unknown'}`;
-        },
-        onLimited: () => metrics.rateLimited(),
-      }),
+      rateLimitMiddleware({ limiter, clientKey: clientOf, onLimited: () => metrics.rateLimited() }),
     );
   }
   app.use(
@@ -268,7 +270,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return c.json(openApi);
   });
   registerProbes(app, { ...deps, registry, serving: () => serving });
-  registerMcpRoutes(app, sessions);
+  registerMcpRoutes(app, sessions, {
+    clientOf,
+    onRefused: (reason) => metrics.mcpSessionRefused(reason),
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -6,7 +6,14 @@ import type { HttpAppEnv } from './internal/env.ts';
 
 /** Codes of HTTP failures that have no `NellieError` counterpart. */
 export type HttpOnlyErrorCode =
-  'UNAUTHORIZED' | 'RATE_LIMITED' | 'PAYLOAD_TOO_LARGE' | 'TIMEOUT' | 'UNAVAILABLE' | 'INTERNAL';
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'TIMEOUT'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
 
 export type HttpErrorCode = NellieErrorCode | HttpOnlyErrorCode;
 

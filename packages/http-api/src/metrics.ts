@@ -12,6 +12,8 @@ export interface RequestLabels {
 export interface HttpMetrics {
   observeRequest(labels: RequestLabels, seconds: number): void;
   rateLimited(): void;
+  /** A new MCP session was refused at the server-wide or the per-client limit. */
+  mcpSessionRefused(reason: 'server_limit' | 'client_limit'): void;
   /** Unregisters every metric this instance added, so the registry can be reused. */
   remove(): void;
 }
@@ -32,6 +34,7 @@ const ownMetricNames = [
   'nellie_index_jobs_queued',
   'nellie_index_lag_seconds',
   'nellie_mcp_sessions',
+  'nellie_mcp_sessions_refused_total',
 ] as const;
 
 /**
@@ -167,6 +170,13 @@ export function createMetrics(options: {
     },
   });
 
+  const refusedSessions = new Counter({
+    name: 'nellie_mcp_sessions_refused_total',
+    help: 'New MCP sessions refused, by reason (server_limit, client_limit).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+
   const added: string[] = [...ownMetricNames];
   if (options.collectDefaultMetrics && !registry.getSingleMetric('process_cpu_seconds_total')) {
     const before = new Set(registry.getMetricsAsArray().map((metric) => metric.name));
@@ -184,6 +194,9 @@ export function createMetrics(options: {
     },
     rateLimited() {
       limited.inc();
+    },
+    mcpSessionRefused(reason) {
+      refusedSessions.inc({ reason });
     },
     remove() {
       for (const name of added) registry.removeSingleMetric(name);

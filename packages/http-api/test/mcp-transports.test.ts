@@ -314,3 +314,54 @@ describe('over a real socket', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });
 });
+
+describe('MCP session limits over a real socket', () => {
+  const alice = { id: 'alice', key: 'alice-secret-0123456789' };
+  const bob = { id: 'bob', key: 'bob-secret-0123456789' };
+
+  it('a storm of SDK clients from one key leaves room for another key', async () => {
+    const entry = await start({
+      apiKeys: [alice, bob],
+      mcpMaxSessions: 12,
+      mcpMaxSessionsPerClient: 4,
+    });
+    const aliceHeaders = { authorization: `Bearer ${alice.key}` };
+    // The SDK's close() ends the connection without DELETE, so the server never hears of it.
+    for (let index = 0; index < 30; index += 1) {
+      const { client } = await connectStreamable(entry, aliceHeaders);
+      await client.close();
+    }
+    expect((await mcpSessions(entry, aliceHeaders)).streamableHttp).toBe(4);
+    const { client: bobClient } = await connectStreamable(entry, {
+      authorization: `Bearer ${bob.key}`,
+    });
+    expect(
+      JSON.parse(textOf(await bobClient.callTool({ name: 'whoami', arguments: {} }))),
+    ).toMatchObject({
+      clientId: 'bob',
+    });
+    const { client: aliceAgain } = await connectStreamable(entry, aliceHeaders);
+    expect(
+      textOf(await aliceAgain.callTool({ name: 'echo', arguments: { text: 'still here' } })),
+    ).toBe('still here');
+  });
+
+  it('closes sessions whose initialize was cut off after the handshake timeout', async () => {
+    const entry = await start({ mcpHandshakeTimeoutMs: 200 });
+    for (let index = 0; index < 5; index += 1) {
+      const response = await fetch(`${entry.url}/mcp`, {
+        method: 'POST',
+        headers: mcpHeaders,
+        body: JSON.stringify(initializeBody),
+      });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    const { client } = await connectStreamable(entry);
+    await vi.waitFor(async () => expect((await mcpSessions(entry)).streamableHttp).toBe(1), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+  });
+});

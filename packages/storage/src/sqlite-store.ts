@@ -29,6 +29,8 @@ export interface SqliteStore extends NellieStore {
    * Useful after bulk loads; a no-op while the store is below the exact-search threshold.
    */
   syncVectorIndex(): Promise<VectorIndexStatus>;
+  /** Always implemented here: rewrites one meta row in its own transaction. */
+  probeWrite(): Promise<void>;
 }
 
 const exactStatus: VectorIndexStatus = { mode: 'exact', indexed: 0, backlog: 0 };
@@ -170,6 +172,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     stats: () => run(() => operations.stats()),
     backup: (destinationPath, backupOptions) => operations.backup(destinationPath, backupOptions),
     integrityCheck: () => run(() => operations.integrityCheck()),
+    probeWrite: () => run(() => operations.probeWrite()),
     maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
 
     vectorIndexStatus: () => run(() => ctx.read(() => ctx.vectorIndex?.status() ?? exactStatus)),

@@ -111,3 +111,37 @@ describe('writeFile is all or nothing', () => {
     }
   });
 });
+
+describe('probeWrite', () => {
+  it('rejects with STORE_UNAVAILABLE while another connection holds the write lock, then succeeds', async () => {
+    const path = join(tempDir(), 'nellie.db');
+    const store = await createSqliteStore({ path, busyTimeoutMs: 20 });
+    const other = new Database(path);
+    try {
+      await store.probeWrite();
+      other.exec('BEGIN IMMEDIATE');
+      const failure = await store.probeWrite().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(((failure as Error).cause as { code: string }).code).toMatch(/^SQLITE_BUSY/);
+      other.exec('ROLLBACK');
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('rejects on a read-only store', async () => {
+    const path = join(tempDir(), 'nellie.db');
+    await (await createSqliteStore({ path })).close();
+    const store = await createSqliteStore({ path, readonly: true });
+    try {
+      await expect(store.probeWrite()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -9,6 +9,13 @@ import { WebSseServerTransport } from './sse-transport.ts';
 interface StreamableSession {
   id: string;
   actor: string;
+  /** Whom the per-client limit counts this session against (key id, or address without auth). */
+  client: string;
+  /** True once the client sent `notifications/initialized`. */
+  initialized: boolean;
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Order of last use, for choosing which idle session of a client to close first. */
+  lastUsed: number;
   server: McpServer;
   transport: WebStandardStreamableHTTPServerTransport;
   /** Requests whose response (often an event stream) is still open. */
@@ -20,6 +27,9 @@ interface StreamableSession {
 interface SseSession {
   id: string;
   actor: string;
+  client: string;
+  initialized: boolean;
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   server: McpServer;
   transport: WebSseServerTransport;
 }
@@ -27,7 +37,11 @@ interface SseSession {
 export interface McpSessionManagerOptions {
   createMcpServer: (context: McpSessionContext) => McpServer;
   idleTimeoutMs: number;
+  /** A session whose client has not sent `notifications/initialized` by then is closed. */
+  handshakeTimeoutMs: number;
   maxSessions: number;
+  /** Sessions one client (API key, or address without auth) may hold at once. */
+  maxSessionsPerClient: number;
   keepAliveMs: number;
   maxBodyBytes: number;
   logger: Logger;
@@ -38,9 +52,29 @@ export type SessionLookup =
   | { found: true; handle: (request: Request, parsedBody: unknown) => Promise<Response> }
   | { found: false };
 
+/** Why a new session was refused. */
+export type SessionRefusal = 'server_limit' | 'client_limit';
+
+const initializedMethod = 'notifications/initialized';
+
+/** True when `body` (a message or a batch) holds the client's `notifications/initialized`. */
+function hasInitialized(body: unknown): boolean {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.some(
+    (message) =>
+      typeof message === 'object' &&
+      message !== null &&
+      (message as { method?: unknown }).method === initializedMethod,
+  );
+}
+
 /**
  * Owns every MCP session served over HTTP: one `McpServer` per session, closed on `DELETE`, when
- * its event stream goes away (SSE) or after `idleTimeoutMs` without requests (Streamable HTTP).
+ * its event stream goes away (SSE), after `idleTimeoutMs` without requests (Streamable HTTP), or
+ * after `handshakeTimeoutMs` when the client never completed initialization. Each client may
+ * hold `maxSessionsPerClient` sessions: at the limit its least recently used idle Streamable HTTP
+ * session is closed to make room (clients often drop sessions without `DELETE`), and when none is
+ * idle the new one is refused, so one client can never take every session of the server.
  */
 export class McpSessionManager {
   readonly #options: McpSessionManagerOptions;
@@ -48,6 +82,8 @@ export class McpSessionManager {
   readonly #sse = new Map<string, SseSession>();
   /** Sessions being created (initialize in progress) count against the limit too. */
   #pending = 0;
+  readonly #pendingByClient = new Map<string, number>();
+  #useCounter = 0;
   #closed = false;
 
   constructor(options: McpSessionManagerOptions) {
@@ -64,6 +100,27 @@ export class McpSessionManager {
 
   get full(): boolean {
     return this.#streamable.size + this.#sse.size + this.#pending >= this.#options.maxSessions;
+  }
+
+  /**
+   * Whether `client` may open one more session now. At the client's limit this closes its least
+   * recently used idle Streamable HTTP session to make room. Call it right before opening the
+   * session, with no `await` in between.
+   */
+  admit(client: string): SessionRefusal | null {
+    if (this.full) return 'server_limit';
+    let held = this.#pendingByClient.get(client) ?? 0;
+    let idlest: StreamableSession | undefined;
+    for (const session of this.#streamable.values()) {
+      if (session.client !== client) continue;
+      held += 1;
+      if (session.active === 0 && (!idlest || session.lastUsed < idlest.lastUsed)) idlest = session;
+    }
+    for (const session of this.#sse.values()) if (session.client === client) held += 1;
+    if (held < this.#options.maxSessionsPerClient) return null;
+    if (!idlest) return 'client_limit';
+    void this.#closeStreamable(idlest, 'client session limit');
+    return null;
   }
 
   /** Finds a Streamable HTTP session owned by `actor`. Another actor's session is "not found". */
@@ -84,10 +141,11 @@ export class McpSessionManager {
   async initializeStreamable(
     request: Request,
     parsedBody: unknown,
-    actor: string,
+    identity: { actor: string; client: string },
     authInfo: AuthInfo | undefined,
   ): Promise<Response> {
-    this.#pending += 1;
+    const { actor, client } = identity;
+    this.#reserve(client);
     let session: StreamableSession | undefined;
     try {
       const server = this.#options.createMcpServer({ transport: 'streamable-http', actor });
@@ -99,6 +157,8 @@ export class McpSessionManager {
           if (!session) return;
           session.id = id;
           this.#streamable.set(id, session);
+          const opened = session;
+          this.#startHandshakeTimer(opened, (reason) => this.#closeStreamable(opened, reason));
           this.#options.logger.info(
             { sessionId: id, actor, transport: 'streamable-http' },
             'MCP session opened',
@@ -108,6 +168,10 @@ export class McpSessionManager {
       session = {
         id: '',
         actor,
+        client,
+        initialized: false,
+        handshakeTimer: undefined,
+        lastUsed: 0,
         server,
         transport,
         active: 0,
@@ -129,23 +193,33 @@ export class McpSessionManager {
       if (session) await this.#closeStreamable(session, 'initialize failed');
       throw error;
     } finally {
-      this.#pending -= 1;
+      this.#release(client);
     }
   }
 
   /** Opens a legacy SSE session; returns the event stream response. */
-  async openSse(endpoint: string, actor: string): Promise<Response> {
-    this.#pending += 1;
+  async openSse(endpoint: string, identity: { actor: string; client: string }): Promise<Response> {
+    const { actor, client } = identity;
+    this.#reserve(client);
     try {
       const transport = new WebSseServerTransport(endpoint, {
         keepAliveMs: this.#options.keepAliveMs,
       });
       const server = this.#options.createMcpServer({ transport: 'sse', actor });
-      const session: SseSession = { id: transport.sessionId, actor, server, transport };
+      const session: SseSession = {
+        id: transport.sessionId,
+        actor,
+        client,
+        initialized: false,
+        handshakeTimer: undefined,
+        server,
+        transport,
+      };
       transport.onclose = () => {
         void this.#closeSse(session, 'stream closed');
       };
       this.#sse.set(session.id, session);
+      this.#startHandshakeTimer(session, (reason) => this.#closeSse(session, reason));
       await server.connect(transport);
       this.#options.logger.info(
         { sessionId: session.id, actor, transport: 'sse' },
@@ -160,15 +234,33 @@ export class McpSessionManager {
         },
       });
     } finally {
-      this.#pending -= 1;
+      this.#release(client);
     }
   }
 
-  /** The SSE session `sessionId` if it exists and belongs to `actor`. */
-  lookupSse(sessionId: string, actor: string): WebSseServerTransport | undefined {
+  /**
+   * The SSE session `sessionId` if it exists and belongs to `actor`: `deliver` hands it a message
+   * the client posted (and throws when that is not a JSON-RPC message).
+   */
+  lookupSse(
+    sessionId: string,
+    actor: string,
+  ):
+    | {
+        deliver: (
+          message: unknown,
+          extra: Parameters<WebSseServerTransport['handleMessage']>[1],
+        ) => void;
+      }
+    | undefined {
     const session = this.#sse.get(sessionId);
     if (!session || session.actor !== actor || session.transport.closed) return undefined;
-    return session.transport;
+    return {
+      deliver: (message, extra) => {
+        session.transport.handleMessage(message, extra);
+        if (hasInitialized(message)) this.#handshakeCompleted(session);
+      },
+    };
   }
 
   /** Closes every session and refuses new ones. */
@@ -189,6 +281,7 @@ export class McpSessionManager {
     authInfo: AuthInfo | undefined,
   ): Promise<Response> {
     this.#activityStarted(session);
+    if (hasInitialized(parsedBody)) this.#handshakeCompleted(session);
     let response: Response;
     try {
       response = await session.transport.handleRequest(request, { parsedBody, authInfo });
@@ -199,8 +292,38 @@ export class McpSessionManager {
     return trackBody(response, () => this.#activityEnded(session));
   }
 
+  #reserve(client: string): void {
+    this.#pending += 1;
+    this.#pendingByClient.set(client, (this.#pendingByClient.get(client) ?? 0) + 1);
+  }
+
+  #release(client: string): void {
+    this.#pending -= 1;
+    const left = (this.#pendingByClient.get(client) ?? 1) - 1;
+    if (left > 0) this.#pendingByClient.set(client, left);
+    else this.#pendingByClient.delete(client);
+  }
+
+  #startHandshakeTimer(
+    session: StreamableSession | SseSession,
+    close: (reason: string) => Promise<void>,
+  ): void {
+    session.handshakeTimer = setTimeout(() => {
+      void close('initialize not completed');
+    }, this.#options.handshakeTimeoutMs);
+    session.handshakeTimer.unref();
+  }
+
+  #handshakeCompleted(session: StreamableSession | SseSession): void {
+    session.initialized = true;
+    if (session.handshakeTimer) clearTimeout(session.handshakeTimer);
+    session.handshakeTimer = undefined;
+  }
+
   #activityStarted(session: StreamableSession): void {
     session.active += 1;
+    this.#useCounter += 1;
+    session.lastUsed = this.#useCounter;
     if (session.idleTimer) clearTimeout(session.idleTimer);
     session.idleTimer = undefined;
   }
@@ -219,6 +342,7 @@ export class McpSessionManager {
     if (session.closed) return;
     session.closed = true;
     if (session.idleTimer) clearTimeout(session.idleTimer);
+    if (session.handshakeTimer) clearTimeout(session.handshakeTimer);
     if (session.id && this.#streamable.get(session.id) === session) {
       this.#streamable.delete(session.id);
       this.#options.logger.info(
@@ -232,6 +356,9 @@ export class McpSessionManager {
   async #closeSse(session: SseSession, reason: string): Promise<void> {
     if (this.#sse.get(session.id) !== session) return;
     this.#sse.delete(session.id);
+    if (session.handshakeTimer) clearTimeout(session.handshakeTimer);
+    // Ends the event stream when the server closes the session (limit, handshake timeout).
+    await session.transport.close();
     this.#options.logger.info(
       { sessionId: session.id, actor: session.actor, transport: 'sse', reason },
       'MCP session closed',

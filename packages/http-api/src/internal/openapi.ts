@@ -75,6 +75,12 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
         : { description: spec.description };
     }
     if (options.authEnabled) responses['401'] ??= errorResponse('Missing or invalid API key.');
+    responses['403'] ??= errorResponse(
+      'Host not allowed, or a cross-origin request from an origin not in the CORS list.',
+    );
+    if (route.body) {
+      responses['415'] ??= errorResponse('The body is not sent as application/json.');
+    }
     responses['429'] ??= errorResponse('Rate limited; see the Retry-After header.');
     responses['500'] ??= errorResponse('Internal error.');
     addOperation(toOpenApiPath(options.base + route.path), route.method, {

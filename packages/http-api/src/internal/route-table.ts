@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { HttpError } from '../error-handler.ts';
 import type { AppContext, HttpAppEnv } from './env.ts';
+import { requireJsonContentType } from './request-guard.ts';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
@@ -92,6 +93,7 @@ async function jsonBody(c: AppContext): Promise<unknown> {
   if (text.trim() === '') {
     throw new HttpError(400, 'INVALID_INPUT', 'The request body is empty; send a JSON object.');
   }
+  requireJsonContentType(c);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -1,10 +1,15 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpError } from '../error-handler.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
-import type { McpSessionManager } from '../internal/mcp-sessions.ts';
+import type { McpSessionManager, SessionRefusal } from '../internal/mcp-sessions.ts';
+import {
+  isJsonContentType,
+  jsonContentTypeMessage,
+  requireJsonContentType,
+} from '../internal/request-guard.ts';
 
 /** A JSON-RPC error response, the shape MCP clients expect from the MCP endpoints. */
 function jsonRpcError(
@@ -31,6 +36,12 @@ async function readJson(c: AppContext): Promise<{ ok: true; value: unknown } | {
   }
 }
 
+/** A JSON-RPC 2.0 message, or a non-empty batch of them. */
+const isJsonRpc = (body: unknown): boolean =>
+  Array.isArray(body)
+    ? body.length > 0 && body.every((message) => JSONRPCMessageSchema.safeParse(message).success)
+    : JSONRPCMessageSchema.safeParse(body).success;
+
 const isInitialize = (body: unknown): boolean =>
   Array.isArray(body)
     ? body.some((message) => isInitializeRequest(message))
@@ -40,15 +51,44 @@ const isInitialize = (body: unknown): boolean =>
  * MCP over Streamable HTTP at `/mcp` and the legacy HTTP+SSE transport at `/sse` + `/messages`.
  * Each session gets its own `McpServer`; sessions belong to the API key that opened them.
  */
-export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionManager): void {
+export function registerMcpRoutes(
+  app: Hono<HttpAppEnv>,
+  sessions: McpSessionManager,
+  options: {
+    /** Whom per-client session limits count against: the key id, or the address without auth. */
+    clientOf: (c: AppContext) => string;
+    onRefused: (reason: SessionRefusal) => void;
+  },
+): void {
+  const refusalMessage = (reason: SessionRefusal): string =>
+    reason === 'server_limit'
+      ? 'Too many MCP sessions are open on this server; try again later.'
+      : 'This client holds too many MCP sessions that are in use; end unused ones with DELETE /mcp, or try again later.';
+  const admit = (c: AppContext): SessionRefusal | null => {
+    const refusal = sessions.admit(options.clientOf(c));
+    if (refusal) options.onRefused(refusal);
+    return refusal;
+  };
+
   app.on(['GET', 'POST', 'DELETE'], '/mcp', async (c) => {
     if (!sessions.accepting) return jsonRpcError(c, 503, -32000, 'The server is shutting down.');
     const actor = actorOf(c);
     const authInfo = authInfoOf(c);
     let parsedBody: unknown;
     if (c.req.method === 'POST') {
+      if (!isJsonContentType(c.req.header('content-type'))) {
+        return jsonRpcError(c, 415, -32000, `Unsupported Media Type: ${jsonContentTypeMessage}`);
+      }
       const body = await readJson(c);
       if (!body.ok) return jsonRpcError(c, 400, -32700, 'Parse error: the body is not valid JSON.');
+      if (!isJsonRpc(body.value)) {
+        return jsonRpcError(
+          c,
+          400,
+          -32600,
+          'Invalid Request: the body is not a JSON-RPC 2.0 message (it needs "jsonrpc": "2.0" and a method or a result).',
+        );
+      }
       parsedBody = body.value;
     }
     const sessionId = c.req.header('mcp-session-id');
@@ -72,24 +112,40 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
         'Bad Request: send an initialize request first, then the Mcp-Session-Id header it returns.',
       );
     }
-    if (sessions.full) {
-      return jsonRpcError(c, 503, -32000, 'Too many MCP sessions are open; try again later.');
+    const refusal = admit(c);
+    if (refusal) {
+      c.header('Retry-After', '30');
+      return jsonRpcError(
+        c,
+        refusal === 'server_limit' ? 503 : 429,
+        -32000,
+        refusalMessage(refusal),
+      );
     }
-    return sessions.initializeStreamable(c.req.raw, parsedBody, actor, authInfo);
+    return sessions.initializeStreamable(
+      c.req.raw,
+      parsedBody,
+      { actor, client: options.clientOf(c) },
+      authInfo,
+    );
   });
 
   app.get('/sse', async (c) => {
     if (!sessions.accepting) {
       throw new HttpError(503, 'UNAVAILABLE', 'The server is shutting down.');
     }
-    if (sessions.full) {
-      throw new HttpError(503, 'UNAVAILABLE', 'Too many MCP sessions are open; try again later.', {
-        headers: { 'Retry-After': '30' },
-      });
+    const refusal = admit(c);
+    if (refusal) {
+      throw new HttpError(
+        refusal === 'server_limit' ? 503 : 429,
+        refusal === 'server_limit' ? 'UNAVAILABLE' : 'RATE_LIMITED',
+        refusalMessage(refusal),
+        { headers: { 'Retry-After': '30' } },
+      );
     }
     // Messages go to `messages` beside the stream, wherever the app is mounted.
     const endpoint = c.req.path.replace(/sse$/, 'messages');
-    return sessions.openSse(endpoint, actorOf(c));
+    return sessions.openSse(endpoint, { actor: actorOf(c), client: options.clientOf(c) });
   });
 
   app.post('/messages', async (c) => {
@@ -97,18 +153,19 @@ export function registerMcpRoutes(app: Hono<HttpAppEnv>, sessions: McpSessionMan
     if (!sessionId) {
       throw new HttpError(400, 'INVALID_INPUT', 'The sessionId query parameter is required.');
     }
-    const transport = sessions.lookupSse(sessionId, actorOf(c));
-    if (!transport) {
+    const session = sessions.lookupSse(sessionId, actorOf(c));
+    if (!session) {
       throw new HttpError(
         404,
         'NOT_FOUND',
         'No open SSE session with this id: open a new stream with GET /sse.',
       );
     }
+    requireJsonContentType(c);
     const body = await readJson(c);
     if (!body.ok) throw new HttpError(400, 'INVALID_INPUT', 'The request body is not valid JSON.');
     try {
-      transport.handleMessage(body.value, {
+      session.deliver(body.value, {
         authInfo: authInfoOf(c),
         requestInfo: { headers: Object.fromEntries(c.req.raw.headers), url: new URL(c.req.url) },
       });

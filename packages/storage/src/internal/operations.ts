@@ -153,6 +153,17 @@ export class StoreOperations {
   }
 
   /** Runs SQLite's and FTS5's integrity checks; damage is reported, not thrown. */
+  /** Rewrites one meta row in its own transaction, so a full disk or a lock shows as an error. */
+  probeWrite(): void {
+    this.#ctx.write(() => {
+      this.#ctx
+        .statement(
+          `INSERT INTO meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        )
+        .run(new Date().toISOString());
+    });
+  }
+
   integrityCheck(): IntegrityReport {
     this.#ctx.ensureOpen();
     const problems: string[] = [];
