@@ -606,6 +606,14 @@ describe('chunkFile with tree-sitter grammars', () => {
     expect(chunks.map((chunk) => chunk.content).join('')).toBe(line);
   });
 
+  it('never cuts an over-long line inside a character outside the BMP', async () => {
+    const line = `const faces = '${'😀'.repeat(300)}';`;
+    const chunks = await chunkFile({ path: 'faces.ts', content: `${line}\n`, maxChars: 100 });
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.map((chunk) => chunk.content).join('')).toBe(line);
+    for (const chunk of chunks) expect(chunk.content).not.toMatch(/[\ud800-\udbff]$/u);
+  });
+
   it('falls back to line windows when parsing takes too long', async () => {
     const chunks = await chunkFile({
       path: 'src/user-service.ts',

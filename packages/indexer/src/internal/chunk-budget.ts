@@ -122,12 +122,18 @@ function splitLongLine(budget: LineBudget, line: number, meta: SymbolMeta): Rang
     if (to < text.length) {
       const space = text.lastIndexOf(' ', to);
       if (space > from + (to - from) / 2) to = space + 1;
+      // Never cut an emoji or other astral character in half.
+      else if (isHighSurrogate(text.charCodeAt(to - 1))) to -= 1;
     }
     const content = text.slice(from, to);
     if (content.trim() !== '') pieces.push({ start: line, end: line, meta, content });
     from = to;
   }
   return pieces;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** Drops blank edge lines, enforces the budget and converts to `ChunkInput`s. */
@@ -179,7 +185,13 @@ export function absorbSmallRanges(
   ranges: readonly RangeChunk[],
   minLines: number,
 ): RangeChunk[] {
-  const out = ranges.map((range) => ({ ...range }));
+  // Ranges over budget (a long string or comment) are cut into windows first, so a fragment
+  // next to one can still join its first or last window.
+  const out = ranges.flatMap((range) =>
+    range.content === undefined && !budget.fitsJoined(range.start, range.end)
+      ? lineWindows(budget, range.start, range.end, range.meta)
+      : [{ ...range }],
+  );
   const isSmall = (range: RangeChunk): boolean =>
     range.content === undefined &&
     budget.size(range.start, range.end) < budget.maxChars / 4 &&
