@@ -1,9 +1,16 @@
-import { formatChunkForEmbedding, type ChunkInput } from '@nellie/core';
+import type { ChunkInput } from '@nellie/core';
 import { describe, expect, it } from 'vitest';
 import { chunkFile } from './chunk.ts';
-import { estimateTokenCount } from './internal/token-count.ts';
 
-/** Every chunk holds exact source lines and fits the budget with its header. */
+/** Characters as the chunk budget counts them: indentation not counted, one per line break. */
+function chunkSize(content: string): number {
+  return content.split('\n').reduce((total, line) => total + line.trim().length + 1, 0);
+}
+
+/**
+ * Every chunk holds exact source lines and fits the budget; a fragment joined to a neighbour may
+ * take the chunk up to a quarter over it.
+ */
 function expectValidChunks(
   path: string,
   content: string,
@@ -21,8 +28,9 @@ function expectValidChunks(
     } else {
       expect(chunk.content).toBe(source);
     }
-    const embedded = formatChunkForEmbedding({ ...chunk, path });
-    expect(estimateTokenCount(embedded)).toBeLessThanOrEqual(budget);
+    expect(chunkSize(chunk.content), `${path}:${chunk.startLine}`).toBeLessThanOrEqual(
+      budget * 1.25,
+    );
   }
   for (let index = 1; index < chunks.length; index += 1) {
     expect(chunks[index]!.startLine).toBeGreaterThanOrEqual(chunks[index - 1]!.startLine);
@@ -332,22 +340,195 @@ upload_release() {
       ['upload_release', 'function', null],
     ],
   },
+  elixir: {
+    path: 'lib/shop/cart.ex',
+    content: `defmodule Shop.Cart do
+  @moduledoc "A shopping cart kept as a map of item ids to items."
+
+  @doc "Adds an item to the cart, or bumps its quantity."
+  def add_item(cart, item) do
+    Map.update(cart, item.id, item, fn existing -> %{existing | qty: existing.qty + 1} end)
+  end
+
+  defp total(cart) when is_map(cart) do
+    cart |> Map.values() |> Enum.map(fn item -> item.price * item.qty end) |> Enum.sum()
+  end
+end
+`,
+    expect: [
+      ['add_item', 'function', 'Shop.Cart'],
+      ['total', 'function', 'Shop.Cart'],
+    ],
+  },
+  haskell: {
+    path: 'src/Shapes.hs',
+    content: `module Shapes where
+
+-- | A shape on the plane, measured in metres.
+data Shape = Circle Double | Square Double | Rectangle Double Double
+
+-- | Total area of many shapes, in square metres.
+totalArea :: [Shape] -> Double
+totalArea shapes = sum (map area shapes)
+
+area :: Shape -> Double
+area (Circle radius) = pi * radius * radius
+area (Square side) = side * side
+area (Rectangle width height) = width * height
+`,
+    expect: [
+      ['Shape', 'type', null],
+      ['totalArea', 'function', null],
+      ['area', 'function', null],
+    ],
+  },
+  kotlin: {
+    path: 'src/main/kotlin/shop/Cart.kt',
+    content: `package shop
+
+/** A cart of items with a running total. */
+class Cart(private val items: MutableList<Item> = mutableListOf()) {
+    fun add(item: Item) {
+        require(item.price >= 0) { "price must not be negative" }
+        items.add(item)
+    }
+}
+
+object Registry {
+    fun lookup(id: String): Item? = catalogue.firstOrNull { it.id == id }
+}
+
+fun formatPrice(value: Double): String = "%.2f EUR".format(value)
+`,
+    expect: [
+      ['add', 'method', 'Cart'],
+      ['Registry', 'object', null],
+      ['formatPrice', 'function', null],
+    ],
+  },
+  lua: {
+    path: 'lua/shop/cart.lua',
+    content: `local M = {}
+
+--- Adds an item to the cart and returns the new count.
+function M.add(cart, item)
+  table.insert(cart.items, item)
+  return #cart.items
+end
+
+local function price_of(item)
+  return item.price * (item.quantity or 1)
+end
+
+M.on_change = function(cart, callback)
+  cart.listeners[#cart.listeners + 1] = callback
+end
+
+return M
+`,
+    expect: [
+      ['add', 'method', 'M'],
+      ['price_of', 'function', null],
+      ['on_change', 'method', 'M'],
+    ],
+  },
+  scala: {
+    path: 'src/main/scala/shop/Cart.scala',
+    content: `package shop
+
+/** A shopping cart. */
+class Cart(items: List[Item]) {
+  def total: Double = items.map(item => item.price * item.quantity).sum
+}
+
+object Cart {
+  def empty: Cart = new Cart(Nil)
+}
+
+trait Pricing {
+  def price(item: Item, customer: Customer): BigDecimal
+}
+`,
+    expect: [
+      ['total', 'method', 'Cart'],
+      ['Cart', 'object', null],
+      ['Pricing', 'trait', null],
+    ],
+  },
+  swift: {
+    path: 'Sources/Shop/Cart.swift',
+    content: `import Foundation
+
+/// A shopping cart.
+struct Cart {
+    var items: [Item] = []
+
+    mutating func add(_ item: Item) {
+        items.append(item)
+    }
+}
+
+extension Cart {
+    var total: Double { items.reduce(0) { $0 + $1.price * Double($1.quantity) } }
+}
+
+func formatPrice(_ value: Double) -> String {
+    String(format: "%.2f EUR", value)
+}
+`,
+    expect: [
+      ['Cart', 'struct', null],
+      ['Cart', 'extension', null],
+      ['formatPrice', 'function', null],
+    ],
+  },
+  zig: {
+    path: 'src/point.zig',
+    content: `const std = @import("std");
+
+/// A point on the integer grid.
+pub const Point = struct {
+    x: i32,
+    y: i32,
+
+    pub fn add(self: Point, other: Point) Point {
+        return .{ .x = self.x + other.x, .y = self.y + other.y };
+    }
+};
+
+fn manhattan(a: Point, b: Point) u32 {
+    return @abs(a.x - b.x) + @abs(a.y - b.y);
+}
+
+test "add sums both coordinates" {
+    try std.testing.expectEqual(Point{ .x = 3, .y = 5 }, (Point{ .x = 1, .y = 2 }).add(.{ .x = 2, .y = 3 }));
+}
+`,
+    expect: [
+      ['add', 'method', 'Point'],
+      ['manhattan', 'function', null],
+      ['add sums both coordinates', 'test', null],
+    ],
+  },
 };
 
 describe('chunkFile with tree-sitter grammars', () => {
   it.each(Object.entries(samples))('chunks %s at definitions', async (_language, sample) => {
-    const budget = 64;
+    const budget = 100;
     const chunks = await chunkFile({
       path: sample.path,
       content: sample.content,
-      maxTokens: budget,
+      maxChars: budget,
     });
     expectValidChunks(sample.path, sample.content, chunks, budget);
     for (const [name, kind, enclosing] of sample.expect) {
-      const chunk = find(chunks, name);
-      expect(chunk, `a chunk for ${name}`).toBeDefined();
-      expect(chunk!.symbolKind).toBe(kind);
-      expect(chunk!.enclosingSymbol).toBe(enclosing);
+      const chunk = chunks.find(
+        (candidate) =>
+          candidate.symbolName === name &&
+          candidate.symbolKind === kind &&
+          candidate.enclosingSymbol === enclosing,
+      );
+      expect(chunk, `a ${kind} chunk for ${enclosing ?? ''}.${name}`).toBeDefined();
       expect(chunk!.language).toBe(_language === 'tsx' ? 'typescript' : _language);
     }
   });
@@ -356,12 +537,14 @@ describe('chunkFile with tree-sitter grammars', () => {
     const chunks = await chunkFile({
       path: 'src/user-service.ts',
       content: typescript,
-      maxTokens: 128,
+      maxChars: 400,
     });
     const chunk = find(chunks, 'deleteUser')!;
     expect(chunk.startLine).toBe(17);
-    // The method ends on line 21; the class's closing brace may ride along.
-    expect([21, 22]).toContain(chunk.endLine);
+    // The method ends on line 21; the class's closing brace and the one-line function after the
+    // class join it rather than standing alone as fragments.
+    expect(chunk.endLine).toBe(24);
+    expect(chunk.content).toContain('export const formatName');
     expect(chunk.content.split('\n')[0]).toBe('  async deleteUser(id: string): Promise<void> {');
   });
 
@@ -380,9 +563,9 @@ describe('chunkFile with tree-sitter grammars', () => {
       (_, index) => `  total += computeWeightedScore(items[${index}], weights.primary, options);`,
     ).join('\n');
     const content = `export function scoreEverything(items: Item[], weights: Weights) {\n  let total = 0;\n${body}\n  return total;\n}\n`;
-    const chunks = await chunkFile({ path: 'src/score.ts', content, maxTokens: 256 });
+    const chunks = await chunkFile({ path: 'src/score.ts', content, maxChars: 800 });
     expect(chunks.length).toBeGreaterThan(3);
-    expectValidChunks('src/score.ts', content, chunks, 256);
+    expectValidChunks('src/score.ts', content, chunks, 800);
     for (const chunk of chunks) expect(chunk.symbolName).toBe('scoreEverything');
     // Together the parts cover every line of the function.
     expect(chunks[0]!.startLine).toBe(1);
@@ -395,20 +578,21 @@ describe('chunkFile with tree-sitter grammars', () => {
       (_, index) => ` * Detail ${index} about converting calendar dates between time zones.`,
     );
     const content = `/**\n${doc.join('\n')}\n */\nexport function convertZone(date: Date, zone: string): Date {\n  return shift(date, zone);\n}\n`;
-    const chunks = await chunkFile({ path: 'src/zone.ts', content, maxTokens: 128 });
+    const chunks = await chunkFile({ path: 'src/zone.ts', content, maxChars: 400 });
     expect(chunks.length).toBeGreaterThan(2);
-    expectValidChunks('src/zone.ts', content, chunks, 128);
+    expectValidChunks('src/zone.ts', content, chunks, 400);
     for (const chunk of chunks) expect(chunk.symbolName).toBe('convertZone');
   });
 
   it('keeps a doc comment separated by one blank line with the function it documents', async () => {
     const filler = Array.from(
       { length: 30 },
-      (_, index) => `function helper${index}(value) {\n  return transform${index}(value, options${index});\n}\n`,
+      (_, index) =>
+        `function helper${index}(value) {\n  return transform${index}(value, options${index});\n}\n`,
     ).join('\n');
     const content = `${filler}\n/**\n * Stringify JSON and escape characters that trigger HTML sniffing.\n */\n\nfunction stringify(value) {\n  return JSON.stringify(value).replace(/[<>&]/g, escapeChar);\n}\n`;
-    const chunks = await chunkFile({ path: 'lib/response.js', content, maxTokens: 128 });
-    expectValidChunks('lib/response.js', content, chunks, 128);
+    const chunks = await chunkFile({ path: 'lib/response.js', content, maxChars: 400 });
+    expectValidChunks('lib/response.js', content, chunks, 400);
     const documented = chunks.find((chunk) => chunk.content.includes('HTML sniffing'));
     expect(documented?.symbolName).toBe('stringify');
     expect(documented?.content).toContain('function stringify(value)');
@@ -416,26 +600,120 @@ describe('chunkFile with tree-sitter grammars', () => {
 
   it('cuts an over-long single line into pieces of that line', async () => {
     const line = `const table = [${Array.from({ length: 400 }, (_, index) => `'entry${index}'`).join(', ')}];`;
-    const chunks = await chunkFile({ path: 'table.ts', content: `${line}\n`, maxTokens: 128 });
+    const chunks = await chunkFile({ path: 'table.ts', content: `${line}\n`, maxChars: 400 });
     expect(chunks.length).toBeGreaterThan(5);
-    expectValidChunks('table.ts', line, chunks, 128);
+    expectValidChunks('table.ts', line, chunks, 400);
     expect(chunks.map((chunk) => chunk.content).join('')).toBe(line);
+  });
+
+  it('never cuts an over-long line inside a character outside the BMP', async () => {
+    const line = `const faces = '${'😀'.repeat(300)}';`;
+    const chunks = await chunkFile({ path: 'faces.ts', content: `${line}\n`, maxChars: 100 });
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.map((chunk) => chunk.content).join('')).toBe(line);
+    for (const chunk of chunks) expect(chunk.content).not.toMatch(/[\ud800-\udbff]$/u);
   });
 
   it('falls back to line windows when parsing takes too long', async () => {
     const chunks = await chunkFile({
       path: 'src/user-service.ts',
       content: typescript,
-      maxTokens: 64,
+      maxChars: 160,
       parseTimeoutMs: -1,
     });
-    expectValidChunks('src/user-service.ts', typescript, chunks, 64);
+    expectValidChunks('src/user-service.ts', typescript, chunks, 160);
     expect(chunks.every((chunk) => chunk.symbolName === null)).toBe(true);
+
+    // The cancelled parse does not leak into the next file the same parser reads.
+    const next = await chunkFile({ path: 'src/other.ts', content: typescript, maxChars: 160 });
+    expect(find(next, 'deleteUser')).toBeDefined();
+  });
+
+  it('keeps a whole function in one chunk at the default budget', async () => {
+    const body = Array.from(
+      { length: 24 },
+      (_, index) => `  const step${index} = normalise(input.values[${index}], options);`,
+    ).join('\n');
+    const content = `import { normalise } from './normalise';\n\nexport function toFormData(input: Input, options: Options): FormData {\n${body}\n  return collect(input);\n}\n`;
+    const chunks = await chunkFile({ path: 'src/form-data.ts', content });
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toMatchObject({ startLine: 1, endLine: 29, symbolName: 'toFormData' });
+  });
+
+  it('joins fragments to a neighbour so no chunk is under four lines', async () => {
+    const method = (name: string): string =>
+      [
+        `    def ${name}(self, request):`,
+        ...Array.from(
+          { length: 12 },
+          (_, index) => `        value${index} = self.lookup_${name}(request, ${index})`,
+        ),
+        `        return value0`,
+      ].join('\n');
+    const content = [
+      'import os',
+      '',
+      'class Handler:',
+      method('get'),
+      '',
+      '    retries = 3',
+      '',
+      method('post'),
+      '',
+      'handler = Handler()',
+      '',
+    ].join('\n');
+    const chunks = await chunkFile({ path: 'app/handler.py', content, maxChars: 600 });
+    expect(chunks.length).toBeGreaterThan(1);
+    expectValidChunks('app/handler.py', content, chunks, 600);
+    for (const chunk of chunks) {
+      const filled = chunk.content.split('\n').filter((line) => line.trim() !== '');
+      expect(filled.length, `lines ${chunk.startLine}-${chunk.endLine}`).toBeGreaterThanOrEqual(4);
+    }
+    expect(chunks.some((chunk) => chunk.content.includes('retries = 3'))).toBe(true);
+    expect(chunks.some((chunk) => chunk.content.includes('handler = Handler()'))).toBe(true);
+    expect(find(chunks, 'get')).toBeDefined();
+    expect(find(chunks, 'post')).toBeDefined();
+  });
+
+  it('keeps the signature and equations of a Haskell function together', async () => {
+    const content = `module Geometry where
+
+scale :: Double -> Shape -> Shape
+scale factor (Circle radius) = Circle (factor * radius * unitScaleForCircles)
+scale factor (Square side) = Square (factor * side * unitScaleForSquaresToo)
+
+area :: Shape -> Double
+area (Circle radius) = pi * radius * radius * unitScaleForCirclesAgain
+area (Square side) = side * side * unitScaleForSquaresAgainAndAgain
+`;
+    const chunks = await chunkFile({ path: 'src/Geometry.hs', content, maxChars: 240 });
+    expectValidChunks('src/Geometry.hs', content, chunks, 240);
+    expect(find(chunks, 'scale')).toMatchObject({ startLine: 1, endLine: 5 });
+    expect(find(chunks, 'area')).toMatchObject({ startLine: 7, endLine: 9 });
+  });
+
+  it('keeps an Elixir @doc with the function it documents', async () => {
+    const content = `defmodule Shop.Cart do
+  @doc "Removes every item whose quantity dropped to zero after checkout."
+  def prune(cart) do
+    cart |> Enum.reject(fn {_id, item} -> item.qty == 0 end) |> Map.new()
+  end
+
+  def empty?(cart), do: map_size(cart) == 0 and Map.get(cart, :pending, []) == []
+end
+`;
+    const chunks = await chunkFile({ path: 'lib/shop/cart.ex', content, maxChars: 240 });
+    expectValidChunks('lib/shop/cart.ex', content, chunks, 240);
+    const prune = find(chunks, 'prune')!;
+    expect(prune.content).toContain('@doc "Removes every item');
+    expect(prune.content).toContain('def prune(cart) do');
+    expect(prune).toMatchObject({ symbolKind: 'function', enclosingSymbol: 'Shop.Cart' });
   });
 
   it('handles CRLF line endings with exact lines', async () => {
     const content = 'def a():\r\n    return 1\r\n\r\ndef b():\r\n    return 2\r\n';
-    const chunks = await chunkFile({ path: 'crlf.py', content, maxTokens: 256 });
+    const chunks = await chunkFile({ path: 'crlf.py', content, maxChars: 800 });
     expect(chunks[0]!.content).toBe('def a():\n    return 1\n\ndef b():\n    return 2');
   });
 });
@@ -461,8 +739,8 @@ describe('chunkFile for Markdown and other text', () => {
       '',
       'Search with `nellie search`. '.repeat(30),
     ].join('\n');
-    const chunks = await chunkFile({ path: 'README.md', content, maxTokens: 128 });
-    expectValidChunks('README.md', content, chunks, 128);
+    const chunks = await chunkFile({ path: 'README.md', content, maxChars: 400 });
+    expectValidChunks('README.md', content, chunks, 400);
     const install = find(chunks, 'Install')!;
     expect(install).toMatchObject({
       symbolKind: 'heading',
@@ -479,9 +757,9 @@ describe('chunkFile for Markdown and other text', () => {
       { length: 200 },
       (_, index) => `setting_${index} = value number ${index}`,
     ).join('\n');
-    const chunks = await chunkFile({ path: 'config/app.conf', content, maxTokens: 96 });
+    const chunks = await chunkFile({ path: 'config/app.conf', content, maxChars: 300 });
     expect(chunks.length).toBeGreaterThan(5);
-    expectValidChunks('config/app.conf', content, chunks, 96);
+    expectValidChunks('config/app.conf', content, chunks, 300);
     expect(chunks[0]!.language).toBeNull();
     // Consecutive windows overlap, and together they cover every line.
     expect(chunks[1]!.startLine).toBeLessThanOrEqual(chunks[0]!.endLine);
@@ -499,6 +777,9 @@ describe('chunkFile for Markdown and other text', () => {
 
   it('rejects a budget too small to hold any code', async () => {
     await expect(chunkFile({ path: 'a.ts', content: 'x', maxTokens: 8 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(chunkFile({ path: 'a.ts', content: 'x', maxChars: 10 })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
   });

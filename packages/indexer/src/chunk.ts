@@ -2,13 +2,27 @@ import { NellieError, noopLogger, type ChunkInput, type Logger } from '@nellie/c
 import { chunkLineWindows } from './chunk/line-window.ts';
 import { chunkMarkdown } from './chunk/markdown.ts';
 import { chunkWithTree } from './chunk/tree-sitter.ts';
-import { finishChunks, LineBudget } from './internal/chunk-budget.ts';
+import {
+  absorbSmallRanges,
+  finishChunks,
+  LineBudget,
+  type RangeChunk,
+} from './internal/chunk-budget.ts';
 import type { Parser } from 'web-tree-sitter';
 import { grammarFor, loadParser, type GrammarId } from './internal/grammars.ts';
 import { detectLanguage, extensionOf } from './language.ts';
 
 /** The token window of all-MiniLM-L6-v2 as Nellie uses it. */
 export const defaultMaxTokens = 256;
+
+/**
+ * Largest chunk in characters (indentation not counted). Chosen by measurement on real
+ * repositories: whole functions and classes fit, and top results span more distinct files.
+ */
+export const defaultMaxChunkChars = 1500;
+
+/** Code chunks shorter than this many non-blank lines join a neighbour. */
+const minChunkLines = 4;
 
 export interface ChunkFileOptions {
   /** Path relative to the repository root, with `/` separators; it is part of each chunk's header. */
@@ -18,10 +32,12 @@ export interface ChunkFileOptions {
   /** Language id; detected from the path when omitted. */
   language?: string | null;
   /**
-   * Token budget of the embedded text (header plus code), usually the embedder's `maxTokens`.
-   * Defaults to 256.
+   * The embedder's token window. It no longer limits chunk size: the embedder truncates the
+   * embedded text (path, symbol, then code) to its window. Validated for compatibility.
    */
   maxTokens?: number;
+  /** Largest chunk in characters, indentation not counted. Defaults to 1500. */
+  maxChars?: number;
   /** Parsing a file longer than this falls back to line windows. Defaults to 5000 ms. */
   parseTimeoutMs?: number;
   logger?: Logger;
@@ -43,12 +59,19 @@ export async function chunkFile(options: ChunkFileOptions): Promise<ChunkInput[]
       `maxTokens must be an integer of at least 32 (got ${String(options.maxTokens)}).`,
     );
   }
+  const maxChars = options.maxChars ?? defaultMaxChunkChars;
+  if (!Number.isInteger(maxChars) || maxChars < 80) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `maxChars must be an integer of at least 80 (got ${String(options.maxChars)}).`,
+    );
+  }
   if (typeof options.path !== 'string' || options.path === '') {
     throw new NellieError('INVALID_INPUT', 'chunkFile needs the relative path of the file.');
   }
   const logger = options.logger ?? noopLogger;
   const language = options.language === undefined ? detectLanguage(options.path) : options.language;
-  const budget = new LineBudget(options.path, options.content, maxTokens);
+  const budget = new LineBudget(options.content, maxChars);
   if (budget.lineCount === 0 || options.content.trim() === '') return [];
 
   if (language === 'markdown') {
@@ -60,8 +83,9 @@ export async function chunkFile(options: ChunkFileOptions): Promise<ChunkInput[]
     try {
       const ranges = chunkWithTree(parser, budget, options.content, {
         timeoutMs: options.parseTimeoutMs,
+        grammar,
       });
-      if (ranges) return finishChunks(budget, ranges, language);
+      if (ranges) return finishCode(budget, ranges, language);
       logger.warn(
         { path: options.path, language },
         'Parsing took too long; indexing the file as line windows.',
@@ -74,6 +98,14 @@ export async function chunkFile(options: ChunkFileOptions): Promise<ChunkInput[]
     }
   }
   return finishChunks(budget, chunkLineWindows(budget), language);
+}
+
+function finishCode(
+  budget: LineBudget,
+  ranges: readonly RangeChunk[],
+  language: string | null,
+): ChunkInput[] {
+  return finishChunks(budget, absorbSmallRanges(budget, ranges, minChunkLines), language);
 }
 
 async function parserFor(grammar: GrammarId, logger: Logger): Promise<Parser | null> {

@@ -3,7 +3,7 @@ export { indexerOptionsSchema } from './indexer-options.ts';
 export type { IndexerOptions, IndexerStore } from './indexer-options.ts';
 export { defaultMaxFileBytes, scanDirectory, scanOptionsSchema } from './scan.ts';
 export type { ScannedFile, ScanOptions, ScanResult, SkippedEntry, SkipReason } from './scan.ts';
-export { chunkFile, defaultMaxTokens } from './chunk.ts';
+export { chunkFile, defaultMaxChunkChars, defaultMaxTokens } from './chunk.ts';
 export type { ChunkFileOptions } from './chunk.ts';
 export { detectLanguage } from './language.ts';
 export { estimateTokenCount } from './internal/token-count.ts';

@@ -58,7 +58,7 @@ export function chunkMarkdown(budget: LineBudget): RangeChunk[] {
     group = [];
   };
   for (const section of sections) {
-    if (!budget.fits(section.start, section.end, section.meta)) {
+    if (!budget.fits(section.start, section.end)) {
       flush();
       chunks.push(...lineWindows(budget, section.start, section.end, section.meta, 0.15));
       continue;
@@ -70,12 +70,8 @@ export function chunkMarkdown(budget: LineBudget): RangeChunk[] {
         section.meta.enclosing !== null &&
         (section.meta.enclosing === first.meta.name ||
           section.meta.enclosing === first.meta.enclosing);
-      const small = budget.rangeTokens(section.start, section.end) < budget.budget * 0.25;
-      if (
-        (nested || first.meta.name === null) &&
-        small &&
-        budget.fits(first.start, section.end, first.meta)
-      ) {
+      const small = budget.size(section.start, section.end) < budget.maxChars * 0.25;
+      if ((nested || first.meta.name === null) && small && budget.fits(first.start, section.end)) {
         group.push(section);
         continue;
       }

@@ -1,4 +1,6 @@
 import type { Node, Parser } from 'web-tree-sitter';
+import type { GrammarId } from '../internal/grammars.ts';
+import { languageRulesFor, type DeclaredSymbol, type LanguageRules } from './language-rules.ts';
 import {
   noSymbol,
   type LineBudget,
@@ -73,6 +75,10 @@ const typeLikeKinds = new Set([
   'enum',
   'record',
   'union',
+  'object',
+  'protocol',
+  'extension',
+  'actor',
 ]);
 
 /** Nodes that wrap a definition (export, decorators, templates): the inner one names it. */
@@ -84,8 +90,10 @@ const wrapperTypes = new Set([
 ]);
 
 /** Nodes that document or annotate the definition that follows them. */
-function isLeading(type: string): boolean {
-  return type.includes('comment') || type === 'attribute_item' || type === 'decorator';
+function isLeading(node: Node, rules: LanguageRules | null): boolean {
+  const type = node.type;
+  if (type.includes('comment') || type === 'attribute_item' || type === 'decorator') return true;
+  return rules?.leading?.(node) ?? false;
 }
 
 const functionValueTypes = new Set([
@@ -173,13 +181,19 @@ function isModuleLevel(node: Node): boolean {
   );
 }
 
-function definitionOf(node: Node, scope: string[]): Definition | null {
+function definitionOf(node: Node, scope: string[], rules: LanguageRules | null): Definition | null {
+  if (rules) {
+    const declared = rules.definition(node);
+    return declared ? namedDefinition(node, declared, scope, rules) : null;
+  }
   const type = node.type;
   if (wrapperTypes.has(type)) {
     const inner =
       node.childForFieldName('declaration') ??
       node.childForFieldName('definition') ??
-      node.namedChildren.find((child) => child !== null && definitionOf(child, scope) !== null) ??
+      node.namedChildren.find(
+        (child) => child !== null && definitionOf(child, scope, rules) !== null,
+      ) ??
       null;
     if (!inner) {
       if (type === 'export_statement' && node.childForFieldName('value')) {
@@ -187,7 +201,7 @@ function definitionOf(node: Node, scope: string[]): Definition | null {
       }
       return null;
     }
-    const definition = definitionOf(inner, scope);
+    const definition = definitionOf(inner, scope, rules);
     return definition ? { ...definition, opensScope: false } : null;
   }
   if (type === 'lexical_declaration' || type === 'variable_declaration') {
@@ -206,7 +220,7 @@ function definitionOf(node: Node, scope: string[]): Definition | null {
   }
   if (type === 'expression_statement') {
     const inner = node.namedChildren[0];
-    if (inner?.type === 'internal_module') return definitionOf(inner, scope);
+    if (inner?.type === 'internal_module') return definitionOf(inner, scope, rules);
     if (inner?.type !== 'assignment_expression' || !isModuleLevel(node)) return null;
     const right = inner.childForFieldName('right');
     const left = inner.childForFieldName('left');
@@ -214,8 +228,9 @@ function definitionOf(node: Node, scope: string[]): Definition | null {
     const property = left.childForFieldName('property');
     return { name: (property ?? left).text, kind: 'function', scope, opensScope: true };
   }
-  let kind = definitionKinds[type];
-  if (!kind) return null;
+  const table = definitionKinds[type];
+  if (!table) return null;
+  let kind = table;
   if (type === 'module' && node.childForFieldName('name') === null) return null;
   let name: string | null = null;
   let extraScope: string | null = null;
@@ -244,6 +259,22 @@ function definitionOf(node: Node, scope: string[]): Definition | null {
       }
     }
   }
+  return namedDefinition(node, { name, kind, owner: extraScope }, scope, null);
+}
+
+/** The table's kind for a node, or the language's own rules where it has them. */
+function kindOf(node: Node, rules: LanguageRules | null): string | undefined {
+  return rules ? rules.definition(node)?.kind : definitionKinds[node.type];
+}
+
+function namedDefinition(
+  node: Node,
+  declared: DeclaredSymbol,
+  scope: string[],
+  rules: LanguageRules | null,
+): Definition | null {
+  let { name, kind } = declared;
+  const extraScope = declared.owner ?? null;
   if (!name) {
     // Anonymous structs, enums and the like are not worth a symbol of their own.
     if (kind !== 'function' && kind !== 'method') return null;
@@ -254,8 +285,8 @@ function definitionOf(node: Node, scope: string[]): Definition | null {
   if (kind === 'function' && fullScope.length > 0 && node.parent) {
     // Python methods and C++ member functions are function nodes inside a class body.
     let ancestor: Node | null = node.parent;
-    while (ancestor && !definitionKinds[ancestor.type]) ancestor = ancestor.parent;
-    const ancestorKind = ancestor ? definitionKinds[ancestor.type] : undefined;
+    let ancestorKind: string | undefined;
+    while (ancestor && !(ancestorKind = kindOf(ancestor, rules))) ancestor = ancestor.parent;
     if ((ancestorKind && typeLikeKinds.has(ancestorKind)) || extraScope) kind = 'method';
   }
   return { name, kind, scope: fullScope, opensScope: true };
@@ -270,7 +301,8 @@ interface Piece {
   /** The piece is a whole definition (its own symbol), not a part of one. */
   definition: boolean;
   leading: boolean;
-  tokens: number;
+  /** Characters, as the budget counts them. */
+  size: number;
   /** Id of the innermost definition that was split to produce this piece (0 for top level). */
   container: number;
 }
@@ -294,27 +326,34 @@ function lastRow(node: Node): number {
  * does not is replaced by its children. Definitions carry their own symbol; other nodes carry
  * the symbol of the definition they are part of.
  */
+interface CollectState {
+  budget: LineBudget;
+  rules: LanguageRules | null;
+  out: Piece[];
+  containers: number;
+}
+
 function collect(
   node: Node,
   context: SymbolMeta,
   scope: string[],
   container: number,
-  state: { budget: LineBudget; out: Piece[]; containers: number },
+  state: CollectState,
 ): void {
-  const { budget, out } = state;
-  const definition = definitionOf(node, scope);
+  const { budget, out, rules } = state;
+  const definition = definitionOf(node, scope, rules);
   const meta = definition ? metaOf(definition) : context;
   const start = node.startPosition.row;
   const end = lastRow(node);
-  if (node.childCount === 0 || budget.fits(start, end, meta)) {
+  if (node.childCount === 0 || budget.fits(start, end)) {
     out.push({
       start,
       end,
       ownEnd: end,
       meta,
       definition: definition !== null,
-      leading: isLeading(node.type),
-      tokens: 0,
+      leading: isLeading(node, rules),
+      size: 0,
       container,
     });
     return;
@@ -363,7 +402,7 @@ function normalize(pieces: Piece[], budget: LineBudget): Piece[] {
   for (let index = 0; index < result.length - 1; index += 1) {
     result[index]!.end = result[index + 1]!.start - 1;
   }
-  for (const piece of result) piece.tokens = budget.rangeTokens(piece.start, piece.end);
+  for (const piece of result) piece.size = budget.size(piece.start, piece.end);
   return result;
 }
 
@@ -380,10 +419,10 @@ function attachLeading(pieces: Piece[], budget: LineBudget): Piece[] {
       // Many code bases leave one blank line between a doc comment and what it documents.
       piece.ownEnd + 2 >= next.start
     ) {
-      if (budget.fits(piece.start, next.end, next.meta)) {
+      if (budget.fits(piece.start, next.end)) {
         // A comment above a split definition goes with its first part.
         next.start = piece.start;
-        next.tokens += piece.tokens;
+        next.size += piece.size;
         continue;
       }
       // Too long to share a chunk: it still documents that symbol.
@@ -405,13 +444,27 @@ interface Group {
 
 function groupMeta(group: Group): SymbolMeta {
   const definitions = group.pieces.filter((piece) => piece.definition);
-  if (definitions.length === 1) return definitions[0]!.meta;
+  const first = definitions[0];
+  if (first && definitions.every((piece) => sameSymbol(piece.meta, first.meta))) return first.meta;
   if (definitions.length === 0) {
     let best = group.pieces[0]!;
-    for (const piece of group.pieces) if (piece.tokens > best.tokens) best = piece;
+    for (const piece of group.pieces) if (piece.size > best.size) best = piece;
     return best.meta;
   }
   return { name: null, kind: 'block', enclosing: definitions[0]!.meta.enclosing };
+}
+
+/** A definition at least this share of the budget keeps a chunk of its own. */
+const substantialShare = 0.25;
+
+function sameSymbol(a: SymbolMeta, b: SymbolMeta): boolean {
+  return a.name === b.name && a.kind === b.kind && a.enclosing === b.enclosing;
+}
+
+/** Clauses of one definition (Haskell equations, Elixir `def` heads) follow each other. */
+function continuesDefinition(group: Group, piece: Piece): boolean {
+  const last = group.pieces.findLast((member) => member.definition);
+  return last !== undefined && sameSymbol(last.meta, piece.meta);
 }
 
 /**
@@ -419,18 +472,21 @@ function groupMeta(group: Group): SymbolMeta {
  * and with surrounding statements; a substantial definition keeps a chunk of its own.
  */
 function merge(pieces: Piece[], budget: LineBudget): RangeChunk[] {
-  const minimum = Math.max(24, budget.budget * 0.25);
+  const minimum = budget.maxChars * substantialShare;
   const chunks: RangeChunk[] = [];
   let current: Group | null = null;
   const close = (): void => {
     if (current) chunks.push({ start: current.start, end: current.end, meta: groupMeta(current) });
   };
   for (const piece of pieces) {
-    const substantial = piece.definition && piece.tokens >= minimum;
+    const substantial = piece.definition && piece.size >= minimum;
     if (current) {
       const conflict =
         current.container !== piece.container ||
-        (current.definitions > 0 && piece.definition && (current.substantial || substantial));
+        (current.definitions > 0 &&
+          piece.definition &&
+          (current.substantial || substantial) &&
+          !continuesDefinition(current, piece));
       if (!conflict) {
         const candidate: Group = {
           start: current.start,
@@ -440,7 +496,7 @@ function merge(pieces: Piece[], budget: LineBudget): RangeChunk[] {
           definitions: current.definitions + (piece.definition ? 1 : 0),
           substantial: current.substantial || substantial,
         };
-        if (budget.fits(candidate.start, candidate.end, groupMeta(candidate))) {
+        if (budget.fits(candidate.start, candidate.end)) {
           current = candidate;
           continue;
         }
@@ -465,18 +521,23 @@ export function chunkWithTree(
   parser: Parser,
   budget: LineBudget,
   content: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; grammar?: GrammarId | null } = {},
 ): RangeChunk[] | null {
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   const tree = parser.parse(content, null, {
     // Returning true from the progress callback cancels the parse.
     progressCallback: () => Date.now() > deadline,
   });
-  if (!tree) return null;
+  if (!tree) {
+    // A cancelled parse would otherwise resume on the parser's next call, with another file.
+    parser.reset();
+    return null;
+  }
   try {
-    const state = { budget, out: [] as Piece[], containers: 0 };
+    const rules = languageRulesFor(options.grammar);
+    const state: CollectState = { budget, rules, out: [], containers: 0 };
     const root = tree.rootNode;
-    if (budget.fits(0, Math.max(0, budget.lineCount - 1), noSymbol) && !hasDefinitions(root)) {
+    if (budget.fits(0, Math.max(0, budget.lineCount - 1)) && !hasDefinitions(root, rules)) {
       return [{ start: 0, end: budget.lineCount - 1, meta: noSymbol }];
     }
     for (const child of root.children) {
@@ -489,9 +550,9 @@ export function chunkWithTree(
   }
 }
 
-function hasDefinitions(root: Node): boolean {
+function hasDefinitions(root: Node, rules: LanguageRules | null): boolean {
   for (const child of root.namedChildren) {
-    if (child && definitionOf(child, []) !== null) return true;
+    if (child && definitionOf(child, [], rules) !== null) return true;
   }
   return false;
 }

@@ -1,5 +1,4 @@
-import { formatChunkForEmbedding, type ChunkInput } from '@nellie/core';
-import { estimateTokensRaw, specialTokens } from './token-count.ts';
+import type { ChunkInput } from '@nellie/core';
 
 /** Symbol information attached to a chunk. */
 export interface SymbolMeta {
@@ -11,19 +10,18 @@ export interface SymbolMeta {
 export const noSymbol: SymbolMeta = { name: null, kind: null, enclosing: null };
 
 /**
- * A file split into lines with per-line token estimates, answering "does this line range, with
- * its embedding header, fit the budget?" in constant time.
+ * A file split into lines with the size of each line, answering "does this line range fit the
+ * chunk budget?" in constant time. Size is counted in characters without indentation (plus one
+ * per line break), so deeply nested code is not cut smaller than flat code.
  */
 export class LineBudget {
   readonly lines: string[];
-  readonly budget: number;
+  /** Largest chunk, in characters. */
+  readonly maxChars: number;
   private readonly prefix: Float64Array;
-  private readonly path: string;
-  private readonly headerCache = new Map<string, number>();
 
-  constructor(path: string, content: string, budget: number) {
-    this.path = path;
-    this.budget = budget;
+  constructor(content: string, maxChars: number) {
+    this.maxChars = maxChars;
     const lines = content.split('\n');
     for (let index = 0; index < lines.length; index += 1) {
       const line = lines[index]!;
@@ -34,7 +32,7 @@ export class LineBudget {
     this.lines = lines;
     this.prefix = new Float64Array(lines.length + 1);
     for (let index = 0; index < lines.length; index += 1) {
-      this.prefix[index + 1] = this.prefix[index]! + estimateTokensRaw(lines[index]!);
+      this.prefix[index + 1] = this.prefix[index]! + lineSize(lines[index]!);
     }
   }
 
@@ -42,34 +40,18 @@ export class LineBudget {
     return this.lines.length;
   }
 
-  /** Estimated tokens of lines `start..end` (0-based, inclusive) without header. */
-  rangeTokens(start: number, end: number): number {
+  /** Size of lines `start..end` (0-based, inclusive). */
+  size(start: number, end: number): number {
     return this.prefix[end + 1]! - this.prefix[start]!;
   }
 
-  headerTokens(meta: SymbolMeta): number {
-    const key = `${meta.enclosing ?? ''}\u0000${meta.name ?? ''}`;
-    let cost = this.headerCache.get(key);
-    if (cost === undefined) {
-      const header = formatChunkForEmbedding({
-        path: this.path,
-        content: '',
-        symbolName: meta.name,
-        enclosingSymbol: meta.enclosing,
-      });
-      cost = estimateTokensRaw(header);
-      this.headerCache.set(key, cost);
-    }
-    return cost;
+  fits(start: number, end: number): boolean {
+    return this.size(start, end) <= this.maxChars;
   }
 
-  /** Tokens available for code under the given header. */
-  room(meta: SymbolMeta): number {
-    return this.budget - specialTokens - this.headerTokens(meta);
-  }
-
-  fits(start: number, end: number, meta: SymbolMeta): boolean {
-    return Math.ceil(this.rangeTokens(start, end)) <= this.room(meta);
+  /** Within the budget plus the slack allowed for a fragment joined to a neighbour. */
+  fitsJoined(start: number, end: number): boolean {
+    return this.size(start, end) <= this.maxChars * joinSlack;
   }
 
   isBlank(line: number): boolean {
@@ -79,6 +61,13 @@ export class LineBudget {
   text(start: number, end: number): string {
     return this.lines.slice(start, end + 1).join('\n');
   }
+}
+
+/** A fragment joined to a neighbour may take the chunk this far over the budget. */
+const joinSlack = 1.25;
+
+function lineSize(line: string): number {
+  return line.trim().length + 1;
 }
 
 /** A line range (0-based, inclusive) with its symbol, before conversion to `ChunkInput`. */
@@ -103,22 +92,21 @@ export function lineWindows(
   overlap = 0,
 ): RangeChunk[] {
   const chunks: RangeChunk[] = [];
-  const room = budget.room(meta);
   let first = start;
   while (first <= end) {
-    if (Math.ceil(budget.rangeTokens(first, first)) > room) {
+    if (!budget.fits(first, first)) {
       chunks.push(...splitLongLine(budget, first, meta));
       first += 1;
       continue;
     }
     let last = first;
-    while (last < end && Math.ceil(budget.rangeTokens(first, last + 1)) <= room) last += 1;
+    while (last < end && budget.fits(first, last + 1)) last += 1;
     chunks.push({ start: first, end: last, meta });
     if (last >= end) break;
     const repeat = overlap > 0 ? Math.floor((last - first + 1) * overlap) : 0;
     let next = last + 1 - repeat;
     // Never repeat a line that would push the next window over budget or stall progress.
-    while (next <= last && next > first && budget.rangeTokens(next, last + 1) > room) next += 1;
+    while (next <= last && next > first && !budget.fits(next, last + 1)) next += 1;
     first = Math.max(first + 1, next);
   }
   return chunks;
@@ -127,28 +115,25 @@ export function lineWindows(
 /** Cuts one line into pieces within budget, preferring to cut at whitespace. */
 function splitLongLine(budget: LineBudget, line: number, meta: SymbolMeta): RangeChunk[] {
   const text = budget.lines[line]!;
-  const room = budget.room(meta);
   const pieces: RangeChunk[] = [];
   let from = 0;
   while (from < text.length) {
-    let low = from + 1;
-    let high = text.length;
-    // Largest end with estimate(from, end) <= room, by binary search on the monotone estimate.
-    while (low < high) {
-      const middle = Math.ceil((low + high) / 2);
-      if (Math.ceil(estimateTokensRaw(text, from, middle)) <= room) low = middle;
-      else high = middle - 1;
-    }
-    let to = low;
+    let to = Math.min(text.length, from + budget.maxChars);
     if (to < text.length) {
       const space = text.lastIndexOf(' ', to);
       if (space > from + (to - from) / 2) to = space + 1;
+      // Never cut an emoji or other astral character in half.
+      else if (isHighSurrogate(text.charCodeAt(to - 1))) to -= 1;
     }
     const content = text.slice(from, to);
     if (content.trim() !== '') pieces.push({ start: line, end: line, meta, content });
     from = to;
   }
   return pieces;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** Drops blank edge lines, enforces the budget and converts to `ChunkInput`s. */
@@ -167,7 +152,7 @@ export function finishChunks(
     while (start <= end && budget.isBlank(start)) start += 1;
     while (end >= start && budget.isBlank(end)) end -= 1;
     if (start > end || !hasWords(budget, start, end)) continue;
-    if (budget.fits(start, end, range.meta)) {
+    if (budget.fitsJoined(start, end)) {
       chunks.push(toChunk({ ...range, start, end }, budget.text(start, end), language));
       continue;
     }
@@ -188,6 +173,71 @@ export function finishChunks(
     }
   }
   return chunks;
+}
+
+/**
+ * Joins each range shorter than `minLines` (and a quarter of the budget) to the neighbour it fits
+ * best with, so no chunk is a stray fragment unless the file itself is that small. The joined
+ * range may exceed the budget by a quarter; it takes the symbol of the larger part.
+ */
+export function absorbSmallRanges(
+  budget: LineBudget,
+  ranges: readonly RangeChunk[],
+  minLines: number,
+): RangeChunk[] {
+  // Ranges over budget (a long string or comment) are cut into windows first, so a fragment
+  // next to one can still join its first or last window.
+  const out = ranges.flatMap((range) =>
+    range.content === undefined && !budget.fitsJoined(range.start, range.end)
+      ? lineWindows(budget, range.start, range.end, range.meta)
+      : [{ ...range }],
+  );
+  const isSmall = (range: RangeChunk): boolean =>
+    range.content === undefined &&
+    budget.size(range.start, range.end) < budget.maxChars / 4 &&
+    countFilledLines(budget, range.start, range.end) < minLines;
+  /** Size of the two ranges joined, or infinity when they cannot be. */
+  const joinedSize = (range: RangeChunk, neighbour: RangeChunk | undefined): number => {
+    if (!neighbour || neighbour.content !== undefined) return Number.POSITIVE_INFINITY;
+    const start = Math.min(range.start, neighbour.start);
+    const end = Math.max(range.end, neighbour.end);
+    return budget.fitsJoined(start, end) ? budget.size(start, end) : Number.POSITIVE_INFINITY;
+  };
+  let index = 0;
+  while (index < out.length) {
+    const range = out[index]!;
+    if (!isSmall(range)) {
+      index += 1;
+      continue;
+    }
+    const withPrevious = joinedSize(range, out[index - 1]);
+    const withNext = joinedSize(range, out[index + 1]);
+    if (withPrevious === Number.POSITIVE_INFINITY && withNext === Number.POSITIVE_INFINITY) {
+      index += 1;
+      continue;
+    }
+    // A closing brace or `end` belongs to what it closes.
+    const closesPrevious =
+      withPrevious !== Number.POSITIVE_INFINITY && !hasWords(budget, range.start, range.end);
+    const at = closesPrevious || withPrevious <= withNext ? index - 1 : index + 1;
+    const other = out[at]!;
+    const larger =
+      budget.size(other.start, other.end) >= budget.size(range.start, range.end) ? other : range;
+    const joined: RangeChunk = {
+      start: Math.min(range.start, other.start),
+      end: Math.max(range.end, other.end),
+      meta: larger.meta,
+    };
+    out.splice(Math.min(index, at), 2, joined);
+    index = Math.min(index, at);
+  }
+  return out;
+}
+
+function countFilledLines(budget: LineBudget, start: number, end: number): number {
+  let count = 0;
+  for (let line = start; line <= end; line += 1) if (!budget.isBlank(line)) count += 1;
+  return count;
 }
 
 /** False for ranges of bare punctuation such as a lone closing brace. */

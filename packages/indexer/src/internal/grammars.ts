@@ -16,7 +16,14 @@ export type GrammarId =
   | 'csharp'
   | 'ruby'
   | 'php'
-  | 'shell';
+  | 'shell'
+  | 'elixir'
+  | 'haskell'
+  | 'kotlin'
+  | 'lua'
+  | 'scala'
+  | 'swift'
+  | 'zig';
 
 /** Package-relative location of each prebuilt grammar. */
 const grammarFiles: Record<GrammarId, string> = {
@@ -33,6 +40,13 @@ const grammarFiles: Record<GrammarId, string> = {
   ruby: '@vscode/tree-sitter-wasm/wasm/tree-sitter-ruby.wasm',
   php: '@vscode/tree-sitter-wasm/wasm/tree-sitter-php.wasm',
   shell: '@vscode/tree-sitter-wasm/wasm/tree-sitter-bash.wasm',
+  elixir: 'tree-sitter-elixir/tree-sitter-elixir.wasm',
+  haskell: 'tree-sitter-haskell/tree-sitter-haskell.wasm',
+  kotlin: '@tree-sitter-grammars/tree-sitter-kotlin/tree-sitter-kotlin.wasm',
+  lua: '@tree-sitter-grammars/tree-sitter-lua/tree-sitter-lua.wasm',
+  scala: 'tree-sitter-scala/tree-sitter-scala.wasm',
+  swift: '@repomix/tree-sitter-wasms/out/tree-sitter-swift.wasm',
+  zig: '@tree-sitter-grammars/tree-sitter-zig/tree-sitter-zig.wasm',
 };
 
 const languageGrammars: Record<string, GrammarId> = {
@@ -48,6 +62,13 @@ const languageGrammars: Record<string, GrammarId> = {
   ruby: 'ruby',
   php: 'php',
   shell: 'shell',
+  elixir: 'elixir',
+  haskell: 'haskell',
+  kotlin: 'kotlin',
+  lua: 'lua',
+  scala: 'scala',
+  swift: 'swift',
+  zig: 'zig',
 };
 
 /** The grammar for a language id and file extension, or null when none is bundled. */
