@@ -1,23 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  reciprocalRankFusion,
-  throwIfAborted,
-  type CodeSearchHit,
-  type CodeSearchRequest,
-} from '@nellie/core';
+import { throwIfAborted, type CodeSearchHit, type CodeSearchRequest } from '@nellie/core';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
-import { breakdown } from './fusion.ts';
 import type { GlobMatchers } from './glob.ts';
-import { codeRanking, collectLevels, rankCodeHits, type CodeLexicalRow } from './lexical.ts';
+import { breakdown, fuseLexicalAndVector } from './ranking/fusion.ts';
+import { rankCodeHits, type CodeLexicalRow } from './ranking/hit-ranking.ts';
 import {
-  analyzeQuery,
-  ftsString,
+  collectLevels,
   looseQueryLevels,
   strictQueryLevels,
   type QueryLevel,
-} from './tokens.ts';
+} from './ranking/query-levels.ts';
+import { candidatePool, codeRanking, filteredVectorPool } from './ranking/settings.ts';
+import { analyzeQuery, ftsString } from './tokens.ts';
 import { kindChunk } from './schema.ts';
 import { checkQuery, codeSearchRequestSchema, parseInput } from './validation.ts';
 
@@ -125,13 +121,12 @@ export class CodeSearch {
         language: parsed.language?.trim().toLowerCase() ?? null,
         pathGlob: parsed.pathGlob ?? null,
       };
-      const pool = Math.min(300, Math.max(50, parsed.limit * 3));
+      const pool = candidatePool(parsed.limit);
       const lexical = this.#lexical(parsed.query, filters, pool);
       throwIfAborted(parsed.signal);
-      // Filtered vector searches oversample the ANN index in proportion to k: keep k small.
       const filtered =
         repositoryIds !== null || filters.language !== null || filters.pathGlob !== null;
-      const vectorPool = filtered ? Math.max(20, parsed.limit * 2) : pool;
+      const vectorPool = filtered ? filteredVectorPool(parsed.limit) : pool;
       const vector = parsed.queryVector
         ? this.#vector(parsed.queryVector, filters, vectorPool)
         : [];
@@ -140,12 +135,9 @@ export class CodeSearch {
     if (!ranked) return [];
     throwIfAborted(parsed.signal);
 
-    const fused = reciprocalRankFusion<number>(
-      [
-        { items: ranked.lexical.map((hit) => hit.id) },
-        { items: ranked.vector.map((hit) => hit.id) },
-      ],
-      (id) => id,
+    const fused = fuseLexicalAndVector(
+      ranked.lexical.map((hit) => hit.id),
+      ranked.vector.map((hit) => hit.id),
     ).slice(0, parsed.limit);
     if (fused.length === 0) return [];
 
