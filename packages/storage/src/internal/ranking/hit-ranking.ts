@@ -75,7 +75,8 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
     const score = base * boost * testFactor * fileFactor(row.path, queryParts);
     return { row, level, complete, score };
   });
-  return hits.sort((a, b) => a.level - b.level || b.score - a.score);
+  // Ties go to the newer chunk, so the order never depends on how rows were fetched.
+  return hits.sort((a, b) => a.level - b.level || b.score - a.score || b.row.id - a.row.id);
 }
 
 /** Ranks generic matches (lessons, checkpoints) by level, then bm25. */
@@ -84,5 +85,5 @@ export function rankPlainHits<Row extends LexicalRow>(
 ): LexicalHit<Row>[] {
   return matches
     .map((match) => ({ ...match, score: Math.max(-match.row.bm25, 1e-9) }))
-    .sort((a, b) => a.level - b.level || b.score - a.score);
+    .sort((a, b) => a.level - b.level || b.score - a.score || b.row.id - a.row.id);
 }

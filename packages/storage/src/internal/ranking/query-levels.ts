@@ -110,7 +110,8 @@ export function ftsQueryLevels(analyzed: AnalyzedQuery): string[] {
 
 /**
  * Runs query levels from strict to loose until `pool` rows are found; a level given as a
- * function is only built when reached. Each row keeps the strictest level that found it.
+ * function is only built when reached. Each row keeps the strictest level that found it; the
+ * level that fills the pool is kept whole, so its rows compete by score, not by fetch order.
  */
 export function collectLevels<Row extends LexicalRow>(
   levels: readonly (QueryLevel | (() => QueryLevel[]))[],
@@ -130,7 +131,6 @@ export function collectLevels<Row extends LexicalRow>(
         if (seen.has(row.id)) continue;
         seen.add(row.id);
         result.push({ row, level: levelIndex, complete: level.complete });
-        if (result.length >= pool) break;
       }
       levelIndex += 1;
     }

@@ -5,7 +5,7 @@
 
 /** Ranking of code chunks found by full-text search. */
 export const codeRanking = {
-  /** bm25 weights of the chunks_fts columns: symbol, container, path, body. */
+  /** bm25 weights of the chunks_fts word columns: symbol, container, path, body (scope: 0). */
   columnWeights: [3, 1.5, 1.5, 1] as readonly number[],
   /** Added to the boost when the query names the chunk's symbol exactly. */
   exactSymbol: 2,
@@ -29,6 +29,13 @@ export const codeRanking = {
    */
   commonWordDocuments: 50_000,
   unscoredMatchLimit: 400,
+  /**
+   * Filtered searches score their candidates in JS with the scope's own statistics; FTS5
+   * preselects at most this many per level (or the pool, when larger).
+   */
+  scopedCandidateLimit: 300,
+  /** Chunks counted at most when sizing a scope (its document count for BM25). */
+  scopeDocumentLimit: 2_000_000,
   /** BM25 parameters and typical chunk length (characters) for scoring in JS. */
   bm25: { k1: 1.2, b: 0.75, averageChunkLength: 800 },
 };
