@@ -94,6 +94,11 @@ const results = [
     limit: 10,
     repository: 'repo-3',
   })),
+  await measure('lexical, one repository', (query) => ({
+    query: texts[query]!,
+    limit: 10,
+    repository: 'repo-3',
+  })),
 ];
 const load = cpu();
 const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ChunkInput } from '@nellie/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type SqliteStore } from '../src/index.ts';
-import { codeRanking } from '../src/internal/lexical.ts';
+import { codeRanking } from '../src/internal/ranking/settings.ts';
 import { useTempDir } from './helpers.ts';
 
 const tempDir = useTempDir();

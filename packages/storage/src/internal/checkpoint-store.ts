@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
+import { checkpointColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
 import {
   checkQuery,
@@ -274,7 +275,7 @@ export class CheckpointStore {
     return this.#ctx.read(() =>
       searchMemoryTable<CheckpointRow>(
         this.#ctx,
-        { table: 'checkpoints', alias: 'k', bm25Weights: '3.0, 1.0' },
+        { table: 'checkpoints', alias: 'k', columnWeights: checkpointColumnWeights },
         parsed,
         this.#filters(parsed),
       ).map(({ row, score, scores }) => ({ checkpoint: toCheckpoint(row), score, scores })),

@@ -1,66 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  reciprocalRankFusion,
-  throwIfAborted,
-  type CodeSearchHit,
-  type CodeSearchRequest,
-} from '@nellie/core';
+import { throwIfAborted, type CodeSearchHit, type CodeSearchRequest } from '@nellie/core';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
-import { breakdown } from './fusion.ts';
 import type { GlobMatchers } from './glob.ts';
-import { codeRanking, collectLevels, rankCodeHits, type CodeLexicalRow } from './lexical.ts';
-import {
-  analyzeQuery,
-  ftsString,
-  looseQueryLevels,
-  strictQueryLevels,
-  type QueryLevel,
-} from './tokens.ts';
+import { breakdown, fuseLexicalAndVector } from './ranking/fusion.ts';
+import { lexicalCandidates } from './code-lexical.ts';
+import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
+import { ScopeStatistics } from './ranking/scope-statistics.ts';
+import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
 import { kindChunk } from './schema.ts';
 import { checkQuery, codeSearchRequestSchema, parseInput } from './validation.ts';
 
-/** How long word statistics for ranking are reused. */
-const statisticsTtlMs = 5 * 60 * 1000;
 /** ANN candidates are capped here; usearch cost grows with k. */
 const maxAnnCandidates = 4096;
-
-interface Filters {
-  repositoryIds: number[] | null;
-  language: string | null;
-  pathGlob: string | null;
-}
-
-interface FilterSql {
-  /** `AND ...` conditions over `c` (chunks) and `f` (files). */
-  sql: string;
-  params: Record<string, unknown>;
-  /** `JOIN files f ...` when a condition needs the file, else ''. */
-  files: string;
-}
-
-function filterSql(filters: Filters): FilterSql {
-  const conditions: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (filters.repositoryIds) {
-    conditions.push('c.repository_id IN (SELECT value FROM json_each($repositories))');
-    params.repositories = JSON.stringify(filters.repositoryIds);
-  }
-  if (filters.language !== null) {
-    conditions.push('c.language = $language');
-    params.language = filters.language;
-  }
-  if (filters.pathGlob !== null) {
-    conditions.push('nellie_glob($glob, f.path)');
-    params.glob = filters.pathGlob;
-  }
-  return {
-    sql: conditions.map((condition) => ` AND ${condition}`).join(''),
-    params,
-    files: filters.pathGlob === null ? '' : 'JOIN files f ON f.id = c.file_id',
-  };
-}
 
 interface HitRow {
   id: number;
@@ -94,13 +47,13 @@ export class CodeSearch {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
   readonly #globs: GlobMatchers;
-  readonly #frequencies = new Map<string, { value: number; at: number }>();
-  #documents: { value: number; at: number } | null = null;
+  readonly #statistics: ScopeStatistics;
 
   constructor(ctx: StoreContext, code: CodeRepositoryStore, globs: GlobMatchers) {
     this.#ctx = ctx;
     this.#code = code;
     this.#globs = globs;
+    this.#statistics = new ScopeStatistics(ctx);
   }
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
@@ -120,18 +73,15 @@ export class CodeSearch {
         repositoryIds = this.#code.findRepositories(parsed.repository).map((row) => row.id);
         if (repositoryIds.length === 0) return null;
       }
-      const filters: Filters = {
+      const filters: CodeFilters = {
         repositoryIds,
         language: parsed.language?.trim().toLowerCase() ?? null,
         pathGlob: parsed.pathGlob ?? null,
       };
-      const pool = Math.min(300, Math.max(50, parsed.limit * 3));
-      const lexical = this.#lexical(parsed.query, filters, pool);
+      const pool = candidatePool(parsed.limit);
+      const lexical = lexicalCandidates(this.#ctx, this.#statistics, parsed.query, filters, pool);
       throwIfAborted(parsed.signal);
-      // Filtered vector searches oversample the ANN index in proportion to k: keep k small.
-      const filtered =
-        repositoryIds !== null || filters.language !== null || filters.pathGlob !== null;
-      const vectorPool = filtered ? Math.max(20, parsed.limit * 2) : pool;
+      const vectorPool = isFiltered(filters) ? filteredVectorPool(parsed.limit) : pool;
       const vector = parsed.queryVector
         ? this.#vector(parsed.queryVector, filters, vectorPool)
         : [];
@@ -140,12 +90,9 @@ export class CodeSearch {
     if (!ranked) return [];
     throwIfAborted(parsed.signal);
 
-    const fused = reciprocalRankFusion<number>(
-      [
-        { items: ranked.lexical.map((hit) => hit.id) },
-        { items: ranked.vector.map((hit) => hit.id) },
-      ],
-      (id) => id,
+    const fused = fuseLexicalAndVector(
+      ranked.lexical.map((hit) => hit.id),
+      ranked.vector.map((hit) => hit.id),
     ).slice(0, parsed.limit);
     if (fused.length === 0) return [];
 
@@ -198,153 +145,11 @@ export class CodeSearch {
     return hits;
   }
 
-  /**
-   * Chunks containing `token` (capped just above the common-word limit), cached for a few
-   * minutes: ranking only needs the order of magnitude.
-   */
-  #documentFrequency(token: string): number {
-    const now = Date.now();
-    const cached = this.#frequencies.get(token);
-    if (cached && now - cached.at < statisticsTtlMs) return cached.value;
-    const value = this.#ctx
-      .statement(`SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)`)
-      .pluck()
-      .get(ftsString(token), codeRanking.commonWordDocuments + 1) as number;
-    if (this.#frequencies.size >= 10_000) this.#frequencies.clear();
-    this.#frequencies.set(token, { value, at: now });
-    return value;
-  }
-
-  #documentCount(): number {
-    const now = Date.now();
-    if (!this.#documents || now - this.#documents.at >= statisticsTtlMs) {
-      const value = this.#ctx
-        .statement(`SELECT coalesce(max(id), 0) FROM chunks`)
-        .pluck()
-        .get() as number;
-      this.#documents = { value, at: now };
-    }
-    return this.#documents.value;
-  }
-
-  #lexical(query: string, filters: Filters, pool: number): { id: number; score: number }[] {
-    const analyzed = analyzeQuery(query);
-    if (analyzed.terms.length === 0) return [];
-    const filter = filterSql(filters);
-    const common = codeRanking.commonWordDocuments;
-    // Cheap for FTS5 to score: no word of the level is common.
-    const isCheap = (token: string): boolean => this.#documentFrequency(token) <= common;
-    // Worth keeping in the loose levels: present in the index, and not common.
-    const isSpecific = (token: string): boolean => {
-      const frequency = this.#documentFrequency(token);
-      return frequency > 0 && frequency <= common;
-    };
-    const weights = codeRanking.columnWeights.map((weight) => weight.toFixed(2)).join(', ');
-    const columns = 'c.symbol_name, c.enclosing_symbol, f.path, c.content';
-    // Specific words: FTS5 scores the newest `scoredMatchLimit` matches (all of them, usually).
-    const scored = `SELECT rowid, bm25(chunks_fts, ${weights}) AS bm25 FROM chunks_fts
-       WHERE chunks_fts MATCH $match ORDER BY rowid DESC LIMIT $cap`;
-    const scoredStatement = this.#ctx.statement(
-      filter.sql === ''
-        ? `SELECT c.id, m.bm25, ${columns}
-           FROM (SELECT rowid, bm25 FROM (${scored}) ORDER BY bm25 LIMIT $limit) m
-           JOIN chunks c ON c.id = m.rowid
-           JOIN files f ON f.id = c.file_id
-           ORDER BY m.bm25`
-        : `SELECT c.id, m.bm25, ${columns}
-           FROM (${scored}) m
-           JOIN chunks c ON c.id = m.rowid
-           JOIN files f ON f.id = c.file_id
-           WHERE 1${filter.sql}
-           ORDER BY m.bm25 LIMIT $limit`,
-    );
-    // A common word in the level: fetch its newest matches unscored; they are scored in JS.
-    const unscoredStatement = this.#ctx.statement(
-      filter.sql === ''
-        ? `SELECT c.id, NULL AS bm25, ${columns}
-           FROM chunks_fts
-           JOIN chunks c ON c.id = chunks_fts.rowid
-           JOIN files f ON f.id = c.file_id
-           WHERE chunks_fts MATCH $match
-           ORDER BY chunks_fts.rowid DESC LIMIT $limit`
-        : // With filters, look at a bounded number of the newest matches.
-          `SELECT c.id, NULL AS bm25, ${columns}
-           FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH $match
-                 ORDER BY rowid DESC LIMIT $cap) m
-           JOIN chunks c ON c.id = m.rowid
-           JOIN files f ON f.id = c.file_id
-           WHERE 1${filter.sql}
-           ORDER BY m.rowid DESC LIMIT $limit`,
-    );
-    const levelCosts = new Map<string, boolean>();
-    const run = (match: string, limit: number): CodeLexicalRow[] => {
-      if (levelCosts.get(match) === false) {
-        const rows = unscoredStatement.all({
-          ...filter.params,
-          match,
-          limit: Math.max(limit, codeRanking.unscoredMatchLimit),
-          ...(filter.sql === '' ? {} : { cap: codeRanking.scoredMatchLimit }),
-        }) as CodeLexicalRow[];
-        for (const row of rows) row.bm25 = Number.NaN;
-        return rows;
-      }
-      return scoredStatement.all({
-        ...filter.params,
-        match,
-        limit,
-        cap: codeRanking.scoredMatchLimit,
-      }) as CodeLexicalRow[];
-    };
-    const withCost = (levels: QueryLevel[]): QueryLevel[] => {
-      for (const level of levels) levelCosts.set(level.match, level.tokens.every(isCheap));
-      return levels;
-    };
-
-    // Chunks whose symbol the query names exactly, found through the symbol index.
-    const exact = this.#ctx
-      .statement(
-        `SELECT c.id, ${columns}
-         FROM chunks c JOIN files f ON f.id = c.file_id
-         WHERE c.symbol_key IN (SELECT value FROM json_each($names))${filter.sql}
-         LIMIT $limit`,
-      )
-      .all({
-        ...filter.params,
-        names: JSON.stringify([...analyzed.symbolNames]),
-        limit: pool,
-      }) as Omit<CodeLexicalRow, 'bm25'>[];
-
-    const matches = collectLevels(
-      [
-        ...withCost(strictQueryLevels(analyzed)),
-        // Common words add little to the loose levels and cost a lot there: leave them out.
-        () => withCost(looseQueryLevels(analyzed, isSpecific)),
-      ],
-      pool,
-      run,
-      1,
-    );
-    const byId = new Map(matches.map((match) => [match.row.id, match]));
-    for (const row of exact) {
-      const found = byId.get(row.id);
-      if (found) {
-        found.level = 0;
-      } else {
-        const match = { row: { ...row, bm25: Number.NaN }, level: 0, complete: true };
-        byId.set(row.id, match);
-        matches.push(match);
-      }
-    }
-    const statistics = {
-      documents: Math.max(1, this.#documentCount()),
-      documentFrequency: (part: string) => this.#documentFrequency(part),
-    };
-    return rankCodeHits(analyzed, matches, statistics)
-      .slice(0, pool)
-      .map((hit) => ({ id: hit.row.id, score: hit.score }));
-  }
-
-  #vector(query: Float32Array, filters: Filters, k: number): { id: number; similarity: number }[] {
+  #vector(
+    query: Float32Array,
+    filters: CodeFilters,
+    k: number,
+  ): { id: number; similarity: number }[] {
     const filter = filterSql(filters);
     const filtered = filter.sql !== '';
     const index = this.#ctx.vectorIndex;

@@ -10,6 +10,7 @@ import {
 } from '@nellie/core';
 import { z } from 'zod';
 import type { StoreContext } from './context.ts';
+import { scopeText } from './ranking/scope.ts';
 import { pathTokenText, symbolKey, tokenText } from './tokens.ts';
 import { parseInput } from './validation.ts';
 
@@ -357,7 +358,7 @@ export class CodeRepositoryStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM embeddings WHERE content_hash = ?))`,
       );
       const insertText = this.#ctx.statement(
-        `INSERT INTO chunks_fts (rowid, symbol, container, path, body) VALUES (?, ?, ?, ?, ?)`,
+        `INSERT INTO chunks_fts (rowid, symbol, container, path, body, scope) VALUES (?, ?, ?, ?, ?, ?)`,
       );
       // New rows go in before old ones go out, so vectors shared by both survive the swap.
       for (const entry of prepared) {
@@ -376,7 +377,14 @@ export class CodeRepositoryStore {
           entry.contentHash,
           entry.contentHash,
         ).lastInsertRowid;
-        insertText.run(id, entry.symbolTokens, entry.containerTokens, pathTokens, entry.bodyTokens);
+        insertText.run(
+          id,
+          entry.symbolTokens,
+          entry.containerTokens,
+          pathTokens,
+          entry.bodyTokens,
+          scopeText(repositoryId, entry.language),
+        );
       }
       const deleteChunk = this.#ctx.statement(`DELETE FROM chunks WHERE id = ?`);
       for (const id of previous) deleteChunk.run(id);

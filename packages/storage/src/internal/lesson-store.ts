@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
+import { lessonColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
 import { checkQuery, lessonSearchRequestSchema, limitSchema, parseInput } from './validation.ts';
 
@@ -273,7 +274,7 @@ export class LessonStore {
     return this.#ctx.read(() =>
       searchMemoryTable<LessonRow>(
         this.#ctx,
-        { table: 'lessons', alias: 'l', bm25Weights: '4.0, 2.0, 1.0' },
+        { table: 'lessons', alias: 'l', columnWeights: lessonColumnWeights },
         parsed,
         this.#filters(parsed),
       ).map(({ row, score, scores }) => ({ lesson: toLesson(row), score, scores })),

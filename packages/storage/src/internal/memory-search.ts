@@ -1,16 +1,23 @@
-import { reciprocalRankFusion, type ScoreBreakdown } from '@nellie/core';
+import type { ScoreBreakdown } from '@nellie/core';
 import type { StoreContext } from './context.ts';
-import { breakdown } from './fusion.ts';
-import { collectLevels, rankPlainHits, type LexicalRow } from './lexical.ts';
-import { analyzeQuery, looseQueryLevels, strictQueryLevels } from './tokens.ts';
+import { breakdown, fuseLexicalAndVector } from './ranking/fusion.ts';
+import { rankPlainHits } from './ranking/hit-ranking.ts';
+import {
+  collectLevels,
+  looseQueryLevels,
+  strictQueryLevels,
+  type LexicalRow,
+} from './ranking/query-levels.ts';
+import { candidatePool } from './ranking/settings.ts';
+import { analyzeQuery } from './tokens.ts';
 
 /** Where lessons or checkpoints live. Internal constants only; never built from user input. */
 export interface MemoryTable {
   table: 'lessons' | 'checkpoints';
   /** The alias the filter SQL uses for the table. */
   alias: 'l' | 'k';
-  /** bm25 weights of the columns of `<table>_fts`. */
-  bm25Weights: string;
+  /** bm25 weights of the columns of `<table>_fts`, in column order. */
+  columnWeights: readonly number[];
 }
 
 export interface MemoryFilterSql {
@@ -29,8 +36,9 @@ export function searchMemoryTable<Row extends { seq: number }>(
   request: { query: string; queryVector?: Float32Array; limit: number },
   filter: MemoryFilterSql,
 ): { row: Row; score: number; scores: ScoreBreakdown }[] {
-  const { table, alias, bm25Weights } = source;
-  const pool = Math.min(300, Math.max(50, request.limit * 3));
+  const { table, alias } = source;
+  const bm25Weights = source.columnWeights.map((weight) => weight.toFixed(2)).join(', ');
+  const pool = candidatePool(request.limit);
   const analyzed = analyzeQuery(request.query);
   const lexicalStatement = ctx.statement(
     `SELECT ${alias}.seq AS id, bm25(${table}_fts, ${bm25Weights}) AS bm25
@@ -62,9 +70,9 @@ export function searchMemoryTable<Row extends { seq: number }>(
         similarity: number;
       }[])
     : [];
-  const fused = reciprocalRankFusion<number>(
-    [{ items: lexical.map((hit) => hit.row.id) }, { items: vector.map((hit) => hit.id) }],
-    (id) => id,
+  const fused = fuseLexicalAndVector(
+    lexical.map((hit) => hit.row.id),
+    vector.map((hit) => hit.id),
   ).slice(0, request.limit);
   if (fused.length === 0) return [];
   const rows = ctx

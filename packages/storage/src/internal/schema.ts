@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { scopeText } from './ranking/scope.ts';
+import { pathTokenText, tokenText } from './tokens.ts';
 
 /** `PRAGMA application_id` of a Nellie database ("NELI"), to tell it from other SQLite files. */
 export const applicationId = 0x4e454c49;
@@ -207,6 +209,51 @@ export const migrations: readonly ((db: Database.Database) => void)[] = [
         UPDATE chunks SET embedding_id = new.id WHERE content_hash = new.content_hash;
       END;
     `);
+  },
+  (db: Database.Database): void => {
+    // Version 3: the full-text index gains a `scope` column (repository and language tokens), so
+    // filtered searches intersect posting lists instead of filtering a global candidate pool.
+    // A contentless table cannot gain a column: it is rebuilt from the chunks.
+    db.exec(`
+      DROP TABLE chunks_fts;
+      CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        symbol, container, path, body, scope,
+        content = '', contentless_delete = 1, ${tokenizer}
+      );
+    `);
+    const batch = db.prepare(
+      `SELECT c.id, c.repository_id, c.language, c.symbol_name, c.enclosing_symbol, c.content,
+         f.path
+       FROM chunks c JOIN files f ON f.id = c.file_id
+       WHERE c.id > ? ORDER BY c.id LIMIT 1000`,
+    );
+    const insert = db.prepare(
+      `INSERT INTO chunks_fts (rowid, symbol, container, path, body, scope) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = batch.all(after) as {
+        id: number;
+        repository_id: number;
+        language: string | null;
+        symbol_name: string | null;
+        enclosing_symbol: string | null;
+        content: string;
+        path: string;
+      }[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        insert.run(
+          row.id,
+          tokenText(row.symbol_name),
+          tokenText(row.enclosing_symbol),
+          pathTokenText(row.path),
+          tokenText(row.content),
+          scopeText(row.repository_id, row.language),
+        );
+      }
+      after = rows.at(-1)!.id;
+    }
   },
 ];
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeQuery, ftsQueryLevels, pathTokenText, splitWord, tokenText } from './tokens.ts';
+import { ftsQueryLevels } from './ranking/query-levels.ts';
+import { analyzeQuery, pathTokenText, splitWord, tokenText } from './tokens.ts';
 
 describe('splitWord', () => {
   it('splits every naming style into the same whole and parts', () => {

@@ -96,17 +96,6 @@ export function pathTokenText(path: string): string {
   return tokenText(path.replace(/[/\\.]+/g, ' '));
 }
 
-/** The set of lowercase parts and wholes found in a text (for re-ranking). */
-export function tokenSet(text: string | null | undefined): Set<string> {
-  const set = new Set<string>();
-  if (!text) return set;
-  for (const word of words(text)) {
-    set.add(word.whole);
-    for (const part of word.parts) set.add(part);
-  }
-  return set;
-}
-
 /**
  * Words that carry no meaning in a natural-language question about code. They are dropped from
  * queries that also contain other words; identifiers keep all their parts.
@@ -306,97 +295,4 @@ export function analyzeQuery(query: string): AnalyzedQuery {
 /** Quotes a token as an FTS5 string; tokens hold only letters and digits, quotes are doubled anyway. */
 export function ftsString(token: string): string {
   return `"${token.replaceAll('"', '""')}"`;
-}
-
-/** A term group: the whole word, or its parts as a phrase (adjacent, as indexed). */
-function termGroup(term: WordTokens): string {
-  if (term.parts.length === 1) return ftsString(term.whole);
-  return `(${ftsString(term.whole)} OR ${ftsString(term.parts.join(' '))})`;
-}
-
-/** Above this many parts the "all but one" level is skipped (its query grows quadratically). */
-const maxAllButOneParts = 8;
-
-/** One full-text query of a search, from strict to loose. */
-export interface QueryLevel {
-  /** FTS5 MATCH expression built only from quoted, sanitised tokens; bind it as a parameter. */
-  match: string;
-  /** True when a match contains every query word (no coverage penalty applies). */
-  complete: boolean;
-  /** Every token the expression mentions (so callers can tell how costly it is to score). */
-  tokens: string[];
-}
-
-/** The tokens of an FTS5 expression built here: the words inside its quoted strings. */
-function expressionTokens(match: string): string[] {
-  const tokens = new Set<string>();
-  for (const quoted of match.matchAll(/"([^"]*)"/g)) {
-    for (const token of quoted[1]!.split(' ')) if (token) tokens.add(token);
-  }
-  return [...tokens];
-}
-
-/**
- * The levels that require every word, strictest first:
- *  1. the words run together as one identifier (`get user by id` → `getuserbyid`);
- *  2. every word, as an identifier whole or its adjacent parts;
- *  3. every part, anywhere.
- */
-export function strictQueryLevels(analyzed: AnalyzedQuery): QueryLevel[] {
-  if (analyzed.terms.length === 0) return [];
-  const levels: string[] = [];
-  if (analyzed.concatenations.length > 0 && analyzed.terms.length > 1) {
-    levels.push(analyzed.concatenations.map(ftsString).join(' OR '));
-  }
-  const strict = analyzed.terms.map(termGroup).join(' AND ');
-  levels.push(strict);
-  const partsAll = analyzed.parts.map(ftsString).join(' AND ');
-  const hasCompound = analyzed.terms.some((term) => term.parts.length > 1);
-  if (hasCompound && partsAll && partsAll !== strict) levels.push(partsAll);
-  return [...new Set(levels)].map((match) => ({
-    match,
-    complete: true,
-    tokens: expressionTokens(match),
-  }));
-}
-
-/**
- * The loose levels: every part but one (forgives one word the code does not use), then any part,
- * with adjacent words as phrases that reward words appearing together. `keep` can drop parts
- * (e.g. words so common they would match most of the index); at least one part is always kept.
- */
-export function looseQueryLevels(
-  analyzed: AnalyzedQuery,
-  keep: (part: string) => boolean = () => true,
-): QueryLevel[] {
-  if (analyzed.parts.length < 2) return [];
-  const kept = analyzed.parts.filter((part) => keep(part));
-  const parts = kept.length > 0 ? kept : analyzed.parts;
-  const levels: string[] = [];
-  if (parts.length >= 3 && parts.length <= maxAllButOneParts) {
-    const groups = parts.map(
-      (_, skipped) =>
-        `(${parts
-          .filter((__, index) => index !== skipped)
-          .map(ftsString)
-          .join(' AND ')})`,
-    );
-    levels.push(groups.join(' OR '));
-  }
-  const phrases = analyzed.bigrams.map(ftsString);
-  levels.push([...parts.map(ftsString), ...phrases].join(' OR '));
-  return [...new Set(levels)].map((match) => ({
-    match,
-    complete: false,
-    tokens: expressionTokens(match),
-  }));
-}
-
-/** All levels of a query, strict then loose (for small tables that need no pruning). */
-export function ftsQueryLevels(analyzed: AnalyzedQuery): string[] {
-  return [
-    ...new Set(
-      [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)].map((level) => level.match),
-    ),
-  ];
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rankCodeHits, stem } from './lexical.ts';
-import { analyzeQuery } from './tokens.ts';
+import { analyzeQuery } from '../tokens.ts';
+import { rankCodeHits } from './hit-ranking.ts';
+import { stem } from './term-scoring.ts';
 
 describe('stem', () => {
   it('maps common inflections to one form', () => {

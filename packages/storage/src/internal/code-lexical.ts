@@ -1,0 +1,148 @@
+import type { CodeFilters } from './code-filters.ts';
+import { filterSql } from './code-filters.ts';
+import type { StoreContext } from './context.ts';
+import { rankCodeHits, type CodeLexicalRow } from './ranking/hit-ranking.ts';
+import {
+  collectLevels,
+  looseQueryLevels,
+  strictQueryLevels,
+  type QueryLevel,
+} from './ranking/query-levels.ts';
+import { scopedExpression, scopeMatch } from './ranking/scope.ts';
+import type { ScopeStatistics } from './ranking/scope-statistics.ts';
+import { codeRanking } from './ranking/settings.ts';
+import { analyzeQuery } from './tokens.ts';
+
+const columns = 'c.symbol_name, c.enclosing_symbol, f.path, c.content';
+
+/**
+ * Full-text candidates for a code search, ranked best first. Filters narrow the candidates
+ * where they are generated: the scope's repository and language tokens (and a glob's literal
+ * path words) are part of every FTS5 query, so other repositories cannot crowd a scope out of
+ * the candidate pool. A filtered search scores its candidates in JS with the scope's own
+ * statistics, so it ranks as if the scope were the only thing indexed.
+ */
+export function lexicalCandidates(
+  ctx: StoreContext,
+  statistics: ScopeStatistics,
+  query: string,
+  filters: CodeFilters,
+  pool: number,
+): { id: number; score: number }[] {
+  const analyzed = analyzeQuery(query);
+  if (analyzed.terms.length === 0) return [];
+  const filter = filterSql(filters);
+  const filtered = filter.sql !== '';
+  const scope = scopeMatch(filters);
+  const globalStatistics = statistics.forScope({
+    repositoryIds: null,
+    language: null,
+    pathGlob: null,
+  });
+  const scopeStatistics = filtered ? statistics.forScope(filters) : globalStatistics;
+  const common = codeRanking.commonWordDocuments;
+  // Cheap for FTS5 to score: no word of the level is common in the whole index.
+  const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;
+  // Worth keeping in the loose levels: present in the scope, and not common there.
+  const isSpecific = (token: string): boolean => {
+    const frequency = scopeStatistics.documentFrequency(token);
+    return frequency > 0 && frequency <= common;
+  };
+  const weights = [...codeRanking.columnWeights, 0].map((weight) => weight.toFixed(2)).join(', ');
+  // FTS5 scores the newest `scoredMatchLimit` matches (all of them, usually).
+  const scored = `SELECT rowid, bm25(chunks_fts, ${weights}) AS bm25 FROM chunks_fts
+     WHERE chunks_fts MATCH $match ORDER BY rowid DESC LIMIT $cap`;
+  const scoredStatement = ctx.statement(
+    filtered
+      ? // The FTS5 scope is exact for repositories and languages but only narrows a glob.
+        `SELECT c.id, m.bm25, ${columns}
+         FROM (${scored}) m
+         JOIN chunks c ON c.id = m.rowid
+         JOIN files f ON f.id = c.file_id
+         WHERE 1${filter.sql}
+         ORDER BY m.bm25, c.id DESC LIMIT $limit`
+      : `SELECT c.id, m.bm25, ${columns}
+         FROM (SELECT rowid, bm25 FROM (${scored}) ORDER BY bm25, rowid DESC LIMIT $limit) m
+         JOIN chunks c ON c.id = m.rowid
+         JOIN files f ON f.id = c.file_id
+         ORDER BY m.bm25, c.id DESC`,
+  );
+  // A common word in the level: fetch its newest matches unscored; they are scored in JS.
+  const unscoredStatement = ctx.statement(
+    `SELECT c.id, NULL AS bm25, ${columns}
+     FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH $match
+           ORDER BY rowid DESC LIMIT $cap) m
+     JOIN chunks c ON c.id = m.rowid
+     JOIN files f ON f.id = c.file_id
+     WHERE 1${filter.sql}
+     ORDER BY m.rowid DESC LIMIT $limit`,
+  );
+  const levelCosts = new Map<string, boolean>();
+  const run = (expression: string, limit: number): CodeLexicalRow[] => {
+    const match = scopedExpression(expression, scope);
+    if (levelCosts.get(expression) === false) {
+      const wanted = Math.max(limit, codeRanking.unscoredMatchLimit);
+      const rows = unscoredStatement.all({
+        ...filter.params,
+        match,
+        limit: wanted,
+        // Unfiltered, every match passes; filtered, look at a bounded number of them.
+        cap: filtered ? Math.max(wanted, codeRanking.scoredMatchLimit) : wanted,
+      }) as CodeLexicalRow[];
+      for (const row of rows) row.bm25 = Number.NaN;
+      return rows;
+    }
+    const rows = scoredStatement.all({
+      ...filter.params,
+      match,
+      limit: filtered ? Math.max(limit, codeRanking.scopedCandidateLimit) : limit,
+      cap: codeRanking.scoredMatchLimit,
+    }) as CodeLexicalRow[];
+    // FTS5's bm25 weighs words over the whole index; inside a scope, weigh them in JS.
+    if (filtered) for (const row of rows) row.bm25 = Number.NaN;
+    return rows;
+  };
+  const withCost = (levels: QueryLevel[]): QueryLevel[] => {
+    for (const level of levels) levelCosts.set(level.match, level.tokens.every(isCheap));
+    return levels;
+  };
+
+  // Chunks whose symbol the query names exactly, found through the symbol index.
+  const exact = ctx
+    .statement(
+      `SELECT c.id, ${columns}
+       FROM chunks c JOIN files f ON f.id = c.file_id
+       WHERE c.symbol_key IN (SELECT value FROM json_each($names))${filter.sql}
+       ORDER BY c.id DESC LIMIT $limit`,
+    )
+    .all({
+      ...filter.params,
+      names: JSON.stringify([...analyzed.symbolNames]),
+      limit: pool,
+    }) as Omit<CodeLexicalRow, 'bm25'>[];
+
+  const matches = collectLevels(
+    [
+      ...withCost(strictQueryLevels(analyzed)),
+      // Common words add little to the loose levels and cost a lot there: leave them out.
+      () => withCost(looseQueryLevels(analyzed, isSpecific)),
+    ],
+    pool,
+    run,
+    1,
+  );
+  const byId = new Map(matches.map((match) => [match.row.id, match]));
+  for (const row of exact) {
+    const found = byId.get(row.id);
+    if (found) {
+      found.level = 0;
+    } else {
+      const match = { row: { ...row, bm25: Number.NaN }, level: 0, complete: true };
+      byId.set(row.id, match);
+      matches.push(match);
+    }
+  }
+  return rankCodeHits(analyzed, matches, scopeStatistics)
+    .slice(0, pool)
+    .map((hit) => ({ id: hit.row.id, score: hit.score }));
+}

@@ -1,0 +1,40 @@
+import { reciprocalRankFusion, type ScoreBreakdown } from '@nellie/core';
+import { fusion } from './settings.ts';
+
+export interface FusedEntry {
+  item: number;
+  score: number;
+  ranks: (number | null)[];
+}
+
+/** Fuses the full-text and vector rankings (ids, best first) by weighted reciprocal rank fusion. */
+export function fuseLexicalAndVector(
+  lexicalIds: readonly number[],
+  vectorIds: readonly number[],
+): FusedEntry[] {
+  return reciprocalRankFusion<number>(
+    [
+      { items: lexicalIds, weight: fusion.lexicalWeight },
+      { items: vectorIds, weight: fusion.vectorWeight },
+    ],
+    (id) => id,
+    { k: fusion.k },
+  );
+}
+
+/** The score breakdown of one fused entry: ranks are [lexical, vector]. */
+export function breakdown(
+  entry: FusedEntry,
+  lexicalScores: ReadonlyMap<number, number>,
+  similarities: ReadonlyMap<number, number>,
+): ScoreBreakdown {
+  const scores: ScoreBreakdown = { fused: entry.score };
+  const [lexicalRank, vectorRank] = entry.ranks;
+  if (lexicalRank !== null && lexicalRank !== undefined) {
+    scores.lexical = { rank: lexicalRank, score: lexicalScores.get(entry.item) ?? 0 };
+  }
+  if (vectorRank !== null && vectorRank !== undefined) {
+    scores.vector = { rank: vectorRank, similarity: similarities.get(entry.item) ?? 0 };
+  }
+  return scores;
+}

@@ -1,0 +1,104 @@
+import type { StoreContext } from '../context.ts';
+import type { CodeFilters } from '../code-filters.ts';
+import { filterSql } from '../code-filters.ts';
+import { ftsString } from '../tokens.ts';
+import { scopedExpression, scopeMatch } from './scope.ts';
+import { codeRanking } from './settings.ts';
+import type { TermStatistics } from './term-scoring.ts';
+
+/** How long statistics are reused when no chunk was added (deletions alone do not show). */
+const statisticsTtlMs = 5 * 60 * 1000;
+/** Cached values at most; the cache is cleared when full. */
+const maxCachedValues = 10_000;
+
+/**
+ * Document counts and word frequencies for BM25, over the whole index or over one search
+ * scope (repositories, language, path glob), so a filtered search weighs words as if its scope
+ * were the only thing indexed. Counts stop just above `codeRanking.commonWordDocuments`:
+ * ranking only needs to know a word is common. Values are cached until a chunk is added.
+ */
+export class ScopeStatistics {
+  readonly #ctx: StoreContext;
+  readonly #values = new Map<string, number>();
+  #generation = -1;
+  #at = 0;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Statistics for one search; call inside the search's read. */
+  forScope(filters: CodeFilters): TermStatistics {
+    const generation = this.#ctx
+      .statement(`SELECT coalesce(max(id), 0) FROM chunks`)
+      .pluck()
+      .get() as number;
+    const now = Date.now();
+    if (generation !== this.#generation || now - this.#at >= statisticsTtlMs) {
+      this.#values.clear();
+      this.#generation = generation;
+      this.#at = now;
+    }
+    const scope = scopeMatch(filters);
+    const filter = filterSql(filters);
+    const key = JSON.stringify([filters.repositoryIds, filters.language, filters.pathGlob]);
+    const documents =
+      scope === null && filter.sql === ''
+        ? Math.max(1, generation)
+        : Math.max(
+            1,
+            this.#cached(`n${key}`, () => this.#countScope(filter)),
+          );
+    return {
+      documents,
+      documentFrequency: (part) =>
+        this.#cached(`f${key}\u0000${part}`, () => this.#countMatches(part, scope, filters)),
+    };
+  }
+
+  #cached(key: string, compute: () => number): number {
+    let value = this.#values.get(key);
+    if (value === undefined) {
+      value = compute();
+      if (this.#values.size >= maxCachedValues) this.#values.clear();
+      this.#values.set(key, value);
+    }
+    return value;
+  }
+
+  #countScope(filter: ReturnType<typeof filterSql>): number {
+    return this.#ctx
+      .statement(
+        `SELECT count(*) FROM (SELECT 1 FROM chunks c ${filter.files} WHERE 1${filter.sql}
+         LIMIT $cap)`,
+      )
+      .pluck()
+      .get({ ...filter.params, cap: codeRanking.scopeDocumentLimit }) as number;
+  }
+
+  /** Chunks in the scope that contain `part`, counted up to just above the common-word limit. */
+  #countMatches(part: string, scope: string | null, filters: CodeFilters): number {
+    const match = scopedExpression(ftsString(part), scope);
+    const cap = codeRanking.commonWordDocuments + 1;
+    if (filters.pathGlob === null) {
+      // Repository and language tokens are exact: FTS5 alone counts the scope.
+      return this.#ctx
+        .statement(
+          `SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH $match LIMIT $cap)`,
+        )
+        .pluck()
+        .get({ match, cap }) as number;
+    }
+    const filter = filterSql(filters);
+    return this.#ctx
+      .statement(
+        `SELECT count(*) FROM (
+           SELECT 1 FROM chunks_fts
+           JOIN chunks c ON c.id = chunks_fts.rowid
+           JOIN files f ON f.id = c.file_id
+           WHERE chunks_fts MATCH $match${filter.sql} LIMIT $cap)`,
+      )
+      .pluck()
+      .get({ ...filter.params, match, cap }) as number;
+  }
+}

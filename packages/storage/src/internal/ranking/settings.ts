@@ -1,0 +1,112 @@
+/**
+ * Every setting that decides how search results are ranked, in one place. Values were measured
+ * on real repositories with natural-language and identifier queries (see the package README).
+ */
+
+/** Ranking of code chunks found by full-text search. */
+export const codeRanking = {
+  /** bm25 weights of the chunks_fts word columns: symbol, container, path, body (scope: 0). */
+  columnWeights: [3, 1.5, 1.5, 1] as readonly number[],
+  /** Added to the boost when the query names the chunk's symbol exactly. */
+  exactSymbol: 2,
+  /** Added to the boost, times the share of query words found in the symbol name. */
+  symbolCoverage: 1,
+  /** The same for the enclosing symbol (class, module). */
+  containerCoverage: 0.3,
+  /** The same for the file path. */
+  pathCoverage: 1,
+  /** Test and spec files rank lower unless the query asks for tests. */
+  testFile: 0.6,
+  /**
+   * Most matches a level scores with bm25. A level matching more scores only its newest matches
+   * of this many, so a query's cost stays bounded however large the index grows.
+   */
+  scoredMatchLimit: 2000,
+  /**
+   * Words in more chunks than this are "common". FTS5's bm25 scans every match of every word to
+   * weigh it, so levels with a common word are fetched unscored (newest first, at most
+   * `unscoredMatchLimit`) and scored in JS instead.
+   */
+  commonWordDocuments: 50_000,
+  unscoredMatchLimit: 400,
+  /**
+   * Filtered searches score their candidates in JS with the scope's own statistics; FTS5
+   * preselects at most this many per level (or the pool, when larger).
+   */
+  scopedCandidateLimit: 300,
+  /** Chunks counted at most when sizing a scope (its document count for BM25). */
+  scopeDocumentLimit: 2_000_000,
+  /** BM25 parameters and typical chunk length (characters) for scoring in JS. */
+  bm25: { k1: 1.2, b: 0.75, averageChunkLength: 800 },
+};
+
+/**
+ * How much a kind of file counts, relative to source code: people and agents searching code
+ * want the implementation first, then its declarations and docs. The first matching kind wins;
+ * a query that names one of `wantedBy` lifts the penalty.
+ */
+export const fileKinds: readonly {
+  pattern: RegExp;
+  factor: number;
+  wantedBy: readonly string[];
+}[] = [
+  {
+    pattern: /(?:^|\/)(?:changelog|changes|history|news|releases?)(?:\.[^/]*)?$/i,
+    factor: 0.3,
+    wantedBy: ['changelog', 'history', 'release', 'changes'],
+  },
+  {
+    pattern:
+      /(?:^|\/)(?:package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|poetry\.lock|go\.sum)$/i,
+    factor: 0.3,
+    wantedBy: ['lock', 'lockfile'],
+  },
+  {
+    pattern: /\.(?:md|markdown|mdx|rst|adoc|txt)$/i,
+    factor: 0.6,
+    wantedBy: ['readme', 'doc', 'docs', 'documentation', 'guide', 'example', 'tutorial'],
+  },
+  {
+    pattern: /\.d\.[cm]?ts$/i,
+    factor: 0.8,
+    wantedBy: ['type', 'types', 'declaration', 'typing', 'typings'],
+  },
+];
+
+export const testPathPattern =
+  /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|specs|fixtures?)\/|[._-](?:test|spec)s?\.[^/]+$/i;
+export const testQueryWords: ReadonlySet<string> = new Set([
+  'test',
+  'tests',
+  'spec',
+  'specs',
+  'testing',
+  'fixture',
+  'mock',
+]);
+
+/** How many ranked candidates each list (full text, vectors) contributes before fusion. */
+export function candidatePool(limit: number): number {
+  return Math.min(300, Math.max(50, limit * 3));
+}
+
+/**
+ * Filtered vector searches oversample the ANN index in proportion to k, so their candidate
+ * list stays small.
+ */
+export function filteredVectorPool(limit: number): number {
+  return Math.max(20, limit * 2);
+}
+
+/** Reciprocal rank fusion of the full-text and vector lists. */
+export const fusion = {
+  /** RRF damping constant: larger flattens the difference between ranks. */
+  k: 60,
+  lexicalWeight: 1,
+  vectorWeight: 1,
+};
+
+/** bm25 weights of the lesson columns: title, tags, content. */
+export const lessonColumnWeights: readonly number[] = [4, 2, 1];
+/** bm25 weights of the checkpoint columns: working_on, state. */
+export const checkpointColumnWeights: readonly number[] = [3, 1];

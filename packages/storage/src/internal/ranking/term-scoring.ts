@@ -1,0 +1,139 @@
+import { codeRanking } from './settings.ts';
+import { words } from '../tokens.ts';
+
+/**
+ * A light suffix stripper for comparing query words with symbol, path and body words in JS
+ * (`parsing`, `parses`, `parse` → `pars`). Applied to both sides, so it only has to be consistent.
+ */
+export function stem(token: string): string {
+  if (token.length > 4 && token.endsWith('ies')) return `${token.slice(0, -3)}y`;
+  let value = token;
+  let suffixRemoved = false;
+  if (value.length > 5 && value.endsWith('ing')) {
+    value = value.slice(0, -3);
+    suffixRemoved = true;
+  } else if (value.length > 4 && value.endsWith('ed')) {
+    value = value.slice(0, -2);
+    suffixRemoved = true;
+  } else if (value.length > 4 && /(?:ss|x|z|ch|sh)es$/.test(value)) {
+    value = value.slice(0, -2);
+  } else if (value.length > 3 && value.endsWith('s') && !value.endsWith('ss')) {
+    value = value.slice(0, -1);
+  }
+  if (value.length > 4 && value.endsWith('e')) value = value.slice(0, -1);
+  // running → runn → run
+  if (suffixRemoved && /([b-df-hj-np-tv-z])\1$/.test(value)) value = value.slice(0, -1);
+  return value;
+}
+
+/** Stems of every word and word part of a text. */
+export function stemmedSet(text: string | null | undefined): Set<string> {
+  const set = new Set<string>();
+  if (!text) return set;
+  for (const word of words(text)) {
+    set.add(stem(word.whole));
+    for (const part of word.parts) set.add(stem(part));
+  }
+  return set;
+}
+
+/** Share of `parts` found in `set`. */
+export function coverage(parts: readonly string[], set: ReadonlySet<string>): number {
+  if (parts.length === 0) return 0;
+  let found = 0;
+  for (const part of parts) if (set.has(part)) found += 1;
+  return found / parts.length;
+}
+
+/**
+ * Counts query words in text the way the index matches them: at word or camelCase boundaries,
+ * any case, and by stem prefix (`pars` matches parse, parser, parsing). Used to score rows that
+ * were fetched without FTS5 scoring.
+ */
+export class TermCounter {
+  readonly parts: readonly string[];
+  readonly #patterns: RegExp[];
+
+  constructor(parts: readonly string[]) {
+    this.parts = parts;
+    this.#patterns = parts.map((part) => {
+      const stemmed = stem(part);
+      const anyCase = [...stemmed]
+        .map((char) => {
+          const lower = char.toLowerCase();
+          const upper = char.toUpperCase();
+          return lower === upper ? escapeRegExp(char) : `[${lower}${upper}]`;
+        })
+        .join('');
+      const first = stemmed[0]!;
+      const capitalised = `${escapeRegExp(first.toUpperCase())}${escapeRegExp(stemmed.slice(1))}`;
+      // At a word start (any case) or at a camelCase hump (Capitalised after a lowercase letter).
+      return new RegExp(`(?<![\\p{L}\\p{N}])${anyCase}|(?<=\\p{Ll})${capitalised}`, 'gu');
+    });
+  }
+
+  /** Occurrences of each part in `text`. */
+  count(text: string | null | undefined): number[] {
+    if (!text) return this.#patterns.map(() => 0);
+    return this.#patterns.map((pattern) => {
+      pattern.lastIndex = 0;
+      let found = 0;
+      while (pattern.exec(text) !== null) found += 1;
+      return found;
+    });
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Document counts for inverse document frequencies of query parts. */
+export interface TermStatistics {
+  documents: number;
+  documentFrequency(part: string): number;
+}
+
+/** The fields of a code chunk that BM25 in JS reads. */
+export interface ScoredFields {
+  symbol_name: string | null;
+  enclosing_symbol: string | null;
+  path: string;
+  content: string;
+}
+
+/**
+ * BM25 over the symbol, container, path and body of a chunk, computed in JS with the same
+ * column weights FTS5 uses.
+ */
+export function bm25InJs(
+  row: ScoredFields,
+  counter: TermCounter,
+  statistics: TermStatistics,
+): number {
+  const [symbolWeight, containerWeight, pathWeight, bodyWeight] = codeRanking.columnWeights as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const { k1, b, averageChunkLength } = codeRanking.bm25;
+  const symbol = counter.count(row.symbol_name);
+  const container = counter.count(row.enclosing_symbol);
+  const path = counter.count(row.path);
+  const body = counter.count(row.content);
+  const lengthNorm = 1 - b + (b * row.content.length) / averageChunkLength;
+  let score = 0;
+  counter.parts.forEach((part, index) => {
+    const tf =
+      symbolWeight * symbol[index]! +
+      containerWeight * container[index]! +
+      pathWeight * path[index]! +
+      bodyWeight * body[index]!;
+    if (tf === 0) return;
+    const df = Math.min(statistics.documentFrequency(part), statistics.documents);
+    const idf = Math.log(1 + (statistics.documents - df + 0.5) / (df + 0.5));
+    score += (idf * tf * (k1 + 1)) / (tf + k1 * lengthNorm);
+  });
+  return score;
+}
