@@ -57,6 +57,20 @@ export const httpAppOptionsSchema = z.strictObject({
       z.literal(false),
     ])
     .default({ requestsPerMinute: 1200, burst: 200 }),
+  /**
+   * Wrong API keys allowed per client address (a token bucket: `burst` at once, refilled at
+   * `failuresPerMinute`); beyond it every request from that address gets `429` until the bucket
+   * refills. Only matters when `apiKeys` are set. `false` turns it off.
+   */
+  authFailureLimit: z
+    .union([
+      z.strictObject({
+        failuresPerMinute: z.number().positive().max(1_000_000),
+        burst: z.number().int().positive().max(1_000_000).optional(),
+      }),
+      z.literal(false),
+    ])
+    .default({ failuresPerMinute: 30, burst: 30 }),
   /** Largest accepted request body in bytes; larger bodies get `413`. */
   maxBodyBytes: z
     .number()

@@ -199,7 +199,24 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   // Liveness is registered before authentication and rate limiting, which therefore never run
   // for it: orchestrators probe it without a key.
   registerHealth(app, deps);
-  app.use(authMiddleware(config.apiKeys));
+  app.use(
+    authMiddleware(
+      config.apiKeys,
+      config.authFailureLimit === false
+        ? undefined
+        : {
+            limiter: createTokenBucketLimiter({
+              requestsPerMinute: config.authFailureLimit.failuresPerMinute,
+              burst:
+                config.authFailureLimit.burst ??
+                Math.max(1, Math.round(config.authFailureLimit.failuresPerMinute)),
+            }),
+            clientAddress,
+            onBlocked: () => metrics.rateLimited(),
+            onFailure: () => metrics.authFailed(),
+          },
+    ),
+  );
   if (config.rateLimit !== false) {
     const limiter = createTokenBucketLimiter({
       requestsPerMinute: config.rateLimit.requestsPerMinute,
