@@ -135,6 +135,11 @@ export const httpAppOptionsSchema = z.strictObject({
   mcpMaxSessionsPerClient: z.number().int().positive().max(100_000).default(50),
   /** Interval of keep-alive comments on MCP event streams; 0 turns them off. */
   sseKeepAliveMs: z.number().int().min(0).max(3_600_000).default(15_000),
+  /**
+   * While the store refuses writes (a write failed with `STORE_UNAVAILABLE`), how often to try a
+   * probe write to notice that it recovered. `/ready` reports not ready meanwhile.
+   */
+  storeProbeIntervalMs: z.number().int().positive().max(3_600_000).default(10_000),
   /** Registers prom-client's default process metrics on the registry. */
   collectDefaultMetrics: z.boolean().default(true),
 });

@@ -38,6 +38,7 @@ const ownMetricNames = [
   'nellie_mcp_sessions',
   'nellie_mcp_sessions_refused_total',
   'nellie_auth_failures_total',
+  'nellie_store_writable',
 ] as const;
 
 /**
@@ -51,6 +52,7 @@ export function createMetrics(options: {
   indexer?: CodeIndexer;
   embedder?: Embedder;
   mcpSessions: () => { streamableHttp: number; sse: number };
+  storeWritable: () => boolean;
   collectDefaultMetrics: boolean;
   logger: Logger;
 }): HttpMetrics {
@@ -180,6 +182,14 @@ export function createMetrics(options: {
     registers,
   });
 
+  new Gauge({
+    name: 'nellie_store_writable',
+    help: '1 while the store accepts writes, 0 after a write failed for a storage reason (disk full, read-only, locked) until one succeeds again.',
+    registers,
+    collect() {
+      this.set(options.storeWritable() ? 1 : 0);
+    },
+  });
   const authFailures = new Counter({
     name: 'nellie_auth_failures_total',
     help: 'Requests that presented an API key that is not valid.',
