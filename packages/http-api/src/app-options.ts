@@ -57,6 +57,20 @@ export const httpAppOptionsSchema = z.strictObject({
       z.literal(false),
     ])
     .default({ requestsPerMinute: 1200, burst: 200 }),
+  /**
+   * Wrong API keys allowed per client address (a token bucket: `burst` at once, refilled at
+   * `failuresPerMinute`); beyond it every request from that address gets `429` until the bucket
+   * refills. Only matters when `apiKeys` are set. `false` turns it off.
+   */
+  authFailureLimit: z
+    .union([
+      z.strictObject({
+        failuresPerMinute: z.number().positive().max(1_000_000),
+        burst: z.number().int().positive().max(1_000_000).optional(),
+      }),
+      z.literal(false),
+    ])
+    .default({ failuresPerMinute: 30, burst: 30 }),
   /** Largest accepted request body in bytes; larger bodies get `413`. */
   maxBodyBytes: z
     .number()
@@ -121,6 +135,11 @@ export const httpAppOptionsSchema = z.strictObject({
   mcpMaxSessionsPerClient: z.number().int().positive().max(100_000).default(50),
   /** Interval of keep-alive comments on MCP event streams; 0 turns them off. */
   sseKeepAliveMs: z.number().int().min(0).max(3_600_000).default(15_000),
+  /**
+   * While the store refuses writes (a write failed with `STORE_UNAVAILABLE`), how often to try a
+   * probe write to notice that it recovered. `/ready` reports not ready meanwhile.
+   */
+  storeProbeIntervalMs: z.number().int().positive().max(3_600_000).default(10_000),
   /** Registers prom-client's default process metrics on the registry. */
   collectDefaultMetrics: z.boolean().default(true),
 });

@@ -20,6 +20,7 @@ import { createTokenBucketLimiter, rateLimitMiddleware } from './internal/rate-l
 import type { RouteDeps } from './internal/route-deps.ts';
 import { registerRoutes } from './internal/route-table.ts';
 import { createStatsCache } from './internal/stats-cache.ts';
+import { createStoreWritability } from './internal/store-writability.ts';
 import { createMetrics } from './metrics.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -99,6 +100,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   let serving = true;
 
   const stats = createStatsCache(store);
+  const writability = createStoreWritability({
+    store,
+    probeIntervalMs: config.storeProbeIntervalMs,
+    logger,
+  });
   const sessions = new McpSessionManager({
     createMcpServer: config.createMcpServer,
     idleTimeoutMs: config.mcpSessionIdleTimeoutMs,
@@ -115,6 +121,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     indexer,
     embedder,
     mcpSessions: () => sessions.counts(),
+    storeWritable: () => writability.writable,
     collectDefaultMetrics: config.collectDefaultMetrics,
     logger,
   });
@@ -131,7 +138,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     async audit(c, action, target, details = null) {
       try {
         await store.recordAudit({ actor: actorOf(c), channel: 'http', action, target, details });
+        writability.observeSuccess();
       } catch (error) {
+        writability.observeFailure(error);
         // The write itself succeeded; failing the request now would invite a duplicate retry.
         logger.error(
           { err: error, requestId: c.get('requestId'), action, target },
@@ -152,7 +161,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   };
 
   const app = new Hono<HttpAppEnv>();
-  app.onError(createErrorHandler(logger));
+  const handleError = createErrorHandler(logger);
+  app.onError((error, c) => {
+    writability.observeFailure(error);
+    return handleError(error, c);
+  });
   app.notFound(notFoundHandler);
 
   app.use(requestId());
@@ -199,7 +212,24 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   // Liveness is registered before authentication and rate limiting, which therefore never run
   // for it: orchestrators probe it without a key.
   registerHealth(app, deps);
-  app.use(authMiddleware(config.apiKeys));
+  app.use(
+    authMiddleware(
+      config.apiKeys,
+      config.authFailureLimit === false
+        ? undefined
+        : {
+            limiter: createTokenBucketLimiter({
+              requestsPerMinute: config.authFailureLimit.failuresPerMinute,
+              burst:
+                config.authFailureLimit.burst ??
+                Math.max(1, Math.round(config.authFailureLimit.failuresPerMinute)),
+            }),
+            clientAddress,
+            onBlocked: () => metrics.rateLimited(),
+            onFailure: () => metrics.authFailed(),
+          },
+    ),
+  );
   if (config.rateLimit !== false) {
     const limiter = createTokenBucketLimiter({
       requestsPerMinute: config.rateLimit.requestsPerMinute,
@@ -269,7 +299,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get(`${apiBasePath}/openapi.json`, (c) => {
     return c.json(openApi);
   });
-  registerProbes(app, { ...deps, registry, serving: () => serving });
+  registerProbes(app, { ...deps, registry, serving: () => serving, writability });
   registerMcpRoutes(app, sessions, {
     clientOf,
     onRefused: (reason) => metrics.mcpSessionRefused(reason),
@@ -279,6 +309,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       serving = false;
+      writability.close();
       await sessions.close();
       metrics.remove();
     })();

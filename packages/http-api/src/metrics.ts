@@ -12,6 +12,8 @@ export interface RequestLabels {
 export interface HttpMetrics {
   observeRequest(labels: RequestLabels, seconds: number): void;
   rateLimited(): void;
+  /** A request presented an API key that is not valid. */
+  authFailed(): void;
   /** A new MCP session was refused at the server-wide or the per-client limit. */
   mcpSessionRefused(reason: 'server_limit' | 'client_limit'): void;
   /** Unregisters every metric this instance added, so the registry can be reused. */
@@ -35,6 +37,8 @@ const ownMetricNames = [
   'nellie_index_lag_seconds',
   'nellie_mcp_sessions',
   'nellie_mcp_sessions_refused_total',
+  'nellie_auth_failures_total',
+  'nellie_store_writable',
 ] as const;
 
 /**
@@ -48,6 +52,7 @@ export function createMetrics(options: {
   indexer?: CodeIndexer;
   embedder?: Embedder;
   mcpSessions: () => { streamableHttp: number; sse: number };
+  storeWritable: () => boolean;
   collectDefaultMetrics: boolean;
   logger: Logger;
 }): HttpMetrics {
@@ -177,6 +182,20 @@ export function createMetrics(options: {
     registers,
   });
 
+  new Gauge({
+    name: 'nellie_store_writable',
+    help: '1 while the store accepts writes, 0 after a write failed for a storage reason (disk full, read-only, locked) until one succeeds again.',
+    registers,
+    collect() {
+      this.set(options.storeWritable() ? 1 : 0);
+    },
+  });
+  const authFailures = new Counter({
+    name: 'nellie_auth_failures_total',
+    help: 'Requests that presented an API key that is not valid.',
+    registers,
+  });
+
   const added: string[] = [...ownMetricNames];
   if (options.collectDefaultMetrics && !registry.getSingleMetric('process_cpu_seconds_total')) {
     const before = new Set(registry.getMetricsAsArray().map((metric) => metric.name));
@@ -194,6 +213,9 @@ export function createMetrics(options: {
     },
     rateLimited() {
       limited.inc();
+    },
+    authFailed() {
+      authFailures.inc();
     },
     mcpSessionRefused(reason) {
       refusedSessions.inc({ reason });

@@ -290,6 +290,29 @@ describe('over a real socket', () => {
     expect((await fetch(`${entry.url}/health`)).status).toBe(200);
   });
 
+  it('limits wrong API keys per socket address with 429 and Retry-After', async () => {
+    const key = 'right-secret-0123456789';
+    const entry = await start({
+      apiKeys: [{ id: 'right', key }],
+      rateLimit: false,
+      authFailureLimit: { failuresPerMinute: 1, burst: 5 },
+    });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 12; attempt += 1) {
+      const response = await fetch(`${entry.url}/api/v1/agents`, {
+        headers: { authorization: `Bearer wrong-${attempt}` },
+      });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(statuses).toEqual([...Array<number>(5).fill(401), ...Array<number>(7).fill(429)]);
+    const blocked = await fetch(`${entry.url}/api/v1/agents`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
   it('rejects a streamed body over the limit with 413', async () => {
     const entry = await start({ maxBodyBytes: 2048 });
     const chunk = new TextEncoder().encode('x'.repeat(1024));

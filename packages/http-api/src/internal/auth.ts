@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from '../error-handler.ts';
-import type { HttpAppEnv } from './env.ts';
+import type { AppContext, HttpAppEnv } from './env.ts';
+import type { TokenBucketLimiter } from './rate-limit.ts';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -38,12 +39,25 @@ export function presentedKey(headers: {
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="nellie"' };
 
+export interface AuthFailureLimit {
+  /** One token per wrong key, per client address. */
+  limiter: TokenBucketLimiter;
+  clientAddress: (c: AppContext) => string | undefined;
+  onBlocked: () => void;
+  onFailure: () => void;
+}
+
 /**
  * Requires a configured API key on every route registered after it. Sets `keyId`. With no keys
  * configured it does nothing and requests stay anonymous.
+ *
+ * With `failures`, an address that sent too many wrong keys gets `429` for every request until
+ * its bucket refills, before any key is checked, so guessing cannot go faster than the limit.
+ * Other addresses, and so every other client's keys, are unaffected.
  */
 export function authMiddleware(
   apiKeys: readonly { id: string; key: string }[],
+  failures?: AuthFailureLimit,
 ): MiddlewareHandler<HttpAppEnv> {
   if (apiKeys.length === 0) {
     return async (_c, next) => {
@@ -51,7 +65,22 @@ export function authMiddleware(
     };
   }
   const verify = createKeyVerifier(apiKeys);
+  const blocked = (waitSeconds: number): HttpError => {
+    failures?.onBlocked();
+    const retryAfter = Math.max(1, Math.ceil(waitSeconds));
+    return new HttpError(
+      429,
+      'RATE_LIMITED',
+      `Too many requests with a wrong API key from this address; retry after ${retryAfter} s.`,
+      { headers: { 'Retry-After': String(retryAfter) } },
+    );
+  };
   return async (c, next) => {
+    const address = failures ? `address:${failures.clientAddress(c) ?? 'unknown'}` : '';
+    if (failures) {
+      const waitSeconds = failures.limiter.peek(address);
+      if (waitSeconds > 0) throw blocked(waitSeconds);
+    }
     const key = presentedKey({
       authorization: c.req.header('authorization'),
       apiKey: c.req.header('x-api-key'),
@@ -66,6 +95,11 @@ export function authMiddleware(
     }
     const keyId = verify(key);
     if (keyId === undefined) {
+      if (failures) {
+        failures.onFailure();
+        const waitSeconds = failures.limiter.take(address);
+        if (waitSeconds > 0) throw blocked(waitSeconds);
+      }
       throw new HttpError(401, 'UNAUTHORIZED', 'The API key is not valid.', { headers: challenge });
     }
     c.set('keyId', keyId);

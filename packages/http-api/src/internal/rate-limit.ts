@@ -10,6 +10,8 @@ interface Bucket {
 export interface TokenBucketLimiter {
   /** Takes one token; returns 0 when allowed, otherwise the seconds until a token is available. */
   take(key: string, now?: number): number;
+  /** Like `take`, without taking a token. */
+  peek(key: string, now?: number): number;
   readonly size: number;
 }
 
@@ -53,6 +55,12 @@ export function createTokenBucketLimiter(options: {
         return 0;
       }
       return (1 - bucket.tokens) / ratePerMs / 1000;
+    },
+    peek(key, now = Date.now()) {
+      const bucket = buckets.get(key);
+      if (!bucket) return 0;
+      refill(bucket, now);
+      return bucket.tokens >= 1 ? 0 : (1 - bucket.tokens) / ratePerMs / 1000;
     },
     get size() {
       return buckets.size;

@@ -3,12 +3,14 @@ import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { HttpAppEnv } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
+import { describeWriteFailure, type StoreWritability } from '../internal/store-writability.ts';
 import { semanticSearchState } from './status.ts';
 
 export interface ProbeDeps extends RouteDeps {
   registry: Registry;
   /** False once the app is closing. */
   serving: () => boolean;
+  writability: StoreWritability;
 }
 
 function errorCode(error: unknown): string {
@@ -70,6 +72,19 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
         return notReady(
           { status: 'error', schemaVersion: stats.schemaVersion },
           'The database schema is not migrated yet.',
+          'STORE_UNAVAILABLE',
+        );
+      }
+      const writeFailure = deps.writability.reason;
+      if (writeFailure !== null) {
+        return notReady(
+          {
+            status: 'error',
+            schemaVersion: stats.schemaVersion,
+            writable: false,
+            reason: writeFailure,
+          },
+          `The database refuses writes (${writeFailure}: ${describeWriteFailure(writeFailure)}); readiness returns once a write succeeds.`,
           'STORE_UNAVAILABLE',
         );
       }
