@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { libraryConfig } from '../../tsdown.base.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  dts: true,
-  sourcemap: true,
-  publint: true,
-});
+export default libraryConfig();
