@@ -362,7 +362,9 @@ export function compileGlob(pattern: string): CompiledGlob {
               ? code !== slash
               : kind === 3 || (kind === 4 && classes[state]!(code));
         if (!accepted) continue;
-        for (const target of reachable[nextOf[state]!]!) {
+        const targets = reachable[nextOf[state]!]!;
+        for (let at = 0; at < targets.length; at += 1) {
+          const target = targets[at]!;
           if (marks[target] === position) continue;
           marks[target] = position;
           next[nextCount++] = target;
