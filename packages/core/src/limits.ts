@@ -5,7 +5,7 @@
  */
 export const limits = {
   /** Search query text. */
-  queryLength: 2000,
+  queryLength: 4096,
   /** Results of one search. */
   searchResults: 100,
   /** Items on one page of a list (lessons, recent checkpoints). */
@@ -29,7 +29,7 @@ export const limits = {
   checkpointWorkingOnLength: 10_000,
   sessionIdLength: 200,
   /** Checkpoint state, serialised as JSON, in UTF-8 bytes. */
-  checkpointStateBytes: 1024 * 1024,
+  checkpointStateBytes: 256 * 1024,
   /** Path globs: characters, wildcards plus brace alternatives, and brace nesting depth. */
   globLength: 500,
   globWildcards: 32,

@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { NellieError } from '@nellie/core';
+import { NellieError, limits } from '@nellie/core';
 import { createFakeEmbedder } from '@nellie/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer } from '../test/support/fake-indexer.ts';
@@ -88,7 +88,7 @@ describe('tools/list', () => {
     expect(searchCode.properties!.limit).toMatchObject({
       type: 'integer',
       minimum: 1,
-      maximum: 50,
+      maximum: limits.searchResults,
       default: 10,
     });
 
@@ -132,7 +132,7 @@ describe('invalid arguments', () => {
   it.each([
     ['search_code', {}, /query/],
     ['search_code', { query: 'user', limit: '5' }, /expected number.*at limit/],
-    ['search_code', { query: 'user', limit: 500 }, /<=50 at limit/],
+    ['search_code', { query: 'user', limit: 500 }, /<=100 at limit/],
     ['search_code', { query: 'user', limit: 0 }, />=1 at limit/],
     ['search_code', { query: 'user', limit: 2.5 }, /limit/],
     ['search_code', { query: '   ' }, /query must not be empty/],

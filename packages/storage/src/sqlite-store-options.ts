@@ -1,4 +1,4 @@
-import type { Logger } from '@nellie/core';
+import { limits, type Logger } from '@nellie/core';
 import { z } from 'zod';
 
 export const vectorIndexOptionsSchema = z.object({
@@ -61,7 +61,7 @@ export const sqliteStoreOptionsSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(32 * 1024),
   /** Longest accepted search query, in characters; longer queries reject with `INVALID_INPUT`. */
-  maxQueryLength: z.number().int().min(16).max(1_000_000).default(4_096),
+  maxQueryLength: z.number().int().min(16).max(1_000_000).default(limits.queryLength),
   /** Approximate nearest-neighbour index for code vectors (usearch HNSW). */
   vectorIndex: vectorIndexOptionsSchema.prefault({}),
 });

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { lessonSeverities } from '@nellie/core';
+import { hasLoneSurrogate, lessonSeverities, limits, loneSurrogateMessage } from '@nellie/core';
 import { z } from 'zod';
 
 /** Named schemas; the OpenAPI generator turns them into `components.schemas`. */
@@ -11,8 +11,29 @@ function named<S extends z.ZodType>(id: string, schema: S): S {
 }
 
 // ---- shared pieces ----
+// Every maximum comes from `limits` in @nellie/core, so REST accepts exactly what the store and
+// the MCP tools accept.
 
 const text = (max: number) => z.string().trim().min(1).max(max);
+/** Text that is stored: as `text`, and well-formed Unicode (SQLite would alter a lone surrogate). */
+const storedText = (field: string, max: number) =>
+  text(max).refine((value) => !hasLoneSurrogate(value), loneSurrogateMessage(field));
+/**
+ * A JSON object passed through exactly as sent: `z.record` rebuilds objects by assignment, which
+ * drops an own `__proto__` key.
+ */
+const jsonObject = z
+  .unknown()
+  .refine(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'must be a JSON object',
+  )
+  .meta({ type: 'object', additionalProperties: {} }) as unknown as z.ZodType<
+  Record<string, unknown>
+>;
+const searchLimit = z.number().int().min(1).max(limits.searchResults).default(10);
+const repoFilter = z.string().min(1).max(limits.repositoryLength);
+const agentFilter = z.string().min(1).max(limits.agentLength);
 const limit = (fallback: number, max: number) =>
   z.coerce
     .number()
@@ -21,7 +42,7 @@ const limit = (fallback: number, max: number) =>
     .max(max)
     .default(fallback)
     .describe(`How many items to return (1-${max}, default ${fallback}).`);
-const idParam = z.strictObject({ id: z.string().min(1).max(200) });
+const idParam = z.strictObject({ id: z.string().min(1).max(limits.idLength) });
 /** Comma-separated list in a query string (`tags=a,b`, or the parameter repeated). */
 const commaList = z
   .string()
@@ -62,11 +83,21 @@ const searchMode = {
 // ---- code ----
 
 export const codeSearchBodySchema = z.strictObject({
-  query: text(2000).describe('Natural language or identifiers.'),
-  limit: z.number().int().min(1).max(100).default(10),
-  repository: z.string().min(1).optional().describe('Repository name or absolute root path.'),
-  pathGlob: z.string().min(1).optional().describe('Glob over the relative path, e.g. src/**/*.ts.'),
-  language: z.string().min(1).optional().describe('Language id, e.g. typescript.'),
+  query: text(limits.queryLength).describe('Natural language or identifiers.'),
+  limit: searchLimit,
+  repository: repoFilter.optional().describe('Repository name or absolute root path.'),
+  pathGlob: z
+    .string()
+    .min(1)
+    .max(limits.globLength)
+    .optional()
+    .describe('Glob over the relative path, e.g. src/**/*.ts.'),
+  language: z
+    .string()
+    .min(1)
+    .max(limits.languageLength)
+    .optional()
+    .describe('Language id, e.g. typescript.'),
 });
 
 export const codeSearchHitSchema = named(
@@ -99,7 +130,7 @@ export const codeSearchResultSchema = z.object({
 // ---- lessons ----
 
 const severity = z.enum(lessonSeverities);
-const tags = z.array(text(100)).max(50);
+const tags = z.array(storedText('tag', limits.tagLength)).max(limits.lessonTags);
 
 export const lessonSchema = named(
   'Lesson',
@@ -117,12 +148,12 @@ export const lessonSchema = named(
 );
 
 export const lessonCreateSchema = z.strictObject({
-  title: text(500),
-  content: text(100_000),
+  title: storedText('title', limits.lessonTitleLength),
+  content: storedText('content', limits.lessonContentLength),
   tags: tags.optional(),
   severity: severity.optional().describe('Defaults to info.'),
-  repo: z.string().min(1).max(1000).nullable().optional(),
-  agent: z.string().min(1).max(200).nullable().optional(),
+  repo: storedText('repo', limits.repositoryLength).nullable().optional(),
+  agent: storedText('agent', limits.agentLength).nullable().optional(),
 });
 
 export const lessonPatchSchema = lessonCreateSchema
@@ -132,21 +163,27 @@ export const lessonPatchSchema = lessonCreateSchema
   });
 
 export const lessonSearchSchema = z.strictObject({
-  query: text(2000),
+  query: text(limits.queryLength),
   tags: tags.optional().describe('A lesson matches when it has every one of these tags.'),
   severity: severity.optional(),
-  repo: z.string().min(1).optional(),
-  agent: z.string().min(1).optional(),
-  limit: z.number().int().min(1).max(100).default(10),
+  repo: repoFilter.optional(),
+  agent: agentFilter.optional(),
+  limit: searchLimit,
 });
 
 export const lessonListQuerySchema = z.object({
   tags: commaList.optional().describe('Lessons having every one of these tags (comma-separated).'),
   severity: severity.optional(),
-  repo: z.string().min(1).optional(),
-  agent: z.string().min(1).optional(),
-  limit: limit(20, 100),
-  offset: z.coerce.number().int().min(0).default(0),
+  repo: repoFilter.optional(),
+  agent: agentFilter.optional(),
+  limit: limit(20, limits.pageSize),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(limits.offset)
+    .default(0)
+    .describe(`How many lessons to skip (0-${limits.offset}).`),
 });
 
 export const lessonPageSchema = z.object({ items: z.array(lessonSchema), total: z.number().int() });
@@ -182,30 +219,33 @@ export const checkpointSchema = named(
 );
 
 export const checkpointCreateSchema = z.strictObject({
-  agent: text(200),
-  workingOn: text(2000).describe('What the agent is working on, in a sentence.'),
-  state: z
-    .record(z.string(), z.unknown())
+  agent: storedText('agent', limits.agentLength),
+  workingOn: storedText('workingOn', limits.checkpointWorkingOnLength).describe(
+    'What the agent is working on, in a sentence.',
+  ),
+  state: jsonObject
     .optional()
-    .describe('Any JSON object the agent wants back when it resumes.'),
-  repo: z.string().min(1).max(1000).nullable().optional(),
-  sessionId: z.string().min(1).max(200).nullable().optional(),
+    .describe(
+      `Any JSON object the agent wants back when it resumes (at most ${limits.checkpointStateBytes} bytes as JSON).`,
+    ),
+  repo: storedText('repo', limits.repositoryLength).nullable().optional(),
+  sessionId: storedText('sessionId', limits.sessionIdLength).nullable().optional(),
   status: checkpointStatus
     .optional()
     .describe('Defaults to in_progress; done marks the agent idle.'),
 });
 
 export const checkpointRecentQuerySchema = z.object({
-  agent: z.string().min(1).optional(),
-  repo: z.string().min(1).optional(),
-  limit: limit(10, 100),
+  agent: agentFilter.optional(),
+  repo: repoFilter.optional(),
+  limit: limit(10, limits.pageSize),
 });
 
 export const checkpointSearchSchema = z.strictObject({
-  query: text(2000),
-  agent: z.string().min(1).optional(),
-  repo: z.string().min(1).optional(),
-  limit: z.number().int().min(1).max(100).default(10),
+  query: text(limits.queryLength),
+  agent: agentFilter.optional(),
+  repo: repoFilter.optional(),
+  limit: searchLimit,
 });
 
 export const checkpointSearchResultSchema = z.object({
@@ -231,7 +271,7 @@ export const agentStatusSchema = named(
   }),
 );
 
-export const agentParams = z.strictObject({ agent: z.string().min(1).max(200) });
+export const agentParams = z.strictObject({ agent: z.string().min(1).max(limits.agentLength) });
 
 // ---- index jobs ----
 
@@ -326,7 +366,7 @@ export const auditQuerySchema = z.object({
     .describe('ISO timestamp; entries at or after it.'),
   actor: z.string().min(1).optional(),
   action: z.string().min(1).optional().describe('e.g. lesson.create, index.start.'),
-  limit: limit(100, 1000),
+  limit: limit(100, limits.auditPageSize),
 });
 
 export const auditEntrySchema = named(

@@ -1,8 +1,42 @@
 import { isAbsolute } from 'node:path';
-import { lessonSeverities } from '@nellie/core';
+import { hasLoneSurrogate, lessonSeverities, limits, loneSurrogateMessage } from '@nellie/core';
 import { z } from 'zod';
 
 // ---- Input pieces -------------------------------------------------------------------------
+// Every maximum comes from `limits` in @nellie/core, so these tools accept exactly what the
+// store and the REST API accept.
+
+/** Text that is stored: trimmed, non-empty, bounded, and well-formed Unicode. */
+export function storedTextSchema(field: string, max: number): z.ZodString {
+  return z
+    .string()
+    .trim()
+    .min(1, `${field} must not be empty`)
+    .max(max, `${field} must be at most ${max} characters`)
+    .refine((text) => !hasLoneSurrogate(text), loneSurrogateMessage(field));
+}
+
+/**
+ * A JSON object passed through exactly as given (`z.record` would rebuild it by assignment and
+ * lose an own `__proto__` key). Shown to clients as `{"type": "object"}`.
+ */
+export const jsonObjectSchema = z
+  .unknown()
+  .refine(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'must be a JSON object',
+  )
+  .meta({ type: 'object', additionalProperties: {} }) as unknown as z.ZodType<
+  Record<string, unknown>
+>;
+
+export const offsetSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(limits.offset)
+  .default(0)
+  .describe(`How many items to skip (for paging), at most ${limits.offset}.`);
 
 export function limitSchema(defaultValue: number, max: number): z.ZodDefault<z.ZodNumber> {
   return z
@@ -18,28 +52,25 @@ export const querySchema = z
   .string()
   .trim()
   .min(1, 'query must not be empty')
-  .max(2000)
+  .max(limits.queryLength)
   .describe('What to look for: natural language, identifiers or keywords.');
 
-export const idSchema = z.string().trim().min(1).max(200);
+export const idSchema = z.string().trim().min(1).max(limits.idLength);
 
 export const repoFilterSchema = z
   .string()
   .trim()
   .min(1)
-  .max(4096)
+  .max(limits.repositoryLength)
   .describe('Repository name or absolute root path to restrict to.');
 
-export const tagSchema = z.string().trim().min(1).max(64);
+export const tagSchema = storedTextSchema('tag', limits.tagLength);
 
 export const severitySchema = z.enum(lessonSeverities);
 
-export const agentSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .describe('Agent name, e.g. `claude-code` or `reviewer-2`; use the same name every time.');
+export const agentSchema = storedTextSchema('agent', limits.agentLength).describe(
+  'Agent name, e.g. `claude-code` or `reviewer-2`; use the same name every time.',
+);
 
 /**
  * A repository argument: an absolute directory path, or the name of an indexed repository (names
@@ -51,7 +82,7 @@ export function repositoryArgumentSchema(description: string): z.ZodString {
     .string()
     .trim()
     .min(1)
-    .max(4096)
+    .max(limits.repositoryLength)
     .refine((value) => isAbsolute(value) || !/[\\/]/.test(value), {
       message:
         'must be an absolute directory path (e.g. /home/me/project) or the name of an indexed repository',
@@ -87,7 +118,7 @@ export const checkpointViewSchema = z.object({
   id: z.string(),
   agent: z.string(),
   workingOn: z.string(),
-  state: z.record(z.string(), z.unknown()),
+  state: jsonObjectSchema,
   repo: z.string().nullable(),
   sessionId: z.string().nullable(),
   status: z.enum(['in_progress', 'done']),
@@ -146,30 +177,21 @@ export type IndexJobView = z.input<typeof indexJobViewSchema>;
 
 // ---- Lesson and checkpoint inputs ----------------------------------------------------------
 
-export const lessonTitleSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .describe('One line stating the lesson, e.g. "Run migrations before seeding the test DB".');
+export const lessonTitleSchema = storedTextSchema('title', limits.lessonTitleLength).describe(
+  'One line stating the lesson, e.g. "Run migrations before seeding the test DB".',
+);
 
-export const lessonContentSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(20_000)
-  .describe('The lesson itself: what happened, why, and what to do instead. Markdown is fine.');
+export const lessonContentSchema = storedTextSchema('content', limits.lessonContentLength).describe(
+  'The lesson itself: what happened, why, and what to do instead. Markdown is fine.',
+);
 
 export const lessonTagsSchema = z
   .array(tagSchema)
-  .max(20)
+  .max(limits.lessonTags)
   .describe('Short keywords for filtering, e.g. ["testing", "postgres"].');
 
-export const lessonRepoSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(4096)
-  .describe('Repository the lesson is about (name or path); omit for general lessons.');
+export const lessonRepoSchema = storedTextSchema('repo', limits.repositoryLength).describe(
+  'Repository the lesson is about (name or path); omit for general lessons.',
+);
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

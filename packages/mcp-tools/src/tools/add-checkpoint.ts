@@ -1,4 +1,4 @@
-import { NellieError } from '@nellie/core';
+import { NellieError, limits } from '@nellie/core';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { describeAgentStatus } from '../internal/describe-memory.ts';
@@ -7,11 +7,13 @@ import {
   agentStatusViewSchema,
   checkpointStatusSchema,
   checkpointViewSchema,
+  storedTextSchema,
+  jsonObjectSchema,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
 /** Largest state object accepted, as JSON. */
-const maxStateBytes = 64 * 1024;
+const maxStateBytes = limits.checkpointStateBytes;
 
 export const addCheckpointTool = defineTool({
   name: 'add_checkpoint',
@@ -25,30 +27,18 @@ export const addCheckpointTool = defineTool({
       'get_recent_checkpoints read them back. Returns the checkpoint id and the agent’s new status.',
     inputSchema: z.strictObject({
       agent: agentSchema,
-      working_on: z
-        .string()
-        .trim()
-        .min(1)
-        .max(2000)
-        .describe('What you are working on, in a sentence.'),
-      state: z
-        .record(z.string(), z.unknown())
+      working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
+        'What you are working on, in a sentence.',
+      ),
+      state: jsonObjectSchema
         .optional()
         .describe(
           `Any JSON object to get back when resuming (at most ${maxStateBytes / 1024} KiB).`,
         ),
-      repo: z
-        .string()
-        .trim()
-        .min(1)
-        .max(4096)
+      repo: storedTextSchema('repo', limits.repositoryLength)
         .optional()
         .describe('Repository name or path, if any.'),
-      session_id: z
-        .string()
-        .trim()
-        .min(1)
-        .max(200)
+      session_id: storedTextSchema('session_id', limits.sessionIdLength)
         .optional()
         .describe('Your session or conversation id, to group checkpoints of one session.'),
       status: checkpointStatusSchema

@@ -168,10 +168,12 @@ describe('checkpoint tools', () => {
     const result = await harness.call('add_checkpoint', {
       agent: 'claude',
       working_on: 'Huge',
-      state: { blob: 'x'.repeat(70 * 1024) },
+      state: { blob: 'x'.repeat(300 * 1024) },
     });
     expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(/^INVALID_INPUT: state is 71 KiB as JSON; the limit is 64 KiB/);
+    expect(textOf(result)).toMatch(
+      /^INVALID_INPUT: state is 301 KiB as JSON; the limit is 256 KiB/,
+    );
     expect(await store.getRecentCheckpoints()).toEqual([]);
     expect(store.audit).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { limits } from '@nellie/core';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
@@ -21,7 +22,7 @@ export const getRecentCheckpointsTool = defineTool({
     inputSchema: z.strictObject({
       agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
       repo: repoFilterSchema.optional(),
-      limit: limitSchema(5, 50),
+      limit: limitSchema(5, limits.pageSize),
     }),
     outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
     annotations: { ...readOnly, title: 'Recent checkpoints' },

@@ -1,3 +1,4 @@
+import { limits } from '@nellie/core';
 import { z } from 'zod';
 import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
@@ -8,6 +9,7 @@ import {
   repoFilterSchema,
   severitySchema,
   tagSchema,
+  offsetSchema,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
@@ -23,14 +25,14 @@ export const listLessonsTool = defineTool({
     inputSchema: z.strictObject({
       tags: z
         .array(tagSchema)
-        .max(20)
+        .max(limits.lessonTags)
         .optional()
         .describe('Only lessons having every one of these tags.'),
       severity: severitySchema.optional().describe('Only lessons of this severity.'),
       repo: repoFilterSchema.optional(),
       agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
-      limit: limitSchema(20, 100),
-      offset: z.number().int().min(0).default(0).describe('How many lessons to skip (for paging).'),
+      limit: limitSchema(20, limits.pageSize),
+      offset: offsetSchema,
     }),
     outputSchema: z.object({
       lessons: z.array(lessonViewSchema),

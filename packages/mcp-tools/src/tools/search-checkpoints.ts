@@ -1,3 +1,4 @@
+import { limits } from '@nellie/core';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { formatScore, indent, plural } from '../internal/format.ts';
@@ -26,7 +27,7 @@ export const searchCheckpointsTool = defineTool({
       query: querySchema,
       agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
       repo: repoFilterSchema.optional(),
-      limit: limitSchema(10, 50),
+      limit: limitSchema(10, limits.searchResults),
     }),
     outputSchema: z.object({
       query: z.string(),

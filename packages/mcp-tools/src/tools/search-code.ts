@@ -1,4 +1,5 @@
 import type { CodeSearchHit } from '@nellie/core';
+import { limits } from '@nellie/core';
 import { z } from 'zod';
 import { codeSnippet, formatScore, indent, plural, sampleList } from '../internal/format.ts';
 import { embedQuery } from '../internal/query-embedding.ts';
@@ -13,13 +14,13 @@ import { defineTool, readOnly } from '../internal/tool.ts';
 
 const inputSchema = z.strictObject({
   query: querySchema,
-  limit: limitSchema(10, 50),
+  limit: limitSchema(10, limits.searchResults),
   repo: repoFilterSchema.optional(),
   path_glob: z
     .string()
     .trim()
     .min(1)
-    .max(1000)
+    .max(limits.globLength)
     .optional()
     .describe(
       'Glob over paths relative to the repository root, e.g. `src/**/*.ts` or `**/auth/**`.',
@@ -28,7 +29,7 @@ const inputSchema = z.strictObject({
     .string()
     .trim()
     .min(1)
-    .max(64)
+    .max(limits.languageLength)
     .optional()
     .describe('Language id, e.g. `typescript`, `python`, `go`, `markdown`.'),
 });

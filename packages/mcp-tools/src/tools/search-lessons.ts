@@ -1,3 +1,4 @@
+import { limits } from '@nellie/core';
 import { z } from 'zod';
 import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
 import { formatScore, indent, plural } from '../internal/format.ts';
@@ -28,12 +29,12 @@ export const searchLessonsTool = defineTool({
       query: querySchema,
       tags: z
         .array(tagSchema)
-        .max(20)
+        .max(limits.lessonTags)
         .optional()
         .describe('Only lessons having every one of these tags.'),
       severity: severitySchema.optional().describe('Only lessons of this severity.'),
       repo: repoFilterSchema.optional(),
-      limit: limitSchema(10, 50),
+      limit: limitSchema(10, limits.searchResults),
     }),
     outputSchema: z.object({
       query: z.string(),

@@ -1,4 +1,4 @@
-import { NellieError, type AuditEntry, type AuditQuery } from '@nellie/core';
+import { NellieError, limits, type AuditEntry, type AuditQuery } from '@nellie/core';
 import { z } from 'zod';
 import type { StoreContext } from './context.ts';
 import { limitSchema, parseInput } from './validation.ts';
@@ -38,7 +38,7 @@ const querySchema = z.strictObject({
     .optional(),
   actor: z.string().min(1).max(200).optional(),
   action: z.string().min(1).max(100).optional(),
-  limit: limitSchema(1000, 100),
+  limit: limitSchema(limits.auditPageSize, 100),
 });
 
 export class AuditStore {

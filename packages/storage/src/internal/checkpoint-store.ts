@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   NellieError,
   formatCheckpointForEmbedding,
+  limits,
   type AgentStatus,
   type Checkpoint,
   type CheckpointHit,
@@ -17,8 +18,11 @@ import { tokenText } from './tokens.ts';
 import {
   checkQuery,
   checkpointSearchRequestSchema,
+  idSchema,
+  jsonObjectSchema,
   limitSchema,
   parseInput,
+  storedText,
 } from './validation.ts';
 
 interface CheckpointRow {
@@ -65,26 +69,24 @@ function toAgentStatus(row: AgentRow): AgentStatus {
 }
 
 /** Largest accepted checkpoint state, serialised. */
-const maxStateBytes = 1024 * 1024;
+const maxStateBytes = limits.checkpointStateBytes;
 
-const agentSchema = z.string().trim().min(1, 'agent must not be empty').max(200);
+const agentSchema = storedText('agent', limits.agentLength);
 
 const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
-  workingOn: z.string().trim().min(1, 'workingOn must not be empty').max(10_000),
-  state: z.record(z.string(), z.unknown()).optional(),
-  repo: z.string().trim().min(1).max(4096).nullish(),
-  sessionId: z.string().trim().min(1).max(500).nullish(),
+  workingOn: storedText('workingOn', limits.checkpointWorkingOnLength),
+  state: jsonObjectSchema.optional(),
+  repo: storedText('repo', limits.repositoryLength).nullish(),
+  sessionId: storedText('sessionId', limits.sessionIdLength).nullish(),
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
 const recentSchema = z.strictObject({
   agent: agentSchema.optional(),
-  repo: z.string().min(1).max(4096).optional(),
-  limit: limitSchema(100),
+  repo: z.string().min(1).max(limits.repositoryLength).optional(),
+  limit: limitSchema(limits.pageSize),
 });
-
-const idSchema = z.string().min(1, 'id must not be empty').max(200);
 
 export function checkpointHash(checkpoint: {
   workingOn: string;

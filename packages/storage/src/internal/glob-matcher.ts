@@ -10,13 +10,20 @@ import { NellieError, limits } from '@nellie/core';
 
 const slash = 0x2f;
 
+/** What one reading step accepts; kept as data so the matching loop needs no calls. */
+type Test =
+  | { type: 'literal'; code: number }
+  | { type: 'notSlash' }
+  | { type: 'any' }
+  | { type: 'class'; matches: (code: number) => boolean };
+
 type Instruction =
-  | { kind: 'test'; test: (code: number) => boolean; next: number }
+  | { kind: 'test'; test: Test; next: number }
   | { kind: 'split'; next: number; alternative: number }
   | { kind: 'match' };
 
 type Node =
-  | { kind: 'test'; test: (code: number) => boolean }
+  | { kind: 'test'; test: Test }
   /** `*`: any run of characters within one segment. */
   | { kind: 'star' }
   /** `**` then `/`: zero or more whole segments, each with its slash. */
@@ -42,11 +49,9 @@ function invalid(pattern: string, reason: string): NellieError {
   );
 }
 
-const notSlash = (code: number): boolean => code !== slash;
-const literal =
-  (expected: number) =>
-  (code: number): boolean =>
-    code === expected;
+const notSlash: Test = { type: 'notSlash' };
+const anyCharacter: Test = { type: 'any' };
+const literal = (code: number): Test => ({ type: 'literal', code });
 
 class Parser {
   readonly #pattern: string;
@@ -99,7 +104,7 @@ class Parser {
         this.#position += 1;
       } else if (char === '[') {
         this.#countWildcard();
-        nodes.push({ kind: 'test', test: this.#characterClass() });
+        nodes.push({ kind: 'test', test: { type: 'class', matches: this.#characterClass() } });
       } else if (char === '{') {
         this.#countWildcard();
         nodes.push(this.#braces(depth + 1));
@@ -246,7 +251,7 @@ function emitNode(node: Node, program: Instruction[], next: number): number {
       const any = add(program, { kind: 'split', next: -1, alternative: next });
       program[any] = {
         kind: 'split',
-        next: add(program, { kind: 'test', test: () => true, next: any }),
+        next: add(program, { kind: 'test', test: anyCharacter, next: any }),
         alternative: next,
       };
       if (!node.slash) return any;
@@ -264,28 +269,33 @@ function emitNode(node: Node, program: Instruction[], next: number): number {
   }
 }
 
-/** Adds `state` and everything reachable from it without reading a character. */
-function follow(
-  program: readonly Instruction[],
-  state: number,
-  into: number[],
-  seen: Float64Array,
-  generation: number,
-  counter: { steps: number } | undefined,
-): void {
-  const stack = [state];
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    if (seen[current] === generation) continue;
-    seen[current] = generation;
-    if (counter) counter.steps += 1;
-    const instruction = program[current]!;
-    if (instruction.kind === 'split') {
-      stack.push(instruction.alternative, instruction.next);
-    } else {
-      into.push(current);
+/**
+ * For every instruction, the reading instructions (tests, and the match) reachable from it
+ * without reading a character. Computed once per pattern so matching does no graph walks.
+ */
+function closures(program: readonly Instruction[]): Int32Array[] {
+  const result: Int32Array[] = [];
+  const seen = new Int32Array(program.length).fill(-1);
+  for (let state = 0; state < program.length; state += 1) {
+    const found: number[] = [];
+    const stack = [state];
+    seen[state] = state;
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      const instruction = program[current]!;
+      if (instruction.kind !== 'split') {
+        found.push(current);
+        continue;
+      }
+      for (const target of [instruction.next, instruction.alternative]) {
+        if (seen[target] === state) continue;
+        seen[target] = state;
+        stack.push(target);
+      }
     }
+    result.push(Int32Array.from(found));
   }
+  return result;
 }
 
 /** Compiles a glob, or throws INVALID_INPUT naming what is allowed. */
@@ -302,27 +312,70 @@ export function compileGlob(pattern: string): CompiledGlob {
   const basename = !body.includes('/');
   const program: Instruction[] = [{ kind: 'match' }];
   const start = emit(nodes, program, 0);
-  const seen = new Float64Array(program.length);
-  let generation = 0;
+  const reachable = closures(program);
+  const size = program.length;
+  // The program as flat arrays: reading kind (0 none, 1 literal, 2 not slash, 3 any, 4 class),
+  // its literal code or class, and the instruction after it.
+  const kinds = new Uint8Array(size);
+  const codes = new Int32Array(size);
+  const nextOf = new Int32Array(size);
+  const classes: ((code: number) => boolean)[] = new Array<(code: number) => boolean>(size);
+  program.forEach((instruction, index) => {
+    if (instruction.kind !== 'test') return;
+    nextOf[index] = instruction.next;
+    const { test } = instruction;
+    if (test.type === 'literal') {
+      kinds[index] = 1;
+      codes[index] = test.code;
+    } else if (test.type === 'notSlash') kinds[index] = 2;
+    else if (test.type === 'any') kinds[index] = 3;
+    else {
+      kinds[index] = 4;
+      classes[index] = test.matches;
+    }
+  });
+  // Two state sets, swapped per character; `marks` dedupes a set by the character's position.
+  let current = new Int32Array(size);
+  let next = new Int32Array(size);
+  const marks = new Float64Array(size).fill(-1);
+  let position = 0;
 
   const run = (path: string, counter?: { steps: number }): boolean => {
-    let current: number[] = [];
-    generation += 1;
-    follow(program, start, current, seen, generation, counter);
-    for (let index = 0; index < path.length && current.length > 0; index += 1) {
+    let currentCount = 0;
+    position += 1;
+    for (const state of reachable[start]!) {
+      marks[state] = position;
+      current[currentCount++] = state;
+    }
+    if (counter) counter.steps += currentCount;
+    for (let index = 0; index < path.length && currentCount > 0; index += 1) {
       const code = path.charCodeAt(index);
-      const next: number[] = [];
-      generation += 1;
-      for (const state of current) {
-        if (counter) counter.steps += 1;
-        const instruction = program[state]!;
-        if (instruction.kind === 'test' && instruction.test(code)) {
-          follow(program, instruction.next, next, seen, generation, counter);
+      let nextCount = 0;
+      position += 1;
+      for (let item = 0; item < currentCount; item += 1) {
+        const state = current[item]!;
+        const kind = kinds[state]!;
+        const accepted =
+          kind === 1
+            ? codes[state] === code
+            : kind === 2
+              ? code !== slash
+              : kind === 3 || (kind === 4 && classes[state]!(code));
+        if (!accepted) continue;
+        const targets = reachable[nextOf[state]!]!;
+        for (let at = 0; at < targets.length; at += 1) {
+          const target = targets[at]!;
+          if (marks[target] === position) continue;
+          marks[target] = position;
+          next[nextCount++] = target;
         }
       }
-      current = next;
+      if (counter) counter.steps += currentCount + nextCount;
+      [current, next] = [next, current];
+      currentCount = nextCount;
     }
-    return current.includes(0);
+    for (let item = 0; item < currentCount; item += 1) if (current[item] === 0) return true;
+    return false;
   };
 
   return {

@@ -3,6 +3,7 @@ import {
   NellieError,
   formatLessonForEmbedding,
   lessonSeverities,
+  limits,
   type Lesson,
   type LessonFilters,
   type LessonHit,
@@ -16,7 +17,15 @@ import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { lessonColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
-import { checkQuery, lessonSearchRequestSchema, limitSchema, parseInput } from './validation.ts';
+import {
+  checkQuery,
+  idSchema,
+  lessonSearchRequestSchema,
+  limitSchema,
+  offsetSchema,
+  parseInput,
+  storedText,
+} from './validation.ts';
 
 interface LessonRow {
   seq: number;
@@ -45,15 +54,16 @@ function toLesson(row: LessonRow): Lesson {
   };
 }
 
-const tagSchema = z.string().trim().min(1, 'tags must not be empty').max(100);
+const tagSchema = storedText('tag', limits.tagLength);
+const tagsSchema = z.array(tagSchema).max(limits.lessonTags, `at most ${limits.lessonTags} tags`);
 
 const lessonFields = {
-  title: z.string().trim().min(1, 'title must not be empty').max(500),
-  content: z.string().trim().min(1, 'content must not be empty').max(100_000),
-  tags: z.array(tagSchema).max(50, 'at most 50 tags'),
+  title: storedText('title', limits.lessonTitleLength),
+  content: storedText('content', limits.lessonContentLength),
+  tags: tagsSchema,
   severity: z.enum(lessonSeverities),
-  repo: z.string().trim().min(1).max(4096).nullable(),
-  agent: z.string().trim().min(1).max(200).nullable(),
+  repo: storedText('repo', limits.repositoryLength).nullable(),
+  agent: storedText('agent', limits.agentLength).nullable(),
 };
 
 const lessonInputSchema = z.strictObject({
@@ -68,15 +78,13 @@ const lessonInputSchema = z.strictObject({
 const lessonPatchSchema = lessonInputSchema.partial();
 
 const listSchema = z.strictObject({
-  tags: z.array(tagSchema).max(50).optional(),
+  tags: tagsSchema.optional(),
   severity: z.enum(lessonSeverities).optional(),
-  repo: z.string().min(1).max(4096).optional(),
-  agent: z.string().min(1).max(200).optional(),
-  limit: limitSchema(1000, 50),
-  offset: z.number().int().min(0).max(1_000_000_000).default(0),
+  repo: z.string().min(1).max(limits.repositoryLength).optional(),
+  agent: z.string().min(1).max(limits.agentLength).optional(),
+  limit: limitSchema(limits.pageSize, 50),
+  offset: offsetSchema,
 });
-
-const idSchema = z.string().min(1, 'id must not be empty').max(200);
 
 /** Hashes lessons apart from code, so a lesson never shares a vector with a chunk. */
 export function lessonHash(lesson: {

@@ -1,4 +1,11 @@
-import { NellieError, lessonSeverities, limits, type EmbeddingModelInfo } from '@nellie/core';
+import {
+  NellieError,
+  hasLoneSurrogate,
+  lessonSeverities,
+  limits,
+  loneSurrogateMessage,
+  type EmbeddingModelInfo,
+} from '@nellie/core';
 import { z } from 'zod';
 
 /** Parses `value` or throws INVALID_INPUT naming what was wrong. */
@@ -36,6 +43,42 @@ export function limitSchema(max: number, fallback = 10): z.ZodDefault<z.ZodNumbe
     .default(fallback);
 }
 
+/**
+ * A text field that is stored: trimmed, non-empty, at most `max` long and well-formed Unicode (a
+ * lone surrogate would come back altered from SQLite's UTF-8 storage, so it is refused).
+ */
+export function storedText(field: string, max: number): z.ZodString {
+  return z
+    .string({ error: `${field} must be a string` })
+    .trim()
+    .min(1, `${field} must not be empty`)
+    .max(max, `${field} must be at most ${max} characters`)
+    .refine((text) => !hasLoneSurrogate(text), loneSurrogateMessage(field));
+}
+
+/**
+ * A JSON object kept exactly as given. `z.record` would rebuild it by assignment, which turns an
+ * own `__proto__` key into a prototype and drops it.
+ */
+export const jsonObjectSchema = z
+  .unknown()
+  .refine(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'must be a JSON object',
+  ) as unknown as z.ZodType<Record<string, unknown>>;
+
+export const idSchema = z
+  .string({ error: 'id must be a string' })
+  .min(1, 'id must not be empty')
+  .max(limits.idLength, `id must be at most ${limits.idLength} characters`);
+
+export const offsetSchema = z
+  .number({ error: 'offset must be a number' })
+  .int('offset must be a whole number')
+  .min(0, 'offset must not be negative')
+  .max(limits.offset, `offset must be at most ${limits.offset}`)
+  .default(0);
+
 const filterText = (name: string, max: number) =>
   z
     .string({ error: `${name} must be a string` })
@@ -47,29 +90,32 @@ const queryTextSchema = z.string({ error: 'query must be a string' });
 export const codeSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  limit: limitSchema(100),
+  limit: limitSchema(limits.searchResults),
   signal: signalSchema.optional(),
-  repository: filterText('repository', 4096).optional(),
+  repository: filterText('repository', limits.repositoryLength).optional(),
   pathGlob: filterText('pathGlob', limits.globLength).optional(),
-  language: filterText('language', 100).optional(),
+  language: filterText('language', limits.languageLength).optional(),
 });
 
 export const lessonSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  limit: limitSchema(100),
-  tags: z.array(filterText('tag', 200)).max(50).optional(),
+  limit: limitSchema(limits.searchResults),
+  tags: z
+    .array(filterText('tag', limits.tagLength))
+    .max(limits.lessonTags, `at most ${limits.lessonTags} tags`)
+    .optional(),
   severity: z.enum(lessonSeverities).optional(),
-  repo: filterText('repo', 4096).optional(),
-  agent: filterText('agent', 200).optional(),
+  repo: filterText('repo', limits.repositoryLength).optional(),
+  agent: filterText('agent', limits.agentLength).optional(),
 });
 
 export const checkpointSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  limit: limitSchema(100),
-  agent: filterText('agent', 200).optional(),
-  repo: filterText('repo', 4096).optional(),
+  limit: limitSchema(limits.searchResults),
+  agent: filterText('agent', limits.agentLength).optional(),
+  repo: filterText('repo', limits.repositoryLength).optional(),
 });
 
 /**
