@@ -159,6 +159,44 @@ function addServerOptions(command: Command): Command {
     )
     .addOption(
       new Option(
+        '--allowed-host <host>',
+        'also answer to this Host name (a reverse proxy or DNS name); repeatable (env NELLIE_ALLOWED_HOSTS)',
+      )
+        .argParser(collect)
+        .helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--auth-failure-limit <n>',
+        'wrong API keys per minute per client address before 429, 0 turns it off (env NELLIE_AUTH_FAILURE_LIMIT; default 30)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--mcp-session-idle-minutes <n>',
+        'close MCP sessions idle this long (env NELLIE_MCP_SESSION_IDLE_MINUTES; default 10)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--mcp-handshake-timeout <ms>',
+        'close MCP sessions that do not finish initialize in time (env NELLIE_MCP_HANDSHAKE_TIMEOUT_MS; default 30000)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--mcp-max-sessions <n>',
+        'MCP sessions open at once (env NELLIE_MCP_MAX_SESSIONS; default 1000)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
+        '--mcp-max-sessions-per-client <n>',
+        'MCP sessions per API key, or per address without keys (env NELLIE_MCP_MAX_SESSIONS_PER_CLIENT; default 50)',
+      ).helpGroup(group),
+    )
+    .addOption(
+      new Option(
         '--shutdown-timeout <ms>',
         'how long a graceful shutdown may take (env NELLIE_SHUTDOWN_TIMEOUT_MS; default 10000)',
       ).helpGroup(group),

@@ -14,6 +14,7 @@ import { createLocalEmbedder, resolveModel, type ResolvedModel } from '@nellie/e
 import { createIndexer } from '@nellie/indexer';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
 import {
+  allowedHostsFor,
   databasePath,
   modelCacheDir,
   noModel,
@@ -517,6 +518,15 @@ export async function startHttpServer(
     maxBodyBytes: settings.maxBodyBytes,
     requestTimeoutMs: settings.requestTimeoutMs,
     corsOrigins: settings.corsOrigins,
+    allowedHosts: allowedHostsFor(settings),
+    authFailureLimit:
+      settings.authFailureLimit === 0
+        ? false
+        : { failuresPerMinute: settings.authFailureLimit, burst: settings.authFailureLimit },
+    mcpSessionIdleTimeoutMs: settings.mcpSessionIdleMinutes * 60_000,
+    mcpHandshakeTimeoutMs: settings.mcpHandshakeTimeoutMs,
+    mcpMaxSessions: settings.mcpMaxSessions,
+    mcpMaxSessionsPerClient: settings.mcpMaxSessionsPerClient,
   });
   const server = createAdaptorServer({ fetch: http.app.fetch, hostname: settings.host });
   if (!('closeIdleConnections' in server)) throw new Error('unexpected server type');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  allowedHostsFor,
   checkServeSafety,
   deriveApiKeyId,
   describeConfig,
@@ -63,6 +64,12 @@ describe('resolveConfig', () => {
       shutdownTimeoutMs: 10_000,
       maxFileBytes: 1024 * 1024,
       corsOrigins: [],
+      allowedHosts: [],
+      authFailureLimit: 30,
+      mcpSessionIdleMinutes: 10,
+      mcpHandshakeTimeoutMs: 30_000,
+      mcpMaxSessions: 1000,
+      mcpMaxSessionsPerClient: 50,
     });
     expect(settings.modelDir).toBeUndefined();
     expect(origins.port).toEqual({ source: 'default', name: '' });
@@ -194,6 +201,52 @@ describe('resolveConfig errors', () => {
     expect(error.code).toBe('INVALID_OPTIONS');
     expect(error.message).toContain('Invalid port "eighty" from environment variable NELLIE_PORT');
     expect(error.message).toContain('an integer from 0 to 65535');
+  });
+
+  it('rejects a CORS origin that is not scheme://host[:port], naming the setting and flag', () => {
+    const error = errorOf(() => resolve({ flags: { corsOrigin: ['not a url'] } }));
+    expect(error.code).toBe('INVALID_OPTIONS');
+    expect(error.message).toContain('Invalid corsOrigins ["not a url"] from flag --cors-origin');
+    expect(error.message).toContain('scheme://host[:port]');
+    for (const origin of ['https://app.example.com/', 'app.example.com', 'https://a.example/x']) {
+      expect(errorOf(() => resolve({ env: { NELLIE_CORS_ORIGINS: origin } })).message).toContain(
+        'from environment variable NELLIE_CORS_ORIGINS',
+      );
+    }
+    expect(
+      resolve({ env: { NELLIE_CORS_ORIGINS: 'https://app.example.com,http://localhost:3000,*' } })
+        .settings.corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:3000', '*']);
+  });
+
+  it('reads allowed hosts and session and auth limits, and adds a named bind host', () => {
+    const { settings } = resolve({
+      flags: { allowedHost: ['nellie.example.com', 'alt.example.com:8443'], mcpMaxSessions: '20' },
+      env: {
+        NELLIE_AUTH_FAILURE_LIMIT: '0',
+        NELLIE_MCP_SESSION_IDLE_MINUTES: '5',
+        NELLIE_MCP_MAX_SESSIONS_PER_CLIENT: '4',
+        NELLIE_MCP_HANDSHAKE_TIMEOUT_MS: '5000',
+      },
+    });
+    expect(settings).toMatchObject({
+      allowedHosts: ['nellie.example.com', 'alt.example.com:8443'],
+      authFailureLimit: 0,
+      mcpSessionIdleMinutes: 5,
+      mcpMaxSessions: 20,
+      mcpMaxSessionsPerClient: 4,
+      mcpHandshakeTimeoutMs: 5000,
+    });
+    expect(
+      errorOf(() => resolve({ flags: { allowedHost: ['https://x.example'] } })).message,
+    ).toContain('Invalid allowedHosts');
+    expect(allowedHostsFor({ host: 'nellie.lan', allowedHosts: ['a.example'] })).toEqual([
+      'a.example',
+      'nellie.lan',
+    ]);
+    expect(allowedHostsFor({ host: '0.0.0.0', allowedHosts: [] })).toEqual([]);
+    expect(allowedHostsFor({ host: '::', allowedHosts: [] })).toEqual([]);
+    expect(allowedHostsFor({ host: 'localhost', allowedHosts: [] })).toEqual([]);
   });
 
   it('names the flag for a bad flag value', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { NellieError } from '@nellie/core';
@@ -69,6 +70,11 @@ const apiKeySchema = z
 
 const globList = z.array(z.string().min(1));
 
+/** What browsers send in `Origin`: scheme://host[:port], nothing after it. */
+const originPattern = /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]{1,253})(:\d{1,5})?$/i;
+/** A host name or address with an optional port, as in a `Host` header. */
+const hostPattern = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]{1,253})(:\d{1,5})?$/i;
+
 /** The one schema of Nellie's settings. */
 export const settingsSchema = z.strictObject({
   dataDir: z.string().min(1),
@@ -99,7 +105,27 @@ export const settingsSchema = z.strictObject({
     .max(1024 * 1024 * 1024),
   requestTimeoutMs: z.number().int().min(100).max(3_600_000),
   shutdownTimeoutMs: z.number().int().min(0).max(600_000),
-  corsOrigins: z.array(z.string().min(1)),
+  corsOrigins: z.array(
+    z
+      .string()
+      .refine(
+        (origin) => origin === '*' || originPattern.test(origin),
+        'an origin is scheme://host[:port] with no path, such as https://app.example.com (or *)',
+      ),
+  ),
+  allowedHosts: z.array(
+    z
+      .string()
+      .refine(
+        (host) => hostPattern.test(host),
+        'a host is a DNS name or address, optionally with :port (no scheme or path)',
+      ),
+  ),
+  authFailureLimit: z.number().int().min(0).max(1_000_000),
+  mcpSessionIdleMinutes: z.number().int().min(1).max(1440),
+  mcpHandshakeTimeoutMs: z.number().int().min(1000).max(600_000),
+  mcpMaxSessions: z.number().int().min(1).max(100_000),
+  mcpMaxSessionsPerClient: z.number().int().min(1).max(100_000),
   maxFileBytes: z
     .number()
     .int()
@@ -284,6 +310,58 @@ export const settingSpecs: Record<SettingKey, SettingSpec> = {
     allowed: 'origins such as https://example.com, comma-separated in the environment',
     description: 'Browser origins allowed to call the API (CORS is off when empty).',
   },
+  allowedHosts: {
+    flag: 'allowedHost',
+    flagText: '--allowed-host <host>',
+    env: ['NELLIE_ALLOWED_HOSTS'],
+    kind: 'list',
+    allowed:
+      'host names such as nellie.example.com, optionally with :port, comma-separated in the environment',
+    description:
+      'Host names the server answers to besides loopback names and IP addresses (list the names a reverse proxy or DNS forwards); other Host headers get 403.',
+  },
+  authFailureLimit: {
+    flag: 'authFailureLimit',
+    flagText: '--auth-failure-limit <n>',
+    env: ['NELLIE_AUTH_FAILURE_LIMIT'],
+    kind: 'integer',
+    allowed: 'wrong API keys per minute as an integer, 0 to turn the limit off',
+    description:
+      'Wrong API keys one client address may send per minute before its requests get 429.',
+  },
+  mcpSessionIdleMinutes: {
+    flag: 'mcpSessionIdleMinutes',
+    flagText: '--mcp-session-idle-minutes <n>',
+    env: ['NELLIE_MCP_SESSION_IDLE_MINUTES'],
+    kind: 'integer',
+    allowed: 'minutes from 1 to 1440',
+    description: 'An MCP session with no request and no open stream for this long is closed.',
+  },
+  mcpHandshakeTimeoutMs: {
+    flag: 'mcpHandshakeTimeout',
+    flagText: '--mcp-handshake-timeout <ms>',
+    env: ['NELLIE_MCP_HANDSHAKE_TIMEOUT_MS'],
+    kind: 'integer',
+    allowed: 'milliseconds from 1000 to 600000',
+    description: 'An MCP session whose client never completes initialize is closed after this.',
+  },
+  mcpMaxSessions: {
+    flag: 'mcpMaxSessions',
+    flagText: '--mcp-max-sessions <n>',
+    env: ['NELLIE_MCP_MAX_SESSIONS'],
+    kind: 'integer',
+    allowed: 'an integer from 1 to 100000',
+    description: 'MCP sessions open at once on the whole server.',
+  },
+  mcpMaxSessionsPerClient: {
+    flag: 'mcpMaxSessionsPerClient',
+    flagText: '--mcp-max-sessions-per-client <n>',
+    env: ['NELLIE_MCP_MAX_SESSIONS_PER_CLIENT'],
+    kind: 'integer',
+    allowed: 'an integer from 1 to 100000',
+    description:
+      'MCP sessions one API key (or client address without keys) holds at once; its least recently used idle session makes room for a new one.',
+  },
   maxFileBytes: {
     flag: 'maxFileBytes',
     flagText: '--max-file-bytes <n>',
@@ -379,6 +457,12 @@ function defaults(
     requestTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     corsOrigins: [],
+    allowedHosts: [],
+    authFailureLimit: 30,
+    mcpSessionIdleMinutes: 10,
+    mcpHandshakeTimeoutMs: 30_000,
+    mcpMaxSessions: 1000,
+    mcpMaxSessionsPerClient: 50,
     maxFileBytes: 1024 * 1024,
     include: [],
     exclude: [],
@@ -685,6 +769,16 @@ export function isLoopbackHost(host: string): boolean {
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(normalized) ||
     normalized === '::ffff:127.0.0.1'
   );
+}
+
+/**
+ * Host names the HTTP server answers to besides loopback names and IP addresses: the configured
+ * ones, plus the bind address when it is a DNS name (`--host nellie.lan`).
+ */
+export function allowedHostsFor(settings: Pick<Settings, 'host' | 'allowedHosts'>): string[] {
+  const bindName = settings.host.replace(/^\[|\]$/g, '');
+  const extra = isIP(bindName) === 0 && !isLoopbackHost(bindName) ? [settings.host] : [];
+  return [...new Set([...settings.allowedHosts, ...extra])];
 }
 
 /**
