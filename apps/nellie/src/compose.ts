@@ -14,7 +14,9 @@ import { createLocalEmbedder, resolveModel, type ResolvedModel } from '@nellie/e
 import { createIndexer } from '@nellie/indexer';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
 import {
+  allowRootHint,
   databasePath,
+  indexingRoots,
   modelCacheDir,
   noModel,
   type ResolvedConfig,
@@ -246,6 +248,8 @@ export interface RuntimeOptions {
   announceModel?: boolean;
   /** Wait for `startModel()` before loading the model (servers call it once they listen). */
   deferModelLoad?: boolean;
+  /** Directories the user named on the command line, which may be indexed too. */
+  extraRoots?: readonly string[];
 }
 
 /**
@@ -378,6 +382,11 @@ export async function openRuntime(
         include: settings.include,
         exclude: settings.exclude,
         repositories: settings.repositories,
+        allowedRoots: indexingRoots(settings, options.extraRoots),
+        // The database, the model cache and the config file (API keys) are never read.
+        protectedPaths: [settings.dataDir, ...(config.configFile ? [config.configFile] : [])],
+        allowedRootsHint: allowRootHint,
+        excludeSecretFiles: !settings.indexSecrets,
       });
     }
     mcpModules = options.mcp ? await loadMcpModules() : undefined;
@@ -386,6 +395,13 @@ export async function openRuntime(
     await indexer?.close();
     await embedder?.close();
     await store.close();
+    if (NellieError.is(error) && error.code === 'INVALID_OPTIONS' && !indexer) {
+      throw new NellieError(
+        'INVALID_OPTIONS',
+        `${error.message} Indexing roots come from --allow-root (NELLIE_ALLOW_ROOTS), --watch (NELLIE_WATCH_DIRS), the repositories of the config file and the directory given to \`nellie index\`.`,
+        { cause: error },
+      );
+    }
     throw error;
   }
   const createMcpServer = (actor?: string): McpServer => {

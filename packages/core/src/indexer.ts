@@ -9,6 +9,11 @@ export interface IndexProgress {
   filesUnchanged: number;
   /** Ignored by size, binary content or other rules after being seen. */
   filesSkipped: number;
+  /**
+   * Of `filesSkipped`, those never read because their names suggest secrets (`.env`, private
+   * keys, credential files) or because they belong to the server's own data.
+   */
+  filesSkippedSecret: number;
   filesFailed: number;
   filesDeleted: number;
   chunksWritten: number;
@@ -55,7 +60,9 @@ export interface CodeIndexer {
   /**
    * Registers the repository if needed and queues a job. Returns at once. While a job for the
    * same repository is queued or running, returns that job instead of starting another.
-   * Rejects with `INVALID_INPUT` if the path is not a readable directory.
+   * Rejects with `INVALID_INPUT` if the path is not a readable directory, and with
+   * `PATH_NOT_ALLOWED` if it may not be indexed (outside the allowed roots, a system directory,
+   * the server's data directory).
    */
   startJob(request: { rootPath: string; mode?: IndexJobMode }): Promise<IndexJob>;
   getJob(id: string): IndexJob | null;
