@@ -466,7 +466,9 @@ export async function openRuntime(
 /**
  * Reconciles what the store knows with the disk after a restart: every registered repository
  * gets an incremental job (which also resumes an interrupted one), then the configured
- * directories are watched.
+ * directories are watched. A registered repository that may never be indexed (a system
+ * directory, the data directory, indexed by an older release) is removed from the index, so
+ * its files cannot be searched.
  */
 export async function startBackgroundIndexing(
   runtime: NellieRuntime,
@@ -484,6 +486,14 @@ export async function startBackgroundIndexing(
         'Checking a registered repository for changes made while Nellie was stopped',
       );
     } catch (error) {
+      if (NellieError.is(error) && error.code === 'PATH_NOT_ALLOWED') {
+        await store.deleteRepository(repository.id);
+        logger.warn(
+          { repository: repository.name, rootPath: repository.rootPath, reason: error.message },
+          'Removed a repository that may not be indexed from the index',
+        );
+        continue;
+      }
       logger.warn(
         { repository: repository.name, rootPath: repository.rootPath, err: error },
         'A registered repository could not be checked; its index is kept as it is',

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createSqliteStore } from '@nellie/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
@@ -211,5 +212,56 @@ describe('nellie index', () => {
     expect(etc.stderr).toContain('system directory');
     expect(chosen.code, chosen.stderr).toBe(0);
     expect(JSON.parse(chosen.stdout).job.state).toBe('succeeded');
+  });
+});
+
+describe('repositories indexed before roots were checked', () => {
+  it('a repository at /etc in the index is removed when the server starts', async () => {
+    const oldData = makeTempDir('nellie-roots-old-');
+    const marker = 'etcpasswdmarker3f8';
+    const store = await createSqliteStore({ path: path.join(oldData, 'nellie.db') });
+    const etc = await store.upsertRepository({ rootPath: '/etc', name: 'etc' });
+    const line = `root:x:0:0:${marker}:/root:/bin/bash`;
+    await store.writeFile(
+      etc.id,
+      {
+        path: 'passwd',
+        language: null,
+        size: line.length,
+        mtimeMs: 1,
+        contentHash: 'e'.repeat(64),
+      },
+      [
+        {
+          startLine: 1,
+          endLine: 1,
+          content: line,
+          symbolName: null,
+          symbolKind: null,
+          enclosingSymbol: null,
+          language: null,
+        },
+      ],
+    );
+    await store.close();
+
+    const old = await startServer({ dataDir: oldData, args: ['--model', 'none'] });
+    try {
+      const removed = await old.waitForLog(
+        (entry) => entry.msg === 'Removed a repository that may not be indexed from the index',
+      );
+      expect(removed.rootPath).toBe('/etc');
+      const search = await fetchJson(
+        `${old.url}/api/v1/search/code`,
+        jsonRequest('POST', { query: marker }),
+      );
+      expect(search.status).toBe(200);
+      const hits = (search.body as { hits: { content: string }[] }).hits;
+      expect(hits.filter((hit) => hit.content.includes(marker))).toEqual([]);
+      const status = await fetchJson(`${old.url}/api/v1/status`);
+      expect(JSON.stringify(status.body)).not.toContain('/etc');
+    } finally {
+      await old.stop();
+    }
   });
 });
