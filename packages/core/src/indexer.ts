@@ -72,9 +72,12 @@ export interface CodeIndexer {
   cancelJob(id: string): IndexJob;
   /** Resolves when the job has finished (in any state). */
   waitForJob(id: string, options?: { signal?: AbortSignal }): Promise<IndexJob>;
-  /** Compares disk and index without writing anything. */
+  /** Compares disk and index without writing anything. Checks the path as `startJob` does. */
   diff(rootPath: string, options?: { signal?: AbortSignal }): Promise<IndexDiff>;
-  /** Starts watching a root (indexing it first if unknown); changes are indexed within about a second. */
+  /**
+   * Starts watching a root (indexing it first if unknown); changes are indexed within about a
+   * second. Checks the path as `startJob` does.
+   */
   watch(rootPath: string): Promise<void>;
   unwatch(rootPath: string): Promise<void>;
   /** Resolves once every pending embedding is written (or immediately without an embedder). */
