@@ -286,7 +286,7 @@ export async function walkRoot(
         result.ignored += 1;
         continue;
       }
-      if (secrets?.matches(path, isDirectory)) {
+      if (secrets?.matchesName(entry.name, isDirectory)) {
         skip(path, 'secret');
         continue;
       }

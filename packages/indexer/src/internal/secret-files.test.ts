@@ -66,3 +66,12 @@ describe('SecretFileMatcher', () => {
     expect(matcher.matches('src/.ssh.ts', false)).toBe(false);
   });
 });
+
+describe('SecretFileMatcher on directories', () => {
+  it('applies file names to files only, so code directories named like them stay indexed', () => {
+    expect(matcher.matches('src/credentials', true)).toBe(false);
+    expect(matcher.matches('src/credentials/form.ts', false)).toBe(false);
+    expect(matcher.matches('config/secrets.d', true)).toBe(false);
+    expect(matcher.matches('deploy/.ssh/known_hosts', false)).toBe(true);
+  });
+});

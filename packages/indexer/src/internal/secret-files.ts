@@ -1,9 +1,10 @@
-import ignore from 'ignore';
+import picomatch from 'picomatch';
 
 /**
  * Files and directories whose names suggest credentials. They are never read, whatever the
  * ignore files of the repository say, unless the indexer is configured with
- * `excludeSecretFiles: false`. Written in gitignore syntax; negations keep templates indexed.
+ * `excludeSecretFiles: false`. Globs on base names; a trailing `/` names a directory, a leading
+ * `!` keeps a file that would otherwise match (templates stay indexed).
  */
 export const secretFilePatterns: readonly string[] = [
   // Environment files (templates and examples stay indexed)
@@ -64,20 +65,62 @@ export const secretFilePatterns: readonly string[] = [
 
 const ignoreCase = process.platform === 'darwin' || process.platform === 'win32';
 
-/** Tells whether a path (relative to a root, `/`-separated) has the name of a secret. */
+/** One regular expression for all globs: one test per name instead of one per pattern. */
+function anyOf(
+  globs: readonly string[],
+  options: picomatch.PicomatchOptions,
+): (name: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const pattern = new RegExp(
+    globs.map((glob) => `(?:${picomatch.makeRe(glob, options).source})`).join('|'),
+    ignoreCase ? 'i' : '',
+  );
+  return (name) => pattern.test(name);
+}
+
+function fold(name: string): string {
+  return ignoreCase ? name.toLowerCase() : name;
+}
+
+/**
+ * Tells whether a path (relative to a root, `/`-separated) has the name of a secret. Patterns
+ * ending in `/` name directories, whose whole tree is secret; the others name files, matched by
+ * their base name only, and `!` patterns keep a file (templates such as `.env.example`).
+ */
 export class SecretFileMatcher {
-  private readonly matcher = ignore({ ignorecase: ignoreCase }).add([...secretFilePatterns]);
+  private readonly directoryNames: ReadonlySet<string>;
+  private readonly isSecretName: (name: string) => boolean;
+  private readonly isKeptName: (name: string) => boolean;
+
+  constructor(patterns: readonly string[] = secretFilePatterns) {
+    const options = { dot: true, nocase: ignoreCase };
+    this.directoryNames = new Set(
+      patterns
+        .filter((pattern) => pattern.endsWith('/'))
+        .map((pattern) => fold(pattern.slice(0, -1))),
+    );
+    const files = patterns.filter((pattern) => !pattern.endsWith('/') && !pattern.startsWith('!'));
+    const kept = patterns
+      .filter((pattern) => pattern.startsWith('!'))
+      .map((pattern) => pattern.slice(1));
+    this.isSecretName = anyOf(files, options);
+    this.isKeptName = anyOf(kept, options);
+  }
 
   /**
-   * True when the entry itself, or a directory above it, is named like a secret. Directories
-   * must be flagged, since patterns ending in `/` match only directories.
+   * True when the entry is named like a secret, or lies in a directory that is. Directories
+   * must be flagged: only the directory names apply to them.
    */
   matches(path: string, isDirectory: boolean): boolean {
-    try {
-      return this.matcher.ignores(isDirectory ? `${path}/` : path);
-    } catch {
-      // A name the ignore library cannot express as a relative path: nothing can match it.
-      return false;
-    }
+    const parts = path.split('/');
+    const name = parts.pop() ?? '';
+    if (parts.some((part) => this.directoryNames.has(fold(part)))) return true;
+    return this.matchesName(name, isDirectory);
+  }
+
+  /** Whether a file or directory name alone is a secret's; for walks, whose parents passed. */
+  matchesName(name: string, isDirectory: boolean): boolean {
+    if (isDirectory) return this.directoryNames.has(fold(name));
+    return this.isSecretName(name) && !this.isKeptName(name);
   }
 }
