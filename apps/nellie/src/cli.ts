@@ -80,12 +80,27 @@ function addModelOptions(command: Command): Command {
 }
 
 function addIndexingOptions(command: Command): Command {
-  return command.addOption(
-    new Option(
-      '--max-file-bytes <n>',
-      'skip files larger than this (env NELLIE_MAX_FILE_BYTES; default 1048576)',
-    ).helpGroup('Indexing:'),
-  );
+  return command
+    .addOption(
+      new Option(
+        '--max-file-bytes <n>',
+        'skip files larger than this (env NELLIE_MAX_FILE_BYTES; default 1048576)',
+      ).helpGroup('Indexing:'),
+    )
+    .addOption(
+      new Option(
+        '--allow-root <dir>',
+        'let clients index repositories below this directory; repeatable (env NELLIE_ALLOW_ROOTS; default: the --watch directories and configured repositories)',
+      )
+        .argParser(collect)
+        .helpGroup('Indexing:'),
+    )
+    .addOption(
+      new Option(
+        '--index-secrets',
+        'also index files named like secrets: .env, private keys, .npmrc… (env NELLIE_INDEX_SECRETS)',
+      ).helpGroup('Indexing:'),
+    );
 }
 
 function addServerOptions(command: Command): Command {

@@ -15,7 +15,9 @@ import { createIndexer } from '@nellie/indexer';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
 import {
   allowedHostsFor,
+  allowRootHint,
   databasePath,
+  indexingRoots,
   modelCacheDir,
   noModel,
   type ResolvedConfig,
@@ -247,6 +249,8 @@ export interface RuntimeOptions {
   announceModel?: boolean;
   /** Wait for `startModel()` before loading the model (servers call it once they listen). */
   deferModelLoad?: boolean;
+  /** Directories the user named on the command line, which may be indexed too. */
+  extraRoots?: readonly string[];
 }
 
 /**
@@ -379,6 +383,11 @@ export async function openRuntime(
         include: settings.include,
         exclude: settings.exclude,
         repositories: settings.repositories,
+        allowedRoots: indexingRoots(settings, options.extraRoots),
+        // The database, the model cache and the config file (API keys) are never read.
+        protectedPaths: [settings.dataDir, ...(config.configFile ? [config.configFile] : [])],
+        allowedRootsHint: allowRootHint,
+        excludeSecretFiles: !settings.indexSecrets,
       });
     }
     mcpModules = options.mcp ? await loadMcpModules() : undefined;
@@ -387,6 +396,13 @@ export async function openRuntime(
     await indexer?.close();
     await embedder?.close();
     await store.close();
+    if (NellieError.is(error) && error.code === 'INVALID_OPTIONS' && !indexer) {
+      throw new NellieError(
+        'INVALID_OPTIONS',
+        `${error.message} Indexing roots come from --allow-root (NELLIE_ALLOW_ROOTS), --watch (NELLIE_WATCH_DIRS), the repositories of the config file and the directory given to \`nellie index\`.`,
+        { cause: error },
+      );
+    }
     throw error;
   }
   const createMcpServer = (actor?: string): McpServer => {
@@ -451,7 +467,9 @@ export async function openRuntime(
 /**
  * Reconciles what the store knows with the disk after a restart: every registered repository
  * gets an incremental job (which also resumes an interrupted one), then the configured
- * directories are watched.
+ * directories are watched. A registered repository that may never be indexed (a system
+ * directory, the data directory, indexed by an older release) is removed from the index, so
+ * its files cannot be searched.
  */
 export async function startBackgroundIndexing(
   runtime: NellieRuntime,
@@ -469,6 +487,14 @@ export async function startBackgroundIndexing(
         'Checking a registered repository for changes made while Nellie was stopped',
       );
     } catch (error) {
+      if (NellieError.is(error) && error.code === 'PATH_NOT_ALLOWED') {
+        await store.deleteRepository(repository.id);
+        logger.warn(
+          { repository: repository.name, rootPath: repository.rootPath, reason: error.message },
+          'Removed a repository that may not be indexed from the index',
+        );
+        continue;
+      }
       logger.warn(
         { repository: repository.name, rootPath: repository.rootPath, err: error },
         'A registered repository could not be checked; its index is kept as it is',

@@ -7,6 +7,7 @@ import {
   checkServeSafety,
   deriveApiKeyId,
   describeConfig,
+  indexingRoots,
   parseApiKey,
   resolveConfig,
   type ConfigInputs,
@@ -345,5 +346,48 @@ describe('describeConfig', () => {
       from: '--api-key',
     });
     expect(JSON.stringify(rows)).not.toContain(secretA);
+  });
+});
+
+describe('indexing roots', () => {
+  it('come from --allow-root, NELLIE_ALLOW_ROOTS and allowRoots, resolved like other paths', () => {
+    const configFile = writeJson(path.join(root, 'etc', 'nellie.json'), {
+      allowRoots: ['repos', '~/src'],
+      indexSecrets: true,
+    });
+    const fromFile = resolve({ flags: { config: configFile } });
+    expect(fromFile.settings.allowRoots).toEqual([
+      path.join(root, 'etc', 'repos'),
+      path.join(root, 'home', 'src'),
+    ]);
+    expect(fromFile.settings.indexSecrets).toBe(true);
+
+    const fromEnv = resolve({ env: { NELLIE_ALLOW_ROOTS: '/srv/git, work' } });
+    expect(fromEnv.settings.allowRoots).toEqual(['/srv/git', path.join(root, 'work')]);
+    expect(fromEnv.origins.allowRoots).toEqual({ source: 'env', name: 'NELLIE_ALLOW_ROOTS' });
+
+    const fromFlags = resolve({ flags: { allowRoot: ['/srv/a', '/srv/b'], indexSecrets: true } });
+    expect(fromFlags.settings.allowRoots).toEqual(['/srv/a', '/srv/b']);
+    expect(fromFlags.origins.allowRoots).toEqual({ source: 'flag', name: '--allow-root' });
+    expect(fromFlags.settings.indexSecrets).toBe(true);
+  });
+
+  it('default to the watched directories and configured repositories, and nothing else', () => {
+    const { settings } = resolve();
+    expect(settings.allowRoots).toEqual([]);
+    expect(settings.indexSecrets).toBe(false);
+    expect(indexingRoots(settings)).toEqual([]);
+    expect(
+      indexingRoots(
+        { allowRoots: ['/srv/git'], watch: ['/home/me/api'], repositories: { '/home/me/web': {} } },
+        ['/home/me/cli'],
+      ),
+    ).toEqual(['/srv/git', '/home/me/api', '/home/me/web', '/home/me/cli']);
+  });
+
+  it('reject a non-boolean NELLIE_INDEX_SECRETS naming the variable', () => {
+    const error = errorOf(() => resolve({ env: { NELLIE_INDEX_SECRETS: 'sometimes' } }));
+    expect(error.code).toBe('INVALID_OPTIONS');
+    expect(error.message).toContain('environment variable NELLIE_INDEX_SECRETS');
   });
 });

@@ -137,6 +137,8 @@ export const settingsSchema = z.strictObject({
     z.string().min(1),
     z.strictObject({ include: globList.optional(), exclude: globList.optional() }),
   ),
+  allowRoots: z.array(z.string().min(1)),
+  indexSecrets: z.boolean(),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -388,6 +390,26 @@ export const settingSpecs: Record<SettingKey, SettingSpec> = {
     allowed: 'an object mapping repository root paths to { "include": [...], "exclude": [...] }',
     description: 'Per-repository include and exclude globs (config file only).',
   },
+  allowRoots: {
+    flag: 'allowRoot',
+    flagText: '--allow-root <dir>',
+    env: ['NELLIE_ALLOW_ROOTS'],
+    kind: 'list',
+    path: true,
+    allowed:
+      'directories (comma-separated in the environment); never /, /etc, /proc, /var or the data directory',
+    description:
+      'Directories below which MCP and REST clients may index new repositories, besides the watched and configured ones.',
+  },
+  indexSecrets: {
+    flag: 'indexSecrets',
+    flagText: '--index-secrets',
+    env: ['NELLIE_INDEX_SECRETS'],
+    kind: 'boolean',
+    allowed: 'true or false',
+    description:
+      'Also index files named like secrets (.env, private keys, .npmrc, credential files), which are skipped by default.',
+  },
 };
 
 export const settingKeys = Object.keys(settingSpecs) as SettingKey[];
@@ -467,6 +489,8 @@ function defaults(
     include: [],
     exclude: [],
     repositories: {},
+    allowRoots: [],
+    indexSecrets: false,
   };
 }
 
@@ -823,6 +847,28 @@ export function describeConfig(config: ResolvedConfig): ConfigRow[] {
     };
   });
 }
+
+/**
+ * The directories new repositories may be indexed below: the allowed roots, the watched
+ * directories and the repositories of the config file, plus any the command line names.
+ */
+export function indexingRoots(
+  settings: Pick<Settings, 'allowRoots' | 'watch' | 'repositories'>,
+  extra: readonly string[] = [],
+): string[] {
+  return [
+    ...new Set([
+      ...settings.allowRoots,
+      ...settings.watch,
+      ...Object.keys(settings.repositories),
+      ...extra,
+    ]),
+  ];
+}
+
+/** How to let Nellie index another directory; shown when a path is refused. */
+export const allowRootHint =
+  'To allow it, add it (or a directory above it) with --allow-root <dir> or NELLIE_ALLOW_ROOTS (allowRoots in the config file) and restart Nellie.';
 
 /** The database file of a data directory. */
 export function databasePath(settings: Pick<Settings, 'dataDir'>): string {

@@ -39,6 +39,18 @@ export function removeTempDirs(): void {
   for (const directory of temporaryDirectories.splice(0)) {
     rmSync(directory, { recursive: true, force: true });
   }
+  reposRoot = undefined;
+}
+
+let reposRoot: string | undefined;
+
+/**
+ * The directory the sample repositories are created in. Servers started by `startServer` allow
+ * indexing below it (`--allow-root`) unless the test gives its own roots.
+ */
+export function sampleReposRoot(): string {
+  reposRoot ??= makeTempDir('nellie-repos-');
+  return reposRoot;
 }
 
 /** An environment without the developer's NELLIE_* settings, offline, with a private HOME. */
@@ -132,9 +144,11 @@ export async function startServer(options: {
   timeoutMs?: number;
 }): Promise<RunningServer> {
   const dataDir = options.dataDir ?? makeTempDir('nellie-data-');
+  const args = options.args ?? [];
+  const roots = args.includes('--allow-root') ? [] : ['--allow-root', sampleReposRoot()];
   const child = spawn(
     process.execPath,
-    [cliPath, 'serve', '--data-dir', dataDir, '--port', '0', ...(options.args ?? [])],
+    [cliPath, 'serve', '--data-dir', dataDir, '--port', '0', ...roots, ...args],
     { cwd: repoRoot, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
@@ -216,7 +230,9 @@ export async function killAllServers(): Promise<void> {
 }
 
 /** A small repository with TypeScript, Python and Markdown, plus an ignored build directory. */
-export function createSampleRepo(root = makeTempDir('nellie-repo-')): string {
+export function createSampleRepo(
+  root = mkdtempSync(path.join(sampleReposRoot(), 'repo-')),
+): string {
   const files: Record<string, string> = {
     '.gitignore': 'build/\n',
     'src/math.ts': [
@@ -277,7 +293,10 @@ export function createSampleRepo(root = makeTempDir('nellie-repo-')): string {
 }
 
 /** A repository with many small files, so indexing takes a while. */
-export function createLargeRepo(fileCount: number, root = makeTempDir('nellie-large-')): string {
+export function createLargeRepo(
+  fileCount: number,
+  root = mkdtempSync(path.join(sampleReposRoot(), 'large-')),
+): string {
   for (let index = 0; index < fileCount; index += 1) {
     const directory = path.join(root, 'src', `module${Math.floor(index / 100)}`);
     mkdirSync(directory, { recursive: true });

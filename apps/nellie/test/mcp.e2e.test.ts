@@ -14,6 +14,7 @@ import {
   makeTempDir,
   parseLogs,
   removeTempDirs,
+  sampleReposRoot,
   startServer,
   waitFor,
   type RunningServer,
@@ -231,7 +232,7 @@ describe('MCP clients against nellie', () => {
   it('stdio (`nellie mcp`) beside the running server: same data, no watchers, clean stdout', async () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [cliPath, 'mcp', '--data-dir', server.dataDir],
+      args: [cliPath, 'mcp', '--data-dir', server.dataDir, '--allow-root', sampleReposRoot()],
       env: cleanEnv(),
       stderr: 'pipe',
     });

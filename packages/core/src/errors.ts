@@ -31,6 +31,11 @@ export type NellieErrorCode =
   | 'STORE_UNAVAILABLE'
   /** Indexing a repository or file failed. */
   | 'INDEX_FAILED'
+  /**
+   * The path may not be indexed: it is outside the allowed roots, a system directory, or Nellie's
+   * own data directory.
+   */
+  | 'PATH_NOT_ALLOWED'
   /** The requested item does not exist. */
   | 'NOT_FOUND'
   /** The request conflicts with the current state (e.g. a job is already running). */

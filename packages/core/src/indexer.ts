@@ -9,6 +9,11 @@ export interface IndexProgress {
   filesUnchanged: number;
   /** Ignored by size, binary content or other rules after being seen. */
   filesSkipped: number;
+  /**
+   * Of `filesSkipped`, those never read because their names suggest secrets (`.env`, private
+   * keys, credential files) or because they belong to the server's own data.
+   */
+  filesSkippedSecret: number;
   filesFailed: number;
   filesDeleted: number;
   chunksWritten: number;
@@ -55,7 +60,9 @@ export interface CodeIndexer {
   /**
    * Registers the repository if needed and queues a job. Returns at once. While a job for the
    * same repository is queued or running, returns that job instead of starting another.
-   * Rejects with `INVALID_INPUT` if the path is not a readable directory.
+   * Rejects with `INVALID_INPUT` if the path is not a readable directory, and with
+   * `PATH_NOT_ALLOWED` if it may not be indexed (outside the allowed roots, a system directory,
+   * the server's data directory).
    */
   startJob(request: { rootPath: string; mode?: IndexJobMode }): Promise<IndexJob>;
   getJob(id: string): IndexJob | null;
@@ -65,9 +72,12 @@ export interface CodeIndexer {
   cancelJob(id: string): IndexJob;
   /** Resolves when the job has finished (in any state). */
   waitForJob(id: string, options?: { signal?: AbortSignal }): Promise<IndexJob>;
-  /** Compares disk and index without writing anything. */
+  /** Compares disk and index without writing anything. Checks the path as `startJob` does. */
   diff(rootPath: string, options?: { signal?: AbortSignal }): Promise<IndexDiff>;
-  /** Starts watching a root (indexing it first if unknown); changes are indexed within about a second. */
+  /**
+   * Starts watching a root (indexing it first if unknown); changes are indexed within about a
+   * second. Checks the path as `startJob` does.
+   */
   watch(rootPath: string): Promise<void>;
   unwatch(rootPath: string): Promise<void>;
   /** Resolves once every pending embedding is written (or immediately without an embedder). */

@@ -77,6 +77,8 @@ export function mapError(error: unknown, requestId: string): MappedError {
       case 'INVALID_INPUT':
       case 'INVALID_OPTIONS':
         return mapped(400);
+      case 'PATH_NOT_ALLOWED':
+        return mapped(403);
       case 'NOT_FOUND':
         return mapped(404);
       case 'CONFLICT':

@@ -27,6 +27,29 @@ export const indexerOptionsSchema = z.object({
   /** Descend into symbolic links (loops are detected). Defaults to false, like git. */
   followSymlinks: z.boolean().default(false),
   /**
+   * Skip files whose names suggest secrets (`.env`, private keys, `.npmrc`, credential files…),
+   * whatever the ignore files say. Defaults to true.
+   */
+  excludeSecretFiles: z.boolean().default(true),
+  /**
+   * Directories below which new roots may be indexed (symbolic links resolved). Repositories the
+   * store already knows may always be re-indexed. When absent, any directory may be indexed
+   * except those always refused (system directories, the protected paths).
+   */
+  allowedRoots: z.array(z.string().min(1)).optional(),
+  /**
+   * Paths never read and never indexed, nor any root inside them; a root containing one is
+   * accepted only when configured exactly in `allowedRoots`, and the scan passes over it. Give the
+   * data directory of the application and its configuration files here.
+   */
+  protectedPaths: z.array(z.string().min(1)).default([]),
+  /** Home directories, which are indexed as a whole only when configured exactly as roots. */
+  homeDirectories: z.array(z.string().min(1)).optional(),
+  /** Appended to refusals of paths outside `allowedRoots`: how the user allows another root. */
+  allowedRootsHint: z
+    .string()
+    .default("Add a directory to the indexer's allowedRoots option to index it."),
+  /**
    * Token budget of each chunk's embedded text (header plus code). Defaults to the embedder's
    * `maxTokens`, or 256.
    */

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
 import {
   NellieError,
@@ -19,6 +20,8 @@ import { indexerOptionsSchema, type IndexerOptions, type IndexerStore } from './
 import { watcherIgnoredDirectories } from './internal/default-excludes.ts';
 import { EmbeddingPump } from './internal/embedding-pump.ts';
 import { IgnoreRules } from './internal/ignore-rules.ts';
+import { RootPolicy } from './internal/root-policy.ts';
+import { SecretFileMatcher } from './internal/secret-files.ts';
 import {
   emptyProgress,
   reconcilePaths,
@@ -104,11 +107,20 @@ class Indexer implements CodeIndexer {
   private readonly pump: EmbeddingPump;
   private readonly vectorsEnabled: boolean;
   private readonly repositoryGlobs: { root: string; include: string[]; exclude: string[] }[];
+  private readonly roots: RootPolicy;
+  private readonly secrets: SecretFileMatcher | null;
   private running = 0;
   private closed = false;
 
   constructor(settings: Settings, options: IndexerOptions) {
     this.settings = settings;
+    this.roots = new RootPolicy({
+      allowedRoots: settings.allowedRoots && withCanonical(settings.allowedRoots),
+      protectedPaths: withCanonical(settings.protectedPaths),
+      homeDirectories: withCanonical(settings.homeDirectories ?? [homedir()]),
+      hint: settings.allowedRootsHint,
+    });
+    this.secrets = settings.excludeSecretFiles ? new SecretFileMatcher() : null;
     this.store = options.store;
     this.logger = options.logger ?? noopLogger;
     this.onProgress = options.onProgress;
@@ -153,7 +165,7 @@ class Indexer implements CodeIndexer {
         `Unknown index mode "${String(mode)}"; use incremental or full.`,
       );
     }
-    const root = await resolveRoot(request?.rootPath);
+    const root = await this.authorizeRoot(request?.rootPath);
     this.assertOpen();
     const state = this.stateFor(root);
     if (state.activeJob) return snapshot(state.activeJob);
@@ -330,6 +342,36 @@ class Indexer implements CodeIndexer {
     }
   }
 
+  // ---------------------------------------------------------------- roots
+
+  /**
+   * The one gate of every path a caller asks to index, watch or compare. The path is checked as
+   * given before the file system is touched (so a refused path's existence is not revealed),
+   * then again once symbolic links are resolved, so `..` and links cannot leave an allowed root.
+   */
+  private async authorizeRoot(input: string): Promise<string> {
+    const given = typeof input === 'string' && input.trim() !== '' ? resolve(input) : null;
+    const early = given === null ? null : await this.rootRefusal(given);
+    // System directories and the data directory are refused as named, wherever links lead.
+    if (early !== null && this.roots.fixedRefusal(given!) !== null) throw early;
+    let root: string;
+    try {
+      root = await resolveRoot(input);
+    } catch (error) {
+      throw early ?? error;
+    }
+    const refusal = await this.rootRefusal(root);
+    if (refusal !== null) throw refusal;
+    return root;
+  }
+
+  private async rootRefusal(root: string): Promise<NellieError | null> {
+    const quick = this.roots.refusal(root, { registered: true });
+    if (quick !== null) return quick;
+    const registered = (await this.store.getRepository(root))?.rootPath === root;
+    return registered ? null : this.roots.refusal(root, { registered: false });
+  }
+
   // ---------------------------------------------------------------- passes
 
   private stateFor(root: string): RepositoryState {
@@ -401,6 +443,8 @@ class Indexer implements CodeIndexer {
       maxFileBytes: this.settings.maxFileBytes,
       maxTokens: this.maxTokens,
       followSymlinks: this.settings.followSymlinks,
+      secrets: this.secrets,
+      isProtected: (path) => this.roots.isProtected(path),
       fileConcurrency: this.settings.fileConcurrency,
       mode,
       skipCache: state.skipCache,
@@ -430,7 +474,7 @@ class Indexer implements CodeIndexer {
 
   async watch(rootPath: string): Promise<void> {
     this.assertOpen();
-    const root = await resolveRoot(rootPath);
+    const root = await this.authorizeRoot(rootPath);
     const state = this.stateFor(root);
     if (state.watch) return;
     state.repository ??= await this.store.upsertRepository({ rootPath: root });
@@ -558,7 +602,7 @@ class Indexer implements CodeIndexer {
 
   async diff(rootPath: string, options: { signal?: AbortSignal } = {}): Promise<IndexDiff> {
     this.assertOpen();
-    const root = await resolveRoot(rootPath);
+    const root = await this.authorizeRoot(rootPath);
     const repository = await this.store.getRepository(root);
     const rules = await this.loadRules(root);
     const scan: Omit<ScanResult, 'roots'> = { files: [], skipped: [], ignored: 0, directories: 0 };
@@ -569,6 +613,8 @@ class Indexer implements CodeIndexer {
         maxFileBytes: this.settings.maxFileBytes,
         followSymlinks: this.settings.followSymlinks,
         sniffContent: false,
+        secrets: this.secrets,
+        isProtected: (path) => this.roots.isProtected(path),
         logger: this.logger,
         signal: options.signal,
       },
@@ -669,6 +715,11 @@ class Indexer implements CodeIndexer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Configured paths as given and as resolved, so both spellings match. */
+function withCanonical(paths: readonly string[]): string[] {
+  return [...new Set(paths.flatMap((path) => [resolve(path), canonical(path)]))];
 }
 
 /** The canonical form of a configured root path (symlinks resolved when it exists). */

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { sniffBytes, sniffContent } from './internal/content.ts';
 import { binaryExtensions } from './internal/default-excludes.ts';
 import { IgnoreRules, ignoreFileNames } from './internal/ignore-rules.ts';
+import { isWithin } from './internal/root-policy.ts';
+import { SecretFileMatcher } from './internal/secret-files.ts';
 import { detectLanguage, extensionOf } from './language.ts';
 
 /** Files larger than this are skipped unless configured otherwise (1 MiB). */
@@ -20,8 +22,16 @@ export const scanOptionsSchema = z.object({
   exclude: z.array(z.string().min(1)).default([]),
   /** Apply the built-in excludes (node_modules, build outputs, lock files…). Defaults to true. */
   defaultExcludes: z.boolean().default(true),
-  /** Descend into symbolic links (loops are detected and skipped). Defaults to false. */
+  /**
+   * Descend into symbolic links (loops and links leading outside the root are skipped). Defaults
+   * to false.
+   */
   followSymlinks: z.boolean().default(false),
+  /**
+   * Skip files whose names suggest secrets (`.env`, private keys, credential files…). Defaults to
+   * true.
+   */
+  excludeSecretFiles: z.boolean().default(true),
   /**
    * Read the first 8 KiB of each file to skip binary content. Defaults to true; the indexer turns
    * it off and checks content when it reads the file anyway.
@@ -46,7 +56,18 @@ export interface ScannedFile {
 }
 
 export type SkipReason =
-  'too-large' | 'binary' | 'symlink' | 'symlink-loop' | 'special' | 'unreadable' | 'vanished';
+  | 'too-large'
+  | 'binary'
+  /** A symbolic link, not followed. */
+  | 'symlink'
+  | 'symlink-loop'
+  /** A followed symbolic link whose target lies outside the root. */
+  | 'outside-root'
+  /** Named like a secret (`.env`, a private key…), or the server's own data: never read. */
+  | 'secret'
+  | 'special'
+  | 'unreadable'
+  | 'vanished';
 
 export interface SkippedEntry {
   root: string;
@@ -70,6 +91,10 @@ export interface WalkOptions {
   maxFileBytes: number;
   followSymlinks: boolean;
   sniffContent: boolean;
+  /** Skips files and directories named like secrets; null indexes them. */
+  secrets: SecretFileMatcher | null;
+  /** Absolute paths never entered or read (the server's data directory). */
+  isProtected?: (absolutePath: string) => boolean;
   logger: Logger;
   signal?: AbortSignal;
   /** Only walk below this relative directory ('' for all). */
@@ -115,7 +140,8 @@ export async function walkRoot(
   options: WalkOptions,
   result: Omit<ScanResult, 'roots'>,
 ): Promise<void> {
-  const { rules, logger, signal } = options;
+  const { rules, logger, signal, secrets } = options;
+  const isProtected = options.isProtected ?? (() => false);
   const limiter = new Limiter(32);
   const skip = (path: string, reason: SkipReason, detail?: unknown): void => {
     result.skipped.push({ root, path, reason });
@@ -212,6 +238,10 @@ export async function walkRoot(
       let isDirectory = entry.isDirectory();
       let known: Stats | undefined;
       let nextAncestors = ancestors;
+      if (isProtected(absolutePath)) {
+        skip(path, 'secret');
+        continue;
+      }
       if (entry.isSymbolicLink()) {
         if (!options.followSymlinks) {
           skip(path, 'symlink');
@@ -224,15 +254,24 @@ export async function walkRoot(
           skip(path, errorCode(error) === 'ENOENT' ? 'vanished' : 'unreadable', error);
           continue;
         }
+        let target: string;
+        try {
+          target = await realpath(absolutePath);
+        } catch (error) {
+          skip(path, 'unreadable', error);
+          continue;
+        }
+        // A link may not lead the walk out of the root it was asked to index.
+        if (!isWithin(root, target)) {
+          skip(path, 'outside-root');
+          continue;
+        }
+        if (isProtected(target)) {
+          skip(path, 'secret');
+          continue;
+        }
         isDirectory = known.isDirectory();
         if (isDirectory) {
-          let target: string;
-          try {
-            target = await realpath(absolutePath);
-          } catch (error) {
-            skip(path, 'unreadable', error);
-            continue;
-          }
           if (ancestors.includes(target)) {
             skip(path, 'symlink-loop');
             continue;
@@ -245,6 +284,10 @@ export async function walkRoot(
       }
       if (ignoredEntry(rules, path, isDirectory)) {
         result.ignored += 1;
+        continue;
+      }
+      if (secrets?.matchesName(entry.name, isDirectory)) {
+        skip(path, 'secret');
         continue;
       }
       if (isDirectory) {
@@ -260,6 +303,10 @@ export async function walkRoot(
   if (options.under) {
     const absolute = join(root, options.under);
     if (await rules.ignores(options.under, true)) return;
+    if (secrets?.matches(options.under, true) || isProtected(absolute)) {
+      skip(options.under, 'secret');
+      return;
+    }
     await visitDirectory(options.under, absolute, [root, absolute]);
   } else {
     await visitDirectory('', root, [root]);
@@ -311,6 +358,7 @@ export async function scanDirectory(
         maxFileBytes: settings.maxFileBytes,
         followSymlinks: settings.followSymlinks,
         sniffContent: settings.sniffContent,
+        secrets: settings.excludeSecretFiles ? new SecretFileMatcher() : null,
         logger: options.logger ?? noopLogger,
         signal: options.signal,
       },

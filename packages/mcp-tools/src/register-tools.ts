@@ -48,7 +48,13 @@ const tools: readonly NellieTool[] = [
 export const nellieToolNames: readonly string[] = Object.freeze(tools.map((tool) => tool.name));
 
 /** Codes that describe a caller's mistake rather than a failure of Nellie. */
-const callerErrorCodes = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ABORTED']);
+const callerErrorCodes = new Set([
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'ABORTED',
+  'PATH_NOT_ALLOWED',
+]);
 
 /**
  * Registers Nellie's tools on a caller's MCP server; the caller owns the transport (stdio,

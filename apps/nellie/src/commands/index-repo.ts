@@ -33,7 +33,8 @@ export async function runIndex(context: CommandContext, directory: string): Prom
   const waitEmbeddings = options.waitEmbeddings !== false;
   const started = performance.now();
 
-  const runtime = await openRuntime(config, { logger, indexer: true });
+  // The user chose this directory, so it may be indexed even outside the configured roots.
+  const runtime = await openRuntime(config, { logger, indexer: true, extraRoots: [rootPath] });
   const holder = registerHolder(config.settings.dataDir, 'index');
   const indexer = runtime.indexer!;
   const view = createIndexProgressView(process.stderr);

@@ -292,6 +292,10 @@ const progress = z.object({
   filesIndexed: z.number().int(),
   filesUnchanged: z.number().int(),
   filesSkipped: z.number().int(),
+  filesSkippedSecret: z
+    .number()
+    .int()
+    .describe('Of filesSkipped, files never read because their names suggest secrets.'),
   filesFailed: z.number().int(),
   filesDeleted: z.number().int(),
   chunksWritten: z.number().int(),

@@ -40,6 +40,11 @@ export function indexJobRoutes(deps: RouteDeps): RouteDefinition[] {
       responses: {
         202: { description: 'The job.', schema: indexJobSchema },
         400: { description: 'Invalid request or unreadable directory.', schema: errorBodySchema },
+        403: {
+          description:
+            'The directory may not be indexed (PATH_NOT_ALLOWED): outside the allowed roots (`--allow-root`, `NELLIE_ALLOW_ROOTS`), a system directory or the data directory.',
+          schema: errorBodySchema,
+        },
         503: unavailable,
       },
       async handler({ body, c }) {

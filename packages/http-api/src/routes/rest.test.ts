@@ -383,6 +383,21 @@ describe('index jobs', () => {
     });
   });
 
+  it('answers 403 PATH_NOT_ALLOWED for a directory the indexer refuses, and audits nothing', async () => {
+    const indexer = createFakeIndexer();
+    const t = setup({ indexer });
+    const refused = await t.call('POST', '/api/v1/index/jobs', { json: { path: '/etc' } });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'PATH_NOT_ALLOWED',
+        message:
+          'Nellie does not index /etc: it is a system directory. Add a root with --allow-root.',
+      },
+    });
+    expect(indexer.jobs.size).toBe(0);
+  });
+
   it('answers 503 with a clear error when the server has no indexer', async () => {
     const t = setup();
     for (const [method, path, json] of [

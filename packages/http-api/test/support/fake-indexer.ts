@@ -8,6 +8,12 @@ export function createFakeIndexer(): CodeIndexer & { jobs: Map<string, IndexJob>
   const indexer = {
     jobs,
     async startJob(request: { rootPath: string; mode?: 'incremental' | 'full' }) {
+      if (request.rootPath.startsWith('/etc')) {
+        throw new NellieError(
+          'PATH_NOT_ALLOWED',
+          `Nellie does not index ${request.rootPath}: it is a system directory. Add a root with --allow-root.`,
+        );
+      }
       if (request.rootPath.includes('missing')) {
         throw new NellieError('INVALID_INPUT', `${request.rootPath} is not a readable directory.`);
       }
@@ -28,6 +34,7 @@ export function createFakeIndexer(): CodeIndexer & { jobs: Map<string, IndexJob>
           filesIndexed: 1,
           filesUnchanged: 0,
           filesSkipped: 0,
+          filesSkippedSecret: 0,
           filesFailed: 0,
           filesDeleted: 0,
           chunksWritten: 4,

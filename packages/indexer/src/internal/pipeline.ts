@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -16,6 +17,7 @@ import { walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
 import { decodeText, machineMadeReason, sniffContent } from './content.ts';
 import { binaryExtensions } from './default-excludes.ts';
 import type { IgnoreRules } from './ignore-rules.ts';
+import type { SecretFileMatcher } from './secret-files.ts';
 
 /** Everything one pass over a repository needs. */
 export interface PassContext {
@@ -29,6 +31,10 @@ export interface PassContext {
   maxFileBytes: number;
   maxTokens: number;
   followSymlinks: boolean;
+  /** Skips files and directories named like secrets; null indexes them. */
+  secrets: SecretFileMatcher | null;
+  /** Absolute paths never entered or read (the server's data directory). */
+  isProtected: (absolutePath: string) => boolean;
   fileConcurrency: number;
   /** `full` re-reads and re-chunks every file. */
   mode: 'incremental' | 'full';
@@ -46,6 +52,7 @@ export function emptyProgress(): IndexProgress {
     filesIndexed: 0,
     filesUnchanged: 0,
     filesSkipped: 0,
+    filesSkippedSecret: 0,
     filesFailed: 0,
     filesDeleted: 0,
     chunksWritten: 0,
@@ -104,12 +111,19 @@ type ReadOutcome =
  * after must agree, or it is read again. If it keeps changing, the stat from before the last
  * read is kept, so the next pass sees a difference and reads it again.
  */
-async function readStable(absolutePath: string, maxFileBytes: number): Promise<ReadOutcome> {
+async function readStable(
+  absolutePath: string,
+  maxFileBytes: number,
+  followSymlinks: boolean,
+): Promise<ReadOutcome> {
+  // A file replaced by a link after the scan is not followed out of the repository.
+  const flags = constants.O_RDONLY | (followSymlinks ? 0 : (constants.O_NOFOLLOW ?? 0));
   let handle;
   try {
-    handle = await open(absolutePath, 'r');
+    handle = await open(absolutePath, flags);
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return { kind: 'gone' };
+    if (errorCode(error) === 'ELOOP' && !followSymlinks) return { kind: 'not-file' };
     throw error;
   }
   try {
@@ -185,7 +199,7 @@ export async function indexFile(
 
   let outcome: ReadOutcome;
   try {
-    outcome = await readStable(absolutePath, context.maxFileBytes);
+    outcome = await readStable(absolutePath, context.maxFileBytes, context.followSymlinks);
   } catch (error) {
     progress.filesFailed += 1;
     logger.warn(
@@ -267,6 +281,8 @@ export async function reconcileRepository(context: PassContext): Promise<void> {
       maxFileBytes: context.maxFileBytes,
       followSymlinks: context.followSymlinks,
       sniffContent: false,
+      secrets: context.secrets,
+      isProtected: context.isProtected,
       logger,
       signal,
     },
@@ -297,6 +313,7 @@ async function applyScan(
     } else if (entry.reason !== 'vanished') {
       progress.filesSeen += 1;
       progress.filesSkipped += 1;
+      if (entry.reason === 'secret') progress.filesSkippedSecret += 1;
     }
   }
   const keep = (path: string): boolean =>
@@ -367,8 +384,17 @@ export async function reconcilePaths(context: PassContext, paths: Iterable<strin
       info = null;
     }
     const isDirectory = info?.isDirectory() ?? false;
-    if (info === null || (await rules.ignores(path, isDirectory))) {
-      // Gone or now ignored: the path itself and anything indexed below it.
+    const secret =
+      info !== null &&
+      (context.secrets?.matches(path, isDirectory) === true ||
+        context.isProtected(join(context.root, path)));
+    if (secret && !isDirectory) {
+      progress.filesSeen += 1;
+      progress.filesSkipped += 1;
+      progress.filesSkippedSecret += 1;
+    }
+    if (info === null || secret || (await rules.ignores(path, isDirectory))) {
+      // Gone, a secret or now ignored: the path itself and anything indexed below it.
       const gone = [...indexed.keys()].filter((key) => key === path || key.startsWith(`${path}/`));
       if (gone.length > 0) progress.filesDeleted += await store.deleteFiles(repository.id, gone);
       if (isDirectory) covered.push(path);
@@ -389,6 +415,8 @@ export async function reconcilePaths(context: PassContext, paths: Iterable<strin
           maxFileBytes: context.maxFileBytes,
           followSymlinks: context.followSymlinks,
           sniffContent: false,
+          secrets: context.secrets,
+          isProtected: context.isProtected,
           logger,
           signal,
           under: path,

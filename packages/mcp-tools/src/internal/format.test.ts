@@ -55,6 +55,7 @@ describe('format helpers', () => {
       filesIndexed: 1,
       filesUnchanged: 0,
       filesSkipped: 0,
+      filesSkippedSecret: 0,
       filesFailed: 2,
       filesDeleted: 0,
       chunksWritten: 1,

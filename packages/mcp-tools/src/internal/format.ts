@@ -54,7 +54,13 @@ export function formatProgress(progress: IndexProgress): string {
     `${progress.filesIndexed} indexed`,
     `${progress.filesUnchanged} unchanged`,
   ];
-  if (progress.filesSkipped > 0) parts.push(`${progress.filesSkipped} skipped`);
+  if (progress.filesSkipped > 0) {
+    parts.push(
+      progress.filesSkippedSecret > 0
+        ? `${progress.filesSkipped} skipped (${progress.filesSkippedSecret} secret files not read)`
+        : `${progress.filesSkipped} skipped`,
+    );
+  }
   if (progress.filesFailed > 0) parts.push(`${progress.filesFailed} failed`);
   if (progress.filesDeleted > 0) parts.push(`${progress.filesDeleted} deleted`);
   parts.push(`${plural(progress.chunksWritten, 'chunk')} written`);

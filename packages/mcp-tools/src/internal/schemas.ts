@@ -138,6 +138,11 @@ export const indexProgressViewSchema = z.object({
   filesIndexed: z.number(),
   filesUnchanged: z.number(),
   filesSkipped: z.number(),
+  filesSkippedSecret: z
+    .number()
+    .describe(
+      'Of filesSkipped, files never read because their names suggest secrets (.env, keys).',
+    ),
   filesFailed: z.number(),
   filesDeleted: z.number(),
   chunksWritten: z.number(),

@@ -293,6 +293,16 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
     expect(store.audit).toEqual([]);
   });
 
+  it('passes the indexer’s PATH_NOT_ALLOWED as an error result naming the setting', async () => {
+    const { harness, store } = await start();
+    const result = await harness.call('index_repo', { path: '/etc' });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe(
+      'PATH_NOT_ALLOWED: Nellie does not index /etc: it is a system directory. Add a root with --allow-root.',
+    );
+    expect(store.audit).toEqual([]);
+  });
+
   it('trigger_reindex resolves a repository name and starts an incremental job', async () => {
     const store = createFakeStore();
     store.repositories.push(repository('api', '/home/me/api'));

@@ -17,7 +17,9 @@ export const indexRepoTool = defineTool({
       'Add a directory to the code index (or refresh it if already indexed) so search_code can ' +
       'find its code. Pass the absolute path of the repository root; .gitignore is respected. ' +
       'Starts a background job and returns at once with the job id and its progress; follow it ' +
-      'with get_index_status. Use trigger_reindex or full_reindex for repositories already indexed.',
+      'with get_index_status. Use trigger_reindex or full_reindex for repositories already indexed. ' +
+      'Only directories inside the roots the server allows can be indexed (PATH_NOT_ALLOWED ' +
+      'otherwise); files named like secrets (.env, private keys) are never read.',
     inputSchema: z.strictObject({
       path: repositoryArgumentSchema(
         'Absolute path of the directory to index, e.g. /home/me/project (a known repository name also works).',

@@ -35,6 +35,12 @@ export function createFakeIndexer(): FakeIndexer {
       }
     },
     startJob(request: { rootPath: string; mode?: IndexJobMode }) {
+      if (request.rootPath.startsWith('/etc')) {
+        throw new NellieError(
+          'PATH_NOT_ALLOWED',
+          `Nellie does not index ${request.rootPath}: it is a system directory. Add a root with --allow-root.`,
+        );
+      }
       if (request.rootPath.includes('missing')) {
         return Promise.reject(
           new NellieError('INVALID_INPUT', `${request.rootPath} is not a readable directory.`),
@@ -56,6 +62,7 @@ export function createFakeIndexer(): FakeIndexer {
           filesIndexed: 0,
           filesUnchanged: 0,
           filesSkipped: 0,
+          filesSkippedSecret: 0,
           filesFailed: 0,
           filesDeleted: 0,
           chunksWritten: 0,
