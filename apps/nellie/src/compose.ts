@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -171,17 +171,28 @@ export function summarizeModel(status: ModelStatus, model: string): string {
   }
 }
 
-/** Opens the data directory's database, creating the directory when needed. */
+/**
+ * Opens the data directory's database, creating the directory when needed — unless `existing`
+ * is set: commands that only read (search, status, maintenance, backup) refuse a data directory
+ * without a database, since a mistyped `--data-dir` must not look like an empty index.
+ */
 export async function openStore(
   settings: Settings,
   options: {
     logger: Logger;
     embedding?: { modelId: string; dimensions: number } | null;
     readonly?: boolean;
+    existing?: boolean;
     /** Another database file than the data directory's (e.g. a backup being verified). */
     path?: string;
   },
 ): Promise<SqliteStore> {
+  if (options.existing && options.path === undefined && !existsSync(databasePath(settings))) {
+    throw new NellieError(
+      'INVALID_OPTIONS',
+      `No Nellie database in ${settings.dataDir}: check --data-dir (NELLIE_DATA_DIR), or index a repository first with \`nellie index <dir> --data-dir ${settings.dataDir}\`.`,
+    );
+  }
   if (!options.readonly) {
     try {
       mkdirSync(settings.dataDir, { recursive: true });
@@ -251,6 +262,8 @@ export interface RuntimeOptions {
   deferModelLoad?: boolean;
   /** Directories the user named on the command line, which may be indexed too. */
   extraRoots?: readonly string[];
+  /** Refuse a data directory without a database (commands that only read). */
+  existingStore?: boolean;
 }
 
 /**
@@ -316,7 +329,11 @@ export async function openRuntime(
 
   const embedding =
     plan.kind === 'load' ? { modelId: plan.modelId, dimensions: plan.dimensions } : null;
-  const store = await openStore(settings, { logger, embedding });
+  const store = await openStore(settings, {
+    logger,
+    embedding,
+    ...(options.existingStore ? { existing: true } : {}),
+  });
 
   let embedder: Embedder | undefined;
   let modelSettled: Promise<ModelStatus>;

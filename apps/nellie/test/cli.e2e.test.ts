@@ -175,6 +175,25 @@ describe('usage errors exit with code 2', () => {
     // Nothing was created for a configuration that never validated.
     expect(existsSync(path.join(dataDir, 'nellie.db'))).toBe(false);
   });
+
+  it('refuses a data directory without a database for commands that only read', async () => {
+    const mistyped = path.join(makeTempDir(), 'nelie-data');
+    const results = await Promise.all(
+      [
+        ['status'],
+        ['search', 'parse the config'],
+        ['maintenance'],
+        ['backup', path.join(makeTempDir(), 'copy.db')],
+      ].map((command) => runCli([...command, '--data-dir', mistyped])),
+    );
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`No Nellie database in ${mistyped}`);
+      expect(result.stderr).toContain('--data-dir');
+    }
+    // The mistake created nothing.
+    expect(existsSync(mistyped)).toBe(false);
+  });
 });
 
 describe('nellie config check', () => {

@@ -40,7 +40,7 @@ export async function runBackup(context: CommandContext, file: string): Promise<
     );
   }
   const started = performance.now();
-  const store = await openStore(config.settings, { logger, readonly: true });
+  const store = await openStore(config.settings, { logger, readonly: true, existing: true });
   try {
     // The previous backup is replaced only once the new one is complete and checked.
     const { bytes } = await store.backup(destination, { replace: options.force === true });

@@ -12,7 +12,7 @@ export async function runMaintenance(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const vacuum = (options.vacuum as 'auto' | 'always' | 'never' | undefined) ?? 'auto';
   const started = performance.now();
-  const store = await openStore(config.settings, { logger });
+  const store = await openStore(config.settings, { logger, existing: true });
   try {
     const report = await store.maintenance({ vacuum });
     const durationMs = Math.round(performance.now() - started);

@@ -28,7 +28,7 @@ export async function runSearch(context: CommandContext, query: string): Promise
       'The search query is empty; give words, identifiers or a question.',
     );
   }
-  const runtime = await openRuntime(config, { logger, indexer: false });
+  const runtime = await openRuntime(config, { logger, indexer: false, existingStore: true });
   try {
     const model = await runtime.modelSettled;
     let queryVector: Float32Array | undefined;

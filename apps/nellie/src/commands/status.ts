@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { modelIdFor, openStore, planModel } from '../compose.ts';
@@ -28,13 +27,12 @@ export async function runStatus(context: CommandContext): Promise<number> {
         }
       : { ...plan.status, available: false };
 
-  // A data directory without a database gets an empty one, so the counts read zero.
-  const readonly = existsSync(databasePath(settings));
   let store;
   try {
     store = await openStore(settings, {
       logger,
-      readonly,
+      readonly: true,
+      existing: true,
       embedding:
         plan.kind === 'load' && plan.dimensions > 0
           ? { modelId: plan.modelId, dimensions: plan.dimensions }
@@ -44,7 +42,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       // Still report the counts; the mismatch is what the user needs to see.
       model.available = false;
       model.message = error.message;
-      return openStore(settings, { logger, readonly, embedding: null });
+      return openStore(settings, { logger, readonly: true, existing: true, embedding: null });
     });
   } catch (error) {
     if (
