@@ -160,18 +160,23 @@ describe('DNS rebinding', () => {
     expect(mcp.headers['mcp-session-id']).toBeUndefined();
   });
 
-  it('accepts loopback names and addresses on the bound port only', async () => {
+  it('accepts loopback names and addresses, also through port forwarding', async () => {
     const { url, port } = await serveDefault();
     for (const host of [
       `localhost:${port}`,
       `127.0.0.1:${port}`,
       `[::1]:${port}`,
       `LOCALHOST:${port}`,
+      'localhost:9000',
+      '10.1.2.3:8080',
     ]) {
       expect((await rawRequest(url, 'GET', '/api/v1/status', { host })).status, host).toBe(200);
     }
-    const otherPort = String(Number(port) === 65_535 ? 1 : Number(port) + 1);
-    for (const host of [`localhost:${otherPort}`, 'localhost', 'localhost.evil.example.com']) {
+    for (const host of [
+      'localhost.evil.example.com',
+      `evil.example.com:${port}`,
+      '127.0.0.1.nip.io',
+    ]) {
       expect((await rawRequest(url, 'GET', '/health', { host })).status, host).toBe(403);
     }
   });

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
  * runtimes provide none of them.
  */
 export interface NodeBindings {
-  incoming?: { socket?: { remoteAddress?: string; localPort?: number } };
+  incoming?: { socket?: { remoteAddress?: string } };
 }
 
 export interface HttpAppVariables {

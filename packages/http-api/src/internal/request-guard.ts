@@ -39,15 +39,15 @@ function requestHost(c: AppContext): string {
 }
 
 /**
- * Rejects requests whose `Host` is neither a loopback name or IP address on the port the request
- * arrived on, nor one of `allowedHosts` (`name` matches any port, `name:port` only that port).
+ * Rejects requests whose `Host` is neither a loopback name or IP address, nor one of
+ * `allowedHosts` (`name` matches any port, `name:port` only that port).
  */
 export function hostGuard(allowedHosts: readonly string[]): MiddlewareHandler<HttpAppEnv> {
   const allowed = allowedHosts.map((entry) => parseHost(entry)).filter((entry) => !!entry);
   return async (c, next) => {
     const raw = requestHost(c);
     const host = parseHost(raw);
-    if (!host || !isAllowedHost(host, allowed, c.env?.incoming?.socket?.localPort)) {
+    if (!host || !isAllowedHost(host, allowed)) {
       const shown = host ? `"${raw.trim().slice(0, 260)}"` : 'of this request';
       throw new HttpError(
         403,
@@ -59,22 +59,15 @@ export function hostGuard(allowedHosts: readonly string[]): MiddlewareHandler<Ht
   };
 }
 
-function isAllowedHost(
-  host: ParsedHost,
-  allowed: readonly ParsedHost[],
-  localPort: number | undefined,
-): boolean {
-  if (
-    allowed.some(
-      (entry) => entry.name === host.name && (entry.port === '' || entry.port === host.port),
-    )
-  ) {
-    return true;
-  }
-  if (!loopbackNames.has(host.name) && !isIpLiteral(host.name)) return false;
-  // DNS rebinding needs a name the attacker controls; an address literal can only be the server
-  // itself, on the port the connection arrived on (unknown outside a Node adapter).
-  return localPort === undefined || (host.port || '80') === String(localPort);
+function isAllowedHost(host: ParsedHost, allowed: readonly ParsedHost[]): boolean {
+  // DNS rebinding needs a name the attacker controls: loopback names and address literals are
+  // always the server itself. Their port is not compared with the one Nellie listens on, since
+  // port forwarding (`docker run -p 9000:8080`, `kubectl port-forward`) legitimately differs and
+  // a browser always sends the port it connected to.
+  if (loopbackNames.has(host.name) || isIpLiteral(host.name)) return true;
+  return allowed.some(
+    (entry) => entry.name === host.name && (entry.port === '' || entry.port === host.port),
+  );
 }
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
