@@ -21,12 +21,6 @@ export async function runBackup(context: CommandContext, file: string): Promise<
   const { config, logger, options } = context;
   const destination = path.resolve(file);
   const source = databasePath(config.settings);
-  if (!existsSync(source)) {
-    throw new NellieError(
-      'NOT_FOUND',
-      `There is no database at ${source} to back up. Check --data-dir or NELLIE_DATA_DIR.`,
-    );
-  }
   if (existsSync(destination) && options.force !== true) {
     throw new NellieError(
       'INVALID_INPUT',
