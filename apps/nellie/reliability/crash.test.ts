@@ -1,10 +1,5 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  cleanEnv,
-  cliPath,
   createLargeRepo,
   fetchJson,
   killAllServers,
@@ -52,21 +47,6 @@ async function integrityOk(dataDir: string): Promise<void> {
   expect(result.code, result.stderr).toBe(0);
   const parsed = JSON.parse(result.stdout) as { integrity: { ok: boolean; problems: string[] } };
   expect(parsed.integrity).toEqual({ ok: true, problems: [] });
-}
-
-/** A backup file opens as a Nellie database that passes the integrity check. */
-async function backupIsValid(file: string, when: string): Promise<void> {
-  const dataDir = makeTempDir('nellie-verify-');
-  copyFileSync(file, path.join(dataDir, 'nellie.db'));
-  const result = await runCli([
-    'maintenance',
-    '--json',
-    '--vacuum',
-    'never',
-    '--data-dir',
-    dataDir,
-  ]);
-  expect(result.code, `${when}: ${result.stderr}`).toBe(0);
 }
 
 /**
@@ -152,45 +132,5 @@ describe('kill -9 loses no acknowledged write', () => {
       chunks: after.chunks,
       chunksWithVectors: after.chunksWithVectors,
     });
-  });
-});
-
-describe('kill -9 during a backup', () => {
-  it('never loses the previous backup and leaves no partial files behind', async () => {
-    const repo = createLargeRepo(scaled(800, 3_000));
-    const dataDir = makeTempDir('nellie-crash-backup-');
-    const indexed = await runCli(['index', repo, '--data-dir', dataDir, '--model', 'none'], {
-      timeoutMs: 300_000,
-    });
-    expect(indexed.code, indexed.stderr).toBe(0);
-
-    const destinationDir = makeTempDir('nellie-backups-');
-    const destination = path.join(destinationDir, 'nellie-backup.db');
-    const first = await runCli(['backup', destination, '--data-dir', dataDir]);
-    expect(first.code, first.stderr).toBe(0);
-    // Kill at moments spread over a whole run, from process start to the final rename.
-    const timed = performance.now();
-    const full = await runCli(['backup', destination, '--force', '--data-dir', dataDir]);
-    expect(full.code, full.stderr).toBe(0);
-    const runMs = performance.now() - timed;
-    const kills = scaled(8, 20);
-    for (let attempt = 0; attempt < kills; attempt += 1) {
-      const killAfterMs = Math.round((runMs * (attempt + 0.5)) / kills);
-      const child = spawn(
-        process.execPath,
-        [cliPath, 'backup', destination, '--force', '--data-dir', dataDir],
-        { env: cleanEnv(), stdio: 'ignore' },
-      );
-      const closed = new Promise((resolve) => child.once('close', resolve));
-      await sleep(killAfterMs);
-      child.kill('SIGKILL');
-      await closed;
-      // Whatever the moment, the destination holds a complete, valid backup.
-      await backupIsValid(destination, `after a kill at ${killAfterMs} ms`);
-    }
-    const last = await runCli(['backup', destination, '--force', '--data-dir', dataDir]);
-    expect(last.code, last.stderr).toBe(0);
-    expect(readdirSync(destinationDir)).toEqual(['nellie-backup.db']);
-    report('kill -9 during backup', { kills, backupRunMs: runMs, backupsLost: 0 });
   });
 });

@@ -3,7 +3,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createSqliteStore } from '@nellie/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, cliPath, makeTempDir, removeTempDirs, repoRoot, runCli } from './helpers.ts';
+import {
+  cleanEnv,
+  cliPath,
+  makeTempDir,
+  removeTempDirs,
+  repoRoot,
+  runCli,
+} from '../test/helpers.ts';
 
 afterAll(() => removeTempDirs());
 
