@@ -1,30 +1,36 @@
 /**
- * `pnpm eval [semble|smoke] [options]`: measures Nellie's search quality on public benchmarks.
+ * `pnpm eval [semble|docstrings|smoke] [options]`: measures Nellie's search quality on public benchmarks.
  * See this app's README for the data each benchmark needs and what the figures mean.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatDocstringsReport, runDocstrings } from './docstrings/run-docstrings.ts';
 import type { SearchMode } from './nellie-engine.ts';
 import { defaultCacheDir, defaultMirrorsDir, defaultSembleDataDir } from './paths.ts';
 import { formatMisses, formatSembleReport } from './semble/format-report.ts';
 import { runSemble } from './semble/run-semble.ts';
 import { formatSmokeReport, runSmoke } from './smoke/run-smoke.ts';
 
-const usage = `Usage: pnpm eval [semble|smoke] [options]
+const usage = `Usage: pnpm eval [semble|docstrings|smoke] [options]
 
 Benchmarks:
   semble (default)   semble's public code-search benchmark, NDCG@10 (needs git mirrors)
+  docstrings         doc-comment first sentences vs. code stripped of them, 300 npm packages,
+                     MRR@10 and hit@k (needs the npm registry once)
   smoke              52 hand-made queries over ten npm packages, MRR@10 (needs the npm registry)
 
 Options:
-  --split dev|test|all   semble split (default dev; report test, tune on dev)
+  --split dev|test|all   split of semble or docstrings (default dev; report test, tune on dev)
   --repos a,b            only these semble repositories (overrides --split)
   --mode keyword|hybrid  keyword-only (default) or hybrid with --model-dir
   --model-dir DIR        embedding model directory, e.g. ../shared/models/all-MiniLM-L6-v2
   --shared-store         index every repository into one data directory (as users run Nellie)
   --mirrors DIR          git mirrors (default $NELLIE_EVAL_MIRRORS, /work/.mirror, or <cache>/mirrors)
   --data DIR             semble benchmark data (default ../shared/benchmarks/semble)
+  --max-packages N       docstrings: only the first N packages of the split (alphabetical)
+  --packages-dir DIR     docstrings: unpacked packages (<dir>/<name>/package.json) instead of npm
+  --package-list FILE    docstrings: pinned { "packages": ["name@version", …] } list
   --cache-dir DIR        exported repositories and installed packages (default ~/.cache/nellie-eval)
   --json FILE            also write every figure and per-query result as JSON
   --verbose              list every query below a perfect score with its targets and top 5
@@ -47,6 +53,13 @@ function parseSplit(value: string): 'dev' | 'test' | 'all' {
   return value;
 }
 
+function parseCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,5}$/.test(value))
+    throw new UsageError(`--max-packages must be a positive integer (got ${value}).`);
+  return Number(value);
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -60,6 +73,9 @@ async function main(argv: readonly string[]): Promise<void> {
       mirrors: { type: 'string' },
       data: { type: 'string' },
       'cache-dir': { type: 'string' },
+      'max-packages': { type: 'string' },
+      'packages-dir': { type: 'string' },
+      'package-list': { type: 'string' },
       json: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -103,12 +119,26 @@ async function main(argv: readonly string[]): Promise<void> {
     if (values.verbose) console.log(formatMisses(run), '\n');
     console.log(formatSembleReport(run));
     report = run;
+  } else if (benchmark === 'docstrings') {
+    const run = await runDocstrings({
+      cacheDir,
+      split: parseSplit(values.split),
+      mode,
+      modelDir,
+      maxPackages: parseCount(values['max-packages']),
+      packagesDir: values['packages-dir'] ? resolve(values['packages-dir']) : undefined,
+      packageList: values['package-list'] ? resolve(values['package-list']) : undefined,
+      onProgress: progress,
+    });
+    if (run.results.length === 0) throw new UsageError('The split has no queries.');
+    console.log(formatDocstringsReport(run, values.verbose));
+    report = run;
   } else if (benchmark === 'smoke') {
     const run = await runSmoke({ cacheDir, mode, modelDir });
     console.log(formatSmokeReport(run, values.verbose));
     report = run;
   } else {
-    throw new UsageError(`Unknown benchmark ${benchmark}; choose semble or smoke.`);
+    throw new UsageError(`Unknown benchmark ${benchmark}; choose semble, docstrings or smoke.`);
   }
   if (values.json) {
     writeFileSync(

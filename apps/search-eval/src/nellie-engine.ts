@@ -17,6 +17,11 @@ export interface EngineOptions {
   mode: SearchMode;
   /** Model directory for hybrid mode (e.g. `../shared/models/all-MiniLM-L6-v2`). */
   modelDir?: string;
+  /**
+   * Apply the indexer's built-in excludes (`dist/`, `build/`, …). Defaults to true; a corpus of
+   * installed packages, already filtered, turns them off.
+   */
+  defaultExcludes?: boolean;
 }
 
 export interface IndexedRepository {
@@ -55,7 +60,11 @@ export async function createNellieEngine(options: EngineOptions): Promise<Nellie
     path: join(options.dataDir, 'nellie.db'),
     embedding: embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
   });
-  const indexer = createIndexer({ store, embedder });
+  const indexer = createIndexer({
+    store,
+    embedder,
+    defaultExcludes: options.defaultExcludes ?? true,
+  });
 
   return {
     mode: options.mode,
