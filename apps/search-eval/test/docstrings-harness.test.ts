@@ -108,6 +108,7 @@ describe(
       expect(stripped).not.toContain('Converts a temperature');
       expect(stripped.split('\n')[7]).toBe('function celsiusToFahrenheit(celsius) {');
       expect(existsSync(join(corpus, 'tempconv/lib/index.min.js'))).toBe(false);
+      expect(existsSync(join(corpus, 'tempconv/lib/compact.js'))).toBe(false); // minified content
       expect(existsSync(join(corpus, 'tempconv/test'))).toBe(false);
       expect(existsSync(join(corpus, 'tempconv/index.d.ts'))).toBe(false);
     });
