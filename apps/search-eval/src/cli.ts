@@ -151,8 +151,11 @@ async function main(argv: readonly string[]): Promise<void> {
 try {
   await main(process.argv.slice(2));
 } catch (error) {
+  const isArgumentError =
+    error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
   if (
     error instanceof UsageError ||
+    isArgumentError ||
     (error instanceof Error && error.name === 'BenchmarkDataError')
   ) {
     console.error(`${error.message}\n\n${usage}`);

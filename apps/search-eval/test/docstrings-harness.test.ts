@@ -42,7 +42,7 @@ describe(
         }))
         .sort((a, b) => a.query.localeCompare(b.query));
       // Left out: a one-word comment, a sentence shared by two different functions, the minified
-      // file, the test directory and the declaration file.
+      // files, the test directory and the declaration file.
       expect(queries).toEqual([
         {
           name: 'tempconv',

@@ -152,6 +152,9 @@ describe('pnpm eval command line', { timeout: 60_000 }, () => {
       code: 1,
       stderr: expect.stringContaining('--split must be dev, test or all') as unknown,
     });
+    await expect(run(['semble', '--splits', 'dev'])).rejects.toMatchObject({
+      stderr: expect.stringContaining("Unknown option '--splits'") as unknown,
+    });
     await expect(run(['--mode', 'hybrid'])).rejects.toMatchObject({
       stderr: expect.stringContaining('--mode hybrid needs --model-dir') as unknown,
     });
