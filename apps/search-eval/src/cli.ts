@@ -152,7 +152,8 @@ try {
   await main(process.argv.slice(2));
 } catch (error) {
   const isArgumentError =
-    error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    error instanceof Error &&
+    String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
   if (
     error instanceof UsageError ||
     isArgumentError ||

@@ -115,14 +115,15 @@ function installCorpus(packages: readonly string[], cacheDir: string): string {
   const key = createHash('sha256').update(packages.join('\n')).digest('hex').slice(0, 12);
   const prefix = join(cacheDir, key);
   const corpus = join(prefix, 'corpus');
-  if (!existsSync(join(corpus, '.complete'))) {
+  const marker = join(prefix, 'corpus.complete');
+  if (!existsSync(marker)) {
     const installed = npmInstallOnce(join(prefix, 'npm'), packages);
     rmSync(corpus, { recursive: true, force: true });
     cpSync(installed, corpus, {
       recursive: true,
       filter: (source) => !source.slice(installed.length + 1).includes('node_modules'),
     });
-    writeFileSync(join(corpus, '.complete'), new Date().toISOString());
+    writeFileSync(marker, new Date().toISOString());
   }
   return corpus;
 }
