@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { NellieError } from '@nellie/core';
 import { parseArgs } from 'node:util';
 import { formatDocstringsReport, runDocstrings } from './docstrings/run-docstrings.ts';
 import type { SearchMode } from './nellie-engine.ts';
@@ -37,6 +38,14 @@ Options:
   --help`;
 
 class UsageError extends Error {}
+
+/**
+ * Resolves a path given on the command line against the directory the user ran `pnpm eval` in
+ * (pnpm runs the script from this app's directory and passes the original one as INIT_CWD).
+ */
+function fromCaller(path: string): string {
+  return resolve(process.env.INIT_CWD ?? process.cwd(), path);
+}
 
 function parseMode(value: string | undefined, modelDir: string | undefined): SearchMode {
   const mode = value ?? (modelDir ? 'hybrid' : 'keyword');
@@ -88,9 +97,9 @@ async function main(argv: readonly string[]): Promise<void> {
   if (positionals.length > 1)
     throw new UsageError(`One benchmark at a time (got ${positionals.join(', ')}).`);
   const benchmark = positionals[0] ?? 'semble';
-  const modelDir = values['model-dir'] ? resolve(values['model-dir']) : undefined;
+  const modelDir = values['model-dir'] ? fromCaller(values['model-dir']) : undefined;
   const mode = parseMode(values.mode, modelDir);
-  const cacheDir = resolve(values['cache-dir'] ?? defaultCacheDir());
+  const cacheDir = fromCaller(values['cache-dir'] ?? defaultCacheDir());
   const progress = (line: string): void => {
     console.error(line);
   };
@@ -98,8 +107,8 @@ async function main(argv: readonly string[]): Promise<void> {
   let report: unknown;
   if (benchmark === 'semble') {
     const run = await runSemble({
-      dataDir: resolve(values.data ?? defaultSembleDataDir),
-      mirrorsDir: resolve(values.mirrors ?? defaultMirrorsDir()),
+      dataDir: fromCaller(values.data ?? defaultSembleDataDir),
+      mirrorsDir: fromCaller(values.mirrors ?? defaultMirrorsDir()),
       cacheDir,
       split: parseSplit(values.split),
       repos: values.repos
@@ -126,8 +135,8 @@ async function main(argv: readonly string[]): Promise<void> {
       mode,
       modelDir,
       maxPackages: parseCount(values['max-packages']),
-      packagesDir: values['packages-dir'] ? resolve(values['packages-dir']) : undefined,
-      packageList: values['package-list'] ? resolve(values['package-list']) : undefined,
+      packagesDir: values['packages-dir'] ? fromCaller(values['packages-dir']) : undefined,
+      packageList: values['package-list'] ? fromCaller(values['package-list']) : undefined,
       onProgress: progress,
     });
     if (run.results.length === 0) throw new UsageError('The split has no queries.');
@@ -142,7 +151,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (values.json) {
     writeFileSync(
-      resolve(values.json),
+      fromCaller(values.json),
       `${JSON.stringify({ benchmark, date: new Date().toISOString(), ...(report as object) }, null, 2)}\n`,
     );
   }
@@ -154,12 +163,13 @@ try {
   const isArgumentError =
     error instanceof Error &&
     String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-  if (
-    error instanceof UsageError ||
-    isArgumentError ||
+  if (error instanceof UsageError || isArgumentError) {
+    console.error(`${(error).message}\n\n${usage}`);
+  } else if (
+    NellieError.is(error) ||
     (error instanceof Error && error.name === 'BenchmarkDataError')
   ) {
-    console.error(`${error.message}\n\n${usage}`);
+    console.error((error).message);
   } else {
     console.error(error);
   }
