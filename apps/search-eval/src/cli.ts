@@ -164,12 +164,12 @@ try {
     error instanceof Error &&
     String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
   if (error instanceof UsageError || isArgumentError) {
-    console.error(`${(error).message}\n\n${usage}`);
+    console.error(`${error.message}\n\n${usage}`);
   } else if (
     NellieError.is(error) ||
     (error instanceof Error && error.name === 'BenchmarkDataError')
   ) {
-    console.error((error).message);
+    console.error(error.message);
   } else {
     console.error(error);
   }
