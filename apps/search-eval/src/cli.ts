@@ -74,7 +74,7 @@ async function main(argv: readonly string[]): Promise<void> {
     args: [...argv],
     allowPositionals: true,
     options: {
-      split: { type: 'string', default: 'dev' },
+      split: { type: 'string' },
       repos: { type: 'string' },
       mode: { type: 'string' },
       'model-dir': { type: 'string' },
@@ -97,6 +97,27 @@ async function main(argv: readonly string[]): Promise<void> {
   if (positionals.length > 1)
     throw new UsageError(`One benchmark at a time (got ${positionals.join(', ')}).`);
   const benchmark = positionals[0] ?? 'semble';
+  if (!['semble', 'docstrings', 'smoke'].includes(benchmark)) {
+    throw new UsageError(`Unknown benchmark ${benchmark}; choose semble, docstrings or smoke.`);
+  }
+  const onlyFor: Record<string, readonly string[]> = {
+    semble: ['repos', 'shared-store', 'mirrors', 'data'],
+    docstrings: ['max-packages', 'packages-dir', 'package-list'],
+    'semble or docstrings': ['split'],
+  };
+  for (const [owner, names] of Object.entries(onlyFor)) {
+    if (owner.split(' or ').includes(benchmark)) continue;
+    const given = names.filter(
+      (name) =>
+        values[name as keyof typeof values] !== undefined &&
+        values[name as keyof typeof values] !== false,
+    );
+    if (given.length > 0) {
+      throw new UsageError(
+        `--${given.join(', --')} applies to ${owner} only, not to ${benchmark}.`,
+      );
+    }
+  }
   const modelDir = values['model-dir'] ? fromCaller(values['model-dir']) : undefined;
   const mode = parseMode(values.mode, modelDir);
   const cacheDir = fromCaller(values['cache-dir'] ?? defaultCacheDir());
@@ -110,7 +131,7 @@ async function main(argv: readonly string[]): Promise<void> {
       dataDir: fromCaller(values.data ?? defaultSembleDataDir),
       mirrorsDir: fromCaller(values.mirrors ?? defaultMirrorsDir()),
       cacheDir,
-      split: parseSplit(values.split),
+      split: parseSplit(values.split ?? 'dev'),
       repos: values.repos
         ?.split(',')
         .map((name) => name.trim())
@@ -131,7 +152,7 @@ async function main(argv: readonly string[]): Promise<void> {
   } else if (benchmark === 'docstrings') {
     const run = await runDocstrings({
       cacheDir,
-      split: parseSplit(values.split),
+      split: parseSplit(values.split ?? 'dev'),
       mode,
       modelDir,
       maxPackages: parseCount(values['max-packages']),
@@ -142,12 +163,10 @@ async function main(argv: readonly string[]): Promise<void> {
     if (run.results.length === 0) throw new UsageError('The split has no queries.');
     console.log(formatDocstringsReport(run, values.verbose));
     report = run;
-  } else if (benchmark === 'smoke') {
+  } else {
     const run = await runSmoke({ cacheDir, mode, modelDir });
     console.log(formatSmokeReport(run, values.verbose));
     report = run;
-  } else {
-    throw new UsageError(`Unknown benchmark ${benchmark}; choose semble, docstrings or smoke.`);
   }
   if (values.json) {
     writeFileSync(

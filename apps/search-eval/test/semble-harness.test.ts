@@ -185,6 +185,9 @@ describe('pnpm eval command line', { timeout: 60_000 }, () => {
     await expect(run(['semble', '--splits', 'dev'])).rejects.toMatchObject({
       stderr: expect.stringContaining("Unknown option '--splits'") as unknown,
     });
+    await expect(run(['smoke', '--split', 'test'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('--split applies to semble or docstrings only') as unknown,
+    });
     await expect(run(['--mode', 'hybrid'])).rejects.toMatchObject({
       stderr: expect.stringContaining('--mode hybrid needs --model-dir') as unknown,
     });
