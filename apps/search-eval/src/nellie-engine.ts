@@ -17,6 +17,17 @@ export interface EngineOptions {
   mode: SearchMode;
   /** Model directory for hybrid mode (e.g. `../shared/models/all-MiniLM-L6-v2`). */
   modelDir?: string;
+  /**
+   * Apply the indexer's built-in excludes (`dist/`, `build/`, …). Defaults to true; a corpus of
+   * installed packages, already filtered, turns them off.
+   */
+  defaultExcludes?: boolean;
+}
+
+/** Collaborators handed in rather than created (not validated, not closed by the engine). */
+export interface EngineDependencies {
+  /** An embedder shared by several engines, so a hybrid run loads the model once. */
+  embedder?: Embedder;
 }
 
 export interface IndexedRepository {
@@ -42,20 +53,36 @@ export interface NellieEngine {
   close(): Promise<void>;
 }
 
-export async function createNellieEngine(options: EngineOptions): Promise<NellieEngine> {
-  if (options.mode === 'hybrid' && !options.modelDir) {
+/** The local ONNX embedder for a model directory, offline. */
+export async function createModelEmbedder(modelDir: string): Promise<Embedder> {
+  return await createLocalEmbedder({ modelDir, allowRemote: false });
+}
+
+export async function createNellieEngine(
+  options: EngineOptions & EngineDependencies,
+): Promise<NellieEngine> {
+  if (options.mode === 'hybrid' && !options.modelDir && !options.embedder) {
     throw new Error('Hybrid mode needs --model-dir (e.g. ../shared/models/all-MiniLM-L6-v2).');
   }
   mkdirSync(options.dataDir, { recursive: true });
   let embedder: Embedder | undefined;
+  let ownsEmbedder = false;
   if (options.mode === 'hybrid') {
-    embedder = await createLocalEmbedder({ modelDir: options.modelDir, allowRemote: false });
+    embedder = options.embedder;
+    if (!embedder && options.modelDir) {
+      embedder = await createModelEmbedder(options.modelDir);
+      ownsEmbedder = true;
+    }
   }
   const store = await createSqliteStore({
     path: join(options.dataDir, 'nellie.db'),
     embedding: embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
   });
-  const indexer = createIndexer({ store, embedder });
+  const indexer = createIndexer({
+    store,
+    embedder,
+    defaultExcludes: options.defaultExcludes ?? true,
+  });
 
   return {
     mode: options.mode,
@@ -91,7 +118,7 @@ export async function createNellieEngine(options: EngineOptions): Promise<Nellie
     async close() {
       await indexer.close();
       await store.close();
-      await embedder?.close();
+      if (ownsEmbedder) await embedder?.close();
     },
   };
 }

@@ -110,6 +110,36 @@ describe(
 );
 
 // Each run starts Node with tsx; on a busy machine that alone can take seconds.
+describe('hybrid mode with the stand-in model', { timeout: 120_000 }, () => {
+  // Random weights: the vectors carry no meaning, so this checks the path, not the scores.
+  // Fails (does not skip) when ../shared/models is missing, like every model test.
+  const modelDir = fileURLToPath(
+    new URL('../../../../shared/models/stand-in/all-MiniLM-L6-v2-random-weights', import.meta.url),
+  );
+
+  it('embeds every repository with one model and fuses keyword and vector hits', async () => {
+    const run = await runSemble({
+      dataDir: fixture.dataDir,
+      mirrorsDir: fixture.mirrorsDir,
+      cacheDir: fixture.cacheDir,
+      split: 'all',
+      mode: 'hybrid',
+      modelDir,
+    });
+    expect(run.mode).toBe('hybrid');
+    expect(run.modelId).toEqual(expect.any(String));
+    expect(run.results.map((repo) => [repo.name, repo.queries.length])).toEqual([
+      ['tinyshop', 4],
+      ['tinycli', 1],
+    ]);
+    // Every chunk of the tiny repositories is returned, ranked by the fused score.
+    for (const repo of run.results) {
+      for (const query of repo.queries) expect(query.top.length).toBe(repo.chunks);
+    }
+    expect(formatSembleReport(run)).toContain('Nellie hybrid (');
+  });
+});
+
 describe('pnpm eval command line', { timeout: 60_000 }, () => {
   const appDir = fileURLToPath(new URL('..', import.meta.url));
   const run = (args: string[]) =>
@@ -151,6 +181,12 @@ describe('pnpm eval command line', { timeout: 60_000 }, () => {
     await expect(run(['semble', '--split', 'later'])).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('--split must be dev, test or all') as unknown,
+    });
+    await expect(run(['semble', '--splits', 'dev'])).rejects.toMatchObject({
+      stderr: expect.stringContaining("Unknown option '--splits'") as unknown,
+    });
+    await expect(run(['smoke', '--split', 'test'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('--split applies to semble or docstrings only') as unknown,
     });
     await expect(run(['--mode', 'hybrid'])).rejects.toMatchObject({
       stderr: expect.stringContaining('--mode hybrid needs --model-dir') as unknown,

@@ -6,7 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNellieEngine, type NellieEngine, type SearchMode } from '../nellie-engine.ts';
+import {
+  createModelEmbedder,
+  createNellieEngine,
+  type NellieEngine,
+  type SearchMode,
+} from '../nellie-engine.ts';
 import {
   loadBenchmarkData,
   selectRepos,
@@ -101,8 +106,13 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
     ready.push({ spec, root: exported.root, tasks });
   }
 
+  // One model for the whole run; every per-repository store shares it.
+  const embedder =
+    options.mode === 'hybrid' && options.modelDir && ready.length > 0
+      ? await createModelEmbedder(options.modelDir)
+      : undefined;
   const workDir = mkdtempSync(join(tmpdir(), 'nellie-eval-semble-'));
-  const engineOptions = { mode: options.mode, modelDir: options.modelDir };
+  const engineOptions = { mode: options.mode, modelDir: options.modelDir, embedder };
   const results: RepoResult[] = [];
   let modelId: string | null = null;
   let shared: NellieEngine | undefined;
@@ -141,6 +151,7 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
     }
   } finally {
     await shared?.close();
+    await embedder?.close();
     rmSync(workDir, { recursive: true, force: true });
   }
 

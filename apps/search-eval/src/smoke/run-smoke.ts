@@ -3,21 +3,13 @@
  * well-known npm packages (and their dependencies), answers located by hand. Small and quick;
  * the public benchmarks are `semble` and `docstrings`.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeSearchHit } from '@nellie/core';
 import { createNellieEngine, type SearchMode } from '../nellie-engine.ts';
+import { npmInstallOnce } from '../npm-install.ts';
 import {
   firstRelevantRank,
   summarise,
@@ -123,19 +115,13 @@ function installCorpus(packages: readonly string[], cacheDir: string): string {
   const key = createHash('sha256').update(packages.join('\n')).digest('hex').slice(0, 12);
   const prefix = join(cacheDir, key);
   const corpus = join(prefix, 'corpus');
-  const marker = join(prefix, '.complete');
+  const marker = join(prefix, 'corpus.complete');
   if (!existsSync(marker)) {
-    rmSync(prefix, { recursive: true, force: true });
-    mkdirSync(prefix, { recursive: true });
-    execFileSync(
-      'npm',
-      ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--ignore-scripts', ...packages],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    cpSync(join(prefix, 'node_modules'), corpus, {
+    const installed = npmInstallOnce(join(prefix, 'npm'), packages);
+    rmSync(corpus, { recursive: true, force: true });
+    cpSync(installed, corpus, {
       recursive: true,
-      filter: (source) =>
-        !source.slice(prefix.length + 'node_modules'.length + 1).includes('node_modules'),
+      filter: (source) => !source.slice(installed.length + 1).includes('node_modules'),
     });
     writeFileSync(marker, new Date().toISOString());
   }
