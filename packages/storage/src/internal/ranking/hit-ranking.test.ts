@@ -134,6 +134,17 @@ describe('ranking steps', () => {
     ).toBe(2);
   });
 
+  it('matches question words to file names by a shared prefix', () => {
+    codeRanking.levelDecay = 1;
+    codeRanking.pathCoverage = 0;
+    const question = 'function composition utility';
+    const matches = [match(1, -5, null, 'src/store.ts'), match(2, -3, null, 'src/compose.ts')];
+    codeRanking.fileNamePrefix = 0;
+    expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(1);
+    codeRanking.fileNamePrefix = 5;
+    expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(2);
+  });
+
   it('penalises examples, compat shims and re-export barrels when asked to', () => {
     codeRanking.levelDecay = 1;
     const matches = [match(1, -10, null, 'examples/retry.py'), match(2, -6, null, 'src/retry.py')];

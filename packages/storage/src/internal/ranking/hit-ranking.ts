@@ -54,11 +54,33 @@ export function isSymbolQuery(query: string): boolean {
 }
 
 /** Lowercase words of a file's name (without extension) and of its parent directory. */
+/** Share of query parts found among a file's name words, by stem or by a shared prefix. */
+function fileNameCoverage(parts: readonly string[], names: ReadonlySet<string>): number {
+  const prefix = codeRanking.fileNamePrefix;
+  if (prefix === 0 || parts.length === 0) return coverage(parts, names);
+  let found = 0;
+  for (const part of parts) {
+    if (names.has(part)) {
+      found += 1;
+      continue;
+    }
+    for (const name of names) {
+      const shorter = Math.min(part.length, name.length);
+      const needed = Math.min(prefix, shorter);
+      if (needed >= 3 && part.slice(0, needed) === name.slice(0, needed)) {
+        found += 1;
+        break;
+      }
+    }
+  }
+  return found / parts.length;
+}
+
 function fileNameWords(path: string): Set<string> {
   const segments = path.split('/');
   const name = segments.at(-1)!.replace(/\.[^.]*$/, '');
-  const parent = segments.length > 1 ? segments.at(-2)! : '';
-  return stemmedSet(`${name} ${parent}`);
+  const parents = segments.slice(0, -1).slice(-codeRanking.fileNameDirectories);
+  return stemmedSet(`${name} ${codeRanking.fileNameDirectories > 0 ? parents.join(' ') : ''}`);
 }
 
 /**
@@ -132,7 +154,7 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
       hit.score += definitionFactor * best * tier;
     }
     if (!symbolQuery && settings.fileNameBoost > 0 && parts.length > 0) {
-      const share = coverage(parts, fileNameWords(hit.row.path));
+      const share = fileNameCoverage(parts, fileNameWords(hit.row.path));
       hit.score += settings.fileNameBoost * best * share;
     }
   }

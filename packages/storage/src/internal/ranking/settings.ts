@@ -40,7 +40,14 @@ export const codeRanking = {
    * Natural-language queries: a chunk gains this many times the best score, times the share of
    * query words found in its file's name and parent directory.
    */
-  fileNameBoost: 1,
+  fileNameBoost: 1.5,
+  /**
+   * A query word matches a file-name word when they share this many leading characters (or
+   * the whole shorter word, of at least 3): `composition` finds compose.ts. 0: equal stems only.
+   */
+  fileNamePrefix: 5,
+  /** How many parent directories count as part of a file's name for that boost. */
+  fileNameDirectories: 1,
   /**
    * A file's best chunk gains this share of the best score, times the file's summed score
    * relative to the best file's: files with several matching chunks rise.
@@ -129,8 +136,11 @@ export const testQueryWords: ReadonlySet<string> = new Set([
 ]);
 
 /** How many ranked candidates each list (full text, vectors) contributes before fusion. */
+export const candidatePools = { minimum: 50, perResult: 3, maximum: 300 };
+
 export function candidatePool(limit: number): number {
-  return Math.min(300, Math.max(50, limit * 3));
+  const { minimum, perResult, maximum } = candidatePools;
+  return Math.min(maximum, Math.max(minimum, limit * perResult));
 }
 
 /**
