@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ChunkInput, CodeSearchRequest } from '@nellie/core';
 import picomatch from 'picomatch';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSqliteStore, type SqliteStore } from '../src/index.ts';
 import { codeRanking } from '../src/internal/ranking/settings.ts';
 import { useTempDir } from './helpers.ts';
@@ -96,6 +96,9 @@ function generateQueries(seed: number, count: number): string[] {
     return next() < 0.3 ? `how do we ${words.join(' ')}` : words.join(' ');
   });
 }
+
+// Each test writes a few hundred chunks into several stores; a shared CPU can take a while.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tempDir = useTempDir();
 const opened: SqliteStore[] = [];

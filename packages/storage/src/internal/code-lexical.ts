@@ -1,7 +1,8 @@
 import type { CodeFilters } from './code-filters.ts';
 import { filterSql } from './code-filters.ts';
 import type { StoreContext } from './context.ts';
-import { rankCodeHits, type CodeLexicalRow } from './ranking/hit-ranking.ts';
+import { definesSymbol, fileNamedAfter, queriedSymbols } from './ranking/definitions.ts';
+import { isSymbolQuery, rankCodeHits, type CodeLexicalRow } from './ranking/hit-ranking.ts';
 import {
   collectLevels,
   looseQueryLevels,
@@ -11,7 +12,7 @@ import {
 import { scopedExpression, scopeMatch } from './ranking/scope.ts';
 import type { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { codeRanking } from './ranking/settings.ts';
-import { analyzeQuery } from './tokens.ts';
+import { analyzeQuery, ftsString, symbolKey } from './tokens.ts';
 
 const columns = 'c.symbol_name, c.enclosing_symbol, f.path, c.content';
 
@@ -52,10 +53,12 @@ export function lexicalCandidates(
   // FTS5 scores the newest `scoredMatchLimit` matches (all of them, usually).
   const scored = `SELECT rowid, bm25(chunks_fts, ${weights}) AS bm25 FROM chunks_fts
      WHERE chunks_fts MATCH $match ORDER BY rowid DESC LIMIT $cap`;
+  // The FTS5 scope is exact for repositories and languages; it only narrows a glob, whose
+  // matches are checked before the limit.
+  const globbed = filters.pathGlob !== null;
   const scoredStatement = ctx.statement(
-    filtered
-      ? // The FTS5 scope is exact for repositories and languages but only narrows a glob.
-        `SELECT c.id, m.bm25, ${columns}
+    globbed
+      ? `SELECT c.id, m.bm25, ${columns}
          FROM (${scored}) m
          JOIN chunks c ON c.id = m.rowid
          JOIN files f ON f.id = c.file_id
@@ -65,6 +68,7 @@ export function lexicalCandidates(
          FROM (SELECT rowid, bm25 FROM (${scored}) ORDER BY bm25, rowid DESC LIMIT $limit) m
          JOIN chunks c ON c.id = m.rowid
          JOIN files f ON f.id = c.file_id
+         WHERE 1${filter.sql}
          ORDER BY m.bm25, c.id DESC`,
   );
   // A common word in the level: fetch its newest matches unscored; they are scored in JS.
@@ -142,7 +146,35 @@ export function lexicalCandidates(
       matches.push(match);
     }
   }
-  return rankCodeHits(analyzed, matches, scopeStatistics)
+  if (codeRanking.namedFileScan > 0 && isSymbolQuery(query)) {
+    // Definitions in files named after the symbol, however the full-text ranking placed them.
+    const names = queriedSymbols(query);
+    const keys = [...new Set(names.map((name) => symbolKey(name)).filter((key) => key !== null))];
+    if (keys.length > 0) {
+      const rows = ctx
+        .statement(
+          `SELECT c.id, NULL AS bm25, ${columns}
+           FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH $match
+                 ORDER BY rowid DESC LIMIT $limit) m
+           JOIN chunks c ON c.id = m.rowid
+           JOIN files f ON f.id = c.file_id
+           WHERE 1${filter.sql}`,
+        )
+        .all({
+          ...filter.params,
+          match: `${scope === null ? '' : `${scope} AND `}path : (${keys.map(ftsString).join(' OR ')})`,
+          limit: codeRanking.namedFileScan,
+        }) as CodeLexicalRow[];
+      for (const row of rows) {
+        if (byId.has(row.id) || !fileNamedAfter(row.path, names)) continue;
+        if (!definesSymbol(row.content, names)) continue;
+        const match = { row: { ...row, bm25: Number.NaN }, level: 1, complete: true };
+        byId.set(row.id, match);
+        matches.push(match);
+      }
+    }
+  }
+  return rankCodeHits(analyzed, matches, scopeStatistics, query)
     .slice(0, pool)
     .map((hit) => ({ id: hit.row.id, score: hit.score }));
 }

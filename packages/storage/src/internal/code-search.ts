@@ -93,6 +93,7 @@ export class CodeSearch {
     const fused = fuseLexicalAndVector(
       ranked.lexical.map((hit) => hit.id),
       ranked.vector.map((hit) => hit.id),
+      parsed.query,
     ).slice(0, parsed.limit);
     if (fused.length === 0) return [];
 

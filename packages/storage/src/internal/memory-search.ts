@@ -73,6 +73,7 @@ export function searchMemoryTable<Row extends { seq: number }>(
   const fused = fuseLexicalAndVector(
     lexical.map((hit) => hit.row.id),
     vector.map((hit) => hit.id),
+    request.query,
   ).slice(0, request.limit);
   if (fused.length === 0) return [];
   const rows = ctx

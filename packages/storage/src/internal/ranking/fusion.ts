@@ -1,4 +1,5 @@
 import { reciprocalRankFusion, type ScoreBreakdown } from '@nellie/core';
+import { isSymbolQuery } from './hit-ranking.ts';
 import { fusion } from './settings.ts';
 
 export interface FusedEntry {
@@ -7,15 +8,20 @@ export interface FusedEntry {
   ranks: (number | null)[];
 }
 
-/** Fuses the full-text and vector rankings (ids, best first) by weighted reciprocal rank fusion. */
+/**
+ * Fuses the full-text and vector rankings (ids, best first) by weighted reciprocal rank fusion;
+ * the weights depend on whether `query` looks like an identifier.
+ */
 export function fuseLexicalAndVector(
   lexicalIds: readonly number[],
   vectorIds: readonly number[],
+  query: string,
 ): FusedEntry[] {
+  const vectorShare = isSymbolQuery(query) ? fusion.vectorShareForSymbols : fusion.vectorShare;
   return reciprocalRankFusion<number>(
     [
-      { items: lexicalIds, weight: fusion.lexicalWeight },
-      { items: vectorIds, weight: fusion.vectorWeight },
+      { items: lexicalIds, weight: 2 * (1 - vectorShare) },
+      { items: vectorIds, weight: 2 * vectorShare },
     ],
     (id) => id,
     { k: fusion.k },

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeQuery } from '../tokens.ts';
-import { rankCodeHits } from './hit-ranking.ts';
+import { isSymbolQuery, rankCodeHits } from './hit-ranking.ts';
+import { codeRanking } from './settings.ts';
 import { stem } from './term-scoring.ts';
 
 describe('stem', () => {
@@ -35,12 +36,121 @@ describe('rankCodeHits', () => {
     expect(ranked.map((hit) => hit.row.id)).toEqual([2, 1]);
   });
 
-  it('keeps stricter levels first and demotes test files', () => {
+  it('keeps stricter levels first when levels do not decay, and demotes test files', () => {
+    const savedDecay = codeRanking.levelDecay;
+    codeRanking.levelDecay = 0;
     const ranked = rankCodeHits(analyzeQuery('token refresh'), [
       { row: row(1, -50, null, 'src/a.ts', 'token'), level: 2, complete: false },
       { row: row(2, -1, null, 'src/b.ts', 'token refresh'), level: 0, complete: true },
       { row: row(3, -1.1, null, 'src/b.test.ts', 'token refresh'), level: 0, complete: true },
     ]);
+    codeRanking.levelDecay = savedDecay;
     expect(ranked.map((hit) => hit.row.id)).toEqual([2, 3, 1]);
+  });
+});
+
+describe('ranking steps', () => {
+  const saved = { ...codeRanking };
+  afterEach(() => {
+    Object.assign(codeRanking, saved);
+  });
+  const row = (id: number, bm25: number, symbol: string | null, path: string) => ({
+    id,
+    bm25,
+    symbol_name: symbol,
+    enclosing_symbol: null,
+    path,
+    content: '',
+  });
+  const match = (id: number, bm25: number, symbol: string | null, path: string, level = 1) => ({
+    row: row(id, bm25, symbol, path),
+    level,
+    complete: true,
+  });
+
+  it('tells identifier-like queries from questions', () => {
+    for (const query of [
+      'parseConfig',
+      'Router',
+      '_private',
+      'Phoenix.Router',
+      'a::b',
+      'MAX_SIZE',
+    ]) {
+      expect(isSymbolQuery(query), query).toBe(true);
+    }
+    for (const query of ['session', 'how do retries work', 'parse config']) {
+      expect(isSymbolQuery(query), query).toBe(false);
+    }
+  });
+
+  it('decays further chunks of a file so other files get a place', () => {
+    const matches = [
+      match(1, -10, null, 'src/a.ts'),
+      match(2, -9, null, 'src/a.ts'),
+      match(3, -8, null, 'src/a.ts'),
+      match(4, -6, null, 'src/b.ts'),
+    ];
+    codeRanking.fileCoherence = 0;
+    codeRanking.fileSaturationDecay = 1;
+    expect(rankCodeHits(analyzeQuery('retry'), matches).map((hit) => hit.row.id)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    codeRanking.fileSaturationDecay = 0.5;
+    expect(rankCodeHits(analyzeQuery('retry'), matches).map((hit) => hit.row.id)).toEqual([
+      1, 4, 2, 3,
+    ]);
+  });
+
+  it('lifts the definition of a queried symbol and files named by a question', () => {
+    codeRanking.levelDecay = 1;
+    const symbolMatches = [
+      match(1, -20, 'useRouter', 'src/app.ts'),
+      match(2, -2, 'Router', 'src/x.ts'),
+    ];
+    codeRanking.definitionBoost = 0;
+    codeRanking.exactSymbol = 0;
+    expect(
+      rankCodeHits(analyzeQuery('Router'), symbolMatches, undefined, 'Router')[0]?.row.id,
+    ).toBe(1);
+    codeRanking.definitionBoost = 3;
+    expect(
+      rankCodeHits(analyzeQuery('Router'), symbolMatches, undefined, 'Router')[0]?.row.id,
+    ).toBe(2);
+
+    const question = 'where are retry delays computed';
+    const questionMatches = [
+      match(1, -5, null, 'src/client.ts'),
+      match(2, -4, null, 'src/retry/delay.ts'),
+    ];
+    codeRanking.pathCoverage = 0;
+    codeRanking.fileNameBoost = 0;
+    expect(
+      rankCodeHits(analyzeQuery(question), questionMatches, undefined, question)[0]?.row.id,
+    ).toBe(1);
+    codeRanking.fileNameBoost = 1;
+    expect(
+      rankCodeHits(analyzeQuery(question), questionMatches, undefined, question)[0]?.row.id,
+    ).toBe(2);
+  });
+
+  it('matches question words to file names by a shared prefix', () => {
+    codeRanking.levelDecay = 1;
+    codeRanking.pathCoverage = 0;
+    const question = 'function composition utility';
+    const matches = [match(1, -5, null, 'src/store.ts'), match(2, -3, null, 'src/compose.ts')];
+    codeRanking.fileNamePrefix = 0;
+    expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(1);
+    codeRanking.fileNamePrefix = 5;
+    expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(2);
+  });
+
+  it('penalises examples, compat shims and re-export barrels when asked to', () => {
+    codeRanking.levelDecay = 1;
+    const matches = [match(1, -10, null, 'examples/retry.py'), match(2, -6, null, 'src/retry.py')];
+    codeRanking.penalisePaths = false;
+    expect(rankCodeHits(analyzeQuery('retry'), matches)[0]?.row.id).toBe(1);
+    codeRanking.penalisePaths = true;
+    expect(rankCodeHits(analyzeQuery('retry'), matches)[0]?.row.id).toBe(2);
   });
 });

@@ -1,6 +1,14 @@
 import { words, type AnalyzedQuery } from '../tokens.ts';
+import { definesSymbol, embeddedSymbols, fileNamedAfter, queriedSymbols } from './definitions.ts';
 import type { LevelMatch, LexicalRow } from './query-levels.ts';
-import { codeRanking, fileKinds, testPathPattern, testQueryWords } from './settings.ts';
+import {
+  codeRanking,
+  fileKinds,
+  pathPenalties,
+  testClassPattern,
+  testPathPattern,
+  testQueryWords,
+} from './settings.ts';
 import {
   bm25InJs,
   coverage,
@@ -17,25 +25,79 @@ export interface LexicalHit<Row extends LexicalRow> extends LevelMatch<Row> {
 
 export interface CodeLexicalRow extends LexicalRow, ScoredFields {}
 
-function fileFactor(path: string, queryParts: ReadonlySet<string>): number {
+/** How much a chunk's file counts: tests, docs, declarations, examples, shims rank lower. */
+function fileFactor(path: string, queryParts: ReadonlySet<string>, wantsTests: boolean): number {
+  let factor = 1;
+  if (!wantsTests && (testPathPattern.test(path) || testClassPattern.test(path))) {
+    factor *= codeRanking.testFile;
+  }
   for (const kind of fileKinds) {
     if (!kind.pattern.test(path)) continue;
-    return kind.wantedBy.some((word) => queryParts.has(word)) ? 1 : kind.factor;
+    if (!kind.wantedBy.some((word) => queryParts.has(word))) factor *= kind.factor;
+    break;
   }
-  return 1;
+  if (codeRanking.penalisePaths) {
+    for (const penalty of pathPenalties) if (penalty.pattern.test(path)) factor *= penalty.factor;
+  }
+  return factor;
+}
+
+/**
+ * Identifier-like queries name a symbol: one word with a capital or an underscore inside or in
+ * front (`parseConfig`, `_private`, `Router`), or a qualified name (`Phoenix.Router`, `a::b`).
+ */
+const symbolQueryPattern =
+  /^(?:[A-Za-z_$][\w$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*)+|_[\w$]*|[A-Za-z][A-Za-z0-9$]*[A-Z_][\w$]*|[A-Z][\w$]*)$/;
+
+export function isSymbolQuery(query: string): boolean {
+  return symbolQueryPattern.test(query.trim());
+}
+
+/** Lowercase words of a file's name (without extension) and of its parent directory. */
+/** Share of query parts found among a file's name words, by stem or by a shared prefix. */
+function fileNameCoverage(parts: readonly string[], names: ReadonlySet<string>): number {
+  const prefix = codeRanking.fileNamePrefix;
+  if (prefix === 0 || parts.length === 0) return coverage(parts, names);
+  let found = 0;
+  for (const part of parts) {
+    if (names.has(part)) {
+      found += 1;
+      continue;
+    }
+    for (const name of names) {
+      const shorter = Math.min(part.length, name.length);
+      const needed = Math.min(prefix, shorter);
+      if (needed >= 3 && part.slice(0, needed) === name.slice(0, needed)) {
+        found += 1;
+        break;
+      }
+    }
+  }
+  return found / parts.length;
+}
+
+function fileNameWords(path: string): Set<string> {
+  const segments = path.split('/');
+  const name = segments.at(-1)!.replace(/\.[^.]*$/, '');
+  const parents = segments.slice(0, -1).slice(-codeRanking.fileNameDirectories);
+  return stemmedSet(`${name} ${codeRanking.fileNameDirectories > 0 ? parents.join(' ') : ''}`);
 }
 
 /**
  * Re-ranks code matches: bm25 (symbol and path columns already weigh more than the body),
  * boosted when the query names the symbol exactly or its words make up the symbol or the path,
- * and damped for tests, docs and other kinds of files the query does not ask for. Rows of a
- * stricter level rank above looser ones.
+ * and damped for tests, docs and other kinds of files the query does not ask for. Then, each
+ * step a setting kept only if the benchmark rewards it: a decay per looser level, an added
+ * boost for the definition of a queried symbol, one for query words in the file name, one for
+ * files with several matching chunks, and a decay for further chunks of a file already ranked.
  */
 export function rankCodeHits<Row extends CodeLexicalRow>(
   analyzed: AnalyzedQuery,
   matches: readonly LevelMatch<Row>[],
   statistics?: TermStatistics,
+  query = '',
 ): LexicalHit<Row>[] {
+  const settings = codeRanking;
   const parts = analyzed.parts.map(stem);
   const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
   const queryParts = new Set(analyzed.parts.flatMap((part) => [part, stem(part)]));
@@ -53,6 +115,11 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
       bestBase = Math.max(bestBase, score);
     }
   }
+  const symbolQuery = isSymbolQuery(query);
+  const names = symbolQuery ? queriedSymbols(query) : embeddedSymbols(query);
+  const definitionFactor = symbolQuery
+    ? settings.definitionBoost
+    : settings.embeddedDefinitionBoost;
   const hits = matches.map(({ row, level, complete }) => {
     const base = Math.max(
       Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase),
@@ -67,16 +134,66 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
         (lastWhole !== undefined && analyzed.symbolNames.has(lastWhole)));
     const boost =
       1 +
-      (exact ? codeRanking.exactSymbol : 0) +
-      codeRanking.symbolCoverage * coverage(parts, stemmedSet(row.symbol_name)) +
-      codeRanking.containerCoverage * coverage(parts, stemmedSet(row.enclosing_symbol)) +
-      codeRanking.pathCoverage * coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
-    const testFactor = !wantsTests && testPathPattern.test(row.path) ? codeRanking.testFile : 1;
-    const score = base * boost * testFactor * fileFactor(row.path, queryParts);
-    return { row, level, complete, score };
+      (exact ? settings.exactSymbol : 0) +
+      settings.symbolCoverage * coverage(parts, stemmedSet(row.symbol_name)) +
+      settings.containerCoverage * coverage(parts, stemmedSet(row.enclosing_symbol)) +
+      settings.pathCoverage * coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
+    const levelFactor = settings.levelDecay > 0 ? settings.levelDecay ** level : 1;
+    const score = base * boost * levelFactor * fileFactor(row.path, queryParts, wantsTests);
+    return { row, level, complete, score, exact };
   });
+  const best = Math.max(1e-9, ...hits.map((hit) => hit.score));
+  for (const hit of hits) {
+    if (
+      definitionFactor > 0 &&
+      names.length > 0 &&
+      ((symbolQuery && hit.exact) || definesSymbol(hit.row.content, names))
+    ) {
+      // A definition in a file named after the symbol is the most likely one.
+      const tier = fileNamedAfter(hit.row.path, names) ? settings.namedFileDefinition : 1;
+      hit.score += definitionFactor * best * tier;
+    }
+    if (!symbolQuery && settings.fileNameBoost > 0 && parts.length > 0) {
+      const share = fileNameCoverage(parts, fileNameWords(hit.row.path));
+      hit.score += settings.fileNameBoost * best * share;
+    }
+  }
+  if (settings.fileCoherence > 0) addFileCoherence(hits, best);
+  const strict = settings.levelDecay === 0;
   // Ties go to the newer chunk, so the order never depends on how rows were fetched.
-  return hits.sort((a, b) => a.level - b.level || b.score - a.score || b.row.id - a.row.id);
+  hits.sort((a, b) => (strict ? a.level - b.level : 0) || b.score - a.score || b.row.id - a.row.id);
+  const ranked = settings.fileSaturationDecay < 1 ? diversifyFiles(hits, strict) : hits;
+  return ranked.map(({ row, level, complete, score }) => ({ row, level, complete, score }));
+}
+
+function addFileCoherence(hits: { row: CodeLexicalRow; score: number }[], best: number): void {
+  const sums = new Map<string, number>();
+  const top = new Map<string, { score: number }>();
+  for (const hit of hits) {
+    sums.set(hit.row.path, (sums.get(hit.row.path) ?? 0) + hit.score);
+    const current = top.get(hit.row.path);
+    if (!current || hit.score > current.score) top.set(hit.row.path, hit);
+  }
+  const bestSum = Math.max(1e-9, ...sums.values());
+  for (const [path, hit] of top) {
+    hit.score += codeRanking.fileCoherence * best * (sums.get(path)! / bestSum);
+  }
+}
+
+/** Each further chunk of an already ranked file is decayed, then the list is re-sorted. */
+function diversifyFiles<Hit extends { row: CodeLexicalRow; score: number; level: number }>(
+  hits: readonly Hit[],
+  strict: boolean,
+): Hit[] {
+  const seen = new Map<string, number>();
+  const decayed = hits.map((hit) => {
+    const earlier = seen.get(hit.row.path) ?? 0;
+    seen.set(hit.row.path, earlier + 1);
+    return { ...hit, score: hit.score * codeRanking.fileSaturationDecay ** earlier };
+  });
+  return decayed.sort(
+    (a, b) => (strict ? a.level - b.level : 0) || b.score - a.score || b.row.id - a.row.id,
+  );
 }
 
 /** Ranks generic matches (lessons, checkpoints) by level, then bm25. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globPathWords, languageToken, scopeMatch } from './scope.ts';
+import { globPathWords, languageToken, scopedExpression, scopeMatch } from './scope.ts';
 
 describe('globPathWords', () => {
   it('keeps only the pieces without wildcards, as indexed path words', () => {
@@ -29,5 +29,15 @@ describe('scopeMatch', () => {
       `scope : ("zr3" OR "zr12") AND scope : "${languageToken('c++')}" AND path : ("src" AND "cc")`,
     );
     expect(languageToken('c++')).toMatch(/^zl[0-9a-f]+$/);
+  });
+});
+
+describe('scopedExpression', () => {
+  it('keeps query words off the scope column only when they could match it', () => {
+    expect(scopedExpression('"retry" OR "delay"', null)).toBe('"retry" OR "delay"');
+    expect(scopedExpression('"retry" OR "delay"', 'scope : "zr1"')).toBe(
+      'scope : "zr1" AND ("retry" OR "delay")',
+    );
+    expect(scopedExpression('"zr1"', null)).toBe('{symbol container path body} : ("zr1")');
   });
 });

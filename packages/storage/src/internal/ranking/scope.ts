@@ -70,8 +70,17 @@ export function scopeMatch(filters: ScopeFilters): string | null {
   return conditions.length === 0 ? null : conditions.join(' AND ');
 }
 
-/** A level's expression over the chunk's words, inside the scope when there is one. */
+/** Query tokens that could be mistaken for scope tokens. */
+const scopeLikeToken = /"z[rl][0-9a-f]*"/;
+
+/**
+ * A level's expression over the chunk's words, inside the scope when there is one. A column
+ * filter makes FTS5 read position lists, so it is only added when a query token looks like a
+ * scope token.
+ */
 export function scopedExpression(expression: string, scope: string | null): string {
-  const words = `${contentColumns} : (${expression})`;
-  return scope === null ? words : `${scope} AND ${words}`;
+  const words = scopeLikeToken.test(expression)
+    ? `${contentColumns} : (${expression})`
+    : expression;
+  return scope === null ? words : `${scope} AND (${words})`;
 }

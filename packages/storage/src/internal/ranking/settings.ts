@@ -6,17 +6,57 @@
 /** Ranking of code chunks found by full-text search. */
 export const codeRanking = {
   /** bm25 weights of the chunks_fts word columns: symbol, container, path, body (scope: 0). */
-  columnWeights: [3, 1.5, 1.5, 1] as readonly number[],
+  columnWeights: [3, 1.5, 3, 1] as readonly number[],
   /** Added to the boost when the query names the chunk's symbol exactly. */
   exactSymbol: 2,
   /** Added to the boost, times the share of query words found in the symbol name. */
-  symbolCoverage: 1,
+  symbolCoverage: 2,
   /** The same for the enclosing symbol (class, module). */
   containerCoverage: 0.3,
   /** The same for the file path. */
-  pathCoverage: 1,
+  pathCoverage: 2,
   /** Test and spec files rank lower unless the query asks for tests. */
-  testFile: 0.6,
+  testFile: 0.3,
+  /**
+   * A looser level's scores are multiplied by this per level; 0 ranks every stricter level
+   * above all looser ones.
+   */
+  levelDecay: 0.8,
+  /**
+   * Identifier-like queries: the chunks that define the named symbol gain this many times the
+   * best score (added), so the definition leads however often its name is used.
+   */
+  definitionBoost: 3,
+  /** The definition boost is multiplied by this when the file is named after the symbol. */
+  namedFileDefinition: 1.5,
+  /**
+   * Identifier-like queries also look for definitions in up to this many chunks of files named
+   * after the symbol (`Session` → sessions.py), wherever full-text ranking placed them.
+   */
+  namedFileScan: 200,
+  /** The same for a compound identifier inside a natural-language query. */
+  embeddedDefinitionBoost: 1.5,
+  /**
+   * Natural-language queries: a chunk gains this many times the best score, times the share of
+   * query words found in its file's name and parent directory.
+   */
+  fileNameBoost: 1.5,
+  /**
+   * A query word matches a file-name word when they share this many leading characters (or
+   * the whole shorter word, of at least 3): `composition` finds compose.ts. 0: equal stems only.
+   */
+  fileNamePrefix: 5,
+  /** How many parent directories count as part of a file's name for that boost. */
+  fileNameDirectories: 1,
+  /**
+   * A file's best chunk gains this share of the best score, times the file's summed score
+   * relative to the best file's: files with several matching chunks rise.
+   */
+  fileCoherence: 1,
+  /** Each further chunk of a file already ranked is multiplied by this (1: no decay). */
+  fileSaturationDecay: 0.5,
+  /** Apply the path penalties below (examples, compat shims, re-export barrels). */
+  penalisePaths: true,
   /**
    * Most matches a level scores with bm25. A level matching more scores only its newest matches
    * of this many, so a query's cost stays bounded however large the index grows.
@@ -33,7 +73,7 @@ export const codeRanking = {
    * Filtered searches score their candidates in JS with the scope's own statistics; FTS5
    * preselects at most this many per level (or the pool, when larger).
    */
-  scopedCandidateLimit: 300,
+  scopedCandidateLimit: 100,
   /** Chunks counted at most when sizing a scope (its document count for BM25). */
   scopeDocumentLimit: 2_000_000,
   /** BM25 parameters and typical chunk length (characters) for scoring in JS. */
@@ -73,8 +113,18 @@ export const fileKinds: readonly {
   },
 ];
 
+/** Paths that rarely hold the implementation people look for, and how much they count. */
+export const pathPenalties: readonly { pattern: RegExp; factor: number }[] = [
+  { pattern: /(?:^|\/)(?:compat|_compat|legacy|vendor|third_party)(?:\/|$)/i, factor: 0.3 },
+  { pattern: /(?:^|\/)(?:_?examples?|docs?_src|samples?)(?:\/|$)/i, factor: 0.3 },
+  { pattern: /(?:^|\/)(?:__init__\.py|package-info\.java)$/, factor: 0.5 },
+];
+
 export const testPathPattern =
-  /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|specs|fixtures?)\/|[._-](?:test|spec)s?\.[^/]+$/i;
+  /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|specs|testing|fixtures?)\/|[._-](?:test|spec)s?\.[^/]+$|(?:^|\/)test_[^/]+$/i;
+/** Test classes named by suffix (`UserServiceTest.java`); case matters (`latest.java` is not one). */
+export const testClassPattern =
+  /[\p{Ll}\p{N}](?:Tests?|Spec|Suite)\.(?:java|kt|swift|cs|scala|php)$/u;
 export const testQueryWords: ReadonlySet<string> = new Set([
   'test',
   'tests',
@@ -86,8 +136,11 @@ export const testQueryWords: ReadonlySet<string> = new Set([
 ]);
 
 /** How many ranked candidates each list (full text, vectors) contributes before fusion. */
+export const candidatePools = { minimum: 50, perResult: 3, maximum: 300 };
+
 export function candidatePool(limit: number): number {
-  return Math.min(300, Math.max(50, limit * 3));
+  const { minimum, perResult, maximum } = candidatePools;
+  return Math.min(maximum, Math.max(minimum, limit * perResult));
 }
 
 /**
@@ -98,12 +151,18 @@ export function filteredVectorPool(limit: number): number {
   return Math.max(20, limit * 2);
 }
 
-/** Reciprocal rank fusion of the full-text and vector lists. */
+/**
+ * Reciprocal rank fusion of the full-text and vector lists. The vector list's share depends on
+ * the query: identifier-like queries (`parseConfig`, `Router`) lean on exact words, questions
+ * weigh both lists alike.
+ */
 export const fusion = {
   /** RRF damping constant: larger flattens the difference between ranks. */
   k: 60,
-  lexicalWeight: 1,
-  vectorWeight: 1,
+  /** Share of the vector list for identifier-like queries (the full-text list has the rest). */
+  vectorShareForSymbols: 0.3,
+  /** Share of the vector list for other queries. */
+  vectorShare: 0.5,
 };
 
 /** bm25 weights of the lesson columns: title, tags, content. */
