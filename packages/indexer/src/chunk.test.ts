@@ -782,5 +782,8 @@ describe('chunkFile for Markdown and other text', () => {
     await expect(chunkFile({ path: 'a.ts', content: 'x', maxChars: 10 })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
+    await expect(
+      chunkFile({ path: 'a.ts', content: 'x', maxChars: 1_000_000 }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
