@@ -693,6 +693,19 @@ area (Square side) = side * side * unitScaleForSquaresAgainAndAgain
     expect(find(chunks, 'area')).toMatchObject({ startLine: 7, endLine: 9 });
   });
 
+  it('joins a module header line to the first window of a documentation block over budget', async () => {
+    const doc = Array.from(
+      { length: 30 },
+      (_, index) => `  Line ${index} of the guide to configuring connection pools.`,
+    ).join('\n');
+    const content = `defmodule Pool.Config do\n  @moduledoc """\n${doc}\n  """\n\n  def size(config), do: Keyword.get(config, :size, 10) + Keyword.get(config, :overflow, 0)\nend\n`;
+    const chunks = await chunkFile({ path: 'lib/pool/config.ex', content, maxChars: 400 });
+    expect(chunks.length).toBeGreaterThan(2);
+    expectValidChunks('lib/pool/config.ex', content, chunks, 400);
+    expect(chunks[0]!.startLine).toBe(1);
+    expect(chunks[0]!.content).toContain('Line 0 of the guide');
+  });
+
   it('keeps an Elixir @doc with the function it documents', async () => {
     const content = `defmodule Shop.Cart do
   @doc "Removes every item whose quantity dropped to zero after checkout."
@@ -782,5 +795,8 @@ describe('chunkFile for Markdown and other text', () => {
     await expect(chunkFile({ path: 'a.ts', content: 'x', maxChars: 10 })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
+    await expect(
+      chunkFile({ path: 'a.ts', content: 'x', maxChars: 1_000_000 }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
