@@ -8,14 +8,18 @@ export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts'
 export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';
 export { reciprocalRankFusion } from './search.ts';
 export type { RankedList, ScoreBreakdown, SearchFilters } from './search.ts';
+export { readFileLimits, repositoryNotFound } from './code.ts';
 export type {
   ChunkInput,
   CodeSearchHit,
   CodeSearchRequest,
   CodeStore,
+  FileExcerpt,
   FileInput,
   IndexedFile,
+  ReadFileRequest,
   Repository,
+  RepositorySummary,
   StoredChunk,
 } from './code.ts';
 export { lessonSeverities } from './lessons.ts';
