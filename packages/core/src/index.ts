@@ -22,6 +22,13 @@ export type {
   RepositorySummary,
   StoredChunk,
 } from './code.ts';
+export {
+  findRepositoryEntry,
+  listRepositoryEntries,
+  removeRepository,
+  renameRepository,
+} from './repository-admin.ts';
+export type { RepositoryEntry } from './repository-admin.ts';
 export { lessonSeverities } from './lessons.ts';
 export type {
   Lesson,
