@@ -44,6 +44,13 @@ describe('nellie repos', () => {
     expect(text.stdout).toContain(`chalk-2\t${second}\t`);
     expect(text.stdout).toContain('MISSING: root directory is gone');
 
+    const status = await runCli(['status', '--data-dir', dataDir, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      missingRepositories: [{ name: 'chalk-2', rootPath: second }],
+    });
+    const statusText = await runCli(['status', '--data-dir', dataDir]);
+    expect(statusText.stdout).toContain(`MISSING: chalk-2 (${second})`);
+
     const renamed = await runCli([
       'repos',
       'rename',
