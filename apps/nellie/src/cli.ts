@@ -235,6 +235,9 @@ const commands = {
   modelImport: async () => (await import('./commands/model.ts')).runModelImport,
   resetVectors: async () => (await import('./commands/model.ts')).runResetVectors,
   mcp: async () => (await import('./commands/mcp.ts')).runMcp,
+  reposList: async () => (await import('./commands/repos.ts')).runReposList,
+  reposRemove: async () => (await import('./commands/repos.ts')).runReposRemove,
+  reposRename: async () => (await import('./commands/repos.ts')).runReposRename,
 } satisfies Record<string, () => Promise<Runner>>;
 
 /** Resolves the configuration, creates the logger and runs the command. */
@@ -338,6 +341,28 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print the report as JSON');
   addStoreOptions(maintenance).action(action('tool', commands.maintenance));
+
+  const repos = program.command('repos').description('List, rename and remove repositories.');
+  const reposList = repos
+    .command('list')
+    .description(
+      'Each repository: name, root, files, chunks, last indexed; MISSING when its root is gone.',
+    )
+    .option('--json', 'print as JSON');
+  addStoreOptions(reposList).action(action('tool', commands.reposList));
+  const reposRemove = repos
+    .command('remove')
+    .description('Remove a repository from the index (files on disk are untouched).')
+    .argument('<name>', 'repository name or absolute root path')
+    .option('--json', 'print as JSON');
+  addStoreOptions(reposRemove).action(action('tool', commands.reposRemove));
+  const reposRename = repos
+    .command('rename')
+    .description('Give a repository a new unique name.')
+    .argument('<name>', 'repository name or absolute root path')
+    .argument('<new-name>', 'the new name')
+    .option('--json', 'print as JSON');
+  addStoreOptions(reposRename).action(action('tool', commands.reposRename));
 
   const configCommand = program.command('config').description('Inspect the configuration.');
   const check = configCommand

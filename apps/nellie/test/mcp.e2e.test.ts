@@ -3,7 +3,9 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
@@ -34,6 +36,10 @@ const allTools = [
   'get_status',
   'index_repo',
   'list_lessons',
+  'list_repositories',
+  'read_file',
+  'remove_repository',
+  'rename_repository',
   'search_checkpoints',
   'search_code',
   'search_lessons',
@@ -101,7 +107,33 @@ async function exerciseAllTools(client: Client, repo: string, tag: string): Prom
   const search = await call('search_code', { query: 'factorial recursively', limit: 5 });
   expect(search.mode).toBe('keyword');
   expect((search.results as Structured[]).map((hit) => hit.path)).toContain('src/math.ts');
-  expect(search.results[0].location).toMatch(/^.+:\d+-\d+$/);
+  expect(search.results[0].location).toMatch(/^.+:.+:\d+-\d+$/);
+  const math = (search.results as Structured[]).find((hit) => hit.path === 'src/math.ts')!;
+  expect(math.absolutePath).toBe(path.join(math.rootPath as string, 'src', 'math.ts'));
+  const read = await call('read_file', {
+    repository: math.repository,
+    path: 'src/math.ts',
+    startLine: 1,
+    endLine: 2,
+  });
+  expect(read).toMatchObject({ startLine: 1, endLine: 2, truncated: false });
+  expect(read.content).toContain('addNumbers');
+
+  // Repositories: a throwaway one is indexed, renamed and removed.
+  const scratch = makeTempDir(`nellie-scratch-${tag}-`);
+  writeFileSync(path.join(scratch, 'notes.md'), '# Scratch\n');
+  const scratchJob = await call('index_repo', { path: scratch });
+  expect((await waitForJob(scratchJob.job.id as string)).state).toBe('succeeded');
+  const repositories = (await call('list_repositories')).repositories as Structured[];
+  const scratchEntry = repositories.find((entry) => entry.rootPath === scratch)!;
+  expect(scratchEntry).toMatchObject({ files: 1, state: 'ok' });
+  const renamed = await call('rename_repository', {
+    repository: scratchEntry.name,
+    name: `scratch-${tag}`,
+  });
+  expect(renamed.name).toBe(`scratch-${tag}`);
+  const removed = await call('remove_repository', { repository: `scratch-${tag}` });
+  expect(removed.removed).toMatchObject({ rootPath: scratch, files: 1 });
 
   // Lessons.
   const lesson = (

@@ -1,3 +1,4 @@
+import { NellieError } from './errors.ts';
 import type { ScoreBreakdown, SearchFilters } from './search.ts';
 
 /** A repository root that Nellie indexes. */
@@ -64,7 +65,12 @@ export interface CodeSearchRequest extends SearchFilters {
 export interface CodeSearchHit {
   chunkId: number;
   repository: string;
+  /** Absolute path of the repository's root directory. */
+  rootPath: string;
+  /** Relative to the repository root, with `/` separators. */
   path: string;
+  /** `rootPath` joined with `path`, in the platform's form. */
+  absolutePath: string;
   startLine: number;
   endLine: number;
   symbolName: string | null;
@@ -82,6 +88,63 @@ export interface CodeSearchHit {
   };
 }
 
+/** A repository with what the store holds for it. */
+export interface RepositorySummary extends Repository {
+  files: number;
+  chunks: number;
+  chunksWithVectors: number;
+  /** `missing` when the root directory no longer exists (for example a deleted checkout). */
+  state: 'ok' | 'missing';
+}
+
+export interface ReadFileRequest {
+  /** Repository name or absolute root path. */
+  repository: string;
+  /** Relative to the repository root, with `/` separators. */
+  path: string;
+  /** 1-based, inclusive; defaults to 1. */
+  startLine?: number;
+  /** 1-based, inclusive; defaults to the last line the size limits allow. */
+  endLine?: number;
+}
+
+/** A line range of an indexed file as it is on disk now. */
+export interface FileExcerpt {
+  repository: string;
+  rootPath: string;
+  path: string;
+  absolutePath: string;
+  startLine: number;
+  /** The last line returned; smaller than the requested end when a size limit cut the range. */
+  endLine: number;
+  /** Lines in the whole file, so a caller can page. */
+  totalLines: number;
+  /** True when the range stopped early at the line or byte limit. */
+  truncated: boolean;
+  content: string;
+  /** True when the file on disk differs (size or mtime) from what was indexed. */
+  changedSinceIndexed: boolean;
+}
+
+/** At most this many lines, and this many bytes of text, come back from one file read. */
+export const readFileLimits = { maxLines: 400, maxBytes: 64 * 1024 } as const;
+
+/**
+ * The `NOT_FOUND` error for a repository name or root that matches nothing; it lists what exists
+ * (up to 20 names) so the caller can correct itself.
+ */
+export function repositoryNotFound(nameOrPath: string, known: readonly string[]): NellieError {
+  const shown = known.slice(0, 20).join(', ');
+  const more = known.length > 20 ? ` and ${known.length - 20} more` : '';
+  return new NellieError(
+    'NOT_FOUND',
+    `No repository is named or rooted at "${nameOrPath}". ` +
+      (known.length > 0
+        ? `Indexed repositories: ${shown}${more}.`
+        : 'No repository is indexed yet.'),
+  );
+}
+
 /** What the indexer needs from a store. */
 export interface CodeStore {
   upsertRepository(input: { rootPath: string; name?: string }): Promise<Repository>;
@@ -91,6 +154,18 @@ export interface CodeStore {
   /** Removes the repository with its files, chunks and full-text entries. */
   deleteRepository(id: number): Promise<void>;
   markRepositoryIndexed(id: number, at?: Date): Promise<void>;
+  /** Every repository with its counts and whether its root still exists, sorted by name. */
+  listRepositorySummaries?(): Promise<RepositorySummary[]>;
+  /**
+   * Gives a repository a new unique name. Rejects with `NOT_FOUND` (naming the repositories that
+   * exist) or `CONFLICT` when the name is taken.
+   */
+  renameRepository?(nameOrPath: string, newName: string): Promise<Repository>;
+  /**
+   * Reads lines of an indexed file, refusing paths that leave the repository root (`..`,
+   * absolute paths, symlinks out) and files that are not indexed (`NOT_FOUND`).
+   */
+  readIndexedFile?(request: ReadFileRequest): Promise<FileExcerpt>;
 
   listFiles(repositoryId: number): Promise<IndexedFile[]>;
   /**

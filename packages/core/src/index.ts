@@ -8,16 +8,27 @@ export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts'
 export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';
 export { reciprocalRankFusion } from './search.ts';
 export type { RankedList, ScoreBreakdown, SearchFilters } from './search.ts';
+export { readFileLimits, repositoryNotFound } from './code.ts';
 export type {
   ChunkInput,
   CodeSearchHit,
   CodeSearchRequest,
   CodeStore,
+  FileExcerpt,
   FileInput,
   IndexedFile,
+  ReadFileRequest,
   Repository,
+  RepositorySummary,
   StoredChunk,
 } from './code.ts';
+export {
+  findRepositoryEntry,
+  listRepositoryEntries,
+  removeRepository,
+  renameRepository,
+} from './repository-admin.ts';
+export type { RepositoryEntry } from './repository-admin.ts';
 export { lessonSeverities } from './lessons.ts';
 export type {
   Lesson,

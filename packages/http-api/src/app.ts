@@ -30,6 +30,7 @@ import { indexJobRoutes } from './routes/index-jobs.ts';
 import { lessonRoutes } from './routes/lessons.ts';
 import { registerMcpRoutes } from './routes/mcp.ts';
 import { registerHealth, registerProbes } from './routes/probes.ts';
+import { repositoryRoutes } from './routes/repositories.ts';
 import { statusRoutes } from './routes/status.ts';
 
 /** The REST API's base path. */
@@ -286,6 +287,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     ...checkpointRoutes(deps),
     ...agentRoutes(deps),
     ...indexJobRoutes(deps),
+    ...repositoryRoutes(deps),
     ...statusRoutes(deps),
     ...auditRoutes(deps),
   ];

@@ -15,6 +15,10 @@ import { nellieToolNames, registerNellieTools } from './index.ts';
 
 const expectedTools = [
   'search_code',
+  'read_file',
+  'list_repositories',
+  'remove_repository',
+  'rename_repository',
   'index_repo',
   'diff_index',
   'trigger_reindex',

@@ -17,6 +17,10 @@ import { getRecentCheckpointsTool } from './tools/get-recent-checkpoints.ts';
 import { getStatusTool } from './tools/get-status.ts';
 import { indexRepoTool } from './tools/index-repo.ts';
 import { listLessonsTool } from './tools/list-lessons.ts';
+import { listRepositoriesTool } from './tools/list-repositories.ts';
+import { readFileTool } from './tools/read-file.ts';
+import { removeRepositoryTool } from './tools/remove-repository.ts';
+import { renameRepositoryTool } from './tools/rename-repository.ts';
 import { searchCheckpointsTool } from './tools/search-checkpoints.ts';
 import { searchCodeTool } from './tools/search-code.ts';
 import { searchLessonsTool } from './tools/search-lessons.ts';
@@ -25,6 +29,10 @@ import { updateLessonTool } from './tools/update-lesson.ts';
 
 const tools: readonly NellieTool[] = [
   searchCodeTool,
+  readFileTool,
+  listRepositoriesTool,
+  removeRepositoryTool,
+  renameRepositoryTool,
   indexRepoTool,
   diffIndexTool,
   triggerReindexTool,

@@ -163,11 +163,13 @@ describe('with the SQLite store and semantic search', () => {
     await embedPending(store, embedder);
     const code = await harness.call('search_code', { query: 'getUserById', repo: 'api' });
     expect(textOf(code)).toContain(
-      'src/user-service.ts:2-4 UserService.getUserById (method) score',
+      'api:src/user-service.ts:2-4 UserService.getUserById (method) score',
     );
     expect(code.structuredContent).toMatchObject({
       mode: 'hybrid',
-      results: [{ location: 'src/user-service.ts:2-4', repository: 'api', language: 'typescript' }],
+      results: [
+        { location: 'api:src/user-service.ts:2-4', repository: 'api', language: 'typescript' },
+      ],
     });
 
     // Status
@@ -216,7 +218,7 @@ describe('with a keyword-only SQLite store', () => {
     const code = await harness.call('search_code', { query: 'getUserById' });
     expect(code.structuredContent).toMatchObject({
       mode: 'keyword',
-      results: [{ location: 'src/user-service.ts:2-4' }],
+      results: [{ location: 'api:src/user-service.ts:2-4' }],
     });
     expect(textOf(code)).toContain('Keyword results only');
 

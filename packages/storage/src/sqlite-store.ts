@@ -1,4 +1,12 @@
-import { NellieError, noopLogger, type NellieStore } from '@nellie/core';
+import {
+  NellieError,
+  noopLogger,
+  type FileExcerpt,
+  type NellieStore,
+  type ReadFileRequest,
+  type Repository,
+  type RepositorySummary,
+} from '@nellie/core';
 import type * as usearchModule from 'usearch';
 import { z } from 'zod';
 import { AuditStore } from './internal/audit-store.ts';
@@ -8,9 +16,11 @@ import { CodeRepositoryStore } from './internal/code-store.ts';
 import { StoreContext } from './internal/context.ts';
 import { openDatabase } from './internal/database.ts';
 import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
+import { IndexedFileReader } from './internal/file-reader.ts';
 import { GlobMatchers } from './internal/glob.ts';
 import { LessonStore } from './internal/lesson-store.ts';
 import { StoreOperations } from './internal/operations.ts';
+import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { VectorIndex } from './internal/vector-index.ts';
 import { sqliteStoreOptionsSchema, type SqliteStoreOptions } from './sqlite-store-options.ts';
 
@@ -20,6 +30,9 @@ export type { VectorIndexStatus } from './vector-index-status.ts';
 
 /** A NellieStore backed by one SQLite file, with a few SQLite-specific extras. */
 export interface SqliteStore extends NellieStore {
+  listRepositorySummaries(): Promise<RepositorySummary[]>;
+  renameRepository(nameOrPath: string, newName: string): Promise<Repository>;
+  readIndexedFile(request: ReadFileRequest): Promise<FileExcerpt>;
   /** Absolute path of the database file, or `:memory:`. */
   readonly path: string;
   /** How vector queries are served: exact scans, or an ANN index and how far behind it is. */
@@ -114,6 +127,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
 
   const code = new CodeRepositoryStore(ctx);
   const codeSearch = new CodeSearch(ctx, code, globs);
+  const repositories = new RepositoryAdmin(ctx, code);
+  const fileReader = new IndexedFileReader(ctx, repositories);
   const lessons = new LessonStore(ctx, code);
   const checkpoints = new CheckpointStore(ctx, code);
   const embeddings = new EmbeddingStore(ctx);
@@ -140,6 +155,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     listRepositories: () => run(() => code.listRepositories()),
     deleteRepository: (id) => run(() => code.deleteRepository(id)),
     markRepositoryIndexed: (id, at) => run(() => code.markRepositoryIndexed(id, at)),
+    listRepositorySummaries: () => repositories.summaries(),
+    renameRepository: (nameOrPath, newName) => run(() => repositories.rename(nameOrPath, newName)),
+    readIndexedFile: (request) => fileReader.read(request),
     listFiles: (repositoryId) => run(() => code.listFiles(repositoryId)),
     writeFile: (repositoryId, file, chunks) =>
       run(() => code.writeFile(repositoryId, file, chunks)),

@@ -59,6 +59,9 @@ export async function runStatus(context: CommandContext): Promise<number> {
   }
   try {
     const stats = await store.stats();
+    const missingRepositories = (await store.listRepositorySummaries())
+      .filter((repository) => repository.state === 'missing')
+      .map((repository) => ({ name: repository.name, rootPath: repository.rootPath }));
     const servers = await Promise.all(
       listHolders(settings.dataDir)
         .filter((holder) => holder.command === 'serve')
@@ -72,6 +75,8 @@ export async function runStatus(context: CommandContext): Promise<number> {
       dataDir: settings.dataDir,
       database: databasePath(settings),
       repositories: stats.repositories,
+      /** Repositories whose root directory is gone; `nellie repos remove <name>` drops them. */
+      missingRepositories,
       files: stats.files,
       chunks: stats.chunks,
       chunksWithVectors: stats.chunksWithVectors,
@@ -110,6 +115,10 @@ export async function runStatus(context: CommandContext): Promise<number> {
     const lines = [
       `Nellie ${version} — ${result.database}`,
       `  repositories: ${stats.repositories}`,
+      ...missingRepositories.map(
+        (repository) =>
+          `    MISSING: ${repository.name} (${repository.rootPath}) — root directory is gone; \`nellie repos remove ${repository.name}\` drops it`,
+      ),
       `  files: ${stats.files}`,
       `  chunks: ${stats.chunks} (${stats.chunksWithVectors} with vectors, ${stats.chunksPendingEmbedding} waiting for embeddings)`,
       `  lessons: ${stats.lessons}`,

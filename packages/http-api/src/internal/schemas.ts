@@ -105,7 +105,9 @@ export const codeSearchHitSchema = named(
   z.object({
     chunkId: z.number().int(),
     repository: z.string(),
+    rootPath: z.string(),
     path: z.string(),
+    absolutePath: z.string(),
     startLine: z.number().int(),
     endLine: z.number().int(),
     symbolName: z.string().nullable(),

@@ -26,7 +26,9 @@ afterEach(async () => {
 const chunk = (path: string, content: string): Omit<CodeSearchHit, 'score' | 'scores'> => ({
   chunkId: path.length,
   repository: 'demo',
+  rootPath: '/work/demo',
   path,
+  absolutePath: `/work/demo/${path}`,
   startLine: 1,
   endLine: 3,
   symbolName: 'parseConfig',

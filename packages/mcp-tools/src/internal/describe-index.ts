@@ -3,11 +3,15 @@ import type { z } from 'zod';
 import { plural } from './format.ts';
 import type { repositoryViewSchema } from './schemas.ts';
 
-export function repositoryView(repository: Repository): z.input<typeof repositoryViewSchema> {
+/** A repository, with `state` when the store reports whether its root still exists. */
+type ListedRepository = Repository & { state?: 'ok' | 'missing' };
+
+export function repositoryView(repository: ListedRepository): z.input<typeof repositoryViewSchema> {
   return {
     name: repository.name,
     rootPath: repository.rootPath,
     lastIndexedAt: repository.lastIndexedAt,
+    ...(repository.state === undefined ? {} : { state: repository.state }),
   };
 }
 
@@ -26,7 +30,7 @@ export function describeIndexer(status: IndexerStatus): string {
   );
 }
 
-export function describeRepositories(repositories: readonly Repository[]): string {
+export function describeRepositories(repositories: readonly ListedRepository[]): string {
   if (repositories.length === 0) {
     return 'No repository is indexed yet; add one with index_repo.';
   }
@@ -36,7 +40,7 @@ export function describeRepositories(repositories: readonly Repository[]): strin
         repository.lastIndexedAt === null
           ? 'not indexed yet'
           : `last indexed ${repository.lastIndexedAt}`
-      }`,
+      }${repository.state === 'missing' ? ' — MISSING: root directory is gone' : ''}`,
   );
   return [`Repositories (${repositories.length}):`, ...lines].join('\n');
 }

@@ -174,6 +174,7 @@ export const repositoryViewSchema = z.object({
   name: z.string(),
   rootPath: z.string(),
   lastIndexedAt: z.string().nullable(),
+  state: z.enum(['ok', 'missing']).optional(),
 });
 
 export type LessonView = z.input<typeof lessonViewSchema>;

@@ -86,10 +86,10 @@ describe('search_code', () => {
 
     expect(result.isError).toBeFalsy();
     expect(text).toContain('2 results for "find user"');
-    expect(text).toContain('1. src/user.ts:10-24 getUserById (function) score 0.82');
+    expect(text).toContain('1. api:src/user.ts:10-24 getUserById (function) score 0.82');
     expect(text).toContain('   export async function getUserById(id: string) {');
     expect(text).toContain(
-      '2. src/user-service.ts:3-40 UserService.findUser (method) score 0.016 (changed on disk since indexed)',
+      '2. api:src/user-service.ts:3-40 UserService.findUser (method) score 0.016 (changed on disk since indexed)',
     );
     expect(text).toContain('   const user0 = find(user);');
     expect(text).toContain('… 22 more lines');
@@ -101,7 +101,9 @@ describe('search_code', () => {
     };
     expect(data.mode).toBe('keyword');
     expect(data.results[0]).toMatchObject({
-      location: 'src/user.ts:10-24',
+      location: 'api:src/user.ts:10-24',
+      rootPath: '/work/api',
+      absolutePath: '/work/api/src/user.ts',
       symbolName: 'getUserById',
       freshness: { indexedAt: '2025-01-01T00:00:00.000Z', changedSinceIndexed: false },
     });
@@ -148,13 +150,13 @@ describe('search_code', () => {
     expect(textOf(known)).not.toContain('Indexed repositories');
   });
 
-  it('names the repository of each hit when hits span repositories', async () => {
+  it('names the repository of every hit', async () => {
     const store = createFakeStore();
     store.codeHits.push(codeHit(), codeHit({ chunkId: 2, repository: 'web' }));
     const { harness } = await start({ store });
     const text = textOf(await harness.call('search_code', { query: 'user' }));
-    expect(text).toContain('score 0.82 [api]');
-    expect(text).toContain('score 0.82 [web]');
+    expect(text).toContain('1. api:src/user.ts:10-24 getUserById');
+    expect(text).toContain('2. web:src/user.ts:10-24 getUserById');
   });
 
   it('embeds the query with query priority and searches hybrid when the model is ready', async () => {
@@ -201,7 +203,7 @@ describe('search_code', () => {
     expect(result.structuredContent).toMatchObject({
       mode: 'keyword',
       note: 'Keyword results only: embedding the query failed (The embedding worker crashed.).',
-      results: [expect.objectContaining({ location: 'src/user.ts:10-24' })],
+      results: [expect.objectContaining({ location: 'api:src/user.ts:10-24' })],
     });
     expect(textOf(result)).toContain('embedding the query failed');
     expect(logger.records.find((record) => record.level === 'warn')?.fields).toMatchObject({

@@ -59,7 +59,7 @@ export const getStatusTool = defineTool({
   createHandler: (deps) => async () => {
     const [stats, repositories] = await Promise.all([
       deps.store.stats(),
-      deps.store.listRepositories(),
+      deps.store.listRepositorySummaries?.() ?? deps.store.listRepositories(),
     ]);
     const semantic = semanticAvailability(deps);
     const indexer = deps.indexer?.status() ?? null;

@@ -35,9 +35,11 @@ const inputSchema = z.strictObject({
 });
 
 const hitSchema = z.object({
-  location: z.string().describe('`path:startLine-endLine`'),
+  location: z.string().describe('`repository:path:startLine-endLine`'),
   repository: z.string(),
+  rootPath: z.string(),
   path: z.string(),
+  absolutePath: z.string(),
   startLine: z.number(),
   endLine: z.number(),
   symbolName: z.string().nullable(),
@@ -71,9 +73,10 @@ export const searchCodeTool = defineTool({
       'Search the indexed source code of your repositories by meaning and by keywords (hybrid ' +
       'ranking). Use it to find where something is implemented or used before reading files: ' +
       'describe the behaviour ("where are sessions expired") or give identifiers ("getUserById"). ' +
-      'Filter with repo, path_glob and language. Each result gives `path:startLine-endLine`, the ' +
+      'Filter with repo, path_glob and language. Each result gives `repo:path:startLine-endLine`, the ' +
       'symbol, a score (comparable only within one answer), a short snippet and whether the file ' +
-      'changed since it was indexed; structured content holds the full chunk text. For remembered ' +
+      'changed since it was indexed; structured content holds the full chunk text and absolute ' +
+      'path; read more lines with read_file. For remembered ' +
       'advice use search_lessons; for past work use search_checkpoints.',
     inputSchema,
     outputSchema,
@@ -115,7 +118,7 @@ export const searchCodeTool = defineTool({
 });
 
 function location(hit: CodeSearchHit): string {
-  return `${hit.path}:${hit.startLine}-${hit.endLine}`;
+  return `${hit.repository}:${hit.path}:${hit.startLine}-${hit.endLine}`;
 }
 
 function symbolLabel(hit: CodeSearchHit): string {
@@ -148,14 +151,12 @@ function formatHits(
     lines.push(`${plural(hits.length, 'result')} for "${args.query}"${scope}${ranking}:`);
   }
   if (note !== undefined) lines.push(note);
-  const repositories = new Set(hits.map((hit) => hit.repository));
   hits.forEach((hit, index) => {
-    const where = repositories.size > 1 ? ` [${hit.repository}]` : '';
     const stale =
       hit.freshness.changedSinceIndexed === true ? ' (changed on disk since indexed)' : '';
     lines.push(
       '',
-      `${index + 1}. ${location(hit)}${symbolLabel(hit)} score ${formatScore(hit.score)}${where}${stale}`,
+      `${index + 1}. ${location(hit)}${symbolLabel(hit)} score ${formatScore(hit.score)}${stale}`,
       indent(codeSnippet(hit.content)),
     );
   });

@@ -24,6 +24,7 @@ export function createFakeIndexer(): FakeIndexer {
     embeddingBacklog: 0,
     indexLagSeconds: 0,
   };
+  const watched = new Set<string>();
   const indexer: FakeIndexer = {
     jobs: [],
     diffs: new Map(),
@@ -81,6 +82,7 @@ export function createFakeIndexer(): FakeIndexer {
     cancelJob(id) {
       const job = indexer.getJob(id);
       if (job === null) throw new NellieError('NOT_FOUND', `No job ${id}.`);
+      if (job.state === 'queued' || job.state === 'running') indexer.finish(id, 'cancelled');
       return job;
     },
     waitForJob: (id) => Promise.resolve(indexer.getJob(id)!),
@@ -90,11 +92,18 @@ export function createFakeIndexer(): FakeIndexer {
         ? Promise.reject(new NellieError('NOT_FOUND', `${rootPath} is not indexed.`))
         : Promise.resolve(diff);
     },
-    watch: () => Promise.resolve(),
-    unwatch: () => Promise.resolve(),
+    watch: (rootPath) => {
+      watched.add(rootPath);
+      return Promise.resolve();
+    },
+    unwatch: (rootPath) => {
+      watched.delete(rootPath);
+      return Promise.resolve();
+    },
     waitForEmbeddings: () => Promise.resolve(),
     status: () => ({
       ...idle,
+      watchedRoots: [...watched],
       jobsRunning: indexer.jobs.filter((job) => job.state === 'running').length,
       jobsQueued: indexer.jobs.filter((job) => job.state === 'queued').length,
     }),

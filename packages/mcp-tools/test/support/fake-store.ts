@@ -314,7 +314,9 @@ export function codeHit(overrides: Partial<CodeSearchHit> = {}): CodeSearchHit {
   return {
     chunkId: 1,
     repository: 'api',
+    rootPath: '/work/api',
     path: 'src/user.ts',
+    absolutePath: '/work/api/src/user.ts',
     startLine: 10,
     endLine: 24,
     symbolName: 'getUserById',

@@ -127,7 +127,9 @@ export class CodeSearch {
       hits.push({
         chunkId: row.id,
         repository: row.repository,
+        rootPath: row.root_path,
         path: row.path,
+        absolutePath: join(row.root_path, ...row.path.split('/')),
         startLine: row.start_line,
         endLine: row.end_line,
         symbolName: row.symbol_name,

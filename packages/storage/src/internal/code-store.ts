@@ -14,7 +14,7 @@ import { scopeText } from './ranking/scope.ts';
 import { pathTokenText, symbolKey, tokenText } from './tokens.ts';
 import { parseInput } from './validation.ts';
 
-interface RepositoryRow {
+export interface RepositoryRow {
   id: number;
   name: string;
   root_path: string;
@@ -51,7 +51,7 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function toRepository(row: RepositoryRow): Repository {
+export function toRepository(row: RepositoryRow): Repository {
   return {
     id: row.id,
     name: row.name,
@@ -104,7 +104,7 @@ const repositoryInputSchema = z.strictObject({
 });
 
 /** A relative path with `/` separators that stays inside its repository. */
-const relativePathSchema = z
+export const relativePathSchema = z
   .string({ error: 'path must be a string' })
   .min(1, 'path must not be empty')
   .max(4096, 'path must be at most 4096 characters')

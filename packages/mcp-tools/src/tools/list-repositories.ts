@@ -1,0 +1,37 @@
+import { listRepositoryEntries, type RepositoryEntry } from '@nellie/core';
+import { z } from 'zod';
+import { plural } from '../internal/format.ts';
+import { repositoryEntrySchema, repositoryEntryView } from '../internal/repository-schemas.ts';
+import { defineTool, readOnly } from '../internal/tool.ts';
+
+function describeEntry(entry: RepositoryEntry): string {
+  const indexed =
+    entry.lastIndexedAt === null ? 'never indexed' : `last indexed ${entry.lastIndexedAt}`;
+  const watched = entry.watched === true ? ', watched' : '';
+  const missing = entry.state === 'missing' ? ' — MISSING: root directory is gone' : '';
+  return (
+    `- ${entry.name} (${entry.rootPath}): ${plural(entry.files, 'file')}, ` +
+    `${plural(entry.chunks, 'chunk')} (${entry.chunksWithVectors} with vectors), ${indexed}${watched}${missing}`
+  );
+}
+
+export const listRepositoriesTool = defineTool({
+  name: 'list_repositories',
+  config: {
+    title: 'List repositories',
+    description:
+      'The indexed repositories: name, root, file and chunk counts, last indexed, watched, and ' +
+      'state (`missing` when the root directory is gone).',
+    inputSchema: z.strictObject({}),
+    outputSchema: z.object({ repositories: z.array(repositoryEntrySchema) }),
+    annotations: { ...readOnly, title: 'List repositories' },
+  },
+  createHandler: (deps) => async () => {
+    const entries = await listRepositoryEntries(deps.store, deps.indexer);
+    const text =
+      entries.length === 0
+        ? 'No repository is indexed yet; add one with index_repo.'
+        : [`Repositories (${entries.length}):`, ...entries.map(describeEntry)].join('\n');
+    return { text, data: { repositories: entries.map(repositoryEntryView) } };
+  },
+});

@@ -1,0 +1,59 @@
+import { NellieError, readFileLimits } from '@nellie/core';
+import { z } from 'zod';
+import { repositoryArgSchema } from '../internal/repository-schemas.ts';
+import { defineTool, readOnly } from '../internal/tool.ts';
+
+const lineSchema = z.number().int().min(1).max(100_000_000);
+
+export const readFileTool = defineTool({
+  name: 'read_file',
+  config: {
+    title: 'Read an indexed file',
+    description:
+      `Read lines of an indexed file, e.g. around a search_code hit (at most ${readFileLimits.maxLines} ` +
+      'lines / 64 KB per call; page with startLine using totalLines).',
+    inputSchema: z.strictObject({
+      repository: repositoryArgSchema,
+      path: z.string().min(1).max(4096).describe('Path relative to the repository root.'),
+      startLine: lineSchema.optional().describe('1-based, default 1.'),
+      endLine: lineSchema.optional().describe('Inclusive.'),
+    }),
+    outputSchema: z.object({
+      repository: z.string(),
+      rootPath: z.string(),
+      path: z.string(),
+      absolutePath: z.string(),
+      startLine: z.number(),
+      endLine: z.number(),
+      totalLines: z.number(),
+      truncated: z.boolean(),
+      changedSinceIndexed: z.boolean(),
+      content: z.string(),
+    }),
+    annotations: { ...readOnly, title: 'Read an indexed file' },
+  },
+  createHandler: (deps) => async (args) => {
+    if (!deps.store.readIndexedFile) {
+      throw new NellieError('INVALID_OPTIONS', 'This server’s store cannot read files.');
+    }
+    const excerpt = await deps.store.readIndexedFile({
+      repository: args.repository,
+      path: args.path,
+      ...(args.startLine === undefined ? {} : { startLine: args.startLine }),
+      ...(args.endLine === undefined ? {} : { endLine: args.endLine }),
+    });
+    const notes = [
+      excerpt.truncated
+        ? `Stopped at the size limit; continue with startLine ${excerpt.endLine + 1}.`
+        : null,
+      excerpt.changedSinceIndexed ? 'The file changed on disk since it was indexed.' : null,
+    ].filter((note) => note !== null);
+    const header =
+      `${excerpt.repository}:${excerpt.path}:${excerpt.startLine}-${excerpt.endLine} ` +
+      `of ${excerpt.totalLines} lines (${excerpt.absolutePath})`;
+    return {
+      text: [header, ...notes, '', excerpt.content].join('\n'),
+      data: excerpt,
+    };
+  },
+});
