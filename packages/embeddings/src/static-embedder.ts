@@ -2,12 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import {
-  NellieError,
-  noopLogger,
-  type EmbedOptions,
-  type ModelStatus,
-} from '@nellie/core';
+import { NellieError, noopLogger, type EmbedOptions, type ModelStatus } from '@nellie/core';
 import { z } from 'zod';
 import {
   readStaticModelConfig,
