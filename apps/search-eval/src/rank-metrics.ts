@@ -45,10 +45,13 @@ export interface QualitySummary {
 
 export function summarise(ranks: readonly (number | null)[]): QualitySummary {
   const count = ranks.length || 1;
-  const within = (k: number): number => ranks.filter((rank) => rank !== null && rank <= k).length / count;
+  const within = (k: number): number =>
+    ranks.filter((rank) => rank !== null && rank <= k).length / count;
   return {
     queries: ranks.length,
-    mrrAt10: ranks.reduce<number>((sum, rank) => sum + (rank !== null && rank <= 10 ? 1 / rank : 0), 0) / count,
+    mrrAt10:
+      ranks.reduce<number>((sum, rank) => sum + (rank !== null && rank <= 10 ? 1 / rank : 0), 0) /
+      count,
     hitAt1: within(1),
     hitAt5: within(5),
     hitAt10: within(10),

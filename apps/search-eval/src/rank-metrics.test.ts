@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstRelevantRank, summarise } from './metrics.ts';
+import { firstRelevantRank, summarise } from './rank-metrics.ts';
 
 describe('search quality metrics', () => {
   const hits = [

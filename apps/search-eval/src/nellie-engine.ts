@@ -1,0 +1,124 @@
+/**
+ * Nellie as the benchmarks use it: the real indexer writing into a real SQLite store in a data
+ * directory, keyword-only or hybrid (with the local ONNX embedder), searched in-process.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CodeSearchHit, Embedder } from '@nellie/core';
+import { createLocalEmbedder } from '@nellie/embeddings';
+import { createIndexer } from '@nellie/indexer';
+import { createSqliteStore } from '@nellie/storage';
+
+export type SearchMode = 'keyword' | 'hybrid';
+
+export interface EngineOptions {
+  /** Directory for the SQLite file (created if missing). */
+  dataDir: string;
+  mode: SearchMode;
+  /** Model directory for hybrid mode (e.g. `../shared/models/all-MiniLM-L6-v2`). */
+  modelDir?: string;
+  /**
+   * Apply the indexer's built-in excludes (`dist/`, `build/`, …). Defaults to true; a corpus of
+   * installed packages, already filtered, turns them off.
+   */
+  defaultExcludes?: boolean;
+}
+
+/** Collaborators handed in rather than created (not validated, not closed by the engine). */
+export interface EngineDependencies {
+  /** An embedder shared by several engines, so a hybrid run loads the model once. */
+  embedder?: Embedder;
+}
+
+export interface IndexedRepository {
+  /** The absolute root path, usable as the `repository` search filter. */
+  root: string;
+  files: number;
+  chunks: number;
+  /** Wall time to index, including embeddings in hybrid mode. */
+  seconds: number;
+}
+
+export interface TimedHits {
+  hits: CodeSearchHit[];
+  /** Wall time of the search, including the query embedding in hybrid mode. */
+  milliseconds: number;
+}
+
+export interface NellieEngine {
+  readonly mode: SearchMode;
+  readonly modelId: string | null;
+  index(root: string): Promise<IndexedRepository>;
+  search(query: string, options?: { repository?: string; limit?: number }): Promise<TimedHits>;
+  close(): Promise<void>;
+}
+
+/** The local ONNX embedder for a model directory, offline. */
+export async function createModelEmbedder(modelDir: string): Promise<Embedder> {
+  return await createLocalEmbedder({ modelDir, allowRemote: false });
+}
+
+export async function createNellieEngine(
+  options: EngineOptions & EngineDependencies,
+): Promise<NellieEngine> {
+  if (options.mode === 'hybrid' && !options.modelDir && !options.embedder) {
+    throw new Error('Hybrid mode needs --model-dir (e.g. ../shared/models/all-MiniLM-L6-v2).');
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  let embedder: Embedder | undefined;
+  let ownsEmbedder = false;
+  if (options.mode === 'hybrid') {
+    embedder = options.embedder;
+    if (!embedder && options.modelDir) {
+      embedder = await createModelEmbedder(options.modelDir);
+      ownsEmbedder = true;
+    }
+  }
+  const store = await createSqliteStore({
+    path: join(options.dataDir, 'nellie.db'),
+    embedding: embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
+  });
+  const indexer = createIndexer({
+    store,
+    embedder,
+    defaultExcludes: options.defaultExcludes ?? true,
+  });
+
+  return {
+    mode: options.mode,
+    modelId: embedder?.modelId ?? null,
+    async index(root) {
+      const started = performance.now();
+      const job = await indexer.startJob({ rootPath: root, mode: 'full' });
+      const finished = await indexer.waitForJob(job.id);
+      if (finished.state !== 'succeeded') {
+        throw new Error(
+          `Indexing ${root} ${finished.state}: ${finished.error ?? 'no reason given'}`,
+        );
+      }
+      await indexer.waitForEmbeddings();
+      return {
+        root: finished.rootPath,
+        files: finished.progress.filesIndexed,
+        chunks: finished.progress.chunksWritten,
+        seconds: (performance.now() - started) / 1000,
+      };
+    },
+    async search(query, searchOptions = {}) {
+      const started = performance.now();
+      const [queryVector] = embedder ? await embedder.embed([query], { priority: 'query' }) : [];
+      const hits = await store.searchCode({
+        query,
+        queryVector,
+        limit: searchOptions.limit ?? 10,
+        repository: searchOptions.repository,
+      });
+      return { hits, milliseconds: performance.now() - started };
+    },
+    async close() {
+      await indexer.close();
+      await store.close();
+      if (ownsEmbedder) await embedder?.close();
+    },
+  };
+}
