@@ -234,6 +234,7 @@ const commands = {
   modelVerify: async () => (await import('./commands/model.ts')).runModelVerify,
   modelImport: async () => (await import('./commands/model.ts')).runModelImport,
   resetVectors: async () => (await import('./commands/model.ts')).runResetVectors,
+  modelDistill: async () => (await import('./commands/model.ts')).runModelDistill,
   mcp: async () => (await import('./commands/mcp.ts')).runMcp,
   reposList: async () => (await import('./commands/repos.ts')).runReposList,
   reposRemove: async () => (await import('./commands/repos.ts')).runReposRemove,
@@ -405,6 +406,23 @@ export function buildProgram(): Command {
     )
     .option('--yes', 'do not ask for confirmation');
   addStoreOptions(reset).action(action('tool', commands.resetVectors));
+  model
+    .command('distill')
+    .description(
+      'Distil a fast static model (one vector per token) from a transformer model directory; resumable.',
+    )
+    .requiredOption('--from <dir>', 'teacher model directory (config.json, tokenizer.json, onnx/)')
+    .requiredOption(
+      '--out <dir>',
+      'directory to write the static model to; use it with --model-dir',
+    )
+    .option('--teacher-dtype <dtype>', 'teacher weights: fp32 (better table) or q8 (default fp32)')
+    .option('--dimensions <n>', 'table width after PCA (default 256)')
+    .option('--batch-size <n>', 'tokens per teacher run (default 1024)')
+    .option('--token-limit <n>', 'distil only the first n vocabulary ids (quick trials)')
+    .option('--overwrite', 'replace a static model already in --out')
+    .option('--json', 'print the result as JSON')
+    .action(action('tool', commands.modelDistill));
 
   const mcp = program
     .command('mcp')

@@ -144,6 +144,10 @@ export async function planModel(config: ResolvedConfig): Promise<ModelPlan> {
     }
     throw error;
   }
+  if (resolved.static) {
+    // A distilled static model names its own vectors' id and width.
+    return { kind: 'load', ...resolved.static, resolved };
+  }
   const dimensions =
     resolved.source === 'remote'
       ? knownDimensions[settings.model]

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   NellieError,
@@ -15,10 +15,12 @@ import { z } from 'zod';
 import { EmbeddingQueue } from './internal/embedding-queue.ts';
 import type { WorkerInit } from './internal/messages.ts';
 import { WorkerPool, type WorkerKind, type WorkerStats } from './internal/pool.ts';
+import { isStaticModelDir } from './internal/static-model-format.ts';
 import { prepareEmbedRequest } from './internal/text-input.ts';
 import { localEmbedderOptionsSchema, type LocalEmbedderOptions } from './local-embedder-options.ts';
 import { pullModel } from './pull-model.ts';
 import { resolveModel, type ModelSource } from './resolve-model.ts';
+import { createStaticEmbedder } from './static-embedder.ts';
 import { verifyModel } from './verify-model.ts';
 
 export interface LocalEmbedderStats {
@@ -46,7 +48,8 @@ const charsPerToken = 32;
 /**
  * Loads a transformers.js feature-extraction model (default Xenova/all-MiniLM-L6-v2, q8) into
  * worker threads and returns an `Embedder` producing L2-normalised vectors. The model is looked
- * up with `resolveModel()` (explicit directory → cache → Hub download when allowed).
+ * up with `resolveModel()` (explicit directory → cache → Hub download when allowed). A `modelDir`
+ * holding a distilled static model (`nellie-static.json`) loads `createStaticEmbedder()` instead.
  */
 export async function createLocalEmbedder(
   options: LocalEmbedderOptions = {},
@@ -59,6 +62,18 @@ export async function createLocalEmbedder(
   }
   const config = parsed.data;
   const logger = options.logger ?? noopLogger;
+  if (config.modelDir !== undefined && isStaticModelDir(resolve(config.modelDir))) {
+    // A distilled static model (`nellie model distill`) loads through the same option.
+    return createStaticEmbedder({
+      modelDir: config.modelDir,
+      queryPrefix: config.queryPrefix,
+      documentPrefix: config.documentPrefix,
+      maxQueue: config.maxQueue,
+      ...(config.dimensions === undefined ? {} : { dimensions: config.dimensions }),
+      logger,
+      ...(options.onStatusChange ? { onStatusChange: options.onStatusChange } : {}),
+    });
+  }
   const modelId = `${config.model}@${config.dtype}${config.pooling === 'mean' ? '' : '+cls'}`;
   const notify = (status: ModelStatus): void => options.onStatusChange?.(status);
   notify({ state: 'loading', modelId });

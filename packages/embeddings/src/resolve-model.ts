@@ -14,6 +14,11 @@ import {
   type ModelDtype,
 } from './internal/model-layout.ts';
 import { readModelRecord } from './internal/model-record.ts';
+import {
+  isStaticModelDir,
+  readStaticModelConfig,
+  staticModelId,
+} from './internal/static-model-format.ts';
 
 export const resolveModelOptionsSchema = z.object({
   /** Hub model id; also names the model's directory in the cache (`<cacheDir>/<org>/<name>`). */
@@ -55,6 +60,11 @@ export interface ResolvedModel {
   /** The weights file for the dtype, relative to `dir`. */
   weightsFile: string;
   searched: SearchedPlace[];
+  /**
+   * Set when `dir` holds a distilled static model (`nellie-static.json`): its vectors' id and
+   * width, known without loading it. `model` and `dtype` then do not apply.
+   */
+  static?: { modelId: string; dimensions: number };
 }
 
 const fixes = [
@@ -81,6 +91,18 @@ export async function resolveModel(options: ResolveModelOptions = {}): Promise<R
 
   if (parsed.data.modelDir !== undefined) {
     const dir = resolve(parsed.data.modelDir);
+    if (isStaticModelDir(dir)) {
+      const staticConfig = await readStaticModelConfig(dir);
+      return {
+        source: 'model-dir',
+        dir,
+        model,
+        dtype,
+        weightsFile: staticConfig.table.path,
+        searched: [{ place: 'model-dir', location: dir, found: true, detail: 'static model' }],
+        static: { modelId: staticModelId(staticConfig), dimensions: staticConfig.dimensions },
+      };
+    }
     const inspection = await inspectModelDir(dir, dtype);
     if (!inspection.exists) {
       throw new NellieError(

@@ -55,3 +55,15 @@ export function maxDifference(a: Float32Array, b: Float32Array): number {
   }
   return max;
 }
+
+/** The genuine all-MiniLM-L6-v2 (fp32 and q8), for tests about meaning. Missing = failed test. */
+export function genuineModelDir(): string {
+  const dir = path.resolve(repoRoot, '..', 'shared', 'models', 'all-MiniLM-L6-v2');
+  if (!existsSync(path.join(dir, 'onnx', 'model_quantized.onnx'))) {
+    throw new Error(
+      `The genuine all-MiniLM-L6-v2 is missing: expected ${dir} with the tokenizer files and ` +
+        'onnx/model_quantized.onnx. The static model quality test needs it.',
+    );
+  }
+  return dir;
+}

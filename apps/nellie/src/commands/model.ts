@@ -202,3 +202,5 @@ export async function runResetVectors(context: CommandContext): Promise<number> 
   );
   return exitCodes.ok;
 }
+
+export { runModelDistill } from './model-distill.ts';

@@ -1,0 +1,90 @@
+/**
+ * The on-disk layout of a static (token-table) model, written by `distillStaticModel()` and read
+ * by `createStaticEmbedder()`. A directory is a static model when it holds `nellie-static.json`.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NellieError } from '@nellie/core';
+import { z } from 'zod';
+
+export const staticConfigFile = 'nellie-static.json';
+export const staticTableFile = 'static/embeddings.bin';
+/** Tokenizer files copied from the teacher; the first two are required. */
+export const staticTokenizerFiles = ['tokenizer.json', 'tokenizer_config.json'];
+export const optionalTokenizerFiles = ['special_tokens_map.json', 'vocab.txt'];
+export const staticFormatVersion = 1;
+
+export const staticModelConfigSchema = z.object({
+  format: z.literal('nellie-static'),
+  formatVersion: z.literal(staticFormatVersion),
+  /** Rows (vocabulary ids) and columns (dimensions) of the table. */
+  rows: z.number().int().min(1).max(10_000_000),
+  dimensions: z.number().int().min(1).max(16_384),
+  /** Little-endian float32, row-major. */
+  dtype: z.literal('float32'),
+  table: z.object({
+    path: z.literal(staticTableFile),
+    bytes: z.number().int(),
+    sha256: z.string(),
+  }),
+  /** Token ids that carry no meaning and are skipped when embedding ([UNK], [PAD], …). */
+  skipTokenIds: z.array(z.number().int().min(0)),
+  /** The id whose row is used when a text has no other token (normally [UNK]). */
+  fallbackTokenId: z.number().int().min(0),
+  teacher: z.object({
+    id: z.string(),
+    dtype: z.string(),
+    hiddenSize: z.number().int(),
+    pooling: z.string(),
+    files: z.array(z.object({ path: z.string(), bytes: z.number().int(), sha256: z.string() })),
+  }),
+  reduction: z.object({
+    method: z.enum(['pca', 'none']),
+    explainedVariance: z.number().optional(),
+  }),
+  weighting: z.object({ method: z.enum(['zipf-sif', 'none']), coefficient: z.number().optional() }),
+  /** Rows are multiplied by their weight; texts are embedded as the L2-normalised mean of rows. */
+  normalize: z.literal(true),
+  createdAt: z.string(),
+  producer: z.string(),
+  /** Seconds the distillation took (token passes, PCA and writing). */
+  distillSeconds: z.number().optional(),
+});
+
+export type StaticModelConfig = z.infer<typeof staticModelConfigSchema>;
+
+export function isStaticModelDir(dir: string): boolean {
+  return existsSync(join(dir, staticConfigFile));
+}
+
+/** Reads and validates `nellie-static.json`; a broken file is `MODEL_LOAD_FAILED`. */
+export async function readStaticModelConfig(dir: string): Promise<StaticModelConfig> {
+  const path = join(dir, staticConfigFile);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new NellieError(
+      'MODEL_LOAD_FAILED',
+      `${path} is not readable JSON: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Distill the model again with `nellie model distill`.',
+      { cause: error },
+    );
+  }
+  const parsed = staticModelConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new NellieError(
+      'MODEL_LOAD_FAILED',
+      `${path} is not a valid static model config: ${z.prettifyError(parsed.error)}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** `nellie-static/<teacher>@<first 8 hex of the table's sha256>`: one id per distinct table. */
+export function staticModelId(config: StaticModelConfig): string {
+  const teacher = config.teacher.id.split('/').pop() ?? config.teacher.id;
+  return `nellie-static/${teacher}@${config.table.sha256.slice(0, 8)}`;
+}
