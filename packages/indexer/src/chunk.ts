@@ -17,7 +17,7 @@ export const defaultMaxTokens = 256;
 
 /**
  * Largest chunk in characters (indentation not counted). Chosen on the development half of
- * semble's code-search benchmark: 1,000 to 2,000 scored alike on keyword search, far above the
+ * semble's code-search benchmark: 1,000 to 2,000 scored alike on keyword search, a little above the
  * old 256-token chunks; 1,500 keeps most definitions whole while the head of each chunk (path,
  * symbol, signature, doc) still falls inside a 256-token embedding window.
  */
