@@ -3,7 +3,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +120,7 @@ async function exerciseAllTools(client: Client, repo: string, tag: string): Prom
   expect(read.content).toContain('addNumbers');
 
   // Repositories: a throwaway one is indexed, renamed and removed.
-  const scratch = makeTempDir(`nellie-scratch-${tag}-`);
+  const scratch = mkdtempSync(path.join(sampleReposRoot(), `scratch-${tag}-`));
   writeFileSync(path.join(scratch, 'notes.md'), '# Scratch\n');
   const scratchJob = await call('index_repo', { path: scratch });
   expect((await waitForJob(scratchJob.job.id as string)).state).toBe('succeeded');
