@@ -5,10 +5,11 @@ export const staticEmbedderOptionsSchema = z.object({
   /** A directory written by `distillStaticModel()` (`nellie model distill`). */
   modelDir: z.string().min(1),
   /**
-   * Longest input in tokens. A static model has no position limit, so this only bounds the work
-   * per text; longer texts are truncated.
+   * Longest input in tokens; longer texts are truncated. The indexer also sizes its chunks by
+   * it, so the default (256, the teacher's limit) keeps chunking identical to the transformer's.
+   * A static model has no position limit: raise it to embed longer texts whole.
    */
-  maxTokens: z.number().int().min(8).max(1_000_000).default(8192),
+  maxTokens: z.number().int().min(8).max(1_000_000).default(256),
   /** Prepended to texts embedded with `priority: 'query'`. */
   queryPrefix: z.string().max(200).default(''),
   /** Prepended to texts embedded with `priority: 'bulk'`. */
