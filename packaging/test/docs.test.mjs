@@ -64,7 +64,7 @@ const subcommands = { config: ['check'], model: ['pull', 'verify', 'import', 're
 
 describe('docs', () => {
   it('finds the docs', () => {
-    for (const name of ['OPERATOR_GUIDE.md', 'RUNBOOK.md', 'RELEASING.md', 'README-sections.md']) {
+    for (const name of ['OPERATOR_GUIDE.md', 'RUNBOOK.md', 'RELEASING.md']) {
       assert.ok(
         docs.some((doc) => doc.name === `docs/${name}`),
         `docs/${name} is missing`,
@@ -78,12 +78,7 @@ describe('docs', () => {
       for (const [, target] of doc.text.matchAll(/\]\(([^)\s]+)\)/g)) {
         if (/^[a-z]+:/.test(target) || target.startsWith('#')) continue;
         const file = target.split('#')[0];
-        // README-sections.md is written for the repository root, where it will be merged.
-        const base =
-          doc.name === 'docs/README-sections.md' && !file.startsWith('OPERATOR')
-            ? repo
-            : path.dirname(doc.file);
-        if (!existsSync(path.resolve(base, file))) broken.push(target);
+        if (!existsSync(path.resolve(path.dirname(doc.file), file))) broken.push(target);
       }
       assert.deepEqual(broken, []);
     });

@@ -193,6 +193,13 @@ describe('usage errors exit with code 2', () => {
     }
     // The mistake created nothing.
     expect(existsSync(mistyped)).toBe(false);
+
+    // A data directory that exists but holds no database yet reads as empty, and stays so.
+    const fresh = makeTempDir();
+    const status = await runCli(['status', '--data-dir', fresh, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ database: null, files: 0, chunks: 0 });
+    expect(existsSync(path.join(fresh, 'nellie.db'))).toBe(false);
   });
 });
 

@@ -273,9 +273,6 @@ describe('with the (stand-in) embedding model', () => {
       '--json',
     ]);
     expect(imported.code).toBe(0);
-    // Status reads a database; a data directory holding only a model has none yet.
-    const indexed = await runCli(['index', createSampleRepo(), '--data-dir', dataDir]);
-    expect(indexed.code, indexed.stderr).toBe(0);
     const status = JSON.parse(
       (await runCli(['status', '--data-dir', dataDir, '--json'])).stdout,
     ) as Status & { model: { source: string } };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { modelIdFor, openStore, planModel } from '../compose.ts';
@@ -27,12 +28,15 @@ export async function runStatus(context: CommandContext): Promise<number> {
         }
       : { ...plan.status, available: false };
 
+  // A data directory without a database yet (a model imported, nothing indexed) reads as empty
+  // without creating one; a data directory that does not exist is a mistyped --data-dir.
+  const emptyDataDir = existsSync(settings.dataDir) && !existsSync(databasePath(settings));
+  const where = emptyDataDir ? { path: ':memory:' } : { readonly: true, existing: true };
   let store;
   try {
     store = await openStore(settings, {
       logger,
-      readonly: true,
-      existing: true,
+      ...where,
       embedding:
         plan.kind === 'load' && plan.dimensions > 0
           ? { modelId: plan.modelId, dimensions: plan.dimensions }
@@ -42,7 +46,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       // Still report the counts; the mismatch is what the user needs to see.
       model.available = false;
       model.message = error.message;
-      return openStore(settings, { logger, readonly: true, existing: true, embedding: null });
+      return openStore(settings, { logger, ...where, embedding: null });
     });
   } catch (error) {
     if (
@@ -73,7 +77,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
     const result = {
       version,
       dataDir: settings.dataDir,
-      database: databasePath(settings),
+      database: emptyDataDir ? null : databasePath(settings),
       repositories: stats.repositories,
       /** Repositories whose root directory is gone; `nellie repos remove <name>` drops them. */
       missingRepositories,
@@ -113,7 +117,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       return exitCodes.ok;
     }
     const lines = [
-      `Nellie ${version} — ${result.database}`,
+      `Nellie ${version} — ${result.database ?? `${settings.dataDir} (no database yet)`}`,
       `  repositories: ${stats.repositories}`,
       ...missingRepositories.map(
         (repository) =>
