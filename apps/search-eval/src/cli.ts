@@ -3,7 +3,7 @@
  * See this app's README for the data each benchmark needs and what the figures mean.
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NellieError } from '@nellie/core';
 import { parseArgs } from 'node:util';
 import { formatDocstringsReport, runDocstrings } from './docstrings/run-docstrings.ts';
@@ -11,6 +11,7 @@ import type { SearchMode } from './nellie-engine.ts';
 import { defaultCacheDir, defaultMirrorsDir, defaultSembleDataDir } from './paths.ts';
 import { formatMisses, formatSembleReport } from './semble/format-report.ts';
 import { runSemble } from './semble/run-semble.ts';
+import { parseVariations, VariationError } from './semble/setting-variants.ts';
 import { formatSmokeReport, runSmoke } from './smoke/run-smoke.ts';
 
 const usage = `Usage: pnpm eval [semble|docstrings|smoke] [options]
@@ -26,6 +27,10 @@ Options:
   --repos a,b            only these semble repositories (overrides --split)
   --mode keyword|hybrid  keyword-only (default) or hybrid with --model-dir
   --model-dir DIR        embedding model directory, e.g. ../shared/models/all-MiniLM-L6-v2
+  --reuse-embeddings     keep vectors in <cache>/embeddings and reuse them (tuning; index time
+                         and latency then exclude the model)
+  --vary group.key=a,b   semble: rerun every query with these ranking settings (repeatable; every
+                         combination, same index), e.g. --vary codeFusion.vectorShare=0.4,0.6
   --shared-store         index every repository into one data directory (as users run Nellie)
   --mirrors DIR          git mirrors (default $NELLIE_EVAL_MIRRORS, /work/.mirror, or <cache>/mirrors)
   --data DIR             semble benchmark data (default ../shared/benchmarks/semble)
@@ -79,6 +84,8 @@ async function main(argv: readonly string[]): Promise<void> {
       mode: { type: 'string' },
       'model-dir': { type: 'string' },
       'shared-store': { type: 'boolean', default: false },
+      'reuse-embeddings': { type: 'boolean', default: false },
+      vary: { type: 'string', multiple: true },
       mirrors: { type: 'string' },
       data: { type: 'string' },
       'cache-dir': { type: 'string' },
@@ -101,7 +108,7 @@ async function main(argv: readonly string[]): Promise<void> {
     throw new UsageError(`Unknown benchmark ${benchmark}; choose semble, docstrings or smoke.`);
   }
   const onlyFor: Record<string, readonly string[]> = {
-    semble: ['repos', 'shared-store', 'mirrors', 'data'],
+    semble: ['repos', 'shared-store', 'mirrors', 'data', 'vary'],
     docstrings: ['max-packages', 'packages-dir', 'package-list'],
     'semble or docstrings': ['split'],
   };
@@ -121,6 +128,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const modelDir = values['model-dir'] ? fromCaller(values['model-dir']) : undefined;
   const mode = parseMode(values.mode, modelDir);
   const cacheDir = fromCaller(values['cache-dir'] ?? defaultCacheDir());
+  const embeddingCacheDir = values['reuse-embeddings'] ? join(cacheDir, 'embeddings') : undefined;
   const progress = (line: string): void => {
     console.error(line);
   };
@@ -138,7 +146,9 @@ async function main(argv: readonly string[]): Promise<void> {
         .filter((name) => name !== ''),
       mode,
       modelDir,
+      embeddingCacheDir,
       sharedStore: values['shared-store'],
+      variants: values.vary ? parseVariations(values.vary) : undefined,
       onProgress: progress,
     });
     if (run.results.length === 0) {
@@ -155,6 +165,7 @@ async function main(argv: readonly string[]): Promise<void> {
       split: parseSplit(values.split ?? 'dev'),
       mode,
       modelDir,
+      embeddingCacheDir,
       maxPackages: parseCount(values['max-packages']),
       packagesDir: values['packages-dir'] ? fromCaller(values['packages-dir']) : undefined,
       packageList: values['package-list'] ? fromCaller(values['package-list']) : undefined,
@@ -164,7 +175,7 @@ async function main(argv: readonly string[]): Promise<void> {
     console.log(formatDocstringsReport(run, values.verbose));
     report = run;
   } else {
-    const run = await runSmoke({ cacheDir, mode, modelDir });
+    const run = await runSmoke({ cacheDir, mode, modelDir, embeddingCacheDir });
     console.log(formatSmokeReport(run, values.verbose));
     report = run;
   }
@@ -182,7 +193,7 @@ try {
   const isArgumentError =
     error instanceof Error &&
     String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-  if (error instanceof UsageError || isArgumentError) {
+  if (error instanceof UsageError || error instanceof VariationError || isArgumentError) {
     console.error(`${error.message}\n\n${usage}`);
   } else if (
     NellieError.is(error) ||

@@ -8,6 +8,7 @@ import type { CodeSearchHit, Embedder } from '@nellie/core';
 import { createLocalEmbedder } from '@nellie/embeddings';
 import { createIndexer } from '@nellie/indexer';
 import { createSqliteStore } from '@nellie/storage';
+import { withEmbeddingCache } from './embedding-cache.ts';
 
 export type SearchMode = 'keyword' | 'hybrid';
 
@@ -22,6 +23,8 @@ export interface EngineOptions {
    * installed packages, already filtered, turns them off.
    */
   defaultExcludes?: boolean;
+  /** Keep every vector in this directory and reuse it on later runs (tuning only). */
+  embeddingCacheDir?: string;
 }
 
 /** Collaborators handed in rather than created (not validated, not closed by the engine). */
@@ -53,9 +56,13 @@ export interface NellieEngine {
   close(): Promise<void>;
 }
 
-/** The local ONNX embedder for a model directory, offline. */
-export async function createModelEmbedder(modelDir: string): Promise<Embedder> {
-  return await createLocalEmbedder({ modelDir, allowRemote: false });
+/** The local ONNX embedder for a model directory, offline; behind a disk cache when given one. */
+export async function createModelEmbedder(
+  modelDir: string,
+  embeddingCacheDir?: string,
+): Promise<Embedder> {
+  const embedder = await createLocalEmbedder({ modelDir, allowRemote: false });
+  return embeddingCacheDir ? withEmbeddingCache(embedder, embeddingCacheDir) : embedder;
 }
 
 export async function createNellieEngine(
@@ -70,7 +77,7 @@ export async function createNellieEngine(
   if (options.mode === 'hybrid') {
     embedder = options.embedder;
     if (!embedder && options.modelDir) {
-      embedder = await createModelEmbedder(options.modelDir);
+      embedder = await createModelEmbedder(options.modelDir, options.embeddingCacheDir);
       ownsEmbedder = true;
     }
   }

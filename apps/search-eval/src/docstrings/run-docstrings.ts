@@ -22,6 +22,8 @@ export interface DocstringsRunOptions {
   split: DocSplit;
   mode: SearchMode;
   modelDir?: string;
+  /** Reuse vectors kept here by earlier runs (tuning only; index times then exclude the model). */
+  embeddingCacheDir?: string;
   /** Pinned `name@version` list (JSON `{ packages: [...] }`); defaults to the committed list. */
   packageList?: string;
   /** Use already unpacked packages (`<dir>/<name>/package.json`) instead of installing with npm. */
@@ -118,6 +120,7 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
     dataDir: workDir,
     mode: options.mode,
     modelDir: options.modelDir,
+    embeddingCacheDir: options.embeddingCacheDir,
     defaultExcludes: false,
   });
   try {

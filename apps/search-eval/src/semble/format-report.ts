@@ -134,6 +134,24 @@ export function formatSembleReport(run: SembleRun): string {
       `  ${language.padEnd(12)} ${entry.ndcgAt10.toFixed(3)}  (${entry.repos} repo${entry.repos === 1 ? '' : 's'})`,
     );
   }
+  if (run.variants) lines.push('', formatVariants(run.variants));
+  return lines.join('\n');
+}
+
+/** One line per setting variant, best NDCG@10 first. */
+function formatVariants(variants: NonNullable<SembleRun['variants']>): string {
+  const lines = [
+    `setting variants (same index; NDCG@10)`,
+    `  NDCG@10  ${categories.map((name) => name.slice(0, 4).padStart(5)).join('  ')}  settings`,
+  ];
+  for (const variant of [...variants].sort((a, b) => b.summary.ndcgAt10 - a.summary.ndcgAt10)) {
+    const byCategory = categories.map((name) =>
+      score(variant.summary.byCategory[name]).padStart(5),
+    );
+    lines.push(
+      `  ${variant.summary.ndcgAt10.toFixed(3).padStart(7)}  ${byCategory.join('  ')}  ${variant.label}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -20,6 +20,7 @@ import {
   type Split,
 } from './benchmark-data.ts';
 import { exportRepository } from './repository-export.ts';
+import { withVariant, type SettingVariant } from './setting-variants.ts';
 import { scoreQuery } from './scoring.ts';
 import { summariseRun, type QueryResult, type RepoResult, type RunSummary } from './summary.ts';
 
@@ -32,8 +33,15 @@ export interface SembleRunOptions {
   repos?: string[];
   mode: SearchMode;
   modelDir?: string;
+  /** Reuse vectors kept here by earlier runs (tuning only; index times then exclude the model). */
+  embeddingCacheDir?: string;
   /** Index every repository into one data directory and search with the repository filter. */
   sharedStore?: boolean;
+  /**
+   * Ranking settings to compare (see `parseVariations`): every query runs once per variant
+   * against the same index. One store per repository only.
+   */
+  variants?: SettingVariant[];
   /** Called with one line of progress at a time. */
   onProgress?: (line: string) => void;
 }
@@ -51,6 +59,8 @@ export interface SembleRun {
   results: RepoResult[];
   unavailable: UnavailableRepo[];
   summary: RunSummary;
+  /** With `variants`: each variant's results (the first is the defaults, as in `results`). */
+  variants?: { label: string; results: RepoResult[]; summary: RunSummary }[];
 }
 
 async function runQueries(
@@ -109,11 +119,16 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
   // One model for the whole run; every per-repository store shares it.
   const embedder =
     options.mode === 'hybrid' && options.modelDir && ready.length > 0
-      ? await createModelEmbedder(options.modelDir)
+      ? await createModelEmbedder(options.modelDir, options.embeddingCacheDir)
       : undefined;
   const workDir = mkdtempSync(join(tmpdir(), 'nellie-eval-semble-'));
   const engineOptions = { mode: options.mode, modelDir: options.modelDir, embedder };
-  const results: RepoResult[] = [];
+  const variants = options.variants ?? [{ label: 'defaults', overrides: [] }];
+  if (variants.length > 1 && options.sharedStore) {
+    throw new Error('Setting variants need one store per repository (drop --shared-store).');
+  }
+  const variantResults: RepoResult[][] = variants.map(() => []);
+  const results = variantResults[0]!;
   let modelId: string | null = null;
   let shared: NellieEngine | undefined;
   try {
@@ -137,9 +152,11 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
         try {
           modelId = engine.modelId;
           const stats = await engine.index(entry.root);
-          const queries = await runQueries(engine, entry.tasks, stats.root);
-          const result = repoResult(entry.spec, stats, queries);
-          results.push(result);
+          let queries: QueryResult[] = [];
+          for (const [index, variant] of variants.entries()) {
+            queries = await withVariant(variant, () => runQueries(engine, entry.tasks, stats.root));
+            variantResults[index]!.push(repoResult(entry.spec, stats, queries));
+          }
           log(
             `${entry.spec.name}: ${stats.chunks} chunks in ${stats.seconds.toFixed(1)} s, ${queries.length} queries`,
           );
@@ -163,6 +180,15 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
     results,
     unavailable,
     summary: summariseRun(results, data.peers),
+    ...(variants.length > 1
+      ? {
+          variants: variants.map((variant, index) => ({
+            label: variant.label,
+            results: variantResults[index]!,
+            summary: summariseRun(variantResults[index]!, data.peers),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export interface SmokeRunOptions {
   cacheDir: string;
   mode: SearchMode;
   modelDir?: string;
+  /** Reuse vectors kept here by earlier runs (tuning only; index times then exclude the model). */
+  embeddingCacheDir?: string;
   queriesPath?: string;
 }
 
@@ -53,6 +55,7 @@ export async function runSmoke(options: SmokeRunOptions): Promise<SmokeRun> {
     dataDir: workDir,
     mode: options.mode,
     modelDir: options.modelDir,
+    embeddingCacheDir: options.embeddingCacheDir,
   });
   try {
     const indexed = await engine.index(corpusRoot);

@@ -2,22 +2,35 @@ import type { CodeFilters } from './code-filters.ts';
 import { filterSql } from './code-filters.ts';
 import type { StoreContext } from './context.ts';
 import { definesSymbol, fileNamedAfter, queriedSymbols } from './ranking/definitions.ts';
-import { isSymbolQuery, rankCodeHits, type CodeLexicalRow } from './ranking/hit-ranking.ts';
+import { isSymbolQuery, type CodeLexicalRow } from './ranking/hit-ranking.ts';
 import {
   collectLevels,
   looseQueryLevels,
   strictQueryLevels,
+  type LevelMatch,
   type QueryLevel,
 } from './ranking/query-levels.ts';
 import { scopedExpression, scopeMatch } from './ranking/scope.ts';
 import type { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { codeRanking } from './ranking/settings.ts';
-import { analyzeQuery, ftsString, symbolKey } from './tokens.ts';
+import type { TermStatistics } from './ranking/term-scoring.ts';
+import { analyzeQuery, ftsString, symbolKey, type AnalyzedQuery } from './tokens.ts';
 
 const columns = 'c.symbol_name, c.enclosing_symbol, f.path, c.content';
 
+export interface LexicalCandidates {
+  analyzed: AnalyzedQuery;
+  /** Unranked: `rankCodeHits` ranks them, with the vector matches when there are any. */
+  matches: LevelMatch<CodeLexicalRow>[];
+  /** Word statistics of the searched scope, for rows FTS5 did not score. */
+  statistics: TermStatistics | undefined;
+}
+
+/** The columns `rankCodeHits` reads, for chunks found another way (by vector). */
+export const rankingColumns = columns;
+
 /**
- * Full-text candidates for a code search, ranked best first. Filters narrow the candidates
+ * Full-text candidates for a code search. Filters narrow the candidates
  * where they are generated: the scope's repository and language tokens (and a glob's literal
  * path words) are part of every FTS5 query, so other repositories cannot crowd a scope out of
  * the candidate pool. A filtered search scores its candidates in JS with the scope's own
@@ -29,9 +42,9 @@ export function lexicalCandidates(
   query: string,
   filters: CodeFilters,
   pool: number,
-): { id: number; score: number }[] {
+): LexicalCandidates {
   const analyzed = analyzeQuery(query);
-  if (analyzed.terms.length === 0) return [];
+  if (analyzed.terms.length === 0) return { analyzed, matches: [], statistics: undefined };
   const filter = filterSql(filters);
   const filtered = filter.sql !== '';
   const scope = scopeMatch(filters);
@@ -174,7 +187,5 @@ export function lexicalCandidates(
       }
     }
   }
-  return rankCodeHits(analyzed, matches, scopeStatistics, query)
-    .slice(0, pool)
-    .map((hit) => ({ id: hit.row.id, score: hit.score }));
+  return { analyzed, matches, statistics: scopeStatistics };
 }

@@ -1,11 +1,17 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { throwIfAborted, type CodeSearchHit, type CodeSearchRequest } from '@nellie/core';
+import {
+  throwIfAborted,
+  type CodeSearchHit,
+  type CodeSearchRequest,
+  type ScoreBreakdown,
+} from '@nellie/core';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import type { GlobMatchers } from './glob.ts';
-import { breakdown, fuseLexicalAndVector } from './ranking/fusion.ts';
-import { lexicalCandidates } from './code-lexical.ts';
+import { lexicalCandidates, rankingColumns } from './code-lexical.ts';
+import { rankCodeHits, type CodeLexicalRow, type VectorMatch } from './ranking/hit-ranking.ts';
+import type { LevelMatch } from './ranking/query-levels.ts';
 import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
@@ -85,20 +91,17 @@ export class CodeSearch {
       const vector = parsed.queryVector
         ? this.#vector(parsed.queryVector, filters, vectorPool)
         : [];
-      return { lexical, vector };
+      return rankCodeHits(
+        lexical.analyzed,
+        lexical.matches,
+        lexical.statistics,
+        parsed.query,
+        this.#vectorMatches(vector, lexical.matches),
+      ).slice(0, parsed.limit);
     });
-    if (!ranked) return [];
+    if (!ranked || ranked.length === 0) return [];
     throwIfAborted(parsed.signal);
 
-    const fused = fuseLexicalAndVector(
-      ranked.lexical.map((hit) => hit.id),
-      ranked.vector.map((hit) => hit.id),
-      parsed.query,
-    ).slice(0, parsed.limit);
-    if (fused.length === 0) return [];
-
-    const lexicalScores = new Map(ranked.lexical.map((hit) => [hit.id, hit.score]));
-    const similarities = new Map(ranked.vector.map((hit) => [hit.id, hit.similarity]));
     const rows = this.#ctx.read(
       () =>
         this.#ctx
@@ -111,7 +114,7 @@ export class CodeSearch {
              JOIN files f ON f.id = c.file_id
              JOIN repositories r ON r.id = c.repository_id`,
           )
-          .all(JSON.stringify(fused.map((entry) => entry.item))) as HitRow[],
+          .all(JSON.stringify(ranked.map((hit) => hit.row.id))) as HitRow[],
     );
     const byId = new Map(rows.map((row) => [row.id, row]));
     const freshness = new Map<number, boolean | null>();
@@ -120,10 +123,12 @@ export class CodeSearch {
     );
 
     const hits: CodeSearchHit[] = [];
-    for (const entry of fused) {
-      const row = byId.get(entry.item);
+    for (const entry of ranked) {
+      const row = byId.get(entry.row.id);
       if (!row) continue; // deleted between the two reads
-      const scores = breakdown(entry, lexicalScores, similarities);
+      const scores: ScoreBreakdown = { fused: entry.score };
+      if (entry.lexical) scores.lexical = entry.lexical;
+      if (entry.vector) scores.vector = entry.vector;
       hits.push({
         chunkId: row.id,
         repository: row.repository,
@@ -146,6 +151,31 @@ export class CodeSearch {
       });
     }
     return hits;
+  }
+
+  /** The vector matches with the columns ranking reads (taken from the full-text rows when found there too). */
+  #vectorMatches(
+    vector: readonly { id: number; similarity: number }[],
+    lexical: readonly LevelMatch<CodeLexicalRow>[],
+  ): VectorMatch<CodeLexicalRow>[] {
+    if (vector.length === 0) return [];
+    const known = new Map(lexical.map((match) => [match.row.id, match.row]));
+    const missing = vector.filter((hit) => !known.has(hit.id)).map((hit) => hit.id);
+    if (missing.length > 0) {
+      const rows = this.#ctx
+        .statement(
+          `SELECT c.id, NULL AS bm25, ${rankingColumns}
+           FROM json_each(?) j
+           JOIN chunks c ON c.id = j.value
+           JOIN files f ON f.id = c.file_id`,
+        )
+        .all(JSON.stringify(missing)) as CodeLexicalRow[];
+      for (const row of rows) known.set(row.id, { ...row, bm25: Number.NaN });
+    }
+    return vector.flatMap((hit) => {
+      const row = known.get(hit.id);
+      return row ? [{ row, similarity: hit.similarity }] : [];
+    });
   }
 
   #vector(

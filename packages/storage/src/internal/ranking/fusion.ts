@@ -1,6 +1,6 @@
 import { reciprocalRankFusion, type ScoreBreakdown } from '@nellie/core';
 import { isSymbolQuery } from './hit-ranking.ts';
-import { fusion } from './settings.ts';
+import { memoryFusion } from './settings.ts';
 
 export interface FusedEntry {
   item: number;
@@ -9,22 +9,24 @@ export interface FusedEntry {
 }
 
 /**
- * Fuses the full-text and vector rankings (ids, best first) by weighted reciprocal rank fusion;
- * the weights depend on whether `query` looks like an identifier.
+ * Fuses the full-text and vector rankings of a lesson or checkpoint search (ids, best first) by
+ * weighted reciprocal rank fusion; the weights depend on whether `query` looks like an identifier.
  */
 export function fuseLexicalAndVector(
   lexicalIds: readonly number[],
   vectorIds: readonly number[],
   query: string,
 ): FusedEntry[] {
-  const vectorShare = isSymbolQuery(query) ? fusion.vectorShareForSymbols : fusion.vectorShare;
+  const vectorShare = isSymbolQuery(query)
+    ? memoryFusion.vectorShareForSymbols
+    : memoryFusion.vectorShare;
   return reciprocalRankFusion<number>(
     [
       { items: lexicalIds, weight: 2 * (1 - vectorShare) },
       { items: vectorIds, weight: 2 * vectorShare },
     ],
     (id) => id,
-    { k: fusion.k },
+    { k: memoryFusion.k },
   );
 }
 

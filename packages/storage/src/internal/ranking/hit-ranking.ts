@@ -3,6 +3,7 @@ import { definesSymbol, embeddedSymbols, fileNamedAfter, queriedSymbols } from '
 import type { LevelMatch, LexicalRow } from './query-levels.ts';
 import {
   codeRanking,
+  codeFusion,
   fileKinds,
   pathPenalties,
   testClassPattern,
@@ -83,71 +84,62 @@ function fileNameWords(path: string): Set<string> {
   return stemmedSet(`${name} ${codeRanking.fileNameDirectories > 0 ? parents.join(' ') : ''}`);
 }
 
+/** A chunk the vector index found, with its cosine similarity to the query. */
+export interface VectorMatch<Row extends CodeLexicalRow> {
+  row: Row;
+  similarity: number;
+}
+
+/** A ranked code chunk with where its score came from (ranks are 1-based). */
+export interface RankedCodeHit<Row extends CodeLexicalRow> {
+  row: Row;
+  score: number;
+  lexical?: { rank: number; score: number };
+  vector?: { rank: number; similarity: number };
+}
+
+/** Levels of rows only the vector index found: after every full-text level. */
+const vectorOnlyLevel = Number.MAX_SAFE_INTEGER;
+
 /**
- * Re-ranks code matches: bm25 (symbol and path columns already weigh more than the body),
- * boosted when the query names the symbol exactly or its words make up the symbol or the path,
- * and damped for tests, docs and other kinds of files the query does not ask for. Then, each
- * step a setting kept only if the benchmark rewards it: a decay per looser level, an added
- * boost for the definition of a queried symbol, one for query words in the file name, one for
- * files with several matching chunks, and a decay for further chunks of a file already ranked.
+ * Ranks code candidates in two steps. First a relevance per chunk: bm25 (symbol and path columns
+ * already weigh more than the body), boosted when the query names the symbol exactly or its
+ * words make up the symbol or the path, decayed per looser level; with vector matches, that
+ * ranking and the vector ranking are fused (see `fuseRelevance`). Then the same stack for both
+ * modes, each step a setting kept only if the benchmark rewards it: damping for tests, docs and
+ * other kinds of files the query does not ask for, an added boost for the definition of a
+ * queried symbol, one for query words in the file name, one for files with several matching
+ * chunks, and a decay for further chunks of a file already ranked.
  */
 export function rankCodeHits<Row extends CodeLexicalRow>(
   analyzed: AnalyzedQuery,
   matches: readonly LevelMatch<Row>[],
   statistics?: TermStatistics,
   query = '',
-): LexicalHit<Row>[] {
+  vectorMatches: readonly VectorMatch<Row>[] = [],
+): RankedCodeHit<Row>[] {
   const settings = codeRanking;
   const parts = analyzed.parts.map(stem);
   const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
   const queryParts = new Set(analyzed.parts.flatMap((part) => [part, stem(part)]));
-  const counter = new TermCounter(analyzed.parts);
-  // Rows fetched without FTS5 scoring (levels with common words, symbol lookups) are scored in
-  // JS when statistics are given; without them they get the best score seen.
-  let bestBase = 1;
-  const jsScores = new Map<number, number>();
-  for (const { row } of matches) {
-    if (Number.isFinite(row.bm25)) {
-      bestBase = Math.max(bestBase, -row.bm25);
-    } else if (statistics) {
-      const score = bm25InJs(row, counter, statistics);
-      jsScores.set(row.id, score);
-      bestBase = Math.max(bestBase, score);
-    }
-  }
+  const lexical = lexicalRelevance(analyzed, matches, statistics, parts);
+  const fused = fuseRelevance(lexical, vectorMatches, query);
   const symbolQuery = isSymbolQuery(query);
   const names = symbolQuery ? queriedSymbols(query) : embeddedSymbols(query);
   const definitionFactor = symbolQuery
     ? settings.definitionBoost
     : settings.embeddedDefinitionBoost;
-  const hits = matches.map(({ row, level, complete }) => {
-    const base = Math.max(
-      Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase),
-      1e-9,
-    );
-    const symbolWords = row.symbol_name ? words(row.symbol_name) : [];
-    const symbolWhole = symbolWords.map((word) => word.whole).join('');
-    const lastWhole = symbolWords.at(-1)?.whole;
-    const exact =
-      symbolWhole !== '' &&
-      (analyzed.symbolNames.has(symbolWhole) ||
-        (lastWhole !== undefined && analyzed.symbolNames.has(lastWhole)));
-    const boost =
-      1 +
-      (exact ? settings.exactSymbol : 0) +
-      settings.symbolCoverage * coverage(parts, stemmedSet(row.symbol_name)) +
-      settings.containerCoverage * coverage(parts, stemmedSet(row.enclosing_symbol)) +
-      settings.pathCoverage * coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
-    const levelFactor = settings.levelDecay > 0 ? settings.levelDecay ** level : 1;
-    const score = base * boost * levelFactor * fileFactor(row.path, queryParts, wantsTests);
-    return { row, level, complete, score, exact };
-  });
+  const hits = fused.map((hit) => ({
+    ...hit,
+    score: hit.score * fileFactor(hit.row.path, queryParts, wantsTests),
+  }));
   const best = Math.max(1e-9, ...hits.map((hit) => hit.score));
   for (const hit of hits) {
     if (
       definitionFactor > 0 &&
       names.length > 0 &&
-      ((symbolQuery && hit.exact) || definesSymbol(hit.row.content, names))
+      ((symbolQuery && namesSymbolExactly(analyzed, hit.row)) ||
+        definesSymbol(hit.row.content, names))
     ) {
       // A definition in a file named after the symbol is the most likely one.
       const tier = fileNamedAfter(hit.row.path, names) ? settings.namedFileDefinition : 1;
@@ -163,7 +155,140 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   // Ties go to the newer chunk, so the order never depends on how rows were fetched.
   hits.sort((a, b) => (strict ? a.level - b.level : 0) || b.score - a.score || b.row.id - a.row.id);
   const ranked = settings.fileSaturationDecay < 1 ? diversifyFiles(hits, strict) : hits;
-  return ranked.map(({ row, level, complete, score }) => ({ row, level, complete, score }));
+  return ranked.map(({ row, score, lexicalRank, lexicalScore, vectorRank, similarity }) => ({
+    row,
+    score,
+    ...(lexicalRank === undefined ? {} : { lexical: { rank: lexicalRank, score: lexicalScore! } }),
+    ...(vectorRank === undefined ? {} : { vector: { rank: vectorRank, similarity: similarity! } }),
+  }));
+}
+
+/** True when the query names the row's symbol (or its last part) exactly. */
+function namesSymbolExactly(analyzed: AnalyzedQuery, row: CodeLexicalRow): boolean {
+  const symbolWords = row.symbol_name ? words(row.symbol_name) : [];
+  const symbolWhole = symbolWords.map((word) => word.whole).join('');
+  const lastWhole = symbolWords.at(-1)?.whole;
+  return (
+    symbolWhole !== '' &&
+    (analyzed.symbolNames.has(symbolWhole) ||
+      (lastWhole !== undefined && analyzed.symbolNames.has(lastWhole)))
+  );
+}
+
+interface LexicalRelevance<Row extends CodeLexicalRow> {
+  row: Row;
+  level: number;
+  relevance: number;
+}
+
+/** Full-text relevance of each match, best first. */
+function lexicalRelevance<Row extends CodeLexicalRow>(
+  analyzed: AnalyzedQuery,
+  matches: readonly LevelMatch<Row>[],
+  statistics: TermStatistics | undefined,
+  parts: readonly string[],
+): LexicalRelevance<Row>[] {
+  const settings = codeRanking;
+  const counter = new TermCounter(analyzed.parts);
+  // Rows fetched without FTS5 scoring (levels with common words, symbol lookups) are scored in
+  // JS when statistics are given; without them they get the best score seen.
+  let bestBase = 1;
+  const jsScores = new Map<number, number>();
+  for (const { row } of matches) {
+    if (Number.isFinite(row.bm25)) {
+      bestBase = Math.max(bestBase, -row.bm25);
+    } else if (statistics) {
+      const score = bm25InJs(row, counter, statistics);
+      jsScores.set(row.id, score);
+      bestBase = Math.max(bestBase, score);
+    }
+  }
+  return matches
+    .map(({ row, level }) => {
+      const base = Math.max(
+        Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase),
+        1e-9,
+      );
+      const boost =
+        1 +
+        (namesSymbolExactly(analyzed, row) ? settings.exactSymbol : 0) +
+        settings.symbolCoverage * coverage(parts, stemmedSet(row.symbol_name)) +
+        settings.containerCoverage * coverage(parts, stemmedSet(row.enclosing_symbol)) +
+        settings.pathCoverage * coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
+      const levelFactor = settings.levelDecay > 0 ? settings.levelDecay ** level : 1;
+      return { row, level, relevance: base * boost * levelFactor };
+    })
+    .sort((a, b) => b.relevance - a.relevance || b.row.id - a.row.id);
+}
+
+interface FusedCandidate<Row extends CodeLexicalRow> {
+  row: Row;
+  level: number;
+  score: number;
+  lexicalRank?: number;
+  lexicalScore?: number;
+  vectorRank?: number;
+  similarity?: number;
+}
+
+/**
+ * One relevance per chunk from the full-text ranking and the vector ranking. Without vector
+ * matches it is the full-text relevance itself; with them, the sum of both lists' min-max
+ * normalised scores, weighted by `codeFusion` (a chunk missing from a list gets nothing from it).
+ */
+function fuseRelevance<Row extends CodeLexicalRow>(
+  lexical: readonly LexicalRelevance<Row>[],
+  vectorMatches: readonly VectorMatch<Row>[],
+  query: string,
+): FusedCandidate<Row>[] {
+  const byId = new Map<number, FusedCandidate<Row>>();
+  const hybrid = vectorMatches.length > 0;
+  const vectorShare = isSymbolQuery(query)
+    ? codeFusion.vectorShareForSymbols
+    : codeFusion.vectorShare;
+  const lexicalPart = contributions(
+    lexical.map((entry) => entry.relevance),
+    2 * (1 - vectorShare),
+  );
+  const vectorPart = contributions(
+    vectorMatches.map((entry) => entry.similarity),
+    2 * vectorShare,
+  );
+  lexical.forEach(({ row, level, relevance }, index) => {
+    byId.set(row.id, {
+      row,
+      level,
+      score: hybrid ? lexicalPart(index) : relevance,
+      lexicalRank: index + 1,
+      lexicalScore: relevance,
+    });
+  });
+  vectorMatches.forEach(({ row, similarity }, index) => {
+    const contribution = vectorPart(index);
+    const found = byId.get(row.id);
+    if (found) {
+      found.score += contribution;
+      found.vectorRank = index + 1;
+      found.similarity = similarity;
+    } else {
+      byId.set(row.id, {
+        row,
+        level: vectorOnlyLevel,
+        score: contribution,
+        vectorRank: index + 1,
+        similarity,
+      });
+    }
+  });
+  return [...byId.values()];
+}
+
+/** What the entry at each index of a list (scores best first) adds to a fused score. */
+function contributions(scores: readonly number[], weight: number): (index: number) => number {
+  const best = scores[0] ?? 0;
+  const worst = scores.at(-1) ?? 0;
+  const range = best - worst;
+  return (index) => (range > 0 ? (weight * (scores[index]! - worst)) / range : weight);
 }
 
 function addFileCoherence(hits: { row: CodeLexicalRow; score: number }[], best: number): void {

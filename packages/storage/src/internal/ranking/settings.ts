@@ -135,33 +135,50 @@ export const testQueryWords: ReadonlySet<string> = new Set([
   'mock',
 ]);
 
-/** How many ranked candidates each list (full text, vectors) contributes before fusion. */
-export const candidatePools = { minimum: 50, perResult: 3, maximum: 300 };
+/**
+ * How many ranked candidates each list (full text, vectors) contributes before ranking.
+ * Filtered vector searches oversample the ANN index in proportion to their pool, so theirs has
+ * its own, smaller size.
+ */
+export const candidatePools = {
+  minimum: 50,
+  perResult: 3,
+  maximum: 300,
+  filteredVectorMinimum: 50,
+  filteredVectorPerResult: 2,
+};
 
 export function candidatePool(limit: number): number {
   const { minimum, perResult, maximum } = candidatePools;
   return Math.min(maximum, Math.max(minimum, limit * perResult));
 }
 
-/**
- * Filtered vector searches oversample the ANN index in proportion to k, so their candidate
- * list stays small.
- */
 export function filteredVectorPool(limit: number): number {
-  return Math.max(20, limit * 2);
+  const { filteredVectorMinimum, filteredVectorPerResult, maximum } = candidatePools;
+  return Math.min(maximum, Math.max(filteredVectorMinimum, limit * filteredVectorPerResult));
 }
 
 /**
- * Reciprocal rank fusion of the full-text and vector lists. The vector list's share depends on
- * the query: identifier-like queries (`parseConfig`, `Router`) lean on exact words, questions
- * weigh both lists alike.
+ * Fusion of a code search's full-text and vector candidates: each list's scores (full-text
+ * relevance, cosine similarity) are min-max normalised over the list and added with these
+ * shares, before the ranking stack. Identifier-like queries (`parseConfig`, `Router`) lean
+ * less on the vectors. Score fusion beat reciprocal rank fusion on the dev split (see README).
  */
-export const fusion = {
+export const codeFusion = {
+  /** Share of the vector list for identifier-like queries (the full-text list has the rest). */
+  vectorShareForSymbols: 0.5,
+  /** Share of the vector list for other queries. */
+  vectorShare: 0.6,
+};
+
+/**
+ * Reciprocal rank fusion of the full-text and vector lists of lesson and checkpoint searches,
+ * with the same query-dependent shares.
+ */
+export const memoryFusion = {
   /** RRF damping constant: larger flattens the difference between ranks. */
   k: 60,
-  /** Share of the vector list for identifier-like queries (the full-text list has the rest). */
   vectorShareForSymbols: 0.3,
-  /** Share of the vector list for other queries. */
   vectorShare: 0.5,
 };
 
