@@ -150,12 +150,22 @@ describe('nellie model distill --tune-on', () => {
     );
     const distill = (...extra: string[]): ReturnType<typeof runCli> =>
       runCli(['model', 'distill', '--from', teacherDir, '--out', path.join(dir, 'out'), ...extra]);
-    const [noTuneOn, badEpochs, badRate, noPairs, missingDir] = await Promise.all([
+    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher] = await Promise.all([
       distill('--epochs', '2'),
       distill('--tune-on', documentedSources, '--epochs', 'two'),
       distill('--tune-on', documentedSources, '--learning-rate', '-1'),
       distill('--tune-on', undocumented),
       distill('--tune-on', path.join(dir, 'nope')),
+      runCli([
+        'model',
+        'distill',
+        '--from',
+        path.join(dir, 'no-teacher'),
+        '--out',
+        path.join(dir, 'out'),
+        '--tune-on',
+        documentedSources,
+      ]),
     ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
@@ -166,6 +176,8 @@ describe('nellie model distill --tune-on', () => {
     expect(noPairs.code).toBe(2);
     expect(noPairs.stderr).toContain('No training pairs found');
     expect(missingDir.code).toBe(2);
+    expect(missingTeacher.code).toBe(1);
+    expect(missingTeacher.stderr).toContain('does not exist');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

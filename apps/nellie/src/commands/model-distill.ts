@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NellieError } from '@nellie/core';
@@ -102,6 +103,13 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
     throw new NellieError(
       'INVALID_INPUT',
       `${from} is already a static model; give --tune-on <dir>… to tune it, or --from a transformer model directory to distil.`,
+    );
+  }
+  if (tuneOn && !fromStatic && !existsSync(join(resolve(from), 'config.json'))) {
+    // Checked before mining, which can take a while on large directories.
+    throw new NellieError(
+      'MODEL_NOT_FOUND',
+      `The teacher model directory ${resolve(from)} does not exist or has no config.json. Point --from at a transformer model directory (config.json, tokenizer files, onnx/) or at a static model to tune.`,
     );
   }
   if (options.overwrite !== true && isStaticModelDir(resolve(out))) {
