@@ -424,13 +424,13 @@ export function buildProgram(): Command {
       '--tune-on <dir...>',
       'tune the table on (doc comment → code) pairs mined from these directories; --from may then be a static model',
     )
-    .option('--epochs <n>', 'tuning: passes over the pairs (default 2)')
+    .option('--epochs <n>', 'tuning: passes over the pairs (default 4)')
     .option(
       '--tune-batch-size <n>',
       "tuning: pairs per step, each the others' negatives (default 128)",
     )
     .option('--learning-rate <x>', 'tuning: Adagrad step size (default 0.05)')
-    .option('--temperature <x>', 'tuning: InfoNCE temperature (default 0.05)')
+    .option('--temperature <x>', 'tuning: InfoNCE temperature (default 0.1)')
     .option('--seed <n>', 'tuning: seed of the held-out split and the pair order (default 42)')
     .option('--overwrite', 'replace a static model already in --out')
     .option('--json', 'print the result as JSON')

@@ -8,14 +8,17 @@ export const tuneStaticModelOptionsSchema = z.object({
   /** Where the tuned model is written; created when missing. Must differ from `modelDir`. */
   outDir: z.string().min(1),
   /** Passes over the training pairs. */
-  epochs: z.number().int().min(1).max(100).default(2),
+  epochs: z.number().int().min(1).max(100).default(4),
   /** Pairs per step; the other pairs of a batch are each pair's negatives. */
   batchSize: z.number().int().min(2).max(4096).default(128),
   /** Adagrad's step size. */
   learningRate: z.number().gt(0).max(10).default(0.05),
   /** InfoNCE temperature: logits are cosine / temperature. */
-  temperature: z.number().gt(0).max(10).default(0.05),
-  /** L2 pull of each trained row towards its distilled value (0: none). */
+  temperature: z.number().gt(0).max(10).default(0.1),
+  /**
+   * L2 pull of each trained row towards its distilled value (0: none). Small values only: at 1
+   * the rows barely move.
+   */
   anchorWeight: z.number().min(0).max(100).default(0),
   /** Seeds the held-out split and the order of every epoch; the same seed gives the same table. */
   seed: z
