@@ -409,7 +409,7 @@ export function buildProgram(): Command {
   model
     .command('distill')
     .description(
-      'Distil a fast static model (one vector per token) from a transformer model directory; resumable.',
+      'Distil a fast static model (one vector per token) from a transformer model directory, optionally tuned on code; resumable.',
     )
     .requiredOption('--from <dir>', 'teacher model directory (config.json, tokenizer.json, onnx/)')
     .requiredOption(
@@ -420,6 +420,18 @@ export function buildProgram(): Command {
     .option('--dimensions <n>', 'table width after PCA (default 256)')
     .option('--batch-size <n>', 'tokens per teacher run (default 1024)')
     .option('--token-limit <n>', 'distil only the first n vocabulary ids (quick trials)')
+    .option(
+      '--tune-on <dir...>',
+      'tune the table on (doc comment → code) pairs mined from these directories; --from may then be a static model',
+    )
+    .option('--epochs <n>', 'tuning: passes over the pairs (default 4)')
+    .option(
+      '--tune-batch-size <n>',
+      "tuning: pairs per step, each the others' negatives (default 128)",
+    )
+    .option('--learning-rate <x>', 'tuning: Adagrad step size (default 0.05)')
+    .option('--temperature <x>', 'tuning: InfoNCE temperature (default 0.1)')
+    .option('--seed <n>', 'tuning: seed of the held-out split and the pair order (default 42)')
     .option('--overwrite', 'replace a static model already in --out')
     .option('--json', 'print the result as JSON')
     .action(action('tool', commands.modelDistill));

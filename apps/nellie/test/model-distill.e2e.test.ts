@@ -1,9 +1,11 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createSampleRepo,
   makeTempDir,
   removeTempDirs,
+  repoRoot,
   requireStandInModel,
   runCli,
 } from './helpers.ts';
@@ -74,5 +76,108 @@ describe('nellie model distill', () => {
     expect(missing.stderr).toContain('does not exist');
     expect(noFrom.code).not.toBe(0);
     expect(noFrom.stderr).toContain('--from');
+  });
+});
+
+// Real documented code to mine training pairs from.
+const documentedSources = path.join(repoRoot, 'packages', 'embeddings', 'src');
+
+describe('nellie model distill --tune-on', () => {
+  it('distils, tunes on mined pairs and records the provenance', async () => {
+    const outDir = path.join(makeTempDir('nellie-static-'), 'tuned');
+    // The first 2,048 ids hold punctuation, digits and the commonest English words: enough
+    // known tokens on both sides of most pairs.
+    const run = await runCli(
+      [
+        'model',
+        'distill',
+        '--from',
+        teacherDir,
+        '--out',
+        outDir,
+        '--teacher-dtype',
+        'q8',
+        '--token-limit',
+        '2048',
+        '--dimensions',
+        '16',
+        '--tune-on',
+        documentedSources,
+        '--epochs',
+        '1',
+        '--seed',
+        '3',
+        '--json',
+      ],
+      { timeoutMs: 300_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      modelId: string;
+      baseModelId: string;
+      pairs: number;
+      mined: { files: number; pairs: number };
+      distilled: { modelId: string; rows: number };
+    };
+    expect(result.modelId).toMatch(/^nellie-static\/all-MiniLM-L6-v2-random-weights\+tuned@/);
+    expect(result.baseModelId).toBe(result.distilled.modelId);
+    expect(result.distilled.rows).toBe(2048);
+    expect(result.mined.pairs).toBeGreaterThan(20);
+    const config = JSON.parse(readFileSync(path.join(outDir, 'nellie-static.json'), 'utf8')) as {
+      rows: number;
+      tuning: Record<string, unknown>;
+    };
+    expect(config.rows).toBe(2048);
+    expect(config.tuning).toMatchObject({
+      method: 'contrastive-infonce',
+      base: { modelId: result.baseModelId },
+      tunedOn: [documentedSources],
+      pairs: result.pairs,
+      epochs: 1,
+      seed: 3,
+    });
+    // The untuned table was a step on the way, not part of the model.
+    expect(existsSync(path.join(outDir, '.tune-base'))).toBe(false);
+  }, 300_000);
+
+  it('refuses bad tuning flags and directories without documented code (exit 2)', async () => {
+    const dir = makeTempDir();
+    const undocumented = path.join(dir, 'undocumented');
+    mkdirSync(undocumented);
+    writeFileSync(
+      path.join(undocumented, 'math.ts'),
+      'export function add(a: number, b: number): number {\n  const sum = a + b;\n  return sum;\n}\n',
+    );
+    const distill = (...extra: string[]): ReturnType<typeof runCli> =>
+      runCli(['model', 'distill', '--from', teacherDir, '--out', path.join(dir, 'out'), ...extra]);
+    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher] = await Promise.all([
+      distill('--epochs', '2'),
+      distill('--tune-on', documentedSources, '--epochs', 'two'),
+      distill('--tune-on', documentedSources, '--learning-rate', '-1'),
+      distill('--tune-on', undocumented),
+      distill('--tune-on', path.join(dir, 'nope')),
+      runCli([
+        'model',
+        'distill',
+        '--from',
+        path.join(dir, 'no-teacher'),
+        '--out',
+        path.join(dir, 'out'),
+        '--tune-on',
+        documentedSources,
+      ]),
+    ]);
+    expect(noTuneOn.code).toBe(2);
+    expect(noTuneOn.stderr).toContain('add --tune-on');
+    expect(badEpochs.code).toBe(2);
+    expect(badEpochs.stderr).toContain('--epochs takes a whole number');
+    expect(badRate.code).toBe(2);
+    expect(badRate.stderr).toContain('--learning-rate takes a positive number');
+    expect(noPairs.code).toBe(2);
+    expect(noPairs.stderr).toContain('No training pairs found');
+    expect(missingDir.code).toBe(2);
+    expect(missingTeacher.code).toBe(1);
+    expect(missingTeacher.stderr).toContain('does not exist');
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

@@ -50,6 +50,29 @@ export const staticModelConfigSchema = z.object({
   producer: z.string(),
   /** Seconds the distillation took (token passes, PCA and writing). */
   distillSeconds: z.number().optional(),
+  /** Present when the table was tuned on code pairs after distillation (`tuneStaticModel()`). */
+  tuning: z
+    .object({
+      method: z.literal('contrastive-infonce'),
+      /** The table training started from. */
+      base: z.object({ modelId: z.string(), sha256: z.string() }),
+      /** What the pairs were mined from (directories, package names). */
+      tunedOn: z.array(z.string()),
+      pairs: z.number().int(),
+      validationPairs: z.number().int(),
+      epochs: z.number().int(),
+      batchSize: z.number().int(),
+      learningRate: z.number(),
+      temperature: z.number(),
+      anchorWeight: z.number(),
+      seed: z.number().int(),
+      maxQueryTokens: z.number().int(),
+      maxCodeTokens: z.number().int(),
+      /** Mean InfoNCE loss on the held-out pairs before and after training. */
+      validationLoss: z.object({ before: z.number(), after: z.number() }).optional(),
+      seconds: z.number(),
+    })
+    .optional(),
 });
 
 export type StaticModelConfig = z.infer<typeof staticModelConfigSchema>;
@@ -83,8 +106,12 @@ export async function readStaticModelConfig(dir: string): Promise<StaticModelCon
   return parsed.data;
 }
 
-/** `nellie-static/<teacher>@<first 8 hex of the table's sha256>`: one id per distinct table. */
+/**
+ * `nellie-static/<teacher>@<first 8 hex of the table's sha256>` (`<teacher>+tuned@…` for a table
+ * tuned on code): one id per distinct table, so vectors of different tables never mix.
+ */
 export function staticModelId(config: StaticModelConfig): string {
   const teacher = config.teacher.id.split('/').pop() ?? config.teacher.id;
-  return `nellie-static/${teacher}@${config.table.sha256.slice(0, 8)}`;
+  const tuned = config.tuning ? '+tuned' : '';
+  return `nellie-static/${teacher}${tuned}@${config.table.sha256.slice(0, 8)}`;
 }

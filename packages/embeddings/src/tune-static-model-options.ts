@@ -1,0 +1,67 @@
+import type { Logger } from '@nellie/core';
+import { z } from 'zod';
+import type { CodePair } from './mine-code-pairs.ts';
+
+export const tuneStaticModelOptionsSchema = z.object({
+  /** The static model to start from (written by `distillStaticModel()`). */
+  modelDir: z.string().min(1),
+  /** Where the tuned model is written; created when missing. Must differ from `modelDir`. */
+  outDir: z.string().min(1),
+  /** Passes over the training pairs. */
+  epochs: z.number().int().min(1).max(100).default(4),
+  /** Pairs per step; the other pairs of a batch are each pair's negatives. */
+  batchSize: z.number().int().min(2).max(4096).default(128),
+  /** Adagrad's step size. */
+  learningRate: z.number().gt(0).max(10).default(0.05),
+  /** InfoNCE temperature: logits are cosine / temperature. */
+  temperature: z.number().gt(0).max(10).default(0.1),
+  /**
+   * L2 pull of each trained row towards its distilled value (0: none). Small values only: at 1
+   * the rows barely move.
+   */
+  anchorWeight: z.number().min(0).max(100).default(0),
+  /** Seeds the held-out split and the order of every epoch; the same seed gives the same table. */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
+  /** Query tokens kept per pair (after the teacher's tokenizer). */
+  maxQueryTokens: z.number().int().min(4).max(4096).default(64),
+  /** Code tokens kept per pair; the embedder's default window is 256. */
+  maxCodeTokens: z.number().int().min(8).max(100_000).default(256),
+  /** Share of the pairs held out to measure the loss before and after (0 to 0.5). */
+  validationFraction: z.number().min(0).max(0.5).default(0.05),
+  /** What the pairs came from, recorded in the config (directories, package names). */
+  tunedOn: z.array(z.string().min(1)).max(10_000).default([]),
+  /** Seconds between checkpoints of an epoch in progress. */
+  checkpointSeconds: z.number().min(0).max(3600).default(30),
+  /** Replace a static model already in `outDir`. */
+  overwrite: z.boolean().default(false),
+  /** Recorded in the config as what produced the table (e.g. `nellie 0.1.0`). */
+  producer: z.string().min(1).max(200).default('@nellie/embeddings'),
+});
+
+export type TuneProgress =
+  | { phase: 'tokenize'; done: number; total: number }
+  | {
+      phase: 'train';
+      /** Steps done over all epochs, and their total. */
+      done: number;
+      total: number;
+      epoch: number;
+      /** Mean loss of the steps of this epoch so far. */
+      loss: number;
+      resumedFrom: number;
+    }
+  | { phase: 'write'; done: number; total: number };
+
+export type TuneStaticModelOptions = z.input<typeof tuneStaticModelOptionsSchema> & {
+  /** The training pairs, e.g. from `mineCodePairs()`. */
+  pairs: readonly CodePair[];
+  logger?: Logger;
+  /** Stops after the step in hand; the progress is checkpointed for the next run. */
+  signal?: AbortSignal;
+  onProgress?: (event: TuneProgress) => void;
+};

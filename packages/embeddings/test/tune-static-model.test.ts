@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NellieError } from '@nellie/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createStaticEmbedder,
+  mineCodePairs,
+  readStaticModelConfig,
+  tuneStaticModel,
+  type CodePair,
+  type StaticEmbedder,
+  type TuneResult,
+} from '../src/index.ts';
+import { standInModelDir } from './helpers.ts';
+
+const rows = 30_522;
+const dimensions = 8;
+const sourceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+let workDir: string;
+let baseDir: string;
+let pairs: CodePair[];
+
+/**
+ * A small static model with the real all-MiniLM-L6-v2 tokenizer and a seeded random table of
+ * 8 dimensions: enough to train on, and fast.
+ */
+async function writeTinyStaticModel(dir: string): Promise<void> {
+  await mkdir(path.join(dir, 'static'), { recursive: true });
+  const teacher = standInModelDir();
+  for (const file of ['tokenizer.json', 'tokenizer_config.json']) {
+    await copyFile(path.join(teacher, file), path.join(dir, file));
+  }
+  let state = 12345;
+  const table = new Float32Array(rows * dimensions);
+  for (let index = 0; index < table.length; index += 1) {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    table[index] = state / 2 ** 32 - 0.5;
+  }
+  const bytes = Buffer.from(table.buffer);
+  await writeFile(path.join(dir, 'static', 'embeddings.bin'), bytes);
+  await writeFile(
+    path.join(dir, 'nellie-static.json'),
+    JSON.stringify({
+      format: 'nellie-static',
+      formatVersion: 1,
+      rows,
+      dimensions,
+      dtype: 'float32',
+      table: {
+        path: 'static/embeddings.bin',
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      },
+      skipTokenIds: [0, 100, 101, 102, 103],
+      fallbackTokenId: 100,
+      teacher: { id: 'tiny-random', dtype: 'fp32', hiddenSize: 8, pooling: 'none', files: [] },
+      reduction: { method: 'none' },
+      weighting: { method: 'none' },
+      normalize: true,
+      createdAt: new Date(0).toISOString(),
+      producer: 'test',
+    }),
+  );
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<NellieError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(NellieError.is(error), `expected a NellieError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as NellieError).code).toBe(code);
+  return error as NellieError;
+}
+
+const tiny = { epochs: 3, batchSize: 16, learningRate: 0.2, temperature: 0.1, seed: 7 } as const;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'nellie-tune-'));
+  baseDir = path.join(workDir, 'base');
+  await writeTinyStaticModel(baseDir);
+  // Real code: this package's own documented sources.
+  pairs = mineCodePairs(
+    readdirSync(sourceDir)
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
+      .map((name) => ({
+        content: readFileSync(path.join(sourceDir, name), 'utf8'),
+        language: 'typescript',
+      })),
+  );
+});
+
+afterAll(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+/** Mean cosine of each query with its own code minus the mean with the other codes. */
+async function margin(embedder: StaticEmbedder, sample: CodePair[]): Promise<number> {
+  const queries = await embedder.embed(sample.map((pair) => pair.query));
+  const codes = await embedder.embed(sample.map((pair) => pair.code));
+  const cosine = (a: Float32Array, b: Float32Array): number =>
+    a.reduce((sum, value, index) => sum + value * b[index]!, 0);
+  let total = 0;
+  queries.forEach((query, i) => {
+    let others = 0;
+    codes.forEach((code, j) => {
+      if (j !== i) others += cosine(query, code);
+    });
+    total += cosine(query, codes[i]!) - others / (codes.length - 1);
+  });
+  return total / queries.length;
+}
+
+describe('tuneStaticModel', () => {
+  let tunedDir: string;
+  let result: TuneResult;
+
+  beforeAll(async () => {
+    tunedDir = path.join(workDir, 'tuned');
+    result = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: tunedDir,
+      pairs,
+      tunedOn: ['packages/embeddings/src'],
+      producer: 'nellie test',
+    });
+  });
+
+  it('mines enough real pairs to train on', () => {
+    expect(pairs.length).toBeGreaterThan(40);
+  });
+
+  it('lowers the held-out loss and brings descriptions closer to their code', async () => {
+    expect(result.validationLoss!.after).toBeLessThan(result.validationLoss!.before);
+    await using base = await createStaticEmbedder({ modelDir: baseDir });
+    await using tuned = await createStaticEmbedder({ modelDir: tunedDir });
+    const sample = pairs.slice(0, 30);
+    expect(await margin(tuned, sample)).toBeGreaterThan((await margin(base, sample)) + 0.1);
+  });
+
+  it('records the provenance and gets a model id of its own', async () => {
+    const base = await readStaticModelConfig(baseDir);
+    const config = await readStaticModelConfig(tunedDir);
+    expect(config.tuning).toMatchObject({
+      method: 'contrastive-infonce',
+      base: { modelId: result.baseModelId, sha256: base.table.sha256 },
+      tunedOn: ['packages/embeddings/src'],
+      pairs: result.pairs,
+      validationPairs: result.validationPairs,
+      epochs: 3,
+      batchSize: 16,
+      learningRate: 0.2,
+      temperature: 0.1,
+      seed: 7,
+    });
+    expect(result.pairs + result.validationPairs + result.droppedPairs).toBe(pairs.length);
+    expect(config.teacher).toEqual(base.teacher);
+    expect(config.producer).toBe('nellie test');
+    expect(config.table.sha256).not.toBe(base.table.sha256);
+    expect(result.baseModelId).toMatch(/^nellie-static\/tiny-random@[0-9a-f]{8}$/);
+    expect(result.modelId).toMatch(/^nellie-static\/tiny-random\+tuned@[0-9a-f]{8}$/);
+    await using tuned = await createStaticEmbedder({ modelDir: tunedDir });
+    expect(tuned.modelId).toBe(result.modelId);
+    expect(existsSync(path.join(tunedDir, '.tune-checkpoint'))).toBe(false);
+  });
+
+  it('is deterministic for a seed, and resumes an interrupted run to the same table', async () => {
+    const again = path.join(workDir, 'again');
+    const repeat = await tuneStaticModel({ ...tiny, modelDir: baseDir, outDir: again, pairs });
+    expect(repeat.modelId).toBe(result.modelId);
+
+    const interruptedDir = path.join(workDir, 'interrupted');
+    const controller = new AbortController();
+    await expectCode(
+      tuneStaticModel({
+        ...tiny,
+        modelDir: baseDir,
+        outDir: interruptedDir,
+        pairs,
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.phase === 'train' && event.done === 4) controller.abort();
+        },
+      }),
+      'ABORTED',
+    );
+    expect(existsSync(path.join(interruptedDir, '.tune-checkpoint', 'state.json'))).toBe(true);
+    const resumed = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: interruptedDir,
+      pairs,
+    });
+    expect(resumed.resumedSteps).toBe(4);
+    expect(resumed.modelId).toBe(result.modelId);
+
+    const otherSeed = await tuneStaticModel({
+      ...tiny,
+      seed: 8,
+      modelDir: baseDir,
+      outDir: path.join(workDir, 'seed-8'),
+      pairs,
+    });
+    expect(otherSeed.modelId).not.toBe(result.modelId);
+  });
+
+  it('refuses too few pairs, a directory without a static model and an occupied output', async () => {
+    const noPairs = await expectCode(
+      tuneStaticModel({ modelDir: baseDir, outDir: path.join(workDir, 'none'), pairs: [] }),
+      'INVALID_INPUT',
+    );
+    expect(noPairs.message).toContain('doc comments');
+    await expectCode(
+      tuneStaticModel({
+        modelDir: path.join(workDir, 'missing'),
+        outDir: path.join(workDir, 'x'),
+        pairs,
+      }),
+      'MODEL_NOT_FOUND',
+    );
+    await expectCode(tuneStaticModel({ modelDir: baseDir, outDir: tunedDir, pairs }), 'CONFLICT');
+    await expectCode(
+      tuneStaticModel({ modelDir: baseDir, outDir: baseDir, pairs, overwrite: true }),
+      'INVALID_OPTIONS',
+    );
+    await expectCode(
+      tuneStaticModel({ modelDir: baseDir, outDir: path.join(workDir, 'y'), pairs, epochs: 0 }),
+      'INVALID_OPTIONS',
+    );
+    // Nothing was written for the refused runs.
+    expect(existsSync(path.join(workDir, 'none'))).toBe(false);
+    expect(
+      JSON.parse(await readFile(path.join(baseDir, 'nellie-static.json'), 'utf8')),
+    ).not.toHaveProperty('tuning');
+  });
+});
