@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { NellieError } from '@nellie/core';
+import { NellieError, type Logger } from '@nellie/core';
+import type { OpenEmbeddingModelOptions } from '@nellie/embeddings';
 import { z } from 'zod';
 
 /**
@@ -869,6 +870,50 @@ export function indexingRoots(
 /** How to let Nellie index another directory; shown when a path is refused. */
 export const allowRootHint =
   'To allow it, add it (or a directory above it) with --allow-root <dir> or NELLIE_ALLOW_ROOTS (allowRoots in the config file) and restart Nellie.';
+
+/** Says where indexing roots come from when the indexer refuses one (`INVALID_OPTIONS`). */
+export function explainIndexingRoots(error: unknown): unknown {
+  if (!NellieError.is(error) || error.code !== 'INVALID_OPTIONS') return error;
+  return new NellieError(
+    'INVALID_OPTIONS',
+    `${error.message} Indexing roots come from --allow-root (NELLIE_ALLOW_ROOTS), --watch (NELLIE_WATCH_DIRS), the repositories of the config file and the directory given to \`nellie index\`.`,
+    { cause: error },
+  );
+}
+
+const howToEnableSemanticSearch =
+  'Keyword search still works. To turn semantic search on, set --model / NELLIE_MODEL to a model id and run `nellie model pull` (needs access to huggingface.co), ' +
+  '`nellie model import <dir>` on an offline machine, or point --model-dir / NELLIE_MODEL_DIR at a model directory, then restart.';
+
+/** The options of `openEmbeddingModel()` for these settings. */
+export function embeddingModelOptions(
+  config: ResolvedConfig,
+  handle: { logger: Logger; deferLoad?: boolean },
+): OpenEmbeddingModelOptions {
+  const { settings } = config;
+  return {
+    model: settings.model,
+    dtype: 'q8',
+    ...(settings.modelDir === undefined ? {} : { modelDir: settings.modelDir }),
+    cacheDir: modelCacheDir(settings),
+    allowRemote: !settings.offline,
+    threads: settings.embeddingThreads,
+    howToEnable: howToEnableSemanticSearch,
+    ...handle,
+  };
+}
+
+/** Names the model setting and where it came from in an `INVALID_OPTIONS` error about it. */
+export function explainModelSetting(config: ResolvedConfig, error: unknown): unknown {
+  if (!NellieError.is(error) || error.code !== 'INVALID_OPTIONS') return error;
+  const origin = config.origins.model;
+  const from = origin.source === 'default' ? '' : ` from ${originText(origin)}`;
+  return new NellieError(
+    'INVALID_OPTIONS',
+    `Invalid model "${config.settings.model}"${from}: ${error.message}`,
+    { cause: error },
+  );
+}
 
 /** The database file of a data directory. */
 export function databasePath(settings: Pick<Settings, 'dataDir'>): string {

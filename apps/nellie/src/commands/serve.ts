@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { openRuntime, startBackgroundIndexing, startHttpServer } from '../compose.ts';
+import { openRuntime, startHttpServer } from '../compose.ts';
 import { checkServeSafety, databasePath, type ResolvedConfig } from '../config.ts';
 import { registerHolder } from '../internal/process-registry.ts';
+import { startBackgroundIndexing } from '../internal/reconcile-repositories.ts';
 import { handleShutdown } from '../internal/shutdown.ts';
 import { version } from '../version.ts';
 
