@@ -569,9 +569,7 @@ type AnySetting = SettingDefinition<z.ZodType>;
 export const settingKeys = Object.keys(settingTable) as SettingKey[];
 
 function definitionOf(key: string): AnySetting | undefined {
-  return Object.hasOwn(settingTable, key)
-    ? (settingTable[key as SettingKey] as AnySetting)
-    : undefined;
+  return Object.hasOwn(settingTable, key) ? settingTable[key as SettingKey] : undefined;
 }
 
 /** The one schema of Nellie's settings, from the table. */
