@@ -23,9 +23,11 @@ export async function runStatus(context: CommandContext): Promise<number> {
           ...(plan.dimensions === undefined ? {} : { dimensions: plan.dimensions }),
           source: plan.dir,
           message:
-            plan.source === 'remote'
-              ? `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.dir}.`
-              : `Found in ${plan.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
+            plan.source === 'endpoint'
+              ? `Served by the embeddings endpoint ${plan.dir}.`
+              : plan.source === 'remote'
+                ? `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.dir}.`
+                : `Found in ${plan.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
         }
       : { ...plan.status, available: false };
 
