@@ -21,19 +21,24 @@ function tableCells(markdown: string): string[][] {
 }
 
 describe('the settings reference in the docs', () => {
-  it('README.md shows the table generated from the settings table', () => {
-    const readme = read('README.md');
-    const section =
-      /<!-- settings-reference:start[^>]*-->([\s\S]*?)<!-- settings-reference:end -->/.exec(readme);
-    expect(section, 'README.md has no settings-reference markers').not.toBeNull();
-    // On a difference, paste settingsReference() between the markers (then run prettier).
-    expect(tableCells(section![1]!)).toEqual(tableCells(settingsReference()));
-    expect(
-      tableCells(settingsReference())
-        .slice(1)
-        .map((row) => row[0]),
-    ).toEqual(settingKeys.map((key) => `\`${key}\``));
-  });
+  it.each(['README.md', 'apps/nellie/README.md'])(
+    '%s shows the table generated from the settings table',
+    (file) => {
+      const readme = read(file);
+      const section =
+        /<!-- settings-reference:start[^>]*-->([\s\S]*?)<!-- settings-reference:end -->/.exec(
+          readme,
+        );
+      expect(section, `${file} has no settings-reference markers`).not.toBeNull();
+      // On a difference, paste settingsReference() between the markers (then run prettier).
+      expect(tableCells(section![1]!)).toEqual(tableCells(settingsReference()));
+      expect(
+        tableCells(settingsReference())
+          .slice(1)
+          .map((row) => row[0]),
+      ).toEqual(settingKeys.map((key) => `\`${key}\``));
+    },
+  );
 
   it('packaging/nellie.conf lists exactly the settings that have a variable', () => {
     const conf = read('packaging/nellie.conf');
