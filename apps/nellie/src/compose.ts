@@ -109,6 +109,15 @@ export async function openRuntime(
   });
   let indexer: CodeIndexer | undefined;
   let mcpModules: McpModules | undefined;
+  const closeAll = (): Promise<void> =>
+    closeInOrder(
+      [
+        ['indexer', indexer],
+        ['embedder', model],
+        ['store', store],
+      ],
+      logger,
+    );
   try {
     indexer = options.indexer
       ? createIndexer({
@@ -128,14 +137,7 @@ export async function openRuntime(
       : undefined;
     mcpModules = options.mcp ? await loadMcpModules() : undefined;
   } catch (error) {
-    await closeInOrder(
-      [
-        ['indexer', indexer],
-        ['embedder', model],
-        ['store', store],
-      ],
-      logger,
-    );
+    await closeAll();
     throw indexer ? error : explainIndexingRoots(error);
   }
   const createMcpServer = (actor?: string): McpServer => {
@@ -157,15 +159,7 @@ export async function openRuntime(
   };
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> =>
-    (closing ??= closeInOrder(
-      [
-        ['indexer', indexer],
-        ['embedder', model],
-        ['store', store],
-      ],
-      logger,
-    ));
+  const close = (): Promise<void> => (closing ??= closeAll());
 
   return {
     settings,

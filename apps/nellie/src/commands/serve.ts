@@ -4,7 +4,7 @@ import type { CommandContext } from '../cli.ts';
 import { openRuntime, startHttpServer } from '../compose.ts';
 import { checkServeSafety, databasePath, type ResolvedConfig } from '../config.ts';
 import { registerHolder } from '../internal/process-registry.ts';
-import { startBackgroundIndexing } from '../internal/reconcile-repositories.ts';
+import { reconcileRepositories } from '../internal/reconcile-repositories.ts';
 import { handleShutdown } from '../internal/shutdown.ts';
 import { version } from '../version.ts';
 
@@ -76,7 +76,7 @@ export async function runServe(context: CommandContext): Promise<number> {
       logger.info({ modelId: status.modelId }, 'Semantic search is on');
     }
   });
-  startBackgroundIndexing(runtime, logger).catch((error: unknown) =>
+  reconcileRepositories(runtime, logger).catch((error: unknown) =>
     logger.error({ err: error }, 'Reconciling repositories failed'),
   );
 

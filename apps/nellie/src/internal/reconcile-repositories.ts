@@ -7,7 +7,7 @@ import { NellieError, type CodeIndexer, type CodeStore, type Logger } from '@nel
  * directory, the data directory, indexed by an older release) is removed from the index, so
  * its files cannot be searched.
  */
-export async function startBackgroundIndexing(
+export async function reconcileRepositories(
   runtime: {
     indexer: CodeIndexer | undefined;
     store: Pick<CodeStore, 'listRepositories' | 'deleteRepository'>;
