@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NellieError } from '@nellie/core';
-import { resolveConfig, type CommandKind, type ResolvedConfig } from './config.ts';
+import {
+  resolveConfig,
+  settingFlags,
+  type CommandKind,
+  type ResolvedConfig,
+  type SettingGroup,
+} from './config.ts';
 import { exitCodeFor, exitCodes } from './internal/exit-codes.ts';
 import { writeStderr } from './internal/output.ts';
 import { createAppLogger, type AppLogger } from './logger.ts';
@@ -27,196 +33,39 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
+const groupTitles: Record<SettingGroup, string> = {
+  store: 'Configuration:',
+  model: 'Model:',
+  indexing: 'Indexing:',
+  server: 'Server:',
+};
+
+/** Adds the flags of a group of settings, as the settings table defines them. */
+function addSettingOptions(command: Command, group: SettingGroup): Command {
+  const title = groupTitles[group];
+  for (const flag of settingFlags(group)) {
+    const option = new Option(flag.flags, flag.help).helpGroup(title);
+    command.addOption(flag.repeatable ? option.argParser(collect) : option);
+    if (flag.negation) {
+      command.addOption(new Option(`--no-${flag.flags.slice(2)}`, flag.negation).helpGroup(title));
+    }
+  }
+  return command;
+}
+
 function addStoreOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '--data-dir <dir>',
-        'data directory: nellie.db and the model cache (env NELLIE_DATA_DIR; default ~/.local/share/nellie)',
-      ).helpGroup('Configuration:'),
-    )
-    .addOption(
-      new Option(
-        '--config <file>',
-        'JSON config file (env NELLIE_CONFIG; default <data-dir>/config.json when present)',
-      ).helpGroup('Configuration:'),
-    )
-    .addOption(
-      new Option(
-        '--log-level <level>',
-        'trace|debug|info|warn|error|fatal|silent; JSON logs go to stderr (env NELLIE_LOG_LEVEL)',
-      ).helpGroup('Configuration:'),
-    );
+  addSettingOptions(command, 'store');
+  return command.addOption(
+    new Option(
+      '--config <file>',
+      'JSON config file (env NELLIE_CONFIG; default <data-dir>/config.json when present)',
+    ).helpGroup(groupTitles.store),
+  );
 }
 
-function addModelOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '--model <id>',
-        'embedding model, or "none" for keyword-only search (env NELLIE_MODEL; default Xenova/all-MiniLM-L6-v2)',
-      ).helpGroup('Model:'),
-    )
-    .addOption(
-      new Option(
-        '--model-dir <dir>',
-        'load the model from this directory (config.json, tokenizer.json, onnx/) (env NELLIE_MODEL_DIR)',
-      ).helpGroup('Model:'),
-    )
-    .addOption(
-      new Option('--offline', 'never download a model (env NELLIE_OFFLINE)').helpGroup('Model:'),
-    )
-    .addOption(
-      new Option('--no-offline', 'allow downloading the model when it is missing').helpGroup(
-        'Model:',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--embedding-threads <n>',
-        'worker threads computing embeddings (env NELLIE_EMBEDDING_THREADS)',
-      ).helpGroup('Model:'),
-    );
-}
-
-function addIndexingOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '--max-file-bytes <n>',
-        'skip files larger than this (env NELLIE_MAX_FILE_BYTES; default 1048576)',
-      ).helpGroup('Indexing:'),
-    )
-    .addOption(
-      new Option(
-        '--allow-root <dir>',
-        'let clients index repositories below this directory; repeatable (env NELLIE_ALLOW_ROOTS; default: the --watch directories and configured repositories)',
-      )
-        .argParser(collect)
-        .helpGroup('Indexing:'),
-    )
-    .addOption(
-      new Option(
-        '--index-secrets',
-        'also index files named like secrets: .env, private keys, .npmrc… (env NELLIE_INDEX_SECRETS)',
-      ).helpGroup('Indexing:'),
-    );
-}
-
-function addServerOptions(command: Command): Command {
-  const group = 'Server:';
-  return command
-    .addOption(
-      new Option(
-        '--host <address>',
-        'address to bind (env NELLIE_HOST; default 127.0.0.1)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--port <port>',
-        'port to listen on, 0 for any free port (env NELLIE_PORT; default 8080)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--watch <dirs>',
-        'comma-separated repositories to index and keep up to date (env NELLIE_WATCH_DIRS)',
-      )
-        .argParser(collect)
-        .helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--api-key <key>',
-        'require this API key ("id:secret" or a bare secret); repeatable (env NELLIE_API_KEY, NELLIE_API_KEYS)',
-      )
-        .argParser(collect)
-        .helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--allow-unauthenticated',
-        'allow a non-loopback --host without API keys (env NELLIE_ALLOW_UNAUTHENTICATED)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--rate-limit <rpm>',
-        'requests per minute per key or client, 0 turns it off (env NELLIE_RATE_LIMIT; default 1200)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--rate-limit-burst <n>',
-        'requests allowed at once before the rate applies (env NELLIE_RATE_LIMIT_BURST; default 200)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--max-body-bytes <n>',
-        'largest request body (env NELLIE_MAX_BODY_BYTES; default 1048576)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--request-timeout <ms>',
-        'time limit of a request (env NELLIE_REQUEST_TIMEOUT_MS; default 30000)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--cors-origin <origin>',
-        'allow this browser origin; repeatable (env NELLIE_CORS_ORIGINS)',
-      )
-        .argParser(collect)
-        .helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--allowed-host <host>',
-        'also answer to this Host name (a reverse proxy or DNS name); repeatable (env NELLIE_ALLOWED_HOSTS)',
-      )
-        .argParser(collect)
-        .helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--auth-failure-limit <n>',
-        'wrong API keys per minute per client address before 429, 0 turns it off (env NELLIE_AUTH_FAILURE_LIMIT; default 30)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--mcp-session-idle-minutes <n>',
-        'close MCP sessions idle this long (env NELLIE_MCP_SESSION_IDLE_MINUTES; default 10)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--mcp-handshake-timeout <ms>',
-        'close MCP sessions that do not finish initialize in time (env NELLIE_MCP_HANDSHAKE_TIMEOUT_MS; default 30000)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--mcp-max-sessions <n>',
-        'MCP sessions open at once (env NELLIE_MCP_MAX_SESSIONS; default 1000)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--mcp-max-sessions-per-client <n>',
-        'MCP sessions per API key, or per address without keys (env NELLIE_MCP_MAX_SESSIONS_PER_CLIENT; default 50)',
-      ).helpGroup(group),
-    )
-    .addOption(
-      new Option(
-        '--shutdown-timeout <ms>',
-        'how long a graceful shutdown may take (env NELLIE_SHUTDOWN_TIMEOUT_MS; default 10000)',
-      ).helpGroup(group),
-    );
-}
+const addModelOptions = (command: Command): Command => addSettingOptions(command, 'model');
+const addIndexingOptions = (command: Command): Command => addSettingOptions(command, 'indexing');
+const addServerOptions = (command: Command): Command => addSettingOptions(command, 'server');
 
 type Runner = (context: CommandContext, ...args: string[]) => Promise<number>;
 

@@ -349,6 +349,49 @@ describe('describeConfig', () => {
   });
 });
 
+describe('the openai embedding provider', () => {
+  const endpoint = {
+    NELLIE_EMBEDDING_PROVIDER: 'openai',
+    NELLIE_EMBEDDING_URL: 'http://127.0.0.1:11434/v1',
+    NELLIE_MODEL: 'nomic-embed-text',
+    NELLIE_EMBEDDING_DIMENSIONS: '768',
+    NELLIE_EMBEDDING_API_KEY: secretB,
+  };
+
+  it('reads the endpoint settings and redacts its key', () => {
+    const config = resolve({ env: endpoint });
+    expect(config.settings).toMatchObject({
+      embeddingProvider: 'openai',
+      embeddingUrl: 'http://127.0.0.1:11434/v1',
+      model: 'nomic-embed-text',
+      embeddingDimensions: 768,
+      embeddingApiKey: secretB,
+    });
+    const row = describeConfig(config).find((entry) => entry.setting === 'embeddingApiKey');
+    expect(row).toMatchObject({ value: '(redacted)', from: 'NELLIE_EMBEDDING_API_KEY' });
+  });
+
+  it('names every missing endpoint setting, and the model left at its default', () => {
+    const error = errorOf(() =>
+      resolve({ env: { NELLIE_EMBEDDING_PROVIDER: 'openai', NELLIE_EMBEDDING_DIMENSIONS: '8' } }),
+    );
+    expect(error.code).toBe('INVALID_OPTIONS');
+    expect(error.message).toContain('environment variable NELLIE_EMBEDDING_PROVIDER');
+    expect(error.message).toContain('NELLIE_EMBEDDING_URL');
+    expect(error.message).toContain("the endpoint's model name");
+    expect(error.message).not.toContain('NELLIE_EMBEDDING_DIMENSIONS');
+  });
+
+  it('rejects an unknown provider and an endpoint that is not http(s)', () => {
+    expect(
+      errorOf(() => resolve({ env: { NELLIE_EMBEDDING_PROVIDER: 'cohere' } })).message,
+    ).toContain('Allowed: local or openai');
+    expect(
+      errorOf(() => resolve({ env: { ...endpoint, NELLIE_EMBEDDING_URL: 'ftp://x/v1' } })).message,
+    ).toContain('Invalid embeddingUrl');
+  });
+});
+
 describe('indexing roots', () => {
   it('come from --allow-root, NELLIE_ALLOW_ROOTS and allowRoots, resolved like other paths', () => {
     const configFile = writeJson(path.join(root, 'etc', 'nellie.json'), {

@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { NellieError } from '@nellie/core';
+import { NellieError, type Logger } from '@nellie/core';
+import type { OpenEmbeddingModelOptions } from '@nellie/embeddings';
 import { z } from 'zod';
 
 /**
@@ -14,6 +15,9 @@ import { z } from 'zod';
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
+
+/** Where embeddings are computed: in this process, or by an OpenAI-compatible endpoint. */
+export const embeddingProviders = ['local', 'openai'] as const;
 
 /** The model value that turns semantic search off. */
 export const noModel = 'none';
@@ -75,345 +79,6 @@ const originPattern = /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]{1,253}
 /** A host name or address with an optional port, as in a `Host` header. */
 const hostPattern = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]{1,253})(:\d{1,5})?$/i;
 
-/** The one schema of Nellie's settings. */
-export const settingsSchema = z.strictObject({
-  dataDir: z.string().min(1),
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65_535),
-  logLevel: z.enum(logLevels),
-  watch: z.array(z.string().min(1)),
-  embeddingThreads: z.number().int().min(1).max(64),
-  apiKeys: z.array(apiKeySchema).superRefine((keys, context) => {
-    const seen = new Set<string>();
-    for (const key of keys) {
-      if (seen.has(key.id)) {
-        context.addIssue({ code: 'custom', message: `the key id "${key.id}" is used twice` });
-      }
-      seen.add(key.id);
-    }
-  }),
-  allowUnauthenticated: z.boolean(),
-  model: z.string().min(1),
-  modelDir: z.string().min(1).optional(),
-  offline: z.boolean(),
-  rateLimit: z.number().int().min(0).max(1_000_000),
-  rateLimitBurst: z.number().int().min(1).max(1_000_000),
-  maxBodyBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(1024 * 1024 * 1024),
-  requestTimeoutMs: z.number().int().min(100).max(3_600_000),
-  shutdownTimeoutMs: z.number().int().min(0).max(600_000),
-  corsOrigins: z.array(
-    z
-      .string()
-      .refine(
-        (origin) => origin === '*' || originPattern.test(origin),
-        'an origin is scheme://host[:port] with no path, such as https://app.example.com (or *)',
-      ),
-  ),
-  allowedHosts: z.array(
-    z
-      .string()
-      .refine(
-        (host) => hostPattern.test(host),
-        'a host is a DNS name or address, optionally with :port (no scheme or path)',
-      ),
-  ),
-  authFailureLimit: z.number().int().min(0).max(1_000_000),
-  mcpSessionIdleMinutes: z.number().int().min(1).max(1440),
-  mcpHandshakeTimeoutMs: z.number().int().min(1000).max(600_000),
-  mcpMaxSessions: z.number().int().min(1).max(100_000),
-  mcpMaxSessionsPerClient: z.number().int().min(1).max(100_000),
-  maxFileBytes: z
-    .number()
-    .int()
-    .min(1)
-    .max(1024 * 1024 * 1024),
-  include: globList,
-  exclude: globList,
-  repositories: z.record(
-    z.string().min(1),
-    z.strictObject({ include: globList.optional(), exclude: globList.optional() }),
-  ),
-  allowRoots: z.array(z.string().min(1)),
-  indexSecrets: z.boolean(),
-});
-
-export type Settings = z.output<typeof settingsSchema>;
-export type SettingKey = keyof Settings;
-
-export type SettingSource = 'default' | 'file' | 'env' | 'flag';
-
-export interface SettingOrigin {
-  source: SettingSource;
-  /** The environment variable, flag or file the value came from; empty for defaults. */
-  name: string;
-}
-
-type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'keys' | 'object';
-
-interface SettingSpec {
-  /** camelCase option name as commander reports it, when there is a flag. */
-  flag?: string;
-  /** The flag as typed. */
-  flagText?: string;
-  env?: readonly string[];
-  kind: Kind;
-  /** What values are allowed, for error messages. */
-  allowed: string;
-  description: string;
-  secret?: boolean;
-  /** Values are paths (or lists of paths) resolved against the file's directory or the cwd. */
-  path?: boolean;
-}
-
-/** Every setting with its flag, environment variable and meaning. */
-export const settingSpecs: Record<SettingKey, SettingSpec> = {
-  dataDir: {
-    flag: 'dataDir',
-    flagText: '--data-dir <dir>',
-    env: ['NELLIE_DATA_DIR'],
-    kind: 'string',
-    path: true,
-    allowed: 'a directory path',
-    description: 'Where the database (nellie.db) and the model cache (models/) live.',
-  },
-  host: {
-    flag: 'host',
-    flagText: '--host <address>',
-    env: ['NELLIE_HOST'],
-    kind: 'string',
-    allowed: 'a host name or IP address',
-    description: 'Address the HTTP server binds to.',
-  },
-  port: {
-    flag: 'port',
-    flagText: '--port <port>',
-    env: ['NELLIE_PORT'],
-    kind: 'integer',
-    allowed: 'an integer from 0 to 65535 (0 picks a free port)',
-    description: 'TCP port of the HTTP server.',
-  },
-  logLevel: {
-    flag: 'logLevel',
-    flagText: '--log-level <level>',
-    env: ['NELLIE_LOG_LEVEL'],
-    kind: 'string',
-    allowed: logLevels.join(', '),
-    description: 'Minimum level of the JSON log lines written to stderr.',
-  },
-  watch: {
-    flag: 'watch',
-    flagText: '--watch <dirs>',
-    env: ['NELLIE_WATCH_DIRS'],
-    kind: 'list',
-    path: true,
-    allowed: 'a comma-separated list of directories',
-    description: 'Repositories to index and keep up to date while the server runs.',
-  },
-  embeddingThreads: {
-    flag: 'embeddingThreads',
-    flagText: '--embedding-threads <n>',
-    env: ['NELLIE_EMBEDDING_THREADS'],
-    kind: 'integer',
-    allowed: 'an integer from 1 to 64',
-    description: 'Worker threads computing embeddings.',
-  },
-  apiKeys: {
-    flag: 'apiKey',
-    flagText: '--api-key <key>',
-    env: ['NELLIE_API_KEYS', 'NELLIE_API_KEY'],
-    kind: 'keys',
-    secret: true,
-    allowed: `"id:secret" or a bare secret of at least ${minApiKeyLength} characters; several are separated by commas in the environment`,
-    description:
-      'API keys; when any is set every route but /health needs `Authorization: Bearer <secret>`.',
-  },
-  allowUnauthenticated: {
-    flag: 'allowUnauthenticated',
-    flagText: '--allow-unauthenticated',
-    env: ['NELLIE_ALLOW_UNAUTHENTICATED'],
-    kind: 'boolean',
-    allowed: 'true or false',
-    description: 'Allow binding a non-loopback address without API keys.',
-  },
-  model: {
-    flag: 'model',
-    flagText: '--model <id>',
-    env: ['NELLIE_MODEL'],
-    kind: 'string',
-    allowed: `a model id such as ${defaultModel}, or "${noModel}" to turn semantic search off`,
-    description: 'Embedding model for semantic search.',
-  },
-  modelDir: {
-    flag: 'modelDir',
-    flagText: '--model-dir <dir>',
-    env: ['NELLIE_MODEL_DIR'],
-    kind: 'string',
-    path: true,
-    allowed: 'a directory holding config.json, tokenizer.json and onnx/',
-    description: 'Load the model from this directory instead of the model cache.',
-  },
-  offline: {
-    flag: 'offline',
-    flagText: '--offline',
-    env: ['NELLIE_OFFLINE'],
-    kind: 'boolean',
-    allowed: 'true or false',
-    description: 'Never download a model; use only local files.',
-  },
-  rateLimit: {
-    flag: 'rateLimit',
-    flagText: '--rate-limit <rpm>',
-    env: ['NELLIE_RATE_LIMIT'],
-    kind: 'integer',
-    allowed: 'requests per minute as an integer, 0 to turn rate limiting off',
-    description: 'Requests per minute per API key (or per client address without auth).',
-  },
-  rateLimitBurst: {
-    flag: 'rateLimitBurst',
-    flagText: '--rate-limit-burst <n>',
-    env: ['NELLIE_RATE_LIMIT_BURST'],
-    kind: 'integer',
-    allowed: 'a positive integer',
-    description: 'Requests a client may send at once before the per-minute rate applies.',
-  },
-  maxBodyBytes: {
-    flag: 'maxBodyBytes',
-    flagText: '--max-body-bytes <n>',
-    env: ['NELLIE_MAX_BODY_BYTES'],
-    kind: 'integer',
-    allowed: 'an integer from 1024 to 1073741824',
-    description: 'Largest accepted request body.',
-  },
-  requestTimeoutMs: {
-    flag: 'requestTimeout',
-    flagText: '--request-timeout <ms>',
-    env: ['NELLIE_REQUEST_TIMEOUT_MS'],
-    kind: 'integer',
-    allowed: 'milliseconds from 100 to 3600000',
-    description: 'Time limit of one HTTP request.',
-  },
-  shutdownTimeoutMs: {
-    flag: 'shutdownTimeout',
-    flagText: '--shutdown-timeout <ms>',
-    env: ['NELLIE_SHUTDOWN_TIMEOUT_MS'],
-    kind: 'integer',
-    allowed: 'milliseconds from 0 to 600000',
-    description: 'How long a graceful shutdown may take before Nellie exits anyway.',
-  },
-  corsOrigins: {
-    flag: 'corsOrigin',
-    flagText: '--cors-origin <origin>',
-    env: ['NELLIE_CORS_ORIGINS'],
-    kind: 'list',
-    allowed: 'origins such as https://example.com, comma-separated in the environment',
-    description: 'Browser origins allowed to call the API (CORS is off when empty).',
-  },
-  allowedHosts: {
-    flag: 'allowedHost',
-    flagText: '--allowed-host <host>',
-    env: ['NELLIE_ALLOWED_HOSTS'],
-    kind: 'list',
-    allowed:
-      'host names such as nellie.example.com, optionally with :port, comma-separated in the environment',
-    description:
-      'Host names the server answers to besides loopback names and IP addresses (list the names a reverse proxy or DNS forwards); other Host headers get 403.',
-  },
-  authFailureLimit: {
-    flag: 'authFailureLimit',
-    flagText: '--auth-failure-limit <n>',
-    env: ['NELLIE_AUTH_FAILURE_LIMIT'],
-    kind: 'integer',
-    allowed: 'wrong API keys per minute as an integer, 0 to turn the limit off',
-    description:
-      'Wrong API keys one client address may send per minute before its requests get 429.',
-  },
-  mcpSessionIdleMinutes: {
-    flag: 'mcpSessionIdleMinutes',
-    flagText: '--mcp-session-idle-minutes <n>',
-    env: ['NELLIE_MCP_SESSION_IDLE_MINUTES'],
-    kind: 'integer',
-    allowed: 'minutes from 1 to 1440',
-    description: 'An MCP session with no request and no open stream for this long is closed.',
-  },
-  mcpHandshakeTimeoutMs: {
-    flag: 'mcpHandshakeTimeout',
-    flagText: '--mcp-handshake-timeout <ms>',
-    env: ['NELLIE_MCP_HANDSHAKE_TIMEOUT_MS'],
-    kind: 'integer',
-    allowed: 'milliseconds from 1000 to 600000',
-    description: 'An MCP session whose client never completes initialize is closed after this.',
-  },
-  mcpMaxSessions: {
-    flag: 'mcpMaxSessions',
-    flagText: '--mcp-max-sessions <n>',
-    env: ['NELLIE_MCP_MAX_SESSIONS'],
-    kind: 'integer',
-    allowed: 'an integer from 1 to 100000',
-    description: 'MCP sessions open at once on the whole server.',
-  },
-  mcpMaxSessionsPerClient: {
-    flag: 'mcpMaxSessionsPerClient',
-    flagText: '--mcp-max-sessions-per-client <n>',
-    env: ['NELLIE_MCP_MAX_SESSIONS_PER_CLIENT'],
-    kind: 'integer',
-    allowed: 'an integer from 1 to 100000',
-    description:
-      'MCP sessions one API key (or client address without keys) holds at once; its least recently used idle session makes room for a new one.',
-  },
-  maxFileBytes: {
-    flag: 'maxFileBytes',
-    flagText: '--max-file-bytes <n>',
-    env: ['NELLIE_MAX_FILE_BYTES'],
-    kind: 'integer',
-    allowed: 'a positive integer',
-    description: 'Files larger than this are not indexed.',
-  },
-  include: {
-    env: ['NELLIE_INCLUDE'],
-    kind: 'list',
-    allowed: 'a list of globs (comma-separated in the environment)',
-    description: 'Only index files matching these globs (on top of .gitignore and defaults).',
-  },
-  exclude: {
-    env: ['NELLIE_EXCLUDE'],
-    kind: 'list',
-    allowed: 'a list of globs (comma-separated in the environment)',
-    description: 'Never index files matching these globs.',
-  },
-  repositories: {
-    kind: 'object',
-    path: true,
-    allowed: 'an object mapping repository root paths to { "include": [...], "exclude": [...] }',
-    description: 'Per-repository include and exclude globs (config file only).',
-  },
-  allowRoots: {
-    flag: 'allowRoot',
-    flagText: '--allow-root <dir>',
-    env: ['NELLIE_ALLOW_ROOTS'],
-    kind: 'list',
-    path: true,
-    allowed:
-      'directories (comma-separated in the environment); never /, /etc, /proc, /var or the data directory',
-    description:
-      'Directories below which MCP and REST clients may index new repositories, besides the watched and configured ones.',
-  },
-  indexSecrets: {
-    flag: 'indexSecrets',
-    flagText: '--index-secrets',
-    env: ['NELLIE_INDEX_SECRETS'],
-    kind: 'boolean',
-    allowed: 'true or false',
-    description:
-      'Also index files named like secrets (.env, private keys, .npmrc, credential files), which are skipped by default.',
-  },
-};
-
-export const settingKeys = Object.keys(settingSpecs) as SettingKey[];
-
 /** Commands differ only in the default log level. */
 export type CommandKind = 'server' | 'tool';
 
@@ -456,42 +121,557 @@ export function defaultDataDir(env: Record<string, string | undefined>, homeDir:
   return path.join(homeDir, '.local', 'share', 'nellie');
 }
 
-function defaults(
-  env: Record<string, string | undefined>,
-  homeDir: string,
-  kind: CommandKind,
-): Settings {
-  return {
-    dataDir: defaultDataDir(env, homeDir),
-    host: '127.0.0.1',
-    port: 8080,
-    logLevel: kind === 'server' ? 'info' : 'warn',
-    watch: [],
-    embeddingThreads: Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),
-    apiKeys: [],
-    allowUnauthenticated: false,
-    model: defaultModel,
-    modelDir: undefined,
-    offline: false,
-    rateLimit: 1200,
-    rateLimitBurst: 200,
-    maxBodyBytes: 1024 * 1024,
-    requestTimeoutMs: 30_000,
-    shutdownTimeoutMs: 10_000,
-    corsOrigins: [],
-    allowedHosts: [],
-    authFailureLimit: 30,
-    mcpSessionIdleMinutes: 10,
-    mcpHandshakeTimeoutMs: 30_000,
-    mcpMaxSessions: 1000,
-    mcpMaxSessionsPerClient: 50,
-    maxFileBytes: 1024 * 1024,
-    include: [],
-    exclude: [],
-    repositories: {},
-    allowRoots: [],
-    indexSecrets: false,
-  };
+type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'keys' | 'object';
+
+/** The groups of settings; commands take the flags of the groups they use. */
+export type SettingGroup = 'store' | 'model' | 'indexing' | 'server';
+
+/** Where a computed default comes from. */
+interface DefaultContext {
+  env: Record<string, string | undefined>;
+  homeDir: string;
+  kind: CommandKind;
+}
+
+/** One setting: its schema, default, flag, environment variables and meaning, in one place. */
+interface SettingDefinition<Schema extends z.ZodType> {
+  /** Validates and types the value (the config-file key is the setting's name). */
+  schema: Schema;
+  /** The default, or how it is computed; `undefined` for settings that are unset by default. */
+  default: z.output<Schema> | ((context: DefaultContext) => z.output<Schema>);
+  /** The default as the docs state it, when it is computed or not a plain value. */
+  defaultText?: string;
+  /** The flag as typed, e.g. `--data-dir <dir>`; settings without one are set elsewhere. */
+  flag?: string;
+  /** The flag may be given several times (each value may also be comma-separated). */
+  repeatable?: boolean;
+  /** Help of the `--no-…` flag that sets a boolean back to false. */
+  negation?: string;
+  /** Environment variables, in order of precedence; several add up for `keys`. */
+  env?: readonly string[];
+  /** How environment and flag strings become values. */
+  kind: Kind;
+  group?: SettingGroup;
+  /** What values are allowed, for error messages. */
+  allowed: string;
+  /** One line on what it does, for --help and the docs. */
+  description: string;
+  /** Never printed: redacted in errors and `config check`. */
+  secret?: boolean;
+  /** Values are paths (or lists of paths) resolved against the file's directory or the cwd. */
+  path?: boolean;
+}
+
+function setting<Schema extends z.ZodType>(
+  definition: SettingDefinition<Schema>,
+): SettingDefinition<Schema> {
+  return definition;
+}
+
+const positive = (max: number) => z.number().int().min(1).max(max);
+
+/**
+ * Every setting of Nellie, defined once. The schema, the defaults, the CLI flags, the environment
+ * variables, the config-file keys, `nellie config check` and the settings reference in the docs
+ * all come from this table.
+ */
+export const settingTable = {
+  dataDir: setting({
+    schema: z.string().min(1),
+    default: ({ env, homeDir }) => defaultDataDir(env, homeDir),
+    defaultText: '`~/.local/share/nellie` (`/var/lib/nellie` under systemd)',
+    flag: '--data-dir <dir>',
+    env: ['NELLIE_DATA_DIR'],
+    kind: 'string',
+    group: 'store',
+    path: true,
+    allowed: 'a directory path',
+    description: 'Where the database (nellie.db) and the model cache (models/) live.',
+  }),
+  host: setting({
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    flag: '--host <address>',
+    env: ['NELLIE_HOST'],
+    kind: 'string',
+    group: 'server',
+    allowed: 'a host name or IP address',
+    description: 'Address the HTTP server binds to.',
+  }),
+  port: setting({
+    schema: z.number().int().min(0).max(65_535),
+    default: 8080,
+    flag: '--port <port>',
+    env: ['NELLIE_PORT'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 0 to 65535 (0 picks a free port)',
+    description: 'TCP port of the HTTP server (0 picks a free one).',
+  }),
+  logLevel: setting({
+    schema: z.enum(logLevels),
+    default: ({ kind }) => (kind === 'server' ? 'info' : 'warn'),
+    defaultText: '`info` (`warn` for one-shot commands)',
+    flag: '--log-level <level>',
+    env: ['NELLIE_LOG_LEVEL'],
+    kind: 'string',
+    group: 'store',
+    allowed: logLevels.join(', '),
+    description: `Minimum level of the JSON log lines written to stderr: ${logLevels.join(', ')}.`,
+  }),
+  watch: setting({
+    schema: z.array(z.string().min(1)),
+    default: [],
+    flag: '--watch <dirs>',
+    repeatable: true,
+    env: ['NELLIE_WATCH_DIRS'],
+    kind: 'list',
+    group: 'server',
+    path: true,
+    allowed: 'a comma-separated list of directories',
+    description: 'Repositories to index and keep up to date while the server runs.',
+  }),
+  embeddingThreads: setting({
+    schema: positive(64),
+    default: () => Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),
+    defaultText: 'half the cores, 1 to 4',
+    flag: '--embedding-threads <n>',
+    env: ['NELLIE_EMBEDDING_THREADS'],
+    kind: 'integer',
+    group: 'model',
+    allowed: 'an integer from 1 to 64',
+    description: 'Worker threads computing embeddings with a local model.',
+  }),
+  apiKeys: setting({
+    schema: z.array(apiKeySchema).superRefine((keys, context) => {
+      const seen = new Set<string>();
+      for (const key of keys) {
+        if (seen.has(key.id)) {
+          context.addIssue({ code: 'custom', message: `the key id "${key.id}" is used twice` });
+        }
+        seen.add(key.id);
+      }
+    }),
+    default: [],
+    defaultText: 'none (auth off)',
+    flag: '--api-key <key>',
+    repeatable: true,
+    env: ['NELLIE_API_KEYS', 'NELLIE_API_KEY'],
+    kind: 'keys',
+    group: 'server',
+    secret: true,
+    allowed: `"id:secret" or a bare secret of at least ${minApiKeyLength} characters; several are separated by commas in the environment`,
+    description:
+      'API keys; when any is set every route but /health needs `Authorization: Bearer <secret>`.',
+  }),
+  allowUnauthenticated: setting({
+    schema: z.boolean(),
+    default: false,
+    flag: '--allow-unauthenticated',
+    env: ['NELLIE_ALLOW_UNAUTHENTICATED'],
+    kind: 'boolean',
+    group: 'server',
+    allowed: 'true or false',
+    description: 'Allow binding a non-loopback address without API keys.',
+  }),
+  model: setting({
+    schema: z.string().min(1),
+    default: defaultModel,
+    flag: '--model <id>',
+    env: ['NELLIE_MODEL'],
+    kind: 'string',
+    group: 'model',
+    allowed: `a model id such as ${defaultModel}, or "${noModel}" to turn semantic search off`,
+    description: `Embedding model for semantic search ("${noModel}": keyword search only); with the openai provider, the endpoint's model name.`,
+  }),
+  modelDir: setting({
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    flag: '--model-dir <dir>',
+    env: ['NELLIE_MODEL_DIR'],
+    kind: 'string',
+    group: 'model',
+    path: true,
+    allowed:
+      'a directory holding config.json, tokenizer.json and onnx/, or a distilled static model',
+    description: 'Load the model from this directory instead of the model cache.',
+  }),
+  offline: setting({
+    schema: z.boolean(),
+    default: false,
+    flag: '--offline',
+    negation: 'Allow downloading the model when it is missing.',
+    env: ['NELLIE_OFFLINE'],
+    kind: 'boolean',
+    group: 'model',
+    allowed: 'true or false',
+    description: 'Never download a model; use only local files.',
+  }),
+  embeddingProvider: setting({
+    schema: z.enum(embeddingProviders),
+    default: 'local',
+    flag: '--embedding-provider <name>',
+    env: ['NELLIE_EMBEDDING_PROVIDER'],
+    kind: 'string',
+    group: 'model',
+    allowed: embeddingProviders.join(' or '),
+    description:
+      'Where embeddings are computed: `local` (an ONNX or static model in this process) or `openai` (an OpenAI-compatible endpoint).',
+  }),
+  embeddingUrl: setting({
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    default: undefined,
+    flag: '--embedding-url <url>',
+    env: ['NELLIE_EMBEDDING_URL'],
+    kind: 'string',
+    group: 'model',
+    allowed:
+      'an http(s) URL ending where `/embeddings` is appended, e.g. http://127.0.0.1:11434/v1',
+    description: 'Base URL of the OpenAI-compatible endpoint (openai provider).',
+  }),
+  embeddingDimensions: setting({
+    schema: positive(16_384).optional(),
+    default: undefined,
+    flag: '--embedding-dimensions <n>',
+    env: ['NELLIE_EMBEDDING_DIMENSIONS'],
+    kind: 'integer',
+    group: 'model',
+    allowed: 'an integer from 1 to 16384',
+    description: "Width of the endpoint model's vectors (openai provider).",
+  }),
+  embeddingApiKey: setting({
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    env: ['NELLIE_EMBEDDING_API_KEY'],
+    kind: 'string',
+    secret: true,
+    allowed: 'the API key of the endpoint',
+    description:
+      'Sent to the endpoint as `Authorization: Bearer <key>` (openai provider); never on the command line.',
+  }),
+  rateLimit: setting({
+    schema: z.number().int().min(0).max(1_000_000),
+    default: 1200,
+    flag: '--rate-limit <rpm>',
+    env: ['NELLIE_RATE_LIMIT'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'requests per minute as an integer, 0 to turn rate limiting off',
+    description: 'Requests per minute per API key (or per client address without auth); 0 = off.',
+  }),
+  rateLimitBurst: setting({
+    schema: positive(1_000_000),
+    default: 200,
+    flag: '--rate-limit-burst <n>',
+    env: ['NELLIE_RATE_LIMIT_BURST'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'a positive integer',
+    description: 'Requests a client may send at once before the per-minute rate applies.',
+  }),
+  maxBodyBytes: setting({
+    schema: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024),
+    default: 1024 * 1024,
+    flag: '--max-body-bytes <n>',
+    env: ['NELLIE_MAX_BODY_BYTES'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 1024 to 1073741824',
+    description: 'Largest accepted request body in bytes.',
+  }),
+  requestTimeoutMs: setting({
+    schema: z.number().int().min(100).max(3_600_000),
+    default: 30_000,
+    flag: '--request-timeout <ms>',
+    env: ['NELLIE_REQUEST_TIMEOUT_MS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'milliseconds from 100 to 3600000',
+    description: 'Time limit of one HTTP request.',
+  }),
+  shutdownTimeoutMs: setting({
+    schema: z.number().int().min(0).max(600_000),
+    default: 10_000,
+    flag: '--shutdown-timeout <ms>',
+    env: ['NELLIE_SHUTDOWN_TIMEOUT_MS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'milliseconds from 0 to 600000',
+    description: 'How long a graceful shutdown may take before Nellie exits anyway.',
+  }),
+  corsOrigins: setting({
+    schema: z.array(
+      z
+        .string()
+        .refine(
+          (origin) => origin === '*' || originPattern.test(origin),
+          'an origin is scheme://host[:port] with no path, such as https://app.example.com (or *)',
+        ),
+    ),
+    default: [],
+    defaultText: 'none (CORS off)',
+    flag: '--cors-origin <origin>',
+    repeatable: true,
+    env: ['NELLIE_CORS_ORIGINS'],
+    kind: 'list',
+    group: 'server',
+    allowed: 'origins such as https://example.com, comma-separated in the environment',
+    description:
+      'Browser origins (`scheme://host[:port]`) allowed to call the API; others cannot write or use MCP.',
+  }),
+  allowedHosts: setting({
+    schema: z.array(
+      z
+        .string()
+        .refine(
+          (host) => hostPattern.test(host),
+          'a host is a DNS name or address, optionally with :port (no scheme or path)',
+        ),
+    ),
+    default: [],
+    defaultText: 'none (loopback names and IP addresses only)',
+    flag: '--allowed-host <host>',
+    repeatable: true,
+    env: ['NELLIE_ALLOWED_HOSTS'],
+    kind: 'list',
+    group: 'server',
+    allowed:
+      'host names such as nellie.example.com, optionally with :port, comma-separated in the environment',
+    description:
+      'Host names the server answers to besides loopback names and IP addresses (a reverse proxy or DNS name); other Host headers get 403.',
+  }),
+  authFailureLimit: setting({
+    schema: z.number().int().min(0).max(1_000_000),
+    default: 30,
+    flag: '--auth-failure-limit <n>',
+    env: ['NELLIE_AUTH_FAILURE_LIMIT'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'wrong API keys per minute as an integer, 0 to turn the limit off',
+    description:
+      'Wrong API keys one client address may send per minute before its requests get 429; 0 = off.',
+  }),
+  mcpSessionIdleMinutes: setting({
+    schema: positive(1440),
+    default: 10,
+    flag: '--mcp-session-idle-minutes <n>',
+    env: ['NELLIE_MCP_SESSION_IDLE_MINUTES'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'minutes from 1 to 1440',
+    description: 'An MCP session with no request and no open stream for this long is closed.',
+  }),
+  mcpHandshakeTimeoutMs: setting({
+    schema: z.number().int().min(1000).max(600_000),
+    default: 30_000,
+    flag: '--mcp-handshake-timeout <ms>',
+    env: ['NELLIE_MCP_HANDSHAKE_TIMEOUT_MS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'milliseconds from 1000 to 600000',
+    description: 'An MCP session whose client never completes initialize is closed after this.',
+  }),
+  mcpMaxSessions: setting({
+    schema: positive(100_000),
+    default: 1000,
+    flag: '--mcp-max-sessions <n>',
+    env: ['NELLIE_MCP_MAX_SESSIONS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 1 to 100000',
+    description: 'MCP sessions open at once on the whole server.',
+  }),
+  mcpMaxSessionsPerClient: setting({
+    schema: positive(100_000),
+    default: 50,
+    flag: '--mcp-max-sessions-per-client <n>',
+    env: ['NELLIE_MCP_MAX_SESSIONS_PER_CLIENT'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 1 to 100000',
+    description:
+      'MCP sessions one API key (or client address without keys) holds at once; its least recently used idle session makes room for a new one.',
+  }),
+  maxFileBytes: setting({
+    schema: positive(1024 * 1024 * 1024),
+    default: 1024 * 1024,
+    flag: '--max-file-bytes <n>',
+    env: ['NELLIE_MAX_FILE_BYTES'],
+    kind: 'integer',
+    group: 'indexing',
+    allowed: 'a positive integer',
+    description: 'Files larger than this many bytes are not indexed.',
+  }),
+  include: setting({
+    schema: globList,
+    default: [],
+    env: ['NELLIE_INCLUDE'],
+    kind: 'list',
+    allowed: 'a list of globs (comma-separated in the environment)',
+    description: 'Only index files matching these globs (on top of .gitignore and defaults).',
+  }),
+  exclude: setting({
+    schema: globList,
+    default: [],
+    env: ['NELLIE_EXCLUDE'],
+    kind: 'list',
+    allowed: 'a list of globs (comma-separated in the environment)',
+    description: 'Never index files matching these globs.',
+  }),
+  repositories: setting({
+    schema: z.record(
+      z.string().min(1),
+      z.strictObject({ include: globList.optional(), exclude: globList.optional() }),
+    ),
+    default: {},
+    defaultText: 'none',
+    kind: 'object',
+    path: true,
+    allowed: 'an object mapping repository root paths to { "include": [...], "exclude": [...] }',
+    description: 'Per-repository include and exclude globs (config file only).',
+  }),
+  allowRoots: setting({
+    schema: z.array(z.string().min(1)),
+    default: [],
+    defaultText: 'the `--watch` directories and configured `repositories`',
+    flag: '--allow-root <dir>',
+    repeatable: true,
+    env: ['NELLIE_ALLOW_ROOTS'],
+    kind: 'list',
+    group: 'indexing',
+    path: true,
+    allowed:
+      'directories (comma-separated in the environment); never /, /etc, /proc, /var or the data directory',
+    description:
+      'Directories below which MCP and REST clients may index new repositories, besides the watched and configured ones.',
+  }),
+  indexSecrets: setting({
+    schema: z.boolean(),
+    default: false,
+    flag: '--index-secrets',
+    env: ['NELLIE_INDEX_SECRETS'],
+    kind: 'boolean',
+    group: 'indexing',
+    allowed: 'true or false',
+    description:
+      'Also index files named like secrets (.env, private keys, .npmrc, credential files), which are skipped by default.',
+  }),
+};
+
+type SettingTable = typeof settingTable;
+export type SettingKey = keyof SettingTable;
+type AnySetting = SettingDefinition<z.ZodType>;
+
+export const settingKeys = Object.keys(settingTable) as SettingKey[];
+
+function definitionOf(key: string): AnySetting | undefined {
+  return Object.hasOwn(settingTable, key) ? settingTable[key as SettingKey] : undefined;
+}
+
+/** The one schema of Nellie's settings, from the table. */
+export const settingsSchema = z.strictObject(
+  Object.fromEntries(settingKeys.map((key) => [key, settingTable[key].schema])) as {
+    [Key in SettingKey]: SettingTable[Key]['schema'];
+  },
+);
+
+export type Settings = z.output<typeof settingsSchema>;
+
+export type SettingSource = 'default' | 'file' | 'env' | 'flag';
+
+export interface SettingOrigin {
+  source: SettingSource;
+  /** The environment variable, flag or file the value came from; empty for defaults. */
+  name: string;
+}
+
+/** A command-line flag of a setting, for commander. */
+export interface SettingFlag {
+  setting: SettingKey;
+  /** As typed, e.g. `--data-dir <dir>`. */
+  flags: string;
+  /** commander's option name (camelCase of the flag). */
+  name: string;
+  help: string;
+  repeatable: boolean;
+  negation?: string;
+}
+
+function flagName(flags: string): string {
+  return flags
+    .split(' ')[0]!
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function defaultTextOf(definition: AnySetting): string | undefined {
+  if (definition.defaultText !== undefined) return definition.defaultText;
+  const value = definition.default;
+  if (value === undefined || typeof value === 'function') return undefined;
+  if (Array.isArray(value) && value.length === 0) return 'none';
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
+}
+
+/** The flags of one group of settings, with their help: meaning, variables and default. */
+export function settingFlags(group: SettingGroup): SettingFlag[] {
+  return settingKeys.flatMap((key) => {
+    const definition: AnySetting = settingTable[key];
+    if (definition.group !== group || !definition.flag) return [];
+    const defaultText = defaultTextOf(definition);
+    const notes = [
+      ...(definition.env ? [`env ${definition.env.join(', ')}`] : []),
+      ...(defaultText && definition.kind !== 'boolean'
+        ? [`default ${defaultText.replaceAll('`', '')}`]
+        : []),
+    ];
+    return [
+      {
+        setting: key,
+        flags: definition.flag,
+        name: flagName(definition.flag),
+        help: `${definition.description}${definition.repeatable ? ' Repeatable.' : ''}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
+        repeatable: definition.repeatable ?? false,
+        ...(definition.negation ? { negation: definition.negation } : {}),
+      },
+    ];
+  });
+}
+
+/** The settings reference of the docs: a Markdown table generated from the setting table. */
+export function settingsReference(): string {
+  const rows = [
+    ['setting (config file)', 'flag', 'environment', 'default', 'meaning'],
+    ...settingKeys.map((key) => {
+      const definition: AnySetting = settingTable[key];
+      return [
+        `\`${key}\``,
+        definition.flag
+          ? `\`${definition.flag}\`${definition.repeatable ? ' (repeatable)' : ''}`
+          : '—',
+        definition.env ? definition.env.map((name) => `\`${name}\``).join(', ') : '—',
+        defaultTextOf(definition) ?? 'none',
+        definition.description.replaceAll('|', '\\|'),
+      ];
+    }),
+  ];
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(rows[0]!), line(rows[0]!.map(() => '---')), ...rows.slice(1).map(line)].join('\n');
+}
+
+function defaults(context: DefaultContext): Settings {
+  return Object.fromEntries(
+    settingKeys.map((key) => {
+      const value: unknown = settingTable[key].default;
+      return [
+        key,
+        typeof value === 'function' ? (value as (c: DefaultContext) => unknown)(context) : value,
+      ];
+    }),
+  ) as Settings;
 }
 
 function fromString(kind: Kind, raw: string): unknown {
@@ -532,7 +712,7 @@ function originText(origin: SettingOrigin): string {
 }
 
 function shown(key: string, value: unknown): string {
-  if (settingSpecs[key as SettingKey]?.secret) return '(redacted)';
+  if (definitionOf(key)?.secret) return '(redacted)';
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -588,7 +768,7 @@ function parseLayer(layer: Layer): Partial<Settings> {
         .join('\n');
     }
     const key = String(issue.path[0] ?? '');
-    const spec = settingSpecs[key as SettingKey];
+    const spec = definitionOf(key);
     const origin: SettingOrigin = { source: layer.source, name: layer.names[key] ?? '' };
     const detail = issue.path.length > 1 ? ` (at ${issue.path.slice(1).join('.')})` : '';
     return `Invalid ${key} ${shown(key, layer.values[key])} from ${originText(origin)}${detail}: ${issue.message}. Allowed: ${spec?.allowed ?? 'see `nellie config check --help`'}.`;
@@ -602,7 +782,7 @@ function resolvePaths(layer: Layer, homeDir: string): void {
       ? path.join(homeDir, item.slice(1))
       : path.resolve(layer.baseDir, item);
   for (const key of Object.keys(layer.values)) {
-    if (!settingSpecs[key as SettingKey]?.path) continue;
+    if (!definitionOf(key)?.path) continue;
     const value = layer.values[key];
     if (typeof value === 'string' && value.length > 0) layer.values[key] = resolve(value);
     else if (Array.isArray(value)) {
@@ -620,22 +800,22 @@ function resolvePaths(layer: Layer, homeDir: string): void {
 function envLayer(env: Record<string, string | undefined>, cwd: string): Layer {
   const layer: Layer = { source: 'env', baseDir: cwd, values: {}, names: {} };
   for (const key of settingKeys) {
-    const spec = settingSpecs[key];
-    for (const name of spec.env ?? []) {
+    const { env: names = [], kind }: AnySetting = settingTable[key];
+    for (const name of names) {
       const raw = env[name];
       if (raw === undefined) continue;
-      if (key === 'apiKeys' && layer.values[key] !== undefined) {
-        // NELLIE_API_KEYS and NELLIE_API_KEY both add keys.
+      if (kind === 'keys' && layer.values[key] !== undefined) {
+        // Every variable of a key list adds keys (NELLIE_API_KEYS and NELLIE_API_KEY).
         layer.values[key] = [
           ...(layer.values[key] as string[]),
-          ...(fromString(spec.kind, raw) as string[]),
+          ...(fromString(kind, raw) as string[]),
         ];
         layer.names[key] = `${layer.names[key]} and ${name}`;
         continue;
       }
-      layer.values[key] = fromString(spec.kind, raw);
+      layer.values[key] = fromString(kind, raw);
       layer.names[key] = name;
-      if (key !== 'apiKeys') break;
+      if (kind !== 'keys') break;
     }
   }
   return layer;
@@ -644,18 +824,18 @@ function envLayer(env: Record<string, string | undefined>, cwd: string): Layer {
 function flagLayer(flags: Record<string, unknown>, cwd: string): Layer {
   const layer: Layer = { source: 'flag', baseDir: cwd, values: {}, names: {} };
   for (const key of settingKeys) {
-    const spec = settingSpecs[key];
-    if (!spec.flag) continue;
-    let value = flags[spec.flag];
+    const { flag, kind }: AnySetting = settingTable[key];
+    if (!flag) continue;
+    let value = flags[flagName(flag)];
     if (value === undefined) continue;
-    if (typeof value === 'string' && spec.kind !== 'string') value = fromString(spec.kind, value);
-    if (Array.isArray(value) && (spec.kind === 'list' || spec.kind === 'keys')) {
+    if (typeof value === 'string' && kind !== 'string') value = fromString(kind, value);
+    if (Array.isArray(value) && (kind === 'list' || kind === 'keys')) {
       value = value.flatMap((item: unknown) =>
-        typeof item === 'string' ? (fromString(spec.kind, item) as string[]) : [item],
+        typeof item === 'string' ? (fromString(kind, item) as string[]) : [item],
       );
     }
     layer.values[key] = value;
-    layer.names[key] = (spec.flagText ?? `--${spec.flag}`).split(' ')[0]!;
+    layer.names[key] = flag.split(' ')[0]!;
   }
   return layer;
 }
@@ -725,7 +905,7 @@ export function resolveConfig(inputs: ConfigInputs = {}): ResolvedConfig {
   const flags = inputs.flags ?? {};
   const readFile = inputs.readFile ?? defaultReadFile;
 
-  const defaultValues = defaults(env, homeDir, inputs.kind ?? 'tool');
+  const defaultValues = defaults({ env, homeDir, kind: inputs.kind ?? 'tool' });
   const environment = envLayer(env, cwd);
   const flagValues = flagLayer(flags, cwd);
   resolvePaths(environment, homeDir);
@@ -781,7 +961,30 @@ export function resolveConfig(inputs: ConfigInputs = {}): ResolvedConfig {
     // Each layer was valid on its own; this only guards the defaults.
     throw configError(z.prettifyError(final.error), final.error);
   }
-  return { settings: final.data, origins, configFile, configFileOrigin };
+  const config = { settings: final.data, origins, configFile, configFileOrigin };
+  checkEmbeddingEndpoint(config);
+  return config;
+}
+
+/** The openai provider needs an endpoint, its model's name and its vectors' width. */
+function checkEmbeddingEndpoint({ settings, origins }: ResolvedConfig): void {
+  if (settings.embeddingProvider !== 'openai' || settings.model === noModel) return;
+  const missing = [
+    ...(settings.embeddingUrl === undefined
+      ? ['the endpoint (--embedding-url or NELLIE_EMBEDDING_URL)']
+      : []),
+    ...(origins.model.source === 'default'
+      ? ["the endpoint's model name (--model or NELLIE_MODEL)"]
+      : []),
+    ...(settings.embeddingDimensions === undefined
+      ? ["the width of the model's vectors (--embedding-dimensions or NELLIE_EMBEDDING_DIMENSIONS)"]
+      : []),
+  ];
+  if (missing.length > 0) {
+    throw configError(
+      `The embedding provider is openai (from ${originText(origins.embeddingProvider)}), which needs ${missing.join(', ')}.`,
+    );
+  }
 }
 
 /** True for addresses only this machine can reach. */
@@ -835,10 +1038,13 @@ export interface ConfigRow {
 export function describeConfig(config: ResolvedConfig): ConfigRow[] {
   return settingKeys.map((key) => {
     const value = config.settings[key];
-    const redacted =
-      key === 'apiKeys'
+    const redacted = !definitionOf(key)?.secret
+      ? value
+      : key === 'apiKeys'
         ? config.settings.apiKeys.map((apiKey) => ({ id: apiKey.id, key: '(redacted)' }))
-        : value;
+        : value === undefined
+          ? undefined
+          : '(redacted)';
     return {
       setting: key,
       value: redacted ?? null,
@@ -869,6 +1075,62 @@ export function indexingRoots(
 /** How to let Nellie index another directory; shown when a path is refused. */
 export const allowRootHint =
   'To allow it, add it (or a directory above it) with --allow-root <dir> or NELLIE_ALLOW_ROOTS (allowRoots in the config file) and restart Nellie.';
+
+/** Says where indexing roots come from when the indexer refuses one (`INVALID_OPTIONS`). */
+export function explainIndexingRoots(error: unknown): unknown {
+  if (!NellieError.is(error) || error.code !== 'INVALID_OPTIONS') return error;
+  return new NellieError(
+    'INVALID_OPTIONS',
+    `${error.message} Indexing roots come from --allow-root (NELLIE_ALLOW_ROOTS), --watch (NELLIE_WATCH_DIRS), the repositories of the config file and the directory given to \`nellie index\`.`,
+    { cause: error },
+  );
+}
+
+const howToEnableSemanticSearch =
+  'Keyword search still works. To turn semantic search on, set --model / NELLIE_MODEL to a model id and run `nellie model pull` (needs access to huggingface.co), ' +
+  '`nellie model import <dir>` on an offline machine, or point --model-dir / NELLIE_MODEL_DIR at a model directory, then restart.';
+
+/** The options of `openEmbeddingModel()` (and `planEmbeddingModel()`) for these settings. */
+export function embeddingModelOptions(
+  config: ResolvedConfig,
+  handle: { logger: Logger; deferLoad?: boolean },
+): OpenEmbeddingModelOptions {
+  const { settings } = config;
+  const { embeddingUrl, embeddingDimensions, embeddingApiKey } = settings;
+  if (settings.embeddingProvider === 'openai' && settings.model !== noModel) {
+    // resolveConfig has checked that the endpoint's settings are there.
+    return {
+      provider: 'openai',
+      baseUrl: embeddingUrl!,
+      model: settings.model,
+      dimensions: embeddingDimensions!,
+      ...(embeddingApiKey === undefined ? {} : { apiKey: embeddingApiKey }),
+      ...handle,
+    };
+  }
+  return {
+    model: settings.model,
+    dtype: 'q8',
+    ...(settings.modelDir === undefined ? {} : { modelDir: settings.modelDir }),
+    cacheDir: modelCacheDir(settings),
+    allowRemote: !settings.offline,
+    threads: settings.embeddingThreads,
+    howToEnable: howToEnableSemanticSearch,
+    ...handle,
+  };
+}
+
+/** Names the model setting and where it came from in an `INVALID_OPTIONS` error about it. */
+export function explainModelSetting(config: ResolvedConfig, error: unknown): unknown {
+  if (!NellieError.is(error) || error.code !== 'INVALID_OPTIONS') return error;
+  const origin = config.origins.model;
+  const from = origin.source === 'default' ? '' : ` from ${originText(origin)}`;
+  return new NellieError(
+    'INVALID_OPTIONS',
+    `Invalid model "${config.settings.model}"${from}: ${error.message}`,
+    { cause: error },
+  );
+}
 
 /** The database file of a data directory. */
 export function databasePath(settings: Pick<Settings, 'dataDir'>): string {

@@ -2,6 +2,20 @@ export { createLocalEmbedder } from './local-embedder.ts';
 export type { LocalEmbedder, LocalEmbedderStats } from './local-embedder.ts';
 export { localEmbedderOptionsSchema } from './local-embedder-options.ts';
 export type { LocalEmbedderOptions } from './local-embedder-options.ts';
+export { localModelId } from './model-id.ts';
+export type { Pooling } from './model-id.ts';
+export { openEmbeddingModel, planEmbeddingModel } from './open-embedding-model.ts';
+export type {
+  EmbeddingIdentity,
+  EmbeddingModel,
+  EmbeddingModelPlan,
+} from './open-embedding-model.ts';
+export { noModel } from './open-embedding-model-options.ts';
+export type {
+  LocalModelOptions,
+  OpenAiModelOptions,
+  OpenEmbeddingModelOptions,
+} from './open-embedding-model-options.ts';
 export { createOpenAiEmbedder } from './openai-embedder.ts';
 export type { OpenAiEmbedder } from './openai-embedder.ts';
 export { openAiEmbedderOptionsSchema } from './openai-embedder-options.ts';

@@ -18,6 +18,7 @@ import { WorkerPool, type WorkerKind, type WorkerStats } from './internal/pool.t
 import { isStaticModelDir } from './internal/static-model-format.ts';
 import { prepareEmbedRequest } from './internal/text-input.ts';
 import { localEmbedderOptionsSchema, type LocalEmbedderOptions } from './local-embedder-options.ts';
+import { localModelId } from './model-id.ts';
 import { pullModel } from './pull-model.ts';
 import { resolveModel, type ModelSource } from './resolve-model.ts';
 import { createStaticEmbedder } from './static-embedder.ts';
@@ -74,7 +75,7 @@ export async function createLocalEmbedder(
       ...(options.onStatusChange ? { onStatusChange: options.onStatusChange } : {}),
     });
   }
-  const modelId = `${config.model}@${config.dtype}${config.pooling === 'mean' ? '' : '+cls'}`;
+  const modelId = localModelId(config);
   const notify = (status: ModelStatus): void => options.onStatusChange?.(status);
   notify({ state: 'loading', modelId });
 

@@ -3,11 +3,13 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NellieError, type ModelStatus } from '@nellie/core';
+import { embedderContract } from '@nellie/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLocalEmbedder,
   createStaticEmbedder,
   distillStaticModel,
+  openEmbeddingModel,
   readStaticModelConfig,
   resolveModel,
   type DistillProgress,
@@ -39,6 +41,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
+});
+
+embedderContract('static embedder (distilled tiny model)', {
+  create: () => createStaticEmbedder({ modelDir }),
+});
+
+describe('a distilled static model through openEmbeddingModel()', () => {
+  it('plans its own id and width and loads through the same entry point', async () => {
+    await using model = await openEmbeddingModel({ modelDir, deferLoad: true });
+    expect(model.identity).toEqual({ modelId: distilled.modelId, dimensions: 32 });
+    model.start();
+    expect(await model.ready).toMatchObject({ state: 'ready', modelId: distilled.modelId });
+    const [vector] = await model.embedder!.embed(['function add(a, b) { return a + b; }']);
+    expect(vector).toHaveLength(32);
+  });
+});
+
+embedderContract('openEmbeddingModel() embedder of a static model', {
+  create: async () => {
+    const model = await openEmbeddingModel({ modelDir });
+    await model.ready;
+    return { ...model.embedder!, close: () => model.close() };
+  },
 });
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<NellieError> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { embedderContract } from './embedder-contract.ts';
 import { createFakeEmbedder } from './fake-embedder.ts';
 
 describe('createFakeEmbedder', () => {
@@ -20,3 +21,5 @@ describe('createFakeEmbedder', () => {
     });
   });
 });
+
+embedderContract('fake hash embedder', { create: () => Promise.resolve(createFakeEmbedder()) });

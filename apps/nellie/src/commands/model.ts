@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { NellieError } from '@nellie/core';
 import {
-  createLocalEmbedder,
   importModel,
+  openEmbeddingModel,
   pullModel,
   resolveModel,
   verifyModel,
@@ -106,30 +106,34 @@ export async function runModelVerify(context: CommandContext): Promise<number> {
   });
   const verification = await verifyModel(resolved.dir, { model, dtype });
   let load: { ok: boolean; dimensions?: number; message: string };
+  // Loaded the way the server loads it, in one worker.
+  const loaded = await openEmbeddingModel({
+    model,
+    dtype,
+    modelDir: resolved.dir,
+    threads: 1,
+    queryWorker: false,
+    logger,
+  });
   try {
-    const embedder = await createLocalEmbedder({
-      model,
-      dtype,
-      modelDir: resolved.dir,
-      threads: 1,
-      queryWorker: false,
-      logger,
-    });
-    try {
-      const [vector] = await embedder.embed(['function addNumbers(a, b) { return a + b; }']);
-      load = {
-        ok: vector?.length === embedder.dimensions,
-        dimensions: embedder.dimensions,
-        message: `Loads and embeds: ${embedder.dimensions}-dimensional vectors.`,
-      };
-    } finally {
-      await embedder.close();
+    const status = await loaded.ready;
+    if (status.state !== 'ready' || !loaded.embedder) {
+      throw new Error(status.message ?? `the model is ${status.state}`);
     }
+    const [vector] = await loaded.embedder.embed(['function addNumbers(a, b) { return a + b; }']);
+    const { dimensions } = loaded.embedder;
+    load = {
+      ok: vector?.length === dimensions,
+      dimensions,
+      message: `Loads and embeds: ${dimensions}-dimensional vectors.`,
+    };
   } catch (error) {
     load = {
       ok: false,
       message: `Does not load: ${error instanceof Error ? error.message : String(error)}`,
     };
+  } finally {
+    await loaded.close();
   }
   const ok = verification.state !== 'failed' && load.ok;
   if (options.json === true) await printJson({ ok, source: resolved.source, verification, load });

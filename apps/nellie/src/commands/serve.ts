@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { openRuntime, startBackgroundIndexing, startHttpServer } from '../compose.ts';
+import { openRuntime, startHttpServer } from '../compose.ts';
 import { checkServeSafety, databasePath, type ResolvedConfig } from '../config.ts';
 import { registerHolder } from '../internal/process-registry.ts';
+import { reconcileRepositories } from '../internal/reconcile-repositories.ts';
 import { handleShutdown } from '../internal/shutdown.ts';
 import { version } from '../version.ts';
 
@@ -75,7 +76,7 @@ export async function runServe(context: CommandContext): Promise<number> {
       logger.info({ modelId: status.modelId }, 'Semantic search is on');
     }
   });
-  startBackgroundIndexing(runtime, logger).catch((error: unknown) =>
+  reconcileRepositories(runtime, logger).catch((error: unknown) =>
     logger.error({ err: error }, 'Reconciling repositories failed'),
   );
 

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { modelIdFor, openStore, planModel } from '../compose.ts';
-import { databasePath, noModel } from '../config.ts';
+import { planEmbeddingModel } from '@nellie/embeddings';
+import { openStore } from '../compose.ts';
+import { databasePath, embeddingModelOptions } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';
 import { listHolders } from '../internal/process-registry.ts';
@@ -12,19 +13,21 @@ import { version } from '../version.ts';
 export async function runStatus(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
-  const plan = await planModel(config);
+  const plan = await planEmbeddingModel(embeddingModelOptions(config, { logger }));
   const model: ModelStatus & { available: boolean } =
-    plan.kind === 'load'
+    plan.state === 'found'
       ? {
           state: 'disabled',
           available: true,
           modelId: plan.modelId,
-          ...(plan.dimensions > 0 ? { dimensions: plan.dimensions } : {}),
-          source: plan.resolved.dir,
+          ...(plan.dimensions === undefined ? {} : { dimensions: plan.dimensions }),
+          source: plan.dir,
           message:
-            plan.resolved.source === 'remote'
-              ? `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.resolved.dir}.`
-              : `Found in ${plan.resolved.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
+            plan.source === 'endpoint'
+              ? `Served by the embeddings endpoint ${plan.dir}.`
+              : plan.source === 'remote'
+                ? `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.dir}.`
+                : `Found in ${plan.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
         }
       : { ...plan.status, available: false };
 
@@ -38,7 +41,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       logger,
       ...where,
       embedding:
-        plan.kind === 'load' && plan.dimensions > 0
+        plan.state === 'found' && plan.dimensions !== undefined
           ? { modelId: plan.modelId, dimensions: plan.dimensions }
           : null,
     }).catch(async (error: unknown) => {
@@ -91,7 +94,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       schemaVersion: stats.schemaVersion,
       embeddingModel: stats.embeddingModel,
       model: {
-        configured: settings.model === noModel ? noModel : modelIdFor(settings.model),
+        configured: model.modelId,
         /**
          * A running server's live state (loading, ready, failed, disabled); otherwise `available`
          * (files found, loaded by the commands that need it) or `disabled`.

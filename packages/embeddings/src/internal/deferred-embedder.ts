@@ -6,15 +6,15 @@ import { NellieError, throwIfAborted, type Embedder, type EmbedOptions } from '@
  * Bulk work waits for the model; queries fail fast with `EMBEDDING_FAILED` while it loads, so
  * searches fall back to keyword results instead of waiting.
  */
-export interface BackgroundEmbedder extends Embedder {
+export interface DeferredEmbedder extends Embedder {
   /** The loaded embedder, once ready. */
   loaded(): Embedder | undefined;
 }
 
-export function createBackgroundEmbedder(
+export function createDeferredEmbedder(
   identity: { modelId: string; dimensions: number; maxTokens?: number },
   loading: Promise<Embedder>,
-): BackgroundEmbedder {
+): DeferredEmbedder {
   let ready: Embedder | undefined;
   let failure: unknown;
   let closed = false;

@@ -1,7 +1,7 @@
 import { NellieError, type Embedder } from '@nellie/core';
 import { createFakeEmbedder } from '@nellie/test-utils';
 import { describe, expect, it } from 'vitest';
-import { createBackgroundEmbedder } from './background-embedder.ts';
+import { createDeferredEmbedder } from './deferred-embedder.ts';
 
 function deferred<T>() {
   let resolve: (value: T) => void = () => {};
@@ -15,10 +15,10 @@ function deferred<T>() {
 
 const identity = { modelId: 'fake-hash-8', dimensions: 8 };
 
-describe('createBackgroundEmbedder', () => {
+describe('createDeferredEmbedder', () => {
   it('knows its identity at once, fails queries fast while loading and queues bulk work', async () => {
     const loading = deferred<Embedder>();
-    const embedder = createBackgroundEmbedder(identity, loading.promise);
+    const embedder = createDeferredEmbedder(identity, loading.promise);
     expect(embedder.modelId).toBe('fake-hash-8');
     expect(embedder.dimensions).toBe(8);
     expect(embedder.loaded()).toBeUndefined();
@@ -38,7 +38,7 @@ describe('createBackgroundEmbedder', () => {
 
   it('reports the load failure to waiting and later callers', async () => {
     const loading = deferred<Embedder>();
-    const embedder = createBackgroundEmbedder(identity, loading.promise);
+    const embedder = createDeferredEmbedder(identity, loading.promise);
     const waiting = embedder.embed(['bulk']);
     loading.reject(new NellieError('MODEL_LOAD_FAILED', 'onnx file is damaged'));
     await expect(waiting).rejects.toMatchObject({
@@ -50,7 +50,7 @@ describe('createBackgroundEmbedder', () => {
 
   it('lets a waiting caller give up, and closes a model that loads after close', async () => {
     const loading = deferred<Embedder>();
-    const embedder = createBackgroundEmbedder(identity, loading.promise);
+    const embedder = createDeferredEmbedder(identity, loading.promise);
     const controller = new AbortController();
     const waiting = embedder.embed(['bulk'], { signal: controller.signal });
     controller.abort();
