@@ -11,7 +11,7 @@ import {
   type ModelStatus,
 } from '@nellie/core';
 import { createLocalEmbedder, resolveModel, type ResolvedModel } from '@nellie/embeddings';
-import { createIndexer } from '@nellie/indexer';
+import { createEmbeddingPump, createIndexer, type EmbeddingPump } from '@nellie/indexer';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
 import {
   allowedHostsFor,
@@ -391,14 +391,18 @@ export async function openRuntime(
     modelSettled = Promise.resolve(status);
   }
 
-  const pump = options.embeddingPump ?? true;
   let indexer: CodeIndexer | undefined;
+  let embeddingPump: EmbeddingPump | undefined;
   let mcpModules: Awaited<ReturnType<typeof loadMcpModules>> | undefined;
   try {
     if (options.indexer) {
+      // Fills in vectors for code, lessons and checkpoints alike.
+      if (embedder && (options.embeddingPump ?? true)) {
+        embeddingPump = createEmbeddingPump({ store, embedder, logger });
+      }
       indexer = createIndexer({
         store,
-        ...(embedder && pump ? { embedder } : {}),
+        ...(embeddingPump ? { embeddingPump } : {}),
         logger,
         maxFileBytes: settings.maxFileBytes,
         include: settings.include,
@@ -415,6 +419,7 @@ export async function openRuntime(
   } catch (error) {
     abort.abort();
     await indexer?.close();
+    await embeddingPump?.close();
     await embedder?.close();
     await store.close();
     if (NellieError.is(error) && error.code === 'INVALID_OPTIONS' && !indexer) {
@@ -464,6 +469,7 @@ export async function openRuntime(
         }
       };
       if (indexer) await step('indexer', () => indexer.close());
+      if (embeddingPump) await step('embedding pump', () => embeddingPump.close());
       if (embedder) await step('embedder', () => embedder.close());
       await step('store', () => store.close());
       if (failures.length > 0) throw failures[0] as Error;
