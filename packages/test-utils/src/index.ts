@@ -6,3 +6,5 @@ export { limitCases } from './limit-cases.ts';
 export type { LimitCase, LimitedOperation } from './limit-cases.ts';
 export { createMemoryStore } from './memory-store.ts';
 export type { MemoryStore, MemoryStoreOptions } from './memory-store.ts';
+export { exportSurface } from './export-surface.ts';
+export type { ExportSurface } from './export-surface.ts';
