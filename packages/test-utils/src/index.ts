@@ -8,3 +8,5 @@ export { createMemoryStore } from './memory-store.ts';
 export type { MemoryStore, MemoryStoreOptions } from './memory-store.ts';
 export { exportSurface } from './export-surface.ts';
 export type { ExportSurface } from './export-surface.ts';
+export { seedRepository } from './seed-repository.ts';
+export type { SeedFile } from './seed-repository.ts';
