@@ -1,12 +1,10 @@
 /* eslint-disable @typescript-eslint/require-await -- an in-memory fake of asynchronous contracts */
-import { createHash } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import {
   formatCheckpointForEmbedding,
   formatChunkForEmbedding,
   formatLessonForEmbedding,
-  lessonSeverities,
   limits,
   NellieError,
   reciprocalRankFusion,
@@ -29,6 +27,21 @@ import {
   type ScoreBreakdown,
   type StoredChunk,
 } from '@nellie/core';
+import { cosine, globMatcher, rankLexically } from './memory-store/ranking.ts';
+import {
+  checkKeys,
+  checkRelativePath,
+  contentHashPattern,
+  filter,
+  invalid,
+  limitOf,
+  offsetOf,
+  optionalText,
+  severityOf,
+  sha256,
+  tagsOf,
+  text,
+} from './memory-store/validation.ts';
 
 export interface MemoryStoreOptions {
   /** The model whose vectors the store holds; null (the default) turns vectors off. */
@@ -75,177 +88,6 @@ interface Embeddable {
 
 interface StoredFile extends IndexedFile {
   chunkIds: number[];
-}
-
-const contentHashPattern = /^[0-9a-f]{64}$/;
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function invalid(message: string): NellieError {
-  return new NellieError('INVALID_INPUT', message);
-}
-
-function checkKeys(value: object, allowed: readonly string[], what: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw invalid(`Invalid ${what}: unknown field "${key}".`);
-  }
-}
-
-function text(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string') throw invalid(`${field} must be a string.`);
-  const trimmed = value.trim();
-  if (trimmed === '') throw invalid(`${field} must not be empty.`);
-  if (trimmed.length > max) throw invalid(`${field} must be at most ${max} characters.`);
-  return trimmed;
-}
-
-function optionalText(value: unknown, field: string, max: number): string | null {
-  return value === undefined || value === null ? null : text(value, field, max);
-}
-
-function filter(value: unknown, field: string, max: number): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '' || value.length > max) {
-    throw invalid(`${field} must be a non-empty string of at most ${max} characters.`);
-  }
-  return value;
-}
-
-function limitOf(value: unknown, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalid(`limit must be a whole number between 1 and ${max}.`);
-  }
-  return value;
-}
-
-function offsetOf(value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw invalid('offset must be a whole number, at least 0.');
-  }
-  if (value > limits.offset) throw invalid(`offset must be at most ${limits.offset}.`);
-  return value;
-}
-
-function tagsOf(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalid('tags must be an array of strings.');
-  if (value.length > limits.lessonTags) throw invalid(`at most ${limits.lessonTags} tags`);
-  const seen = new Set<string>();
-  const tags: string[] = [];
-  for (const tag of value) {
-    const clean = text(tag, 'tag', limits.tagLength);
-    if (seen.has(clean.toLowerCase())) continue;
-    seen.add(clean.toLowerCase());
-    tags.push(clean);
-  }
-  return tags;
-}
-
-function severityOf(value: unknown): Lesson['severity'] {
-  if (!lessonSeverities.includes(value as Lesson['severity'])) {
-    throw invalid(`severity must be one of ${lessonSeverities.join(', ')}.`);
-  }
-  return value as Lesson['severity'];
-}
-
-/** Relative paths with `/` separators that stay inside the repository. */
-function checkRelativePath(path: unknown): string {
-  if (typeof path !== 'string' || path === '' || path.includes('\\') || path.startsWith('/')) {
-    throw invalid(`The file path "${String(path)}" must be relative, with / separators.`);
-  }
-  if (path.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw invalid(`The file path "${path}" must stay inside the repository.`);
-  }
-  return path;
-}
-
-/** Lower-cased words and the parts of identifiers (camelCase, snake_case, kebab-case). */
-export function searchTerms(input: string): string[] {
-  const terms: string[] = [];
-  for (const word of input.match(/[\p{L}\p{N}_]+/gu) ?? []) {
-    const whole = word.replaceAll('_', '').toLowerCase();
-    if (whole !== '') terms.push(whole);
-    for (const part of word.match(/\p{Lu}+(?!\p{Ll})|\p{Lu}?\p{Ll}+|\p{N}+/gu) ?? []) {
-      const lower = part.toLowerCase();
-      if (lower !== whole) terms.push(lower);
-    }
-  }
-  return terms;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let normA = 0;
-  let normB = 0;
-  for (let index = 0; index < a.length; index += 1) {
-    dot += a[index]! * b[index]!;
-    normA += a[index]! * a[index]!;
-    normB += b[index]! * b[index]!;
-  }
-  return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
-}
-
-/** A glob over relative paths: `**` crosses directories, a pattern without `/` matches names. */
-function globMatcher(glob: string): (path: string) => boolean {
-  let source = '';
-  for (let index = 0; index < glob.length; index += 1) {
-    const char = glob[index]!;
-    if (char === '*' && glob[index + 1] === '*') {
-      source += glob[index + 2] === '/' ? '(?:.*/)?' : '.*';
-      index += glob[index + 2] === '/' ? 2 : 1;
-    } else if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else if (char === '{') source += '(?:';
-    else if (char === '}') source += ')';
-    else if (char === ',') source += '|';
-    else source += char.replace(/[.+^$()|[\]\\]/g, '\\$&');
-  }
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(`^${source}$`, 'u');
-  } catch {
-    return () => false;
-  }
-  return glob.includes('/')
-    ? (path) => pattern.test(path)
-    : (path) => pattern.test(path.slice(path.lastIndexOf('/') + 1));
-}
-
-/** Ranks documents by the rarity of the query terms they contain; best first. */
-function rankLexically<T>(
-  query: string,
-  documents: readonly T[],
-  textOf: (document: T) => string,
-  exactName?: (document: T) => string | null,
-): { item: T; score: number }[] {
-  const wanted = [...new Set(searchTerms(query))];
-  if (wanted.length === 0) return [];
-  const termSets = documents.map((document) => new Set(searchTerms(textOf(document))));
-  const frequency = new Map<string, number>();
-  for (const term of wanted) {
-    frequency.set(term, termSets.filter((terms) => terms.has(term)).length);
-  }
-  const squashed = wanted.length > 0 ? searchTerms(query.replace(/[^\p{L}\p{N}]+/gu, ''))[0] : '';
-  const ranked: { item: T; score: number }[] = [];
-  documents.forEach((document, index) => {
-    let score = 0;
-    for (const term of wanted) {
-      if (termSets[index]!.has(term)) {
-        score += Math.log(1 + documents.length / frequency.get(term)!);
-      }
-    }
-    if (score === 0) return;
-    const name = exactName?.(document);
-    if (name && squashed && name.replace(/[^\p{L}\p{N}]+/gu, '').toLowerCase() === squashed) {
-      score += 10;
-    }
-    ranked.push({ item: document, score });
-  });
-  return ranked.sort((a, b) => b.score - a.score);
 }
 
 /** Creates an empty in-memory store. */
