@@ -56,6 +56,26 @@ export default tseslint.config(
     },
   },
   {
+    // The indexer's internal/ modules are its leaves: they import only each other, never the
+    // modules built on them (scan, chunk, the indexer's parts), so imports point one way.
+    files: ['packages/indexer/src/internal/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './packages/indexer/src/internal',
+              from: './packages/indexer/src',
+              except: ['./internal'],
+              message: 'internal/ may import only internal/; move the shared piece into internal/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts', '**/bench/**/*.ts'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'off',

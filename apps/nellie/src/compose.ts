@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { NellieError, type CodeIndexer, type Logger } from '@nellie/core';
 import { openEmbeddingModel, type EmbeddingIdentity } from '@nellie/embeddings';
-import { createIndexer } from '@nellie/indexer';
+import { createEmbeddingPump, createIndexer, type EmbeddingPump } from '@nellie/indexer';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
 import {
   allowedHostsFor,
@@ -108,33 +108,39 @@ export async function openRuntime(
     throw error;
   });
   let indexer: CodeIndexer | undefined;
+  let embeddingPump: EmbeddingPump | undefined;
   let mcpModules: McpModules | undefined;
   const closeAll = (): Promise<void> =>
     closeInOrder(
       [
         ['indexer', indexer],
+        ['embedding pump', embeddingPump],
         ['embedder', model],
         ['store', store],
       ],
       logger,
     );
   try {
-    indexer = options.indexer
-      ? createIndexer({
-          store,
-          ...(embedder && (options.embeddingPump ?? true) ? { embedder } : {}),
-          logger,
-          maxFileBytes: settings.maxFileBytes,
-          include: settings.include,
-          exclude: settings.exclude,
-          repositories: settings.repositories,
-          allowedRoots: indexingRoots(settings, options.extraRoots),
-          // The database, the model cache and the config file (API keys) are never read.
-          protectedPaths: [settings.dataDir, ...(config.configFile ? [config.configFile] : [])],
-          allowedRootsHint: allowRootHint,
-          excludeSecretFiles: !settings.indexSecrets,
-        })
-      : undefined;
+    if (options.indexer) {
+      // Fills in vectors for code, lessons and checkpoints alike.
+      if (embedder && (options.embeddingPump ?? true)) {
+        embeddingPump = createEmbeddingPump({ store, embedder, logger });
+      }
+      indexer = createIndexer({
+        store,
+        ...(embeddingPump ? { embeddingPump } : {}),
+        logger,
+        maxFileBytes: settings.maxFileBytes,
+        include: settings.include,
+        exclude: settings.exclude,
+        repositories: settings.repositories,
+        allowedRoots: indexingRoots(settings, options.extraRoots),
+        // The database, the model cache and the config file (API keys) are never read.
+        protectedPaths: [settings.dataDir, ...(config.configFile ? [config.configFile] : [])],
+        allowedRootsHint: allowRootHint,
+        excludeSecretFiles: !settings.indexSecrets,
+      });
+    }
     mcpModules = options.mcp ? await loadMcpModules() : undefined;
   } catch (error) {
     await closeAll();

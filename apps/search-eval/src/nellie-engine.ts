@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CodeSearchHit, Embedder } from '@nellie/core';
 import { createLocalEmbedder } from '@nellie/embeddings';
-import { createIndexer } from '@nellie/indexer';
+import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { createSqliteStore } from '@nellie/storage';
 import { withEmbeddingCache } from './embedding-cache.ts';
 
@@ -85,9 +85,11 @@ export async function createNellieEngine(
     path: join(options.dataDir, 'nellie.db'),
     embedding: embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
   });
+  const embeddingPump = embedder ? createEmbeddingPump({ store, embedder }) : undefined;
   const indexer = createIndexer({
     store,
-    embedder,
+    ...(embeddingPump ? { embeddingPump } : {}),
+    ...(embedder?.maxTokens === undefined ? {} : { maxTokens: embedder.maxTokens }),
     defaultExcludes: options.defaultExcludes ?? true,
   });
 
@@ -124,6 +126,7 @@ export async function createNellieEngine(
     },
     async close() {
       await indexer.close();
+      await embeddingPump?.close();
       await store.close();
       if (ownsEmbedder) await embedder?.close();
     },

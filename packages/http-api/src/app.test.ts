@@ -1,4 +1,5 @@
 import { NellieError } from '@nellie/core';
+import { createMemoryStore } from '@nellie/test-utils';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer } from '../test/support/fake-indexer.ts';
@@ -8,7 +9,6 @@ import {
   disabledModel,
   type TestApp,
 } from '../test/support/harness.ts';
-import { createMemoryStore } from '../test/support/memory-store.ts';
 import { createTestMcpServer } from '../test/support/mcp-server.ts';
 import { createHttpApp, type HttpAppOptions } from './index.ts';
 
@@ -36,7 +36,7 @@ describe('probes', () => {
     const store = createMemoryStore();
     const logger = createRecordingLogger();
     const t = setup({ store, logger });
-    store.failing = true;
+    store.failWith(new Error('disk I/O error'));
     const response = await t.call('GET', '/health');
     expect(response.status).toBe(503);
     const body = (await response.json()) as Record<string, unknown>;
@@ -76,7 +76,7 @@ describe('probes', () => {
 
   it('/ready is 503 when the store is not usable, and after close()', async () => {
     const store = createMemoryStore();
-    store.closed = true;
+    await store.close();
     const broken = setup({ store });
     const response = await broken.call('GET', '/ready');
     expect(response.status).toBe(503);
@@ -175,7 +175,7 @@ describe('errors', () => {
     const store = createMemoryStore();
     const logger = createRecordingLogger();
     const t = setup({ store, logger });
-    store.failing = true;
+    store.failWith(new Error('disk I/O error'));
     const response = await t.call('GET', '/api/v1/lessons', {
       headers: { 'x-request-id': 'req-500' },
     });

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalEmbedder } from '@nellie/embeddings';
 import { createSqliteStore } from '@nellie/storage';
-import { createIndexer } from '../src/index.ts';
+import { createEmbeddingPump, createIndexer } from '../src/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const standInModel = resolve(
@@ -172,7 +172,8 @@ async function modelBenchmark(): Promise<void> {
     );
 
     const endToEnd = await withStore(model, async (store) => {
-      const indexer = createIndexer({ store, embedder });
+      const embeddingPump = createEmbeddingPump({ store, embedder });
+      const indexer = createIndexer({ store, embeddingPump });
       try {
         const started = performance.now();
         const job = await indexer.waitForJob(
@@ -191,6 +192,7 @@ async function modelBenchmark(): Promise<void> {
         return rate;
       } finally {
         await indexer.close();
+        await embeddingPump.close();
       }
     });
     const after = await embedAlone();

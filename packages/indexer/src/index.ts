@@ -1,6 +1,14 @@
 export { createIndexer } from './indexer.ts';
 export { indexerOptionsSchema } from './indexer-options.ts';
 export type { IndexerOptions, IndexerStore } from './indexer-options.ts';
+export { createEmbeddingPump } from './embedding-pump.ts';
+export { embeddingPumpOptionsSchema } from './embedding-pump-options.ts';
+export type {
+  EmbeddingPump,
+  EmbeddingPumpListener,
+  EmbeddingPumpOptions,
+  EmbeddingPumpStore,
+} from './embedding-pump-options.ts';
 export { defaultMaxFileBytes, scanDirectory, scanOptionsSchema } from './scan.ts';
 export type { ScannedFile, ScanOptions, ScanResult, SkippedEntry, SkipReason } from './scan.ts';
 export { chunkFile, defaultMaxChunkChars, defaultMaxTokens } from './chunk.ts';

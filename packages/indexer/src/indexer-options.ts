@@ -1,12 +1,6 @@
-import type {
-  CodeStore,
-  Embedder,
-  EmbeddingSink,
-  IndexJob,
-  Logger,
-  StoreStats,
-} from '@nellie/core';
+import type { CodeStore, EmbeddingSink, IndexJob, Logger } from '@nellie/core';
 import { z } from 'zod';
+import type { EmbeddingPump } from './embedding-pump-options.ts';
 import { defaultMaxFileBytes } from './scan.ts';
 
 const globs = z.array(z.string().min(1));
@@ -49,10 +43,7 @@ export const indexerOptionsSchema = z.object({
   allowedRootsHint: z
     .string()
     .default("Add a directory to the indexer's allowedRoots option to index it."),
-  /**
-   * Token budget of each chunk's embedded text (header plus code). Defaults to the embedder's
-   * `maxTokens`, or 256.
-   */
+  /** The embedder's token window, passed to `chunkFile`. Defaults to 256. */
   maxTokens: z.number().int().min(32).max(8192).optional(),
   /** Quiet time before watched changes are indexed. Defaults to 250 ms. */
   debounceMs: z.number().int().min(0).max(60_000).default(250),
@@ -68,19 +59,12 @@ export const indexerOptionsSchema = z.object({
   maxConcurrentJobs: z.number().int().min(1).max(16).default(1),
   /** Finished jobs kept for `listJobs()`. Defaults to 100. */
   jobHistory: z.number().int().min(1).max(10_000).default(100),
-  /** Texts per embedding call. Defaults to 32. */
-  embeddingBatchSize: z.number().int().min(1).max(1024).default(32),
-  /** Embedding calls in flight at once. Defaults to 2. */
-  embeddingParallelBatches: z.number().int().min(1).max(16).default(2),
-  /** How often to look for new pending embeddings when idle. Defaults to 1000 ms. */
-  embeddingPollMs: z.number().int().min(10).max(60_000).default(1000),
-  /** First retry delay after the embedder fails; doubles up to a minute. Defaults to 1000 ms. */
-  embeddingRetryMs: z.number().int().min(10).max(60_000).default(1000),
 });
 
 /**
- * The parts of a store the indexer uses: the code tables, and the embedding side when vectors
- * should be filled in. `createSqliteStore()` from `@nellie/storage` provides all of it.
+ * The parts of a store the indexer uses: the code tables, and whether the store keeps vectors
+ * (so a job can report the chunks still waiting for theirs). `createSqliteStore()` from
+ * `@nellie/storage` provides all of it.
  */
 export type IndexerStore = Pick<
   CodeStore,
@@ -91,17 +75,18 @@ export type IndexerStore = Pick<
   | 'touchFile'
   | 'deleteFiles'
   | 'markRepositoryIndexed'
-> &
-  Partial<Pick<EmbeddingSink, 'pendingEmbeddings' | 'putEmbeddings'>> & {
-    readonly embeddingModel?: EmbeddingSink['embeddingModel'];
-    /** Used to estimate the embedding backlog when it is long. */
-    stats?(): Promise<Pick<StoreStats, 'chunksPendingEmbedding'>>;
-  };
+> & {
+  readonly embeddingModel?: EmbeddingSink['embeddingModel'];
+};
 
 export type IndexerOptions = z.input<typeof indexerOptionsSchema> & {
   store: IndexerStore;
-  /** Without an embedder, indexing is keyword-only and chunks stay pending for vectors. */
-  embedder?: Embedder;
+  /**
+   * Fills in vectors for what the indexer writes (`createEmbeddingPump()`); woken after each
+   * file and awaited by `waitForEmbeddings()`. The caller closes it after the indexer. Without
+   * one, chunks stay pending for vectors and search is keyword-only until something embeds them.
+   */
+  embeddingPump?: EmbeddingPump;
   logger?: Logger;
   /** Called when a job changes state and, at most every 250 ms, as it makes progress. */
   onProgress?: (job: IndexJob) => void;

@@ -1,8 +1,8 @@
 import type * as FsPromises from 'node:fs/promises';
+import { createMemoryStore } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createIndexer, scanDirectory } from '../src/index.ts';
 import { makeTempDir, removeDir, writeTree } from './support/fixtures.ts';
-import { MemoryStore } from './support/memory-store.ts';
 
 // Root can read everything, so permission errors and races are injected at the file system.
 const faults = vi.hoisted(() => ({
@@ -80,7 +80,7 @@ describe('file system failures', () => {
       'locked/secret.ts': 'export const secret = 2;',
       'flaky.ts': 'export const flaky = 3;',
     });
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     const warnings: string[] = [];
     const logger = {
       debug: () => {},
@@ -101,18 +101,18 @@ describe('file system failures', () => {
     expect(second.state).toBe('succeeded');
     expect(second.progress.filesFailed).toBe(2);
     expect(store.paths()).toEqual(['flaky.ts', 'locked/secret.ts', 'ok.ts']);
-    expect(store.search('flaky = 3')).toEqual(['flaky.ts']);
+    expect(store.pathsContaining('flaky = 3')).toEqual(['flaky.ts']);
     expect(warnings.length).toBeGreaterThan(0);
 
     faults.unreadable.clear();
     const third = await indexer.waitForJob((await indexer.startJob({ rootPath: root })).id);
     expect(third.progress.filesIndexed).toBe(1);
-    expect(store.search('flaky = 4')).toEqual(['flaky.ts']);
+    expect(store.pathsContaining('flaky = 4')).toEqual(['flaky.ts']);
   });
 
   it('drops a file that vanishes between the scan and the read', async () => {
     await writeTree(root, { 'a.ts': 'export const a = 1;', 'b.ts': 'export const b = 2;' });
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     await indexer.waitForJob((await indexer.startJob({ rootPath: root })).id);
     await writeTree(root, { 'b.ts': 'export const b = 3;' });

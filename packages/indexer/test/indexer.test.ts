@@ -1,13 +1,11 @@
 import { rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NellieError, type Embedder, type IndexJob } from '@nellie/core';
-import { createFakeEmbedder } from '@nellie/test-utils';
+import type { IndexJob } from '@nellie/core';
+import { createMemoryStore } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIndexer } from '../src/index.ts';
 import { makeTempDir, removeDir, waitFor, writeTree } from './support/fixtures.ts';
-import { MemoryStore } from './support/memory-store.ts';
 
-const model = { modelId: 'fake-hash-16', dimensions: 16 };
 let root: string;
 
 beforeEach(async () => {
@@ -36,50 +34,52 @@ async function run(
 
 describe('createIndexer: incremental indexing', () => {
   it('indexes a repository, honouring ignore rules, and finds nothing to do the second time', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     const first = await run(indexer);
     expect(first).toMatchObject({ state: 'succeeded', mode: 'incremental', error: null });
     expect(first.progress).toMatchObject({ filesSeen: 4, filesIndexed: 4, filesFailed: 0 });
     expect(store.paths()).toEqual(['.gitignore', 'README.md', 'src/math.ts', 'src/strings.py']);
-    expect(store.file('src/math.ts')).toMatchObject({ language: 'typescript' });
-    expect(store.file('src/math.ts')!.chunks[0]).toMatchObject({
+    expect((await store.listFiles(1)).find((file) => file.path === 'src/math.ts')).toMatchObject({
+      language: 'typescript',
+    });
+    expect(store.chunksOf('src/math.ts')[0]).toMatchObject({
       startLine: 1,
       endLine: 3,
       symbolName: 'add',
       symbolKind: 'function',
     });
-    expect(store.repositories.get(1)!.lastIndexedAt).not.toBeNull();
+    expect((await store.listRepositories())[0]!.lastIndexedAt).not.toBeNull();
 
-    const writes = store.writes;
+    const writes = store.callsTo('writeFile').length;
     const second = await run(indexer);
     expect(second.progress).toMatchObject({ filesSeen: 4, filesUnchanged: 4, filesIndexed: 0 });
-    expect(store.writes).toBe(writes);
-    expect(store.touches).toBe(0);
+    expect(store.callsTo('writeFile').length).toBe(writes);
+    expect(store.callsTo('touchFile').length).toBe(0);
   });
 
   it('only touches a file whose mtime changed but not its content, and rewrites a changed one', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     await run(indexer);
-    const writes = store.writes;
+    const writes = store.callsTo('writeFile').length;
     const later = new Date(Date.now() + 60_000);
     await utimes(join(root, 'src/math.ts'), later, later);
     await writeFile(join(root, 'src/strings.py'), 'def whisper(text):\n    return text.lower()\n');
     const job = await run(indexer);
     expect(job.progress).toMatchObject({ filesIndexed: 1, filesUnchanged: 3 });
-    expect(store.touches).toBe(1);
-    expect(store.writes).toBe(writes + 1);
-    expect(store.search('whisper')).toEqual(['src/strings.py']);
-    expect(store.search('shout')).toEqual([]);
+    expect(store.callsTo('touchFile').length).toBe(1);
+    expect(store.callsTo('writeFile').length).toBe(writes + 1);
+    expect(store.pathsContaining('whisper')).toEqual(['src/strings.py']);
+    expect(store.pathsContaining('shout')).toEqual([]);
     const { stat } = await import('node:fs/promises');
-    expect(store.file('src/math.ts')!.mtimeMs).toBe(
+    expect((await store.listFiles(1)).find((file) => file.path === 'src/math.ts')!.mtimeMs).toBe(
       (await stat(join(root, 'src/math.ts'))).mtimeMs,
     );
   });
 
   it('removes deleted and renamed files, and files that became ignored', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     await run(indexer);
     await rm(join(root, 'README.md'));
@@ -88,11 +88,11 @@ describe('createIndexer: incremental indexing', () => {
     const job = await run(indexer);
     expect(job.progress.filesDeleted).toBe(3);
     expect(store.paths()).toEqual(['.gitignore', 'src/text.py']);
-    expect(store.search('shout')).toEqual(['src/text.py']);
+    expect(store.pathsContaining('shout')).toEqual(['src/text.py']);
   });
 
   it('reconciles what changed while no indexer was running', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     {
       await using indexer = createIndexer({ store });
       await run(indexer);
@@ -116,21 +116,21 @@ describe('createIndexer: incremental indexing', () => {
     const job = await run(indexer);
     expect(job.progress).toMatchObject({ filesIndexed: 2, filesDeleted: 1, filesUnchanged: 2 });
     expect(store.paths()).toEqual(['.gitignore', 'src/added.go', 'src/math.ts', 'src/strings.py']);
-    expect(store.search('subtract')).toEqual(['src/math.ts']);
+    expect(store.pathsContaining('subtract')).toEqual(['src/math.ts']);
   });
 
   it('re-reads and re-chunks every file in full mode', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     await run(indexer);
-    const writes = store.writes;
+    const writes = store.callsTo('writeFile').length;
     const job = await run(indexer, 'full');
     expect(job.progress.filesIndexed).toBe(4);
-    expect(store.writes).toBe(writes + 4);
+    expect(store.callsTo('writeFile').length).toBe(writes + 4);
   });
 
   it('skips binary and minified files and drops them from the index', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     await run(indexer);
     await writeTree(root, {
@@ -148,7 +148,7 @@ describe('createIndexer: incremental indexing', () => {
   });
 
   it('uses per-repository include and exclude globs', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({
       store,
       exclude: ['**/*.md'],
@@ -159,7 +159,7 @@ describe('createIndexer: incremental indexing', () => {
   });
 
   it('keeps the index consistent with a file that changes while it is indexed', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     const target = join(root, 'src/churn.ts');
     await writeFile(target, 'export const version = 0;\n');
@@ -179,14 +179,14 @@ describe('createIndexer: incremental indexing', () => {
     writing = false;
     await writer;
     await run(indexer);
-    expect(store.search(`version = ${version};`)).toEqual(['src/churn.ts']);
+    expect(store.pathsContaining(`version = ${version};`)).toEqual(['src/churn.ts']);
     expect(await indexer.diff(root)).toMatchObject({ added: [], changed: [], deleted: [] });
   });
 });
 
 describe('createIndexer: jobs', () => {
   it('returns the queued or running job instead of starting a second one', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     const [a, b] = await Promise.all([
       indexer.startJob({ rootPath: root }),
@@ -219,7 +219,7 @@ describe('createIndexer: jobs', () => {
           ]),
         ),
       );
-      const store = new MemoryStore();
+      const store = createMemoryStore();
       await using indexer = createIndexer({ store });
       const running = await indexer.startJob({ rootPath: other });
       const queued = await indexer.startJob({ rootPath: root });
@@ -244,22 +244,22 @@ describe('createIndexer: jobs', () => {
   });
 
   it('reports progress and failures', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     const seen: IndexJob[] = [];
     await using indexer = createIndexer({ store, onProgress: (job) => seen.push(job) });
-    store.failWrites = new Error('disk full');
+    store.failWith(new Error('disk full'), 'writeFile');
     const job = await run(indexer);
     expect(job.state).toBe('failed');
     expect(job.error).toContain('disk full');
     expect(seen.map((entry) => entry.state)).toEqual(
       expect.arrayContaining(['queued', 'running', 'failed']),
     );
-    store.failWrites = null;
+    store.failWith(null, 'writeFile');
     expect((await run(indexer)).state).toBe('succeeded');
   });
 
   it('rejects bad input and bad options with typed errors', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     expect(() => createIndexer({ store, debounceMs: -5 })).toThrowError(
       expect.objectContaining({ code: 'INVALID_OPTIONS' }) as Error,
     );
@@ -282,7 +282,7 @@ describe('createIndexer: jobs', () => {
   });
 
   it('stops waiting when the signal fires', async () => {
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = createIndexer({ store });
     const job = await indexer.startJob({ rootPath: root });
     const controller = new AbortController();
@@ -291,111 +291,5 @@ describe('createIndexer: jobs', () => {
       code: 'ABORTED',
     });
     await indexer.waitForJob(job.id);
-  });
-});
-
-describe('createIndexer: embeddings', () => {
-  it('fills in vectors for every chunk and reports the backlog per job', async () => {
-    const store = new MemoryStore(model);
-    const embedder = createFakeEmbedder({ dimensions: 16 });
-    await using indexer = createIndexer({ store, embedder });
-    const job = await run(indexer);
-    await indexer.waitForEmbeddings();
-    const chunks = [...store.files.get(1)!.values()].flatMap((file) => file.chunks);
-    expect(chunks.length).toBeGreaterThan(0);
-    for (const chunk of chunks) expect(store.vectors.get(chunk.contentHash)).toHaveLength(16);
-    expect(indexer.getJob(job.id)!.progress.chunksPendingEmbedding).toBe(0);
-    expect(indexer.status().embeddingBacklog).toBe(0);
-
-    // Unchanged content is not embedded again.
-    const texts = embedder.embeddedTexts;
-    await writeFile(
-      join(root, 'copy.ts'),
-      await import('node:fs/promises').then((fs) => fs.readFile(join(root, 'src/math.ts'), 'utf8')),
-    );
-    await run(indexer);
-    await indexer.waitForEmbeddings();
-    expect(embedder.embeddedTexts).toBe(texts);
-  });
-
-  it('leaves chunks pending without an embedder', async () => {
-    const store = new MemoryStore(model);
-    await using indexer = createIndexer({ store });
-    const job = await run(indexer);
-    expect(job.progress.chunksPendingEmbedding).toBe(job.progress.chunksWritten);
-    await indexer.waitForEmbeddings();
-    expect(store.vectors.size).toBe(0);
-    expect((await store.pendingEmbeddings(100)).length).toBeGreaterThan(0);
-  });
-
-  it('backs off while the embedder fails and catches up when it recovers', async () => {
-    const store = new MemoryStore(model);
-    const inner = createFakeEmbedder({ dimensions: 16 });
-    let failures = 3;
-    let calls = 0;
-    const embedder: Embedder = {
-      modelId: inner.modelId,
-      dimensions: 16,
-      embed(texts, options) {
-        calls += 1;
-        if (failures > 0) {
-          failures -= 1;
-          return Promise.reject(new NellieError('EMBEDDING_FAILED', 'worker crashed'));
-        }
-        return inner.embed(texts, options);
-      },
-      close: () => inner.close(),
-    };
-    await using indexer = createIndexer({ store, embedder, embeddingRetryMs: 20 });
-    await run(indexer);
-    await waitFor(
-      async () => (await store.pendingEmbeddings(1)).length === 0,
-      'vectors after recovery',
-    );
-    // A handful of attempts, not a busy loop.
-    expect(calls).toBeLessThan(40);
-    await indexer.waitForEmbeddings();
-  });
-
-  it('sets aside a text that fails on its own so the rest is embedded', async () => {
-    const store = new MemoryStore(model);
-    const inner = createFakeEmbedder({ dimensions: 16 });
-    const embedder: Embedder = {
-      modelId: inner.modelId,
-      dimensions: 16,
-      embed(texts, options) {
-        if (texts.some((text) => text.includes('shout'))) {
-          return Promise.reject(new NellieError('EMBEDDING_FAILED', 'cannot embed this one'));
-        }
-        return inner.embed(texts, options);
-      },
-      close: () => inner.close(),
-    };
-    await using indexer = createIndexer({ store, embedder, embeddingRetryMs: 20 });
-    await run(indexer);
-    await indexer.waitForEmbeddings();
-    const pending = await store.pendingEmbeddings(10);
-    expect(pending).toHaveLength(1);
-    expect(pending[0]!.text).toContain('shout');
-  });
-
-  it('writes no vectors when the store holds another model', async () => {
-    const store = new MemoryStore({ modelId: 'other-model', dimensions: 16 });
-    const errors: string[] = [];
-    const logger = {
-      debug: () => {},
-      info: () => {},
-      warn: () => {},
-      error: (_fields: Record<string, unknown>, message: string) => errors.push(message),
-    };
-    await using indexer = createIndexer({
-      store,
-      embedder: createFakeEmbedder({ dimensions: 16 }),
-      logger,
-    });
-    await run(indexer);
-    await indexer.waitForEmbeddings();
-    expect(store.vectors.size).toBe(0);
-    expect(errors.join('\n')).toContain('other-model');
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createSqliteStore } from '@nellie/storage';
 import { createFakeEmbedder } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIndexer, scanDirectory } from '../src/index.ts';
+import { createEmbeddingPump, createIndexer, scanDirectory } from '../src/index.ts';
 import { makeTempDir, removeDir, waitFor, writeTree } from './support/fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -73,7 +73,8 @@ describe('indexing into the SQLite store', () => {
     });
     await using store = await createSqliteStore({ path: database, embedding: model });
     const embedder = createFakeEmbedder({ dimensions: 16 });
-    await using indexer = createIndexer({ store, embedder });
+    await using embeddingPump = createEmbeddingPump({ store, embedder });
+    await using indexer = createIndexer({ store, embeddingPump });
     await indexer.waitForJob((await indexer.startJob({ rootPath: root })).id);
     const lexical = await store.searchCode({ query: 'totalWithTax' });
     // The small class fits one chunk, named after the class.

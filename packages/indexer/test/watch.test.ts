@@ -1,9 +1,9 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createMemoryStore } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIndexer, watchDirectory, type WatchBatch } from '../src/index.ts';
+import { createIndexer, watchDirectory, type IndexerStore, type WatchBatch } from '../src/index.ts';
 import { git, gitInit, makeTempDir, removeDir, waitFor, writeTree } from './support/fixtures.ts';
-import { MemoryStore } from './support/memory-store.ts';
 
 let root: string;
 
@@ -15,7 +15,7 @@ afterEach(async () => {
   await removeDir(root);
 });
 
-async function watched(store: MemoryStore) {
+async function watched(store: IndexerStore) {
   const indexer = createIndexer({ store, debounceMs: 100 });
   await indexer.watch(root);
   return indexer;
@@ -64,20 +64,20 @@ describe('watchDirectory', () => {
 describe('CodeIndexer.watch', () => {
   it('indexes created, changed, renamed and deleted files, and nothing ignored', async () => {
     await writeTree(root, { 'src/a.ts': 'export const alpha = 1;\n', '.gitignore': 'tmp/\n' });
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = await watched(store);
     expect(indexer.status().watchedRoots).toEqual([root]);
-    await waitFor(() => store.search('alpha').length === 1, 'the initial index');
+    await waitFor(() => store.pathsContaining('alpha').length === 1, 'the initial index');
 
     await writeTree(root, {
       'src/b.py': 'def beta():\n    return 2\n',
       'node_modules/pkg/index.js': 'const ignoredDependency = 1;',
       'tmp/scratch.ts': 'const ignoredScratch = 1;',
     });
-    await waitFor(() => store.search('beta').length === 1, 'a created file');
+    await waitFor(() => store.pathsContaining('beta').length === 1, 'a created file');
     await writeFile(join(root, 'src/a.ts'), 'export const gamma = 3;\n');
-    await waitFor(() => store.search('gamma').length === 1, 'a changed file');
-    expect(store.search('alpha')).toEqual([]);
+    await waitFor(() => store.pathsContaining('gamma').length === 1, 'a changed file');
+    expect(store.pathsContaining('alpha')).toEqual([]);
     await rename(join(root, 'src/b.py'), join(root, 'src/c.py'));
     await waitFor(
       () => store.paths().includes('src/c.py') && !store.paths().includes('src/b.py'),
@@ -87,12 +87,12 @@ describe('CodeIndexer.watch', () => {
     await waitFor(() => !store.paths().includes('src/a.ts'), 'a deletion');
     await mkdir(join(root, 'newdir/deep'), { recursive: true });
     await writeFile(join(root, 'newdir/deep/d.rb'), 'def delta; end\n');
-    await waitFor(() => store.search('delta').length === 1, 'a file in a new directory');
+    await waitFor(() => store.pathsContaining('delta').length === 1, 'a file in a new directory');
     await rm(join(root, 'newdir'), { recursive: true });
-    await waitFor(() => store.search('delta').length === 0, 'a deleted directory');
+    await waitFor(() => store.pathsContaining('delta').length === 0, 'a deleted directory');
 
-    expect(store.search('ignoredDependency')).toEqual([]);
-    expect(store.search('ignoredScratch')).toEqual([]);
+    expect(store.pathsContaining('ignoredDependency')).toEqual([]);
+    expect(store.pathsContaining('ignoredScratch')).toEqual([]);
     await waitFor(() => indexer.status().indexLagSeconds === 0, 'the lag to return to zero');
     await indexer.unwatch(root);
     expect(indexer.status().watchedRoots).toEqual([]);
@@ -104,34 +104,35 @@ describe('CodeIndexer.watch', () => {
       'lib/drop.py': 'dropped = 1\n',
       'lib/more.py': 'more = 1\n',
     });
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using _indexer = await watched(store);
     await waitFor(() => store.paths().length === 3, 'the initial index');
     await writeFile(join(root, 'lib/.gitignore'), '*.py\n!more.py\n');
     await waitFor(
-      () => store.search('dropped').length === 0 && store.paths().includes('lib/.gitignore'),
+      () =>
+        store.pathsContaining('dropped').length === 0 && store.paths().includes('lib/.gitignore'),
       'a new ignore rule to remove a file',
     );
-    expect(store.search('more = 1')).toEqual(['lib/more.py']);
+    expect(store.pathsContaining('more = 1')).toEqual(['lib/more.py']);
     await rm(join(root, 'lib/.gitignore'));
-    await waitFor(() => store.search('dropped').length === 1, 'the file to return');
+    await waitFor(() => store.pathsContaining('dropped').length === 1, 'the file to return');
   });
 
   it('survives the watched directory being deleted and recreated', async () => {
     await writeTree(root, { 'one.ts': 'export const one = 1;\n' });
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using _indexer = await watched(store);
-    await waitFor(() => store.search('one = 1').length === 1, 'the initial index');
+    await waitFor(() => store.pathsContaining('one = 1').length === 1, 'the initial index');
     await rm(root, { recursive: true, force: true });
     await waitFor(() => store.paths().length === 0, 'the index to empty');
     await mkdir(root);
     await writeTree(root, { 'two.ts': 'export const two = 2;\n' });
     await waitFor(
-      () => store.search('two = 2').length === 1,
+      () => store.pathsContaining('two = 2').length === 1,
       'the recreated directory to be indexed',
     );
     await writeFile(join(root, 'three.ts'), 'export const three = 3;\n');
-    await waitFor(() => store.search('three = 3').length === 1, 'watching to continue');
+    await waitFor(() => store.pathsContaining('three = 3').length === 1, 'watching to continue');
   });
 
   it('follows a branch switch that changes thousands of files', async () => {
@@ -163,7 +164,7 @@ describe('CodeIndexer.watch', () => {
     git(root, 'commit', '--quiet', '-m', 'feature');
     git(root, 'checkout', '--quiet', 'main');
 
-    const store = new MemoryStore();
+    const store = createMemoryStore();
     await using indexer = await watched(store);
     const gitFiles = (): string[] => git(root, 'ls-files').split('\n').filter(Boolean).sort();
     await waitFor(() => store.paths().length === 1202, 'the main branch to be indexed', 60_000);
@@ -174,12 +175,14 @@ describe('CodeIndexer.watch', () => {
     const expected = gitFiles();
     expect(expected).toHaveLength(2002);
     await waitFor(
-      () => store.paths().length === expected.length && store.search('mainValue1 ').length === 0,
+      () =>
+        store.paths().length === expected.length &&
+        store.pathsContaining('mainValue1 ').length === 0,
       'the feature branch to replace the index',
       60_000,
     );
     expect(store.paths()).toEqual(expected);
-    expect(store.search('FEATURE_VALUE_1999 ')).toEqual(['src/feature/part9/file1999.py']);
+    expect(store.pathsContaining('FEATURE_VALUE_1999 ')).toEqual(['src/feature/part9/file1999.py']);
 
     git(root, 'checkout', '--quiet', 'main');
     await waitFor(() => store.paths().length === 1202, 'switching back', 60_000);

@@ -1,9 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { NellieError, limits } from '@nellie/core';
-import { createFakeEmbedder } from '@nellie/test-utils';
+import { type MemoryStore, createFakeEmbedder, createMemoryStore } from '@nellie/test-utils';
+import { auditOf } from '../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer } from '../test/support/fake-indexer.ts';
-import { createFakeStore, type FakeStore } from '../test/support/fake-store.ts';
 import {
   connect,
   createRecordingLogger,
@@ -44,7 +44,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start(store: FakeStore = createFakeStore(), extra: { actor?: string } = {}) {
+async function start(store: MemoryStore = createMemoryStore(), extra: { actor?: string } = {}) {
   const logger = createRecordingLogger();
   harness = await connect({
     store,
@@ -157,7 +157,7 @@ describe('invalid arguments', () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/Invalid arguments for tool/);
     expect(textOf(result)).toMatch(message);
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 
   it('reports an unknown tool without disturbing the server', async () => {
@@ -173,7 +173,10 @@ describe('invalid arguments', () => {
 describe('failures', () => {
   it('turns an unexpected error into a safe isError result, logs it and keeps serving', async () => {
     const { harness, store, logger } = await start();
-    store.failNext.searchCode = new Error('SQLITE_IOERR: disk I/O error at /secret/path/nellie.db');
+    store.failNext(
+      'searchCode',
+      new Error('SQLITE_IOERR: disk I/O error at /secret/path/nellie.db'),
+    );
 
     const result = await harness.call('search_code', { query: 'user' });
 
@@ -189,9 +192,12 @@ describe('failures', () => {
 
   it('passes a NellieError message through, prefixed with its code', async () => {
     const { harness, store, logger } = await start();
-    store.failNext.addLesson = new NellieError(
-      'STORE_UNAVAILABLE',
-      'The database is read-only; open it for writing to record lessons.',
+    store.failNext(
+      'addLesson',
+      new NellieError(
+        'STORE_UNAVAILABLE',
+        'The database is read-only; open it for writing to record lessons.',
+      ),
     );
 
     const result = await harness.call('add_lesson', { title: 't', content: 'c' });
@@ -205,7 +211,7 @@ describe('failures', () => {
       level: 'error',
       fields: { tool: 'add_lesson', code: 'STORE_UNAVAILABLE' },
     });
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 
   it('logs caller mistakes (NOT_FOUND) as warnings', async () => {
@@ -221,7 +227,7 @@ describe('failures', () => {
 
   it('keeps a write that succeeded when the audit log fails, and logs the audit failure', async () => {
     const { harness, store, logger } = await start();
-    store.failNext.recordAudit = new Error('audit table locked');
+    store.failNext('recordAudit', new Error('audit table locked'));
 
     const result = await harness.call('add_lesson', { title: 'Keep me', content: 'Body' });
 
@@ -237,35 +243,35 @@ describe('audit actor', () => {
   it('is "local" by default', async () => {
     const { harness, store } = await start();
     await harness.call('add_lesson', { title: 't', content: 'c' });
-    expect(store.audit).toEqual([
+    expect(await auditOf(store)).toEqual([
       expect.objectContaining({ actor: 'local', channel: 'mcp', action: 'lesson.create' }),
     ]);
   });
 
   it('is deps.actor when given', async () => {
-    const { harness, store } = await start(createFakeStore(), { actor: 'ci-bot' });
+    const { harness, store } = await start(createMemoryStore(), { actor: 'ci-bot' });
     await harness.call('add_checkpoint', { agent: 'a', working_on: 'w' });
-    expect(store.audit).toEqual([
+    expect(await auditOf(store)).toEqual([
       expect.objectContaining({ actor: 'ci-bot', channel: 'mcp', action: 'checkpoint.create' }),
     ]);
   });
 
   it("is the request's authenticated client id when present", async () => {
-    const store = createFakeStore();
+    const store = createMemoryStore();
     harness = await connect(
       { store, modelStatus: disabledModel, version: '1.0.0', actor: 'ci-bot' },
       { authInfo: { token: 'secret-token', clientId: 'key-7', scopes: [] } },
     );
     await harness.call('add_lesson', { title: 't', content: 'c' });
 
-    expect(store.audit).toHaveLength(1);
-    expect(store.audit[0]).toMatchObject({ actor: 'key-7', channel: 'mcp' });
-    expect(JSON.stringify(store.audit)).not.toContain('secret-token');
+    expect(await auditOf(store)).toHaveLength(1);
+    expect((await auditOf(store))[0]).toMatchObject({ actor: 'key-7', channel: 'mcp' });
+    expect(JSON.stringify(await auditOf(store))).not.toContain('secret-token');
   });
 });
 
 describe('registerNellieTools options', () => {
-  const store = createFakeStore();
+  const store = createMemoryStore();
 
   function registrationError(deps: Parameters<typeof registerNellieTools>[1]): NellieError {
     try {

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, disabledModel, type TestApp } from '../../test/support/harness.ts';
-import { createMemoryStore } from '../../test/support/memory-store.ts';
+import { createMemoryStore } from '@nellie/test-utils';
 import { createTestMcpServer } from '../../test/support/mcp-server.ts';
 import { createHttpApp } from '../index.ts';
 import { isJsonContentType, parseHost } from './request-guard.ts';

@@ -1,6 +1,6 @@
 import { NellieError, noopLogger } from '@nellie/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryStore } from '../../test/support/memory-store.ts';
+import { createMemoryStore } from '@nellie/test-utils';
 import { createStoreWritability, describeWriteFailure } from './store-writability.ts';
 
 afterEach(() => {

@@ -1,4 +1,3 @@
-import { createFakeEmbedder } from '@nellie/test-utils';
 import type {
   AuditEntry,
   Checkpoint,
@@ -11,7 +10,12 @@ import { NellieError } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer } from '../../test/support/fake-indexer.ts';
 import { createTestApp, type TestApp } from '../../test/support/harness.ts';
-import { createMemoryStore } from '../../test/support/memory-store.ts';
+import {
+  createFakeEmbedder,
+  createMemoryStore,
+  seedRepository,
+  type MemoryStoreOptions,
+} from '@nellie/test-utils';
 
 let current: TestApp | undefined;
 function setup(...args: Parameters<typeof createTestApp>): TestApp {
@@ -23,21 +27,15 @@ afterEach(async () => {
   current = undefined;
 });
 
-const chunk = (path: string, content: string): Omit<CodeSearchHit, 'score' | 'scores'> => ({
-  chunkId: path.length,
-  repository: 'demo',
-  rootPath: '/work/demo',
-  path,
-  absolutePath: `/work/demo/${path}`,
-  startLine: 1,
-  endLine: 3,
-  symbolName: 'parseConfig',
-  symbolKind: 'function',
-  enclosingSymbol: null,
-  language: 'typescript',
-  content,
-  freshness: { indexedAt: '2025-01-01T00:00:00.000Z', changedSinceIndexed: false },
-});
+/** A store holding two indexed TypeScript files of the repository `demo`. */
+async function storeWithCode(options: MemoryStoreOptions = {}) {
+  const store = createMemoryStore(options);
+  await seedRepository(store, '/nonexistent/nellie-test/demo', {
+    'src/config.ts': 'export function parseConfig(text: string) {\n  return JSON.parse(text);\n}',
+    'src/server.ts': 'export function startServer(port: number) {\n  listen(port);\n}',
+  });
+  return store;
+}
 
 describe('lessons', () => {
   it('create, get, list, update, search and delete round trip', async () => {
@@ -232,16 +230,8 @@ describe('checkpoints and agents', () => {
 });
 
 describe('code search', () => {
-  const chunks = [
-    chunk(
-      'src/config.ts',
-      'export function parseConfig(text: string) { return JSON.parse(text); }',
-    ),
-    chunk('src/server.ts', 'export function startServer(port: number) {}'),
-  ];
-
   it('answers with keyword matches and says why when semantic search is off', async () => {
-    const t = setup({ store: createMemoryStore({ chunks }) });
+    const t = setup({ store: await storeWithCode() });
     const response = await t.call('POST', '/api/v1/search/code', {
       json: { query: 'parseConfig', limit: 5, language: 'typescript' },
     });
@@ -252,24 +242,18 @@ describe('code search', () => {
     expect(body.hits.map((hit) => `${hit.path}:${hit.startLine}-${hit.endLine}`)).toEqual([
       'src/config.ts:1-3',
     ]);
+    // The repository is not on disk, so its files count as changed since they were indexed.
     expect(body.hits[0]?.freshness).toEqual({
-      indexedAt: '2025-01-01T00:00:00.000Z',
-      changedSinceIndexed: false,
+      indexedAt: expect.any(String) as string,
+      changedSinceIndexed: true,
     });
   });
 
   it('embeds the query with query priority when the model is ready', async () => {
     const embedder = createFakeEmbedder({ dimensions: 8 });
-    const store = createMemoryStore({
-      chunks,
-      embeddingModel: { modelId: embedder.modelId, dimensions: 8 },
+    const store = await storeWithCode({
+      embedding: { modelId: embedder.modelId, dimensions: 8 },
     });
-    const seen: { vector?: Float32Array }[] = [];
-    const searchCode = store.searchCode.bind(store);
-    store.searchCode = (request) => {
-      seen.push({ vector: request.queryVector });
-      return searchCode(request);
-    };
     const priorities: (string | undefined)[] = [];
     const spying: Embedder = {
       ...embedder,
@@ -289,11 +273,11 @@ describe('code search', () => {
     expect(body).toEqual(expect.objectContaining({ mode: 'hybrid' }));
     expect(body.notice).toBeUndefined();
     expect(priorities).toEqual(['query']);
-    expect(seen[0]?.vector).toHaveLength(8);
+    expect(store.callsTo('searchCode')[0]?.[0].queryVector).toHaveLength(8);
   });
 
   it('falls back to keywords when embedding the query fails', async () => {
-    const store = createMemoryStore({ chunks, embeddingModel: { modelId: 'm', dimensions: 4 } });
+    const store = await storeWithCode({ embedding: { modelId: 'm', dimensions: 4 } });
     const failing: Embedder = {
       modelId: 'm',
       dimensions: 4,
@@ -488,7 +472,7 @@ describe('status and audit', () => {
 
   it('keeps the write when recording the audit entry fails', async () => {
     const store = createMemoryStore();
-    store.recordAudit = () => Promise.reject(new Error('audit table locked'));
+    store.failWith(new Error('audit table locked'), 'recordAudit');
     const t = setup({ store });
     const response = await t.call('POST', '/api/v1/lessons', {
       json: { title: 'a', content: 'b' },

@@ -1,7 +1,7 @@
 import { noopLogger, type Logger, type ModelStatus, type NellieStore } from '@nellie/core';
 import { Registry } from 'prom-client';
 import { createHttpApp, type HttpApp, type HttpAppOptions } from '../../src/index.ts';
-import { createMemoryStore } from './memory-store.ts';
+import { createMemoryStore } from '@nellie/test-utils';
 import { createTestMcpServer } from './mcp-server.ts';
 
 export const disabledModel: ModelStatus = {

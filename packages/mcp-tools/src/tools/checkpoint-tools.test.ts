@@ -1,5 +1,6 @@
+import { createMemoryStore } from '@nellie/test-utils';
+import { auditOf, requestsTo } from '../../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeStore } from '../../test/support/fake-store.ts';
 import { connect, disabledModel, textOf, type Harness } from '../../test/support/harness.ts';
 
 let harness: Harness | undefined;
@@ -9,7 +10,7 @@ afterEach(async () => {
 });
 
 async function start() {
-  const store = createFakeStore();
+  const store = createMemoryStore();
   harness = await connect({ store, modelStatus: disabledModel, version: '1.0.0' });
   return { harness, store };
 }
@@ -62,7 +63,9 @@ describe('checkpoint tools', () => {
       /^Agent "claude" is idle: its last checkpoint \S+ at .* marked its work done\.$/,
     );
 
-    expect(store.audit.map((entry) => [entry.action, entry.actor, entry.details])).toEqual([
+    expect(
+      (await auditOf(store)).map((entry) => [entry.action, entry.actor, entry.details]),
+    ).toEqual([
       ['checkpoint.create', 'local', { agent: 'claude', status: 'in_progress', repo: 'api' }],
       ['checkpoint.create', 'local', { agent: 'claude', status: 'done', repo: null }],
     ]);
@@ -159,7 +162,11 @@ describe('checkpoint tools', () => {
       limit: 5,
     });
     expect(textOf(result)).toMatch(/^2 checkpoints for "auth":/);
-    expect(store.checkpointSearches[0]).toMatchObject({ query: 'auth', agent: 'claude', limit: 5 });
+    expect(requestsTo(store, 'searchCheckpoints')[0]).toMatchObject({
+      query: 'auth',
+      agent: 'claude',
+      limit: 5,
+    });
     expect(result.structuredContent).toMatchObject({ mode: 'keyword', results: [{}, {}] });
   });
 
@@ -175,6 +182,6 @@ describe('checkpoint tools', () => {
       /^INVALID_INPUT: state is 301 KiB as JSON; the limit is 256 KiB/,
     );
     expect(await store.getRecentCheckpoints()).toEqual([]);
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 });

@@ -1,14 +1,15 @@
 import type { Embedder, EmbedOptions } from '@nellie/core';
 import { NellieError } from '@nellie/core';
-import { createFakeEmbedder } from '@nellie/test-utils';
+import { type MemoryStore, createFakeEmbedder, createMemoryStore } from '@nellie/test-utils';
+import {
+  addRepository,
+  answerCodeSearches,
+  auditOf,
+  codeHit,
+  requestsTo,
+} from '../../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer, type FakeIndexer } from '../../test/support/fake-indexer.ts';
-import {
-  codeHit,
-  createFakeStore,
-  repository,
-  type FakeStore,
-} from '../../test/support/fake-store.ts';
 import {
   connect,
   createRecordingLogger,
@@ -43,8 +44,8 @@ function recordingEmbedder(dimensions = 16) {
   return embedder;
 }
 
-async function start(overrides: Partial<NellieToolsDeps> & { store?: FakeStore } = {}) {
-  const store = overrides.store ?? createFakeStore();
+async function start(overrides: Partial<NellieToolsDeps> & { store?: MemoryStore } = {}) {
+  const store = overrides.store ?? createMemoryStore();
   const indexer = createFakeIndexer();
   const logger = createRecordingLogger();
   harness = await connect({
@@ -60,8 +61,8 @@ async function start(overrides: Partial<NellieToolsDeps> & { store?: FakeStore }
 
 describe('search_code', () => {
   it('answers with path:lines, symbol, score and a snippet, and full data in structuredContent', async () => {
-    const store = createFakeStore();
-    store.codeHits.push(
+    const store = createMemoryStore();
+    answerCodeSearches(store, [
       codeHit(),
       codeHit({
         chunkId: 2,
@@ -78,7 +79,7 @@ describe('search_code', () => {
         ).join('\n'),
         freshness: { indexedAt: '2025-01-01T00:00:00.000Z', changedSinceIndexed: true },
       }),
-    );
+    ]);
     const { harness } = await start({ store });
 
     const result = await harness.call('search_code', { query: 'find user' });
@@ -120,7 +121,7 @@ describe('search_code', () => {
       path_glob: 'src/**/*.ts',
       language: 'typescript',
     });
-    expect(store.codeSearches[0]).toMatchObject({
+    expect(requestsTo(store, 'searchCode')[0]).toMatchObject({
       query: 'user',
       limit: 3,
       repository: 'api',
@@ -141,8 +142,9 @@ describe('search_code', () => {
   });
 
   it('names the indexed repositories when the repo filter matches none', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api'), repository('web', '/home/me/web'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api');
+    await addRepository(store, 'web', '/home/me/web');
     const { harness } = await start({ store });
     const unknown = await harness.call('search_code', { query: 'user', repo: 'mobile' });
     expect(textOf(unknown)).toContain('Indexed repositories: api, web.');
@@ -151,8 +153,8 @@ describe('search_code', () => {
   });
 
   it('names the repository of every hit', async () => {
-    const store = createFakeStore();
-    store.codeHits.push(codeHit(), codeHit({ chunkId: 2, repository: 'web' }));
+    const store = createMemoryStore();
+    answerCodeSearches(store, [codeHit(), codeHit({ chunkId: 2, repository: 'web' })]);
     const { harness } = await start({ store });
     const text = textOf(await harness.call('search_code', { query: 'user' }));
     expect(text).toContain('1. api:src/user.ts:10-24 getUserById');
@@ -161,10 +163,10 @@ describe('search_code', () => {
 
   it('embeds the query with query priority and searches hybrid when the model is ready', async () => {
     const embedder = recordingEmbedder();
-    const store = createFakeStore({
-      embeddingModel: { modelId: embedder.modelId, dimensions: 16 },
+    const store = createMemoryStore({
+      embedding: { modelId: embedder.modelId, dimensions: 16 },
     });
-    store.codeHits.push(codeHit());
+    answerCodeSearches(store, [codeHit()]);
     const { harness } = await start({
       store,
       embedder,
@@ -176,8 +178,8 @@ describe('search_code', () => {
     expect(embedder.calls).toHaveLength(1);
     expect(embedder.calls[0]!.texts).toEqual(['user lookup']);
     expect(embedder.calls[0]!.options?.priority).toBe('query');
-    expect(store.codeSearches[0]!.queryVector).toBeInstanceOf(Float32Array);
-    expect(store.codeSearches[0]!.queryVector).toHaveLength(16);
+    expect(requestsTo(store, 'searchCode')[0]!.queryVector).toBeInstanceOf(Float32Array);
+    expect(requestsTo(store, 'searchCode')[0]!.queryVector).toHaveLength(16);
     expect(result.structuredContent).toMatchObject({ mode: 'hybrid' });
     expect(result.structuredContent).not.toHaveProperty('note');
     expect(textOf(result)).toContain('keyword + semantic ranking');
@@ -186,10 +188,10 @@ describe('search_code', () => {
   it('falls back to keyword results, says so and logs, when embedding the query fails', async () => {
     const embedder = recordingEmbedder();
     embedder.fail = new NellieError('EMBEDDING_FAILED', 'The embedding worker crashed.');
-    const store = createFakeStore({
-      embeddingModel: { modelId: embedder.modelId, dimensions: 16 },
+    const store = createMemoryStore({
+      embedding: { modelId: embedder.modelId, dimensions: 16 },
     });
-    store.codeHits.push(codeHit());
+    answerCodeSearches(store, [codeHit()]);
     const { harness, logger } = await start({
       store,
       embedder,
@@ -199,7 +201,7 @@ describe('search_code', () => {
     const result = await harness.call('search_code', { query: 'user' });
 
     expect(result.isError).toBeFalsy();
-    expect(store.codeSearches[0]!.queryVector).toBeUndefined();
+    expect(requestsTo(store, 'searchCode')[0]!.queryVector).toBeUndefined();
     expect(result.structuredContent).toMatchObject({
       mode: 'keyword',
       note: 'Keyword results only: embedding the query failed (The embedding worker crashed.).',
@@ -214,8 +216,8 @@ describe('search_code', () => {
 
   it('does not embed while the model is loading or disabled', async () => {
     const embedder = recordingEmbedder();
-    const store = createFakeStore({
-      embeddingModel: { modelId: embedder.modelId, dimensions: 16 },
+    const store = createMemoryStore({
+      embedding: { modelId: embedder.modelId, dimensions: 16 },
     });
     const { harness } = await start({
       store,
@@ -234,7 +236,7 @@ describe('search_code', () => {
 
   it('does not send a vector of another model than the one the store holds', async () => {
     const embedder = recordingEmbedder();
-    const store = createFakeStore({ embeddingModel: { modelId: 'other-model', dimensions: 16 } });
+    const store = createMemoryStore({ embedding: { modelId: 'other-model', dimensions: 16 } });
     const { harness } = await start({
       store,
       embedder,
@@ -244,7 +246,7 @@ describe('search_code', () => {
     const result = await harness.call('search_code', { query: 'user' });
 
     expect(embedder.calls).toEqual([]);
-    expect(store.codeSearches[0]!.queryVector).toBeUndefined();
+    expect(requestsTo(store, 'searchCode')[0]!.queryVector).toBeUndefined();
     expect((result.structuredContent as { note: string }).note).toMatch(/other-model/);
   });
 });
@@ -267,8 +269,8 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
       alreadyRunning: false,
       job: { id: job.id, state: 'queued', progress: { filesSeen: 0 } },
     });
-    expect(store.audit).toHaveLength(1);
-    expect(store.audit[0]).toMatchObject({
+    expect(await auditOf(store)).toHaveLength(1);
+    expect((await auditOf(store))[0]).toMatchObject({
       actor: 'local',
       channel: 'mcp',
       action: 'index.start',
@@ -292,7 +294,7 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
     const result = await harness.call('index_repo', { path: '/home/me/missing' });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe('INVALID_INPUT: /home/me/missing is not a readable directory.');
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 
   it('passes the indexer’s PATH_NOT_ALLOWED as an error result naming the setting', async () => {
@@ -302,12 +304,12 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
     expect(textOf(result)).toBe(
       'PATH_NOT_ALLOWED: Nellie does not index /etc: it is a system directory. Add a root with --allow-root.',
     );
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 
   it('trigger_reindex resolves a repository name and starts an incremental job', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
 
     const result = await harness.call('trigger_reindex', { path: 'api' });
@@ -317,8 +319,8 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
   });
 
   it('full_reindex starts a full job, and reports an incremental job already running', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
 
     await harness.call('trigger_reindex', { path: '/home/me/api' });
@@ -340,8 +342,8 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
   });
 
   it('answers NOT_FOUND, listing known repositories, for an unknown repository', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
 
     const byName = await harness.call('trigger_reindex', { path: 'webapp' });
@@ -365,14 +367,14 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
       expect(result.isError, tool).toBe(true);
       expect(textOf(result), tool).toMatch(/Indexing is not available in this process/);
     }
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 });
 
 describe('diff_index', () => {
   it('reports what changed and starts an incremental job', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
     indexer.diffs.set('/home/me/api', {
       repository: 'api',
@@ -401,12 +403,12 @@ describe('diff_index', () => {
       job: { id: indexer.jobs[0]!.id },
       alreadyRunning: false,
     });
-    expect(store.audit.map((entry) => entry.action)).toEqual(['index.start']);
+    expect((await auditOf(store)).map((entry) => entry.action)).toEqual(['index.start']);
   });
 
   it('starts nothing when the index is up to date', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
     indexer.diffs.set('/home/me/api', {
       repository: 'api',
@@ -424,17 +426,15 @@ describe('diff_index', () => {
     );
     expect(result.structuredContent).toMatchObject({ job: null, alreadyRunning: false });
     expect(indexer.jobs).toEqual([]);
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 });
 
 describe('get_index_status', () => {
   it('lists jobs with progress, the indexer state and repositories', async () => {
-    const store = createFakeStore();
-    store.repositories.push(
-      repository('api', '/home/me/api', '2025-01-02T03:04:05.000Z'),
-      repository('web', '/home/me/web'),
-    );
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api', '2025-01-02T03:04:05.000Z');
+    await addRepository(store, 'web', '/home/me/web');
     const { harness, indexer } = await start({ store });
     await harness.call('trigger_reindex', { path: 'api' });
     const job = indexer.jobs[0]!;
@@ -479,8 +479,8 @@ describe('get_index_status', () => {
   });
 
   it('without an indexer still answers, saying indexing is not available', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api', '2025-01-02T03:04:05.000Z'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api', '2025-01-02T03:04:05.000Z');
     const { harness } = await start({ store, indexer: undefined });
 
     const result = await harness.call('get_index_status');
@@ -499,8 +499,8 @@ describe('get_index_status', () => {
 describe('query embedding in other searches', () => {
   it('search_lessons and search_checkpoints embed with query priority too', async () => {
     const embedder = recordingEmbedder();
-    const store = createFakeStore({
-      embeddingModel: { modelId: embedder.modelId, dimensions: 16 },
+    const store = createMemoryStore({
+      embedding: { modelId: embedder.modelId, dimensions: 16 },
     });
     const { harness } = await start({
       store,
@@ -512,7 +512,7 @@ describe('query embedding in other searches', () => {
     await harness.call('search_checkpoints', { query: 'auth migration' });
 
     expect(embedder.calls.map((call) => call.options?.priority)).toEqual(['query', 'query']);
-    expect(store.lessonSearches[0]!.queryVector).toBeInstanceOf(Float32Array);
-    expect(store.checkpointSearches[0]!.queryVector).toBeInstanceOf(Float32Array);
+    expect(requestsTo(store, 'searchLessons')[0]!.queryVector).toBeInstanceOf(Float32Array);
+    expect(requestsTo(store, 'searchCheckpoints')[0]!.queryVector).toBeInstanceOf(Float32Array);
   });
 });

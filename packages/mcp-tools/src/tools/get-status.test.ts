@@ -1,7 +1,7 @@
-import { createFakeEmbedder } from '@nellie/test-utils';
+import { createFakeEmbedder, createMemoryStore, seedRepository } from '@nellie/test-utils';
+import { addRepository } from '../../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer } from '../../test/support/fake-indexer.ts';
-import { createFakeStore, repository } from '../../test/support/fake-store.ts';
 import {
   connect,
   disabledModel,
@@ -9,6 +9,12 @@ import {
   textOf,
   type Harness,
 } from '../../test/support/harness.ts';
+
+const threeFiles = {
+  'src/a.ts': 'export const a = 1;',
+  'src/b.ts': 'export const b = 2;',
+  'src/c.ts': 'export const c = 3;',
+};
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -18,8 +24,9 @@ afterEach(async () => {
 
 describe('get_status', () => {
   it('reports counts, repositories, indexer, model and version; says how to enable semantic search', async () => {
-    const store = createFakeStore();
-    store.repositories.push(repository('api', '/home/me/api', '2025-01-02T03:04:05.000Z'));
+    const store = createMemoryStore();
+    await addRepository(store, 'api', '/home/me/api', '2025-01-02T03:04:05.000Z');
+    await seedRepository(store, '/home/me/api', threeFiles);
     await store.addLesson({ title: 't', content: 'c' });
     harness = await connect({
       store,
@@ -37,7 +44,7 @@ describe('get_status', () => {
     expect(text).toContain(
       'Semantic search is off; keyword search still works. No model found in /data/models. Run `nellie model pull` to enable semantic search.',
     );
-    expect(text).toContain('Index: 1 repository, 12 files, 40 chunks (vectors disabled).');
+    expect(text).toContain('Index: 1 repository, 3 files, 3 chunks (vectors disabled).');
     expect(text).toContain('Memory: 1 lesson, 0 checkpoints.');
     expect(text).toContain('- api (/home/me/api): last indexed 2025-01-02T03:04:05.000Z');
     expect(text).toContain(
@@ -47,14 +54,14 @@ describe('get_status', () => {
       version: '0.4.2',
       counts: {
         repositories: 1,
-        files: 12,
-        chunks: 40,
+        files: 3,
+        chunks: 3,
         chunksWithVectors: 0,
         chunksPendingEmbedding: 0,
         lessons: 1,
         checkpoints: 0,
       },
-      database: { schemaVersion: 1, bytes: 4096, embeddingModel: null },
+      database: { schemaVersion: 1, bytes: 0, embeddingModel: null },
       model: disabledModel(),
       semanticSearch: {
         enabled: false,
@@ -76,7 +83,7 @@ describe('get_status', () => {
 
   it('explains how to enable semantic search when the model gives no message', async () => {
     harness = await connect({
-      store: createFakeStore(),
+      store: createMemoryStore(),
       modelStatus: () => ({ state: 'failed', modelId: 'Xenova/all-MiniLM-L6-v2' }),
       version: '1.0.0',
     });
@@ -90,7 +97,13 @@ describe('get_status', () => {
 
   it('reports semantic search on with a ready model, dropping fields outside the schema', async () => {
     const embedder = createFakeEmbedder({ dimensions: 8 });
-    const store = createFakeStore({ embeddingModel: { modelId: embedder.modelId, dimensions: 8 } });
+    const store = createMemoryStore({
+      embedding: { modelId: embedder.modelId, dimensions: 8 },
+    });
+    await seedRepository(store, '/home/me/api', threeFiles);
+    const [first] = await store.pendingEmbeddings(1);
+    const [vector] = await embedder.embed([first!.text]);
+    await store.putEmbeddings([{ contentHash: first!.contentHash, vector: vector! }]);
     harness = await connect({
       store,
       embedder,
@@ -101,7 +114,7 @@ describe('get_status', () => {
     const result = await harness.call('get_status');
 
     expect(textOf(result)).toContain(`Semantic search is on: ${embedder.modelId} (8 dimensions).`);
-    expect(textOf(result)).toContain('30 with vectors, 10 awaiting embeddings');
+    expect(textOf(result)).toContain('1 with vectors, 2 awaiting embeddings');
     expect(result.structuredContent).toMatchObject({
       semanticSearch: { enabled: true },
       model: { state: 'ready', modelId: embedder.modelId, dimensions: 8, source: '/models/test' },

@@ -1,5 +1,6 @@
+import { createMemoryStore } from '@nellie/test-utils';
+import { auditOf, requestsTo } from '../../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeStore } from '../../test/support/fake-store.ts';
 import { connect, disabledModel, textOf, type Harness } from '../../test/support/harness.ts';
 
 let harness: Harness | undefined;
@@ -9,7 +10,7 @@ afterEach(async () => {
 });
 
 async function start() {
-  const store = createFakeStore();
+  const store = createMemoryStore();
   harness = await connect({ store, modelStatus: disabledModel, version: '1.0.0', actor: 'tester' });
   return { harness, store };
 }
@@ -33,7 +34,7 @@ describe('lesson tools', () => {
     expect(textOf(result)).toBe(
       `Saved lesson [info] Run migrations before seeding (id ${lesson.id}).`,
     );
-    expect(store.audit).toEqual([
+    expect(await auditOf(store)).toEqual([
       expect.objectContaining({
         actor: 'tester',
         channel: 'mcp',
@@ -42,7 +43,7 @@ describe('lesson tools', () => {
         details: { severity: 'info', tags: 0, repo: null },
       }),
     ]);
-    expect(JSON.stringify(store.audit)).not.toContain('pnpm db:migrate');
+    expect(JSON.stringify(await auditOf(store))).not.toContain('pnpm db:migrate');
   });
 
   it('add, get, update, list, search and delete round-trip', async () => {
@@ -94,24 +95,24 @@ describe('lesson tools', () => {
       `1. [critical] SQLite busy errors (id ${id}; tags sqlite, db) score`,
     );
     expect(textOf(found)).toContain('Keyword results only');
-    expect(store.lessonSearches[0]).toMatchObject({
+    expect(requestsTo(store, 'searchLessons')[0]).toMatchObject({
       query: 'busy timeout',
       tags: ['db'],
       limit: 10,
     });
-    expect(store.lessonSearches[0]!.queryVector).toBeUndefined();
+    expect(requestsTo(store, 'searchLessons')[0]!.queryVector).toBeUndefined();
 
     const deleted = await harness.call('delete_lesson', { id });
     expect(textOf(deleted)).toBe(`Deleted lesson ${id}.`);
     expect((await harness.call('get_lesson', { id })).isError).toBe(true);
 
-    expect(store.audit.map((entry) => [entry.action, entry.actor])).toEqual([
+    expect((await auditOf(store)).map((entry) => [entry.action, entry.actor])).toEqual([
       ['lesson.create', 'tester'],
       ['lesson.create', 'tester'],
       ['lesson.update', 'tester'],
       ['lesson.delete', 'tester'],
     ]);
-    expect(store.audit[2]!.details).toEqual({ fields: ['severity', 'repo'] });
+    expect((await auditOf(store))[2]!.details).toEqual({ fields: ['severity', 'repo'] });
   });
 
   it('answers NOT_FOUND with a hint for unknown ids, writing nothing', async () => {
@@ -128,7 +129,7 @@ describe('lesson tools', () => {
       expect(result.isError, tool).toBe(true);
       expect(textOf(result), tool).toBe(hint);
     }
-    expect(store.audit).toEqual([]);
+    expect(await auditOf(store)).toEqual([]);
   });
 
   it('update_lesson without any field to change is INVALID_INPUT', async () => {

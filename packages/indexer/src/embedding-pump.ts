@@ -1,14 +1,74 @@
 import {
   NellieError,
+  noopLogger,
   type Embedder,
-  type EmbeddingSink,
   type Logger,
   type PendingEmbedding,
 } from '@nellie/core';
+import { z } from 'zod';
+import {
+  embeddingPumpOptionsSchema,
+  type EmbeddingPump,
+  type EmbeddingPumpListener,
+  type EmbeddingPumpOptions,
+  type EmbeddingPumpStore,
+} from './embedding-pump-options.ts';
 
-export interface EmbeddingPumpOptions {
-  sink: Partial<EmbeddingSink> & { stats?(): Promise<{ chunksPendingEmbedding: number }> };
-  embedder: Embedder | undefined;
+/** Longest wait between retries of a failing embedder. */
+const maxBackoffMs = 60_000;
+
+/**
+ * Creates and starts the background embedding pump: it drains the store's pending embeddings
+ * (chunks, lessons, checkpoints) through the embedder, retrying a failing embedder with
+ * backoff. The caller owns it and closes it after whatever writes to the store (the indexer).
+ */
+export function createEmbeddingPump(options: EmbeddingPumpOptions): EmbeddingPump {
+  const parsed = embeddingPumpOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new NellieError('INVALID_OPTIONS', z.prettifyError(parsed.error), {
+      cause: parsed.error,
+    });
+  }
+  const { store, embedder } = options;
+  if (typeof store?.pendingEmbeddings !== 'function' || typeof store.putEmbeddings !== 'function') {
+    throw new NellieError(
+      'INVALID_OPTIONS',
+      'createEmbeddingPump needs a store with pendingEmbeddings() and putEmbeddings().',
+    );
+  }
+  if (typeof embedder?.embed !== 'function') {
+    throw new NellieError('INVALID_OPTIONS', 'createEmbeddingPump needs an embedder.');
+  }
+  const settings = parsed.data;
+  const pump = new Pump({
+    store,
+    embedder,
+    logger: options.logger ?? noopLogger,
+    batchSize: settings.batchSize,
+    parallelBatches: settings.parallelBatches,
+    idleMs: settings.pollMs,
+    backoffMs: settings.retryMs,
+    maxBackoffMs,
+  });
+  pump.start();
+  return {
+    get enabled() {
+      return pump.enabled;
+    },
+    get backlog() {
+      return pump.enabled ? pump.backlog : 0;
+    },
+    wake: () => pump.wake(),
+    waitForIdle: (waitOptions = {}) => pump.waitForIdle(waitOptions.signal),
+    subscribe: (listener) => pump.subscribe(listener),
+    close: () => pump.close(),
+    [Symbol.asyncDispose]: () => pump.close(),
+  };
+}
+
+interface PumpSettings {
+  store: EmbeddingPumpStore;
+  embedder: Embedder;
   logger: Logger;
   /** Texts per `embed` call. */
   batchSize: number;
@@ -19,10 +79,6 @@ export interface EmbeddingPumpOptions {
   /** First retry delay after a failure; doubles up to `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
-  /** Called with the content hashes that just got vectors. */
-  onEmbedded?: (hashes: readonly string[]) => void;
-  /** Called when a poll finds nothing left to embed. */
-  onDrained?: () => void;
 }
 
 interface Waiter {
@@ -43,10 +99,11 @@ function message(error: unknown): string {
  * retried with exponential backoff; a text that fails on its own while others succeed is set
  * aside so it cannot block the queue.
  */
-export class EmbeddingPump {
+class Pump {
   /** Items known to be waiting for vectors (a lower bound when the queue is long). */
   backlog = 0;
-  private readonly options: EmbeddingPumpOptions;
+  private readonly options: PumpSettings;
+  private readonly listeners = new Set<EmbeddingPumpListener>();
   private readonly inFlight = new Set<string>();
   /** Texts that failed on their own, skipped until the given time. */
   private readonly setAside = new Map<string, number>();
@@ -62,28 +119,33 @@ export class EmbeddingPump {
   private lastStatsAt = 0;
   private disabledReason: string | null = null;
 
-  constructor(options: EmbeddingPumpOptions) {
+  constructor(options: PumpSettings) {
     this.options = options;
   }
 
-  /** Whether vectors are produced at all (an embedder and a store with vectors enabled). */
+  /** Whether vectors are produced at all (a store with vectors enabled for the embedder's model). */
   get enabled(): boolean {
-    const { sink, embedder } = this.options;
+    const { store } = this.options;
     return (
-      embedder !== undefined &&
-      typeof sink.pendingEmbeddings === 'function' &&
-      typeof sink.putEmbeddings === 'function' &&
-      sink.embeddingModel !== null &&
-      sink.embeddingModel !== undefined &&
+      store.embeddingModel !== null &&
+      store.embeddingModel !== undefined &&
       this.disabledReason === null
     );
   }
 
+  /** Registers a listener; returns the function that removes it. */
+  subscribe(listener: EmbeddingPumpListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
   start(): void {
     if (this.running || this.closed) return;
-    const { sink, embedder, logger } = this.options;
-    if (embedder && sink.embeddingModel) {
-      const model = sink.embeddingModel;
+    const { store, embedder, logger } = this.options;
+    if (store.embeddingModel) {
+      const model = store.embeddingModel;
       if (model.dimensions !== embedder.dimensions || model.modelId !== embedder.modelId) {
         this.disabledReason =
           `The store holds vectors of ${model.modelId} (${model.dimensions} dimensions) but the ` +
@@ -105,6 +167,9 @@ export class EmbeddingPump {
 
   /** Resolves once a poll finds nothing to embed; rejects if the embedder keeps failing. */
   waitForIdle(signal?: AbortSignal): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new NellieError('STORE_CLOSED', 'The embedding pump is closed.'));
+    }
     if (!this.enabled || !this.running) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
@@ -135,10 +200,11 @@ export class EmbeddingPump {
     this.closed = true;
     this.wakeUp?.();
     await this.loop;
+    this.listeners.clear();
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) {
-      waiter.reject(new NellieError('STORE_CLOSED', 'The indexer was closed.'));
+      waiter.reject(new NellieError('STORE_CLOSED', 'The embedding pump was closed.'));
     }
   }
 
@@ -172,7 +238,7 @@ export class EmbeddingPump {
 
   private async run(): Promise<void> {
     const options = this.options;
-    const sink = options.sink;
+    const store = options.store;
     const active = new Set<Promise<void>>();
     while (!this.closed) {
       if (this.consecutiveFailures > 0) {
@@ -199,7 +265,7 @@ export class EmbeddingPump {
       try {
         const limit = options.batchSize * options.parallelBatches + this.inFlight.size;
         // Stores bound the page size; 10,000 is the most the SQLite store accepts.
-        items = await sink.pendingEmbeddings!(Math.min(10_000, limit + this.setAside.size));
+        items = await store.pendingEmbeddings(Math.min(10_000, limit + this.setAside.size));
       } catch (error) {
         if (NellieError.is(error) && error.code === 'STORE_CLOSED') break;
         options.logger.warn({ error: message(error) }, 'Could not read pending embeddings.');
@@ -217,7 +283,7 @@ export class EmbeddingPump {
           continue;
         }
         this.backlog = 0;
-        options.onDrained?.();
+        for (const listener of this.listeners) listener.drained?.();
         this.settleWaiters();
         await this.sleep(options.idleMs);
         continue;
@@ -253,17 +319,17 @@ export class EmbeddingPump {
   }
 
   private async updateBacklog(known: number, fetched: number): Promise<void> {
-    const { sink, batchSize, parallelBatches } = this.options;
+    const { store, batchSize, parallelBatches } = this.options;
     const limit = batchSize * parallelBatches + this.inFlight.size + this.setAside.size;
     if (fetched < limit) {
       this.backlog = Math.max(0, known);
       return;
     }
     const now = Date.now();
-    if (sink.stats && now - this.lastStatsAt > 5000) {
+    if (store.stats && now - this.lastStatsAt > 5000) {
       this.lastStatsAt = now;
       try {
-        const stats = await sink.stats();
+        const stats = await store.stats();
         this.backlog = Math.max(known, stats.chunksPendingEmbedding);
         return;
       } catch {
@@ -341,7 +407,7 @@ export class EmbeddingPump {
   /** Embeds a known-good text to see whether the embedder works at all. */
   private async embedderWorks(): Promise<boolean> {
     try {
-      await this.options.embedder!.embed(['nellie'], { priority: 'bulk' });
+      await this.options.embedder.embed(['nellie'], { priority: 'bulk' });
       return true;
     } catch {
       return false;
@@ -349,14 +415,15 @@ export class EmbeddingPump {
   }
 
   private async embedAndStore(batch: PendingEmbedding[]): Promise<void> {
-    const { embedder, sink, onEmbedded } = this.options;
-    const vectors = await embedder!.embed(
+    const { embedder, store } = this.options;
+    const vectors = await embedder.embed(
       batch.map((item) => item.text),
       { priority: 'bulk' },
     );
-    await sink.putEmbeddings!(
+    await store.putEmbeddings(
       batch.map((item, index) => ({ contentHash: item.contentHash, vector: vectors[index]! })),
     );
-    onEmbedded?.(batch.map((item) => item.contentHash));
+    const hashes = batch.map((item) => item.contentHash);
+    for (const listener of this.listeners) listener.embedded?.(hashes);
   }
 }

@@ -14,10 +14,10 @@ import { chunkFile } from '../chunk.ts';
 import type { IndexerStore } from '../indexer-options.ts';
 import { detectLanguage, extensionOf } from '../language.ts';
 import { walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
-import { decodeText, machineMadeReason, sniffContent } from './content.ts';
-import { binaryExtensions } from './default-excludes.ts';
-import type { IgnoreRules } from './ignore-rules.ts';
-import type { SecretFileMatcher } from './secret-files.ts';
+import { decodeText, machineMadeReason, sniffContent } from '../internal/content.ts';
+import { binaryExtensions } from '../internal/default-excludes.ts';
+import type { IgnoreRules } from '../internal/ignore-rules.ts';
+import type { SecretFileMatcher } from '../internal/secret-files.ts';
 
 /** Everything one pass over a repository needs. */
 export interface PassContext {

@@ -1,0 +1,41 @@
+import { exportSurface } from '@nellie/test-utils';
+import { expect, it } from 'vitest';
+import * as api from '../src/index.ts';
+
+// Adding, removing or renaming an export is an API decision: update this list on purpose.
+it('exports exactly its public API', () => {
+  expect(exportSurface(api, new URL('../src/index.ts', import.meta.url))).toEqual({
+    values: [
+      'chunkFile',
+      'createEmbeddingPump',
+      'createIndexer',
+      'defaultMaxChunkChars',
+      'defaultMaxFileBytes',
+      'defaultMaxTokens',
+      'detectLanguage',
+      'embeddingPumpOptionsSchema',
+      'estimateTokenCount',
+      'indexerOptionsSchema',
+      'scanDirectory',
+      'scanOptionsSchema',
+      'watchDirectory',
+    ],
+    types: [
+      'ChunkFileOptions',
+      'DirectoryWatch',
+      'EmbeddingPump',
+      'EmbeddingPumpListener',
+      'EmbeddingPumpOptions',
+      'EmbeddingPumpStore',
+      'IndexerOptions',
+      'IndexerStore',
+      'ScanOptions',
+      'ScanResult',
+      'ScannedFile',
+      'SkipReason',
+      'SkippedEntry',
+      'WatchBatch',
+      'WatchDirectoryOptions',
+    ],
+  });
+});
