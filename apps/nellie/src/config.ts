@@ -139,6 +139,7 @@ export const settingsSchema = z.strictObject({
   ),
   allowRoots: z.array(z.string().min(1)),
   indexSecrets: z.boolean(),
+  defaultExcludes: z.boolean(),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -410,6 +411,13 @@ export const settingSpecs: Record<SettingKey, SettingSpec> = {
     description:
       'Also index files named like secrets (.env, private keys, .npmrc, credential files), which are skipped by default.',
   },
+  defaultExcludes: {
+    env: ['NELLIE_DEFAULT_EXCLUDES'],
+    kind: 'boolean',
+    allowed: 'true or false',
+    description:
+      'Apply the built-in excludes (node_modules, top-level dist/build/out/target, lock files…). false indexes them; list what you still want left out in exclude.',
+  },
 };
 
 export const settingKeys = Object.keys(settingSpecs) as SettingKey[];
@@ -491,6 +499,7 @@ function defaults(
     repositories: {},
     allowRoots: [],
     indexSecrets: false,
+    defaultExcludes: true,
   };
 }
 

@@ -32,6 +32,7 @@ interface IndexOutput {
       filesIndexed: number;
       filesUnchanged: number;
       chunksWritten: number;
+      excludedBy: Record<string, number>;
     };
   };
   embeddings: { semanticSearch: string; chunksWithVectors: number };
@@ -269,6 +270,8 @@ describe('nellie index, search and status (no model)', () => {
     expect(output.job.repository).toBe(path.basename(repo));
     expect(output.job.progress.filesIndexed).toBeGreaterThanOrEqual(4);
     expect(output.job.progress.chunksWritten).toBeGreaterThanOrEqual(4);
+    // The sample's top-level build/ directory is passed over by a built-in pattern, and said so.
+    expect(output.job.progress.excludedBy).toMatchObject({ '/build/': 1 });
     expect(output.embeddings.semanticSearch).toBe('off');
     expect(output.store.repositories).toBe(1);
 
@@ -327,6 +330,7 @@ describe('nellie index, search and status (no model)', () => {
     const human = await runCli(['index', repo, '--data-dir', dataDir]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`Indexed ${path.basename(repo)}`);
+    expect(human.stdout).toMatch(/excluded by default: \d+ paths? \(.*\/build\/ 1/);
     expect(human.stdout).toContain('semantic search is off');
   });
 

@@ -29,7 +29,7 @@ import {
   sameStat,
   type PassContext,
 } from './internal/pipeline.ts';
-import { isIgnoreFile, resolveRoot, walkRoot, type ScanResult } from './scan.ts';
+import { emptyWalk, isIgnoreFile, resolveRoot, walkRoot, type ScanResult } from './scan.ts';
 import { watchDirectory, type DirectoryWatch, type WatchBatch } from './watch.ts';
 
 type Settings = z.output<typeof indexerOptionsSchema>;
@@ -483,7 +483,8 @@ class Indexer implements CodeIndexer {
       debounceMs: this.settings.debounceMs,
       maxWaitMs: this.settings.maxWatchDelayMs,
       pollIntervalMs: this.settings.pollIntervalMs,
-      ignoreDirectories: this.settings.defaultExcludes ? watcherIgnoredDirectories : ['.git'],
+      ignoreDirectories:
+        this.settings.defaultExcludes === true ? watcherIgnoredDirectories : ['.git'],
       logger: this.logger,
       onActivity: (at) => {
         state.pendingSince ??= at;
@@ -605,7 +606,7 @@ class Indexer implements CodeIndexer {
     const root = await this.authorizeRoot(rootPath);
     const repository = await this.store.getRepository(root);
     const rules = await this.loadRules(root);
-    const scan: Omit<ScanResult, 'roots'> = { files: [], skipped: [], ignored: 0, directories: 0 };
+    const scan: Omit<ScanResult, 'roots'> = emptyWalk();
     await walkRoot(
       root,
       {

@@ -298,6 +298,15 @@ const progress = z.object({
     .number()
     .int()
     .describe('Of filesSkipped, files never read because their names suggest secrets.'),
+  filesSkippedExcluded: z
+    .number()
+    .int()
+    .describe(
+      'Paths passed over by the built-in default excludes (node_modules/, top-level dist/, lock files…); a directory counts once and is not entered.',
+    ),
+  excludedBy: z
+    .record(z.string(), z.number().int())
+    .describe('filesSkippedExcluded by the default exclude pattern that matched.'),
   filesFailed: z.number().int(),
   filesDeleted: z.number().int(),
   chunksWritten: z.number().int(),
