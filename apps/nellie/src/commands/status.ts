@@ -2,13 +2,18 @@ import { existsSync } from 'node:fs';
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { modelIdFor, openStore, planModel } from '../compose.ts';
-import { databasePath, noModel } from '../config.ts';
+import { databasePath, modelCacheDir, noModel } from '../config.ts';
+import { probeModel } from '../internal/model-probe.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';
 import { listHolders } from '../internal/process-registry.ts';
 import { version } from '../version.ts';
 
-/** `nellie status`: what is indexed and embedded, the model, the version. Loads no model. */
+/**
+ * `nellie status`: what is indexed and embedded (read from the database, whatever model is
+ * configured), the model and the version. Unless a running server reports its model's state, the
+ * model is loaded once to check it is usable.
+ */
 export async function runStatus(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
@@ -17,21 +22,22 @@ export async function runStatus(context: CommandContext): Promise<number> {
     plan.kind === 'load'
       ? {
           state: 'disabled',
-          available: true,
+          available: false,
           modelId: plan.modelId,
           ...(plan.dimensions > 0 ? { dimensions: plan.dimensions } : {}),
           source: plan.resolved.dir,
-          message:
-            plan.resolved.source === 'remote'
-              ? `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.resolved.dir}.`
-              : `Found in ${plan.resolved.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
+          ...(plan.resolved.source === 'remote'
+            ? {
+                message: `Not downloaded yet; \`nellie model pull\` fetches it into ${plan.resolved.dir}.`,
+              }
+            : {}),
         }
       : { ...plan.status, available: false };
-
   // A data directory without a database yet (a model imported, nothing indexed) reads as empty
   // without creating one; a data directory that does not exist is a mistyped --data-dir.
   const emptyDataDir = existsSync(settings.dataDir) && !existsSync(databasePath(settings));
   const where = emptyDataDir ? { path: ':memory:' } : { readonly: true, existing: true };
+  let storeMismatch = false;
   let store;
   try {
     store = await openStore(settings, {
@@ -44,7 +50,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
     }).catch(async (error: unknown) => {
       if (!NellieError.is(error) || error.code !== 'DIMENSION_MISMATCH') throw error;
       // Still report the counts; the mismatch is what the user needs to see.
-      model.available = false;
+      storeMismatch = true;
       model.message = error.message;
       return openStore(settings, { logger, ...where, embedding: null });
     });
@@ -74,6 +80,24 @@ export async function runStatus(context: CommandContext): Promise<number> {
           model: await liveModelState(holder.url, settings.apiKeys[0]?.key),
         })),
     );
+    // Available means the files are here and load: a running server's word, or a probe load.
+    const live = servers.find((server) => server.model)?.model;
+    if (live !== undefined) {
+      model.available = live === 'ready';
+    } else if (plan.kind === 'load' && plan.resolved.source !== 'remote' && !storeMismatch) {
+      const probe = await probeModel({
+        model: settings.model,
+        dtype: 'q8',
+        ...(settings.modelDir === undefined ? {} : { modelDir: settings.modelDir }),
+        cacheDir: modelCacheDir(settings),
+        logger,
+      });
+      model.available = probe.ok;
+      if (probe.dimensions) model.dimensions = probe.dimensions;
+      model.message = probe.ok
+        ? `Found in ${plan.resolved.dir}. ${probe.message}`
+        : `Found in ${plan.resolved.dir}, but it cannot be used. ${probe.message}`;
+    }
     const result = {
       version,
       dataDir: settings.dataDir,
@@ -96,9 +120,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
          * A running server's live state (loading, ready, failed, disabled); otherwise `available`
          * (files found, loaded by the commands that need it) or `disabled`.
          */
-        state:
-          servers.find((server) => server.model)?.model ??
-          (model.available ? 'available' : 'disabled'),
+        state: live ?? (model.available ? 'available' : 'disabled'),
         available: model.available,
         ...(model.dimensions ? { dimensions: model.dimensions } : {}),
         ...(model.source ? { source: model.source } : {}),

@@ -361,6 +361,11 @@ export const statusSchema = z.object({
     schemaVersion: z.number().int(),
     databaseBytes: z.number().int(),
   }),
+  missingRepositories: z
+    .array(z.object({ name: z.string(), rootPath: z.string() }))
+    .describe(
+      'Registered repositories whose root directory is gone; DELETE /api/v1/repositories/:name removes one.',
+    ),
   indexer: z
     .object({
       jobsRunning: z.number().int(),
