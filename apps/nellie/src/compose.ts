@@ -133,6 +133,7 @@ export async function openRuntime(
         maxFileBytes: settings.maxFileBytes,
         include: settings.include,
         exclude: settings.exclude,
+        defaultExcludes: settings.defaultExcludes,
         repositories: settings.repositories,
         allowedRoots: indexingRoots(settings, options.extraRoots),
         // The database, the model cache and the config file (API keys) are never read.

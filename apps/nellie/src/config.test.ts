@@ -415,6 +415,18 @@ describe('indexing roots', () => {
     expect(fromFlags.settings.indexSecrets).toBe(true);
   });
 
+  it('apply the built-in excludes unless NELLIE_DEFAULT_EXCLUDES or the config file turns them off', () => {
+    expect(resolve().settings.defaultExcludes).toBe(true);
+    const fromEnv = resolve({ env: { NELLIE_DEFAULT_EXCLUDES: 'false' } });
+    expect(fromEnv.settings.defaultExcludes).toBe(false);
+    expect(fromEnv.origins.defaultExcludes).toEqual({
+      source: 'env',
+      name: 'NELLIE_DEFAULT_EXCLUDES',
+    });
+    const configFile = writeJson(path.join(root, 'nellie.json'), { defaultExcludes: false });
+    expect(resolve({ flags: { config: configFile } }).settings.defaultExcludes).toBe(false);
+  });
+
   it('default to the watched directories and configured repositories, and nothing else', () => {
     const { settings } = resolve();
     expect(settings.allowRoots).toEqual([]);

@@ -560,6 +560,15 @@ export const settingTable = {
     description:
       'Also index files named like secrets (.env, private keys, .npmrc, credential files), which are skipped by default.',
   }),
+  defaultExcludes: setting({
+    schema: z.boolean(),
+    default: true,
+    env: ['NELLIE_DEFAULT_EXCLUDES'],
+    kind: 'boolean',
+    allowed: 'true or false',
+    description:
+      'Apply the built-in excludes (node_modules, top-level dist/build/out/target, lock files…); false indexes them, and `exclude` lists what to leave out instead.',
+  }),
 };
 
 type SettingTable = typeof settingTable;

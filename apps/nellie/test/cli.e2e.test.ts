@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -32,6 +32,7 @@ interface IndexOutput {
       filesIndexed: number;
       filesUnchanged: number;
       chunksWritten: number;
+      excludedBy: Record<string, number>;
     };
   };
   embeddings: { semanticSearch: string; chunksWithVectors: number };
@@ -261,6 +262,8 @@ describe('nellie index, search and status (no model)', () => {
   it('indexes a repository, searches it with filters and reports counts', async () => {
     const dataDir = makeTempDir();
     const repo = createSampleRepo();
+    mkdirSync(path.join(repo, 'node_modules', 'left-pad'), { recursive: true });
+    writeFileSync(path.join(repo, 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1;\n');
     const indexed = await runCli(['index', repo, '--data-dir', dataDir, '--json']);
     expect(indexed.stderr).toBe('');
     expect(indexed.code, indexed.stderr).toBe(0);
@@ -269,6 +272,8 @@ describe('nellie index, search and status (no model)', () => {
     expect(output.job.repository).toBe(path.basename(repo));
     expect(output.job.progress.filesIndexed).toBeGreaterThanOrEqual(4);
     expect(output.job.progress.chunksWritten).toBeGreaterThanOrEqual(4);
+    // node_modules/ is passed over by a built-in pattern, and said so.
+    expect(output.job.progress.excludedBy).toEqual({ 'node_modules/': 1 });
     expect(output.embeddings.semanticSearch).toBe('off');
     expect(output.store.repositories).toBe(1);
 
@@ -327,6 +332,7 @@ describe('nellie index, search and status (no model)', () => {
     const human = await runCli(['index', repo, '--data-dir', dataDir]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`Indexed ${path.basename(repo)}`);
+    expect(human.stdout).toContain('excluded by default: 1 path (node_modules/ 1)');
     expect(human.stdout).toContain('semantic search is off');
   });
 

@@ -1,3 +1,5 @@
+import { cpSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -255,13 +257,39 @@ describe('with the (stand-in) embedding model', () => {
     ]);
     const report = JSON.parse(verify.stdout) as {
       ok: boolean;
-      verification: { state: string };
+      trusted: boolean;
+      verification: { state: string; files: { path: string; status: string }[] };
       load: { ok: boolean; dimensions: number };
     };
-    // The stand-in's weights are not the genuine model's, which verification must notice.
-    expect(report.verification.state).toBe('failed');
+    // A directory the user names is trusted: the weights that differ from the published ones are
+    // reported, the rest is checked, and it loads and embeds.
+    expect(report).toMatchObject({ ok: true, trusted: true });
+    expect(report.verification.state).toBe('trusted');
+    expect(
+      report.verification.files.find((file) => file.path === 'onnx/model_quantized.onnx')?.status,
+    ).toBe('differs');
     expect(report.load).toMatchObject({ ok: true, dimensions: 384 });
-    expect(verify.code).toBe(1);
+    expect(verify.code).toBe(0);
+
+    const human = await runCli(['model', 'verify', '--data-dir', dataDir, '--model-dir', modelDir]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('the directory you named, trusted');
+    expect(human.stdout).toContain('Loads and embeds a probe text: 384-dimensional vectors');
+
+    // An incomplete copy fails, naming what is missing.
+    const broken = makeTempDir();
+    cpSync(modelDir, broken, { recursive: true });
+    rmSync(path.join(broken, 'tokenizer.json'));
+    const incomplete = await runCli([
+      'model',
+      'verify',
+      '--data-dir',
+      dataDir,
+      '--model-dir',
+      broken,
+    ]);
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stderr).toContain('is incomplete: missing tokenizer.json');
 
     const imported = await runCli([
       'model',

@@ -14,6 +14,13 @@ export interface IndexProgress {
    * keys, credential files) or because they belong to the server's own data.
    */
   filesSkippedSecret: number;
+  /**
+   * Paths passed over by the built-in default excludes (`node_modules/`, top-level `dist/`, lock
+   * files…). A directory counts once and is not entered, so these are not part of `filesSeen`.
+   */
+  filesSkippedExcluded: number;
+  /** `filesSkippedExcluded` by the default exclude pattern that matched (`node_modules/`: 1). */
+  excludedBy: Record<string, number>;
   filesFailed: number;
   filesDeleted: number;
   chunksWritten: number;

@@ -1,5 +1,5 @@
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NellieError, throwIfAborted } from '@nellie/core';
 import { z } from 'zod';
 import { downloadToFile } from './internal/download.ts';
@@ -78,9 +78,12 @@ export interface PullResult {
 }
 
 /**
- * Downloads a model into the cache. Each file is written to a staging file, checked against its
- * size and sha256, and only then renamed into place; a file that fails is deleted and the pull
- * rejects with `MODEL_VERIFICATION_FAILED`, so a bad file is never loaded.
+ * Downloads a model into the cache. Every file goes into a temporary directory beside the model's
+ * directory and is checked against its size and sha256; only when all of them passed do they move
+ * into place (the whole directory is renamed when the model is new). A pull that fails for any
+ * reason — a network error, a file that does not match (`MODEL_VERIFICATION_FAILED`), a
+ * cancellation — leaves nothing behind: no model directory, no partial files. A temporary
+ * directory left by a process that was killed mid-pull is removed by the next pull.
  */
 export async function pullModel(options: PullModelOptions): Promise<PullResult> {
   const parsed = pullModelOptionsSchema.safeParse(options);
@@ -115,22 +118,25 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   throwIfAborted(options.signal);
   const cacheDir = resolve(parsed.data.cacheDir);
   const target = cachePathFor(cacheDir, model);
-  await mkdir(target, { recursive: true });
-  const staging = await mkdtemp(join(cacheDir, '.pull-'));
+  const parent = dirname(target);
+  // Created here only when missing, so a failed pull can remove exactly what it made.
+  const created = await mkdir(parent, { recursive: true });
+  await removeAbandonedStaging(parent, basename(target));
+  const staging = await mkdtemp(join(parent, `.${basename(target)}.pull-${process.pid}-`));
+  let moved = false;
   try {
     const results: PulledFile[] = [];
-    const staged: { from: string; to: string }[] = [];
-    let index = 0;
     for (const [file, { required }] of wanted) {
       throwIfAborted(options.signal);
       const expected = checksums.get(file);
       const destination = join(target, file);
+      const temporary = join(staging, file);
+      await mkdir(dirname(temporary), { recursive: true });
       if (expected && (await matches(destination, expected))) {
         results.push({ ...expected, downloaded: false, verified: true });
         options.onProgress?.({ file, state: 'skipped', receivedBytes: expected.bytes });
         continue;
       }
-      const temporary = join(staging, `${index++}.download`);
       const url = `${hubUrl}/${model}/resolve/${encodeURIComponent(revision)}/${file}`;
       let downloaded;
       try {
@@ -158,16 +164,14 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
               ? `its sha256 is ${downloaded.sha256}, expected ${expected.sha256}`
               : undefined;
         if (problem) {
-          await rm(temporary, { force: true });
           throw new NellieError(
             'MODEL_VERIFICATION_FAILED',
             `Downloaded ${file} of ${model}@${revision} from ${url} failed verification: ` +
-              `${problem}. The file was deleted and nothing was loaded. Run the pull again; if ` +
+              `${problem}. Nothing was kept and nothing was loaded. Run the pull again; if ` +
               'it keeps failing, the mirror or a proxy is altering the file.',
           );
         }
       }
-      staged.push({ from: temporary, to: destination });
       results.push({
         path: file,
         bytes: downloaded.bytes,
@@ -183,15 +187,12 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
         totalBytes: downloaded.bytes,
       });
     }
-    for (const { from, to } of staged) {
-      await mkdir(dirname(to), { recursive: true });
-      await rename(from, to);
-    }
+    throwIfAborted(options.signal);
     const verified = results.every((file) => file.verified);
-    await writeModelRecord(target, {
+    const record = {
       model,
       revision,
-      source: 'pull',
+      source: 'pull' as const,
       from: `${hubUrl}/${model}`,
       verified,
       files: results.map(({ path, bytes, sha256, dtype: fileDtype }) => ({
@@ -201,10 +202,61 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
         ...(fileDtype ? { dtype: fileDtype } : {}),
       })),
       updatedAt: new Date().toISOString(),
-    });
+    };
+    if (!(await isDirectory(target))) {
+      // A new model appears whole, in one rename.
+      await writeModelRecord(staging, record);
+      await rename(staging, target);
+      moved = true;
+    } else {
+      // Files of other dtypes pulled before stay; the new ones replace theirs one by one.
+      for (const file of results.filter((entry) => entry.downloaded)) {
+        await mkdir(dirname(join(target, file.path)), { recursive: true });
+        await rename(join(staging, file.path), join(target, file.path));
+      }
+      await writeModelRecord(target, record);
+    }
     return { model, revision, dir: target, verified, files: results };
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    if (!moved) await rm(staging, { recursive: true, force: true });
+    if (created !== undefined && !moved) await removeEmptyUpTo(parent, created);
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Removes `dir` and its parents up to `top` (the directories this pull created) while empty. */
+async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
+  for (let current = dir; current.startsWith(top); current = dirname(current)) {
+    try {
+      if ((await readdir(current)).length > 0) return;
+      await rmdir(current);
+    } catch {
+      // Someone else put something there, or it is gone already.
+      return;
+    }
+  }
+}
+
+/** Staging directories of pulls whose process no longer runs (killed mid-download). */
+async function removeAbandonedStaging(parent: string, name: string): Promise<void> {
+  const prefix = `.${name}.pull-`;
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) continue;
+    await rm(join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
   }
 }
 

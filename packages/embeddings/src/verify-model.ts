@@ -30,6 +30,13 @@ export const verifyModelOptionsSchema = z.object({
 export type VerifyModelOptions = z.input<typeof verifyModelOptionsSchema> & {
   /** Checksums to verify against instead of the built-in ones. */
   manifest?: ModelManifest;
+  /**
+   * The user chose this directory (an explicit model directory): files that differ from the
+   * published checksums are reported as `differs` and accepted, since a local export or a
+   * fine-tuned model cannot match them. Missing files, and files that differ from the checksums
+   * recorded when the directory itself was pulled or imported, still fail.
+   */
+  trusted?: boolean;
 };
 
 export type FileVerificationStatus =
@@ -38,7 +45,9 @@ export type FileVerificationStatus =
   | 'size-mismatch'
   | 'sha256-mismatch'
   /** Present, but no checksum is known to compare it with. */
-  | 'unverified';
+  | 'unverified'
+  /** In a trusted directory: present, but not the published file (its size and hash differ). */
+  | 'differs';
 
 export interface FileVerification {
   path: string;
@@ -55,9 +64,10 @@ export interface ModelVerification {
   dtype: string;
   /**
    * `verified`: every file matches a known checksum. `failed`: a file is missing or differs.
-   * `unverified`: nothing is wrong, but some files have no known checksum.
+   * `unverified`: nothing is wrong, but some files have no known checksum. `trusted`: a trusted
+   * directory is complete, and some of its files differ from the published ones.
    */
-  state: 'verified' | 'failed' | 'unverified';
+  state: 'verified' | 'failed' | 'unverified' | 'trusted';
   /** Where the checksums came from. */
   checksums: 'manifest' | 'pull-record' | 'none';
   files: FileVerification[];
@@ -101,9 +111,26 @@ export async function verifyModel(
       ),
     );
   }
-  const failed = files.filter((file) => file.status !== 'ok' && file.status !== 'unverified');
+  if (options.trusted === true && checksums === 'manifest') {
+    for (const file of files) {
+      if (file.status === 'size-mismatch' || file.status === 'sha256-mismatch') {
+        Object.assign(file, { status: 'differs' }, await actualOf(join(directory, file.path)));
+      }
+    }
+  }
+  const failed = files.filter(
+    (file) => file.status !== 'ok' && file.status !== 'unverified' && file.status !== 'differs',
+  );
   const unverified = files.filter((file) => file.status === 'unverified');
-  const state = failed.length > 0 ? 'failed' : unverified.length > 0 ? 'unverified' : 'verified';
+  const differs = files.filter((file) => file.status === 'differs');
+  const state =
+    failed.length > 0
+      ? 'failed'
+      : differs.length > 0
+        ? 'trusted'
+        : unverified.length > 0
+          ? 'unverified'
+          : 'verified';
   const source =
     checksums === 'manifest'
       ? `the checksums of ${manifest!.model}@${manifest!.revision}`
@@ -113,14 +140,25 @@ export async function verifyModel(
   const message =
     state === 'verified'
       ? `${directory} holds ${model} (${dtype}); every file matches ${source}.`
-      : state === 'unverified'
-        ? `${directory} is complete for ${model} (${dtype}), but ${unverified
+      : state === 'trusted'
+        ? `${directory} is complete for ${model} (${dtype}). ${differs
             .map((file) => file.path)
-            .join(', ')} could not be checked: there are ${source} for them.`
-        : `${directory} does not match ${source} for ${model} (${dtype}): ${failed
-            .map(describeFailure)
-            .join('; ')}. Pull the model again (\`nellie model pull\`), or, if this is a model ` +
-          'you trust (a fine-tuned or converted one), use it as an explicit model directory.';
+            .join(', ')} ${differs.length === 1 ? 'differs' : 'differ'} from ${source}, as a ` +
+          'local export or a fine-tuned model does; it is used as given because you chose this ' +
+          'directory.'
+        : state === 'unverified'
+          ? `${directory} is complete for ${model} (${dtype}), but ${unverified
+              .map((file) => file.path)
+              .join(', ')} could not be checked: there are ${source} for them.`
+          : `${directory} does not match ${source} for ${model} (${dtype}): ${failed
+              .map(describeFailure)
+              .join('; ')}. ${
+              checksums === 'manifest'
+                ? 'Pull the model again (`nellie model pull`), or, if these are files you trust (a ' +
+                  'local export, a fine-tuned or converted model), name the directory explicitly ' +
+                  '(`--model-dir`), which checks what is present and that it loads.'
+                : 'Pull or import the model again.'
+            }`;
   return { dir: directory, model, dtype, state, checksums, files, message };
 }
 
@@ -144,6 +182,11 @@ async function verifyFile(
   const result = { ...base, actualBytes: actual.bytes, actualSha256: actual.sha256 };
   if (!expected) return { ...result, status: 'unverified' };
   return { ...result, status: actual.sha256 === expected.sha256 ? 'ok' : 'sha256-mismatch' };
+}
+
+async function actualOf(path: string): Promise<{ actualBytes: number; actualSha256: string }> {
+  const actual = await hashFile(path);
+  return { actualBytes: actual.bytes, actualSha256: actual.sha256 };
 }
 
 function describeFailure(file: FileVerification): string {

@@ -1,9 +1,11 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringContaining…) are typed any */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile, cp, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createLocalEmbedder,
   importModel,
   pullModel,
   resolveModel,
@@ -33,7 +35,9 @@ async function writeModelDir(dir: string, skip: string[] = []): Promise<void> {
 }
 
 async function leftovers(cacheDir: string): Promise<string[]> {
-  return (await readdir(cacheDir)).filter((name) => name.startsWith('.'));
+  const org = path.join(cacheDir, 'test-org');
+  const staging = existsSync(org) ? await readdir(org) : [];
+  return [...(await readdir(cacheDir)), ...staging].filter((name) => name.startsWith('.'));
 }
 
 describe('pullModel', () => {
@@ -86,9 +90,8 @@ describe('pullModel', () => {
           code: 'MODEL_VERIFICATION_FAILED',
           message: expect.stringMatching(message),
         });
-        const dir = path.join(cacheDir, 'test-org', 'tiny-model');
-        expect(existsSync(path.join(dir, 'onnx', 'model_quantized.onnx'))).toBe(false);
-        expect(await leftovers(cacheDir)).toEqual([]);
+        // Nothing at all: no model directory, not even the organisation's.
+        expect(await readdir(cacheDir)).toEqual([]);
         await expect(resolveModel({ model, cacheDir })).rejects.toMatchObject({
           code: 'MODEL_NOT_FOUND',
         });
@@ -117,7 +120,7 @@ describe('pullModel', () => {
         code: 'MODEL_LOAD_FAILED',
         message: expect.stringMatching(/stalled: no data for 200 ms/),
       });
-      expect(await leftovers(cacheDir)).toEqual([]);
+      expect(await readdir(cacheDir)).toEqual([]);
     });
   });
 
@@ -135,6 +138,43 @@ describe('pullModel', () => {
         },
       });
       await expect(pulling).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(await readdir(cacheDir)).toEqual([]);
+    });
+  });
+
+  it('keeps an earlier good pull intact when pulling again fails', async () => {
+    await withTempDir(async (cacheDir) => {
+      const first = await pullModel({ model, cacheDir, hubUrl: server.url('good'), manifest });
+      const weights = path.join(first.dir, 'onnx', 'model_quantized.onnx');
+      // Damaged on disk, so the next pull downloads it again — from a mirror that alters it.
+      await truncate(weights, 10);
+      await expect(
+        pullModel({ model, cacheDir, hubUrl: server.url('corrupt'), manifest }),
+      ).rejects.toMatchObject({ code: 'MODEL_VERIFICATION_FAILED' });
+      expect((await readFile(weights)).length).toBe(10);
+      expect(await leftovers(cacheDir)).toEqual([]);
+      const repaired = await pullModel({ model, cacheDir, hubUrl: server.url('good'), manifest });
+      expect(
+        repaired.files.find((file) => file.path === 'onnx/model_quantized.onnx'),
+      ).toMatchObject({ downloaded: true, verified: true });
+      await expect(verifyModel(first.dir, { model, manifest })).resolves.toMatchObject({
+        state: 'verified',
+      });
+    });
+  });
+
+  it('removes what a pull killed mid-download left behind, but not the files of a running pull', async () => {
+    await withTempDir(async (cacheDir) => {
+      const org = path.join(cacheDir, 'test-org');
+      // pid 2^22 + 1 is above Linux's pid_max: no such process.
+      const abandoned = path.join(org, '.tiny-model.pull-4194305-abc123');
+      const running = path.join(org, `.tiny-model.pull-${process.pid}-def456`);
+      await mkdir(path.join(abandoned, 'onnx'), { recursive: true });
+      await writeFile(path.join(abandoned, 'onnx', 'model_quantized.onnx'), 'partial');
+      await mkdir(running, { recursive: true });
+      await pullModel({ model, cacheDir, hubUrl: server.url('good'), manifest });
+      expect(existsSync(abandoned)).toBe(false);
+      expect(existsSync(running)).toBe(true);
     });
   });
 
@@ -172,7 +212,88 @@ describe('pullModel', () => {
   });
 });
 
+describe('pullModel with real model files from a local Hub', () => {
+  it('leaves nothing after a failed pull of the stand-in, and a good pull loads and embeds', async () => {
+    const source = standInModelDir();
+    const real: Record<string, Buffer> = {};
+    for (const file of [
+      'config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json',
+      'onnx/model_quantized.onnx',
+    ]) {
+      real[file] = await readFile(path.join(source, file));
+    }
+    const realManifest = {
+      model: 'Xenova/all-MiniLM-L6-v2',
+      revision: 'stand-in',
+      files: Object.entries(real).map(([file, data]) => ({
+        path: file,
+        bytes: data.length,
+        sha256: createHash('sha256').update(data).digest('hex'),
+        ...(file.startsWith('onnx/') ? { dtype: 'q8' as const } : {}),
+      })),
+    };
+    const hub = await startModelServer(real);
+    try {
+      await withTempDir(async (cacheDir) => {
+        for (const behaviour of ['cut', 'corrupt'] as const) {
+          await expect(
+            pullModel({
+              model: realManifest.model,
+              cacheDir,
+              hubUrl: hub.url(behaviour),
+              manifest: realManifest,
+            }),
+          ).rejects.toMatchObject({ code: 'MODEL_VERIFICATION_FAILED' });
+          expect(await readdir(cacheDir)).toEqual([]);
+        }
+        const pulled = await pullModel({
+          model: realManifest.model,
+          cacheDir,
+          hubUrl: hub.url('good'),
+          manifest: realManifest,
+        });
+        expect(await readdir(path.dirname(pulled.dir))).toEqual(['all-MiniLM-L6-v2']);
+        await using embedder = await createLocalEmbedder({
+          model: realManifest.model,
+          modelDir: pulled.dir,
+          threads: 1,
+          queryWorker: false,
+        });
+        const [vector] = await embedder.embed(['function add(a, b) { return a + b; }']);
+        expect(vector).toHaveLength(384);
+      });
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe('verifyModel', () => {
+  it('accepts a trusted directory whose files differ from the published ones, but not an incomplete one', async () => {
+    const genuine = path.resolve(standInModelDir(), '..', '..', 'all-MiniLM-L6-v2');
+    const result = await verifyModel(genuine, { trusted: true });
+    expect(result.state).toBe('trusted');
+    expect(result.files.find((file) => file.path === 'onnx/model_quantized.onnx')).toMatchObject({
+      status: 'differs',
+      actualBytes: 22_807_214,
+      actualSha256: 'eb8fab17ce5faf40dc204d36a0515e2b78ae70ccfbb2ee0af9d740bff0facc96',
+      expectedBytes: 22_972_370,
+    });
+    // Not trusted, the same directory is refused.
+    expect((await verifyModel(genuine)).state).toBe('failed');
+
+    await withTempDir(async (dir) => {
+      await cp(standInModelDir(), dir, { recursive: true });
+      await rm(path.join(dir, 'tokenizer.json'));
+      const incomplete = await verifyModel(dir, { trusted: true });
+      expect(incomplete.state).toBe('failed');
+      expect(incomplete.message).toContain('tokenizer.json is missing');
+    });
+  });
+
   it('reports each file of a directory that differs from the manifest', async () => {
     await withTempDir(async (dir) => {
       await writeModelDir(dir, ['tokenizer_config.json']);

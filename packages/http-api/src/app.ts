@@ -19,6 +19,7 @@ import { hostGuard, originGuard } from './internal/request-guard.ts';
 import { createTokenBucketLimiter, rateLimitMiddleware } from './internal/rate-limit.ts';
 import type { RouteDeps } from './internal/route-deps.ts';
 import { registerRoutes } from './internal/route-table.ts';
+import { createMissingRepositoriesCache } from './internal/missing-repositories.ts';
 import { createStatsCache } from './internal/stats-cache.ts';
 import { createStoreWritability } from './internal/store-writability.ts';
 import { createMetrics } from './metrics.ts';
@@ -101,6 +102,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   let serving = true;
 
   const stats = createStatsCache(store);
+  const missingRepositories = createMissingRepositoriesCache(store);
   const writability = createStoreWritability({
     store,
     probeIntervalMs: config.storeProbeIntervalMs,
@@ -119,6 +121,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const metrics = createMetrics({
     registry,
     stats,
+    missingRepositories,
     indexer,
     embedder,
     mcpSessions: () => sessions.counts(),
@@ -135,6 +138,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     logger,
     version: config.version,
     stats,
+    missingRepositories,
     mcpSessions: () => sessions.counts(),
     async audit(c, action, target, details = null) {
       try {

@@ -1,5 +1,6 @@
 import { NellieError, type CodeIndexer, type Embedder, type Logger } from '@nellie/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MissingRepositoriesCache } from './internal/missing-repositories.ts';
 import type { StatsCache } from './internal/stats-cache.ts';
 
 export interface RequestLabels {
@@ -26,6 +27,7 @@ const ownMetricNames = [
   'nellie_lessons_total',
   'nellie_checkpoints_total',
   'nellie_repositories_total',
+  'nellie_repositories_missing',
   'nellie_chunks_pending_embedding',
   'nellie_request_duration_seconds',
   'nellie_requests_total',
@@ -49,6 +51,7 @@ const ownMetricNames = [
 export function createMetrics(options: {
   registry: Registry;
   stats: StatsCache;
+  missingRepositories: MissingRepositoriesCache;
   indexer?: CodeIndexer;
   embedder?: Embedder;
   mcpSessions: () => { streamableHttp: number; sse: number };
@@ -90,6 +93,18 @@ export function createMetrics(options: {
   storeGauge('nellie_lessons_total', 'Lessons stored.', (value) => value.lessons);
   storeGauge('nellie_checkpoints_total', 'Checkpoints stored.', (value) => value.checkpoints);
   storeGauge('nellie_repositories_total', 'Repositories indexed.', (value) => value.repositories);
+  new Gauge({
+    name: 'nellie_repositories_missing',
+    help: 'Registered repositories whose root directory is gone (`nellie repos remove` drops them).',
+    registers,
+    async collect() {
+      try {
+        this.set((await options.missingRepositories.get()).length);
+      } catch (error) {
+        logger.warn({ err: error }, 'could not check repository roots for metrics');
+      }
+    },
+  });
   storeGauge(
     'nellie_chunks_pending_embedding',
     'Code chunks whose vector has not been computed yet.',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
@@ -240,6 +240,28 @@ describe('REST over HTTP with the SQLite store', () => {
     const metrics = await (await call('GET', '/metrics')).text();
     expect(metrics).toMatch(/^nellie_chunks_total 1$/m);
     expect(metrics).toMatch(/^nellie_files_total 1$/m);
+    expect(metrics).toMatch(/^nellie_repositories_missing 0$/m);
+  });
+
+  it('reports a repository whose root is gone in status, readiness and metrics', async () => {
+    const gone = join(directory, 'deleted-checkout');
+    mkdirSync(gone);
+    await store.upsertRepository({ rootPath: gone, name: 'deleted-checkout' });
+    await store.upsertRepository({ rootPath: directory, name: 'present' });
+    rmSync(gone, { recursive: true });
+    const { url } = await serveApp();
+    const call = client(url);
+    const missing = [{ name: 'deleted-checkout', rootPath: gone }];
+
+    const status = (await (await call('GET', '/api/v1/status')).json()) as Record<string, unknown>;
+    expect(status.missingRepositories).toEqual(missing);
+    const ready = await call('GET', '/ready');
+    // Still ready: the rest of the index serves as before.
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', missingRepositories: missing });
+    expect(await (await call('GET', '/metrics')).text()).toMatch(
+      /^nellie_repositories_missing 1$/m,
+    );
   });
 });
 

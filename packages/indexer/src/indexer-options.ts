@@ -16,8 +16,12 @@ export const indexerOptionsSchema = z.object({
   repositories: z
     .record(z.string().min(1), z.object({ include: globs.optional(), exclude: globs.optional() }))
     .default({}),
-  /** Apply the built-in excludes (node_modules, build outputs, lock files…). Defaults to true. */
-  defaultExcludes: z.boolean().default(true),
+  /**
+   * The built-in excludes (node_modules, top-level build outputs, lock files…): `true` (the
+   * default) applies them, `false` none, and a list of gitignore patterns replaces them. What
+   * they pass over is counted in each job's `filesSkippedExcluded` and `excludedBy`.
+   */
+  defaultExcludes: z.union([z.boolean(), z.array(z.string().min(1))]).default(true),
   /** Descend into symbolic links (loops are detected). Defaults to false, like git. */
   followSymlinks: z.boolean().default(false),
   /**

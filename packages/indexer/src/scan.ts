@@ -5,7 +5,7 @@ import { NellieError, noopLogger, throwIfAborted, type Logger } from '@nellie/co
 import { z } from 'zod';
 import { sniffBytes, sniffContent } from './internal/content.ts';
 import { binaryExtensions } from './internal/default-excludes.ts';
-import { IgnoreRules, ignoreFileNames } from './internal/ignore-rules.ts';
+import { IgnoreRules, ignoreFileNames, type ExclusionReason } from './internal/ignore-rules.ts';
 import { isWithin } from './internal/root-policy.ts';
 import { SecretFileMatcher } from './internal/secret-files.ts';
 import { detectLanguage, extensionOf } from './language.ts';
@@ -20,8 +20,11 @@ export const scanOptionsSchema = z.object({
   include: z.array(z.string().min(1)).default([]),
   /** Globs relative to each root that are never returned. */
   exclude: z.array(z.string().min(1)).default([]),
-  /** Apply the built-in excludes (node_modules, build outputs, lock files…). Defaults to true. */
-  defaultExcludes: z.boolean().default(true),
+  /**
+   * The built-in excludes (node_modules, top-level build outputs, lock files…): `true` (the
+   * default) applies them, `false` none, and a list of gitignore patterns replaces them.
+   */
+  defaultExcludes: z.union([z.boolean(), z.array(z.string().min(1))]).default(true),
   /**
    * Descend into symbolic links (loops and links leading outside the root are skipped). Defaults
    * to false.
@@ -82,6 +85,11 @@ export interface ScanResult {
   skipped: SkippedEntry[];
   /** Paths excluded by ignore files, default excludes or globs (directories count once). */
   ignored: number;
+  /**
+   * Of `ignored`, the paths each built-in default exclude pattern passed over, keyed by pattern
+   * (`node_modules/`: 1). A directory counts once; nothing below it is read.
+   */
+  excluded: Record<string, number>;
   directories: number;
 }
 
@@ -282,8 +290,12 @@ export async function walkRoot(
         skip(path, 'special');
         continue;
       }
-      if (ignoredEntry(rules, path, isDirectory)) {
+      const exclusion = explainEntry(rules, path, isDirectory);
+      if (exclusion) {
         result.ignored += 1;
+        if (exclusion.kind === 'default') {
+          result.excluded[exclusion.pattern] = (result.excluded[exclusion.pattern] ?? 0) + 1;
+        }
         continue;
       }
       if (secrets?.matchesName(entry.name, isDirectory)) {
@@ -313,13 +325,22 @@ export async function walkRoot(
   }
 }
 
-function ignoredEntry(rules: IgnoreRules, path: string, isDirectory: boolean): boolean {
+function explainEntry(
+  rules: IgnoreRules,
+  path: string,
+  isDirectory: boolean,
+): ExclusionReason | null {
   try {
-    return rules.ignoresEntry(path, isDirectory);
+    return rules.explainEntry(path, isDirectory);
   } catch {
     // A name the ignore library cannot express as a relative path: nothing can match it.
-    return false;
+    return null;
   }
+}
+
+/** An empty walk result, to pass to `walkRoot`. */
+export function emptyWalk(): Omit<ScanResult, 'roots'> {
+  return { files: [], skipped: [], ignored: 0, excluded: {}, directories: 0 };
 }
 
 /**
@@ -342,7 +363,7 @@ export async function scanDirectory(
   const settings = parsed.data;
   const list = typeof roots === 'string' ? [roots] : [...roots];
   if (list.length === 0) throw new NellieError('INVALID_INPUT', 'Give at least one directory.');
-  const result: ScanResult = { roots: [], files: [], skipped: [], ignored: 0, directories: 0 };
+  const result: ScanResult = { roots: [], ...emptyWalk() };
   for (const input of list) {
     const root = await resolveRoot(input);
     result.roots.push(root);

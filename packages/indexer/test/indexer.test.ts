@@ -38,7 +38,14 @@ describe('createIndexer: incremental indexing', () => {
     await using indexer = createIndexer({ store });
     const first = await run(indexer);
     expect(first).toMatchObject({ state: 'succeeded', mode: 'incremental', error: null });
-    expect(first.progress).toMatchObject({ filesSeen: 4, filesIndexed: 4, filesFailed: 0 });
+    expect(first.progress).toMatchObject({
+      filesSeen: 4,
+      filesIndexed: 4,
+      filesFailed: 0,
+      // node_modules/ is passed over by a built-in pattern, and reported with it.
+      filesSkippedExcluded: 1,
+      excludedBy: { 'node_modules/': 1 },
+    });
     expect(store.paths()).toEqual(['.gitignore', 'README.md', 'src/math.ts', 'src/strings.py']);
     expect((await store.listFiles(1)).find((file) => file.path === 'src/math.ts')).toMatchObject({
       language: 'typescript',

@@ -166,6 +166,66 @@ describe('scanDirectory: built-in excludes', () => {
     await writeTree(root, { 'node_modules/a.js': 'x', 'a.ts': 'x' });
     expect(await scannedPaths({ defaultExcludes: false })).toEqual(['a.ts', 'node_modules/a.js']);
   });
+
+  it('counts what each built-in pattern passed over, a directory once', async () => {
+    await writeTree(root, {
+      'src/index.ts': 'export {};',
+      'node_modules/a/index.js': 'x',
+      'node_modules/b/index.js': 'x',
+      'packages/p/node_modules/c/index.js': 'x',
+      'dist/index.js': 'x',
+      'yarn.lock': 'x',
+      'deps.lock': 'x',
+      'ignored-by-git.log': 'x',
+      '.gitignore': '*.log\n',
+    });
+    const result = await scanDirectory(root);
+    expect(result.files.map((file) => file.path)).toEqual(['.gitignore', 'src/index.ts']);
+    expect(result.excluded).toEqual({
+      'node_modules/': 2,
+      '/dist/': 1,
+      // The last matching pattern is named, as git does.
+      '*.lock': 2,
+    });
+    // The .gitignore'd log is ignored, but not by a built-in pattern.
+    expect(result.ignored).toBe(6);
+  });
+
+  it('excludes build-output directories only at the top, so nested ones holding sources stay', async () => {
+    await writeTree(root, {
+      'build/bundle.js': 'x',
+      'out/x.js': 'x',
+      'target/debug/main.rs': 'x',
+      'dist/index.js': 'x',
+      'test/build/build.test.js': 'hand-written test',
+      'src/MSBuild/build/Tasks.props': '<Project />',
+      'crates/a/target/x.rs': 'x',
+      'packages/a/dist/index.js': 'gitignored below',
+      'packages/a/.gitignore': 'dist/\n',
+    });
+    expect(await scannedPaths()).toEqual([
+      'crates/a/target/x.rs',
+      'packages/a/.gitignore',
+      'src/MSBuild/build/Tasks.props',
+      'test/build/build.test.js',
+    ]);
+  });
+
+  it('takes a list that replaces the built-in excludes', async () => {
+    await writeTree(root, {
+      'node_modules/a.js': 'x',
+      'generated/b.ts': 'x',
+      'yarn.lock': 'x',
+      'a.ts': 'x',
+    });
+    const result = await scanDirectory(root, { defaultExcludes: ['generated/'] });
+    expect(result.files.map((file) => file.path)).toEqual([
+      'a.ts',
+      'node_modules/a.js',
+      'yarn.lock',
+    ]);
+    expect(result.excluded).toEqual({ 'generated/': 1 });
+  });
 });
 
 describe('scanDirectory: configuration and content', () => {

@@ -87,14 +87,14 @@ const results = [
     queryVector: vectors[query],
     limit: 10,
   })),
-  await measure('lexical', (query) => ({ query: texts[query]!, limit: 10 })),
+  await measure('keyword', (query) => ({ query: texts[query]!, limit: 10 })),
   await measure('hybrid, one repository', (query) => ({
     query: texts[query]!,
     queryVector: vectors[query],
     limit: 10,
     repository: 'repo-3',
   })),
-  await measure('lexical, one repository', (query) => ({
+  await measure('keyword, one repository', (query) => ({
     query: texts[query]!,
     limit: 10,
     repository: 'repo-3',

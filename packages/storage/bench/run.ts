@@ -2,17 +2,21 @@
  * Storage benchmark: insert throughput, vector kNN latency and recall@10 against exact search,
  * hybrid and lexical latency, and memory, on synthetic data.
  *
- *   pnpm --filter @nellie/storage bench                      # 100k and 1M chunks (minutes)
+ *   pnpm --filter @nellie/storage bench                      # 100k and 1M chunks
  *   pnpm --filter @nellie/storage bench -- --sizes 20000     # a quick run
  *   NELLIE_BENCH_SIZES=50000 pnpm --filter @nellie/storage bench
- *   ... --keep  reuses (and keeps) the generated stores in the temp directory
+ *   ... --rebuild  builds the stores again instead of reusing the cached ones
  *
- * Each size is built in one child process and queried in a fresh one, so the query figures
- * (latency, RSS) are those of a process that opened an existing store.
+ * Each size is built once, in a child process, into a cache directory (`--cache-dir`,
+ * `$NELLIE_BENCH_CACHE`, else `~/.cache/nellie-bench/storage`) keyed by the size and a hash of
+ * the data generator, and reused by later runs: a 1M-chunk store takes most of an hour to build
+ * on two cores. It is queried in a fresh process each run, so the query figures (latency, RSS)
+ * are those of a process that opened an existing store.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -21,7 +25,12 @@ const { values } = parseArgs({
   args: process.argv.slice(2).filter((argument) => argument !== '--'),
   options: {
     sizes: { type: 'string', default: process.env.NELLIE_BENCH_SIZES ?? '100000,1000000' },
-    keep: { type: 'boolean', default: false },
+    rebuild: { type: 'boolean', default: false },
+    'cache-dir': {
+      type: 'string',
+      default:
+        process.env.NELLIE_BENCH_CACHE ?? join(homedir(), '.cache', 'nellie-bench', 'storage'),
+    },
   },
 });
 const sizes = values.sizes.split(',').map((value) => Number(value.trim().replace(/_/g, '')));
@@ -31,6 +40,12 @@ if (sizes.some((size) => !Number.isInteger(size) || size < 1000)) {
 }
 
 const here = new URL('.', import.meta.url).pathname;
+// A store is reused only while the generator that built it is unchanged.
+const dataVersion = createHash('sha256')
+  .update(readFileSync(join(here, 'build.ts')))
+  .update(readFileSync(join(here, 'data.ts')))
+  .digest('hex')
+  .slice(0, 12);
 const node = (script: string, args: string[]): Record<string, unknown> => {
   const output = execFileSync(
     process.execPath,
@@ -47,25 +62,33 @@ const mib = (value: unknown): string => `${(Number(value) / 1024 / 1024).toFixed
 console.log(
   `Nellie storage benchmark: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
 );
+const printBuild = (built: Record<string, unknown>): void => {
+  console.log(
+    `insert: ${Number(built.chunksPerSecond).toFixed(0)} chunks/s with vectors and FTS (${Number(built.insertSeconds).toFixed(1)} s)`,
+  );
+  console.log(
+    `HNSW build from SQLite: ${Number(built.annBuildSeconds).toFixed(1)} s (${String(built.annIndexed)} vectors), save ${Number(built.annSaveSeconds).toFixed(1)} s`,
+  );
+  console.log(
+    `database: ${mib(built.fileBytes)}; ground truth ${Number(built.truthSeconds).toFixed(1)} s; other processes used ${Number(built.otherCores).toFixed(2)} cores`,
+  );
+};
+
 for (const size of sizes) {
-  const directory = join(tmpdir(), `nellie-storage-bench-${size}`);
-  const reuse = values.keep && existsSync(join(directory, 'truth.json'));
+  const directory = join(values['cache-dir'], `${size}-${dataVersion}`);
+  const buildRecord = join(directory, 'build.json');
+  const reuse = !values.rebuild && existsSync(buildRecord);
   console.log(`\n== ${size.toLocaleString('en')} chunks (load average before: ${loadavg()})`);
   if (!reuse) {
     rmSync(directory, { recursive: true, force: true });
     mkdirSync(directory, { recursive: true });
     const built = node('build.ts', [String(size), directory]);
-    console.log(
-      `insert: ${Number(built.chunksPerSecond).toFixed(0)} chunks/s with vectors and FTS (${Number(built.insertSeconds).toFixed(1)} s)`,
-    );
-    console.log(
-      `HNSW build from SQLite: ${Number(built.annBuildSeconds).toFixed(1)} s (${String(built.annIndexed)} vectors), save ${Number(built.annSaveSeconds).toFixed(1)} s`,
-    );
-    console.log(
-      `database: ${mib(built.fileBytes)}; ground truth ${Number(built.truthSeconds).toFixed(1)} s; other processes used ${Number(built.otherCores).toFixed(2)} cores`,
-    );
+    // Written last: a directory without it is an unfinished build and is built again.
+    writeFileSync(buildRecord, JSON.stringify(built));
+    printBuild(built);
   } else {
-    console.log('(reusing the stores built earlier)');
+    console.log(`(reusing the store built earlier in ${directory}; --rebuild builds it again)`);
+    printBuild(JSON.parse(readFileSync(buildRecord, 'utf8')) as Record<string, unknown>);
   }
   const queried = node('query.ts', [String(size), directory]);
   console.log(
@@ -81,5 +104,4 @@ for (const size of sizes) {
   console.log(
     `query process RSS ${mib(queried.rssBytes)} (peak ${mib(queried.peakRssBytes)}); other processes used ${Number(queried.otherCores).toFixed(2)} cores; load average after: ${loadavg()}`,
   );
-  if (!values.keep) rmSync(directory, { recursive: true, force: true });
 }

@@ -242,6 +242,32 @@ describe('embedding model changes', () => {
     }
   });
 
+  it('reports the vectors held, by model, and what waits for them, whatever model it is opened with', async () => {
+    const path = join(tempDir(), 'nellie.db');
+    const store = await seeded(path, modelA);
+    const pending = await store.pendingEmbeddings(10);
+    await store.putEmbeddings(
+      pending.map((item) => ({
+        contentHash: item.contentHash,
+        vector: new Float32Array(modelA.dimensions).fill(0.25),
+      })),
+    );
+    await store.close();
+    for (const options of [{}, { readonly: true }]) {
+      const lexical = await createSqliteStore({ path, ...options });
+      try {
+        expect(await lexical.stats()).toMatchObject({
+          chunks: 40,
+          chunksWithVectors: 10,
+          chunksPendingEmbedding: 30,
+          embeddingModel: modelA,
+        });
+      } finally {
+        await lexical.close();
+      }
+    }
+  });
+
   it('adopts a new model silently when no vectors were stored yet', async () => {
     const path = join(tempDir(), 'nellie.db');
     await (await seeded(path, modelA)).close();

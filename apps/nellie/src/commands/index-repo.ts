@@ -137,6 +137,16 @@ export async function runIndex(context: CommandContext, directory: string): Prom
         `  files: ${progress.filesSeen} seen, ${progress.filesIndexed} indexed, ${progress.filesUnchanged} unchanged, ${progress.filesSkipped} skipped, ${progress.filesFailed} failed, ${progress.filesDeleted} deleted`,
         `  chunks written: ${progress.chunksWritten}`,
       ];
+      if (progress.filesSkippedExcluded > 0) {
+        const patterns = Object.entries(progress.excludedBy)
+          .sort((a, b) => b[1] - a[1])
+          .map(([pattern, count]) => `${pattern} ${count}`);
+        lines.splice(
+          2,
+          0,
+          `  excluded by default: ${progress.filesSkippedExcluded} ${progress.filesSkippedExcluded === 1 ? 'path' : 'paths'} (${patterns.join(', ')}); see defaultExcludes in the operator guide`,
+        );
+      }
       if (job.error) lines.push(`  error: ${job.error}`);
       if (semantic === 'on') {
         lines.push(

@@ -2,17 +2,20 @@ import { createInterface } from 'node:readline/promises';
 import { NellieError } from '@nellie/core';
 import {
   importModel,
-  openEmbeddingModel,
   pullModel,
   resolveModel,
   verifyModel,
+  type FileVerification,
 } from '@nellie/embeddings';
 import { resetEmbeddings } from '@nellie/storage';
 import cliProgress from 'cli-progress';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { databasePath, modelCacheDir, noModel } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
+import { probeModel } from '../internal/model-probe.ts';
 import { printJson, writeStdout } from '../internal/output.ts';
 import { listHolders } from '../internal/process-registry.ts';
 
@@ -92,7 +95,14 @@ export async function runModelPull(
   return exitCodes.ok;
 }
 
-/** `nellie model verify`: checksums and a test load of the configured model. */
+/**
+ * `nellie model verify`: what is there and whether it works. The model's files must be present
+ * (with their sizes and sha256); they are compared with the published checksums, or those recorded
+ * when the model was pulled or imported; then the model is loaded and embeds a probe text, whose
+ * width must match the model's configuration. A directory named with `--model-dir` is trusted:
+ * files that differ from the published ones (a local export, a fine-tuned model) are reported,
+ * not refused.
+ */
 export async function runModelVerify(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
@@ -104,53 +114,73 @@ export async function runModelVerify(context: CommandContext): Promise<number> {
     cacheDir: modelCacheDir(settings),
     allowRemote: false,
   });
-  const verification = await verifyModel(resolved.dir, { model, dtype });
-  let load: { ok: boolean; dimensions?: number; message: string };
-  // Loaded the way the server loads it, in one worker.
-  const loaded = await openEmbeddingModel({
+  const trusted = resolved.source === 'model-dir';
+  const verification = await verifyModel(resolved.dir, { model, dtype, trusted });
+  const probe = await probeModel({
     model,
     dtype,
-    modelDir: resolved.dir,
-    threads: 1,
-    queryWorker: false,
+    ...(settings.modelDir === undefined ? {} : { modelDir: settings.modelDir }),
+    cacheDir: modelCacheDir(settings),
     logger,
   });
-  try {
-    const status = await loaded.ready;
-    if (status.state !== 'ready' || !loaded.embedder) {
-      throw new Error(status.message ?? `the model is ${status.state}`);
-    }
-    const [vector] = await loaded.embedder.embed(['function addNumbers(a, b) { return a + b; }']);
-    const { dimensions } = loaded.embedder;
-    load = {
-      ok: vector?.length === dimensions,
-      dimensions,
-      message: `Loads and embeds: ${dimensions}-dimensional vectors.`,
-    };
-  } catch (error) {
-    load = {
-      ok: false,
-      message: `Does not load: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  } finally {
-    await loaded.close();
-  }
+  const configured = await readHiddenSize(resolved.dir);
+  const widthOk = !probe.ok || configured === undefined || probe.dimensions === configured;
+  const load = {
+    ok: probe.ok && widthOk,
+    ...(probe.dimensions === undefined ? {} : { dimensions: probe.dimensions }),
+    ...(configured === undefined ? {} : { configuredDimensions: configured }),
+    message: widthOk
+      ? probe.message
+      : `${probe.message} But config.json says hidden_size ${configured}.`,
+  };
   const ok = verification.state !== 'failed' && load.ok;
-  if (options.json === true) await printJson({ ok, source: resolved.source, verification, load });
-  else {
+  if (options.json === true) {
+    await printJson({ ok, source: resolved.source, trusted, verification, load });
+  } else {
     await writeStdout(
       [
-        `${model} in ${resolved.dir} (${resolved.source}):`,
+        `${model} in ${resolved.dir} (${trusted ? 'the directory you named, trusted' : resolved.source}):`,
+        `  files (${verification.files.length}):`,
+        ...verification.files.map((file) => `    ${describeFile(file)}`),
         `  checksums: ${verification.state} — ${verification.message}`,
-        ...verification.files
-          .filter((file) => file.status !== 'ok')
-          .map((file) => `    ${file.path}: ${file.status}`),
         `  ${load.message}`,
+        `  ${ok ? 'OK' : 'NOT USABLE'}`,
         '',
       ].join('\n'),
     );
   }
   return ok ? exitCodes.ok : exitCodes.runtime;
+}
+
+function describeFile(file: FileVerification): string {
+  const size = file.actualBytes === undefined ? '' : ` ${file.actualBytes} bytes`;
+  const hash = file.actualSha256 === undefined ? '' : ` sha256 ${file.actualSha256.slice(0, 16)}…`;
+  switch (file.status) {
+    case 'ok':
+      return `${file.path}:${size}${hash} — matches the known checksum`;
+    case 'unverified':
+      return `${file.path}:${size}${hash} — present, no checksum known`;
+    case 'differs':
+      return `${file.path}:${size}${hash} — present; not the published file (${file.expectedBytes} bytes, sha256 ${file.expectedSha256?.slice(0, 16)}…)`;
+    case 'missing':
+      return `${file.path}: MISSING`;
+    case 'size-mismatch':
+      return `${file.path}:${size} — WRONG SIZE, expected ${file.expectedBytes}`;
+    case 'sha256-mismatch':
+      return `${file.path}:${size}${hash} — WRONG CONTENT, expected sha256 ${file.expectedSha256}`;
+  }
+}
+
+/** The width config.json declares, when it does. */
+async function readHiddenSize(dir: string): Promise<number | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as {
+      hidden_size?: unknown;
+    };
+    return typeof parsed.hidden_size === 'number' ? parsed.hidden_size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `nellie model import <dir>`: copies a model directory into the cache after verifying it. */

@@ -4,12 +4,17 @@ import type { CommandContext } from '../cli.ts';
 import { planEmbeddingModel } from '@nellie/embeddings';
 import { openStore } from '../compose.ts';
 import { databasePath, embeddingModelOptions } from '../config.ts';
+import { probeModel } from '../internal/model-probe.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';
 import { listHolders } from '../internal/process-registry.ts';
 import { version } from '../version.ts';
 
-/** `nellie status`: what is indexed and embedded, the model, the version. Loads no model. */
+/**
+ * `nellie status`: what is indexed and embedded (read from the database, whatever model is
+ * configured), the model and the version. Unless a running server reports its model's state, the
+ * model is loaded once to check it is usable.
+ */
 export async function runStatus(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
@@ -18,7 +23,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
     plan.state === 'found'
       ? {
           state: 'disabled',
-          available: true,
+          available: false,
           modelId: plan.modelId,
           ...(plan.dimensions === undefined ? {} : { dimensions: plan.dimensions }),
           source: plan.dir,
@@ -30,11 +35,11 @@ export async function runStatus(context: CommandContext): Promise<number> {
                 : `Found in ${plan.dir}; it is loaded by \`nellie serve\`, \`nellie index\` and \`nellie search\`.`,
         }
       : { ...plan.status, available: false };
-
   // A data directory without a database yet (a model imported, nothing indexed) reads as empty
   // without creating one; a data directory that does not exist is a mistyped --data-dir.
   const emptyDataDir = existsSync(settings.dataDir) && !existsSync(databasePath(settings));
   const where = emptyDataDir ? { path: ':memory:' } : { readonly: true, existing: true };
+  let storeMismatch = false;
   let store;
   try {
     store = await openStore(settings, {
@@ -47,7 +52,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
     }).catch(async (error: unknown) => {
       if (!NellieError.is(error) || error.code !== 'DIMENSION_MISMATCH') throw error;
       // Still report the counts; the mismatch is what the user needs to see.
-      model.available = false;
+      storeMismatch = true;
       model.message = error.message;
       return openStore(settings, { logger, ...where, embedding: null });
     });
@@ -77,6 +82,18 @@ export async function runStatus(context: CommandContext): Promise<number> {
           model: await liveModelState(holder.url, settings.apiKeys[0]?.key),
         })),
     );
+    // Available means the files are here and load: a running server's word, or a probe load.
+    const live = servers.find((server) => server.model)?.model;
+    if (live !== undefined) {
+      model.available = live === 'ready';
+    } else if (plan.state === 'found' && plan.source !== 'remote' && !storeMismatch) {
+      const probe = await probeModel(embeddingModelOptions(config, { logger }));
+      model.available = probe.ok;
+      if (probe.dimensions) model.dimensions = probe.dimensions;
+      model.message = probe.ok
+        ? `Found in ${plan.dir}. ${probe.message}`
+        : `Found in ${plan.dir}, but it cannot be used. ${probe.message}`;
+    }
     const result = {
       version,
       dataDir: settings.dataDir,
@@ -99,9 +116,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
          * A running server's live state (loading, ready, failed, disabled); otherwise `available`
          * (files found, loaded by the commands that need it) or `disabled`.
          */
-        state:
-          servers.find((server) => server.model)?.model ??
-          (model.available ? 'available' : 'disabled'),
+        state: live ?? (model.available ? 'available' : 'disabled'),
         available: model.available,
         ...(model.dimensions ? { dimensions: model.dimensions } : {}),
         ...(model.source ? { source: model.source } : {}),

@@ -1,5 +1,6 @@
 import type { CodeIndexer, Embedder, Logger, ModelStatus, NellieStore } from '@nellie/core';
 import type { AppContext } from './env.ts';
+import type { MissingRepositoriesCache } from './missing-repositories.ts';
 import type { StatsCache } from './stats-cache.ts';
 
 /** What route handlers receive. */
@@ -11,6 +12,8 @@ export interface RouteDeps {
   logger: Logger;
   version: string;
   stats: StatsCache;
+  /** Registered repositories whose root directory is gone. */
+  missingRepositories: MissingRepositoriesCache;
   mcpSessions: () => { streamableHttp: number; sse: number };
   /** Records a write in the audit log; a failure is logged, never turned into a failed request. */
   audit: (

@@ -298,6 +298,15 @@ const progress = z.object({
     .number()
     .int()
     .describe('Of filesSkipped, files never read because their names suggest secrets.'),
+  filesSkippedExcluded: z
+    .number()
+    .int()
+    .describe(
+      'Paths passed over by the built-in default excludes (node_modules/, top-level dist/, lock files…); a directory counts once and is not entered.',
+    ),
+  excludedBy: z
+    .record(z.string(), z.number().int())
+    .describe('filesSkippedExcluded by the default exclude pattern that matched.'),
   filesFailed: z.number().int(),
   filesDeleted: z.number().int(),
   chunksWritten: z.number().int(),
@@ -352,6 +361,11 @@ export const statusSchema = z.object({
     schemaVersion: z.number().int(),
     databaseBytes: z.number().int(),
   }),
+  missingRepositories: z
+    .array(z.object({ name: z.string(), rootPath: z.string() }))
+    .describe(
+      'Registered repositories whose root directory is gone; DELETE /api/v1/repositories/:name removes one.',
+    ),
   indexer: z
     .object({
       jobsRunning: z.number().int(),

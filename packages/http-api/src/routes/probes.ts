@@ -88,6 +88,8 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
           'STORE_UNAVAILABLE',
         );
       }
+      // A repository whose root is gone is reported, but does not make the server unready.
+      const missingRepositories = await deps.missingRepositories.get();
       return c.json(
         {
           status: 'ready',
@@ -95,6 +97,7 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
           database: { status: 'ok', schemaVersion: stats.schemaVersion },
           model,
           ...semantic,
+          missingRepositories,
         },
         200,
       );

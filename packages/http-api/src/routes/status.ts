@@ -28,7 +28,10 @@ export function statusRoutes(deps: RouteDeps): RouteDefinition[] {
       responses: { 200: { description: 'Status.', schema: statusSchema } },
       async handler() {
         const model = deps.modelStatus();
-        const store = await deps.store.stats();
+        const [store, missingRepositories] = await Promise.all([
+          deps.store.stats(),
+          deps.missingRepositories.get(),
+        ]);
         return {
           status: 200,
           body: {
@@ -36,6 +39,7 @@ export function statusRoutes(deps: RouteDeps): RouteDefinition[] {
             ...semanticSearchState(model, deps.embedder !== undefined),
             model,
             store,
+            missingRepositories,
             indexer: deps.indexer?.status() ?? null,
             embeddingQueueDepth: deps.embedder?.queueDepth?.() ?? 0,
             mcpSessions: deps.mcpSessions(),

@@ -35,6 +35,8 @@ export function createFakeIndexer(): CodeIndexer & { jobs: Map<string, IndexJob>
           filesUnchanged: 0,
           filesSkipped: 0,
           filesSkippedSecret: 0,
+          filesSkippedExcluded: 0,
+          excludedBy: {},
           filesFailed: 0,
           filesDeleted: 0,
           chunksWritten: 4,

@@ -13,7 +13,7 @@ import {
 import { chunkFile } from '../chunk.ts';
 import type { IndexerStore } from '../indexer-options.ts';
 import { detectLanguage, extensionOf } from '../language.ts';
-import { walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
+import { emptyWalk, walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
 import { decodeText, machineMadeReason, sniffContent } from '../internal/content.ts';
 import { binaryExtensions } from '../internal/default-excludes.ts';
 import type { IgnoreRules } from '../internal/ignore-rules.ts';
@@ -53,6 +53,8 @@ export function emptyProgress(): IndexProgress {
     filesUnchanged: 0,
     filesSkipped: 0,
     filesSkippedSecret: 0,
+    filesSkippedExcluded: 0,
+    excludedBy: {},
     filesFailed: 0,
     filesDeleted: 0,
     chunksWritten: 0,
@@ -273,7 +275,7 @@ export async function indexFile(
  */
 export async function reconcileRepository(context: PassContext): Promise<void> {
   const { store, repository, logger, signal } = context;
-  const scan: Omit<ScanResult, 'roots'> = { files: [], skipped: [], ignored: 0, directories: 0 };
+  const scan = emptyWalk();
   await walkRoot(
     context.root,
     {
@@ -315,6 +317,10 @@ async function applyScan(
       progress.filesSkipped += 1;
       if (entry.reason === 'secret') progress.filesSkippedSecret += 1;
     }
+  }
+  for (const [pattern, count] of Object.entries(scan.excluded)) {
+    progress.filesSkippedExcluded += count;
+    progress.excludedBy[pattern] = (progress.excludedBy[pattern] ?? 0) + count;
   }
   const keep = (path: string): boolean =>
     unreadable.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
@@ -402,12 +408,7 @@ export async function reconcilePaths(context: PassContext, paths: Iterable<strin
     }
     if (isDirectory) {
       covered.push(path);
-      const scan: Omit<ScanResult, 'roots'> = {
-        files: [],
-        skipped: [],
-        ignored: 0,
-        directories: 0,
-      };
+      const scan = emptyWalk();
       await walkRoot(
         context.root,
         {

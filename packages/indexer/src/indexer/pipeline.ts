@@ -3,7 +3,7 @@ import type { IndexDiff, IndexJobMode, IndexProgress, Logger } from '@nellie/cor
 import type { IndexerStore } from '../indexer-options.ts';
 import { IgnoreRules } from '../internal/ignore-rules.ts';
 import type { SecretFileMatcher } from '../internal/secret-files.ts';
-import { walkRoot, type ScanResult } from '../scan.ts';
+import { emptyWalk, walkRoot, type ScanResult } from '../scan.ts';
 import { reconcilePaths, reconcileRepository, sameStat, type PassContext } from './passes.ts';
 import type { RepositoryState } from './repository-state.ts';
 import { canonical } from './root-gate.ts';
@@ -13,7 +13,7 @@ export interface PipelineSettings {
   maxTokens: number;
   followSymlinks: boolean;
   fileConcurrency: number;
-  defaultExcludes: boolean;
+  defaultExcludes: boolean | readonly string[];
   include: readonly string[];
   exclude: readonly string[];
   /** Extra globs per repository root. */
@@ -109,7 +109,7 @@ export class IndexingPipeline {
     const { store, settings } = this.options;
     const repository = await store.getRepository(root);
     const rules = await this.loadRules(root);
-    const scan: Omit<ScanResult, 'roots'> = { files: [], skipped: [], ignored: 0, directories: 0 };
+    const scan: Omit<ScanResult, 'roots'> = emptyWalk();
     await walkRoot(
       root,
       {

@@ -13,7 +13,7 @@ export interface WatcherSettings {
   /** More changed paths than this in one batch trigger one pass over the whole tree. */
   rescanThreshold: number;
   /** Whether the built-in excludes apply (their directories are not watched either). */
-  defaultExcludes: boolean;
+  defaultExcludes: boolean | readonly string[];
 }
 
 export interface RepositoryWatcherOptions {
@@ -72,7 +72,8 @@ export class RepositoryWatcher {
       debounceMs: settings.debounceMs,
       maxWaitMs: settings.maxWatchDelayMs,
       pollIntervalMs: settings.pollIntervalMs,
-      ignoreDirectories: settings.defaultExcludes ? watcherIgnoredDirectories : ['.git'],
+      ignoreDirectories:
+        settings.defaultExcludes === true ? watcherIgnoredDirectories : ['.git'],
       logger,
       onActivity: (at) => {
         state.pendingSince ??= at;

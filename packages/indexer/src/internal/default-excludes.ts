@@ -1,6 +1,8 @@
 /**
  * Excluded unless a `.gitignore` or `.ignore` re-includes them: dependency folders, build
  * outputs, caches, lock files and minified or generated files. Written in gitignore syntax.
+ * Every path they exclude is counted by pattern in scan results and job progress. Keep this list
+ * and the one in the indexer README (and docs/OPERATOR_GUIDE.md) the same.
  */
 export const defaultExcludePatterns: readonly string[] = [
   // Dependencies and virtual environments
@@ -11,11 +13,14 @@ export const defaultExcludePatterns: readonly string[] = [
   '.venv/',
   '.tox/',
   '.nox/',
-  // Build outputs
-  'dist/',
-  'build/',
-  'target/',
-  'out/',
+  // Build outputs. These four common names are anchored to the repository's top: deeper down a
+  // directory so named often holds hand-written sources (a `test/build/` suite, an MSBuild
+  // `build/` folder of .props files), and real nested outputs are gitignored by the project
+  // itself, while bundled or minified files are caught by the content check anyway.
+  '/dist/',
+  '/build/',
+  '/target/',
+  '/out/',
   '.next/',
   '.nuxt/',
   '.svelte-kit/',

@@ -8,8 +8,11 @@ import { alwaysExcludedDirectories, defaultExcludePatterns } from './default-exc
 export const ignoreFileNames: ReadonlySet<string> = new Set(['.gitignore', '.ignore']);
 
 export interface IgnoreRulesOptions {
-  /** Apply the built-in excludes (dependencies, build outputs, lock files…). */
-  defaultExcludes: boolean;
+  /**
+   * Apply the built-in excludes (dependencies, build outputs, lock files…): `true` for the
+   * built-in list, `false` for none, or a list of gitignore patterns that replaces it.
+   */
+  defaultExcludes: boolean | readonly string[];
   /** Globs relative to the root; when non-empty, only matching files are indexed. */
   include: readonly string[];
   /** Globs relative to the root that are never indexed. */
@@ -34,7 +37,7 @@ class RuleSet {
    * rules of higher precedence re-included (`!build/` over a default `build/`). Such an
    * inherited verdict is discarded: the path is tested as if its ancestors were re-included.
    */
-  test(relative: string): { ignored: boolean; unignored: boolean } {
+  test(relative: string): { ignored: boolean; unignored: boolean; rule?: { pattern: string } } {
     const verdict = this.matcher.test(relative);
     if (!verdict.ignored) return verdict;
     const trimmed = relative.endsWith('/') ? relative.slice(0, -1) : relative;
@@ -57,6 +60,18 @@ interface Level {
   /** `.ignore` files override `.gitignore` files in the same directory. */
   matchers: RuleSet[];
 }
+
+/**
+ * Why a path is not indexed: its repository's ignore files (or `.git/info/exclude`), a built-in
+ * default exclude (with its pattern), the `exclude` globs, the `include` globs it does not match,
+ * or a version-control directory that is never entered.
+ */
+export type ExclusionReason =
+  | { kind: 'ignore-file' }
+  | { kind: 'default'; pattern: string }
+  | { kind: 'exclude-glob' }
+  | { kind: 'not-included' }
+  | { kind: 'version-control' };
 
 const ignoreCase = process.platform === 'darwin' || process.platform === 'win32';
 
@@ -83,14 +98,21 @@ export class IgnoreRules {
   readonly root: string;
   private readonly levels = new Map<string, Level | null>();
   private readonly pending = new Map<string, Promise<void>>();
-  private readonly base: RuleSet[] = [];
+  /** `.git/info/exclude`, then the default excludes (marked), highest precedence first. */
+  private readonly base: { rules: RuleSet; defaults: boolean }[] = [];
   private readonly includeMatcher: ((path: string) => boolean) | null;
   private readonly excludeMatcher: ((path: string) => boolean) | null;
 
   private constructor(root: string, options: IgnoreRulesOptions) {
     this.root = root;
-    if (options.defaultExcludes) {
-      this.base.push(new RuleSet(defaultExcludePatterns.join('\n')));
+    const defaults =
+      options.defaultExcludes === true
+        ? defaultExcludePatterns
+        : options.defaultExcludes === false
+          ? []
+          : options.defaultExcludes;
+    if (defaults.length > 0) {
+      this.base.push({ rules: new RuleSet(defaults.join('\n')), defaults: true });
     }
     const globOptions = { dot: true, nocase: ignoreCase };
     this.includeMatcher =
@@ -104,7 +126,7 @@ export class IgnoreRules {
     const exclude = await readOptional(join(await gitDirectory(root), 'info', 'exclude'));
     const matcher = exclude === null ? null : parseRules(exclude);
     // Highest precedence first.
-    if (matcher) rules.base.unshift(matcher);
+    if (matcher) rules.base.unshift({ rules: matcher, defaults: false });
     return rules;
   }
 
@@ -149,9 +171,14 @@ export class IgnoreRules {
    * its ancestors are loaded; does not check whether an ancestor directory is excluded.
    */
   ignoresEntry(path: string, isDirectory: boolean): boolean {
+    return this.explainEntry(path, isDirectory) !== null;
+  }
+
+  /** As `ignoresEntry`, saying why: null when the path is not excluded. */
+  explainEntry(path: string, isDirectory: boolean): ExclusionReason | null {
     const name = path.slice(path.lastIndexOf('/') + 1);
     // Also a worktree's `.git` file.
-    if (alwaysExcludedDirectories.has(name)) return true;
+    if (alwaysExcludedDirectories.has(name)) return { kind: 'version-control' };
     const tested = isDirectory ? `${path}/` : path;
     let directory = path;
     for (;;) {
@@ -162,24 +189,30 @@ export class IgnoreRules {
         const relative = directory === '' ? tested : tested.slice(directory.length + 1);
         for (const matcher of level.matchers) {
           const verdict = matcher.test(relative);
-          if (verdict.ignored) return true;
+          if (verdict.ignored) return { kind: 'ignore-file' };
           if (verdict.unignored) return this.excludedByGlobs(path, isDirectory);
         }
       }
       if (directory === '') break;
     }
-    for (const matcher of this.base) {
-      const verdict = matcher.test(tested);
-      if (verdict.ignored) return true;
+    for (const { rules, defaults } of this.base) {
+      const verdict = rules.test(tested);
+      if (verdict.ignored) {
+        return defaults
+          ? { kind: 'default', pattern: verdict.rule?.pattern ?? '' }
+          : { kind: 'ignore-file' };
+      }
       if (verdict.unignored) break;
     }
     return this.excludedByGlobs(path, isDirectory);
   }
 
-  private excludedByGlobs(path: string, isDirectory: boolean): boolean {
-    if (this.excludeMatcher?.(path)) return true;
-    if (!isDirectory && this.includeMatcher && !this.includeMatcher(path)) return true;
-    return false;
+  private excludedByGlobs(path: string, isDirectory: boolean): ExclusionReason | null {
+    if (this.excludeMatcher?.(path)) return { kind: 'exclude-glob' };
+    if (!isDirectory && this.includeMatcher && !this.includeMatcher(path)) {
+      return { kind: 'not-included' };
+    }
+    return null;
   }
 
   /** Whether a path or any directory above it is excluded (loads the ignore files it needs). */

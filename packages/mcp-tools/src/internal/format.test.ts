@@ -56,6 +56,8 @@ describe('format helpers', () => {
       filesUnchanged: 0,
       filesSkipped: 0,
       filesSkippedSecret: 0,
+      filesSkippedExcluded: 0,
+      excludedBy: {},
       filesFailed: 2,
       filesDeleted: 0,
       chunksWritten: 1,
@@ -63,6 +65,16 @@ describe('format helpers', () => {
     };
     expect(formatProgress(progress)).toBe(
       '1 file seen, 1 indexed, 0 unchanged, 2 failed, 1 chunk written',
+    );
+    expect(
+      formatProgress({
+        ...progress,
+        filesFailed: 0,
+        filesSkippedExcluded: 3,
+        excludedBy: { '*.lock': 1, 'node_modules/': 2 },
+      }),
+    ).toBe(
+      '1 file seen, 1 indexed, 0 unchanged, 3 excluded by default (node_modules/ 2, *.lock 1), 1 chunk written',
     );
   });
 });

@@ -61,6 +61,12 @@ export function formatProgress(progress: IndexProgress): string {
         : `${progress.filesSkipped} skipped`,
     );
   }
+  if (progress.filesSkippedExcluded > 0) {
+    const patterns = Object.entries(progress.excludedBy)
+      .sort((a, b) => b[1] - a[1])
+      .map(([pattern, count]) => `${pattern} ${count}`);
+    parts.push(`${progress.filesSkippedExcluded} excluded by default (${patterns.join(', ')})`);
+  }
   if (progress.filesFailed > 0) parts.push(`${progress.filesFailed} failed`);
   if (progress.filesDeleted > 0) parts.push(`${progress.filesDeleted} deleted`);
   parts.push(`${plural(progress.chunksWritten, 'chunk')} written`);

@@ -143,6 +143,14 @@ export const indexProgressViewSchema = z.object({
     .describe(
       'Of filesSkipped, files never read because their names suggest secrets (.env, keys).',
     ),
+  filesSkippedExcluded: z
+    .number()
+    .describe(
+      'Paths passed over by the built-in default excludes (node_modules/, top-level dist/, lock files…); a directory counts once and is not entered.',
+    ),
+  excludedBy: z
+    .record(z.string(), z.number())
+    .describe('filesSkippedExcluded by the default exclude pattern that matched.'),
   filesFailed: z.number(),
   filesDeleted: z.number(),
   chunksWritten: z.number(),

@@ -64,6 +64,8 @@ export function createFakeIndexer(): FakeIndexer {
           filesUnchanged: 0,
           filesSkipped: 0,
           filesSkippedSecret: 0,
+          filesSkippedExcluded: 0,
+          excludedBy: {},
           filesFailed: 0,
           filesDeleted: 0,
           chunksWritten: 0,

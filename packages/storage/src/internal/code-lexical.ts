@@ -75,13 +75,13 @@ export function lexicalCandidates(
          FROM (${scored}) m
          JOIN chunks c ON c.id = m.rowid
          JOIN files f ON f.id = c.file_id
-         WHERE 1${filter.sql}
+         WHERE 1${filter.candidateSql}
          ORDER BY m.bm25, c.id DESC LIMIT $limit`
       : `SELECT c.id, m.bm25, ${columns}
          FROM (SELECT rowid, bm25 FROM (${scored}) ORDER BY bm25, rowid DESC LIMIT $limit) m
          JOIN chunks c ON c.id = m.rowid
          JOIN files f ON f.id = c.file_id
-         WHERE 1${filter.sql}
+         WHERE 1${filter.candidateSql}
          ORDER BY m.bm25, c.id DESC`,
   );
   // A common word in the level: fetch its newest matches unscored; they are scored in JS.
@@ -91,7 +91,7 @@ export function lexicalCandidates(
            ORDER BY rowid DESC LIMIT $cap) m
      JOIN chunks c ON c.id = m.rowid
      JOIN files f ON f.id = c.file_id
-     WHERE 1${filter.sql}
+     WHERE 1${filter.candidateSql}
      ORDER BY m.rowid DESC LIMIT $limit`,
   );
   const levelCosts = new Map<string, boolean>();
@@ -171,7 +171,7 @@ export function lexicalCandidates(
                  ORDER BY rowid DESC LIMIT $limit) m
            JOIN chunks c ON c.id = m.rowid
            JOIN files f ON f.id = c.file_id
-           WHERE 1${filter.sql}`,
+           WHERE 1${filter.candidateSql}`,
         )
         .all({
           ...filter.params,

@@ -18,6 +18,7 @@ import {
   verifyCopy,
 } from './backup-files.ts';
 import type { StoreContext } from './context.ts';
+import { readStoredModel } from './embedding-store.ts';
 import { schemaVersion } from './schema.ts';
 import { mapSqliteError } from './sqlite-errors.ts';
 import { parseInput } from './validation.ts';
@@ -53,12 +54,12 @@ export class StoreOperations {
     return this.#ctx.read(() => {
       const count = (sql: string): number => this.#ctx.statement(sql).pluck().get() as number;
       const chunks = count(`SELECT count(*) FROM chunks`);
-      const model = this.#ctx.embeddingModel;
+      // What the database holds, whatever model (or none) it was opened with: a status read
+      // without loading the model still sees the stored vectors and what waits for them.
+      const model = readStoredModel(this.#ctx.db) ?? this.#ctx.embeddingModel;
       // A covering scan of the partial index on embedding_id; joining the pending queue to the
       // chunks instead costs hundreds of milliseconds with a large backlog.
-      const withVectors = model
-        ? count(`SELECT count(*) FROM chunks WHERE embedding_id IS NOT NULL`)
-        : 0;
+      const withVectors = count(`SELECT count(*) FROM chunks WHERE embedding_id IS NOT NULL`);
       return {
         repositories: count(`SELECT count(*) FROM repositories`),
         files: count(`SELECT count(*) FROM files`),
