@@ -1,45 +1,14 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startOpenAiEmbeddingsServer, type OpenAiEmbeddingsServer } from '@nellie/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, createSampleRepo, makeTempDir, removeTempDirs, runCli } from './helpers.ts';
 
-/** A loopback server speaking the OpenAI embeddings API, with a vector from each text's hash. */
 const width = 8;
-const authorizations = new Set<string>();
-const server = createServer((request, response) => {
-  authorizations.add(request.headers.authorization ?? '');
-  let body = '';
-  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-  request.on('end', () => {
-    const { input, model } = JSON.parse(body) as { input: string[]; model: string };
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(
-      JSON.stringify({
-        object: 'list',
-        model,
-        data: input.map((text, index) => ({
-          object: 'embedding',
-          index,
-          embedding: [...createHash('sha256').update(text).digest().subarray(0, width)].map(
-            (byte) => byte - 127.5,
-          ),
-        })),
-      }),
-    );
-  });
-});
-let baseUrl = '';
+let endpoint: OpenAiEmbeddingsServer;
 beforeAll(async () => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  endpoint = await startOpenAiEmbeddingsServer({ dimensions: width });
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  server.close();
-  await once(server, 'close');
+  await endpoint.close();
   removeTempDirs();
 });
 
@@ -51,7 +20,7 @@ describe('the openai embedding provider, configured through the environment', ()
     const repo = createSampleRepo();
     const env = cleanEnv({
       NELLIE_EMBEDDING_PROVIDER: 'openai',
-      NELLIE_EMBEDDING_URL: baseUrl,
+      NELLIE_EMBEDDING_URL: endpoint.baseUrl,
       NELLIE_MODEL: 'hash-embed',
       NELLIE_EMBEDDING_DIMENSIONS: String(width),
       NELLIE_EMBEDDING_API_KEY: endpointKey,
@@ -63,7 +32,7 @@ describe('the openai embedding provider, configured through the environment', ()
       embeddings: { semanticSearch: string; chunksPendingEmbedding: number };
     };
     expect(result.embeddings).toMatchObject({ semanticSearch: 'on', chunksPendingEmbedding: 0 });
-    expect([...authorizations]).toEqual([`Bearer ${endpointKey}`]);
+    expect([...new Set(endpoint.authorizations)]).toEqual([`Bearer ${endpointKey}`]);
 
     const status = JSON.parse(
       (await runCli(['status', '--data-dir', dataDir, '--json'], { env })).stdout,

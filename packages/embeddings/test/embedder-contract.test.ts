@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { embedderContract } from '@nellie/test-utils';
+import {
+  embedderContract,
+  startOpenAiEmbeddingsServer,
+  type OpenAiEmbeddingsServer,
+} from '@nellie/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { createLocalEmbedder, createOpenAiEmbedder, openEmbeddingModel } from '../src/index.ts';
 import { standInModelDir } from './helpers.ts';
@@ -23,42 +23,20 @@ embedderContract('openEmbeddingModel() embedder once ready (stand-in model)', {
   },
 });
 
-/** A loopback server speaking the OpenAI embeddings API: a vector derived from each text's hash. */
 const width = 8;
-const server = createServer((request, response) => {
-  let body = '';
-  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-  request.on('end', () => {
-    const { input, model } = JSON.parse(body) as { input: string[]; model: string };
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(
-      JSON.stringify({
-        object: 'list',
-        model,
-        data: input.map((text, index) => ({
-          object: 'embedding',
-          index,
-          embedding: [...createHash('sha256').update(text).digest().subarray(0, width)].map(
-            (byte) => byte - 127.5,
-          ),
-        })),
-      }),
-    );
-  });
-});
-let baseUrl = '';
+let endpoint: OpenAiEmbeddingsServer;
 beforeAll(async () => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  endpoint = await startOpenAiEmbeddingsServer({ dimensions: width });
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  server.close();
-  await once(server, 'close');
-});
+afterAll(() => endpoint.close());
 
 embedderContract('OpenAI-compatible embedder (loopback server)', {
   create: () =>
-    Promise.resolve(createOpenAiEmbedder({ baseUrl, model: 'hash-embed', dimensions: width })),
+    Promise.resolve(
+      createOpenAiEmbedder({
+        baseUrl: endpoint.baseUrl,
+        model: 'hash-embed',
+        dimensions: width,
+      }),
+    ),
 });

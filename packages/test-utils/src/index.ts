@@ -12,3 +12,5 @@ export { exportSurface } from './export-surface.ts';
 export type { ExportSurface } from './export-surface.ts';
 export { seedRepository } from './seed-repository.ts';
 export type { SeedFile } from './seed-repository.ts';
+export { startOpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
+export type { OpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
