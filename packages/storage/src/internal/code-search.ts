@@ -6,6 +6,7 @@ import type { StoreContext } from './context.ts';
 import type { GlobMatchers } from './glob.ts';
 import { breakdown, fuseLexicalAndVector } from './ranking/fusion.ts';
 import { lexicalCandidates } from './code-lexical.ts';
+import { checkCodeFiltersMatch } from './code-filter-check.ts';
 import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
@@ -66,6 +67,7 @@ export class CodeSearch {
     );
     throwIfAborted(parsed.signal);
     if (parsed.pathGlob !== undefined) this.#globs.get(parsed.pathGlob);
+    checkCodeFiltersMatch(this.#ctx, this.#code, parsed);
 
     const ranked = this.#ctx.read(() => {
       let repositoryIds: number[] | null = null;
