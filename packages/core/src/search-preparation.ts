@@ -47,7 +47,9 @@ export function semanticSearchState(deps: SearchPreparationDeps): SemanticSearch
       reason:
         model.state === 'failed'
           ? `the embedding model ${model.modelId} failed to load`
-          : 'semantic search is off (no embedding model; the status says how to enable it)',
+          : model.message !== undefined
+            ? `semantic search is off. ${model.message.replace(/\.$/, '')}`
+            : 'semantic search is off (no embedding model; the status says how to enable it)',
       message: `Semantic search is off${failed}; keyword search still works. ${model.message ?? howToEnable}`,
     };
   }
@@ -110,7 +112,9 @@ export async function prepareSearch(
     return { mode: 'hybrid', queryVector };
   } catch (error) {
     if (options.signal?.aborted === true) throw error;
-    const reason = NellieError.is(error) ? error.message : 'unexpected embedder error';
+    const reason = NellieError.is(error)
+      ? `${error.code}: ${error.message}`
+      : 'unexpected embedder error';
     deps.logger?.warn(
       { code: NellieError.is(error) ? error.code : undefined, err: error },
       'Query embedding failed; falling back to keyword search',

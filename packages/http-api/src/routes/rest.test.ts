@@ -109,7 +109,7 @@ describe('lessons', () => {
       notice?: string;
       hits: { lesson: Lesson }[];
     };
-    expect(found.mode).toBe('lexical');
+    expect(found.mode).toBe('keyword');
     expect(found.notice).toContain('nellie model pull');
     expect(found.hits.map((hit) => hit.lesson.id)).toEqual([lesson.id]);
 
@@ -197,7 +197,7 @@ describe('checkpoints and agents', () => {
         json: { query: 'config loader', agent: 'builder' },
       })
     ).json()) as { mode: string; hits: { checkpoint: Checkpoint }[] };
-    expect(search.mode).toBe('lexical');
+    expect(search.mode).toBe('keyword');
     expect(search.hits.map((hit) => hit.checkpoint.id)).toEqual([checkpoint.id]);
 
     await t.call('POST', '/api/v1/checkpoints', {
@@ -247,7 +247,7 @@ describe('code search', () => {
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { mode: string; notice: string; hits: CodeSearchHit[] };
-    expect(body.mode).toBe('lexical');
+    expect(body.mode).toBe('keyword');
     expect(body.notice).toContain('nellie model pull');
     expect(body.hits.map((hit) => `${hit.path}:${hit.startLine}-${hit.endLine}`)).toEqual([
       'src/config.ts:1-3',
@@ -310,7 +310,7 @@ describe('code search', () => {
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { mode: string; notice: string; hits: unknown[] };
-    expect(body.mode).toBe('lexical');
+    expect(body.mode).toBe('keyword');
     expect(body.notice).toContain('EMBEDDING_FAILED');
     expect(body.hits).toHaveLength(1);
   });
