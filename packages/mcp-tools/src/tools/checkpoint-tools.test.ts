@@ -160,7 +160,7 @@ describe('checkpoint tools', () => {
     });
     expect(textOf(result)).toMatch(/^2 checkpoints for "auth":/);
     expect(store.checkpointSearches[0]).toMatchObject({ query: 'auth', agent: 'claude', limit: 5 });
-    expect(result.structuredContent).toMatchObject({ mode: 'keyword', results: [{}, {}] });
+    expect(result.structuredContent).toMatchObject({ mode: 'keyword', hits: [{}, {}] });
   });
 
   it('rejects an oversized state with INVALID_INPUT and stores nothing', async () => {

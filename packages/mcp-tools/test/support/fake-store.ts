@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   NellieError,
+  repositoryNotFound,
   type AgentStatus,
   type AuditEntry,
   type Checkpoint,
@@ -110,6 +111,14 @@ export function createFakeStore(
       return Promise.resolve().then(() => {
         failIfAsked('searchCode');
         store.codeSearches.push(request);
+        // As the real store: a repository filter that matches nothing is NOT_FOUND.
+        const { repository: wanted } = request;
+        if (
+          wanted !== undefined &&
+          !store.repositories.some((item) => item.name === wanted || item.rootPath === wanted)
+        ) {
+          throw repositoryNotFound(wanted, store.repositories.map((item) => item.name));
+        }
         return store.codeHits
           .filter(
             (hit) =>
