@@ -190,7 +190,7 @@ describe('indexing through the server', () => {
     await expectNotFound(adminSecret);
 
     // Re-indexing the known repository by name works.
-    const again = await call('trigger_reindex', { path: 'repo' });
+    const again = await call('index_repo', { path: 'repo' });
     expect(again.isError, textOf(again)).toBeFalsy();
   });
 });
