@@ -55,7 +55,7 @@ describe('probes', () => {
       database: { status: 'ok', schemaVersion: 1 },
       model: disabledModel,
       semanticSearch: 'off',
-      message: expect.stringContaining(disabledModel.message) as string,
+      message: expect.stringContaining(disabledModel.message ?? '') as string,
     });
   });
 

@@ -315,6 +315,96 @@ describe('code search', () => {
     expect(body.hits).toHaveLength(1);
   });
 
+  it('groups by file on request: one entry per file, limit counting files', async () => {
+    const t = setup({
+      store: createMemoryStore({
+        chunks: [
+          { ...chunk('src/config.ts', 'parseConfig one'), chunkId: 1 },
+          { ...chunk('src/server.ts', 'parseConfig two'), chunkId: 2 },
+          { ...chunk('src/config.ts', 'parseConfig three'), chunkId: 3, startLine: 9 },
+          { ...chunk('src/extra.ts', 'parseConfig four'), chunkId: 4 },
+        ],
+      }),
+    });
+    const response = await t.call('POST', '/api/v1/search/code', {
+      json: { query: 'parseConfig', groupBy: 'file', limit: 2 },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      groupBy: string;
+      hits: { path: string; chunks: CodeSearchHit[] }[];
+    };
+    expect(body.groupBy).toBe('file');
+    expect(body.hits.map((file) => [file.path, file.chunks.map((hit) => hit.chunkId)])).toEqual([
+      ['src/config.ts', [1, 3]],
+      ['src/server.ts', [2]],
+    ]);
+    const chunks = await t.call('POST', '/api/v1/search/code', { json: { query: 'parseConfig' } });
+    expect(((await chunks.json()) as { groupBy: string }).groupBy).toBe('chunk');
+  });
+
+  it('takes mode keyword, and the deprecated lexical, without embedding or a notice', async () => {
+    const embedder = createFakeEmbedder({ dimensions: 8 });
+    let embedded = 0;
+    const counting = {
+      ...embedder,
+      embed: (texts: readonly string[]) => ((embedded += 1), embedder.embed(texts)),
+    };
+    const t = setup({
+      store: createMemoryStore({
+        chunks,
+        embeddingModel: { modelId: embedder.modelId, dimensions: 8 },
+      }),
+      embedder: counting,
+      modelStatus: () => ({ state: 'ready', modelId: embedder.modelId, dimensions: 8 }),
+    });
+    for (const mode of ['keyword', 'lexical']) {
+      const response = await t.call('POST', '/api/v1/search/code', {
+        json: { query: 'parseConfig', mode },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ query: 'parseConfig', mode: 'keyword' });
+      expect(body).not.toHaveProperty('notice');
+    }
+    expect(embedded).toBe(0);
+    const auto = await t.call('POST', '/api/v1/search/code', { json: { query: 'parseConfig' } });
+    expect(((await auto.json()) as { mode: string }).mode).toBe('hybrid');
+    expect(embedded).toBe(1);
+  });
+
+  it('answers 404 naming the indexed repositories for an unknown repository', async () => {
+    const t = setup({ store: createMemoryStore({ chunks }) });
+    const response = await t.call('POST', '/api/v1/search/code', {
+      json: { query: 'parseConfig', repository: 'elsewhere' },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'NOT_FOUND',
+        message: 'No repository is named or rooted at "elsewhere". Indexed repositories: demo.',
+      },
+    });
+  });
+
+  it('filters lessons by repository, and by the deprecated repo', async () => {
+    const t = setup();
+    for (const repo of ['api', 'web']) {
+      await t.call('POST', '/api/v1/lessons', {
+        json: { title: `Retry flaky tests in ${repo}`, content: 'Retry once.', repo },
+      });
+    }
+    for (const filter of [{ repository: 'api' }, { repo: 'api' }]) {
+      const response = await t.call('POST', '/api/v1/lessons/search', {
+        json: { query: 'retry', ...filter },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { query: string; hits: { lesson: Lesson }[] };
+      expect(body.query).toBe('retry');
+      expect(body.hits.map((hit) => hit.lesson.repo)).toEqual(['api']);
+    }
+  });
+
   it('rejects a missing query and a limit of the wrong type, naming the field', async () => {
     const t = setup();
     const missing = await t.call('POST', '/api/v1/search/code', { json: { limit: 3 } });

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of asynchronous contracts */
 import {
   NellieError,
+  repositoryNotFound,
   type AgentStatus,
   type AuditEntry,
   type Checkpoint,
@@ -73,7 +74,14 @@ export function createMemoryStore(
     async searchCode(request) {
       check();
       if (request.query.trim() === '') throw new NellieError('INVALID_INPUT', 'Empty query.');
+      // As the real store: a repository filter that matches nothing is NOT_FOUND.
+      const known = [...new Set(chunks.map((chunk) => chunk.repository))];
+      const { repository } = request;
+      if (repository !== undefined && !known.includes(repository)) {
+        throw repositoryNotFound(repository, known);
+      }
       return chunks
+        .filter((chunk) => repository === undefined || chunk.repository === repository)
         .filter((chunk) => matches(chunk.content, request.query))
         .filter((chunk) => !request.language || chunk.language === request.language)
         .slice(0, request.limit ?? 10)
@@ -138,6 +146,7 @@ export function createMemoryStore(
       return [...lessons.values()]
         .filter((lesson) => matches(`${lesson.title} ${lesson.content}`, request.query))
         .filter((lesson) => !request.severity || lesson.severity === request.severity)
+        .filter((lesson) => !request.repo || lesson.repo === request.repo)
         .slice(0, request.limit ?? 10)
         .map((lesson, index) => ({
           lesson,
