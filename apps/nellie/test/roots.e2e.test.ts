@@ -54,9 +54,14 @@ async function call(name: string, args: Record<string, unknown>): Promise<ToolRe
 }
 
 async function search(query: string): Promise<{ path: string; content: string }[]> {
-  const result = await call('search_code', { query, limit: 20 });
+  const result = await call('search_code', {
+    query,
+    limit: 20,
+    groupBy: 'chunk',
+    includeContent: true,
+  });
   expect(result.isError, textOf(result)).toBeFalsy();
-  return result.structuredContent?.results as { path: string; content: string }[];
+  return result.structuredContent?.hits as { path: string; content: string }[];
 }
 
 async function searchPaths(query: string): Promise<string[]> {
