@@ -93,10 +93,10 @@ export function withDeprecatedAliases<Shape extends z.ZodRawShape>(
         continue;
       }
       for (const issue of schema.safeParse(item).error?.issues ?? []) {
-        context.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+        context.addIssue({ ...issue, path: [key, ...issue.path] });
       }
     }
-  }) as never;
+  });
 }
 
 /** A deprecated argument's value, already validated by {@link withDeprecatedAliases}. */

@@ -1,4 +1,4 @@
-import { answerCheckpointSearch, limits } from '@nellie/core';
+import { answerCheckpointSearch } from '@nellie/core';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { formatScore, indent, plural } from '../internal/format.ts';
