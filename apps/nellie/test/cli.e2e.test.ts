@@ -252,19 +252,6 @@ describe('nellie config check', () => {
     const text = await runCli(['config', 'check', '--data-dir', dataDir], { env });
     expect(text.code, text.stderr).toBe(0);
 
-    const [byFile, unknownLanguage] = await Promise.all([
-      runCli(['search', 'user', '--data-dir', dataDir, '--json', '--group-by', 'file']),
-      runCli(['search', 'user', '--data-dir', dataDir, '--language', 'cobol']),
-    ]);
-    const files = json<{ groupBy: string; hits: { path: string; chunks: unknown[] }[] }>(
-      byFile.stdout,
-    );
-    expect(files.groupBy).toBe('file');
-    expect(new Set(files.hits.map((file) => file.path)).size).toBe(files.hits.length);
-    expect(files.hits.every((file) => file.chunks.length >= 1)).toBe(true);
-    expect(unknownLanguage.code).toBe(2);
-    expect(unknownLanguage.stderr).toContain('No indexed file has the language "cobol"');
-    expect(unknownLanguage.stderr).toContain('Languages indexed:');
     expect(text.stdout).toContain('Configuration is valid');
     expect(text.stdout).toMatch(/port\s+9001\s+file /);
     expect(text.stdout).toMatch(/logLevel\s+debug\s+env NELLIE_LOG_LEVEL/);
@@ -320,6 +307,20 @@ describe('nellie index, search and status (no model)', () => {
       json<SearchOutput>(ignored.stdout).hits.filter((hit) => hit.path.startsWith('build/')),
     ).toEqual([]);
     expect(text.code, text.stderr).toBe(0);
+
+    const [byFile, unknownLanguage] = await Promise.all([
+      runCli(['search', 'user', '--data-dir', dataDir, '--json', '--group-by', 'file']),
+      runCli(['search', 'user', '--data-dir', dataDir, '--language', 'cobol']),
+    ]);
+    const files = json<{ groupBy: string; hits: { path: string; chunks: unknown[] }[] }>(
+      byFile.stdout,
+    );
+    expect(files.groupBy).toBe('file');
+    expect(new Set(files.hits.map((file) => file.path)).size).toBe(files.hits.length);
+    expect(files.hits.every((file) => file.chunks.length >= 1)).toBe(true);
+    expect(unknownLanguage.code).toBe(2);
+    expect(unknownLanguage.stderr).toContain('No indexed file has the language "cobol"');
+    expect(unknownLanguage.stderr).toContain('Languages indexed:');
     expect(text.stdout).toMatch(/1\. .*:src\/math\.ts:\d+-\d+/);
     expect(text.stdout).toContain('factorial');
 
