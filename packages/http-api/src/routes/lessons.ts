@@ -52,6 +52,12 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       },
       async handler({ body, c }) {
         const { repository, repo, mode, ...filters } = body;
+        if (repository !== undefined && repo !== undefined && repository !== repo) {
+          throw new NellieError(
+            'INVALID_INPUT',
+            'Give repository and repo once (they are the same field).',
+          );
+        }
         const repositoryFilter = repository ?? repo;
         const answer = await answerLessonSearch(deps, {
           ...filters,

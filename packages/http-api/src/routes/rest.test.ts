@@ -403,6 +403,10 @@ describe('code search', () => {
       expect(body.query).toBe('retry');
       expect(body.hits.map((hit) => hit.lesson.repo)).toEqual(['api']);
     }
+    const both = await t.call('POST', '/api/v1/lessons/search', {
+      json: { query: 'retry', repository: 'api', repo: 'web' },
+    });
+    expect(both.status).toBe(400);
   });
 
   it('rejects a missing query and a limit of the wrong type, naming the field', async () => {
