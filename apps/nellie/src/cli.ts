@@ -153,7 +153,12 @@ export function buildProgram(): Command {
     .option('--repo <name>', 'only this repository (name or root path)')
     .option('--path <glob>', 'only paths matching this glob, e.g. "src/**/*.ts"')
     .option('--language <id>', 'only this language, e.g. typescript')
-    .option('--json', 'print the results as JSON');
+    .option('--group-by <chunk|file>', 'one result per chunk (default) or per file')
+    .option(
+      '--mode <auto|keyword>',
+      'auto (default): semantic when available; keyword: keyword only',
+    )
+    .option('--json', 'print the answer as JSON (the same fields as REST and MCP)');
   addModelOptions(addStoreOptions(search)).action(action('tool', commands.search));
 
   const status = program

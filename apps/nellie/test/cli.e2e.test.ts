@@ -40,8 +40,10 @@ interface IndexOutput {
 }
 
 interface SearchOutput {
+  query: string;
   mode: string;
-  note?: string;
+  notice?: string;
+  groupBy: string;
   hits: {
     path: string;
     language: string | null;
@@ -250,6 +252,7 @@ describe('nellie config check', () => {
 
     const text = await runCli(['config', 'check', '--data-dir', dataDir], { env });
     expect(text.code, text.stderr).toBe(0);
+
     expect(text.stdout).toContain('Configuration is valid');
     expect(text.stdout).toMatch(/port\s+9001\s+file /);
     expect(text.stdout).toMatch(/logLevel\s+debug\s+env NELLIE_LOG_LEVEL/);
@@ -288,7 +291,8 @@ describe('nellie index, search and status (no model)', () => {
     ]);
     const hits = json<SearchOutput>(search.stdout);
     expect(hits.mode).toBe('keyword');
-    expect(hits.note).toContain('semantic search is off');
+    expect(hits.notice).toContain('semantic search is off');
+    expect(hits.groupBy).toBe('chunk');
     expect(hits.hits.map((hit) => hit.path)).toContain('src/math.ts');
     const pythonHits = json<SearchOutput>(python.stdout).hits;
     expect(pythonHits.length).toBeGreaterThan(0);
@@ -297,12 +301,31 @@ describe('nellie index, search and status (no model)', () => {
     expect(scopedHits.length).toBeGreaterThan(0);
     expect(scopedHits.every((hit) => hit.path.startsWith('src/'))).toBe(true);
     expect(json<SearchOutput>(limited.stdout).hits).toHaveLength(1);
-    expect(json<SearchOutput>(unknownRepo.stdout).hits).toEqual([]);
+    // A filter that matches nothing is a usage error naming what exists, not an empty answer.
+    expect(unknownRepo.code).toBe(2);
+    expect(json<{ error: { code: string; message: string } }>(unknownRepo.stdout).error).toEqual({
+      code: 'NOT_FOUND',
+      message: `No repository is named or rooted at "elsewhere". Indexed repositories: ${path.basename(repo)}.`,
+    });
     // Files under .gitignore'd build/ are not indexed.
     expect(
       json<SearchOutput>(ignored.stdout).hits.filter((hit) => hit.path.startsWith('build/')),
     ).toEqual([]);
     expect(text.code, text.stderr).toBe(0);
+
+    const [byFile, unknownLanguage] = await Promise.all([
+      runCli(['search', 'user', '--data-dir', dataDir, '--json', '--group-by', 'file']),
+      runCli(['search', 'user', '--data-dir', dataDir, '--language', 'cobol']),
+    ]);
+    const files = json<{ groupBy: string; hits: { path: string; chunks: unknown[] }[] }>(
+      byFile.stdout,
+    );
+    expect(files.groupBy).toBe('file');
+    expect(new Set(files.hits.map((file) => file.path)).size).toBe(files.hits.length);
+    expect(files.hits.every((file) => file.chunks.length >= 1)).toBe(true);
+    expect(unknownLanguage.code).toBe(2);
+    expect(unknownLanguage.stderr).toContain('No indexed file has the language "cobol"');
+    expect(unknownLanguage.stderr).toContain('Languages indexed:');
     expect(text.stdout).toMatch(/1\. .*:src\/math\.ts:\d+-\d+/);
     expect(text.stdout).toContain('factorial');
 

@@ -235,9 +235,9 @@ describe('with the (stand-in) embedding model', () => {
       const found = (await client.callTool({
         name: 'search_lessons',
         arguments: { query: 'onnx runtime upgrade' },
-      })) as unknown as { structuredContent: { mode: string; results: unknown[] } };
+      })) as unknown as { structuredContent: { mode: string; hits: unknown[] } };
       expect(found.structuredContent.mode).toBe('hybrid');
-      expect(found.structuredContent.results).toHaveLength(1);
+      expect(found.structuredContent.hits).toHaveLength(1);
     } finally {
       await client.close();
     }

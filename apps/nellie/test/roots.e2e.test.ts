@@ -54,9 +54,14 @@ async function call(name: string, args: Record<string, unknown>): Promise<ToolRe
 }
 
 async function search(query: string): Promise<{ path: string; content: string }[]> {
-  const result = await call('search_code', { query, limit: 20 });
+  const result = await call('search_code', {
+    query,
+    limit: 20,
+    groupBy: 'chunk',
+    includeContent: true,
+  });
   expect(result.isError, textOf(result)).toBeFalsy();
-  return result.structuredContent?.results as { path: string; content: string }[];
+  return result.structuredContent?.hits as { path: string; content: string }[];
 }
 
 async function searchPaths(query: string): Promise<string[]> {
@@ -190,7 +195,7 @@ describe('indexing through the server', () => {
     await expectNotFound(adminSecret);
 
     // Re-indexing the known repository by name works.
-    const again = await call('trigger_reindex', { path: 'repo' });
+    const again = await call('index_repo', { path: 'repo' });
     expect(again.isError, textOf(again)).toBeFalsy();
   });
 });

@@ -8,6 +8,38 @@ export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts'
 export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';
 export { reciprocalRankFusion } from './search.ts';
 export type { RankedList, ScoreBreakdown, SearchFilters } from './search.ts';
+export {
+  chunkLimitForFiles,
+  deprecatedSearchFields,
+  deprecatedSearchModes,
+  groupHitsByFile,
+  searchDefaults,
+  searchGroupings,
+  searchLimits,
+  searchModes,
+  searchRequestModes,
+} from './search-vocabulary.ts';
+export type {
+  CodeFileHit,
+  CodeSearchResponse,
+  SearchErrorBody,
+  SearchGroupBy,
+  SearchMode,
+  SearchRequestMode,
+  SearchResponse,
+} from './search-vocabulary.ts';
+export { prepareSearch, semanticSearchState } from './search-preparation.ts';
+export { answerCheckpointSearch, answerCodeSearch, answerLessonSearch } from './search-answers.ts';
+export type {
+  CheckpointSearchQuery,
+  CodeSearchQuery,
+  LessonSearchQuery,
+} from './search-answers.ts';
+export type {
+  PreparedSearch,
+  SearchPreparationDeps,
+  SemanticSearchState,
+} from './search-preparation.ts';
 export { readFileLimits, repositoryNotFound } from './code.ts';
 export type {
   ChunkInput,

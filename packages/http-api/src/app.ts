@@ -267,15 +267,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        controller.abort(new NellieError('ABORTED', 'The request timed out.'));
-        reject(
-          new HttpError(
-            503,
-            'TIMEOUT',
-            `The request took longer than ${config.requestTimeoutMs} ms and was abandoned; try again or narrow it.`,
-            { headers: { 'Retry-After': '1' } },
-          ),
+        const timeout = new HttpError(
+          503,
+          'TIMEOUT',
+          `The request took longer than ${config.requestTimeoutMs} ms and was abandoned; try again or narrow it.`,
+          { headers: { 'Retry-After': '1' } },
         );
+        controller.abort(timeout);
+        reject(timeout);
       }, config.requestTimeoutMs);
     });
     try {

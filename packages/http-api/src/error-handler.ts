@@ -138,8 +138,14 @@ export function errorResponse(
 
 /** `app.onError`: every thrown error becomes `{ error: { code, message } }`; no stack traces leave. */
 export function createErrorHandler(logger: Logger): ErrorHandler<HttpAppEnv> {
-  return (error, c) => {
+  return (thrown, c) => {
     const requestId = c.get('requestId');
+    // Work cancelled by the request timeout reports the timeout, whichever error arrives first.
+    const reason: unknown = c.get('signal')?.reason;
+    const error =
+      NellieError.is(thrown) && thrown.code === 'ABORTED' && reason instanceof HttpError
+        ? reason
+        : thrown;
     const mapped = mapError(error, requestId);
     const fields = {
       requestId,

@@ -7,8 +7,6 @@ import type { NellieTool, ToolDeps } from './internal/tool.ts';
 import { addCheckpointTool } from './tools/add-checkpoint.ts';
 import { addLessonTool } from './tools/add-lesson.ts';
 import { deleteLessonTool } from './tools/delete-lesson.ts';
-import { diffIndexTool } from './tools/diff-index.ts';
-import { fullReindexTool } from './tools/full-reindex.ts';
 import { getAgentStatusTool } from './tools/get-agent-status.ts';
 import { getCheckpointTool } from './tools/get-checkpoint.ts';
 import { getIndexStatusTool } from './tools/get-index-status.ts';
@@ -24,7 +22,6 @@ import { renameRepositoryTool } from './tools/rename-repository.ts';
 import { searchCheckpointsTool } from './tools/search-checkpoints.ts';
 import { searchCodeTool } from './tools/search-code.ts';
 import { searchLessonsTool } from './tools/search-lessons.ts';
-import { triggerReindexTool } from './tools/trigger-reindex.ts';
 import { updateLessonTool } from './tools/update-lesson.ts';
 
 const tools: readonly NellieTool[] = [
@@ -34,9 +31,6 @@ const tools: readonly NellieTool[] = [
   removeRepositoryTool,
   renameRepositoryTool,
   indexRepoTool,
-  diffIndexTool,
-  triggerReindexTool,
-  fullReindexTool,
   getIndexStatusTool,
   addLessonTool,
   searchLessonsTool,
@@ -75,13 +69,14 @@ export function registerNellieTools(server: McpServer, deps: NellieToolsDeps): v
   for (const tool of tools) {
     const handle = tool.createHandler(toolDeps);
     const { outputSchema } = tool.config;
+    // Output schemas stay off tools/list: they would triple its size, and every client reads the
+    // text; structured content follows them all the same (documented in the README).
     server.registerTool(
       tool.name,
       {
         title: tool.config.title,
         description: tool.config.description,
         inputSchema: tool.config.inputSchema,
-        outputSchema,
         annotations: tool.config.annotations,
       },
       async (args, extra): Promise<CallToolResult> => {
@@ -141,6 +136,8 @@ function failure(deps: ToolDeps, tool: string, actor: string, error: unknown): C
     return {
       isError: true,
       content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
+      // The error shape of every interface (REST answers the same body).
+      structuredContent: { error: { code: error.code, message: error.message } },
     };
   }
   deps.logger.error({ tool, actor, err: error }, `${tool} failed unexpectedly`);

@@ -39,7 +39,6 @@ const tools: Record<LimitedOperation, string> = {
 const argumentNames: Record<string, string> = {
   workingOn: 'working_on',
   sessionId: 'session_id',
-  pathGlob: 'path_glob',
 };
 
 function call(limitCase: LimitCase, value: unknown) {
@@ -53,7 +52,8 @@ function call(limitCase: LimitCase, value: unknown) {
 describe('MCP tool limits', () => {
   it.each(limitCases)('$name: accepts the limit, refuses one more', async (limitCase) => {
     const accepted = await call(limitCase, limitCase.accepted);
-    expect(accepted.isError ?? false, textOf(accepted)).toBe(false);
+    if (limitCase.acceptedFindsNothing) expect(textOf(accepted)).toMatch(/^NOT_FOUND: /);
+    else expect(accepted.isError ?? false, textOf(accepted)).toBe(false);
     const refused = await call(limitCase, limitCase.refused);
     expect(refused.isError).toBe(true);
   });

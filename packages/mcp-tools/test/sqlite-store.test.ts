@@ -108,7 +108,7 @@ describe('with the SQLite store and semantic search', () => {
     const found = await harness.call('search_lessons', { query: 'SQLITE_BUSY busy_timeout' });
     expect(found.structuredContent).toMatchObject({
       mode: 'hybrid',
-      results: [
+      hits: [
         { lesson: { id: lessonId, severity: 'critical', tags: ['sqlite', 'concurrency'] } },
       ],
     });
@@ -138,7 +138,7 @@ describe('with the SQLite store and semantic search', () => {
     await embedPending(store, embedder);
     const searched = await harness.call('search_checkpoints', { query: 'retry SQLite writer' });
     expect(searched.structuredContent).toMatchObject({
-      results: [{ checkpoint: { id: checkpointId } }],
+      hits: [{ checkpoint: { id: checkpointId } }],
     });
     await harness.call('add_checkpoint', {
       agent: 'claude',
@@ -161,16 +161,29 @@ describe('with the SQLite store and semantic search', () => {
 
     // Code
     await embedPending(store, embedder);
-    const code = await harness.call('search_code', { query: 'getUserById', repo: 'api' });
-    expect(textOf(code)).toContain(
-      'api:src/user-service.ts:2-4 UserService.getUserById (method) score',
-    );
+    const code = await harness.call('search_code', { query: 'getUserById', repository: 'api' });
+    expect(textOf(code)).toContain('1. api:src/user-service.ts score');
+    expect(textOf(code)).toContain('   2-4 UserService.getUserById (method)');
     expect(code.structuredContent).toMatchObject({
       mode: 'hybrid',
-      results: [
-        { location: 'api:src/user-service.ts:2-4', repository: 'api', language: 'typescript' },
+      groupBy: 'file',
+      hits: [
+        {
+          repository: 'api',
+          path: 'src/user-service.ts',
+          language: 'typescript',
+          chunks: [{ startLine: 2, endLine: 4 }],
+        },
       ],
     });
+    // Filters that match nothing indexed are errors listing what exists.
+    const unknownLanguage = await harness.call('search_code', { query: 'x', language: 'cobol' });
+    expect(unknownLanguage.isError).toBe(true);
+    expect(textOf(unknownLanguage)).toBe(
+      'NOT_FOUND: No indexed file has the language "cobol". Languages indexed: typescript.',
+    );
+    const unknownGlob = await harness.call('search_code', { query: 'x', pathGlob: 'lib/**' });
+    expect(textOf(unknownGlob)).toMatch(/^NOT_FOUND: No indexed path matches the glob "lib\/\*\*"/);
 
     // Status
     const status = await harness.call('get_status');
@@ -218,7 +231,7 @@ describe('with a keyword-only SQLite store', () => {
     const code = await harness.call('search_code', { query: 'getUserById' });
     expect(code.structuredContent).toMatchObject({
       mode: 'keyword',
-      results: [{ location: 'api:src/user-service.ts:2-4' }],
+      hits: [{ path: 'src/user-service.ts', chunks: [{ startLine: 2, endLine: 4 }] }],
     });
     expect(textOf(code)).toContain('Keyword results only');
 

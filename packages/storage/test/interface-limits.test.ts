@@ -39,7 +39,12 @@ function call(limitCase: LimitCase, value: unknown): Promise<unknown> {
 
 describe('store limits', () => {
   it.each(limitCases)('$name: accepts the limit, refuses one more', async (limitCase) => {
-    await expect(call(limitCase, limitCase.accepted)).resolves.toBeDefined();
+    const accepted = call(limitCase, limitCase.accepted);
+    if (limitCase.acceptedFindsNothing) {
+      await expect(accepted).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } else {
+      await expect(accepted).resolves.toBeDefined();
+    }
     const refused = call(limitCase, limitCase.refused);
     await expect(refused).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });

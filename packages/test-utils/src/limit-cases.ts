@@ -22,6 +22,11 @@ export interface LimitCase {
   base: Record<string, unknown>;
   accepted: unknown;
   refused: unknown;
+  /**
+   * The accepted value is a filter that matches nothing in an empty store, so it passes
+   * validation and is then refused as `NOT_FOUND` (a filter matching nothing is an error).
+   */
+  acceptedFindsNothing?: true;
 }
 
 const lesson = { title: 'A lesson', content: 'What happened and what to do.' };
@@ -126,6 +131,7 @@ export const limitCases: readonly LimitCase[] = [
     operation: 'searchCode',
     field: 'pathGlob',
     base: query,
+    acceptedFindsNothing: true,
     accepted: repeated(limits.globLength),
     refused: repeated(limits.globLength + 1),
   },
@@ -134,6 +140,7 @@ export const limitCases: readonly LimitCase[] = [
     operation: 'searchCode',
     field: 'language',
     base: query,
+    acceptedFindsNothing: true,
     accepted: repeated(limits.languageLength),
     refused: repeated(limits.languageLength + 1),
   },

@@ -27,6 +27,7 @@ import {
   type ScoreBreakdown,
   type StoredChunk,
 } from '@nellie/core';
+import { checkCodeFiltersMatch } from './memory-store/code-filter-check.ts';
 import { cosine, globMatcher, rankLexically } from './memory-store/ranking.ts';
 import {
   checkKeys,
@@ -404,17 +405,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const pathGlob = filter(request.pathGlob, 'pathGlob', limits.globLength);
       const language = filter(request.language, 'language', limits.languageLength);
       throwIfAborted(request.signal);
-      let repositoryId: number | undefined;
-      if (repositoryFilter !== undefined) {
-        const repository = findRepository(repositoryFilter);
-        if (!repository) return [];
-        repositoryId = repository.id;
-      }
+      const repositoryId = checkCodeFiltersMatch(
+        {
+          repositories: [...repositories.values()],
+          files: [...files.values()].flatMap((byPath) => [...byPath.values()]),
+          chunks: [...chunks.values()],
+        },
+        { repository: repositoryFilter, language, pathGlob },
+      )?.id;
+      const wantedLanguage = language?.trim().toLowerCase();
       const matchesGlob = pathGlob === undefined ? () => true : globMatcher(pathGlob);
       const candidates = [...chunks.values()].filter(
         (chunk) =>
           (repositoryId === undefined || chunk.repositoryId === repositoryId) &&
-          (language === undefined || chunk.language === language) &&
+          (wantedLanguage === undefined || chunk.language === wantedLanguage) &&
           matchesGlob(chunk.path),
       );
       const fused = fuse(

@@ -259,11 +259,27 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           repository: '/work/projects/admin',
         });
         expect(byPath.map((hit) => hit.repository)).toEqual(['admin']);
-        expect(await store.searchCode({ query: 'users', repository: 'unknown' })).toEqual([]);
+        // A filter that matches nothing is an error naming what exists, never an empty answer.
+        const unknownRepository = store.searchCode({ query: 'users', repository: 'unknown' });
+        await expect(unknownRepository).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(unknownRepository).rejects.toThrow(/admin, shop/);
 
         const python = await store.searchCode({ query: 'order', language: 'python' });
         expect(python.map((hit) => hit.path)).toEqual(['src/orders/orders.py']);
-        expect(await store.searchCode({ query: 'order', language: 'rust' })).toEqual([]);
+        const rust = store.searchCode({ query: 'order', language: 'rust' });
+        await expect(rust).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(rust).rejects.toThrow(/Languages indexed: python, typescript/);
+        // Within one repository, a language indexed only elsewhere matches nothing there.
+        await expect(
+          store.searchCode({ query: 'order', repository: 'admin', language: 'python' }),
+        ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        const noPath = store.searchCode({ query: 'users', pathGlob: 'lib/**' });
+        await expect(noPath).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(noPath).rejects.toThrow(/No indexed path matches the glob "lib\/\*\*"/);
+        // Filters that each match but not together still answer (empty).
+        expect(
+          await store.searchCode({ query: 'order', language: 'typescript', pathGlob: '*.py' }),
+        ).toEqual([]);
 
         const glob = await store.searchCode({ query: 'users', pathGlob: 'src/users/**' });
         expect(glob.every((hit) => hit.path.startsWith('src/users/'))).toBe(true);
@@ -282,9 +298,11 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           'NEAR(a b) OR *',
         ];
         for (const value of hostile) {
-          expect(await store.searchCode({ query: 'users', language: value })).toEqual([]);
-          expect(await store.searchCode({ query: 'users', repository: value })).toEqual([]);
-          expect(await store.searchCode({ query: 'users', pathGlob: value })).toEqual([]);
+          for (const filter of ['language', 'repository', 'pathGlob']) {
+            await expect(
+              store.searchCode({ query: 'users', [filter]: value }),
+            ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+          }
           await expect(store.searchCode({ query: value })).resolves.toBeInstanceOf(Array);
         }
         expect((await store.searchCode({ query: 'getUserById' })).length).toBeGreaterThan(0);

@@ -1,8 +1,18 @@
-import { NellieError, type CodeSearchHit } from '@nellie/core';
+import {
+  NellieError,
+  answerCodeSearch,
+  searchGroupings,
+  searchRequestModes,
+  type CodeFileHit,
+  type CodeSearchHit,
+  type CodeSearchResponse,
+  type SearchGroupBy,
+  type SearchRequestMode,
+} from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime } from '../compose.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
-import { printJson, writeStdout } from '../internal/output.ts';
+import { printJson, writeStderr, writeStdout } from '../internal/output.ts';
 
 function snippet(content: string, maxLines = 6): string {
   const lines = content.split('\n');
@@ -11,15 +21,54 @@ function snippet(content: string, maxLines = 6): string {
   return shown.join('\n');
 }
 
-function formatHit(hit: CodeSearchHit, index: number): string {
-  const symbol = hit.symbolName
+function symbolOf(hit: CodeSearchHit): string {
+  return hit.symbolName
     ? ` ${hit.enclosingSymbol ? `${hit.enclosingSymbol}.` : ''}${hit.symbolName}${hit.symbolKind ? ` (${hit.symbolKind})` : ''}`
     : '';
-  const stale = hit.freshness.changedSinceIndexed ? ' [changed on disk since indexed]' : '';
-  return `${index + 1}. ${hit.repository}:${hit.path}:${hit.startLine}-${hit.endLine}${symbol}  score ${hit.score.toFixed(4)}${stale}\n${snippet(hit.content)}`;
 }
 
-/** `nellie search <query>`: hybrid search when the model is available, keyword search otherwise. */
+function staleOf(hit: CodeSearchHit): string {
+  return hit.freshness.changedSinceIndexed ? ' [changed on disk since indexed]' : '';
+}
+
+function formatHit(hit: CodeSearchHit, index: number): string {
+  return `${index + 1}. ${hit.repository}:${hit.path}:${hit.startLine}-${hit.endLine}${symbolOf(hit)}  score ${hit.score.toFixed(4)}${staleOf(hit)}\n${snippet(hit.content)}`;
+}
+
+function formatFile(file: CodeFileHit, index: number): string {
+  const chunks = file.chunks.map(
+    (hit) =>
+      `  ${hit.startLine}-${hit.endLine}${symbolOf(hit)}${staleOf(hit)}\n${snippet(hit.content, 3)}`,
+  );
+  return `${index + 1}. ${file.repository}:${file.path}  score ${file.score.toFixed(4)}\n${chunks.join('\n')}`;
+}
+
+function formatAnswer(answer: CodeSearchResponse): string {
+  const notice = answer.notice ? `\n${answer.notice}` : '';
+  if (answer.hits.length === 0) return `No results for "${answer.query}".${notice}\n`;
+  const entries =
+    answer.groupBy === 'file' ? answer.hits.map(formatFile) : answer.hits.map(formatHit);
+  const what = answer.groupBy === 'file' ? 'file' : 'result';
+  const count = `${answer.hits.length} ${what}${answer.hits.length === 1 ? '' : 's'}`;
+  return `${entries.join('\n\n')}\n\n${count} (${answer.mode})${notice}\n`;
+}
+
+function oneOf<T extends string>(
+  flag: string,
+  value: unknown,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
+    return value as T;
+  throw new NellieError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')}.`);
+}
+
+/**
+ * `nellie search <query>`: hybrid search when the model is available, keyword search otherwise.
+ * `--json` prints the answer REST and MCP give (query, mode, notice, groupBy, hits). A filter that
+ * matches nothing indexed exits 2 with the error, as `{ error: { code, message } }` under --json.
+ */
 export async function runSearch(context: CommandContext, query: string): Promise<number> {
   const { config, logger, options } = context;
   if (query.trim() === '') {
@@ -28,39 +77,42 @@ export async function runSearch(context: CommandContext, query: string): Promise
       'The search query is empty; give words, identifiers or a question.',
     );
   }
+  const groupBy = oneOf<SearchGroupBy>('--group-by', options.groupBy, searchGroupings);
+  const mode = oneOf<SearchRequestMode>('--mode', options.mode, searchRequestModes);
   const runtime = await openRuntime(config, { logger, indexer: false, existingStore: true });
   try {
-    const model = await runtime.modelSettled;
-    let queryVector: Float32Array | undefined;
-    let mode: 'hybrid' | 'keyword' = 'keyword';
-    let note: string | undefined;
-    if (model.state === 'ready' && runtime.embedder) {
-      try {
-        [queryVector] = await runtime.embedder.embed([query], { priority: 'query' });
-        mode = 'hybrid';
-      } catch (error) {
-        note = `Keyword results only: embedding the query failed (${NellieError.is(error) ? error.message : String(error)}).`;
-      }
-    } else {
-      note = `Keyword results only: ${runtime.modelSummary()}.`;
-    }
-    const hits = await runtime.store.searchCode({
-      query,
-      ...(queryVector ? { queryVector } : {}),
-      ...(typeof options.limit === 'number' ? { limit: options.limit } : {}),
-      ...(typeof options.repo === 'string' ? { repository: options.repo } : {}),
-      ...(typeof options.path === 'string' ? { pathGlob: options.path } : {}),
-      ...(typeof options.language === 'string' ? { language: options.language } : {}),
-    });
-    if (options.json === true) {
-      await printJson({ query, mode, ...(note ? { note } : {}), hits });
-    } else if (hits.length === 0) {
-      await writeStdout(`No results for "${query}".${note ? `\n${note}` : ''}\n`);
-    } else {
-      await writeStdout(
-        `${hits.map(formatHit).join('\n\n')}\n\n${hits.length} result${hits.length === 1 ? '' : 's'} (${mode})${note ? `\n${note}` : ''}\n`,
+    // A one-shot search waits for the model rather than answering keyword-only while it loads.
+    await runtime.modelSettled;
+    let answer: CodeSearchResponse;
+    try {
+      answer = await answerCodeSearch(
+        {
+          store: runtime.store,
+          embedder: runtime.embedder,
+          modelStatus: () => runtime.modelStatus(),
+          logger,
+        },
+        {
+          query,
+          ...(typeof options.limit === 'number' ? { limit: options.limit } : {}),
+          ...(typeof options.repo === 'string' ? { repository: options.repo } : {}),
+          ...(typeof options.path === 'string' ? { pathGlob: options.path } : {}),
+          ...(typeof options.language === 'string' ? { language: options.language } : {}),
+          ...(groupBy === undefined ? {} : { groupBy }),
+          ...(mode === undefined ? {} : { mode }),
+        },
       );
+    } catch (error) {
+      // Filters that match nothing are the caller's to fix, like any bad argument.
+      if (!NellieError.is(error) || error.code !== 'NOT_FOUND') throw error;
+      if (options.json === true) {
+        await printJson({ error: { code: error.code, message: error.message } });
+      }
+      await writeStderr(`nellie: ${error.message}\n`);
+      return exitCodes.usage;
     }
+    if (options.json === true) await printJson(answer);
+    else await writeStdout(formatAnswer(answer));
     return exitCodes.ok;
   } finally {
     await runtime.close();

@@ -1,5 +1,15 @@
 import { isAbsolute } from 'node:path';
-import { hasLoneSurrogate, lessonSeverities, limits, loneSurrogateMessage } from '@nellie/core';
+import {
+  hasLoneSurrogate,
+  lessonSeverities,
+  limits,
+  loneSurrogateMessage,
+  searchDefaults,
+  searchGroupings,
+  searchLimits,
+  searchModes,
+  searchRequestModes,
+} from '@nellie/core';
 import { z } from 'zod';
 
 /** Named schemas; the OpenAPI generator turns them into `components.schemas`. */
@@ -31,7 +41,13 @@ const jsonObject = z
   .meta({ type: 'object', additionalProperties: {} }) as unknown as z.ZodType<
   Record<string, unknown>
 >;
-const searchLimit = z.number().int().min(1).max(limits.searchResults).default(10);
+const searchLimit = z
+  .number()
+  .int()
+  .min(1)
+  .max(searchLimits.limit)
+  .default(searchDefaults.limit)
+  .describe(`How many results (1-${searchLimits.limit}, default ${searchDefaults.limit}).`);
 const repoFilter = z.string().min(1).max(limits.repositoryLength);
 const agentFilter = z.string().min(1).max(limits.agentLength);
 const limit = (fallback: number, max: number) =>
@@ -73,19 +89,49 @@ export const scoreBreakdownSchema = named(
   }),
 );
 
-const searchMode = {
+// ---- search: the request and answer vocabulary shared with MCP and the CLI (see @nellie/core) ----
+
+const requestMode = z
+  .enum([...searchRequestModes, 'lexical'])
+  .default(searchDefaults.mode)
+  .describe(
+    '`auto` (default): keyword and semantic ranking when semantic search is on, keyword otherwise; ' +
+      '`keyword`: keyword matches only. `lexical` is a deprecated alias of `keyword`.',
+  );
+
+/** Fields every search request has. */
+const searchRequest = {
+  query: text(searchLimits.queryLength).describe('Natural language or identifiers.'),
+  limit: searchLimit,
+  mode: requestMode,
+};
+
+const repositoryFilter = repoFilter.describe('Repository name or absolute root path.');
+/** `repo` shipped in 0.1 for lessons and checkpoints; `repository` replaces it. */
+const deprecatedRepo = repoFilter
+  .optional()
+  .meta({ deprecated: true })
+  .describe('Deprecated alias of `repository`.');
+
+/** Fields every search answer has. */
+const searchAnswer = {
+  query: z.string(),
   mode: z
-    .enum(['hybrid', 'lexical'])
-    .describe('`hybrid` when the query was embedded; `lexical` means keyword search only.'),
+    .enum(searchModes)
+    .describe('`hybrid` when keyword and semantic ranking were fused; `keyword` otherwise.'),
   notice: z.string().optional().describe('Why the search was keyword-only, when it was.'),
 };
+
+/** The request mode with the deprecated `lexical` spelling read as `keyword`. */
+export function requestedMode(mode: 'auto' | 'keyword' | 'lexical'): 'auto' | 'keyword' {
+  return mode === 'lexical' ? 'keyword' : mode;
+}
 
 // ---- code ----
 
 export const codeSearchBodySchema = z.strictObject({
-  query: text(limits.queryLength).describe('Natural language or identifiers.'),
-  limit: searchLimit,
-  repository: repoFilter.optional().describe('Repository name or absolute root path.'),
+  ...searchRequest,
+  repository: repositoryFilter.optional(),
   pathGlob: z
     .string()
     .min(1)
@@ -98,6 +144,12 @@ export const codeSearchBodySchema = z.strictObject({
     .max(limits.languageLength)
     .optional()
     .describe('Language id, e.g. typescript.'),
+  groupBy: z
+    .enum(searchGroupings)
+    .default('chunk')
+    .describe(
+      '`chunk` (default): one hit per chunk; `file`: one hit per file with its best chunks.',
+    ),
 });
 
 export const codeSearchHitSchema = named(
@@ -124,9 +176,25 @@ export const codeSearchHitSchema = named(
   }),
 );
 
+export const codeFileHitSchema = named(
+  'CodeFileHit',
+  z.object({
+    repository: z.string(),
+    rootPath: z.string(),
+    path: z.string(),
+    absolutePath: z.string(),
+    language: z.string().nullable(),
+    score: z.number().describe("The score of the file's best chunk."),
+    chunks: z.array(codeSearchHitSchema).describe("The file's best chunks, best first."),
+  }),
+);
+
 export const codeSearchResultSchema = z.object({
-  ...searchMode,
-  hits: z.array(codeSearchHitSchema),
+  ...searchAnswer,
+  groupBy: z.enum(searchGroupings),
+  hits: z
+    .union([z.array(codeSearchHitSchema), z.array(codeFileHitSchema)])
+    .describe('Chunks (`groupBy: chunk`) or files (`groupBy: file`), best first.'),
 });
 
 // ---- lessons ----
@@ -165,12 +233,14 @@ export const lessonPatchSchema = lessonCreateSchema
   });
 
 export const lessonSearchSchema = z.strictObject({
-  query: text(limits.queryLength),
+  ...searchRequest,
   tags: tags.optional().describe('A lesson matches when it has every one of these tags.'),
   severity: severity.optional(),
-  repo: repoFilter.optional(),
+  repository: repositoryFilter
+    .optional()
+    .describe('Lessons recorded for this repository (as named when recorded).'),
+  repo: deprecatedRepo,
   agent: agentFilter.optional(),
-  limit: searchLimit,
 });
 
 export const lessonListQuerySchema = z.object({
@@ -191,7 +261,7 @@ export const lessonListQuerySchema = z.object({
 export const lessonPageSchema = z.object({ items: z.array(lessonSchema), total: z.number().int() });
 
 export const lessonSearchResultSchema = z.object({
-  ...searchMode,
+  ...searchAnswer,
   hits: z.array(
     named(
       'LessonHit',
@@ -244,14 +314,16 @@ export const checkpointRecentQuerySchema = z.object({
 });
 
 export const checkpointSearchSchema = z.strictObject({
-  query: text(limits.queryLength),
+  ...searchRequest,
   agent: agentFilter.optional(),
-  repo: repoFilter.optional(),
-  limit: searchLimit,
+  repository: repositoryFilter
+    .optional()
+    .describe('Checkpoints saved for this repository (as named when saved).'),
+  repo: deprecatedRepo,
 });
 
 export const checkpointSearchResultSchema = z.object({
-  ...searchMode,
+  ...searchAnswer,
   hits: z.array(
     named(
       'CheckpointHit',

@@ -1,7 +1,6 @@
-import { NellieError } from '@nellie/core';
+import { NellieError, answerCheckpointSearch } from '@nellie/core';
 import { z } from 'zod';
 import { signalOf } from '../internal/env.ts';
-import { embedQuery } from '../internal/query-embedding.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
 import {
@@ -12,6 +11,7 @@ import {
   checkpointSearchResultSchema,
   checkpointSearchSchema,
   errorBodySchema,
+  requestedMode,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -91,16 +91,21 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const embedding = await embedQuery(deps, body.query, signalOf(c));
-        const hits = await store.searchCheckpoints({ ...body, queryVector: embedding.vector });
-        return {
-          status: 200,
-          body: {
-            mode: embedding.mode,
-            ...(embedding.notice ? { notice: embedding.notice } : {}),
-            hits,
-          },
-        };
+        const { repository, repo, mode, ...filters } = body;
+        if (repository !== undefined && repo !== undefined && repository !== repo) {
+          throw new NellieError(
+            'INVALID_INPUT',
+            'Give repository and repo once (they are the same field).',
+          );
+        }
+        const repositoryFilter = repository ?? repo;
+        const answer = await answerCheckpointSearch(deps, {
+          ...filters,
+          ...(repositoryFilter === undefined ? {} : { repo: repositoryFilter }),
+          mode: requestedMode(mode),
+          signal: signalOf(c),
+        });
+        return { status: 200, body: answer };
       },
     }),
   ];

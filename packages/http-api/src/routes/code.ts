@@ -1,11 +1,12 @@
+import { answerCodeSearch } from '@nellie/core';
 import { signalOf } from '../internal/env.ts';
-import { embedQuery } from '../internal/query-embedding.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
 import {
   codeSearchBodySchema,
   codeSearchResultSchema,
   errorBodySchema,
+  requestedMode,
 } from '../internal/schemas.ts';
 
 export function codeRoutes(deps: RouteDeps): RouteDefinition[] {
@@ -16,33 +17,28 @@ export function codeRoutes(deps: RouteDeps): RouteDefinition[] {
       operationId: 'searchCode',
       summary: 'Search indexed code',
       description:
-        'Hybrid keyword and semantic search over indexed code; keyword-only when semantic search is off.',
+        'Hybrid keyword and semantic search over indexed code; keyword-only when semantic search is off. ' +
+        'A repository, language or path glob that matches nothing indexed is a 404 naming what exists.',
       tag: 'code',
       body: codeSearchBodySchema,
       responses: {
-        200: { description: 'Matching chunks, best first.', schema: codeSearchResultSchema },
+        200: {
+          description: 'Matching chunks or files, best first.',
+          schema: codeSearchResultSchema,
+        },
         400: { description: 'Invalid request.', schema: errorBodySchema },
+        404: {
+          description: 'The repository, language or path glob matches nothing indexed.',
+          schema: errorBodySchema,
+        },
       },
       async handler({ body, c }) {
-        const signal = signalOf(c);
-        const embedding = await embedQuery(deps, body.query, signal);
-        const hits = await deps.store.searchCode({
-          query: body.query,
-          queryVector: embedding.vector,
-          limit: body.limit,
-          repository: body.repository,
-          pathGlob: body.pathGlob,
-          language: body.language,
-          signal,
+        const answer = await answerCodeSearch(deps, {
+          ...body,
+          mode: requestedMode(body.mode),
+          signal: signalOf(c),
         });
-        return {
-          status: 200,
-          body: {
-            mode: embedding.mode,
-            ...(embedding.notice ? { notice: embedding.notice } : {}),
-            hits,
-          },
-        };
+        return { status: 200, body: answer };
       },
     }),
   ];

@@ -1,6 +1,5 @@
-import { NellieError } from '@nellie/core';
+import { NellieError, answerLessonSearch } from '@nellie/core';
 import { signalOf } from '../internal/env.ts';
-import { embedQuery } from '../internal/query-embedding.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
 import {
@@ -13,6 +12,7 @@ import {
   lessonSchema,
   lessonSearchResultSchema,
   lessonSearchSchema,
+  requestedMode,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -51,16 +51,21 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const embedding = await embedQuery(deps, body.query, signalOf(c));
-        const hits = await store.searchLessons({ ...body, queryVector: embedding.vector });
-        return {
-          status: 200,
-          body: {
-            mode: embedding.mode,
-            ...(embedding.notice ? { notice: embedding.notice } : {}),
-            hits,
-          },
-        };
+        const { repository, repo, mode, ...filters } = body;
+        if (repository !== undefined && repo !== undefined && repository !== repo) {
+          throw new NellieError(
+            'INVALID_INPUT',
+            'Give repository and repo once (they are the same field).',
+          );
+        }
+        const repositoryFilter = repository ?? repo;
+        const answer = await answerLessonSearch(deps, {
+          ...filters,
+          ...(repositoryFilter === undefined ? {} : { repo: repositoryFilter }),
+          mode: requestedMode(mode),
+          signal: signalOf(c),
+        });
+        return { status: 200, body: answer };
       },
     }),
     defineRoute({

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { HttpAppEnv } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { describeWriteFailure, type StoreWritability } from '../internal/store-writability.ts';
-import { semanticSearchState } from './status.ts';
+import { semanticSearchSummary } from './status.ts';
 
 export interface ProbeDeps extends RouteDeps {
   registry: Registry;
@@ -49,7 +49,7 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
       deps.logger.warn({ err: error }, 'reading the model status failed');
       model = { state: 'failed', modelId: 'unknown', message: 'The model status is unavailable.' };
     }
-    const semantic = semanticSearchState(model, deps.embedder !== undefined);
+    const semantic = semanticSearchSummary({ ...deps, modelStatus: () => model });
     const notReady = (database: Record<string, unknown>, message: string, code: string) =>
       c.json(
         {

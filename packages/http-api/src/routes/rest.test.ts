@@ -107,7 +107,7 @@ describe('lessons', () => {
       notice?: string;
       hits: { lesson: Lesson }[];
     };
-    expect(found.mode).toBe('lexical');
+    expect(found.mode).toBe('keyword');
     expect(found.notice).toContain('nellie model pull');
     expect(found.hits.map((hit) => hit.lesson.id)).toEqual([lesson.id]);
 
@@ -195,7 +195,7 @@ describe('checkpoints and agents', () => {
         json: { query: 'config loader', agent: 'builder' },
       })
     ).json()) as { mode: string; hits: { checkpoint: Checkpoint }[] };
-    expect(search.mode).toBe('lexical');
+    expect(search.mode).toBe('keyword');
     expect(search.hits.map((hit) => hit.checkpoint.id)).toEqual([checkpoint.id]);
 
     await t.call('POST', '/api/v1/checkpoints', {
@@ -237,7 +237,7 @@ describe('code search', () => {
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { mode: string; notice: string; hits: CodeSearchHit[] };
-    expect(body.mode).toBe('lexical');
+    expect(body.mode).toBe('keyword');
     expect(body.notice).toContain('nellie model pull');
     expect(body.hits.map((hit) => `${hit.path}:${hit.startLine}-${hit.endLine}`)).toEqual([
       'src/config.ts:1-3',
@@ -294,9 +294,104 @@ describe('code search', () => {
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { mode: string; notice: string; hits: unknown[] };
-    expect(body.mode).toBe('lexical');
+    expect(body.mode).toBe('keyword');
     expect(body.notice).toContain('EMBEDDING_FAILED');
     expect(body.hits).toHaveLength(1);
+  });
+
+  it('groups by file on request: one entry per file, limit counting files', async () => {
+    const store = createMemoryStore();
+    const named = { symbolName: 'parseConfig', symbolKind: 'function' } as const;
+    await seedRepository(store, '/nonexistent/nellie-test/demo', {
+      'src/config.ts': {
+        chunks: [
+          { startLine: 1, endLine: 3, content: 'parseConfig one', ...named },
+          { startLine: 9, endLine: 12, content: 'parseConfig three', ...named },
+        ],
+      },
+      'src/server.ts': 'parseConfig two',
+      'src/extra.ts': 'parseConfig four',
+    });
+    const t = setup({ store });
+    const response = await t.call('POST', '/api/v1/search/code', {
+      json: { query: 'parseConfig', groupBy: 'file', limit: 2 },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      groupBy: string;
+      hits: { path: string; chunks: CodeSearchHit[] }[];
+    };
+    expect(body.groupBy).toBe('file');
+    expect(body.hits).toHaveLength(2);
+    expect(body.hits[0]!.path).toBe('src/config.ts');
+    expect(body.hits[0]!.chunks.map((hit) => hit.startLine)).toEqual([1, 9]);
+    expect(body.hits[1]!.chunks).toHaveLength(1);
+    expect(['src/server.ts', 'src/extra.ts']).toContain(body.hits[1]!.path);
+    const chunks = await t.call('POST', '/api/v1/search/code', { json: { query: 'parseConfig' } });
+    expect(((await chunks.json()) as { groupBy: string }).groupBy).toBe('chunk');
+  });
+
+  it('takes mode keyword, and the deprecated lexical, without embedding or a notice', async () => {
+    const embedder = createFakeEmbedder({ dimensions: 8 });
+    let embedded = 0;
+    const counting = {
+      ...embedder,
+      embed: (texts: readonly string[]) => ((embedded += 1), embedder.embed(texts)),
+    };
+    const t = setup({
+      store: await storeWithCode({ embedding: { modelId: embedder.modelId, dimensions: 8 } }),
+      embedder: counting,
+      modelStatus: () => ({ state: 'ready', modelId: embedder.modelId, dimensions: 8 }),
+    });
+    for (const mode of ['keyword', 'lexical']) {
+      const response = await t.call('POST', '/api/v1/search/code', {
+        json: { query: 'parseConfig', mode },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ query: 'parseConfig', mode: 'keyword' });
+      expect(body).not.toHaveProperty('notice');
+    }
+    expect(embedded).toBe(0);
+    const auto = await t.call('POST', '/api/v1/search/code', { json: { query: 'parseConfig' } });
+    expect(((await auto.json()) as { mode: string }).mode).toBe('hybrid');
+    expect(embedded).toBe(1);
+  });
+
+  it('answers 404 naming the indexed repositories for an unknown repository', async () => {
+    const t = setup({ store: await storeWithCode() });
+    const response = await t.call('POST', '/api/v1/search/code', {
+      json: { query: 'parseConfig', repository: 'elsewhere' },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'NOT_FOUND',
+        message: 'No repository is named or rooted at "elsewhere". Indexed repositories: demo.',
+      },
+    });
+  });
+
+  it('filters lessons by repository, and by the deprecated repo', async () => {
+    const t = setup();
+    for (const repo of ['api', 'web']) {
+      await t.call('POST', '/api/v1/lessons', {
+        json: { title: `Retry flaky tests in ${repo}`, content: 'Retry once.', repo },
+      });
+    }
+    for (const filter of [{ repository: 'api' }, { repo: 'api' }]) {
+      const response = await t.call('POST', '/api/v1/lessons/search', {
+        json: { query: 'retry', ...filter },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { query: string; hits: { lesson: Lesson }[] };
+      expect(body.query).toBe('retry');
+      expect(body.hits.map((hit) => hit.lesson.repo)).toEqual(['api']);
+    }
+    const both = await t.call('POST', '/api/v1/lessons/search', {
+      json: { query: 'retry', repository: 'api', repo: 'web' },
+    });
+    expect(both.status).toBe(400);
   });
 
   it('rejects a missing query and a limit of the wrong type, naming the field', async () => {

@@ -1,20 +1,17 @@
-import type { ModelStatus } from '@nellie/core';
+import { semanticSearchState, type SearchPreparationDeps } from '@nellie/core';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
 import { statusSchema } from '../internal/schemas.ts';
 
 /** Whether semantic search is on, and a sentence saying why not when it is off. */
-export function semanticSearchState(
-  model: ModelStatus,
-  hasEmbedder: boolean,
-): { semanticSearch: 'on' | 'off'; message?: string } {
-  if (hasEmbedder && model.state === 'ready') return { semanticSearch: 'on' };
-  const reason =
-    model.message ??
-    (model.state === 'loading'
-      ? `The embedding model ${model.modelId} is loading; keyword search works meanwhile.`
-      : 'No embedding model is available; keyword search works.');
-  return { semanticSearch: 'off', message: reason };
+export function semanticSearchSummary(deps: SearchPreparationDeps): {
+  semanticSearch: 'on' | 'off';
+  message?: string;
+} {
+  const state = semanticSearchState(deps);
+  return state.enabled
+    ? { semanticSearch: 'on' }
+    : { semanticSearch: 'off', message: state.message };
 }
 
 export function statusRoutes(deps: RouteDeps): RouteDefinition[] {
@@ -36,7 +33,7 @@ export function statusRoutes(deps: RouteDeps): RouteDefinition[] {
           status: 200,
           body: {
             version: deps.version,
-            ...semanticSearchState(model, deps.embedder !== undefined),
+            ...semanticSearchSummary({ ...deps, modelStatus: () => model }),
             model,
             store,
             missingRepositories,

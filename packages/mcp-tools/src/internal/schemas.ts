@@ -1,5 +1,15 @@
 import { isAbsolute } from 'node:path';
-import { hasLoneSurrogate, lessonSeverities, limits, loneSurrogateMessage } from '@nellie/core';
+import {
+  NellieError,
+  hasLoneSurrogate,
+  lessonSeverities,
+  limits,
+  loneSurrogateMessage,
+  searchDefaults,
+  searchLimits,
+  searchModes,
+  searchRequestModes,
+} from '@nellie/core';
 import { z } from 'zod';
 
 // ---- Input pieces -------------------------------------------------------------------------
@@ -36,24 +46,79 @@ export const offsetSchema = z
   .min(0)
   .max(limits.offset)
   .default(0)
-  .describe(`How many items to skip (for paging), at most ${limits.offset}.`);
+  .describe('Items to skip (paging).');
 
 export function limitSchema(defaultValue: number, max: number): z.ZodDefault<z.ZodNumber> {
-  return z
-    .number()
-    .int()
-    .min(1)
-    .max(max)
-    .default(defaultValue)
-    .describe(`How many results to return, 1 to ${max} (default ${defaultValue}).`);
+  return z.number().int().min(1).max(max).default(defaultValue);
 }
 
 export const querySchema = z
   .string()
   .trim()
   .min(1, 'query must not be empty')
-  .max(limits.queryLength)
-  .describe('What to look for: natural language, identifiers or keywords.');
+  .max(searchLimits.queryLength);
+
+// ---- Search requests: the vocabulary shared with REST and the CLI (see @nellie/core) --------
+
+export const searchLimitSchema = limitSchema(searchDefaults.limit, searchLimits.limit);
+
+export const searchRequestModeSchema = z
+  .enum([...searchRequestModes, 'lexical'])
+  .default(searchDefaults.mode)
+  .describe('keyword: skip semantic ranking.');
+
+/** The request mode with the deprecated `lexical` spelling read as `keyword`. */
+export function requestedMode(mode: 'auto' | 'keyword' | 'lexical'): 'auto' | 'keyword' {
+  return mode === 'lexical' ? 'keyword' : mode;
+}
+
+/**
+ * A tool's arguments, also accepting deprecated 0.1 spellings (`{ repo: 'repository' }`). The
+ * deprecated names stay out of the listed schema (it is read by every agent, on every session)
+ * but are validated like their current names; any other unknown argument is refused.
+ */
+export function withDeprecatedAliases<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  aliases: Record<string, { current: keyof Shape & string; schema: z.ZodType }>,
+): z.ZodObject<Shape, z.core.$loose> {
+  const deprecated = Object.fromEntries(
+    Object.entries(aliases).map(([name, alias]) => [name, alias.schema.optional()]),
+  );
+  return z.looseObject(shape).superRefine((value, context) => {
+    for (const [key, item] of Object.entries(value)) {
+      if (key in shape) continue;
+      const schema = deprecated[key];
+      if (schema === undefined) {
+        context.addIssue({ code: 'custom', path: [key], message: `Unknown argument "${key}".` });
+        continue;
+      }
+      for (const issue of schema.safeParse(item).error?.issues ?? []) {
+        context.addIssue({ ...issue, path: [key, ...issue.path] });
+      }
+    }
+  });
+}
+
+/** A deprecated argument's value, already validated by {@link withDeprecatedAliases}. */
+export function deprecatedArgument(
+  args: Record<string, unknown>,
+  name: string,
+): string | undefined {
+  const value = args[name];
+  return typeof value === 'string' ? value.trim() : undefined;
+}
+
+/** Reads a field given under its current name or its deprecated one; both at once must agree. */
+export function aliased(
+  current: string | undefined,
+  deprecated: string | undefined,
+  names: string,
+): string | undefined {
+  if (current !== undefined && deprecated !== undefined && current !== deprecated) {
+    throw new NellieError('INVALID_INPUT', `Give ${names} once (they are the same field).`);
+  }
+  return current ?? deprecated;
+}
 
 export const idSchema = z.string().trim().min(1).max(limits.idLength);
 
@@ -62,14 +127,14 @@ export const repoFilterSchema = z
   .trim()
   .min(1)
   .max(limits.repositoryLength)
-  .describe('Repository name or absolute root path to restrict to.');
+  .describe('Repository name or root path.');
 
 export const tagSchema = storedTextSchema('tag', limits.tagLength);
 
 export const severitySchema = z.enum(lessonSeverities);
 
 export const agentSchema = storedTextSchema('agent', limits.agentLength).describe(
-  'Agent name, e.g. `claude-code` or `reviewer-2`; use the same name every time.',
+  'Your agent name, the same every time.',
 );
 
 /**
@@ -98,9 +163,7 @@ export const scoreBreakdownSchema = z.object({
   vector: z.object({ rank: z.number(), similarity: z.number() }).optional(),
 });
 
-export const searchModeSchema = z
-  .enum(['hybrid', 'keyword'])
-  .describe('`hybrid`: keyword and semantic ranking fused; `keyword`: keyword matches only.');
+export const searchModeSchema = z.enum(searchModes);
 
 export const lessonViewSchema = z.object({
   id: z.string(),
@@ -192,20 +255,20 @@ export type IndexJobView = z.input<typeof indexJobViewSchema>;
 // ---- Lesson and checkpoint inputs ----------------------------------------------------------
 
 export const lessonTitleSchema = storedTextSchema('title', limits.lessonTitleLength).describe(
-  'One line stating the lesson, e.g. "Run migrations before seeding the test DB".',
+  'The advice, in one line.',
 );
 
 export const lessonContentSchema = storedTextSchema('content', limits.lessonContentLength).describe(
-  'The lesson itself: what happened, why, and what to do instead. Markdown is fine.',
+  'What happened, why, what to do instead (Markdown).',
 );
 
 export const lessonTagsSchema = z
   .array(tagSchema)
   .max(limits.lessonTags)
-  .describe('Short keywords for filtering, e.g. ["testing", "postgres"].');
+  .describe('Keywords for filtering.');
 
 export const lessonRepoSchema = storedTextSchema('repo', limits.repositoryLength).describe(
-  'Repository the lesson is about (name or path); omit for general lessons.',
+  'Repository it is about, if any.',
 );
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

@@ -20,37 +20,30 @@ export const addCheckpointTool = defineTool({
   config: {
     title: 'Save a checkpoint',
     description:
-      'Save where you are in a task so you (or another agent) can resume after a restart or ' +
-      'context reset: what you are working on, plus any JSON state worth restoring (plan, files ' +
-      'touched, next steps). Save one at milestones and before long operations; save with ' +
-      'status `done` when the work is finished, which makes the agent idle. get_agent_status and ' +
-      'get_recent_checkpoints read them back. Returns the checkpoint id and the agent’s new status.',
+      'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle.',
     inputSchema: z.strictObject({
       agent: agentSchema,
       working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
-        'What you are working on, in a sentence.',
+        'The task, in a sentence.',
       ),
       state: jsonObjectSchema
         .optional()
-        .describe(
-          `Any JSON object to get back when resuming (at most ${maxStateBytes / 1024} KiB).`,
-        ),
+        .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
       repo: storedTextSchema('repo', limits.repositoryLength)
         .optional()
-        .describe('Repository name or path, if any.'),
+        .describe('Repository, if any.'),
       session_id: storedTextSchema('session_id', limits.sessionIdLength)
         .optional()
-        .describe('Your session or conversation id, to group checkpoints of one session.'),
+        .describe('Your session id, if any.'),
       status: checkpointStatusSchema
         .default('in_progress')
-        .describe('`in_progress` (default) while working; `done` when this work is finished.'),
+        .describe('done when the task is finished.'),
     }),
     outputSchema: z.object({
       checkpoint: checkpointViewSchema,
       agentStatus: agentStatusViewSchema,
     }),
     annotations: {
-      title: 'Save a checkpoint',
       readOnlyHint: false,
       destructiveHint: false,
       idempotentHint: false,

@@ -17,11 +17,7 @@ export const addLessonTool = defineTool({
   config: {
     title: 'Record a lesson',
     description:
-      'Save a lesson learned so that you and other agents find it later with search_lessons: a ' +
-      'pitfall, a fix that worked, a convention, a decision and its reason. Write the title as ' +
-      'the advice itself and the content so it makes sense without today’s context. Severity: ' +
-      '`critical` (breaks things if ignored), `warning`, `info` (default). Returns the new lesson ' +
-      'and its id. To change an existing lesson use update_lesson instead of adding a duplicate.',
+      "Record a lesson learned (pitfall, fix, convention, decision) for search_lessons. Title: the advice; content: readable without today's context.",
     inputSchema: z.strictObject({
       title: lessonTitleSchema,
       content: lessonContentSchema,
@@ -32,7 +28,6 @@ export const addLessonTool = defineTool({
     }),
     outputSchema: z.object({ lesson: lessonViewSchema }),
     annotations: {
-      title: 'Record a lesson',
       readOnlyHint: false,
       destructiveHint: false,
       idempotentHint: false,

@@ -167,7 +167,7 @@ describe('checkpoint tools', () => {
       agent: 'claude',
       limit: 5,
     });
-    expect(result.structuredContent).toMatchObject({ mode: 'keyword', results: [{}, {}] });
+    expect(result.structuredContent).toMatchObject({ mode: 'keyword', hits: [{}, {}] });
   });
 
   it('rejects an oversized state with INVALID_INPUT and stores nothing', async () => {

@@ -1,6 +1,11 @@
 import type { Embedder, EmbedOptions } from '@nellie/core';
 import { NellieError } from '@nellie/core';
-import { type MemoryStore, createFakeEmbedder, createMemoryStore } from '@nellie/test-utils';
+import {
+  type MemoryStore,
+  createFakeEmbedder,
+  createMemoryStore,
+  seedRepository,
+} from '@nellie/test-utils';
 import {
   addRepository,
   answerCodeSearches,
@@ -60,8 +65,9 @@ async function start(overrides: Partial<NellieToolsDeps> & { store?: MemoryStore
 }
 
 describe('search_code', () => {
-  it('answers with path:lines, symbol, score and a snippet, and full data in structuredContent', async () => {
+  it('groups by file by default: location, symbol, score and three lines per chunk', async () => {
     const store = createMemoryStore();
+    const long = Array.from({ length: 30 }, (_, line) => `    const user${line} = find(user);`);
     answerCodeSearches(store, [
       codeHit(),
       codeHit({
@@ -73,12 +79,10 @@ describe('search_code', () => {
         symbolKind: 'method',
         enclosingSymbol: 'UserService',
         score: 0.0164,
-        content: Array.from(
-          { length: 30 },
-          (_, line) => `    const user${line} = find(user);`,
-        ).join('\n'),
+        content: long.join('\n'),
         freshness: { indexedAt: '2025-01-01T00:00:00.000Z', changedSinceIndexed: true },
       }),
+      codeHit({ chunkId: 3, startLine: 30, endLine: 31, symbolName: 'saveUser', score: 0.01 }),
     ]);
     const { harness } = await start({ store });
 
@@ -86,79 +90,120 @@ describe('search_code', () => {
     const text = textOf(result);
 
     expect(result.isError).toBeFalsy();
-    expect(text).toContain('2 results for "find user"');
-    expect(text).toContain('1. api:src/user.ts:10-24 getUserById (function) score 0.82');
-    expect(text).toContain('   export async function getUserById(id: string) {');
+    expect(text).toContain('2 files for "find user" (keyword):');
+    expect(text).toContain('1. api:src/user.ts score 0.82');
+    expect(text).toContain('   10-24 getUserById (function)');
+    expect(text).toContain('   30-31 saveUser (function)');
     expect(text).toContain(
-      '2. api:src/user-service.ts:3-40 UserService.findUser (method) score 0.016 (changed on disk since indexed)',
+      '2. api:src/user-service.ts score 0.016\n   3-40 UserService.findUser (method) (changed on disk since indexed)',
     );
     expect(text).toContain('   const user0 = find(user);');
-    expect(text).toContain('… 22 more lines');
+    expect(text).toContain('… 27 more lines');
     expect(text).not.toContain('user29');
 
     const data = result.structuredContent as {
       mode: string;
-      results: { location: string; content: string; freshness: unknown }[];
+      groupBy: string;
+      hits: { path: string; score: number; chunks: Record<string, unknown>[] }[];
     };
-    expect(data.mode).toBe('keyword');
-    expect(data.results[0]).toMatchObject({
-      location: 'api:src/user.ts:10-24',
+    expect(data).toMatchObject({ query: 'find user', mode: 'keyword', groupBy: 'file' });
+    expect(data.hits.map((file) => [file.path, file.chunks.length])).toEqual([
+      ['src/user.ts', 2],
+      ['src/user-service.ts', 1],
+    ]);
+    expect(data.hits[0]!.chunks[0]).toMatchObject({
       rootPath: '/work/api',
       absolutePath: '/work/api/src/user.ts',
       symbolName: 'getUserById',
       freshness: { indexedAt: '2025-01-01T00:00:00.000Z', changedSinceIndexed: false },
     });
-    expect(data.results[1]!.content).toContain('user29');
-    expect(data.results[0]).not.toHaveProperty('chunkId');
+    // Content only on request.
+    expect(data.hits[0]!.chunks[0]).not.toHaveProperty('content');
   });
 
-  it('passes limit and filters to the store', async () => {
-    const { harness, store } = await start();
+  it('answers chunks with full content on request', async () => {
+    const store = createMemoryStore();
+    const content = Array.from({ length: 30 }, (_, line) => `const user${line} = 1;`).join('\n');
+    answerCodeSearches(store, [codeHit({ content }), codeHit({ chunkId: 2, repository: 'web' })]);
+    const { harness } = await start({ store });
+    const result = await harness.call('search_code', {
+      query: 'user',
+      groupBy: 'chunk',
+      includeContent: true,
+    });
+    const text = textOf(result);
+    expect(text).toContain('2 results for "user" (keyword):');
+    expect(text).toContain('1. api:src/user.ts:10-24 getUserById (function) score 0.82');
+    expect(text).toContain('2. web:src/user.ts:10-24 getUserById');
+    expect(text).toContain('user29');
+    const data = result.structuredContent as { groupBy: string; hits: { content: string }[] };
+    expect(data.groupBy).toBe('chunk');
+    expect(data.hits[0]!.content).toContain('user29');
+  });
+
+  it('passes limit and filters to the store, under current and deprecated names', async () => {
+    const store = createMemoryStore();
+    await seedRepository(store, '/home/me/api', { 'src/user.ts': 'export const user = 1;' });
+    const { harness } = await start({ store });
+    const filters = { language: 'typescript', groupBy: 'chunk', limit: 3 };
     await harness.call('search_code', {
       query: 'user',
-      limit: 3,
-      repo: 'api',
-      path_glob: 'src/**/*.ts',
-      language: 'typescript',
-    });
-    expect(requestsTo(store, 'searchCode')[0]).toMatchObject({
-      query: 'user',
-      limit: 3,
       repository: 'api',
       pathGlob: 'src/**/*.ts',
-      language: 'typescript',
+      ...filters,
     });
+    await harness.call('search_code', {
+      query: 'user',
+      repo: 'api',
+      path_glob: 'src/**/*.ts',
+      ...filters,
+    });
+    for (const request of requestsTo(store, 'searchCode')) {
+      expect(request).toMatchObject({
+        query: 'user',
+        limit: 3,
+        repository: 'api',
+        pathGlob: 'src/**/*.ts',
+        language: 'typescript',
+      });
+    }
+    expect(requestsTo(store, 'searchCode')).toHaveLength(2);
+    // Grouping by file asks for more chunks than files.
+    await harness.call('search_code', { query: 'user', limit: 3 });
+    expect(requestsTo(store, 'searchCode')[2]!.limit).toBe(9);
+  });
+
+  it('refuses unknown arguments, and a deprecated name that disagrees with the current one', async () => {
+    const { harness } = await start();
+    const unknown = await harness.call('search_code', { query: 'user', path: 'src/**' });
+    expect(unknown.isError).toBe(true);
+    expect(textOf(unknown)).toContain('Unknown argument "path"');
+    const both = await harness.call('search_code', { query: 'u', repo: 'a', repository: 'b' });
+    expect(both.isError).toBe(true);
+    expect(textOf(both)).toContain('Give repository and repo once');
   });
 
   it('says so when nothing matched', async () => {
     const { harness } = await start();
-    const result = await harness.call('search_code', { query: 'nothing here', repo: 'api' });
+    const result = await harness.call('search_code', { query: 'nothing here' });
     expect(result.isError).toBeFalsy();
-    expect(textOf(result)).toMatch(/^No code matched "nothing here" \(repo api\)\./);
-    expect(result.structuredContent).toMatchObject({ results: [] });
-    expect(textOf(result)).toContain(
-      'No repository is named or rooted at "api". No repository is indexed yet.',
-    );
+    expect(textOf(result)).toMatch(/^No code matched "nothing here"\./);
+    expect(result.structuredContent).toMatchObject({ hits: [] });
   });
 
-  it('names the indexed repositories when the repo filter matches none', async () => {
+  it('is an error naming the indexed repositories when the repository matches none', async () => {
     const store = createMemoryStore();
     await addRepository(store, 'api', '/home/me/api');
     await addRepository(store, 'web', '/home/me/web');
     const { harness } = await start({ store });
-    const unknown = await harness.call('search_code', { query: 'user', repo: 'mobile' });
-    expect(textOf(unknown)).toContain('Indexed repositories: api, web.');
-    const known = await harness.call('search_code', { query: 'nothing', repo: 'api' });
-    expect(textOf(known)).not.toContain('Indexed repositories');
-  });
-
-  it('names the repository of every hit', async () => {
-    const store = createMemoryStore();
-    answerCodeSearches(store, [codeHit(), codeHit({ chunkId: 2, repository: 'web' })]);
-    const { harness } = await start({ store });
-    const text = textOf(await harness.call('search_code', { query: 'user' }));
-    expect(text).toContain('1. api:src/user.ts:10-24 getUserById');
-    expect(text).toContain('2. web:src/user.ts:10-24 getUserById');
+    const unknown = await harness.call('search_code', { query: 'user', repository: 'mobile' });
+    expect(unknown.isError).toBe(true);
+    expect(textOf(unknown)).toBe(
+      'NOT_FOUND: No repository is named or rooted at "mobile". Indexed repositories: api, web.',
+    );
+    expect(unknown.structuredContent).toEqual({
+      error: { code: 'NOT_FOUND', message: expect.stringContaining('api, web') as string },
+    });
   });
 
   it('embeds the query with query priority and searches hybrid when the model is ready', async () => {
@@ -181,8 +226,16 @@ describe('search_code', () => {
     expect(requestsTo(store, 'searchCode')[0]!.queryVector).toBeInstanceOf(Float32Array);
     expect(requestsTo(store, 'searchCode')[0]!.queryVector).toHaveLength(16);
     expect(result.structuredContent).toMatchObject({ mode: 'hybrid' });
-    expect(result.structuredContent).not.toHaveProperty('note');
-    expect(textOf(result)).toContain('keyword + semantic ranking');
+    expect(result.structuredContent).not.toHaveProperty('notice');
+    expect(textOf(result)).toContain('(keyword + semantic)');
+
+    // mode keyword (and its deprecated spelling lexical) skips the embedding, without a notice.
+    for (const mode of ['keyword', 'lexical']) {
+      const keyword = await harness.call('search_code', { query: 'user lookup', mode });
+      expect(keyword.structuredContent).toMatchObject({ mode: 'keyword' });
+      expect(keyword.structuredContent).not.toHaveProperty('notice');
+    }
+    expect(embedder.calls).toHaveLength(1);
   });
 
   it('falls back to keyword results, says so and logs, when embedding the query fails', async () => {
@@ -204,12 +257,11 @@ describe('search_code', () => {
     expect(requestsTo(store, 'searchCode')[0]!.queryVector).toBeUndefined();
     expect(result.structuredContent).toMatchObject({
       mode: 'keyword',
-      note: 'Keyword results only: embedding the query failed (The embedding worker crashed.).',
-      results: [expect.objectContaining({ location: 'api:src/user.ts:10-24' })],
+      notice:
+        'Keyword results only: embedding the query failed (EMBEDDING_FAILED: The embedding worker crashed.).',
     });
     expect(textOf(result)).toContain('embedding the query failed');
     expect(logger.records.find((record) => record.level === 'warn')?.fields).toMatchObject({
-      tool: 'search_code',
       code: 'EMBEDDING_FAILED',
     });
   });
@@ -230,7 +282,7 @@ describe('search_code', () => {
     expect(embedder.calls).toEqual([]);
     expect(result.structuredContent).toMatchObject({
       mode: 'keyword',
-      note: 'Keyword results only: the embedding model is still loading.',
+      notice: 'Keyword results only: the embedding model is still loading.',
     });
   });
 
@@ -247,11 +299,11 @@ describe('search_code', () => {
 
     expect(embedder.calls).toEqual([]);
     expect(requestsTo(store, 'searchCode')[0]!.queryVector).toBeUndefined();
-    expect((result.structuredContent as { note: string }).note).toMatch(/other-model/);
+    expect((result.structuredContent as { notice: string }).notice).toMatch(/other-model/);
   });
 });
 
-describe('index_repo, trigger_reindex, full_reindex', () => {
+describe('index_repo', () => {
   it('index_repo starts a background job and returns its id and progress at once', async () => {
     const { harness, indexer, store } = await start();
 
@@ -307,24 +359,24 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
     expect(await auditOf(store)).toEqual([]);
   });
 
-  it('trigger_reindex resolves a repository name and starts an incremental job', async () => {
+  it('resolves a repository name and starts an incremental job', async () => {
     const store = createMemoryStore();
     await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
 
-    const result = await harness.call('trigger_reindex', { path: 'api' });
+    const result = await harness.call('index_repo', { path: 'api' });
 
     expect(result.isError).toBeFalsy();
     expect(indexer.jobs[0]).toMatchObject({ rootPath: '/home/me/api', mode: 'incremental' });
   });
 
-  it('full_reindex starts a full job, and reports an incremental job already running', async () => {
+  it('mode full starts a full job, and reports an incremental job already running', async () => {
     const store = createMemoryStore();
     await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
 
-    await harness.call('trigger_reindex', { path: '/home/me/api' });
-    const busy = await harness.call('full_reindex', { path: 'api' });
+    await harness.call('index_repo', { path: '/home/me/api' });
+    const busy = await harness.call('index_repo', { path: 'api', mode: 'full' });
     expect(busy.structuredContent).toMatchObject({
       alreadyRunning: true,
       job: { mode: 'incremental' },
@@ -337,7 +389,7 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
     );
 
     indexer.finish(indexer.jobs[0]!.id);
-    const full = await harness.call('full_reindex', { path: 'api' });
+    const full = await harness.call('index_repo', { path: 'api', mode: 'full' });
     expect(full.structuredContent).toMatchObject({ alreadyRunning: false, job: { mode: 'full' } });
   });
 
@@ -346,14 +398,14 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
     await addRepository(store, 'api', '/home/me/api');
     const { harness, indexer } = await start({ store });
 
-    const byName = await harness.call('trigger_reindex', { path: 'webapp' });
+    const byName = await harness.call('index_repo', { path: 'webapp' });
     expect(byName.isError).toBe(true);
     expect(textOf(byName)).toBe(
       'NOT_FOUND: No indexed repository is named "webapp". Indexed repositories: api (/home/me/api). ' +
         'To index a new directory, pass its absolute path to index_repo.',
     );
 
-    const byPath = await harness.call('full_reindex', { path: '/home/me/web' });
+    const byPath = await harness.call('index_repo', { path: '/home/me/web', mode: 'diff' });
     expect(textOf(byPath)).toMatch(
       /^NOT_FOUND: \/home\/me\/web is not an indexed repository; index it first with index_repo/,
     );
@@ -362,16 +414,16 @@ describe('index_repo, trigger_reindex, full_reindex', () => {
 
   it('says clearly that indexing is not available without an indexer', async () => {
     const { harness, store } = await start({ indexer: undefined });
-    for (const tool of ['index_repo', 'trigger_reindex', 'full_reindex', 'diff_index']) {
-      const result = await harness.call(tool, { path: '/home/me/api' });
-      expect(result.isError, tool).toBe(true);
-      expect(textOf(result), tool).toMatch(/Indexing is not available in this process/);
+    for (const mode of ['incremental', 'full', 'diff']) {
+      const result = await harness.call('index_repo', { path: '/home/me/api', mode });
+      expect(result.isError, mode).toBe(true);
+      expect(textOf(result), mode).toMatch(/Indexing is not available in this process/);
     }
     expect(await auditOf(store)).toEqual([]);
   });
 });
 
-describe('diff_index', () => {
+describe('index_repo mode diff', () => {
   it('reports what changed and starts an incremental job', async () => {
     const store = createMemoryStore();
     await addRepository(store, 'api', '/home/me/api');
@@ -385,7 +437,7 @@ describe('diff_index', () => {
       unchanged: 40,
     });
 
-    const result = await harness.call('diff_index', { path: 'api' });
+    const result = await harness.call('index_repo', { path: 'api', mode: 'diff' });
     const text = textOf(result);
 
     expect(text).toContain(
@@ -398,8 +450,7 @@ describe('diff_index', () => {
     expect(indexer.jobs).toHaveLength(1);
     expect(indexer.jobs[0]!.mode).toBe('incremental');
     expect(result.structuredContent).toMatchObject({
-      counts: { added: 12, changed: 1, deleted: 1, unchanged: 40 },
-      truncated: false,
+      diff: { counts: { added: 12, changed: 1, deleted: 1, unchanged: 40 }, truncated: false },
       job: { id: indexer.jobs[0]!.id },
       alreadyRunning: false,
     });
@@ -419,7 +470,7 @@ describe('diff_index', () => {
       unchanged: 40,
     });
 
-    const result = await harness.call('diff_index', { path: '/home/me/api' });
+    const result = await harness.call('index_repo', { path: '/home/me/api', mode: 'diff' });
 
     expect(textOf(result)).toBe(
       'api (/home/me/api) is up to date: 40 files unchanged since indexing. No job was started.',
@@ -436,7 +487,7 @@ describe('get_index_status', () => {
     await addRepository(store, 'api', '/home/me/api', '2025-01-02T03:04:05.000Z');
     await addRepository(store, 'web', '/home/me/web');
     const { harness, indexer } = await start({ store });
-    await harness.call('trigger_reindex', { path: 'api' });
+    await harness.call('index_repo', { path: 'api' });
     const job = indexer.jobs[0]!;
     job.state = 'running';
     job.progress.filesSeen = 120;

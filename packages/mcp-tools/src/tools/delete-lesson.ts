@@ -8,13 +8,10 @@ export const deleteLessonTool = defineTool({
   name: 'delete_lesson',
   config: {
     title: 'Delete a lesson',
-    description:
-      'Permanently delete a lesson by id, when it is wrong or obsolete (to fix it, prefer ' +
-      'update_lesson). Cannot be undone.',
-    inputSchema: z.strictObject({ id: idSchema.describe('The lesson id.') }),
+    description: 'Permanently delete a wrong or obsolete lesson (prefer update_lesson to fix one).',
+    inputSchema: z.strictObject({ id: idSchema }),
     outputSchema: z.object({ id: z.string(), deleted: z.boolean() }),
     annotations: {
-      title: 'Delete a lesson',
       readOnlyHint: false,
       destructiveHint: true,
       idempotentHint: true,

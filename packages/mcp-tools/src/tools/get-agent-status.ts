@@ -8,16 +8,12 @@ export const getAgentStatusTool = defineTool({
   config: {
     title: 'Agent status',
     description:
-      'Whether an agent is busy: `in_progress` with its current task while its latest checkpoint ' +
-      'is in progress, `idle` once it saved a `done` checkpoint (or never saved one). Pass an ' +
-      'agent name, or omit it to list every agent that saved checkpoints. Use it before handing ' +
-      'work to another agent or to pick up your own unfinished task (then get_checkpoint with ' +
-      'lastCheckpointId).',
+      'Whether an agent is busy (in_progress, with its task) or idle; omit agent to list all.',
     inputSchema: z.strictObject({
       agent: agentSchema.optional().describe('The agent to report on; omit to list all agents.'),
     }),
     outputSchema: z.object({ agents: z.array(agentStatusViewSchema) }),
-    annotations: { ...readOnly, title: 'Agent status' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     if (args.agent !== undefined) {

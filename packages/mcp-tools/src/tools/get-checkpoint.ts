@@ -8,13 +8,10 @@ export const getCheckpointTool = defineTool({
   name: 'get_checkpoint',
   config: {
     title: 'Read a checkpoint',
-    description:
-      'Read one checkpoint in full, including its saved JSON state, by the id that ' +
-      'get_recent_checkpoints, search_checkpoints or get_agent_status returned. Use it to restore ' +
-      'your working state when resuming.',
-    inputSchema: z.strictObject({ id: idSchema.describe('The checkpoint id.') }),
+    description: 'Read one checkpoint with its full JSON state, to restore your working state.',
+    inputSchema: z.strictObject({ id: idSchema }),
     outputSchema: z.object({ checkpoint: checkpointViewSchema }),
-    annotations: { ...readOnly, title: 'Read a checkpoint' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     const checkpoint = await deps.store.getCheckpoint(args.id);

@@ -27,18 +27,13 @@ export const getIndexStatusTool = defineTool({
   name: 'get_index_status',
   config: {
     title: 'Index jobs and progress',
-    description:
-      'Show indexing jobs with their state and progress (files seen, indexed, unchanged, failed; ' +
-      'chunks written and awaiting embeddings), the embedding backlog, index lag, watched ' +
-      'directories and when each repository was last indexed. Pass job_id to follow one job ' +
-      'started by index_repo, diff_index, trigger_reindex or full_reindex. For overall counts and ' +
-      'the model state use get_status.',
+    description: 'Index jobs with progress and backlog; job_id follows one job.',
     inputSchema: z.strictObject({
-      job_id: idSchema.optional().describe('Id of one job to report on; omit to list recent jobs.'),
+      job_id: idSchema.optional().describe('One job; omit to list recent jobs.'),
       limit: limitSchema(10, 100).describe('How many recent jobs to list, 1 to 100 (default 10).'),
     }),
     outputSchema,
-    annotations: { ...readOnly, title: 'Index jobs and progress' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     const repositories = await deps.store.listRepositories();

@@ -8,12 +8,10 @@ export const getLessonTool = defineTool({
   name: 'get_lesson',
   config: {
     title: 'Read a lesson',
-    description:
-      'Read one lesson in full (title, content, tags, severity, repo, who recorded it, dates) by ' +
-      'the id that search_lessons or list_lessons returned.',
-    inputSchema: z.strictObject({ id: idSchema.describe('The lesson id.') }),
+    description: 'Read one lesson in full by id.',
+    inputSchema: z.strictObject({ id: idSchema }),
     outputSchema: z.object({ lesson: lessonViewSchema }),
-    annotations: { ...readOnly, title: 'Read a lesson' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     const lesson = await deps.store.getLesson(args.id);

@@ -14,18 +14,14 @@ export const getRecentCheckpointsTool = defineTool({
   name: 'get_recent_checkpoints',
   config: {
     title: 'Recent checkpoints',
-    description:
-      'Read the most recent checkpoints, newest first, to resume work: pass your agent name to ' +
-      'get your own (omit it to see every agent’s), optionally limited to a repo. Each gives the ' +
-      'id, time, status, what was being worked on and a preview of the saved state; get_checkpoint ' +
-      'returns one with its full state. To find checkpoints about a topic use search_checkpoints.',
+    description: 'Latest checkpoints, newest first, to resume work; pass your agent name.',
     inputSchema: z.strictObject({
       agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
       repo: repoFilterSchema.optional(),
       limit: limitSchema(5, limits.pageSize),
     }),
     outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
-    annotations: { ...readOnly, title: 'Recent checkpoints' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     const checkpoints = await deps.store.getRecentCheckpoints({

@@ -1,3 +1,4 @@
+import { semanticSearchState } from '@nellie/core';
 import { z } from 'zod';
 import {
   describeIndexer,
@@ -5,7 +6,6 @@ import {
   repositoryView,
 } from '../internal/describe-index.ts';
 import { plural } from '../internal/format.ts';
-import { semanticAvailability } from '../internal/query-embedding.ts';
 import { indexerStatusViewSchema, repositoryViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
@@ -47,23 +47,19 @@ export const getStatusTool = defineTool({
   config: {
     title: 'Nellie status',
     description:
-      'Overview of this Nellie server: version; how many repositories, files, code chunks (with ' +
-      'and awaiting vectors), lessons and checkpoints it holds; when each repository was last ' +
-      'indexed; the indexer’s running jobs, embedding backlog and lag; and the embedding model ' +
-      'state, including how to enable semantic search when it is off. Call it when search ' +
-      'results look stale or empty. For individual index jobs use get_index_status.',
+      'Counts, indexer state, and whether semantic search is on (and how to enable it). Call it when results look stale or empty.',
     inputSchema: z.strictObject({}),
     outputSchema,
-    annotations: { ...readOnly, title: 'Nellie status' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async () => {
     const [stats, repositories] = await Promise.all([
       deps.store.stats(),
       deps.store.listRepositorySummaries?.() ?? deps.store.listRepositories(),
     ]);
-    const semantic = semanticAvailability(deps);
+    const model = deps.modelStatus();
+    const semantic = semanticSearchState({ ...deps, modelStatus: () => model });
     const indexer = deps.indexer?.status() ?? null;
-    const { model } = semantic;
 
     const modelLine =
       `Model: ${model.state}, ${model.modelId}` +

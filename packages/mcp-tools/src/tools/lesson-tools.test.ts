@@ -153,4 +153,27 @@ describe('lesson tools', () => {
       'No lessons match. Record one with add_lesson.',
     );
   });
+
+  it('search_lessons and search_checkpoints filter by repository, or by the deprecated repo', async () => {
+    const { harness, store } = await start();
+    for (const filter of [{ repository: 'api' }, { repo: 'api' }]) {
+      const lessons = await harness.call('search_lessons', { query: 'retry', ...filter });
+      expect(lessons.isError ?? false, textOf(lessons)).toBe(false);
+      expect(lessons.structuredContent).toMatchObject({
+        query: 'retry',
+        mode: 'keyword',
+        hits: [],
+      });
+      const checkpoints = await harness.call('search_checkpoints', { query: 'retry', ...filter });
+      expect(checkpoints.isError ?? false, textOf(checkpoints)).toBe(false);
+    }
+    expect(requestsTo(store, 'searchLessons').map((request) => request.repo)).toEqual([
+      'api',
+      'api',
+    ]);
+    expect(requestsTo(store, 'searchCheckpoints').map((request) => request.repo)).toEqual([
+      'api',
+      'api',
+    ]);
+  });
 });

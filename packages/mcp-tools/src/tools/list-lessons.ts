@@ -17,18 +17,10 @@ export const listLessonsTool = defineTool({
   name: 'list_lessons',
   config: {
     title: 'List lessons',
-    description:
-      'Browse lessons newest first, optionally filtered by tags (all must match), severity, repo ' +
-      'or agent, with paging (limit, offset). Use it to review what is recorded, e.g. all ' +
-      '`critical` lessons of a repository; to find lessons about a topic use search_lessons. ' +
-      'Returns ids, titles and previews plus the total count.',
+    description: 'Browse lessons newest first, with filters and paging.',
     inputSchema: z.strictObject({
-      tags: z
-        .array(tagSchema)
-        .max(limits.lessonTags)
-        .optional()
-        .describe('Only lessons having every one of these tags.'),
-      severity: severitySchema.optional().describe('Only lessons of this severity.'),
+      tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
+      severity: severitySchema.optional().describe('Only this severity.'),
       repo: repoFilterSchema.optional(),
       agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
       limit: limitSchema(20, limits.pageSize),
@@ -43,7 +35,7 @@ export const listLessonsTool = defineTool({
         .nullable()
         .describe('Offset of the next page, or null on the last page.'),
     }),
-    annotations: { ...readOnly, title: 'List lessons' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     const page = await deps.store.listLessons({

@@ -19,12 +19,10 @@ export const listRepositoriesTool = defineTool({
   name: 'list_repositories',
   config: {
     title: 'List repositories',
-    description:
-      'The indexed repositories: name, root, file and chunk counts, last indexed, watched, and ' +
-      'state (`missing` when the root directory is gone).',
+    description: 'Indexed repositories with counts, last index time and state.',
     inputSchema: z.strictObject({}),
     outputSchema: z.object({ repositories: z.array(repositoryEntrySchema) }),
-    annotations: { ...readOnly, title: 'List repositories' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async () => {
     const entries = await listRepositoryEntries(deps.store, deps.indexer);

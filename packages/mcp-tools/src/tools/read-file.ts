@@ -30,7 +30,7 @@ export const readFileTool = defineTool({
       changedSinceIndexed: z.boolean(),
       content: z.string(),
     }),
-    annotations: { ...readOnly, title: 'Read an indexed file' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
     if (!deps.store.readIndexedFile) {

@@ -14,12 +14,10 @@ export const removeRepositoryTool = defineTool({
   config: {
     title: 'Remove a repository',
     description:
-      'Remove a repository from the index (stops watching it; files on disk are untouched). ' +
-      'Cannot be undone; index_repo adds it back.',
+      'Remove a repository from the index (files on disk are untouched); index_repo adds it back.',
     inputSchema: z.strictObject({ repository: repositoryArgSchema }),
     outputSchema: z.object({ removed: repositoryEntrySchema }),
     annotations: {
-      title: 'Remove a repository',
       readOnlyHint: false,
       destructiveHint: true,
       idempotentHint: false,

@@ -8,15 +8,13 @@ export const renameRepositoryTool = defineTool({
   name: 'rename_repository',
   config: {
     title: 'Rename a repository',
-    description:
-      'Give a repository a new unique name (for example to replace an automatic `chalk-2`).',
+    description: 'Give a repository a new unique name.',
     inputSchema: z.strictObject({
       repository: repositoryArgSchema,
       name: z.string().trim().min(1).max(200).describe('The new name.'),
     }),
     outputSchema: z.object({ name: z.string(), rootPath: z.string(), previousName: z.string() }),
     annotations: {
-      title: 'Rename a repository',
       readOnlyHint: false,
       destructiveHint: false,
       idempotentHint: true,

@@ -1,16 +1,20 @@
-import { limits } from '@nellie/core';
+import { answerCheckpointSearch } from '@nellie/core';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { formatScore, indent, plural } from '../internal/format.ts';
-import { embedQuery } from '../internal/query-embedding.ts';
 import {
   agentSchema,
+  aliased,
   checkpointViewSchema,
-  limitSchema,
+  deprecatedArgument,
+  withDeprecatedAliases,
   querySchema,
   repoFilterSchema,
+  requestedMode,
   scoreBreakdownSchema,
+  searchLimitSchema,
   searchModeSchema,
+  searchRequestModeSchema,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
@@ -18,22 +22,22 @@ export const searchCheckpointsTool = defineTool({
   name: 'search_checkpoints',
   config: {
     title: 'Search checkpoints',
-    description:
-      'Find past checkpoints by what was being worked on and their saved state, by meaning and ' +
-      'keywords, optionally for one agent or repo. Use it to learn whether a task was already ' +
-      'started or how it was approached ("migrate auth to OAuth"). For the latest checkpoints ' +
-      'regardless of topic use get_recent_checkpoints.',
-    inputSchema: z.strictObject({
-      query: querySchema,
-      agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
-      repo: repoFilterSchema.optional(),
-      limit: limitSchema(10, limits.searchResults),
-    }),
+    description: 'Find past checkpoints by topic, to learn whether a task was started and how.',
+    inputSchema: withDeprecatedAliases(
+      {
+        query: querySchema,
+        agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
+        repository: repoFilterSchema.optional(),
+        limit: searchLimitSchema,
+        mode: searchRequestModeSchema,
+      },
+      { repo: { current: 'repository', schema: repoFilterSchema } },
+    ),
     outputSchema: z.object({
       query: z.string(),
       mode: searchModeSchema,
-      note: z.string().optional(),
-      results: z.array(
+      notice: z.string().optional(),
+      hits: z.array(
         z.object({
           checkpoint: checkpointViewSchema,
           score: z.number(),
@@ -41,22 +45,28 @@ export const searchCheckpointsTool = defineTool({
         }),
       ),
     }),
-    annotations: { ...readOnly, title: 'Search checkpoints' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const embedding = await embedQuery(deps, args.query, context.signal, 'search_checkpoints');
-    const hits = await deps.store.searchCheckpoints({
+    const repository = aliased(
+      args.repository,
+      deprecatedArgument(args, 'repo'),
+      'repository and repo',
+    );
+    const answer = await answerCheckpointSearch(deps, {
       query: args.query,
       limit: args.limit,
-      ...(embedding.vector === undefined ? {} : { queryVector: embedding.vector }),
+      mode: requestedMode(args.mode),
+      signal: context.signal,
       ...(args.agent === undefined ? {} : { agent: args.agent }),
-      ...(args.repo === undefined ? {} : { repo: args.repo }),
+      ...(repository === undefined ? {} : { repo: repository }),
     });
+    const { hits } = answer;
     const lines =
       hits.length === 0
         ? [`No checkpoint matched "${args.query}". Try other words, or get_recent_checkpoints.`]
         : [`${plural(hits.length, 'checkpoint')} for "${args.query}":`];
-    if (embedding.note !== undefined) lines.push(embedding.note);
+    if (answer.notice !== undefined) lines.push(answer.notice);
     hits.forEach((hit, index) => {
       lines.push(
         `${index + 1}. ${checkpointHeadline(hit.checkpoint)} score ${formatScore(hit.score)}`,
@@ -66,12 +76,7 @@ export const searchCheckpointsTool = defineTool({
     });
     return {
       text: lines.join('\n'),
-      data: {
-        query: args.query,
-        mode: embedding.mode,
-        ...(embedding.note === undefined ? {} : { note: embedding.note }),
-        results: hits,
-      },
+      data: answer,
     };
   },
 });

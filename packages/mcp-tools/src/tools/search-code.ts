@@ -1,41 +1,57 @@
-import type { CodeSearchHit } from '@nellie/core';
-import { limits } from '@nellie/core';
-import { z } from 'zod';
-import { codeSnippet, formatScore, indent, plural, sampleList } from '../internal/format.ts';
-import { embedQuery } from '../internal/query-embedding.ts';
 import {
-  limitSchema,
+  answerCodeSearch,
+  limits,
+  searchGroupings,
+  type CodeFileHit,
+  type CodeSearchHit,
+  type CodeSearchResponse,
+} from '@nellie/core';
+import { z } from 'zod';
+import { codeSnippet, formatScore, indent, plural } from '../internal/format.ts';
+import {
+  aliased,
+  deprecatedArgument,
+  withDeprecatedAliases,
   querySchema,
   repoFilterSchema,
+  requestedMode,
   scoreBreakdownSchema,
+  searchLimitSchema,
   searchModeSchema,
+  searchRequestModeSchema,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
-const inputSchema = z.strictObject({
-  query: querySchema,
-  limit: limitSchema(10, limits.searchResults),
-  repo: repoFilterSchema.optional(),
-  path_glob: z
-    .string()
-    .trim()
-    .min(1)
-    .max(limits.globLength)
-    .optional()
-    .describe(
-      'Glob over paths relative to the repository root, e.g. `src/**/*.ts` or `**/auth/**`.',
-    ),
-  language: z
-    .string()
-    .trim()
-    .min(1)
-    .max(limits.languageLength)
-    .optional()
-    .describe('Language id, e.g. `typescript`, `python`, `go`, `markdown`.'),
-});
+const globSchema = z.string().trim().min(1).max(limits.globLength);
 
-const hitSchema = z.object({
-  location: z.string().describe('`repository:path:startLine-endLine`'),
+const inputSchema = withDeprecatedAliases(
+  {
+    query: querySchema,
+    repository: repoFilterSchema.optional(),
+    pathGlob: globSchema.optional().describe('Glob over relative paths, e.g. src/**/*.ts.'),
+    language: z
+      .string()
+      .trim()
+      .min(1)
+      .max(limits.languageLength)
+      .optional()
+      .describe('Language id, e.g. typescript.'),
+    limit: searchLimitSchema,
+    mode: searchRequestModeSchema,
+    groupBy: z
+      .enum(searchGroupings)
+      .default('file')
+      .describe('file: best chunks per file; chunk: one entry per chunk.'),
+    includeContent: z.boolean().default(false).describe('Full chunk text instead of a few lines.'),
+  },
+  {
+    repo: { current: 'repository', schema: repoFilterSchema },
+    path_glob: { current: 'pathGlob', schema: globSchema },
+  },
+);
+
+const chunkSchema = z.object({
+  chunkId: z.number(),
   repository: z.string(),
   rootPath: z.string(),
   path: z.string(),
@@ -46,79 +62,84 @@ const hitSchema = z.object({
   symbolKind: z.string().nullable(),
   enclosingSymbol: z.string().nullable(),
   language: z.string().nullable(),
+  content: z.string().optional(),
   score: z.number(),
   scores: scoreBreakdownSchema,
-  content: z.string().describe('The exact source of the lines.'),
-  freshness: z.object({
-    indexedAt: z.string(),
-    changedSinceIndexed: z
-      .boolean()
-      .nullable()
-      .describe('True when the file on disk changed since it was indexed; null if unknown.'),
-  }),
+  freshness: z.object({ indexedAt: z.string(), changedSinceIndexed: z.boolean().nullable() }),
 });
 
+const fileSchema = z.object({
+  repository: z.string(),
+  rootPath: z.string(),
+  path: z.string(),
+  absolutePath: z.string(),
+  language: z.string().nullable(),
+  score: z.number(),
+  chunks: z.array(chunkSchema),
+});
+
+/** The code search answer of every interface (`content` is left out unless asked for). */
 const outputSchema = z.object({
   query: z.string(),
   mode: searchModeSchema,
-  note: z.string().optional(),
-  results: z.array(hitSchema),
+  notice: z.string().optional(),
+  groupBy: z.enum(searchGroupings),
+  hits: z.union([z.array(fileSchema), z.array(chunkSchema)]),
 });
+
+/** Lines of each chunk shown in the text answer unless the full content is asked for. */
+const snippetLines = 3;
 
 export const searchCodeTool = defineTool({
   name: 'search_code',
   config: {
     title: 'Search code',
     description:
-      'Search the indexed source code of your repositories by meaning and by keywords (hybrid ' +
-      'ranking). Use it to find where something is implemented or used before reading files: ' +
-      'describe the behaviour ("where are sessions expired") or give identifiers ("getUserById"). ' +
-      'Filter with repo, path_glob and language. Each result gives `repo:path:startLine-endLine`, the ' +
-      'symbol, a score (comparable only within one answer), a short snippet and whether the file ' +
-      'changed since it was indexed; structured content holds the full chunk text and absolute ' +
-      'path; read more lines with read_file. For remembered ' +
-      'advice use search_lessons; for past work use search_checkpoints.',
+      'Find code by meaning and keywords: describe behaviour or give identifiers. Use it before reading files. One entry per file (location, symbol, a few lines); read_file reads more. A filter matching nothing is an error listing what exists.',
     inputSchema,
     outputSchema,
-    annotations: { ...readOnly, title: 'Search code' },
+    annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const embedding = await embedQuery(deps, args.query, context.signal, 'search_code');
-    const hits = await deps.store.searchCode({
+    const repository = aliased(
+      args.repository,
+      deprecatedArgument(args, 'repo'),
+      'repository and repo',
+    );
+    const pathGlob = aliased(
+      args.pathGlob,
+      deprecatedArgument(args, 'path_glob'),
+      'pathGlob and path_glob',
+    );
+    const answer = await answerCodeSearch(deps, {
       query: args.query,
       limit: args.limit,
-      ...(embedding.vector === undefined ? {} : { queryVector: embedding.vector }),
-      ...(args.repo === undefined ? {} : { repository: args.repo }),
-      ...(args.path_glob === undefined ? {} : { pathGlob: args.path_glob }),
-      ...(args.language === undefined ? {} : { language: args.language }),
+      mode: requestedMode(args.mode),
+      groupBy: args.groupBy,
       signal: context.signal,
+      ...(repository === undefined ? {} : { repository }),
+      ...(pathGlob === undefined ? {} : { pathGlob }),
+      ...(args.language === undefined ? {} : { language: args.language }),
     });
-    let text = formatHits(args, hits, embedding.mode, embedding.note);
-    if (hits.length === 0 && args.repo !== undefined) {
-      const repository = await deps.store.getRepository(args.repo);
-      if (repository === null) {
-        const known = (await deps.store.listRepositories()).map((item) => item.name);
-        text +=
-          `\nNo repository is named or rooted at "${args.repo}". ` +
-          (known.length > 0
-            ? `Indexed repositories: ${sampleList(known, 20)}.`
-            : 'No repository is indexed yet.');
-      }
-    }
     return {
-      text,
-      data: {
-        query: args.query,
-        mode: embedding.mode,
-        ...(embedding.note === undefined ? {} : { note: embedding.note }),
-        results: hits.map((hit) => ({ ...hit, location: location(hit) })),
-      },
+      text: formatAnswer(answer, args.includeContent),
+      data: args.includeContent ? answer : withoutContent(answer),
     };
   },
 });
 
-function location(hit: CodeSearchHit): string {
-  return `${hit.repository}:${hit.path}:${hit.startLine}-${hit.endLine}`;
+function withoutContent(answer: CodeSearchResponse): CodeSearchResponse {
+  const strip = (hit: CodeSearchHit) => {
+    const { content: _content, ...rest } = hit;
+    return rest as CodeSearchHit;
+  };
+  return answer.groupBy === 'file'
+    ? { ...answer, hits: answer.hits.map((file) => ({ ...file, chunks: file.chunks.map(strip) })) }
+    : { ...answer, hits: answer.hits.map(strip) };
+}
+
+function lines(hit: CodeSearchHit): string {
+  return hit.startLine === hit.endLine ? `${hit.startLine}` : `${hit.startLine}-${hit.endLine}`;
 }
 
 function symbolLabel(hit: CodeSearchHit): string {
@@ -128,37 +149,46 @@ function symbolLabel(hit: CodeSearchHit): string {
   return hit.symbolKind === null ? ` ${name}` : ` ${name} (${hit.symbolKind})`;
 }
 
-function formatHits(
-  args: { query: string; repo?: string; path_glob?: string; language?: string },
-  hits: readonly CodeSearchHit[],
-  mode: 'hybrid' | 'keyword',
-  note: string | undefined,
-): string {
-  const filters = [
-    args.repo === undefined ? null : `repo ${args.repo}`,
-    args.path_glob === undefined ? null : `path ${args.path_glob}`,
-    args.language === undefined ? null : `language ${args.language}`,
-  ].filter((item): item is string => item !== null);
-  const scope = filters.length > 0 ? ` (${filters.join(', ')})` : '';
-  const lines: string[] = [];
-  if (hits.length === 0) {
-    lines.push(
-      `No code matched "${args.query}"${scope}. Try other words or identifiers, drop filters, ` +
-        'or check with get_index_status that the repository is indexed.',
+function body(hit: CodeSearchHit, includeContent: boolean): string {
+  return indent(
+    includeContent ? hit.content.split('\n') : codeSnippet(hit.content, { maxLines: snippetLines }),
+  );
+}
+
+const staleMark = (hit: CodeSearchHit): string =>
+  hit.freshness.changedSinceIndexed === true ? ' (changed on disk since indexed)' : '';
+
+function formatFile(file: CodeFileHit, index: number, includeContent: boolean): string[] {
+  const out = [`${index + 1}. ${file.repository}:${file.path} score ${formatScore(file.score)}`];
+  for (const hit of file.chunks) {
+    out.push(`   ${lines(hit)}${symbolLabel(hit)}${staleMark(hit)}`, body(hit, includeContent));
+  }
+  return out;
+}
+
+function formatChunk(hit: CodeSearchHit, index: number, includeContent: boolean): string[] {
+  return [
+    `${index + 1}. ${hit.repository}:${hit.path}:${lines(hit)}${symbolLabel(hit)} score ${formatScore(hit.score)}${staleMark(hit)}`,
+    body(hit, includeContent),
+  ];
+}
+
+function formatAnswer(answer: CodeSearchResponse, includeContent: boolean): string {
+  const out: string[] = [];
+  const ranking = answer.mode === 'hybrid' ? ' (keyword + semantic)' : ' (keyword)';
+  if (answer.hits.length === 0) {
+    out.push(
+      `No code matched "${answer.query}". Try other words or identifiers, or fewer filters.`,
     );
   } else {
-    const ranking = mode === 'hybrid' ? ', keyword + semantic ranking' : '';
-    lines.push(`${plural(hits.length, 'result')} for "${args.query}"${scope}${ranking}:`);
+    const what = answer.groupBy === 'file' ? 'file' : 'result';
+    out.push(`${plural(answer.hits.length, what)} for "${answer.query}"${ranking}:`);
   }
-  if (note !== undefined) lines.push(note);
-  hits.forEach((hit, index) => {
-    const stale =
-      hit.freshness.changedSinceIndexed === true ? ' (changed on disk since indexed)' : '';
-    lines.push(
-      '',
-      `${index + 1}. ${location(hit)}${symbolLabel(hit)} score ${formatScore(hit.score)}${stale}`,
-      indent(codeSnippet(hit.content)),
-    );
-  });
-  return lines.join('\n');
+  if (answer.notice !== undefined) out.push(answer.notice);
+  if (answer.groupBy === 'file') {
+    answer.hits.forEach((file, index) => out.push(...formatFile(file, index, includeContent)));
+  } else {
+    answer.hits.forEach((hit, index) => out.push(...formatChunk(hit, index, includeContent)));
+  }
+  return out.join('\n');
 }

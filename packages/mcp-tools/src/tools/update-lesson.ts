@@ -18,13 +18,9 @@ export const updateLessonTool = defineTool({
   name: 'update_lesson',
   config: {
     title: 'Update a lesson',
-    description:
-      'Correct or refine an existing lesson by id: give only the fields to change (title, ' +
-      'content, tags, severity, repo; repo null detaches it from a repository). Tags given ' +
-      'replace the old tags. Prefer this over adding a near-duplicate lesson. Returns the updated ' +
-      'lesson.',
+    description: 'Change fields of a lesson (tags replace the old ones; repo null detaches it).',
     inputSchema: z.strictObject({
-      id: idSchema.describe('The lesson id.'),
+      id: idSchema,
       title: lessonTitleSchema.optional(),
       content: lessonContentSchema.optional(),
       tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
@@ -36,7 +32,6 @@ export const updateLessonTool = defineTool({
     }),
     outputSchema: z.object({ lesson: lessonViewSchema, changed: z.array(z.string()) }),
     annotations: {
-      title: 'Update a lesson',
       readOnlyHint: false,
       destructiveHint: true,
       idempotentHint: true,

@@ -12,6 +12,7 @@ import type { GlobMatchers } from './glob.ts';
 import { lexicalCandidates, rankingColumns } from './code-lexical.ts';
 import { rankCodeHits, type CodeLexicalRow, type VectorMatch } from './ranking/hit-ranking.ts';
 import type { LevelMatch } from './ranking/query-levels.ts';
+import { checkCodeFiltersMatch } from './code-filter-check.ts';
 import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
@@ -72,6 +73,7 @@ export class CodeSearch {
     );
     throwIfAborted(parsed.signal);
     if (parsed.pathGlob !== undefined) this.#globs.get(parsed.pathGlob);
+    checkCodeFiltersMatch(this.#ctx, this.#code, parsed);
 
     const ranked = this.#ctx.read(() => {
       let repositoryIds: number[] | null = null;

@@ -1,0 +1,87 @@
+import type { CheckpointHit, CheckpointSearchRequest, CheckpointStore } from './checkpoints.ts';
+import type { CodeSearchRequest, CodeStore } from './code.ts';
+import type { LessonHit, LessonSearchRequest, LessonStore } from './lessons.ts';
+import { prepareSearch, type SearchPreparationDeps } from './search-preparation.ts';
+import {
+  chunkLimitForFiles,
+  groupHitsByFile,
+  searchDefaults,
+  type CodeSearchResponse,
+  type SearchGroupBy,
+  type SearchRequestMode,
+  type SearchResponse,
+} from './search-vocabulary.ts';
+
+/** What every search request adds to the store's request: how to rank, and cancellation. */
+interface SearchOptions {
+  mode?: SearchRequestMode;
+  signal?: AbortSignal;
+}
+
+export type CodeSearchQuery = Omit<CodeSearchRequest, 'queryVector' | 'signal'> &
+  SearchOptions & { groupBy?: SearchGroupBy };
+export type LessonSearchQuery = Omit<LessonSearchRequest, 'queryVector'> & SearchOptions;
+export type CheckpointSearchQuery = Omit<CheckpointSearchRequest, 'queryVector'> & SearchOptions;
+
+/**
+ * Answers a code search the same way for every interface: prepares it (semantic or keyword, with
+ * a notice), searches, and groups by file when asked (`limit` then counts files).
+ */
+export async function answerCodeSearch(
+  deps: SearchPreparationDeps & { store: Pick<CodeStore, 'searchCode'> },
+  request: CodeSearchQuery,
+): Promise<CodeSearchResponse> {
+  const { mode, signal, groupBy = 'chunk', ...filters } = request;
+  const prepared = await prepareSearch(deps, request.query, { mode, signal });
+  const limit = filters.limit ?? searchDefaults.limit;
+  const hits = await deps.store.searchCode({
+    ...filters,
+    limit: groupBy === 'file' ? chunkLimitForFiles(limit) : limit,
+    ...(prepared.queryVector === undefined ? {} : { queryVector: prepared.queryVector }),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const head = {
+    query: request.query,
+    mode: prepared.mode,
+    ...(prepared.notice === undefined ? {} : { notice: prepared.notice }),
+  };
+  return groupBy === 'file'
+    ? { ...head, groupBy, hits: groupHitsByFile(hits, { limit }) }
+    : { ...head, groupBy, hits };
+}
+
+export async function answerLessonSearch(
+  deps: SearchPreparationDeps & { store: Pick<LessonStore, 'searchLessons'> },
+  request: LessonSearchQuery,
+): Promise<SearchResponse<LessonHit>> {
+  const { mode, signal, ...rest } = request;
+  const prepared = await prepareSearch(deps, request.query, { mode, signal });
+  const hits = await deps.store.searchLessons({
+    ...rest,
+    ...(prepared.queryVector === undefined ? {} : { queryVector: prepared.queryVector }),
+  });
+  return {
+    query: request.query,
+    mode: prepared.mode,
+    ...(prepared.notice === undefined ? {} : { notice: prepared.notice }),
+    hits,
+  };
+}
+
+export async function answerCheckpointSearch(
+  deps: SearchPreparationDeps & { store: Pick<CheckpointStore, 'searchCheckpoints'> },
+  request: CheckpointSearchQuery,
+): Promise<SearchResponse<CheckpointHit>> {
+  const { mode, signal, ...rest } = request;
+  const prepared = await prepareSearch(deps, request.query, { mode, signal });
+  const hits = await deps.store.searchCheckpoints({
+    ...rest,
+    ...(prepared.queryVector === undefined ? {} : { queryVector: prepared.queryVector }),
+  });
+  return {
+    query: request.query,
+    mode: prepared.mode,
+    ...(prepared.notice === undefined ? {} : { notice: prepared.notice }),
+    hits,
+  };
+}
