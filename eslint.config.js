@@ -26,7 +26,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/explicit-module-boundary-types': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'n/prefer-node-protocol': 'error',
       'unicorn/filename-case': ['error', { case: 'kebabCase' }],
       'import-x/no-cycle': 'error',
@@ -48,7 +51,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^@nellie/(?!core$)',
-              message: 'Library packages may import only @nellie/core; receive other parts as arguments.',
+              message:
+                'Library packages may import only @nellie/core; receive other parts as arguments.',
             },
           ],
         },

@@ -27,7 +27,8 @@ interface ToolResult {
 
 /** Every key path of a value, with array items merged: the shape of an answer without its values. */
 function shape(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) return [...new Set(value.flatMap((item) => shape(item, `${prefix}[]`)))];
+  if (Array.isArray(value))
+    return [...new Set(value.flatMap((item) => shape(item, `${prefix}[]`)))];
   if (typeof value !== 'object' || value === null) return [prefix];
   return Object.entries(value as Json)
     .flatMap(([key, item]) => [`${prefix}.${key}`, ...shape(item, `${prefix}.${key}`)])

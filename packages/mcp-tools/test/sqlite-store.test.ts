@@ -108,9 +108,7 @@ describe('with the SQLite store and semantic search', () => {
     const found = await harness.call('search_lessons', { query: 'SQLITE_BUSY busy_timeout' });
     expect(found.structuredContent).toMatchObject({
       mode: 'hybrid',
-      hits: [
-        { lesson: { id: lessonId, severity: 'critical', tags: ['sqlite', 'concurrency'] } },
-      ],
+      hits: [{ lesson: { id: lessonId, severity: 'critical', tags: ['sqlite', 'concurrency'] } }],
     });
 
     const updated = await harness.call('update_lesson', { id: lessonId, tags: ['sqlite'] });

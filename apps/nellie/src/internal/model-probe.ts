@@ -1,4 +1,4 @@
-import { NellieError, type Logger } from '@nellie/core';
+import { NellieError } from '@nellie/core';
 import { openEmbeddingModel, type OpenEmbeddingModelOptions } from '@nellie/embeddings';
 
 /** A short code snippet every model must embed. */

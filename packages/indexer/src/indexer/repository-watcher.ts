@@ -72,8 +72,7 @@ export class RepositoryWatcher {
       debounceMs: settings.debounceMs,
       maxWaitMs: settings.maxWatchDelayMs,
       pollIntervalMs: settings.pollIntervalMs,
-      ignoreDirectories:
-        settings.defaultExcludes === true ? watcherIgnoredDirectories : ['.git'],
+      ignoreDirectories: settings.defaultExcludes === true ? watcherIgnoredDirectories : ['.git'],
       logger,
       onActivity: (at) => {
         state.pendingSince ??= at;
