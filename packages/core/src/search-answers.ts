@@ -50,13 +50,17 @@ export async function answerCodeSearch(
     : { ...head, groupBy, hits };
 }
 
-export async function answerLessonSearch(
-  deps: SearchPreparationDeps & { store: Pick<LessonStore, 'searchLessons'> },
-  request: LessonSearchQuery,
-): Promise<SearchResponse<LessonHit>> {
+/** Prepares the query, runs a lesson or checkpoint search with its vector, and shapes the answer. */
+async function answerMemorySearch<Request extends { query: string } & SearchOptions, Hit>(
+  deps: SearchPreparationDeps,
+  request: Request,
+  search: (
+    query: Omit<Request, 'mode' | 'signal'> & { queryVector?: Float32Array },
+  ) => Promise<Hit[]>,
+): Promise<SearchResponse<Hit>> {
   const { mode, signal, ...rest } = request;
   const prepared = await prepareSearch(deps, request.query, { mode, signal });
-  const hits = await deps.store.searchLessons({
+  const hits = await search({
     ...rest,
     ...(prepared.queryVector === undefined ? {} : { queryVector: prepared.queryVector }),
   });
@@ -68,20 +72,16 @@ export async function answerLessonSearch(
   };
 }
 
-export async function answerCheckpointSearch(
+export function answerLessonSearch(
+  deps: SearchPreparationDeps & { store: Pick<LessonStore, 'searchLessons'> },
+  request: LessonSearchQuery,
+): Promise<SearchResponse<LessonHit>> {
+  return answerMemorySearch(deps, request, (query) => deps.store.searchLessons(query));
+}
+
+export function answerCheckpointSearch(
   deps: SearchPreparationDeps & { store: Pick<CheckpointStore, 'searchCheckpoints'> },
   request: CheckpointSearchQuery,
 ): Promise<SearchResponse<CheckpointHit>> {
-  const { mode, signal, ...rest } = request;
-  const prepared = await prepareSearch(deps, request.query, { mode, signal });
-  const hits = await deps.store.searchCheckpoints({
-    ...rest,
-    ...(prepared.queryVector === undefined ? {} : { queryVector: prepared.queryVector }),
-  });
-  return {
-    query: request.query,
-    mode: prepared.mode,
-    ...(prepared.notice === undefined ? {} : { notice: prepared.notice }),
-    hits,
-  };
+  return answerMemorySearch(deps, request, (query) => deps.store.searchCheckpoints(query));
 }
