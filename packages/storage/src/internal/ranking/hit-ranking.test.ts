@@ -153,4 +153,57 @@ describe('ranking steps', () => {
     codeRanking.penalisePaths = true;
     expect(rankCodeHits(analyzeQuery('retry'), matches)[0]?.row.id).toBe(2);
   });
+
+  describe('with vector matches', () => {
+    const question = 'where are failed uploads tried again';
+    const lexicalOnly = {
+      row: row(1, -8, 'logUpload', 'src/log.ts', 'log failed uploads'),
+      level: 0,
+      complete: false,
+    };
+    const both = row(2, -2, 'uploadFile', 'src/upload.ts', 'upload with retries');
+    const vectorOnly = row(
+      3,
+      Number.NaN,
+      'retryUpload',
+      'src/retry.ts',
+      'function retryUpload() {}',
+    );
+
+    it('fuses both lists: a chunk the vectors rank first can lead a weaker full-text match', () => {
+      const ranked = rankCodeHits(
+        analyzeQuery(question),
+        [lexicalOnly, { row: both, level: 0, complete: false }],
+        undefined,
+        question,
+        [
+          { row: both, similarity: 0.8 },
+          { row: vectorOnly, similarity: 0.5 },
+        ],
+      );
+      expect(ranked.map((hit) => hit.row.id)).toEqual([2, 1, 3]);
+      expect(ranked[0]).toMatchObject({
+        lexical: { rank: 2 },
+        vector: { rank: 1, similarity: 0.8 },
+      });
+      expect(ranked.find((hit) => hit.row.id === 3)).not.toHaveProperty('lexical');
+    });
+
+    it('gives a definition only the vector index found the definition boost', () => {
+      const ranked = rankCodeHits(
+        analyzeQuery('retryUpload'),
+        [
+          {
+            row: row(1, -8, 'logUpload', 'src/log.ts', 'retryUpload(); retryUpload();'),
+            level: 0,
+            complete: true,
+          },
+        ],
+        undefined,
+        'retryUpload',
+        [{ row: vectorOnly, similarity: 0.3 }],
+      );
+      expect(ranked[0]?.row.id).toBe(3);
+    });
+  });
 });
