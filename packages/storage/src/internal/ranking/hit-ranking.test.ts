@@ -54,13 +54,13 @@ describe('ranking steps', () => {
   afterEach(() => {
     Object.assign(codeRanking, saved);
   });
-  const row = (id: number, bm25: number, symbol: string | null, path: string) => ({
+  const row = (id: number, bm25: number, symbol: string | null, path: string, content = '') => ({
     id,
     bm25,
     symbol_name: symbol,
     enclosing_symbol: null,
     path,
-    content: '',
+    content,
   });
   const match = (id: number, bm25: number, symbol: string | null, path: string, level = 1) => ({
     row: row(id, bm25, symbol, path),
