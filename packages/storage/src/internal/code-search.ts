@@ -155,6 +155,31 @@ export class CodeSearch {
     return hits;
   }
 
+  /** See `CodeStore.hasChunkVectors`. */
+  hasChunkVectors(scope: { repository?: string; language?: string }): boolean {
+    if (this.#ctx.embeddingModel === null) return false;
+    return this.#ctx.read(() => {
+      let repositoryIds: number[] | null = null;
+      if (scope.repository !== undefined) {
+        repositoryIds = this.#code.findRepositories(scope.repository).map((row) => row.id);
+        if (repositoryIds.length === 0) return false;
+      }
+      const filter = filterSql({
+        repositoryIds,
+        language: scope.language?.trim().toLowerCase() ?? null,
+        pathGlob: null,
+      });
+      // Unfiltered: the index of embedded chunks answers at once. Filtered: `+` keeps SQLite on
+      // the scope's repository or language index (which holds embedding_id), rather than walking
+      // every embedded chunk of the store when the scope has none.
+      const embedded = filter.sql === '' ? 'c.embedding_id' : '+c.embedding_id';
+      const found = this.#ctx
+        .statement(`SELECT 1 FROM chunks c WHERE ${embedded} IS NOT NULL${filter.sql} LIMIT 1`)
+        .get(filter.params);
+      return found !== undefined;
+    });
+  }
+
   /** The vector matches with the columns ranking reads (taken from the full-text rows when found there too). */
   #vectorMatches(
     vector: readonly { id: number; similarity: number }[],
