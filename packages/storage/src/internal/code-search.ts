@@ -55,6 +55,10 @@ export class CodeSearch {
   readonly #code: CodeRepositoryStore;
   readonly #globs: GlobMatchers;
   readonly #statistics: ScopeStatistics;
+  #scopeSizes: { indexSize: number; counts: Map<string, number> } = {
+    indexSize: -1,
+    counts: new Map(),
+  };
 
   constructor(ctx: StoreContext, code: CodeRepositoryStore, globs: GlobMatchers) {
     this.#ctx = ctx;
@@ -217,13 +221,7 @@ export class CodeSearch {
     let wanted = k + 16;
     if (filtered && index) {
       // Small scopes (one repository, one language…) are scanned exactly.
-      const scope = this.#ctx
-        .statement(
-          `SELECT count(*) FROM (SELECT 1 FROM chunks c ${filter.files}
-           WHERE c.embedding_id IS NOT NULL${filter.sql} LIMIT $cap)`,
-        )
-        .pluck()
-        .get({ ...filter.params, cap: scopeLimit + 1 }) as number;
+      const scope = this.#embeddedScopeSize(filters, filter, index.size());
       if (scope === 0) return [];
       if (scope <= scopeLimit) return this.#exact(query, filter, k);
       const total = Math.max(index.size(), scope);
@@ -237,6 +235,29 @@ export class CodeSearch {
       candidates.map((candidate) => candidate.id),
       k,
     );
+  }
+
+  /**
+   * Embedded chunks in a filtered scope. Counting a large scope (or checking a glob on every
+   * chunk) costs more than the search, so counts are kept until the ANN index changes size.
+   */
+  #embeddedScopeSize(filters: CodeFilters, filter: FilterSql, indexSize: number): number {
+    if (this.#scopeSizes.indexSize !== indexSize || this.#scopeSizes.counts.size >= 1000) {
+      this.#scopeSizes = { indexSize, counts: new Map() };
+    }
+    const key = JSON.stringify([filters.repositoryIds, filters.language, filters.pathGlob]);
+    let size = this.#scopeSizes.counts.get(key);
+    if (size === undefined) {
+      size = this.#ctx
+        .statement(
+          `SELECT count(*) FROM chunks c ${filter.files}
+           WHERE c.embedding_id IS NOT NULL${filter.sql}`,
+        )
+        .pluck()
+        .get(filter.params) as number;
+      this.#scopeSizes.counts.set(key, size);
+    }
+    return size;
   }
 
   #exact(query: Float32Array, filter: FilterSql, k: number): { id: number; similarity: number }[] {
