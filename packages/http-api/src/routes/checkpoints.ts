@@ -1,4 +1,9 @@
 import { NellieError, answerCheckpointSearch } from '@nellie/core';
+import {
+  checkpointSearchQuerySchema,
+  requestedMode,
+  resolveDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
@@ -9,9 +14,7 @@ import {
   checkpointRecentQuerySchema,
   checkpointSchema,
   checkpointSearchResultSchema,
-  checkpointSearchSchema,
   errorBodySchema,
-  requestedMode,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -82,7 +85,7 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
       operationId: 'searchCheckpoints',
       summary: 'Search checkpoints',
       tag: 'checkpoints',
-      body: checkpointSearchSchema,
+      body: checkpointSearchQuerySchema,
       responses: {
         200: {
           description: 'Matching checkpoints, best first.',
@@ -91,17 +94,10 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const { repository, repo, mode, ...filters } = body;
-        if (repository !== undefined && repo !== undefined && repository !== repo) {
-          throw new NellieError(
-            'INVALID_INPUT',
-            'Give repository and repo once (they are the same field).',
-          );
-        }
-        const repositoryFilter = repository ?? repo;
+        const { repository, mode, ...filters } = resolveDeprecatedFields(body);
         const answer = await answerCheckpointSearch(deps, {
           ...filters,
-          ...(repositoryFilter === undefined ? {} : { repo: repositoryFilter }),
+          ...(repository === undefined ? {} : { repo: repository }),
           mode: requestedMode(mode),
           signal: signalOf(c),
         });

@@ -1,4 +1,5 @@
 import { NellieError, answerLessonSearch } from '@nellie/core';
+import { lessonSearchQuerySchema, requestedMode, resolveDeprecatedFields } from '@nellie/schemas';
 import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
@@ -11,8 +12,6 @@ import {
   lessonPatchSchema,
   lessonSchema,
   lessonSearchResultSchema,
-  lessonSearchSchema,
-  requestedMode,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -45,23 +44,16 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       operationId: 'searchLessons',
       summary: 'Search lessons',
       tag: 'lessons',
-      body: lessonSearchSchema,
+      body: lessonSearchQuerySchema,
       responses: {
         200: { description: 'Matching lessons, best first.', schema: lessonSearchResultSchema },
         400: invalid,
       },
       async handler({ body, c }) {
-        const { repository, repo, mode, ...filters } = body;
-        if (repository !== undefined && repo !== undefined && repository !== repo) {
-          throw new NellieError(
-            'INVALID_INPUT',
-            'Give repository and repo once (they are the same field).',
-          );
-        }
-        const repositoryFilter = repository ?? repo;
+        const { repository, mode, ...filters } = resolveDeprecatedFields(body);
         const answer = await answerLessonSearch(deps, {
           ...filters,
-          ...(repositoryFilter === undefined ? {} : { repo: repositoryFilter }),
+          ...(repository === undefined ? {} : { repo: repository }),
           mode: requestedMode(mode),
           signal: signalOf(c),
         });

@@ -1,4 +1,5 @@
 import { NellieError, limits } from '@nellie/core';
+import { jsonObjectSchema, storedTextSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { describeAgentStatus } from '../internal/describe-memory.ts';
@@ -7,8 +8,6 @@ import {
   agentStatusViewSchema,
   checkpointStatusSchema,
   checkpointViewSchema,
-  storedTextSchema,
-  jsonObjectSchema,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 

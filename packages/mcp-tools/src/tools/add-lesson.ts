@@ -1,3 +1,4 @@
+import { severitySchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
@@ -8,7 +9,6 @@ import {
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
-  severitySchema,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 

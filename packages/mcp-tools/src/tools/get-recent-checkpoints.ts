@@ -1,13 +1,9 @@
 import { limits } from '@nellie/core';
+import { limitSchema, repositoryFilterSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
-import {
-  agentSchema,
-  checkpointViewSchema,
-  limitSchema,
-  repoFilterSchema,
-} from '../internal/schemas.ts';
+import { agentSchema, checkpointViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const getRecentCheckpointsTool = defineTool({
@@ -17,8 +13,8 @@ export const getRecentCheckpointsTool = defineTool({
     description: 'Latest checkpoints, newest first, to resume work; pass your agent name.',
     inputSchema: z.strictObject({
       agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
-      repo: repoFilterSchema.optional(),
-      limit: limitSchema(5, limits.pageSize),
+      repo: repositoryFilterSchema.optional(),
+      limit: limitSchema(limits.pageSize, 5),
     }),
     outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
     annotations: readOnly,

@@ -1,16 +1,9 @@
 import { limits } from '@nellie/core';
+import { limitSchema, offsetSchema, repositoryFilterSchema, severitySchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
-import {
-  agentSchema,
-  lessonViewSchema,
-  limitSchema,
-  repoFilterSchema,
-  severitySchema,
-  tagSchema,
-  offsetSchema,
-} from '../internal/schemas.ts';
+import { agentSchema, lessonViewSchema, tagSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const listLessonsTool = defineTool({
@@ -21,9 +14,9 @@ export const listLessonsTool = defineTool({
     inputSchema: z.strictObject({
       tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
       severity: severitySchema.optional().describe('Only this severity.'),
-      repo: repoFilterSchema.optional(),
+      repo: repositoryFilterSchema.optional(),
       agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
-      limit: limitSchema(20, limits.pageSize),
+      limit: limitSchema(limits.pageSize, 20),
       offset: offsetSchema,
     }),
     outputSchema: z.object({

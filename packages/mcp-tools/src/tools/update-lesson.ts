@@ -1,15 +1,14 @@
 import { NellieError, type LessonInput } from '@nellie/core';
+import { idSchema, severitySchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
 import {
-  idSchema,
   lessonContentSchema,
   lessonRepoSchema,
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
-  severitySchema,
 } from '../internal/schemas.ts';
 import { lessonNotFound } from '../internal/not-found.ts';
 import { defineTool } from '../internal/tool.ts';

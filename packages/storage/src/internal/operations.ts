@@ -21,7 +21,7 @@ import type { StoreContext } from './context.ts';
 import { readStoredModel } from './embedding-store.ts';
 import { schemaVersion } from './schema.ts';
 import { mapSqliteError } from './sqlite-errors.ts';
-import { parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
 
 const ftsTables = ['chunks_fts', 'lessons_fts', 'checkpoints_fts'] as const;
 
