@@ -94,7 +94,7 @@ export function checkpointHash(checkpoint: {
   return sha256(`checkpoint\n${formatCheckpointForEmbedding(checkpoint)}`);
 }
 
-export class CheckpointStore {
+export class SqliteCheckpoints {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
 

@@ -28,7 +28,7 @@ export function readStoredModel(db: Database.Database): EmbeddingModelInfo | nul
  * Checks the requested model against the one the database holds: records it on first use,
  * adopts a new one when no vectors are stored, and refuses a different one otherwise.
  */
-export function resolveModel(
+export function reconcileEmbeddingModel(
   db: Database.Database,
   requested: EmbeddingModelInfo,
   location: string,

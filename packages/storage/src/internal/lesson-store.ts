@@ -105,7 +105,7 @@ interface FilterSql {
   params: Record<string, unknown>;
 }
 
-export class LessonStore {
+export class SqliteLessons {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
 

@@ -37,7 +37,7 @@ const maintenanceSchema = z.strictObject({
   vacuum: z.enum(['auto', 'always', 'never']).default('auto'),
 });
 
-export class StoreOperations {
+export class SqliteOperations {
   readonly #ctx: StoreContext;
 
   constructor(ctx: StoreContext) {
