@@ -37,6 +37,7 @@ it('exports exactly its public API', () => {
       'searchLimits',
       'searchModes',
       'searchRequestModes',
+      'seededRandom',
       'semanticSearchState',
       'throwIfAborted',
     ],
