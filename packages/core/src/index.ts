@@ -92,6 +92,7 @@ export type {
   StoreOperations,
   StoreStats,
 } from './store.ts';
+export { emptyIndexProgress } from './indexer.ts';
 export type {
   CodeIndexer,
   IndexDiff,

@@ -15,6 +15,7 @@ it('exports exactly its public API', () => {
       'chunkLimitForFiles',
       'deprecatedSearchFields',
       'deprecatedSearchModes',
+      'emptyIndexProgress',
       'findRepositoryEntry',
       'formatCheckpointForEmbedding',
       'formatChunkForEmbedding',
