@@ -13,6 +13,7 @@ export {
   checkpointSearchQuerySchema,
   codeSearchQueryFields,
   codeSearchQuerySchema,
+  deprecatedRepositoryFilterSchema,
   groupBySchema,
   languageFilterSchema,
   lessonSearchQueryFields,

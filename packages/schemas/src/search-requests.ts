@@ -122,17 +122,15 @@ function deprecatedFieldsOf(shape: z.ZodRawShape): DeprecatedField[] {
   );
 }
 
-/** The deprecated `repo`, listed as such (REST's OpenAPI marks it `deprecated`). */
-const listedDeprecatedRepository = {
-  repo: repositoryFilterSchema
-    .optional()
-    .meta({ deprecated: true })
-    .describe('Deprecated alias of `repository`.'),
-};
+/** The deprecated `repo` filter, listed as such (REST's OpenAPI marks it `deprecated`). */
+export const deprecatedRepositoryFilterSchema = repositoryFilterSchema
+  .optional()
+  .meta({ deprecated: true })
+  .describe('Deprecated alias of `repository`.');
 
 /**
- * Request arguments that also accept the deprecated names of `shape`'s fields, validated like
- * their current names but left out of the listed schema (MCP's `tools/list`, read by every agent
+ * Request arguments that also accept the deprecated names of `shape`'s fields, validated by
+ * their current fields' schemas but left out of the listed schema (MCP's `tools/list`, read by every agent
  * on every session). Any other unknown argument is refused. The parsed arguments keep the
  * deprecated fields, untyped, for {@link resolveDeprecatedFields} to fold in.
  */
@@ -147,7 +145,8 @@ export function withUnlistedDeprecatedFields<Shape extends z.ZodRawShape>(
         context.addIssue({ code: 'custom', path: [key], message: `Unknown argument "${key}".` });
         continue;
       }
-      const issues = deprecatedFieldSchemas[key as DeprecatedField].safeParse(item).error?.issues;
+      const current = shape[deprecatedSearchFields[key as DeprecatedField]]!;
+      const issues = z.safeParse(current, item).error?.issues;
       for (const issue of issues ?? []) {
         context.addIssue({ ...issue, path: [key, ...issue.path] });
       }
@@ -168,7 +167,9 @@ export function resolveDeprecatedFields<Request extends object>(
     const given = resolved[name];
     delete resolved[name];
     if (given === undefined) continue;
-    const value = deprecatedFieldSchemas[name].parse(given);
+    // Strings are read as their current field reads them (trimmed); other values (a null that
+    // clears a stored repository) were validated by the request's own schema.
+    const value = typeof given === 'string' ? deprecatedFieldSchemas[name].parse(given) : given;
     const current = deprecatedSearchFields[name];
     if (resolved[current] !== undefined && resolved[current] !== value) {
       throw new NellieError(
@@ -191,11 +192,11 @@ export const codeSearchQuerySchema = z.strictObject(codeSearchQueryFields);
 /** A lesson search query; also accepts the deprecated `repo`. */
 export const lessonSearchQuerySchema = z.strictObject({
   ...lessonSearchQueryFields,
-  ...listedDeprecatedRepository,
+  repo: deprecatedRepositoryFilterSchema,
 });
 
 /** A checkpoint search query; also accepts the deprecated `repo`. */
 export const checkpointSearchQuerySchema = z.strictObject({
   ...checkpointSearchQueryFields,
-  ...listedDeprecatedRepository,
+  repo: deprecatedRepositoryFilterSchema,
 });

@@ -15,6 +15,7 @@ it('exports exactly its public API', () => {
       'codeSearchQueryFields',
       'codeSearchQuerySchema',
       'codeSearchResponseSchema',
+      'deprecatedRepositoryFilterSchema',
       'errorBodySchema',
       'filterTextSchema',
       'groupBySchema',

@@ -53,7 +53,7 @@ function formatAnswer(answer: CodeSearchResponse): string {
 
 /** The flag that sets each field of the search query, to name it in errors. */
 const flags: Record<string, string> = {
-  repository: '--repo',
+  repository: '--repository',
   pathGlob: '--path',
   language: '--language',
   limit: '--limit',
@@ -65,7 +65,7 @@ const flags: Record<string, string> = {
 function searchQueryOf(query: string, options: Record<string, unknown>): CodeSearchQuery {
   const result = codeSearchQuerySchema.safeParse({
     query,
-    repository: options.repo,
+    repository: repositoryOption(options),
     pathGlob: options.path,
     language: options.language,
     limit: options.limit,
@@ -80,6 +80,19 @@ function searchQueryOf(query: string, options: Record<string, unknown>): CodeSea
     throw new NellieError('INVALID_INPUT', problems.join('\n'), { cause: result.error });
   }
   return { ...result.data, mode: requestedMode(result.data.mode) };
+}
+
+/** `--repository`, or its deprecated spelling `--repo`; both at once must agree. */
+function repositoryOption(options: Record<string, unknown>): string | undefined {
+  const current = typeof options.repository === 'string' ? options.repository : undefined;
+  const deprecated = typeof options.repo === 'string' ? options.repo : undefined;
+  if (current !== undefined && deprecated !== undefined && current !== deprecated) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      'Give --repository and --repo once (they are the same option).',
+    );
+  }
+  return current ?? deprecated;
 }
 
 /**

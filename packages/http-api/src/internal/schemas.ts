@@ -3,8 +3,10 @@ import { limits } from '@nellie/core';
 import {
   codeFileHitSchema,
   codeSearchHitSchema,
+  deprecatedRepositoryFilterSchema,
   errorBodySchema as sharedErrorBodySchema,
   jsonObjectSchema,
+  repositoryFilterSchema,
   scoreBreakdownSchema as sharedScoreBreakdownSchema,
   searchResponseSchema,
   severitySchema,
@@ -24,7 +26,6 @@ function named<S extends z.ZodType>(id: string, schema: S): S {
 // Search requests and answers, and the fields every interface shares, come from @nellie/schemas;
 // what is here is REST's own: query-string parameters, path parameters and record views.
 
-const repoFilter = z.string().min(1).max(limits.repositoryLength);
 const agentFilter = z.string().min(1).max(limits.agentLength);
 const limit = (fallback: number, max: number) =>
   z.coerce
@@ -45,6 +46,16 @@ const commaList = z
       .filter((item) => item.length > 0),
   )
   .describe('Comma-separated; the parameter may also be repeated.');
+
+/** The repository a lesson or checkpoint is about, as written; null clears it. */
+const storedRepository = storedTextSchema('repository', limits.repositoryLength)
+  .nullable()
+  .optional();
+const deprecatedStoredRepo = storedTextSchema('repo', limits.repositoryLength)
+  .nullable()
+  .optional()
+  .meta({ deprecated: true })
+  .describe('Deprecated alias of `repository`.');
 
 export const errorBodySchema = named('Error', sharedErrorBodySchema);
 
@@ -68,7 +79,7 @@ export const lessonSchema = named(
     content: z.string(),
     tags: z.array(z.string()),
     severity,
-    repo: z.string().nullable(),
+    repository: z.string().nullable(),
     agent: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -80,20 +91,23 @@ export const lessonCreateSchema = z.strictObject({
   content: storedTextSchema('content', limits.lessonContentLength),
   tags: tags.optional(),
   severity: severity.optional().describe('Defaults to info.'),
-  repo: storedTextSchema('repo', limits.repositoryLength).nullable().optional(),
+  repository: storedRepository.describe('Repository the lesson is about; null for none.'),
+  repo: deprecatedStoredRepo,
   agent: storedTextSchema('agent', limits.agentLength).nullable().optional(),
 });
 
 export const lessonPatchSchema = lessonCreateSchema
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, {
-    message: 'Send at least one field to change (title, content, tags, severity, repo, agent).',
+    message:
+      'Send at least one field to change (title, content, tags, severity, repository, agent).',
   });
 
 export const lessonListQuerySchema = z.object({
   tags: commaList.optional().describe('Lessons having every one of these tags (comma-separated).'),
   severity: severity.optional(),
-  repo: repoFilter.optional(),
+  repository: repositoryFilterSchema.optional(),
+  repo: deprecatedRepositoryFilterSchema,
   agent: agentFilter.optional(),
   limit: limit(20, limits.pageSize),
   offset: z.coerce
@@ -127,7 +141,7 @@ export const checkpointSchema = named(
     agent: z.string(),
     workingOn: z.string(),
     state: z.record(z.string(), z.unknown()),
-    repo: z.string().nullable(),
+    repository: z.string().nullable(),
     sessionId: z.string().nullable(),
     status: checkpointStatus,
     createdAt: z.string(),
@@ -144,7 +158,8 @@ export const checkpointCreateSchema = z.strictObject({
     .describe(
       `Any JSON object the agent wants back when it resumes (at most ${limits.checkpointStateBytes} bytes as JSON).`,
     ),
-  repo: storedTextSchema('repo', limits.repositoryLength).nullable().optional(),
+  repository: storedRepository.describe('Repository the agent works in; null for none.'),
+  repo: deprecatedStoredRepo,
   sessionId: storedTextSchema('sessionId', limits.sessionIdLength).nullable().optional(),
   status: checkpointStatus
     .optional()
@@ -153,7 +168,8 @@ export const checkpointCreateSchema = z.strictObject({
 
 export const checkpointRecentQuerySchema = z.object({
   agent: agentFilter.optional(),
-  repo: repoFilter.optional(),
+  repository: repositoryFilterSchema.optional(),
+  repo: deprecatedRepositoryFilterSchema,
   limit: limit(10, limits.pageSize),
 });
 

@@ -35,11 +35,11 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const checkpoint = await store.addCheckpoint(body);
+        const checkpoint = await store.addCheckpoint(resolveDeprecatedFields(body));
         await deps.audit(c, 'checkpoint.create', checkpoint.id, {
           agent: checkpoint.agent,
           status: checkpoint.status,
-          repo: checkpoint.repo,
+          repository: checkpoint.repository,
         });
         return { status: 201, body: checkpoint };
       },
@@ -57,7 +57,10 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ query }) {
-        return { status: 200, body: await store.getRecentCheckpoints(query) };
+        return {
+          status: 200,
+          body: await store.getRecentCheckpoints(resolveDeprecatedFields(query)),
+        };
       },
     }),
     defineRoute({
@@ -94,10 +97,9 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const { repository, mode, ...filters } = resolveDeprecatedFields(body);
+        const { mode, ...filters } = resolveDeprecatedFields(body);
         const answer = await answerCheckpointSearch(deps, {
           ...filters,
-          ...(repository === undefined ? {} : { repo: repository }),
           mode: requestedMode(mode),
           signal: signalOf(c),
         });

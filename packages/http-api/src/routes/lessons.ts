@@ -29,11 +29,11 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       body: lessonCreateSchema,
       responses: { 201: { description: 'The stored lesson.', schema: lessonSchema }, 400: invalid },
       async handler({ body, c }) {
-        const lesson = await store.addLesson(body);
+        const lesson = await store.addLesson(resolveDeprecatedFields(body));
         await deps.audit(c, 'lesson.create', lesson.id, {
           severity: lesson.severity,
           tags: lesson.tags,
-          repo: lesson.repo,
+          repository: lesson.repository,
         });
         return { status: 201, body: lesson };
       },
@@ -50,10 +50,9 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const { repository, mode, ...filters } = resolveDeprecatedFields(body);
+        const { mode, ...filters } = resolveDeprecatedFields(body);
         const answer = await answerLessonSearch(deps, {
           ...filters,
-          ...(repository === undefined ? {} : { repo: repository }),
           mode: requestedMode(mode),
           signal: signalOf(c),
         });
@@ -73,7 +72,7 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       },
       async handler({ query }) {
         const page = await store.listLessons({
-          ...query,
+          ...resolveDeprecatedFields(query),
           tags: query.tags && query.tags.length > 0 ? query.tags : undefined,
         });
         return { status: 200, body: page };
@@ -107,8 +106,9 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         404: notFound,
       },
       async handler({ params, body, c }) {
-        const lesson = await store.updateLesson(params.id, body);
-        await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(body) });
+        const patch = resolveDeprecatedFields(body);
+        const lesson = await store.updateLesson(params.id, patch);
+        await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(patch) });
         return { status: 200, body: lesson };
       },
     }),

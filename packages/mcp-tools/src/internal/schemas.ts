@@ -38,7 +38,7 @@ export const lessonViewSchema = z.object({
   content: z.string(),
   tags: z.array(z.string()),
   severity: severitySchema,
-  repo: z.string().nullable(),
+  repository: z.string().nullable(),
   agent: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -49,7 +49,7 @@ export const checkpointViewSchema = z.object({
   agent: z.string(),
   workingOn: z.string(),
   state: jsonObjectSchema,
-  repo: z.string().nullable(),
+  repository: z.string().nullable(),
   sessionId: z.string().nullable(),
   status: z.enum(['in_progress', 'done']),
   createdAt: z.string(),
@@ -134,7 +134,7 @@ export const lessonTagsSchema = z
   .max(limits.lessonTags)
   .describe('Keywords for filtering.');
 
-export const lessonRepoSchema = storedTextSchema('repo', limits.repositoryLength).describe(
+export const lessonRepoSchema = storedTextSchema('repository', limits.repositoryLength).describe(
   'Repository it is about, if any.',
 );
 

@@ -1,5 +1,10 @@
 import { NellieError, limits } from '@nellie/core';
-import { jsonObjectSchema, storedTextSchema } from '@nellie/schemas';
+import {
+  jsonObjectSchema,
+  resolveDeprecatedFields,
+  storedTextSchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { describeAgentStatus } from '../internal/describe-memory.ts';
@@ -20,7 +25,7 @@ export const addCheckpointTool = defineTool({
     title: 'Save a checkpoint',
     description:
       'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle.',
-    inputSchema: z.strictObject({
+    inputSchema: withUnlistedDeprecatedFields({
       agent: agentSchema,
       working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
         'The task, in a sentence.',
@@ -28,7 +33,7 @@ export const addCheckpointTool = defineTool({
       state: jsonObjectSchema
         .optional()
         .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
-      repo: storedTextSchema('repo', limits.repositoryLength)
+      repository: storedTextSchema('repository', limits.repositoryLength)
         .optional()
         .describe('Repository, if any.'),
       session_id: storedTextSchema('session_id', limits.sessionIdLength)
@@ -63,14 +68,18 @@ export const addCheckpointTool = defineTool({
       agent: args.agent,
       workingOn: args.working_on,
       state,
-      repo: args.repo ?? null,
+      repository: resolveDeprecatedFields(args).repository ?? null,
       sessionId: args.session_id ?? null,
       status: args.status,
     });
     await audit(deps, context, {
       action: 'checkpoint.create',
       target: checkpoint.id,
-      details: { agent: checkpoint.agent, status: checkpoint.status, repo: checkpoint.repo },
+      details: {
+        agent: checkpoint.agent,
+        status: checkpoint.status,
+        repository: checkpoint.repository,
+      },
     });
     const agentStatus = await deps.store.getAgentStatus(checkpoint.agent);
     return {

@@ -1,4 +1,8 @@
-import { severitySchema } from '@nellie/schemas';
+import {
+  resolveDeprecatedFields,
+  severitySchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
@@ -18,12 +22,12 @@ export const addLessonTool = defineTool({
     title: 'Record a lesson',
     description:
       "Record a lesson learned (pitfall, fix, convention, decision) for search_lessons. Title: the advice; content: readable without today's context.",
-    inputSchema: z.strictObject({
+    inputSchema: withUnlistedDeprecatedFields({
       title: lessonTitleSchema,
       content: lessonContentSchema,
       tags: lessonTagsSchema.default([]),
       severity: severitySchema.default('info').describe('critical, warning or info (default).'),
-      repo: lessonRepoSchema.optional(),
+      repository: lessonRepoSchema.optional(),
       agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
     }),
     outputSchema: z.object({ lesson: lessonViewSchema }),
@@ -40,13 +44,17 @@ export const addLessonTool = defineTool({
       content: args.content,
       tags: args.tags,
       severity: args.severity,
-      repo: args.repo ?? null,
+      repository: resolveDeprecatedFields(args).repository ?? null,
       agent: args.agent ?? null,
     });
     await audit(deps, context, {
       action: 'lesson.create',
       target: lesson.id,
-      details: { severity: lesson.severity, tags: lesson.tags.length, repo: lesson.repo },
+      details: {
+        severity: lesson.severity,
+        tags: lesson.tags.length,
+        repository: lesson.repository,
+      },
     });
     return { text: `Saved lesson ${lessonHeadline(lesson)}.`, data: { lesson } };
   },

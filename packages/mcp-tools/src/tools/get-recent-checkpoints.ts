@@ -1,5 +1,10 @@
 import { limits } from '@nellie/core';
-import { limitSchema, repositoryFilterSchema } from '@nellie/schemas';
+import {
+  limitSchema,
+  repositoryFilterSchema,
+  resolveDeprecatedFields,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
@@ -11,19 +16,20 @@ export const getRecentCheckpointsTool = defineTool({
   config: {
     title: 'Recent checkpoints',
     description: 'Latest checkpoints, newest first, to resume work; pass your agent name.',
-    inputSchema: z.strictObject({
+    inputSchema: withUnlistedDeprecatedFields({
       agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
-      repo: repositoryFilterSchema.optional(),
+      repository: repositoryFilterSchema.optional(),
       limit: limitSchema(limits.pageSize, 5),
     }),
     outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
+    const repository = resolveDeprecatedFields(args).repository;
     const checkpoints = await deps.store.getRecentCheckpoints({
       limit: args.limit,
       ...(args.agent === undefined ? {} : { agent: args.agent }),
-      ...(args.repo === undefined ? {} : { repo: args.repo }),
+      ...(repository === undefined ? {} : { repository }),
     });
     const whose = args.agent === undefined ? '' : ` of agent "${args.agent}"`;
     const lines =

@@ -1,5 +1,12 @@
 import { limits } from '@nellie/core';
-import { limitSchema, offsetSchema, repositoryFilterSchema, severitySchema } from '@nellie/schemas';
+import {
+  limitSchema,
+  offsetSchema,
+  repositoryFilterSchema,
+  resolveDeprecatedFields,
+  severitySchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
@@ -11,10 +18,10 @@ export const listLessonsTool = defineTool({
   config: {
     title: 'List lessons',
     description: 'Browse lessons newest first, with filters and paging.',
-    inputSchema: z.strictObject({
+    inputSchema: withUnlistedDeprecatedFields({
       tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
       severity: severitySchema.optional().describe('Only this severity.'),
-      repo: repositoryFilterSchema.optional(),
+      repository: repositoryFilterSchema.optional(),
       agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
       limit: limitSchema(limits.pageSize, 20),
       offset: offsetSchema,
@@ -31,12 +38,13 @@ export const listLessonsTool = defineTool({
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
+    const repository = resolveDeprecatedFields(args).repository;
     const page = await deps.store.listLessons({
       limit: args.limit,
       offset: args.offset,
       ...(args.tags === undefined ? {} : { tags: args.tags }),
       ...(args.severity === undefined ? {} : { severity: args.severity }),
-      ...(args.repo === undefined ? {} : { repo: args.repo }),
+      ...(repository === undefined ? {} : { repository }),
       ...(args.agent === undefined ? {} : { agent: args.agent }),
     });
     const end = args.offset + page.items.length;

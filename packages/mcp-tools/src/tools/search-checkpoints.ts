@@ -29,12 +29,11 @@ export const searchCheckpointsTool = defineTool({
     annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const { mode, repository, ...filters } = resolveDeprecatedFields(args);
+    const { mode, ...filters } = resolveDeprecatedFields(args);
     const answer = await answerCheckpointSearch(deps, {
       ...filters,
       mode: requestedMode(mode),
       signal: context.signal,
-      ...(repository === undefined ? {} : { repo: repository }),
     });
     const { hits } = answer;
     const lines =

@@ -26,12 +26,11 @@ export const searchLessonsTool = defineTool({
     annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const { mode, repository, ...filters } = resolveDeprecatedFields(args);
+    const { mode, ...filters } = resolveDeprecatedFields(args);
     const answer = await answerLessonSearch(deps, {
       ...filters,
       mode: requestedMode(mode),
       signal: context.signal,
-      ...(repository === undefined ? {} : { repo: repository }),
     });
     const { hits } = answer;
     const lines =

@@ -1,5 +1,10 @@
 import { NellieError, type LessonInput } from '@nellie/core';
-import { idSchema, severitySchema } from '@nellie/schemas';
+import {
+  idSchema,
+  resolveDeprecatedFields,
+  severitySchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
@@ -17,14 +22,15 @@ export const updateLessonTool = defineTool({
   name: 'update_lesson',
   config: {
     title: 'Update a lesson',
-    description: 'Change fields of a lesson (tags replace the old ones; repo null detaches it).',
-    inputSchema: z.strictObject({
+    description:
+      'Change fields of a lesson (tags replace the old ones; repository null detaches it).',
+    inputSchema: withUnlistedDeprecatedFields({
       id: idSchema,
       title: lessonTitleSchema.optional(),
       content: lessonContentSchema.optional(),
       tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
       severity: severitySchema.optional().describe('critical, warning or info.'),
-      repo: lessonRepoSchema
+      repository: lessonRepoSchema
         .nullable()
         .optional()
         .describe('Repository name or path; null to clear.'),
@@ -43,12 +49,13 @@ export const updateLessonTool = defineTool({
     if (args.content !== undefined) patch.content = args.content;
     if (args.tags !== undefined) patch.tags = args.tags;
     if (args.severity !== undefined) patch.severity = args.severity;
-    if (args.repo !== undefined) patch.repo = args.repo;
+    const repository = resolveDeprecatedFields(args).repository;
+    if (repository !== undefined) patch.repository = repository;
     const changed = Object.keys(patch);
     if (changed.length === 0) {
       throw new NellieError(
         'INVALID_INPUT',
-        'Nothing to update: give at least one of title, content, tags, severity or repo.',
+        'Nothing to update: give at least one of title, content, tags, severity or repository.',
       );
     }
     let lesson;

@@ -50,7 +50,7 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
     agent: row.agent,
     workingOn: row.working_on,
     state: JSON.parse(row.state) as Record<string, unknown>,
-    repo: row.repo,
+    repository: row.repo,
     sessionId: row.session_id,
     status: row.status,
     createdAt: row.created_at,
@@ -76,14 +76,14 @@ const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
   workingOn: storedTextSchema('workingOn', limits.checkpointWorkingOnLength),
   state: jsonObjectSchema.optional(),
-  repo: storedTextSchema('repo', limits.repositoryLength).nullish(),
+  repository: storedTextSchema('repository', limits.repositoryLength).nullish(),
   sessionId: storedTextSchema('sessionId', limits.sessionIdLength).nullish(),
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
 const recentSchema = z.strictObject({
   agent: agentSchema.optional(),
-  repo: z.string().min(1).max(limits.repositoryLength).optional(),
+  repository: z.string().min(1).max(limits.repositoryLength).optional(),
   limit: limitSchema(limits.pageSize, 10),
 });
 
@@ -125,7 +125,7 @@ export class SqliteCheckpoints {
       agent: parsed.agent,
       workingOn: parsed.workingOn,
       state: JSON.parse(stateText) as Record<string, unknown>,
-      repo: parsed.repo ?? null,
+      repository: parsed.repository ?? null,
       sessionId: parsed.sessionId ?? null,
       status: parsed.status ?? 'in_progress',
       createdAt: new Date().toISOString(),
@@ -139,7 +139,7 @@ export class SqliteCheckpoints {
         .run(
           checkpoint.id,
           checkpoint.agent,
-          checkpoint.repo,
+          checkpoint.repository,
           checkpoint.sessionId,
           checkpoint.workingOn,
           stateText,
@@ -183,7 +183,7 @@ export class SqliteCheckpoints {
     });
   }
 
-  #filters(filters: { agent?: string; repo?: string }): {
+  #filters(filters: { agent?: string; repository?: string }): {
     sql: string;
     params: Record<string, unknown>;
   } {
@@ -193,14 +193,14 @@ export class SqliteCheckpoints {
       conditions.push('k.agent = $agent');
       params.agent = filters.agent;
     }
-    if (filters.repo) {
+    if (filters.repository) {
       conditions.push('k.repo IN (SELECT value FROM json_each($repos))');
-      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repo));
+      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repository));
     }
     return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
   }
 
-  recent(request: { agent?: string; repo?: string; limit?: number } = {}): Checkpoint[] {
+  recent(request: { agent?: string; repository?: string; limit?: number } = {}): Checkpoint[] {
     const parsed = parseInput(recentSchema, request, 'checkpoint request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);

@@ -42,7 +42,7 @@ export const lessonSearchRequestSchema = z.strictObject({
   limit: searchLimitSchema,
   tags: tagsFilterSchema.optional(),
   severity: severitySchema.optional(),
-  repo: repositoryFilterSchema.optional(),
+  repository: repositoryFilterSchema.optional(),
   agent: agentFilterSchema.optional(),
 });
 
@@ -51,7 +51,7 @@ export const checkpointSearchRequestSchema = z.strictObject({
   queryVector: vectorSchema.optional(),
   limit: searchLimitSchema,
   agent: agentFilterSchema.optional(),
-  repo: repositoryFilterSchema.optional(),
+  repository: repositoryFilterSchema.optional(),
 });
 
 /**
