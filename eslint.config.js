@@ -41,8 +41,28 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    // Library packages depend on @nellie/core only; their tests may use sibling packages.
-    files: ['packages/!(core)/src/**/*.ts'],
+    // Library packages depend on @nellie/core and the shared request schemas (@nellie/schemas)
+    // only; their tests may use sibling packages.
+    files: ['packages/!(core|schemas)/src/**/*.ts'],
+    ignores: ['packages/**/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@nellie/(?!(core|schemas)$)',
+              message:
+                'Library packages may import only @nellie/core and @nellie/schemas; receive other parts as arguments.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The schemas sit on core alone, so every package can share them.
+    files: ['packages/schemas/src/**/*.ts'],
     ignores: ['packages/**/src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
@@ -51,8 +71,7 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^@nellie/(?!core$)',
-              message:
-                'Library packages may import only @nellie/core; receive other parts as arguments.',
+              message: '@nellie/schemas may import only @nellie/core.',
             },
           ],
         },

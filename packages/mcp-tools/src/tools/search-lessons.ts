@@ -1,22 +1,16 @@
-import { answerLessonSearch, limits } from '@nellie/core';
+import { answerLessonSearch } from '@nellie/core';
+import {
+  lessonSearchQueryFields,
+  requestedMode,
+  resolveDeprecatedFields,
+  scoreBreakdownSchema,
+  searchResponseSchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
 import { formatScore, indent, plural } from '../internal/format.ts';
-import {
-  aliased,
-  deprecatedArgument,
-  withDeprecatedAliases,
-  lessonViewSchema,
-  querySchema,
-  repoFilterSchema,
-  requestedMode,
-  scoreBreakdownSchema,
-  searchLimitSchema,
-  searchModeSchema,
-  searchRequestModeSchema,
-  severitySchema,
-  tagSchema,
-} from '../internal/schemas.ts';
+import { lessonViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const searchLessonsTool = defineTool({
@@ -25,41 +19,18 @@ export const searchLessonsTool = defineTool({
     title: 'Search lessons',
     description:
       'Find lessons relevant to a task. Call it before working in an area or when a failure feels familiar.',
-    inputSchema: withDeprecatedAliases(
-      {
-        query: querySchema,
-        tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
-        severity: severitySchema.optional().describe('Only this severity.'),
-        repository: repoFilterSchema.optional(),
-        limit: searchLimitSchema,
-        mode: searchRequestModeSchema,
-      },
-      { repo: { current: 'repository', schema: repoFilterSchema } },
+    inputSchema: withUnlistedDeprecatedFields(lessonSearchQueryFields),
+    outputSchema: searchResponseSchema(
+      z.object({ lesson: lessonViewSchema, score: z.number(), scores: scoreBreakdownSchema }),
     ),
-    outputSchema: z.object({
-      query: z.string(),
-      mode: searchModeSchema,
-      notice: z.string().optional(),
-      hits: z.array(
-        z.object({ lesson: lessonViewSchema, score: z.number(), scores: scoreBreakdownSchema }),
-      ),
-    }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const repository = aliased(
-      args.repository,
-      deprecatedArgument(args, 'repo'),
-      'repository and repo',
-    );
+    const { mode, ...filters } = resolveDeprecatedFields(args);
     const answer = await answerLessonSearch(deps, {
-      query: args.query,
-      limit: args.limit,
-      mode: requestedMode(args.mode),
+      ...filters,
+      mode: requestedMode(mode),
       signal: context.signal,
-      ...(args.tags === undefined ? {} : { tags: args.tags }),
-      ...(args.severity === undefined ? {} : { severity: args.severity }),
-      ...(repository === undefined ? {} : { repository }),
     });
     const { hits } = answer;
     const lines =

@@ -1,7 +1,7 @@
 import { NellieError, limits, type AuditEntry, type AuditQuery } from '@nellie/core';
 import { z } from 'zod';
 import type { StoreContext } from './context.ts';
-import { limitSchema, parseInput } from './validation.ts';
+import { limitSchema, parseInput } from '@nellie/schemas';
 
 interface AuditRow {
   id: number;

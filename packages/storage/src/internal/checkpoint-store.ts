@@ -9,21 +9,20 @@ import {
   type CheckpointInput,
   type CheckpointSearchRequest,
 } from '@nellie/core';
+import {
+  idSchema,
+  jsonObjectSchema,
+  limitSchema,
+  parseInput,
+  storedTextSchema,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { checkpointColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
-import {
-  checkQuery,
-  checkpointSearchRequestSchema,
-  idSchema,
-  jsonObjectSchema,
-  limitSchema,
-  parseInput,
-  storedText,
-} from './validation.ts';
+import { checkQuery, checkpointSearchRequestSchema } from './validation.ts';
 
 interface CheckpointRow {
   seq: number;
@@ -71,21 +70,21 @@ function toAgentStatus(row: AgentRow): AgentStatus {
 /** Largest accepted checkpoint state, serialised. */
 const maxStateBytes = limits.checkpointStateBytes;
 
-const agentSchema = storedText('agent', limits.agentLength);
+const agentSchema = storedTextSchema('agent', limits.agentLength);
 
 const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
-  workingOn: storedText('workingOn', limits.checkpointWorkingOnLength),
+  workingOn: storedTextSchema('workingOn', limits.checkpointWorkingOnLength),
   state: jsonObjectSchema.optional(),
-  repository: storedText('repository', limits.repositoryLength).nullish(),
-  sessionId: storedText('sessionId', limits.sessionIdLength).nullish(),
+  repository: storedTextSchema('repository', limits.repositoryLength).nullish(),
+  sessionId: storedTextSchema('sessionId', limits.sessionIdLength).nullish(),
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
 const recentSchema = z.strictObject({
   agent: agentSchema.optional(),
   repository: z.string().min(1).max(limits.repositoryLength).optional(),
-  limit: limitSchema(limits.pageSize),
+  limit: limitSchema(limits.pageSize, 10),
 });
 
 export function checkpointHash(checkpoint: {
@@ -95,7 +94,7 @@ export function checkpointHash(checkpoint: {
   return sha256(`checkpoint\n${formatCheckpointForEmbedding(checkpoint)}`);
 }
 
-export class CheckpointStore {
+export class SqliteCheckpoints {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
 

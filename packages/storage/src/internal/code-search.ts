@@ -17,7 +17,8 @@ import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
 import { kindChunk } from './schema.ts';
-import { checkQuery, codeSearchRequestSchema, parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
+import { checkQuery, codeSearchRequestSchema } from './validation.ts';
 
 /** ANN candidates are capped here; usearch cost grows with k. */
 const maxAnnCandidates = 4096;

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { StoreContext } from './context.ts';
 import { scopeText } from './ranking/scope.ts';
 import { pathTokenText, symbolKey, tokenText } from './tokens.ts';
-import { parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
 
 export interface RepositoryRow {
   id: number;

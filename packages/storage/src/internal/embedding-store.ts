@@ -11,7 +11,8 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { StoreContext } from './context.ts';
 import { kindCheckpoint, kindChunk, kindLesson, type EmbeddingKind } from './schema.ts';
-import { checkStoredVector, contentHashPattern, parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
+import { checkStoredVector, contentHashPattern } from './validation.ts';
 
 /** The model recorded in the database, if any. */
 export function readStoredModel(db: Database.Database): EmbeddingModelInfo | null {
@@ -27,7 +28,7 @@ export function readStoredModel(db: Database.Database): EmbeddingModelInfo | nul
  * Checks the requested model against the one the database holds: records it on first use,
  * adopts a new one when no vectors are stored, and refuses a different one otherwise.
  */
-export function resolveModel(
+export function reconcileEmbeddingModel(
   db: Database.Database,
   requested: EmbeddingModelInfo,
   location: string,

@@ -11,21 +11,14 @@ import {
   type LessonSearchRequest,
   type Page,
 } from '@nellie/core';
+import { idSchema, limitSchema, offsetSchema, parseInput, storedTextSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { lessonColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
-import {
-  checkQuery,
-  idSchema,
-  lessonSearchRequestSchema,
-  limitSchema,
-  offsetSchema,
-  parseInput,
-  storedText,
-} from './validation.ts';
+import { checkQuery, lessonSearchRequestSchema } from './validation.ts';
 
 interface LessonRow {
   seq: number;
@@ -54,16 +47,16 @@ function toLesson(row: LessonRow): Lesson {
   };
 }
 
-const tagSchema = storedText('tag', limits.tagLength);
+const tagSchema = storedTextSchema('tag', limits.tagLength);
 const tagsSchema = z.array(tagSchema).max(limits.lessonTags, `at most ${limits.lessonTags} tags`);
 
 const lessonFields = {
-  title: storedText('title', limits.lessonTitleLength),
-  content: storedText('content', limits.lessonContentLength),
+  title: storedTextSchema('title', limits.lessonTitleLength),
+  content: storedTextSchema('content', limits.lessonContentLength),
   tags: tagsSchema,
   severity: z.enum(lessonSeverities),
-  repository: storedText('repository', limits.repositoryLength).nullable(),
-  agent: storedText('agent', limits.agentLength).nullable(),
+  repository: storedTextSchema('repository', limits.repositoryLength).nullable(),
+  agent: storedTextSchema('agent', limits.agentLength).nullable(),
 };
 
 const lessonInputSchema = z.strictObject({
@@ -112,7 +105,7 @@ interface FilterSql {
   params: Record<string, unknown>;
 }
 
-export class LessonStore {
+export class SqliteLessons {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
 
