@@ -60,6 +60,26 @@ export default tseslint.config(
     },
   },
   {
+    // The PostgreSQL store shares the SQLite store's token text, ranking and validation through
+    // the one entry made for other store engines.
+    files: ['packages/postgres/src/**/*.ts'],
+    ignores: ['packages/**/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@nellie/(?!core$|storage/store-kit$)',
+              message:
+                'The PostgreSQL store may import only @nellie/core and @nellie/storage/store-kit.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The indexer's internal/ modules are its leaves: they import only each other, never the
     // modules built on them (scan, chunk, the indexer's parts), so imports point one way.
     files: ['packages/indexer/src/internal/**/*.ts'],

@@ -71,9 +71,9 @@ function toAgentStatus(row: AgentRow): AgentStatus {
 /** Largest accepted checkpoint state, serialised. */
 const maxStateBytes = limits.checkpointStateBytes;
 
-const agentSchema = storedText('agent', limits.agentLength);
+export const agentSchema = storedText('agent', limits.agentLength);
 
-const checkpointInputSchema = z.strictObject({
+export const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
   workingOn: storedText('workingOn', limits.checkpointWorkingOnLength),
   state: jsonObjectSchema.optional(),
@@ -82,11 +82,30 @@ const checkpointInputSchema = z.strictObject({
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
-const recentSchema = z.strictObject({
+export const recentCheckpointsSchema = z.strictObject({
   agent: agentSchema.optional(),
   repo: z.string().min(1).max(limits.repositoryLength).optional(),
   limit: limitSchema(limits.pageSize),
 });
+
+/** A checkpoint's state as the JSON text that is stored; INVALID_INPUT when too large. */
+export function serialiseCheckpointState(state: Record<string, unknown>): string {
+  let stateText: string;
+  try {
+    stateText = JSON.stringify(state);
+  } catch (error) {
+    throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
+      cause: error,
+    });
+  }
+  if (Buffer.byteLength(stateText) > maxStateBytes) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
+    );
+  }
+  return stateText;
+}
 
 export function checkpointHash(checkpoint: {
   workingOn: string;
@@ -106,21 +125,7 @@ export class CheckpointStore {
 
   add(input: CheckpointInput): Checkpoint {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const state = parsed.state ?? {};
-    let stateText: string;
-    try {
-      stateText = JSON.stringify(state);
-    } catch (error) {
-      throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
-        cause: error,
-      });
-    }
-    if (Buffer.byteLength(stateText) > maxStateBytes) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
-      );
-    }
+    const stateText = serialiseCheckpointState(parsed.state ?? {});
     const checkpoint: Checkpoint = {
       id: randomUUID(),
       agent: parsed.agent,
@@ -202,7 +207,7 @@ export class CheckpointStore {
   }
 
   recent(request: { agent?: string; repo?: string; limit?: number } = {}): Checkpoint[] {
-    const parsed = parseInput(recentSchema, request, 'checkpoint request');
+    const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);
       return (

@@ -89,12 +89,12 @@ export function toStoredChunk(row: ChunkRow): StoredChunk {
   };
 }
 
-const idSchema = z
+export const idSchema = z
   .number({ error: 'id must be a number' })
   .int('id must be a whole number')
   .positive('id must be positive');
 
-const repositoryInputSchema = z.strictObject({
+export const repositoryInputSchema = z.strictObject({
   rootPath: z
     .string({ error: 'rootPath must be a string' })
     .min(1, 'rootPath must not be empty')
@@ -120,7 +120,7 @@ export const relativePathSchema = z
 
 const nullableText = (max: number) => z.string().max(max).nullish();
 
-const fileInputSchema = z.object({
+export const fileInputSchema = z.object({
   path: relativePathSchema,
   language: nullableText(100),
   size: z.number().int().min(0),
@@ -131,7 +131,7 @@ const fileInputSchema = z.object({
 /** Chunks above this size are rejected: a chunker should never produce them. */
 const maxChunkBytes = 1024 * 1024;
 
-const chunkInputSchema = z
+export const chunkInputSchema = z
   .object({
     startLine: z.number().int().min(1),
     endLine: z.number().int().min(1),
@@ -145,12 +145,12 @@ const chunkInputSchema = z
   })
   .refine((chunk) => chunk.endLine >= chunk.startLine, 'endLine must not be before startLine');
 
-const touchSchema = z.object({
+export const touchSchema = z.object({
   size: z.number().int().min(0),
   mtimeMs: z.number().finite().min(0),
 });
 
-function normaliseLanguage(value: string | null | undefined): string | null {
+export function normaliseLanguage(value: string | null | undefined): string | null {
   const trimmed = value?.trim().toLowerCase();
   return trimmed ? trimmed : null;
 }

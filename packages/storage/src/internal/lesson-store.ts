@@ -66,7 +66,7 @@ const lessonFields = {
   agent: storedText('agent', limits.agentLength).nullable(),
 };
 
-const lessonInputSchema = z.strictObject({
+export const lessonInputSchema = z.strictObject({
   title: lessonFields.title,
   content: lessonFields.content,
   tags: lessonFields.tags.optional(),
@@ -75,9 +75,9 @@ const lessonInputSchema = z.strictObject({
   agent: lessonFields.agent.optional(),
 });
 
-const lessonPatchSchema = lessonInputSchema.partial();
+export const lessonPatchSchema = lessonInputSchema.partial();
 
-const listSchema = z.strictObject({
+export const lessonListSchema = z.strictObject({
   tags: tagsSchema.optional(),
   severity: z.enum(lessonSeverities).optional(),
   repo: z.string().min(1).max(limits.repositoryLength).optional(),
@@ -95,7 +95,7 @@ export function lessonHash(lesson: {
   return sha256(`lesson\n${formatLessonForEmbedding(lesson)}`);
 }
 
-function uniqueTags(tags: readonly string[]): string[] {
+export function uniqueTags(tags: readonly string[]): string[] {
   const seen = new Set<string>();
   const result: string[] = [];
   for (const tag of tags) {
@@ -247,7 +247,7 @@ export class LessonStore {
   }
 
   list(request: LessonFilters & { limit?: number; offset?: number } = {}): Page<Lesson> {
-    const parsed = parseInput(listSchema, request, 'lesson list request');
+    const parsed = parseInput(lessonListSchema, request, 'lesson list request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);
       const total = this.#ctx
