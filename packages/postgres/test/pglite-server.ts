@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -5,12 +6,8 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 export interface PgliteServer {
   /** `postgres://…` for the server on a loopback port. */
   connectionString: string;
-  /** A fresh schema name each call, so every store starts empty. */
-  nextSchema(): string;
   stop(): Promise<void>;
 }
-
-let schemas = 0;
 
 /**
  * A real PostgreSQL engine (PGlite) served over the wire protocol on a loopback port, with or
@@ -20,13 +17,16 @@ export async function startPgliteServer(options: { pgvector: boolean }): Promise
   const db = await PGlite.create(options.pgvector ? { extensions: { vector } } : {});
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });
   await server.start();
-  const address = server.getServerConn();
   return {
-    connectionString: `postgres://postgres@${address}/postgres`,
-    nextSchema: () => `nellie_test_${process.pid}_${(schemas += 1)}`,
+    connectionString: `postgres://postgres@${server.getServerConn()}/postgres`,
     async stop() {
       await server.stop();
       await db.close();
     },
   };
+}
+
+/** A schema name no other test uses, so every store starts empty. */
+export function freshSchema(): string {
+  return `nellie_test_${randomBytes(6).toString('hex')}`;
 }
