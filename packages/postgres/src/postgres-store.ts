@@ -103,7 +103,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     new pg.Pool({ connectionString: parsed.connectionString, max: parsed.maxConnections });
   if (ownsPool) {
     // An idle connection that breaks must not crash the process; the next query reconnects.
-    pool.on('error', (error) => logger.warn({ error: String(error) }, 'PostgreSQL connection lost'));
+    pool.on('error', (error) =>
+      logger.warn({ error: String(error) }, 'PostgreSQL connection lost'),
+    );
   }
   const database = new Database({
     pool,

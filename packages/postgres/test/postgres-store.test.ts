@@ -37,7 +37,11 @@ describe('PostgreSQL store', () => {
 
   it('falls back to an in-memory index loaded from PostgreSQL without pgvector', async () => {
     const schema = freshSchema();
-    const options = { connectionString: withoutPgvector.connectionString, schema, embedding: model };
+    const options = {
+      connectionString: withoutPgvector.connectionString,
+      schema,
+      embedding: model,
+    };
     await using writer = await createPostgresStore(options);
     await using reader = await createPostgresStore(options);
     expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0 });

@@ -65,7 +65,8 @@ function isFiltered(scope: CodeScope): boolean {
 /** `AND …` conditions over `c` (chunks) for the scope, with their parameters. */
 function scopeSql(scope: CodeScope, params: Parameters): string {
   let sql = '';
-  if (scope.repositoryIds) sql += ` AND c.repository_id = ANY(${params.p(scope.repositoryIds)}::int[])`;
+  if (scope.repositoryIds)
+    sql += ` AND c.repository_id = ANY(${params.p(scope.repositoryIds)}::int[])`;
   if (scope.language !== null) sql += ` AND c.language = ${params.p(scope.language)}`;
   if (scope.fileIds) sql += ` AND c.file_id = ANY(${params.p(scope.fileIds)}::bigint[])`;
   return sql;
@@ -151,7 +152,9 @@ export class CodeSearch {
     });
     throwIfAborted(parsed.signal);
     return Promise.all(
-      hits.map(async ({ row, entry }) => toCodeSearchHit(row, entry, await changedSinceIndexed(row))),
+      hits.map(async ({ row, entry }) =>
+        toCodeSearchHit(row, entry, await changedSinceIndexed(row)),
+      ),
     );
   }
 
@@ -255,9 +258,7 @@ export class CodeSearch {
     const analyzed = analyzeQuery(query);
     const filtered = isFiltered(scope);
     const allLevels = [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)];
-    const tokens = [
-      ...new Set([...analyzed.parts, ...allLevels.flatMap((level) => level.tokens)]),
-    ];
+    const tokens = [...new Set([...analyzed.parts, ...allLevels.flatMap((level) => level.tokens)])];
     const global = filtered
       ? await this.#statistics(db, { repositoryIds: null, language: null, fileIds: null }, tokens)
       : null;

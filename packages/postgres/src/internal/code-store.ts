@@ -111,9 +111,10 @@ export class CodeRepositoryStore {
           ])
         ).rows[0];
       const existing = (
-        await db.query<RepositoryRow>(`SELECT * FROM ${this.#s}.repositories WHERE root_path = $1`, [
-          rootPath,
-        ])
+        await db.query<RepositoryRow>(
+          `SELECT * FROM ${this.#s}.repositories WHERE root_path = $1`,
+          [rootPath],
+        )
       ).rows[0];
       if (existing) {
         if (parsed.name && parsed.name !== existing.name) {
@@ -198,7 +199,11 @@ export class CodeRepositoryStore {
         [id],
       );
       await db.query(`DELETE FROM ${this.#s}.repositories WHERE id = $1`, [id]);
-      await releaseContentHashes(db, this.#s, rows.map((row) => row.content_hash));
+      await releaseContentHashes(
+        db,
+        this.#s,
+        rows.map((row) => row.content_hash),
+      );
     });
   }
 
@@ -333,7 +338,11 @@ export class CodeRepositoryStore {
           `DELETE FROM ${this.#s}.chunks WHERE id = ANY($1::bigint[]) RETURNING content_hash`,
           [previous.rows.map((row) => row.id)],
         );
-        await releaseContentHashes(db, this.#s, removed.rows.map((row) => row.content_hash));
+        await releaseContentHashes(
+          db,
+          this.#s,
+          removed.rows.map((row) => row.content_hash),
+        );
       }
     });
   }
@@ -379,7 +388,11 @@ export class CodeRepositoryStore {
         `DELETE FROM ${this.#s}.files WHERE repository_id = $1 AND path = ANY($2::text[])`,
         [repositoryId, unique],
       );
-      await releaseContentHashes(db, this.#s, removed.rows.map((row) => row.content_hash));
+      await releaseContentHashes(
+        db,
+        this.#s,
+        removed.rows.map((row) => row.content_hash),
+      );
       return files.rowCount ?? 0;
     });
   }

@@ -11,12 +11,18 @@ export interface Queryable {
 
 const int8 = 20;
 
+type TypeParser = (value: string) => unknown;
+const defaultParser = pg.types.getTypeParser.bind(pg.types) as (
+  oid: number,
+  format?: 'text' | 'binary',
+) => TypeParser;
+
 /** bigint ids and counts come back as numbers (they stay far below 2^53). */
 const types: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): TypeParser =>
     oid === int8
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+      ? (value) => Number(value)
+      : defaultParser(oid, format)) as CustomTypesConfig['getTypeParser'],
 };
 
 function queryable(target: Pool | PoolClient): Queryable {

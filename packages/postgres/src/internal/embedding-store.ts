@@ -17,10 +17,9 @@ export async function readStoredModel(
   db: Queryable,
   s: string,
 ): Promise<EmbeddingModelInfo | null> {
-  const { rows } = await db.query<{ value: string }>(
-    `SELECT value FROM ${s}.meta WHERE key = $1`,
-    [modelKey],
-  );
+  const { rows } = await db.query<{ value: string }>(`SELECT value FROM ${s}.meta WHERE key = $1`, [
+    modelKey,
+  ]);
   return rows[0] ? (JSON.parse(rows[0].value) as EmbeddingModelInfo) : null;
 }
 

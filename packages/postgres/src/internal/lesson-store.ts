@@ -181,10 +181,9 @@ export class LessonStore {
   get(id: string): Promise<Lesson | null> {
     parseInput(textIdSchema, id, 'lesson id');
     return this.#database.read(async (db) => {
-      const { rows } = await db.query<LessonRow>(
-        `SELECT * FROM ${this.#s}.lessons WHERE id = $1`,
-        [id],
-      );
+      const { rows } = await db.query<LessonRow>(`SELECT * FROM ${this.#s}.lessons WHERE id = $1`, [
+        id,
+      ]);
       return rows[0] ? toLesson(rows[0]) : null;
     });
   }
@@ -233,7 +232,11 @@ export class LessonStore {
         `DELETE FROM ${this.#s}.lessons WHERE id = $1 RETURNING content_hash`,
         [id],
       );
-      await releaseContentHashes(db, this.#s, rows.map((row) => row.content_hash));
+      await releaseContentHashes(
+        db,
+        this.#s,
+        rows.map((row) => row.content_hash),
+      );
       return rows.length > 0;
     });
   }

@@ -165,7 +165,7 @@ export class StoreOperations {
       Promise.reject(
         new NellieError(
           'INVALID_INPUT',
-          'A PostgreSQL store is backed up with the database server\'s own tools (pg_dump, or your provider\'s snapshots and point-in-time recovery), not by Nellie; see docs/deployment/postgres.md.',
+          "A PostgreSQL store is backed up with the database server's own tools (pg_dump, or your provider's snapshots and point-in-time recovery), not by Nellie; see docs/deployment/postgres.md.",
         ),
       ),
     );
@@ -187,7 +187,14 @@ export class StoreOperations {
       await db.query(
         `INSERT INTO ${this.#s}.audit_log (at, actor, channel, action, target, details)
          VALUES ($1, $2, $3, $4, $5, $6)`,
-        [new Date().toISOString(), parsed.actor, parsed.channel, parsed.action, parsed.target, details],
+        [
+          new Date().toISOString(),
+          parsed.actor,
+          parsed.channel,
+          parsed.action,
+          parsed.target,
+          details,
+        ],
       );
     });
   }

@@ -18,7 +18,7 @@ export function textConfig(schema: string): string {
  * name.
  */
 export const migrations: readonly ((s: string, name: string) => string)[] = [
-  (s, name) => `
+  (s: string, name: string): string => `
     -- Token text (identifier-split by the application, as the SQLite store indexes it) is
     -- parsed like 'simple' and stemmed with snowball's English stemmer without stop words, the
     -- counterpart of the SQLite store's porter tokenizer.

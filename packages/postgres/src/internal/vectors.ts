@@ -137,10 +137,9 @@ export class MemoryVectorIndex implements VectorIndex {
       content_hash: string;
       kind: number;
       vector: number[];
-    }>(
-      `SELECT id, content_hash, kind, vector FROM ${s}.embeddings WHERE id > $1 ORDER BY id`,
-      [this.#lastId],
-    );
+    }>(`SELECT id, content_hash, kind, vector FROM ${s}.embeddings WHERE id > $1 ORDER BY id`, [
+      this.#lastId,
+    ]);
     for (const row of added.rows) {
       const vector = Float32Array.from(row.vector);
       const held = { contentHash: row.content_hash, kind: row.kind, vector, norm: norm(vector) };
