@@ -9,6 +9,7 @@ import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
 import { LessonStore } from './internal/lesson-store.ts';
 import { StoreOperations } from './internal/operations.ts';
 import { migrate } from './internal/schema.ts';
+import { createSearchContext } from './internal/search-context.ts';
 import {
   MemoryVectorIndex,
   PgvectorIndex,
@@ -126,11 +127,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw mapPostgresError(error, database.location);
   }
 
-  const searchOptions = { embeddingModel: model, maxQueryLength: parsed.maxQueryLength };
   const code = new CodeRepositoryStore(database);
-  const codeSearch = new CodeSearch(database, code, vectors, searchOptions);
-  const lessons = new LessonStore(database, code, vectors, searchOptions);
-  const checkpoints = new CheckpointStore(database, code, vectors, searchOptions);
+  const context = createSearchContext(database, code, vectors, {
+    embeddingModel: model,
+    maxQueryLength: parsed.maxQueryLength,
+  });
+  const codeSearch = new CodeSearch(context);
+  const lessons = new LessonStore(context);
+  const checkpoints = new CheckpointStore(context);
   const embeddings = new EmbeddingStore(database, model);
   const operations = new StoreOperations(database, model);
 

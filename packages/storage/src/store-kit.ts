@@ -45,22 +45,31 @@ export {
   relativePathSchema,
   repositoryInputSchema,
   sha256,
+  toIndexedFile,
+  toRepository,
+  toStoredChunk,
   touchSchema,
 } from './internal/code-store.ts';
+export type { ChunkRow, FileRow, RepositoryRow } from './internal/code-store.ts';
 export {
   lessonHash,
   lessonInputSchema,
   lessonListSchema,
   lessonPatchSchema,
+  toLesson,
   uniqueTags,
 } from './internal/lesson-store.ts';
+export type { LessonRow } from './internal/lesson-store.ts';
 export {
   agentSchema,
   checkpointHash,
   checkpointInputSchema,
   recentCheckpointsSchema,
   serialiseCheckpointState,
+  toAgentStatus,
+  toCheckpoint,
 } from './internal/checkpoint-store.ts';
+export type { AgentRow, CheckpointRow } from './internal/checkpoint-store.ts';
 export { auditQuerySchema, parseAuditEntry } from './internal/audit-store.ts';
 export { checkEmbeddingBatch, pendingLimitSchema } from './internal/embedding-store.ts';
 export { globNotFound, languageNotFound } from './internal/code-filter-check.ts';

@@ -16,83 +16,26 @@ import {
   recentCheckpointsSchema,
   serialiseCheckpointState,
   textIdSchema,
+  toAgentStatus,
+  toCheckpoint,
   tokenText,
+  type AgentRow,
+  type CheckpointRow,
 } from '@nellie/storage/store-kit';
-import type { CodeRepositoryStore } from './code-store.ts';
-import type { SearchOptions } from './code-search.ts';
-import { Parameters, type Database, type Queryable } from './database.ts';
+import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
 import { searchMemoryTable } from './memory-search.ts';
-import { kindCheckpoint, textConfig } from './schema.ts';
-import type { VectorIndex } from './vectors.ts';
-
-interface CheckpointRow {
-  seq: number;
-  id: string;
-  agent: string;
-  repo: string | null;
-  session_id: string | null;
-  working_on: string;
-  state: string;
-  status: Checkpoint['status'];
-  created_at: string;
-  content_hash: string;
-}
-
-interface AgentRow {
-  agent: string;
-  status: AgentStatus['status'];
-  current_task: string | null;
-  last_checkpoint_id: string | null;
-  updated_at: string;
-}
-
-function toCheckpoint(row: CheckpointRow): Checkpoint {
-  return {
-    id: row.id,
-    agent: row.agent,
-    workingOn: row.working_on,
-    state: JSON.parse(row.state) as Record<string, unknown>,
-    repo: row.repo,
-    sessionId: row.session_id,
-    status: row.status,
-    createdAt: row.created_at,
-  };
-}
-
-function toAgentStatus(row: AgentRow): AgentStatus {
-  return {
-    agent: row.agent,
-    status: row.status,
-    currentTask: row.current_task,
-    lastCheckpointId: row.last_checkpoint_id,
-    updatedAt: row.updated_at,
-  };
-}
+import { kindCheckpoint } from './schema.ts';
+import type { SearchContext } from './search-context.ts';
 
 /** Working-on A, state B: the SQLite store's bm25 weights 3, 1. */
 const rankWeights = '{0, 0, 0.3333, 1}';
 
 export class CheckpointStore {
-  readonly #database: Database;
-  readonly #s: string;
-  readonly #config: string;
-  readonly #code: CodeRepositoryStore;
-  readonly #vectors: VectorIndex | null;
-  readonly #options: SearchOptions;
+  readonly #c: SearchContext;
 
-  constructor(
-    database: Database,
-    code: CodeRepositoryStore,
-    vectors: VectorIndex | null,
-    options: SearchOptions,
-  ) {
-    this.#database = database;
-    this.#s = database.schema;
-    this.#config = textConfig(database.schemaName);
-    this.#code = code;
-    this.#vectors = vectors;
-    this.#options = options;
+  constructor(context: SearchContext) {
+    this.#c = context;
   }
 
   async add(input: CheckpointInput): Promise<Checkpoint> {
@@ -109,13 +52,13 @@ export class CheckpointStore {
       createdAt: new Date().toISOString(),
     };
     const hash = checkpointHash(checkpoint);
-    await this.#database.write(async (db) => {
+    await this.#c.database.write(async (db) => {
       await db.query(
-        `INSERT INTO ${this.#s}.checkpoints (id, agent, repo, session_id, working_on, state,
+        `INSERT INTO ${this.#c.s}.checkpoints (id, agent, repo, session_id, working_on, state,
            status, created_at, content_hash, tokens)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-           setweight(to_tsvector(${this.#config}, $10), 'A') ||
-           setweight(to_tsvector(${this.#config}, $11), 'B'))`,
+           setweight(to_tsvector(${this.#c.config}, $10), 'A') ||
+           setweight(to_tsvector(${this.#c.config}, $11), 'B'))`,
         [
           checkpoint.id,
           checkpoint.agent,
@@ -130,7 +73,7 @@ export class CheckpointStore {
           tokenText(stateText),
         ],
       );
-      await queueContentHash(db, this.#s, hash, kindCheckpoint);
+      await queueContentHash(db, this.#c.s, hash, kindCheckpoint);
       await this.#setAgentStatus(db, checkpoint);
     });
     return checkpoint;
@@ -139,7 +82,7 @@ export class CheckpointStore {
   async #setAgentStatus(db: Queryable, checkpoint: Checkpoint): Promise<void> {
     const done = checkpoint.status === 'done';
     await db.query(
-      `INSERT INTO ${this.#s}.agent_status
+      `INSERT INTO ${this.#c.s}.agent_status
          (agent, status, current_task, last_checkpoint_id, updated_at)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (agent) DO UPDATE SET status = excluded.status,
@@ -157,9 +100,9 @@ export class CheckpointStore {
 
   get(id: string): Promise<Checkpoint | null> {
     parseInput(textIdSchema, id, 'checkpoint id');
-    return this.#database.read(async (db) => {
+    return this.#c.database.read(async (db) => {
       const { rows } = await db.query<CheckpointRow>(
-        `SELECT * FROM ${this.#s}.checkpoints WHERE id = $1`,
+        `SELECT * FROM ${this.#c.s}.checkpoints WHERE id = $1`,
         [id],
       );
       return rows[0] ? toCheckpoint(rows[0]) : null;
@@ -170,7 +113,7 @@ export class CheckpointStore {
     db: Queryable,
     filters: { agent?: string; repo?: string },
   ): Promise<(params: Parameters) => string> {
-    const repos = filters.repo ? await this.#code.repositoryAliases(db, filters.repo) : null;
+    const repos = filters.repo ? await this.#c.code.repositoryAliases(db, filters.repo) : null;
     return (params) => {
       let sql = '';
       if (filters.agent) sql += ` AND k.agent = ${params.p(filters.agent)}`;
@@ -181,11 +124,11 @@ export class CheckpointStore {
 
   recent(request: { agent?: string; repo?: string; limit?: number } = {}): Promise<Checkpoint[]> {
     const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
-    return this.#database.read(async (db) => {
+    return this.#c.database.read(async (db) => {
       const params = new Parameters();
       const conditions = (await this.#filter(db, parsed))(params);
       const { rows } = await db.query<CheckpointRow>(
-        `SELECT k.* FROM ${this.#s}.checkpoints k WHERE true${conditions}
+        `SELECT k.* FROM ${this.#c.s}.checkpoints k WHERE true${conditions}
          ORDER BY k.seq DESC LIMIT ${params.p(parsed.limit)}`,
         params.values,
       );
@@ -195,29 +138,29 @@ export class CheckpointStore {
 
   delete(id: string): Promise<boolean> {
     parseInput(textIdSchema, id, 'checkpoint id');
-    return this.#database.write(async (db) => {
-      const { rows } = await db.query<CheckpointRow>(
-        `DELETE FROM ${this.#s}.checkpoints WHERE id = $1 RETURNING *`,
+    return this.#c.database.write(async (db) => {
+      const { rows } = await db.query<CheckpointRow & { content_hash: string }>(
+        `DELETE FROM ${this.#c.s}.checkpoints WHERE id = $1 RETURNING *`,
         [id],
       );
       const row = rows[0];
       if (!row) return false;
-      await releaseContentHashes(db, this.#s, [row.content_hash]);
+      await releaseContentHashes(db, this.#c.s, [row.content_hash]);
       const status = await db.query<AgentRow>(
-        `SELECT * FROM ${this.#s}.agent_status WHERE agent = $1 FOR UPDATE`,
+        `SELECT * FROM ${this.#c.s}.agent_status WHERE agent = $1 FOR UPDATE`,
         [row.agent],
       );
       if (status.rows[0]?.last_checkpoint_id === id) {
         // The agent's status follows its newest remaining checkpoint.
         const newest = await db.query<CheckpointRow>(
-          `SELECT * FROM ${this.#s}.checkpoints WHERE agent = $1 ORDER BY seq DESC LIMIT 1`,
+          `SELECT * FROM ${this.#c.s}.checkpoints WHERE agent = $1 ORDER BY seq DESC LIMIT 1`,
           [row.agent],
         );
         if (newest.rows[0]) {
           await this.#setAgentStatus(db, toCheckpoint(newest.rows[0]));
         } else {
           await db.query(
-            `UPDATE ${this.#s}.agent_status SET status = 'idle', current_task = NULL,
+            `UPDATE ${this.#c.s}.agent_status SET status = 'idle', current_task = NULL,
                last_checkpoint_id = NULL, updated_at = $1 WHERE agent = $2`,
             [new Date().toISOString(), row.agent],
           );
@@ -229,9 +172,9 @@ export class CheckpointStore {
 
   agentStatus(agent: string): Promise<AgentStatus> {
     parseInput(agentSchema, agent, 'agent');
-    return this.#database.read(async (db) => {
+    return this.#c.database.read(async (db) => {
       const { rows } = await db.query<AgentRow>(
-        `SELECT * FROM ${this.#s}.agent_status WHERE agent = $1`,
+        `SELECT * FROM ${this.#c.s}.agent_status WHERE agent = $1`,
         [agent],
       );
       return rows[0]
@@ -241,9 +184,9 @@ export class CheckpointStore {
   }
 
   listAgents(): Promise<AgentStatus[]> {
-    return this.#database.read(async (db) => {
+    return this.#c.database.read(async (db) => {
       const { rows } = await db.query<AgentRow>(
-        `SELECT * FROM ${this.#s}.agent_status ORDER BY updated_at DESC, agent`,
+        `SELECT * FROM ${this.#c.s}.agent_status ORDER BY updated_at DESC, agent`,
       );
       return rows.map(toAgentStatus);
     });
@@ -254,17 +197,17 @@ export class CheckpointStore {
     checkQuery(
       parsed.query,
       parsed.queryVector,
-      this.#options.embeddingModel,
-      this.#options.maxQueryLength,
+      this.#c.options.embeddingModel,
+      this.#c.options.maxQueryLength,
     );
-    return this.#database.read(async (db) =>
+    return this.#c.database.read(async (db) =>
       (
         await searchMemoryTable<CheckpointRow>(
           db,
-          { table: `${this.#s}.checkpoints`, alias: 'k', rankWeights, config: this.#config },
+          { table: `${this.#c.s}.checkpoints`, alias: 'k', rankWeights, config: this.#c.config },
           parsed,
           await this.#filter(db, parsed),
-          this.#vectors,
+          this.#c.vectors,
         )
       ).map(({ row, score, scores }) => ({ checkpoint: toCheckpoint(row), score, scores })),
     );

@@ -3,7 +3,6 @@ import {
   throwIfAborted,
   type CodeSearchHit,
   type CodeSearchRequest,
-  type EmbeddingModelInfo,
 } from '@nellie/core';
 import {
   analyzeQuery,
@@ -37,23 +36,16 @@ import {
   type TermStatistics,
   type VectorMatch,
 } from '@nellie/storage/store-kit';
-import type { CodeRepositoryStore } from './code-store.ts';
-import { Parameters, type Database, type Queryable } from './database.ts';
-import { kindChunk, textConfig } from './schema.ts';
+import { Parameters, type Queryable } from './database.ts';
+import { kindChunk } from './schema.ts';
+import type { SearchContext } from './search-context.ts';
 import { tokenTsquery, toTsquery } from './tsquery.ts';
-import type { VectorIndex } from './vectors.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
 interface CodeScope {
   repositoryIds: number[] | null;
   language: string | null;
   fileIds: number[] | null;
-}
-
-/** What every search checks a request against. */
-export interface SearchOptions {
-  embeddingModel: EmbeddingModelInfo | null;
-  maxQueryLength: number;
 }
 
 const columns = 'c.id, c.symbol_name, c.enclosing_symbol, f.path, c.content';
@@ -78,25 +70,10 @@ function scopeSql(scope: CodeScope, params: Parameters): string {
  * orders it, fused with vector candidates from pgvector or the in-memory index.
  */
 export class CodeSearch {
-  readonly #database: Database;
-  readonly #s: string;
-  readonly #config: string;
-  readonly #code: CodeRepositoryStore;
-  readonly #vectors: VectorIndex | null;
-  readonly #options: SearchOptions;
+  readonly #c: SearchContext;
 
-  constructor(
-    database: Database,
-    code: CodeRepositoryStore,
-    vectors: VectorIndex | null,
-    options: SearchOptions,
-  ) {
-    this.#database = database;
-    this.#s = database.schema;
-    this.#config = textConfig(database.schemaName);
-    this.#code = code;
-    this.#vectors = vectors;
-    this.#options = options;
+  constructor(context: SearchContext) {
+    this.#c = context;
   }
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
@@ -104,12 +81,12 @@ export class CodeSearch {
     checkQuery(
       parsed.query,
       parsed.queryVector,
-      this.#options.embeddingModel,
-      this.#options.maxQueryLength,
+      this.#c.options.embeddingModel,
+      this.#c.options.maxQueryLength,
     );
     throwIfAborted(parsed.signal);
     const glob = parsed.pathGlob === undefined ? null : compileGlob(parsed.pathGlob);
-    const hits = await this.#database.read(async (db) => {
+    const hits = await this.#c.database.read(async (db) => {
       const scope = await this.#scope(db, parsed, glob);
       const pool = candidatePool(parsed.limit);
       const analyzed = analyzeQuery(parsed.query);
@@ -138,9 +115,9 @@ export class CodeSearch {
         `SELECT c.id, r.name AS repository, r.root_path, f.path, c.start_line, c.end_line,
            c.symbol_name, c.symbol_kind, c.enclosing_symbol, c.language, c.content,
            f.indexed_at, f.size, f.mtime_ms
-         FROM ${this.#s}.chunks c
-         JOIN ${this.#s}.files f ON f.id = c.file_id
-         JOIN ${this.#s}.repositories r ON r.id = c.repository_id
+         FROM ${this.#c.s}.chunks c
+         JOIN ${this.#c.s}.files f ON f.id = c.file_id
+         JOIN ${this.#c.s}.repositories r ON r.id = c.repository_id
          WHERE c.id = ANY($1::bigint[])`,
         [ranked.map((hit) => hit.row.id)],
       );
@@ -170,12 +147,12 @@ export class CodeSearch {
     const scope: CodeScope = { repositoryIds: null, language: null, fileIds: null };
     let where = '';
     if (filters.repository !== undefined) {
-      scope.repositoryIds = (await this.#code.findRepositories(db, filters.repository)).map(
+      scope.repositoryIds = (await this.#c.code.findRepositories(db, filters.repository)).map(
         (row) => row.id,
       );
       if (scope.repositoryIds.length === 0) {
         const { rows } = await db.query<{ name: string }>(
-          `SELECT name FROM ${this.#s}.repositories ORDER BY name`,
+          `SELECT name FROM ${this.#c.s}.repositories ORDER BY name`,
         );
         throw repositoryNotFound(
           filters.repository,
@@ -189,12 +166,12 @@ export class CodeSearch {
     if (filters.language !== undefined) {
       scope.language = filters.language.trim().toLowerCase();
       const found = await db.query(
-        `SELECT 1 FROM ${this.#s}.chunks WHERE language = $1${inScope} LIMIT 1`,
+        `SELECT 1 FROM ${this.#c.s}.chunks WHERE language = $1${inScope} LIMIT 1`,
         [scope.language, ...ids],
       );
       if (found.rows.length === 0) {
         const known = await db.query<{ language: string }>(
-          `SELECT DISTINCT language FROM ${this.#s}.chunks
+          `SELECT DISTINCT language FROM ${this.#c.s}.chunks
            WHERE language IS NOT NULL${inScope.replace('$2', '$1')} ORDER BY language`,
           ids,
         );
@@ -207,7 +184,7 @@ export class CodeSearch {
     }
     if (glob && filters.pathGlob !== undefined) {
       const { rows } = await db.query<{ id: number; path: string }>(
-        `SELECT id, path FROM ${this.#s}.files WHERE true${inScope.replace('$2', '$1')}`,
+        `SELECT id, path FROM ${this.#c.s}.files WHERE true${inScope.replace('$2', '$1')}`,
         ids,
       );
       scope.fileIds = rows.filter((row) => glob.matches(row.path)).map((row) => row.id);
@@ -227,15 +204,15 @@ export class CodeSearch {
     const tokenParam = params.p(tokens);
     const cap = params.p(codeRanking.commonWordDocuments + 1);
     const documents = isFiltered(scope)
-      ? `(SELECT count(*) FROM (SELECT 1 FROM ${this.#s}.chunks c WHERE true${filter}
+      ? `(SELECT count(*) FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
            LIMIT ${params.p(codeRanking.scopeDocumentLimit)}) x)`
-      : `(SELECT coalesce(max(id), 0) FROM ${this.#s}.chunks)`;
+      : `(SELECT coalesce(max(id), 0) FROM ${this.#c.s}.chunks)`;
     const { rows } = await db.query<{ token: string | null; n: number }>(
       `SELECT NULL AS token, ${documents} AS n
        UNION ALL
        SELECT t.token, (SELECT count(*) FROM (
-         SELECT 1 FROM ${this.#s}.chunks c
-         WHERE c.tokens @@ to_tsquery(${this.#config}, quote_literal(t.token))${filter}
+         SELECT 1 FROM ${this.#c.s}.chunks c
+         WHERE c.tokens @@ to_tsquery(${this.#c.config}, quote_literal(t.token))${filter}
          LIMIT ${cap}) x)
        FROM unnest(${tokenParam}::text[]) AS t(token)`,
       params.values,
@@ -284,8 +261,8 @@ export class CodeSearch {
         : Math.max(limit, codeRanking.unscoredMatchLimit);
       const { rows } = await db.query<CodeLexicalRow>(
         `SELECT ${columns}, 'NaN'::float8 AS bm25
-         FROM ${this.#s}.chunks c JOIN ${this.#s}.files f ON f.id = c.file_id
-         WHERE c.tokens @@ to_tsquery(${this.#config}, ${match})${filter}
+         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+         WHERE c.tokens @@ to_tsquery(${this.#c.config}, ${match})${filter}
          ORDER BY c.id DESC LIMIT ${params.p(wanted)}`,
         params.values,
       );
@@ -330,7 +307,7 @@ export class CodeSearch {
     const exactFilter = scopeSql(scope, exactParams);
     const exact = await db.query<CodeLexicalRow>(
       `SELECT ${columns}, 'NaN'::float8 AS bm25
-       FROM ${this.#s}.chunks c JOIN ${this.#s}.files f ON f.id = c.file_id
+       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
        WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
        ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
       exactParams.values,
@@ -352,8 +329,8 @@ export class CodeSearch {
         const filter = scopeSql(scope, params);
         const { rows } = await db.query<CodeLexicalRow>(
           `SELECT ${columns}, 'NaN'::float8 AS bm25
-           FROM ${this.#s}.chunks c JOIN ${this.#s}.files f ON f.id = c.file_id
-           WHERE c.tokens @@ to_tsquery(${this.#config}, ${match})${filter}
+           FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+           WHERE c.tokens @@ to_tsquery(${this.#c.config}, ${match})${filter}
            ORDER BY c.id DESC LIMIT ${params.p(codeRanking.namedFileScan)}`,
           params.values,
         );
@@ -372,25 +349,25 @@ export class CodeSearch {
     scope: CodeScope,
     k: number,
   ): Promise<{ id: number; similarity: number }[]> {
-    if (!this.#vectors) return [];
+    if (!this.#c.vectors) return [];
     const params = new Parameters();
     if (!isFiltered(scope)) {
-      const hashes = await this.#vectors.nearest(db, query, kindChunk, k + 16);
+      const hashes = await this.#c.vectors.nearest(db, query, kindChunk, k + 16);
       if (hashes.length === 0) return [];
-      return this.#vectors.score(
+      return this.#c.vectors.score(
         db,
         query,
-        `SELECT c.id, c.content_hash FROM ${this.#s}.chunks c
+        `SELECT c.id, c.content_hash FROM ${this.#c.s}.chunks c
          WHERE c.content_hash = ANY(${params.p(hashes)}::text[])`,
         params.values,
         k,
       );
     }
     const filter = scopeSql(scope, params);
-    return this.#vectors.score(
+    return this.#c.vectors.score(
       db,
       query,
-      `SELECT c.id, c.content_hash FROM ${this.#s}.chunks c WHERE true${filter}`,
+      `SELECT c.id, c.content_hash FROM ${this.#c.s}.chunks c WHERE true${filter}`,
       params.values,
       k,
     );
@@ -408,7 +385,7 @@ export class CodeSearch {
     if (missing.length > 0) {
       const { rows } = await db.query<CodeLexicalRow>(
         `SELECT ${columns}, 'NaN'::float8 AS bm25
-         FROM ${this.#s}.chunks c JOIN ${this.#s}.files f ON f.id = c.file_id
+         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
          WHERE c.id = ANY($1::bigint[])`,
         [missing],
       );

@@ -18,55 +18,19 @@ import {
   repositoryInputSchema,
   sha256,
   symbolKey,
+  toIndexedFile,
   tokenText,
+  toRepository,
+  toStoredChunk,
   touchSchema,
+  type ChunkRow,
+  type FileRow,
+  type RepositoryRow,
 } from '@nellie/storage/store-kit';
 import { z } from 'zod';
 import type { Database, Queryable } from './database.ts';
 import { releaseContentHashes } from './embedding-queue.ts';
 import { kindChunk, textConfig } from './schema.ts';
-
-export interface RepositoryRow {
-  id: number;
-  name: string;
-  root_path: string;
-  created_at: string;
-  last_indexed_at: string | null;
-}
-
-interface FileRow {
-  repository_id: number;
-  path: string;
-  language: string | null;
-  size: number;
-  mtime_ms: number;
-  content_hash: string;
-  indexed_at: string;
-}
-
-interface ChunkRow {
-  id: number;
-  repository_id: number;
-  path: string;
-  start_line: number;
-  end_line: number;
-  symbol_name: string | null;
-  symbol_kind: string | null;
-  enclosing_symbol: string | null;
-  language: string | null;
-  content: string;
-  content_hash: string;
-}
-
-export function toRepository(row: RepositoryRow): Repository {
-  return {
-    id: row.id,
-    name: row.name,
-    rootPath: row.root_path,
-    createdAt: row.created_at,
-    lastIndexedAt: row.last_indexed_at,
-  };
-}
 
 function nameTaken(name: string, rootPath: string): NellieError {
   return new NellieError(
@@ -229,15 +193,7 @@ export class CodeRepositoryStore {
         `SELECT * FROM ${this.#s}.files WHERE repository_id = $1 ORDER BY path COLLATE "C"`,
         [repositoryId],
       );
-      return rows.map((row) => ({
-        repositoryId: row.repository_id,
-        path: row.path,
-        language: row.language,
-        size: row.size,
-        mtimeMs: row.mtime_ms,
-        contentHash: row.content_hash,
-        indexedAt: row.indexed_at,
-      }));
+      return rows.map(toIndexedFile);
     });
   }
 
@@ -406,22 +362,7 @@ export class CodeRepositoryStore {
          FROM ${this.#s}.chunks c JOIN ${this.#s}.files f ON f.id = c.file_id WHERE c.id = $1`,
         [id],
       );
-      const row = rows[0];
-      return row
-        ? {
-            id: row.id,
-            repositoryId: row.repository_id,
-            path: row.path,
-            startLine: row.start_line,
-            endLine: row.end_line,
-            symbolName: row.symbol_name,
-            symbolKind: row.symbol_kind,
-            enclosingSymbol: row.enclosing_symbol,
-            language: row.language,
-            content: row.content,
-            contentHash: row.content_hash,
-          }
-        : null;
+      return rows[0] ? toStoredChunk(rows[0]) : null;
     });
   }
 }

@@ -17,72 +17,30 @@ import {
   lessonSearchRequestSchema,
   parseInput,
   textIdSchema,
+  toLesson,
   tokenText,
   uniqueTags,
+  type LessonRow,
 } from '@nellie/storage/store-kit';
-import type { CodeRepositoryStore } from './code-store.ts';
-import type { SearchOptions } from './code-search.ts';
-import { Parameters, type Database, type Queryable } from './database.ts';
+import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
 import { searchMemoryTable } from './memory-search.ts';
-import { kindLesson, textConfig } from './schema.ts';
-import type { VectorIndex } from './vectors.ts';
-
-interface LessonRow {
-  seq: number;
-  id: string;
-  title: string;
-  content: string;
-  tags: string;
-  severity: Lesson['severity'];
-  repo: string | null;
-  agent: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-function toLesson(row: LessonRow): Lesson {
-  return {
-    id: row.id,
-    title: row.title,
-    content: row.content,
-    tags: JSON.parse(row.tags) as string[],
-    severity: row.severity,
-    repo: row.repo,
-    agent: row.agent,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+import { kindLesson } from './schema.ts';
+import type { SearchContext } from './search-context.ts';
 
 /** Title A, tags B, content C: the SQLite store's bm25 weights 4, 2, 1. */
 const rankWeights = '{0, 0.25, 0.5, 1}';
 
 export class LessonStore {
-  readonly #database: Database;
-  readonly #s: string;
-  readonly #config: string;
-  readonly #code: CodeRepositoryStore;
-  readonly #vectors: VectorIndex | null;
-  readonly #options: SearchOptions;
+  readonly #c: SearchContext;
 
-  constructor(
-    database: Database,
-    code: CodeRepositoryStore,
-    vectors: VectorIndex | null,
-    options: SearchOptions,
-  ) {
-    this.#database = database;
-    this.#s = database.schema;
-    this.#config = textConfig(database.schemaName);
-    this.#code = code;
-    this.#vectors = vectors;
-    this.#options = options;
+  constructor(context: SearchContext) {
+    this.#c = context;
   }
 
   /** The `tokens` value of a lesson, as SQL over parameters $n.. (title, tags, content). */
   #tokens(first: number): string {
-    const c = this.#config;
+    const c = this.#c.config;
     return `setweight(to_tsvector(${c}, $${first}), 'A') ||
       setweight(to_tsvector(${c}, $${first + 1}), 'B') ||
       setweight(to_tsvector(${c}, $${first + 2}), 'C')`;
@@ -107,9 +65,9 @@ export class LessonStore {
       updatedAt: now,
     };
     const hash = lessonHash(lesson);
-    await this.#database.write(async (db) => {
+    await this.#c.database.write(async (db) => {
       await db.query(
-        `INSERT INTO ${this.#s}.lessons (id, title, content, tags, severity, repo, agent,
+        `INSERT INTO ${this.#c.s}.lessons (id, title, content, tags, severity, repo, agent,
            created_at, updated_at, content_hash, tokens)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${this.#tokens(11)})`,
         [
@@ -126,7 +84,7 @@ export class LessonStore {
           ...this.#tokenValues(lesson),
         ],
       );
-      await queueContentHash(db, this.#s, hash, kindLesson);
+      await queueContentHash(db, this.#c.s, hash, kindLesson);
     });
     return lesson;
   }
@@ -134,9 +92,9 @@ export class LessonStore {
   update(id: string, patch: Partial<LessonInput>): Promise<Lesson> {
     parseInput(textIdSchema, id, 'lesson id');
     const parsed = parseInput(lessonPatchSchema, patch, 'lesson update');
-    return this.#database.write(async (db) => {
+    return this.#c.database.write(async (db) => {
       const { rows } = await db.query<LessonRow & { content_hash: string }>(
-        `SELECT * FROM ${this.#s}.lessons WHERE id = $1 FOR UPDATE`,
+        `SELECT * FROM ${this.#c.s}.lessons WHERE id = $1 FOR UPDATE`,
         [id],
       );
       const row = rows[0];
@@ -154,7 +112,7 @@ export class LessonStore {
       };
       const hash = lessonHash(next);
       await db.query(
-        `UPDATE ${this.#s}.lessons SET title = $1, content = $2, tags = $3, severity = $4,
+        `UPDATE ${this.#c.s}.lessons SET title = $1, content = $2, tags = $3, severity = $4,
            repo = $5, agent = $6, updated_at = $7, content_hash = $8, tokens = ${this.#tokens(10)}
          WHERE seq = $9`,
         [
@@ -171,8 +129,8 @@ export class LessonStore {
         ],
       );
       if (hash !== row.content_hash) {
-        await releaseContentHashes(db, this.#s, [row.content_hash]);
-        await queueContentHash(db, this.#s, hash, kindLesson);
+        await releaseContentHashes(db, this.#c.s, [row.content_hash]);
+        await queueContentHash(db, this.#c.s, hash, kindLesson);
       }
       return next;
     });
@@ -180,16 +138,17 @@ export class LessonStore {
 
   get(id: string): Promise<Lesson | null> {
     parseInput(textIdSchema, id, 'lesson id');
-    return this.#database.read(async (db) => {
-      const { rows } = await db.query<LessonRow>(`SELECT * FROM ${this.#s}.lessons WHERE id = $1`, [
-        id,
-      ]);
+    return this.#c.database.read(async (db) => {
+      const { rows } = await db.query<LessonRow>(
+        `SELECT * FROM ${this.#c.s}.lessons WHERE id = $1`,
+        [id],
+      );
       return rows[0] ? toLesson(rows[0]) : null;
     });
   }
 
   async #filter(db: Queryable, filters: LessonFilters): Promise<(params: Parameters) => string> {
-    const repos = filters.repo ? await this.#code.repositoryAliases(db, filters.repo) : null;
+    const repos = filters.repo ? await this.#c.code.repositoryAliases(db, filters.repo) : null;
     return (params) => {
       let sql = '';
       if (filters.tags && filters.tags.length > 0) {
@@ -206,17 +165,17 @@ export class LessonStore {
 
   list(request: LessonFilters & { limit?: number; offset?: number } = {}): Promise<Page<Lesson>> {
     const parsed = parseInput(lessonListSchema, request, 'lesson list request');
-    return this.#database.read(async (db) => {
+    return this.#c.database.read(async (db) => {
       const filter = await this.#filter(db, parsed);
       const countParams = new Parameters();
       const total = await db.query<{ count: number }>(
-        `SELECT count(*) FROM ${this.#s}.lessons l WHERE true${filter(countParams)}`,
+        `SELECT count(*) FROM ${this.#c.s}.lessons l WHERE true${filter(countParams)}`,
         countParams.values,
       );
       const params = new Parameters();
       const conditions = filter(params);
       const { rows } = await db.query<LessonRow>(
-        `SELECT l.* FROM ${this.#s}.lessons l WHERE true${conditions}
+        `SELECT l.* FROM ${this.#c.s}.lessons l WHERE true${conditions}
          ORDER BY l.created_at DESC, l.seq DESC
          LIMIT ${params.p(parsed.limit)} OFFSET ${params.p(parsed.offset)}`,
         params.values,
@@ -227,14 +186,14 @@ export class LessonStore {
 
   delete(id: string): Promise<boolean> {
     parseInput(textIdSchema, id, 'lesson id');
-    return this.#database.write(async (db) => {
+    return this.#c.database.write(async (db) => {
       const { rows } = await db.query<{ content_hash: string }>(
-        `DELETE FROM ${this.#s}.lessons WHERE id = $1 RETURNING content_hash`,
+        `DELETE FROM ${this.#c.s}.lessons WHERE id = $1 RETURNING content_hash`,
         [id],
       );
       await releaseContentHashes(
         db,
-        this.#s,
+        this.#c.s,
         rows.map((row) => row.content_hash),
       );
       return rows.length > 0;
@@ -246,17 +205,17 @@ export class LessonStore {
     checkQuery(
       parsed.query,
       parsed.queryVector,
-      this.#options.embeddingModel,
-      this.#options.maxQueryLength,
+      this.#c.options.embeddingModel,
+      this.#c.options.maxQueryLength,
     );
-    return this.#database.read(async (db) =>
+    return this.#c.database.read(async (db) =>
       (
         await searchMemoryTable<LessonRow>(
           db,
-          { table: `${this.#s}.lessons`, alias: 'l', rankWeights, config: this.#config },
+          { table: `${this.#c.s}.lessons`, alias: 'l', rankWeights, config: this.#c.config },
           parsed,
           await this.#filter(db, parsed),
-          this.#vectors,
+          this.#c.vectors,
         )
       ).map(({ row, score, scores }) => ({ lesson: toLesson(row), score, scores })),
     );

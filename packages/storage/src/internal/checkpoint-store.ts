@@ -25,7 +25,7 @@ import {
   storedText,
 } from './validation.ts';
 
-interface CheckpointRow {
+export interface CheckpointRow {
   seq: number;
   id: string;
   agent: string;
@@ -37,7 +37,7 @@ interface CheckpointRow {
   created_at: string;
 }
 
-interface AgentRow {
+export interface AgentRow {
   agent: string;
   status: AgentStatus['status'];
   current_task: string | null;
@@ -45,7 +45,7 @@ interface AgentRow {
   updated_at: string;
 }
 
-function toCheckpoint(row: CheckpointRow): Checkpoint {
+export function toCheckpoint(row: CheckpointRow): Checkpoint {
   return {
     id: row.id,
     agent: row.agent,
@@ -58,7 +58,7 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
-function toAgentStatus(row: AgentRow): AgentStatus {
+export function toAgentStatus(row: AgentRow): AgentStatus {
   return {
     agent: row.agent,
     status: row.status,

@@ -22,7 +22,7 @@ export interface RepositoryRow {
   last_indexed_at: string | null;
 }
 
-interface FileRow {
+export interface FileRow {
   id: number;
   repository_id: number;
   path: string;
@@ -33,7 +33,7 @@ interface FileRow {
   indexed_at: string;
 }
 
-interface ChunkRow {
+export interface ChunkRow {
   id: number;
   repository_id: number;
   path: string;
@@ -61,7 +61,7 @@ export function toRepository(row: RepositoryRow): Repository {
   };
 }
 
-function toIndexedFile(row: FileRow): IndexedFile {
+export function toIndexedFile(row: FileRow): IndexedFile {
   return {
     repositoryId: row.repository_id,
     path: row.path,

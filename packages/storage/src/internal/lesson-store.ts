@@ -27,7 +27,7 @@ import {
   storedText,
 } from './validation.ts';
 
-interface LessonRow {
+export interface LessonRow {
   seq: number;
   id: string;
   title: string;
@@ -40,7 +40,7 @@ interface LessonRow {
   updated_at: string;
 }
 
-function toLesson(row: LessonRow): Lesson {
+export function toLesson(row: LessonRow): Lesson {
   return {
     id: row.id,
     title: row.title,
