@@ -78,7 +78,7 @@ describe('one search vocabulary across REST, MCP and the CLI', () => {
       const [fromRest, fromMcp, fromCli] = await Promise.all([
         rest(request),
         mcp({ ...request, includeContent: true }),
-        cli(['addNumbers', '--repo', name, '--limit', '5', '--group-by', groupBy]),
+        cli(['addNumbers', '--repository', name, '--limit', '5', '--group-by', groupBy]),
       ]);
       expect(fromRest.status).toBe(200);
       expect(fromMcp.isError ?? false).toBe(false);
@@ -123,13 +123,19 @@ describe('one search vocabulary across REST, MCP and the CLI', () => {
     }
   });
 
-  it('still accepts the 0.1 spellings: MCP repo and path_glob, REST mode lexical', async () => {
+  it('still accepts the 0.1 spellings: MCP repo and path_glob, CLI --repo, REST mode lexical', async () => {
     const name = path.basename(repo);
-    const [current, deprecated] = await Promise.all([
+    const [current, deprecated, cliCurrent, cliDeprecated] = await Promise.all([
       mcp({ query: 'addNumbers', repository: name, pathGlob: 'src/**' }),
       mcp({ query: 'addNumbers', repo: name, path_glob: 'src/**' }),
+      cli(['addNumbers', '--repository', name]),
+      cli(['addNumbers', '--repo', name]),
     ]);
     expect(deprecated.structuredContent).toEqual(current.structuredContent);
+    expect(cliDeprecated.code, cliDeprecated.stderr).toBe(0);
+    expect(JSON.parse(cliDeprecated.stdout)).toEqual(JSON.parse(cliCurrent.stdout));
+    const conflicting = await cli(['addNumbers', '--repository', name, '--repo', 'other']);
+    expect(conflicting.code).toBe(2);
     const lexical = await rest({ query: 'addNumbers', mode: 'lexical' });
     expect(lexical.status).toBe(200);
     expect(lexical.body).toMatchObject({ mode: 'keyword' });

@@ -12,7 +12,7 @@ export interface CheckpointInput {
   workingOn: string;
   /** Any JSON object the agent wants back when it resumes. */
   state?: Record<string, unknown>;
-  repo?: string | null;
+  repository?: string | null;
   sessionId?: string | null;
   /** Defaults to `in_progress`. */
   status?: CheckpointStatus;
@@ -23,7 +23,7 @@ export interface Checkpoint {
   agent: string;
   workingOn: string;
   state: Record<string, unknown>;
-  repo: string | null;
+  repository: string | null;
   sessionId: string | null;
   status: CheckpointStatus;
   createdAt: string;
@@ -43,7 +43,7 @@ export interface CheckpointSearchRequest {
   query: string;
   queryVector?: Float32Array;
   agent?: string;
-  repo?: string;
+  repository?: string;
   limit?: number;
 }
 
@@ -60,7 +60,7 @@ export interface CheckpointStore {
   /** Newest first. */
   getRecentCheckpoints(request?: {
     agent?: string;
-    repo?: string;
+    repository?: string;
     limit?: number;
   }): Promise<Checkpoint[]>;
   searchCheckpoints(request: CheckpointSearchRequest): Promise<CheckpointHit[]>;

@@ -10,7 +10,7 @@ export interface LessonInput {
   /** Defaults to `info`. */
   severity?: LessonSeverity;
   /** Repository the lesson is about (name or path), if any. */
-  repo?: string | null;
+  repository?: string | null;
   /** Agent or person who recorded it, if known. */
   agent?: string | null;
 }
@@ -21,7 +21,7 @@ export interface Lesson {
   content: string;
   tags: string[];
   severity: LessonSeverity;
-  repo: string | null;
+  repository: string | null;
   agent: string | null;
   createdAt: string;
   updatedAt: string;
@@ -31,7 +31,7 @@ export interface LessonFilters {
   /** A lesson matches when it has every one of these tags. */
   tags?: readonly string[];
   severity?: LessonSeverity;
-  repo?: string;
+  repository?: string;
   agent?: string;
 }
 

@@ -39,7 +39,7 @@ export type SearchGroupBy = (typeof searchGroupings)[number];
  * They are deprecated: new clients use the current names.
  */
 export const deprecatedSearchFields = {
-  /** MCP `search_code`, `search_lessons`, `search_checkpoints`; REST lessons and checkpoints. */
+  /** Every MCP tool, REST body and query string that takes a repository; `nellie search --repo`. */
   repo: 'repository',
   /** MCP `search_code`. */
   path_glob: 'pathGlob',

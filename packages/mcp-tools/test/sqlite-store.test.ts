@@ -99,7 +99,7 @@ describe('with the SQLite store and semantic search', () => {
         'Two processes share the database; without busy_timeout writes fail with SQLITE_BUSY.',
       tags: ['sqlite', 'concurrency'],
       severity: 'critical',
-      repo: 'api',
+      repository: 'api',
     });
     expect(added.isError).toBeFalsy();
     const lessonId = (added.structuredContent as { lesson: { id: string } }).lesson.id;
@@ -114,7 +114,7 @@ describe('with the SQLite store and semantic search', () => {
     const updated = await harness.call('update_lesson', { id: lessonId, tags: ['sqlite'] });
     expect(updated.structuredContent).toMatchObject({ lesson: { tags: ['sqlite'] } });
     expect(textOf(await harness.call('get_lesson', { id: lessonId }))).toContain(
-      'Tags: sqlite · Repo: api',
+      'Tags: sqlite · Repository: api',
     );
     expect((await harness.call('list_lessons')).structuredContent).toMatchObject({ total: 1 });
 

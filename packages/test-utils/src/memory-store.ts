@@ -252,13 +252,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }): Checkpoint => structuredClone(checkpoint);
   const matchesLesson = (
     lesson: Lesson,
-    filters: { tags?: readonly string[]; severity?: string; repo?: string; agent?: string },
+    filters: { tags?: readonly string[]; severity?: string; repository?: string; agent?: string },
   ): boolean =>
     (filters.tags ?? []).every((tag) =>
       lesson.tags.some((own) => own.toLowerCase() === tag.toLowerCase()),
     ) &&
     (filters.severity === undefined || lesson.severity === filters.severity) &&
-    (filters.repo === undefined || lesson.repo === filters.repo) &&
+    (filters.repository === undefined || lesson.repository === filters.repository) &&
     (filters.agent === undefined || lesson.agent === filters.agent);
 
   const lessonRecord = (lesson: Lesson): Lesson & { seq: number; contentHash: string } => ({
@@ -464,7 +464,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     // ---------------------------------------------------------------- lessons
     async addLesson(input: LessonInput) {
       if (typeof input !== 'object' || input === null) throw invalid('Give a lesson.');
-      checkKeys(input, ['title', 'content', 'tags', 'severity', 'repo', 'agent'], 'lesson');
+      checkKeys(input, ['title', 'content', 'tags', 'severity', 'repository', 'agent'], 'lesson');
       const at = now();
       const lesson = lessonRecord({
         id: `lesson_${(nextId++).toString().padStart(6, '0')}`,
@@ -472,7 +472,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         content: text(input.content, 'content', limits.lessonContentLength),
         tags: tagsOf(input.tags),
         severity: input.severity === undefined ? 'info' : severityOf(input.severity),
-        repo: optionalText(input.repo, 'repo', limits.repositoryLength),
+        repository: optionalText(input.repository, 'repository', limits.repositoryLength),
         agent: optionalText(input.agent, 'agent', limits.agentLength),
         createdAt: at,
         updatedAt: at,
@@ -484,7 +484,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const lesson = lessons.get(id);
       if (!lesson) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
       if (typeof patch !== 'object' || patch === null) throw invalid('Give the fields to change.');
-      checkKeys(patch, ['title', 'content', 'tags', 'severity', 'repo', 'agent'], 'lesson');
+      checkKeys(patch, ['title', 'content', 'tags', 'severity', 'repository', 'agent'], 'lesson');
       const updated = lessonRecord({
         ...publicLesson(lesson),
         ...(patch.title === undefined
@@ -495,9 +495,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           : { content: text(patch.content, 'content', limits.lessonContentLength) }),
         ...(patch.tags === undefined ? {} : { tags: tagsOf(patch.tags) }),
         ...(patch.severity === undefined ? {} : { severity: severityOf(patch.severity) }),
-        ...(patch.repo === undefined
+        ...(patch.repository === undefined
           ? {}
-          : { repo: optionalText(patch.repo, 'repo', limits.repositoryLength) }),
+          : { repository: optionalText(patch.repository, 'repository', limits.repositoryLength) }),
         ...(patch.agent === undefined
           ? {}
           : { agent: optionalText(patch.agent, 'agent', limits.agentLength) }),
@@ -513,7 +513,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return lesson ? publicLesson(lesson) : null;
     },
     async listLessons(request = {}) {
-      checkKeys(request, ['tags', 'severity', 'repo', 'agent', 'limit', 'offset'], 'lesson list');
+      checkKeys(
+        request,
+        ['tags', 'severity', 'repository', 'agent', 'limit', 'offset'],
+        'lesson list',
+      );
       const limit = limitOf(request.limit, limits.pageSize, 50);
       const offset = offsetOf(request.offset);
       const all = [...lessons.values()]
@@ -530,7 +534,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (typeof request !== 'object' || request === null) throw invalid('Give a search request.');
       checkKeys(
         request,
-        ['query', 'queryVector', 'limit', 'tags', 'severity', 'repo', 'agent'],
+        ['query', 'queryVector', 'limit', 'tags', 'severity', 'repository', 'agent'],
         'lesson search',
       );
       const queryVector = checkQuery(request.query, request.queryVector);
@@ -553,7 +557,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (typeof input !== 'object' || input === null) throw invalid('Give a checkpoint.');
       checkKeys(
         input,
-        ['agent', 'workingOn', 'state', 'repo', 'sessionId', 'status'],
+        ['agent', 'workingOn', 'state', 'repository', 'sessionId', 'status'],
         'checkpoint',
       );
       const state = input.state ?? {};
@@ -573,7 +577,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         agent: text(input.agent, 'agent', limits.agentLength),
         workingOn,
         state: structuredClone(state),
-        repo: optionalText(input.repo, 'repo', limits.repositoryLength),
+        repository: optionalText(input.repository, 'repository', limits.repositoryLength),
         sessionId: optionalText(input.sessionId, 'sessionId', limits.sessionIdLength),
         status,
         createdAt: now(),
@@ -588,13 +592,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return checkpoint ? publicCheckpoint(checkpoint) : null;
     },
     async getRecentCheckpoints(request = {}) {
-      checkKeys(request, ['agent', 'repo', 'limit'], 'checkpoint list');
+      checkKeys(request, ['agent', 'repository', 'limit'], 'checkpoint list');
       const limit = limitOf(request.limit, limits.pageSize, 10);
       return checkpoints
         .filter(
           (checkpoint) =>
             (request.agent === undefined || checkpoint.agent === request.agent) &&
-            (request.repo === undefined || checkpoint.repo === request.repo),
+            (request.repository === undefined || checkpoint.repository === request.repository),
         )
         .reverse()
         .slice(0, limit)
@@ -602,13 +606,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async searchCheckpoints(request) {
       if (typeof request !== 'object' || request === null) throw invalid('Give a search request.');
-      checkKeys(request, ['query', 'queryVector', 'limit', 'agent', 'repo'], 'checkpoint search');
+      checkKeys(
+        request,
+        ['query', 'queryVector', 'limit', 'agent', 'repository'],
+        'checkpoint search',
+      );
       const queryVector = checkQuery(request.query, request.queryVector);
       const limit = limitOf(request.limit, limits.searchResults, 10);
       const candidates = checkpoints.filter(
         (checkpoint) =>
           (request.agent === undefined || checkpoint.agent === request.agent) &&
-          (request.repo === undefined || checkpoint.repo === request.repo),
+          (request.repository === undefined || checkpoint.repository === request.repository),
       );
       return fuse(
         request.query,

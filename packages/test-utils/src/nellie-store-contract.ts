@@ -491,20 +491,20 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           content: 'Leaked better-sqlite3 handles keep vitest from exiting.',
           tags: ['testing', 'sqlite', 'Testing'],
           severity: 'warning',
-          repo: 'shop',
+          repository: 'shop',
           agent: 'agent-1',
         });
         expect(first).toMatchObject({
           severity: 'warning',
           tags: ['testing', 'sqlite'],
-          repo: 'shop',
+          repository: 'shop',
         });
         expect(first.createdAt).toBe(first.updatedAt);
         const second = await store.addLesson({
           title: 'Prefer named exports',
           content: 'Explicit exports in index.ts.',
         });
-        expect(second).toMatchObject({ severity: 'info', tags: [], repo: null, agent: null });
+        expect(second).toMatchObject({ severity: 'info', tags: [], repository: null, agent: null });
         expect(await store.getLesson(first.id)).toEqual(first);
         expect(await store.getLesson('missing')).toBeNull();
 
@@ -516,7 +516,8 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
         ).toEqual([first.id]);
         expect((await store.listLessons({ tags: ['sqlite', 'other'] })).total).toBe(0);
         expect(
-          (await store.listLessons({ severity: 'warning', agent: 'agent-1', repo: 'shop' })).total,
+          (await store.listLessons({ severity: 'warning', agent: 'agent-1', repository: 'shop' }))
+            .total,
         ).toBe(1);
         expect(
           (await store.listLessons({ limit: 1, offset: 1 })).items.map((lesson) => lesson.id),
@@ -596,7 +597,7 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           agent: 'agent-1',
           workingOn: 'Migrating the billing module',
           state: { step: 2, files: ['billing.ts'] },
-          repo: 'shop',
+          repository: 'shop',
           sessionId: 'session-9',
         });
         expect(first).toMatchObject({
@@ -619,7 +620,11 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           currentTask: null,
           lastCheckpointId: done.id,
         });
-        await store.addCheckpoint({ agent: 'agent-2', workingOn: 'Writing docs', repo: 'docs' });
+        await store.addCheckpoint({
+          agent: 'agent-2',
+          workingOn: 'Writing docs',
+          repository: 'docs',
+        });
 
         expect(await store.getCheckpoint(first.id)).toEqual(first);
         expect(await store.getCheckpoint('missing')).toBeNull();
@@ -632,7 +637,9 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           done.id,
         );
         expect(
-          (await store.getRecentCheckpoints({ repo: 'shop' })).map((checkpoint) => checkpoint.id),
+          (await store.getRecentCheckpoints({ repository: 'shop' })).map(
+            (checkpoint) => checkpoint.id,
+          ),
         ).toEqual([first.id]);
         expect((await store.listAgents()).map((agent) => agent.agent).sort()).toEqual([
           'agent-1',

@@ -64,6 +64,19 @@ function oneOf<T extends string>(
   throw new NellieError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')}.`);
 }
 
+/** `--repository`, or its deprecated spelling `--repo`; both at once must agree. */
+function repositoryOption(options: Record<string, unknown>): string | undefined {
+  const current = typeof options.repository === 'string' ? options.repository : undefined;
+  const deprecated = typeof options.repo === 'string' ? options.repo : undefined;
+  if (current !== undefined && deprecated !== undefined && current !== deprecated) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      'Give --repository and --repo once (they are the same option).',
+    );
+  }
+  return current ?? deprecated;
+}
+
 /**
  * `nellie search <query>`: hybrid search when the model is available, keyword search otherwise.
  * `--json` prints the answer REST and MCP give (query, mode, notice, groupBy, hits). A filter that
@@ -77,6 +90,7 @@ export async function runSearch(context: CommandContext, query: string): Promise
       'The search query is empty; give words, identifiers or a question.',
     );
   }
+  const repository = repositoryOption(options);
   const groupBy = oneOf<SearchGroupBy>('--group-by', options.groupBy, searchGroupings);
   const mode = oneOf<SearchRequestMode>('--mode', options.mode, searchRequestModes);
   const runtime = await openRuntime(config, { logger, indexer: false, existingStore: true });
@@ -95,7 +109,7 @@ export async function runSearch(context: CommandContext, query: string): Promise
         {
           query,
           ...(typeof options.limit === 'number' ? { limit: options.limit } : {}),
-          ...(typeof options.repo === 'string' ? { repository: options.repo } : {}),
+          ...(repository === undefined ? {} : { repository }),
           ...(typeof options.path === 'string' ? { pathGlob: options.path } : {}),
           ...(typeof options.language === 'string' ? { language: options.language } : {}),
           ...(groupBy === undefined ? {} : { groupBy }),

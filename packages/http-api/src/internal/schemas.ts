@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import {
+  NellieError,
   hasLoneSurrogate,
   lessonSeverities,
   limits,
@@ -112,6 +113,32 @@ const deprecatedRepo = repoFilter
   .optional()
   .meta({ deprecated: true })
   .describe('Deprecated alias of `repository`.');
+/** The repository a lesson or checkpoint is about, as written; null clears it. */
+const storedRepository = storedText('repository', limits.repositoryLength).nullable().optional();
+const deprecatedStoredRepo = storedText('repo', limits.repositoryLength)
+  .nullable()
+  .optional()
+  .meta({ deprecated: true })
+  .describe('Deprecated alias of `repository`.');
+
+/**
+ * Reads a request's repository given as `repository` or as the deprecated `repo` (both at once
+ * must agree), and returns the other fields with the repository under its current name.
+ */
+export function withRepository<Body extends { repository?: unknown; repo?: unknown }>(
+  body: Body,
+): Omit<Body, 'repo' | 'repository'> & { repository?: Exclude<Body['repository'], undefined> } {
+  const { repository, repo, ...rest } = body;
+  if (repository !== undefined && repo !== undefined && repository !== repo) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      'Give repository and repo once (they are the same field).',
+    );
+  }
+  const value = (repository !== undefined ? repository : repo) as
+    Exclude<Body['repository'], undefined> | undefined;
+  return value === undefined ? rest : { ...rest, repository: value };
+}
 
 /** Fields every search answer has. */
 const searchAnswer = {
@@ -210,7 +237,7 @@ export const lessonSchema = named(
     content: z.string(),
     tags: z.array(z.string()),
     severity,
-    repo: z.string().nullable(),
+    repository: z.string().nullable(),
     agent: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -222,14 +249,16 @@ export const lessonCreateSchema = z.strictObject({
   content: storedText('content', limits.lessonContentLength),
   tags: tags.optional(),
   severity: severity.optional().describe('Defaults to info.'),
-  repo: storedText('repo', limits.repositoryLength).nullable().optional(),
+  repository: storedRepository.describe('Repository the lesson is about; null for none.'),
+  repo: deprecatedStoredRepo,
   agent: storedText('agent', limits.agentLength).nullable().optional(),
 });
 
 export const lessonPatchSchema = lessonCreateSchema
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, {
-    message: 'Send at least one field to change (title, content, tags, severity, repo, agent).',
+    message:
+      'Send at least one field to change (title, content, tags, severity, repository, agent).',
   });
 
 export const lessonSearchSchema = z.strictObject({
@@ -246,7 +275,8 @@ export const lessonSearchSchema = z.strictObject({
 export const lessonListQuerySchema = z.object({
   tags: commaList.optional().describe('Lessons having every one of these tags (comma-separated).'),
   severity: severity.optional(),
-  repo: repoFilter.optional(),
+  repository: repositoryFilter.optional(),
+  repo: deprecatedRepo,
   agent: agentFilter.optional(),
   limit: limit(20, limits.pageSize),
   offset: z.coerce
@@ -283,7 +313,7 @@ export const checkpointSchema = named(
     agent: z.string(),
     workingOn: z.string(),
     state: z.record(z.string(), z.unknown()),
-    repo: z.string().nullable(),
+    repository: z.string().nullable(),
     sessionId: z.string().nullable(),
     status: checkpointStatus,
     createdAt: z.string(),
@@ -300,7 +330,8 @@ export const checkpointCreateSchema = z.strictObject({
     .describe(
       `Any JSON object the agent wants back when it resumes (at most ${limits.checkpointStateBytes} bytes as JSON).`,
     ),
-  repo: storedText('repo', limits.repositoryLength).nullable().optional(),
+  repository: storedRepository.describe('Repository the agent works in; null for none.'),
+  repo: deprecatedStoredRepo,
   sessionId: storedText('sessionId', limits.sessionIdLength).nullable().optional(),
   status: checkpointStatus
     .optional()
@@ -309,7 +340,8 @@ export const checkpointCreateSchema = z.strictObject({
 
 export const checkpointRecentQuerySchema = z.object({
   agent: agentFilter.optional(),
-  repo: repoFilter.optional(),
+  repository: repositoryFilter.optional(),
+  repo: deprecatedRepo,
   limit: limit(10, limits.pageSize),
 });
 

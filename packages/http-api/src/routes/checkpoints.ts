@@ -12,6 +12,7 @@ import {
   checkpointSearchSchema,
   errorBodySchema,
   requestedMode,
+  withRepository,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -32,11 +33,11 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const checkpoint = await store.addCheckpoint(body);
+        const checkpoint = await store.addCheckpoint(withRepository(body));
         await deps.audit(c, 'checkpoint.create', checkpoint.id, {
           agent: checkpoint.agent,
           status: checkpoint.status,
-          repo: checkpoint.repo,
+          repository: checkpoint.repository,
         });
         return { status: 201, body: checkpoint };
       },
@@ -54,7 +55,7 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ query }) {
-        return { status: 200, body: await store.getRecentCheckpoints(query) };
+        return { status: 200, body: await store.getRecentCheckpoints(withRepository(query)) };
       },
     }),
     defineRoute({
@@ -91,17 +92,9 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const { repository, repo, mode, ...filters } = body;
-        if (repository !== undefined && repo !== undefined && repository !== repo) {
-          throw new NellieError(
-            'INVALID_INPUT',
-            'Give repository and repo once (they are the same field).',
-          );
-        }
-        const repositoryFilter = repository ?? repo;
+        const { mode, ...filters } = withRepository(body);
         const answer = await answerCheckpointSearch(deps, {
           ...filters,
-          ...(repositoryFilter === undefined ? {} : { repo: repositoryFilter }),
           mode: requestedMode(mode),
           signal: signalOf(c),
         });

@@ -13,6 +13,7 @@ import {
   lessonSearchResultSchema,
   lessonSearchSchema,
   requestedMode,
+  withRepository,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -30,11 +31,11 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       body: lessonCreateSchema,
       responses: { 201: { description: 'The stored lesson.', schema: lessonSchema }, 400: invalid },
       async handler({ body, c }) {
-        const lesson = await store.addLesson(body);
+        const lesson = await store.addLesson(withRepository(body));
         await deps.audit(c, 'lesson.create', lesson.id, {
           severity: lesson.severity,
           tags: lesson.tags,
-          repo: lesson.repo,
+          repository: lesson.repository,
         });
         return { status: 201, body: lesson };
       },
@@ -51,17 +52,9 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const { repository, repo, mode, ...filters } = body;
-        if (repository !== undefined && repo !== undefined && repository !== repo) {
-          throw new NellieError(
-            'INVALID_INPUT',
-            'Give repository and repo once (they are the same field).',
-          );
-        }
-        const repositoryFilter = repository ?? repo;
+        const { mode, ...filters } = withRepository(body);
         const answer = await answerLessonSearch(deps, {
           ...filters,
-          ...(repositoryFilter === undefined ? {} : { repo: repositoryFilter }),
           mode: requestedMode(mode),
           signal: signalOf(c),
         });
@@ -81,7 +74,7 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       },
       async handler({ query }) {
         const page = await store.listLessons({
-          ...query,
+          ...withRepository(query),
           tags: query.tags && query.tags.length > 0 ? query.tags : undefined,
         });
         return { status: 200, body: page };
@@ -115,8 +108,9 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         404: notFound,
       },
       async handler({ params, body, c }) {
-        const lesson = await store.updateLesson(params.id, body);
-        await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(body) });
+        const patch = withRepository(body);
+        const lesson = await store.updateLesson(params.id, patch);
+        await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(patch) });
         return { status: 200, body: lesson };
       },
     }),

@@ -46,7 +46,7 @@ describe('lessons', () => {
         content: 'Leaked handles hang vitest; call close() in afterEach.',
         tags: ['testing', 'sqlite'],
         severity: 'warning',
-        repo: 'nellie',
+        repository: 'nellie',
       },
     });
     expect(created.status).toBe(201);
@@ -153,7 +153,7 @@ describe('checkpoints and agents', () => {
         agent: 'builder',
         workingOn: 'Migrating the config loader',
         state: { step: 2, files: ['config.ts'] },
-        repo: 'nellie',
+        repository: 'nellie',
         sessionId: 's-1',
       },
     });
@@ -386,12 +386,51 @@ describe('code search', () => {
       expect(response.status).toBe(200);
       const body = (await response.json()) as { query: string; hits: { lesson: Lesson }[] };
       expect(body.query).toBe('retry');
-      expect(body.hits.map((hit) => hit.lesson.repo)).toEqual(['api']);
+      expect(body.hits.map((hit) => hit.lesson.repository)).toEqual(['api']);
     }
     const both = await t.call('POST', '/api/v1/lessons/search', {
       json: { query: 'retry', repository: 'api', repo: 'web' },
     });
     expect(both.status).toBe(400);
+  });
+
+  it('writes, lists and recent checkpoints take the deprecated repo for repository', async () => {
+    const t = setup();
+    const created = await t.call('POST', '/api/v1/lessons', {
+      json: { title: 'Retry once', content: 'Then fail.', repo: 'api' },
+    });
+    const lesson = (await created.json()) as Record<string, unknown>;
+    expect(lesson).toMatchObject({ repository: 'api' });
+    expect(lesson).not.toHaveProperty('repo');
+
+    const listed = await t.call('GET', '/api/v1/lessons?repo=api');
+    expect(await listed.json()).toMatchObject({ total: 1, items: [{ id: lesson.id }] });
+    expect(await (await t.call('GET', '/api/v1/lessons?repository=web')).json()).toMatchObject({
+      total: 0,
+    });
+
+    const cleared = await t.call('PATCH', `/api/v1/lessons/${String(lesson.id)}`, {
+      json: { repo: null },
+    });
+    expect(await cleared.json()).toMatchObject({ repository: null });
+
+    await t.call('POST', '/api/v1/checkpoints', {
+      json: { agent: 'builder', workingOn: 'Retries', repo: 'api' },
+    });
+    const recent = await t.call('GET', '/api/v1/checkpoints/recent?repo=api');
+    expect(await recent.json()).toMatchObject([{ repository: 'api' }]);
+
+    for (const [method, path, json] of [
+      ['POST', '/api/v1/lessons', { title: 't', content: 'c', repo: 'a', repository: 'b' }],
+      ['PATCH', `/api/v1/lessons/${String(lesson.id)}`, { repo: 'a', repository: null }],
+      ['POST', '/api/v1/checkpoints', { agent: 'a', workingOn: 'w', repo: 'a', repository: 'b' }],
+    ] as const) {
+      const response = await t.call(method, path, { json });
+      expect(response.status, path).toBe(400);
+      expect(await response.text(), path).toContain('Give repository and repo once');
+    }
+    const conflictingQuery = await t.call('GET', '/api/v1/lessons?repo=a&repository=b');
+    expect(conflictingQuery.status).toBe(400);
   });
 
   it('rejects a missing query and a limit of the wrong type, naming the field', async () => {

@@ -1,11 +1,11 @@
 import type { AgentStatus, Checkpoint, Lesson } from '@nellie/core';
 import { compactJson, preview } from './format.ts';
 
-/** `[warning] Title (id L1; tags a, b; repo api)` */
+/** `[warning] Title (id L1; tags a, b; repository api)` */
 export function lessonHeadline(lesson: Lesson): string {
   const facts = [`id ${lesson.id}`];
   if (lesson.tags.length > 0) facts.push(`tags ${lesson.tags.join(', ')}`);
-  if (lesson.repo !== null) facts.push(`repo ${lesson.repo}`);
+  if (lesson.repository !== null) facts.push(`repository ${lesson.repository}`);
   return `[${lesson.severity}] ${lesson.title} (${facts.join('; ')})`;
 }
 
@@ -15,7 +15,7 @@ export function lessonFull(lesson: Lesson): string {
     `Severity: ${lesson.severity}`,
     `Tags: ${lesson.tags.length > 0 ? lesson.tags.join(', ') : 'none'}`,
   ];
-  if (lesson.repo !== null) facts.push(`Repo: ${lesson.repo}`);
+  if (lesson.repository !== null) facts.push(`Repository: ${lesson.repository}`);
   if (lesson.agent !== null) facts.push(`Agent: ${lesson.agent}`);
   facts.push(`Created: ${lesson.createdAt}`, `Updated: ${lesson.updatedAt}`);
   return [`Lesson ${lesson.id}: ${lesson.title}`, facts.join(' · '), '', lesson.content].join('\n');
@@ -25,10 +25,10 @@ export function lessonPreview(lesson: Lesson): string {
   return preview(lesson.content, 240);
 }
 
-/** `C1 2024-… [in_progress] claude: working on X (repo api; session s1)` */
+/** `C1 2024-… [in_progress] claude: working on X (repository api; session s1)` */
 export function checkpointHeadline(checkpoint: Checkpoint): string {
   const facts: string[] = [];
-  if (checkpoint.repo !== null) facts.push(`repo ${checkpoint.repo}`);
+  if (checkpoint.repository !== null) facts.push(`repository ${checkpoint.repository}`);
   if (checkpoint.sessionId !== null) facts.push(`session ${checkpoint.sessionId}`);
   const suffix = facts.length > 0 ? ` (${facts.join('; ')})` : '';
   return (
@@ -45,7 +45,7 @@ export function checkpointStatePreview(checkpoint: Checkpoint): string | null {
 
 export function checkpointFull(checkpoint: Checkpoint): string {
   const facts = [`Agent: ${checkpoint.agent}`, `Status: ${checkpoint.status}`];
-  if (checkpoint.repo !== null) facts.push(`Repo: ${checkpoint.repo}`);
+  if (checkpoint.repository !== null) facts.push(`Repository: ${checkpoint.repository}`);
   if (checkpoint.sessionId !== null) facts.push(`Session: ${checkpoint.sessionId}`);
   facts.push(`Created: ${checkpoint.createdAt}`);
   return [

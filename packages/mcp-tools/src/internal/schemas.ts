@@ -171,7 +171,7 @@ export const lessonViewSchema = z.object({
   content: z.string(),
   tags: z.array(z.string()),
   severity: severitySchema,
-  repo: z.string().nullable(),
+  repository: z.string().nullable(),
   agent: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -182,7 +182,7 @@ export const checkpointViewSchema = z.object({
   agent: z.string(),
   workingOn: z.string(),
   state: jsonObjectSchema,
-  repo: z.string().nullable(),
+  repository: z.string().nullable(),
   sessionId: z.string().nullable(),
   status: z.enum(['in_progress', 'done']),
   createdAt: z.string(),
@@ -267,8 +267,42 @@ export const lessonTagsSchema = z
   .max(limits.lessonTags)
   .describe('Keywords for filtering.');
 
-export const lessonRepoSchema = storedTextSchema('repo', limits.repositoryLength).describe(
+export const lessonRepoSchema = storedTextSchema('repository', limits.repositoryLength).describe(
   'Repository it is about, if any.',
 );
+
+/** The deprecated `repo` spelling of a `repository` argument (see `deprecatedSearchFields`). */
+export function repoAlias(schema: z.ZodType = repoFilterSchema): {
+  repo: { current: 'repository'; schema: z.ZodType };
+} {
+  return { repo: { current: 'repository', schema } };
+}
+
+/** A `repository` argument, also given as the deprecated `repo`; both at once must agree. */
+export function repositoryArgument(args: {
+  repository?: string | undefined;
+  [key: string]: unknown;
+}): string | undefined {
+  return aliased(args.repository, deprecatedArgument(args, 'repo'), 'repository and repo');
+}
+
+/**
+ * A `repository` argument that may be null (to clear it), also given as the deprecated `repo`;
+ * both at once must agree.
+ */
+export function nullableRepositoryArgument(args: {
+  repository?: string | null | undefined;
+  [key: string]: unknown;
+}): string | null | undefined {
+  const deprecated = args.repo === null ? null : deprecatedArgument(args, 'repo');
+  if (args.repository === undefined) return deprecated;
+  if (deprecated !== undefined && deprecated !== args.repository) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      'Give repository and repo once (they are the same field).',
+    );
+  }
+  return args.repository;
+}
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

@@ -9,6 +9,9 @@ import {
   checkpointViewSchema,
   storedTextSchema,
   jsonObjectSchema,
+  repoAlias,
+  repositoryArgument,
+  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
@@ -21,24 +24,27 @@ export const addCheckpointTool = defineTool({
     title: 'Save a checkpoint',
     description:
       'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle.',
-    inputSchema: z.strictObject({
-      agent: agentSchema,
-      working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
-        'The task, in a sentence.',
-      ),
-      state: jsonObjectSchema
-        .optional()
-        .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
-      repo: storedTextSchema('repo', limits.repositoryLength)
-        .optional()
-        .describe('Repository, if any.'),
-      session_id: storedTextSchema('session_id', limits.sessionIdLength)
-        .optional()
-        .describe('Your session id, if any.'),
-      status: checkpointStatusSchema
-        .default('in_progress')
-        .describe('done when the task is finished.'),
-    }),
+    inputSchema: withDeprecatedAliases(
+      {
+        agent: agentSchema,
+        working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
+          'The task, in a sentence.',
+        ),
+        state: jsonObjectSchema
+          .optional()
+          .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
+        repository: storedTextSchema('repository', limits.repositoryLength)
+          .optional()
+          .describe('Repository, if any.'),
+        session_id: storedTextSchema('session_id', limits.sessionIdLength)
+          .optional()
+          .describe('Your session id, if any.'),
+        status: checkpointStatusSchema
+          .default('in_progress')
+          .describe('done when the task is finished.'),
+      },
+      repoAlias(storedTextSchema('repo', limits.repositoryLength)),
+    ),
     outputSchema: z.object({
       checkpoint: checkpointViewSchema,
       agentStatus: agentStatusViewSchema,
@@ -64,14 +70,18 @@ export const addCheckpointTool = defineTool({
       agent: args.agent,
       workingOn: args.working_on,
       state,
-      repo: args.repo ?? null,
+      repository: repositoryArgument(args) ?? null,
       sessionId: args.session_id ?? null,
       status: args.status,
     });
     await audit(deps, context, {
       action: 'checkpoint.create',
       target: checkpoint.id,
-      details: { agent: checkpoint.agent, status: checkpoint.status, repo: checkpoint.repo },
+      details: {
+        agent: checkpoint.agent,
+        status: checkpoint.status,
+        repository: checkpoint.repository,
+      },
     });
     const agentStatus = await deps.store.getAgentStatus(checkpoint.agent);
     return {

@@ -8,7 +8,10 @@ import {
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
+  repoAlias,
+  repositoryArgument,
   severitySchema,
+  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
@@ -18,14 +21,17 @@ export const addLessonTool = defineTool({
     title: 'Record a lesson',
     description:
       "Record a lesson learned (pitfall, fix, convention, decision) for search_lessons. Title: the advice; content: readable without today's context.",
-    inputSchema: z.strictObject({
-      title: lessonTitleSchema,
-      content: lessonContentSchema,
-      tags: lessonTagsSchema.default([]),
-      severity: severitySchema.default('info').describe('critical, warning or info (default).'),
-      repo: lessonRepoSchema.optional(),
-      agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
-    }),
+    inputSchema: withDeprecatedAliases(
+      {
+        title: lessonTitleSchema,
+        content: lessonContentSchema,
+        tags: lessonTagsSchema.default([]),
+        severity: severitySchema.default('info').describe('critical, warning or info (default).'),
+        repository: lessonRepoSchema.optional(),
+        agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
+      },
+      repoAlias(lessonRepoSchema),
+    ),
     outputSchema: z.object({ lesson: lessonViewSchema }),
     annotations: {
       readOnlyHint: false,
@@ -40,13 +46,17 @@ export const addLessonTool = defineTool({
       content: args.content,
       tags: args.tags,
       severity: args.severity,
-      repo: args.repo ?? null,
+      repository: repositoryArgument(args) ?? null,
       agent: args.agent ?? null,
     });
     await audit(deps, context, {
       action: 'lesson.create',
       target: lesson.id,
-      details: { severity: lesson.severity, tags: lesson.tags.length, repo: lesson.repo },
+      details: {
+        severity: lesson.severity,
+        tags: lesson.tags.length,
+        repository: lesson.repository,
+      },
     });
     return { text: `Saved lesson ${lessonHeadline(lesson)}.`, data: { lesson } };
   },

@@ -34,7 +34,7 @@ describe('checkpoint tools', () => {
       agent: 'claude',
       working_on: 'Migrating auth to OAuth',
       state: { step: 2, files: ['src/auth.ts'] },
-      repo: 'api',
+      repository: 'api',
       session_id: 's-1',
     });
     const saved = working.structuredContent as unknown as CheckpointData;
@@ -66,8 +66,8 @@ describe('checkpoint tools', () => {
     expect(
       (await auditOf(store)).map((entry) => [entry.action, entry.actor, entry.details]),
     ).toEqual([
-      ['checkpoint.create', 'local', { agent: 'claude', status: 'in_progress', repo: 'api' }],
-      ['checkpoint.create', 'local', { agent: 'claude', status: 'done', repo: null }],
+      ['checkpoint.create', 'local', { agent: 'claude', status: 'in_progress', repository: 'api' }],
+      ['checkpoint.create', 'local', { agent: 'claude', status: 'done', repository: null }],
     ]);
   });
 
@@ -147,7 +147,7 @@ describe('checkpoint tools', () => {
     await harness.call('add_checkpoint', {
       agent: 'claude',
       working_on: 'Auth migration',
-      repo: 'api',
+      repository: 'api',
     });
     await harness.call('add_checkpoint', {
       agent: 'claude',

@@ -6,7 +6,10 @@ import {
   agentSchema,
   checkpointViewSchema,
   limitSchema,
+  repoAlias,
   repoFilterSchema,
+  repositoryArgument,
+  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
@@ -15,19 +18,23 @@ export const getRecentCheckpointsTool = defineTool({
   config: {
     title: 'Recent checkpoints',
     description: 'Latest checkpoints, newest first, to resume work; pass your agent name.',
-    inputSchema: z.strictObject({
-      agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
-      repo: repoFilterSchema.optional(),
-      limit: limitSchema(5, limits.pageSize),
-    }),
+    inputSchema: withDeprecatedAliases(
+      {
+        agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
+        repository: repoFilterSchema.optional(),
+        limit: limitSchema(5, limits.pageSize),
+      },
+      repoAlias(),
+    ),
     outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
+    const repository = repositoryArgument(args);
     const checkpoints = await deps.store.getRecentCheckpoints({
       limit: args.limit,
       ...(args.agent === undefined ? {} : { agent: args.agent }),
-      ...(args.repo === undefined ? {} : { repo: args.repo }),
+      ...(repository === undefined ? {} : { repository }),
     });
     const whose = args.agent === undefined ? '' : ` of agent "${args.agent}"`;
     const lines =

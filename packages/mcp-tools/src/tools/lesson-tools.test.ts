@@ -16,7 +16,13 @@ async function start() {
 }
 
 interface LessonData {
-  lesson: { id: string; title: string; tags: string[]; severity: string; repo: string | null };
+  lesson: {
+    id: string;
+    title: string;
+    tags: string[];
+    severity: string;
+    repository: string | null;
+  };
 }
 
 describe('lesson tools', () => {
@@ -30,7 +36,7 @@ describe('lesson tools', () => {
 
     expect(result.isError).toBeFalsy();
     const { lesson } = result.structuredContent as unknown as LessonData;
-    expect(lesson).toMatchObject({ severity: 'info', tags: [], repo: null, agent: null });
+    expect(lesson).toMatchObject({ severity: 'info', tags: [], repository: null, agent: null });
     expect(textOf(result)).toBe(
       `Saved lesson [info] Run migrations before seeding (id ${lesson.id}).`,
     );
@@ -40,7 +46,7 @@ describe('lesson tools', () => {
         channel: 'mcp',
         action: 'lesson.create',
         target: lesson.id,
-        details: { severity: 'info', tags: 0, repo: null },
+        details: { severity: 'info', tags: 0, repository: null },
       }),
     ]);
     expect(JSON.stringify(await auditOf(store))).not.toContain('pnpm db:migrate');
@@ -53,7 +59,7 @@ describe('lesson tools', () => {
       content: 'Set busy_timeout before the first write.',
       tags: ['sqlite', 'db'],
       severity: 'warning',
-      repo: 'api',
+      repository: 'api',
       agent: 'claude',
     });
     const { id } = (added.structuredContent as unknown as LessonData).lesson;
@@ -66,17 +72,21 @@ describe('lesson tools', () => {
     const got = await harness.call('get_lesson', { id });
     expect(textOf(got)).toContain(`Lesson ${id}: SQLite busy errors`);
     expect(textOf(got)).toContain(
-      'Severity: warning · Tags: sqlite, db · Repo: api · Agent: claude',
+      'Severity: warning · Tags: sqlite, db · Repository: api · Agent: claude',
     );
     expect(textOf(got)).toContain('Set busy_timeout before the first write.');
 
-    const updated = await harness.call('update_lesson', { id, severity: 'critical', repo: null });
+    const updated = await harness.call('update_lesson', {
+      id,
+      severity: 'critical',
+      repository: null,
+    });
     expect(textOf(updated)).toBe(
-      `Updated severity, repo of lesson [critical] SQLite busy errors (id ${id}; tags sqlite, db).`,
+      `Updated severity, repository of lesson [critical] SQLite busy errors (id ${id}; tags sqlite, db).`,
     );
     expect(updated.structuredContent).toMatchObject({
-      lesson: { severity: 'critical', repo: null, title: 'SQLite busy errors' },
-      changed: ['severity', 'repo'],
+      lesson: { severity: 'critical', repository: null, title: 'SQLite busy errors' },
+      changed: ['severity', 'repository'],
     });
 
     const listed = await harness.call('list_lessons', { limit: 1 });
@@ -112,7 +122,7 @@ describe('lesson tools', () => {
       ['lesson.update', 'tester'],
       ['lesson.delete', 'tester'],
     ]);
-    expect((await auditOf(store))[2]!.details).toEqual({ fields: ['severity', 'repo'] });
+    expect((await auditOf(store))[2]!.details).toEqual({ fields: ['severity', 'repository'] });
   });
 
   it('answers NOT_FOUND with a hint for unknown ids, writing nothing', async () => {
@@ -140,7 +150,7 @@ describe('lesson tools', () => {
     const result = await harness.call('update_lesson', { id });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      'INVALID_INPUT: Nothing to update: give at least one of title, content, tags, severity or repo.',
+      'INVALID_INPUT: Nothing to update: give at least one of title, content, tags, severity or repository.',
     );
   });
 
@@ -167,13 +177,52 @@ describe('lesson tools', () => {
       const checkpoints = await harness.call('search_checkpoints', { query: 'retry', ...filter });
       expect(checkpoints.isError ?? false, textOf(checkpoints)).toBe(false);
     }
-    expect(requestsTo(store, 'searchLessons').map((request) => request.repo)).toEqual([
+    expect(requestsTo(store, 'searchLessons').map((request) => request.repository)).toEqual([
       'api',
       'api',
     ]);
-    expect(requestsTo(store, 'searchCheckpoints').map((request) => request.repo)).toEqual([
+    expect(requestsTo(store, 'searchCheckpoints').map((request) => request.repository)).toEqual([
       'api',
       'api',
     ]);
+  });
+
+  it('writes and lists accept the deprecated repo for repository; both at once must agree', async () => {
+    const { harness, store } = await start();
+    const added = await harness.call('add_lesson', { title: 't', content: 'c', repo: 'api' });
+    const { id } = (added.structuredContent as unknown as LessonData).lesson;
+    expect(added.structuredContent).toMatchObject({ lesson: { repository: 'api' } });
+    expect(added.structuredContent).not.toHaveProperty('lesson.repo');
+
+    const listed = await harness.call('list_lessons', { repo: 'api' });
+    expect(listed.structuredContent).toMatchObject({ total: 1, lessons: [{ id }] });
+    expect(store.callsTo('listLessons').at(-1)?.[0]).toMatchObject({ repository: 'api' });
+
+    const cleared = await harness.call('update_lesson', { id, repo: null });
+    expect(cleared.structuredContent).toMatchObject({
+      lesson: { repository: null },
+      changed: ['repository'],
+    });
+
+    const checkpoint = await harness.call('add_checkpoint', {
+      agent: 'claude',
+      working_on: 'Retry rework',
+      repo: 'api',
+    });
+    expect(checkpoint.structuredContent).toMatchObject({ checkpoint: { repository: 'api' } });
+    const recent = await harness.call('get_recent_checkpoints', { repo: 'api' });
+    expect(recent.structuredContent).toMatchObject({ checkpoints: [{ repository: 'api' }] });
+
+    for (const [tool, args] of [
+      ['add_lesson', { title: 't', content: 'c', repo: 'a', repository: 'b' }],
+      ['update_lesson', { id, repo: 'a', repository: null }],
+      ['list_lessons', { repo: 'a', repository: 'b' }],
+      ['add_checkpoint', { agent: 'claude', working_on: 'w', repo: 'a', repository: 'b' }],
+      ['get_recent_checkpoints', { repo: 'a', repository: 'b' }],
+    ] as const) {
+      const result = await harness.call(tool, args);
+      expect(result.isError, tool).toBe(true);
+      expect(textOf(result), tool).toContain('Give repository and repo once');
+    }
   });
 });

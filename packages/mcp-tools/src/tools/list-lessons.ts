@@ -6,10 +6,13 @@ import {
   agentSchema,
   lessonViewSchema,
   limitSchema,
+  repoAlias,
   repoFilterSchema,
+  repositoryArgument,
   severitySchema,
   tagSchema,
   offsetSchema,
+  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
@@ -18,14 +21,17 @@ export const listLessonsTool = defineTool({
   config: {
     title: 'List lessons',
     description: 'Browse lessons newest first, with filters and paging.',
-    inputSchema: z.strictObject({
-      tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
-      severity: severitySchema.optional().describe('Only this severity.'),
-      repo: repoFilterSchema.optional(),
-      agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
-      limit: limitSchema(20, limits.pageSize),
-      offset: offsetSchema,
-    }),
+    inputSchema: withDeprecatedAliases(
+      {
+        tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
+        severity: severitySchema.optional().describe('Only this severity.'),
+        repository: repoFilterSchema.optional(),
+        agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
+        limit: limitSchema(20, limits.pageSize),
+        offset: offsetSchema,
+      },
+      repoAlias(),
+    ),
     outputSchema: z.object({
       lessons: z.array(lessonViewSchema),
       total: z.number(),
@@ -38,12 +44,13 @@ export const listLessonsTool = defineTool({
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
+    const repository = repositoryArgument(args);
     const page = await deps.store.listLessons({
       limit: args.limit,
       offset: args.offset,
       ...(args.tags === undefined ? {} : { tags: args.tags }),
       ...(args.severity === undefined ? {} : { severity: args.severity }),
-      ...(args.repo === undefined ? {} : { repo: args.repo }),
+      ...(repository === undefined ? {} : { repository }),
       ...(args.agent === undefined ? {} : { agent: args.agent }),
     });
     const end = args.offset + page.items.length;

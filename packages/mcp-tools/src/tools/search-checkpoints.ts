@@ -59,7 +59,7 @@ export const searchCheckpointsTool = defineTool({
       mode: requestedMode(args.mode),
       signal: context.signal,
       ...(args.agent === undefined ? {} : { agent: args.agent }),
-      ...(repository === undefined ? {} : { repo: repository }),
+      ...(repository === undefined ? {} : { repository }),
     });
     const { hits } = answer;
     const lines =

@@ -59,7 +59,7 @@ export const searchLessonsTool = defineTool({
       signal: context.signal,
       ...(args.tags === undefined ? {} : { tags: args.tags }),
       ...(args.severity === undefined ? {} : { severity: args.severity }),
-      ...(repository === undefined ? {} : { repo: repository }),
+      ...(repository === undefined ? {} : { repository }),
     });
     const { hits } = answer;
     const lines =

@@ -9,7 +9,10 @@ import {
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
+  nullableRepositoryArgument,
+  repoAlias,
   severitySchema,
+  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { lessonNotFound } from '../internal/not-found.ts';
 import { defineTool } from '../internal/tool.ts';
@@ -18,18 +21,22 @@ export const updateLessonTool = defineTool({
   name: 'update_lesson',
   config: {
     title: 'Update a lesson',
-    description: 'Change fields of a lesson (tags replace the old ones; repo null detaches it).',
-    inputSchema: z.strictObject({
-      id: idSchema,
-      title: lessonTitleSchema.optional(),
-      content: lessonContentSchema.optional(),
-      tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
-      severity: severitySchema.optional().describe('critical, warning or info.'),
-      repo: lessonRepoSchema
-        .nullable()
-        .optional()
-        .describe('Repository name or path; null to clear.'),
-    }),
+    description:
+      'Change fields of a lesson (tags replace the old ones; repository null detaches it).',
+    inputSchema: withDeprecatedAliases(
+      {
+        id: idSchema,
+        title: lessonTitleSchema.optional(),
+        content: lessonContentSchema.optional(),
+        tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
+        severity: severitySchema.optional().describe('critical, warning or info.'),
+        repository: lessonRepoSchema
+          .nullable()
+          .optional()
+          .describe('Repository name or path; null to clear.'),
+      },
+      repoAlias(lessonRepoSchema.nullable()),
+    ),
     outputSchema: z.object({ lesson: lessonViewSchema, changed: z.array(z.string()) }),
     annotations: {
       readOnlyHint: false,
@@ -44,12 +51,13 @@ export const updateLessonTool = defineTool({
     if (args.content !== undefined) patch.content = args.content;
     if (args.tags !== undefined) patch.tags = args.tags;
     if (args.severity !== undefined) patch.severity = args.severity;
-    if (args.repo !== undefined) patch.repo = args.repo;
+    const repository = nullableRepositoryArgument(args);
+    if (repository !== undefined) patch.repository = repository;
     const changed = Object.keys(patch);
     if (changed.length === 0) {
       throw new NellieError(
         'INVALID_INPUT',
-        'Nothing to update: give at least one of title, content, tags, severity or repo.',
+        'Nothing to update: give at least one of title, content, tags, severity or repository.',
       );
     }
     let lesson;

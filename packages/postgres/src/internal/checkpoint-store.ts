@@ -46,7 +46,7 @@ export class CheckpointStore {
       agent: parsed.agent,
       workingOn: parsed.workingOn,
       state: JSON.parse(stateText) as Record<string, unknown>,
-      repo: parsed.repo ?? null,
+      repository: parsed.repository ?? null,
       sessionId: parsed.sessionId ?? null,
       status: parsed.status ?? 'in_progress',
       createdAt: new Date().toISOString(),
@@ -62,7 +62,7 @@ export class CheckpointStore {
         [
           checkpoint.id,
           checkpoint.agent,
-          checkpoint.repo,
+          checkpoint.repository,
           checkpoint.sessionId,
           checkpoint.workingOn,
           stateText,
@@ -111,9 +111,11 @@ export class CheckpointStore {
 
   async #filter(
     db: Queryable,
-    filters: { agent?: string; repo?: string },
+    filters: { agent?: string; repository?: string },
   ): Promise<(params: Parameters) => string> {
-    const repos = filters.repo ? await this.#c.code.repositoryAliases(db, filters.repo) : null;
+    const repos = filters.repository
+      ? await this.#c.code.repositoryAliases(db, filters.repository)
+      : null;
     return (params) => {
       let sql = '';
       if (filters.agent) sql += ` AND k.agent = ${params.p(filters.agent)}`;
@@ -122,7 +124,9 @@ export class CheckpointStore {
     };
   }
 
-  recent(request: { agent?: string; repo?: string; limit?: number } = {}): Promise<Checkpoint[]> {
+  recent(
+    request: { agent?: string; repository?: string; limit?: number } = {},
+  ): Promise<Checkpoint[]> {
     const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
     return this.#c.database.read(async (db) => {
       const params = new Parameters();

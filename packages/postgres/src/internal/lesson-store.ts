@@ -59,7 +59,7 @@ export class LessonStore {
       content: parsed.content,
       tags: uniqueTags(parsed.tags ?? []),
       severity: parsed.severity ?? 'info',
-      repo: parsed.repo ?? null,
+      repository: parsed.repository ?? null,
       agent: parsed.agent ?? null,
       createdAt: now,
       updatedAt: now,
@@ -76,7 +76,7 @@ export class LessonStore {
           lesson.content,
           JSON.stringify(lesson.tags),
           lesson.severity,
-          lesson.repo,
+          lesson.repository,
           lesson.agent,
           now,
           now,
@@ -106,7 +106,7 @@ export class LessonStore {
         content: parsed.content ?? current.content,
         tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
         severity: parsed.severity ?? current.severity,
-        repo: parsed.repo === undefined ? current.repo : parsed.repo,
+        repository: parsed.repository === undefined ? current.repository : parsed.repository,
         agent: parsed.agent === undefined ? current.agent : parsed.agent,
         updatedAt: new Date().toISOString(),
       };
@@ -120,7 +120,7 @@ export class LessonStore {
           next.content,
           JSON.stringify(next.tags),
           next.severity,
-          next.repo,
+          next.repository,
           next.agent,
           next.updatedAt,
           hash,
@@ -148,7 +148,9 @@ export class LessonStore {
   }
 
   async #filter(db: Queryable, filters: LessonFilters): Promise<(params: Parameters) => string> {
-    const repos = filters.repo ? await this.#c.code.repositoryAliases(db, filters.repo) : null;
+    const repos = filters.repository
+      ? await this.#c.code.repositoryAliases(db, filters.repository)
+      : null;
     return (params) => {
       let sql = '';
       if (filters.tags && filters.tags.length > 0) {

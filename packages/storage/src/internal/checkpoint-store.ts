@@ -51,7 +51,7 @@ export function toCheckpoint(row: CheckpointRow): Checkpoint {
     agent: row.agent,
     workingOn: row.working_on,
     state: JSON.parse(row.state) as Record<string, unknown>,
-    repo: row.repo,
+    repository: row.repo,
     sessionId: row.session_id,
     status: row.status,
     createdAt: row.created_at,
@@ -77,14 +77,14 @@ export const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
   workingOn: storedText('workingOn', limits.checkpointWorkingOnLength),
   state: jsonObjectSchema.optional(),
-  repo: storedText('repo', limits.repositoryLength).nullish(),
+  repository: storedText('repository', limits.repositoryLength).nullish(),
   sessionId: storedText('sessionId', limits.sessionIdLength).nullish(),
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
 export const recentCheckpointsSchema = z.strictObject({
   agent: agentSchema.optional(),
-  repo: z.string().min(1).max(limits.repositoryLength).optional(),
+  repository: z.string().min(1).max(limits.repositoryLength).optional(),
   limit: limitSchema(limits.pageSize),
 });
 
@@ -131,7 +131,7 @@ export class CheckpointStore {
       agent: parsed.agent,
       workingOn: parsed.workingOn,
       state: JSON.parse(stateText) as Record<string, unknown>,
-      repo: parsed.repo ?? null,
+      repository: parsed.repository ?? null,
       sessionId: parsed.sessionId ?? null,
       status: parsed.status ?? 'in_progress',
       createdAt: new Date().toISOString(),
@@ -145,7 +145,7 @@ export class CheckpointStore {
         .run(
           checkpoint.id,
           checkpoint.agent,
-          checkpoint.repo,
+          checkpoint.repository,
           checkpoint.sessionId,
           checkpoint.workingOn,
           stateText,
@@ -189,7 +189,7 @@ export class CheckpointStore {
     });
   }
 
-  #filters(filters: { agent?: string; repo?: string }): {
+  #filters(filters: { agent?: string; repository?: string }): {
     sql: string;
     params: Record<string, unknown>;
   } {
@@ -199,14 +199,14 @@ export class CheckpointStore {
       conditions.push('k.agent = $agent');
       params.agent = filters.agent;
     }
-    if (filters.repo) {
+    if (filters.repository) {
       conditions.push('k.repo IN (SELECT value FROM json_each($repos))');
-      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repo));
+      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repository));
     }
     return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
   }
 
-  recent(request: { agent?: string; repo?: string; limit?: number } = {}): Checkpoint[] {
+  recent(request: { agent?: string; repository?: string; limit?: number } = {}): Checkpoint[] {
     const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);

@@ -47,7 +47,7 @@ export function toLesson(row: LessonRow): Lesson {
     content: row.content,
     tags: JSON.parse(row.tags) as string[],
     severity: row.severity,
-    repo: row.repo,
+    repository: row.repo,
     agent: row.agent,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -62,7 +62,7 @@ const lessonFields = {
   content: storedText('content', limits.lessonContentLength),
   tags: tagsSchema,
   severity: z.enum(lessonSeverities),
-  repo: storedText('repo', limits.repositoryLength).nullable(),
+  repository: storedText('repository', limits.repositoryLength).nullable(),
   agent: storedText('agent', limits.agentLength).nullable(),
 };
 
@@ -71,7 +71,7 @@ export const lessonInputSchema = z.strictObject({
   content: lessonFields.content,
   tags: lessonFields.tags.optional(),
   severity: lessonFields.severity.optional(),
-  repo: lessonFields.repo.optional(),
+  repository: lessonFields.repository.optional(),
   agent: lessonFields.agent.optional(),
 });
 
@@ -80,7 +80,7 @@ export const lessonPatchSchema = lessonInputSchema.partial();
 export const lessonListSchema = z.strictObject({
   tags: tagsSchema.optional(),
   severity: z.enum(lessonSeverities).optional(),
-  repo: z.string().min(1).max(limits.repositoryLength).optional(),
+  repository: z.string().min(1).max(limits.repositoryLength).optional(),
   agent: z.string().min(1).max(limits.agentLength).optional(),
   limit: limitSchema(limits.pageSize, 50),
   offset: offsetSchema,
@@ -146,7 +146,7 @@ export class LessonStore {
       content: parsed.content,
       tags: uniqueTags(parsed.tags ?? []),
       severity: parsed.severity ?? 'info',
-      repo: parsed.repo ?? null,
+      repository: parsed.repository ?? null,
       agent: parsed.agent ?? null,
       createdAt: now,
       updatedAt: now,
@@ -163,7 +163,7 @@ export class LessonStore {
           lesson.content,
           JSON.stringify(lesson.tags),
           lesson.severity,
-          lesson.repo,
+          lesson.repository,
           lesson.agent,
           now,
           now,
@@ -187,7 +187,7 @@ export class LessonStore {
         content: parsed.content ?? current.content,
         tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
         severity: parsed.severity ?? current.severity,
-        repo: parsed.repo === undefined ? current.repo : parsed.repo,
+        repository: parsed.repository === undefined ? current.repository : parsed.repository,
         agent: parsed.agent === undefined ? current.agent : parsed.agent,
         updatedAt: new Date().toISOString(),
       };
@@ -201,7 +201,7 @@ export class LessonStore {
           next.content,
           JSON.stringify(next.tags),
           next.severity,
-          next.repo,
+          next.repository,
           next.agent,
           next.updatedAt,
           lessonHash(next),
@@ -235,9 +235,9 @@ export class LessonStore {
       conditions.push('l.severity = $severity');
       params.severity = filters.severity;
     }
-    if (filters.repo) {
+    if (filters.repository) {
       conditions.push('l.repo IN (SELECT value FROM json_each($repos))');
-      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repo));
+      params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repository));
     }
     if (filters.agent) {
       conditions.push('l.agent = $agent');

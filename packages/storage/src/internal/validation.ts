@@ -106,7 +106,7 @@ export const lessonSearchRequestSchema = z.strictObject({
     .max(limits.lessonTags, `at most ${limits.lessonTags} tags`)
     .optional(),
   severity: z.enum(lessonSeverities).optional(),
-  repo: filterText('repo', limits.repositoryLength).optional(),
+  repository: filterText('repository', limits.repositoryLength).optional(),
   agent: filterText('agent', limits.agentLength).optional(),
 });
 
@@ -115,7 +115,7 @@ export const checkpointSearchRequestSchema = z.strictObject({
   queryVector: vectorSchema.optional(),
   limit: limitSchema(limits.searchResults),
   agent: filterText('agent', limits.agentLength).optional(),
-  repo: filterText('repo', limits.repositoryLength).optional(),
+  repository: filterText('repository', limits.repositoryLength).optional(),
 });
 
 /**
