@@ -38,34 +38,32 @@ export {
   parseInput,
 } from './internal/validation.ts';
 export {
-  chunkInputSchema,
-  fileInputSchema,
   idSchema as numericIdSchema,
-  normaliseLanguage,
+  prepareFileWrite,
   relativePathSchema,
   repositoryInputSchema,
-  sha256,
   toIndexedFile,
   toRepository,
   toStoredChunk,
   touchSchema,
 } from './internal/code-store.ts';
-export type { ChunkRow, FileRow, RepositoryRow } from './internal/code-store.ts';
+export type { ChunkRow, FileRow, PreparedFileWrite, RepositoryRow } from './internal/code-store.ts';
 export {
   lessonHash,
   lessonInputSchema,
   lessonListSchema,
   lessonPatchSchema,
+  newLesson,
+  patchedLesson,
   toLesson,
-  uniqueTags,
 } from './internal/lesson-store.ts';
 export type { LessonRow } from './internal/lesson-store.ts';
 export {
   agentSchema,
   checkpointHash,
   checkpointInputSchema,
+  newCheckpoint,
   recentCheckpointsSchema,
-  serialiseCheckpointState,
   toAgentStatus,
   toCheckpoint,
 } from './internal/checkpoint-store.ts';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   AgentStatus,
   Checkpoint,
@@ -7,20 +6,20 @@ import type {
   CheckpointSearchRequest,
 } from '@nellie/core';
 import {
+  type AgentRow,
   agentSchema,
   checkpointHash,
   checkpointInputSchema,
+  type CheckpointRow,
   checkpointSearchRequestSchema,
   checkQuery,
+  newCheckpoint,
   parseInput,
   recentCheckpointsSchema,
-  serialiseCheckpointState,
   textIdSchema,
   toAgentStatus,
   toCheckpoint,
   tokenText,
-  type AgentRow,
-  type CheckpointRow,
 } from '@nellie/storage/store-kit';
 import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
@@ -40,17 +39,7 @@ export class CheckpointStore {
 
   async add(input: CheckpointInput): Promise<Checkpoint> {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const stateText = serialiseCheckpointState(parsed.state ?? {});
-    const checkpoint: Checkpoint = {
-      id: randomUUID(),
-      agent: parsed.agent,
-      workingOn: parsed.workingOn,
-      state: JSON.parse(stateText) as Record<string, unknown>,
-      repository: parsed.repository ?? null,
-      sessionId: parsed.sessionId ?? null,
-      status: parsed.status ?? 'in_progress',
-      createdAt: new Date().toISOString(),
-    };
+    const { checkpoint, stateText } = newCheckpoint(parsed);
     const hash = checkpointHash(checkpoint);
     await this.#c.database.write(async (db) => {
       await db.query(

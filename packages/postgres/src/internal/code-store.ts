@@ -8,24 +8,18 @@ import {
   type StoredChunk,
 } from '@nellie/core';
 import {
-  chunkInputSchema,
-  fileInputSchema,
-  normaliseLanguage,
+  type ChunkRow,
+  type FileRow,
   numericIdSchema,
   parseInput,
-  pathTokenText,
+  prepareFileWrite,
   relativePathSchema,
   repositoryInputSchema,
-  sha256,
-  symbolKey,
+  type RepositoryRow,
   toIndexedFile,
-  tokenText,
   toRepository,
   toStoredChunk,
   touchSchema,
-  type ChunkRow,
-  type FileRow,
-  type RepositoryRow,
 } from '@nellie/storage/store-kit';
 import { z } from 'zod';
 import type { Database, Queryable } from './database.ts';
@@ -199,24 +193,12 @@ export class CodeRepositoryStore {
 
   writeFile(repositoryId: number, file: FileInput, chunks: readonly ChunkInput[]): Promise<void> {
     parseInput(numericIdSchema, repositoryId, 'repository id');
-    const parsedFile = parseInput(fileInputSchema, file, 'file');
-    if (!Array.isArray(chunks)) {
-      return Promise.reject(new NellieError('INVALID_INPUT', 'chunks must be an array.'));
-    }
-    const parsedChunks = chunks.map((chunk, index) =>
-      parseInput(chunkInputSchema, chunk, `chunk ${index} of ${parsedFile.path}`),
-    );
-    const fileLanguage = normaliseLanguage(parsedFile.language);
-    const pathTokens = pathTokenText(parsedFile.path);
-    const prepared = parsedChunks.map((chunk) => ({
-      chunk,
-      language: normaliseLanguage(chunk.language) ?? fileLanguage,
-      contentHash: sha256(chunk.content),
-      symbolKey: symbolKey(chunk.symbolName),
-      symbolTokens: tokenText(chunk.symbolName),
-      containerTokens: tokenText(chunk.enclosingSymbol),
-      bodyTokens: tokenText(chunk.content),
-    }));
+    const {
+      file: parsedFile,
+      language: fileLanguage,
+      pathTokens,
+      chunks: prepared,
+    } = prepareFileWrite(file, chunks);
     const config = textConfig(this.#database.schemaName);
     return this.#database.write(async (db) => {
       await this.#requireRepository(db, repositoryId);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   NellieError,
   type Lesson,
@@ -14,13 +13,14 @@ import {
   lessonInputSchema,
   lessonListSchema,
   lessonPatchSchema,
-  lessonSearchRequestSchema,
-  parseInput,
-  textIdSchema,
-  toLesson,
-  tokenText,
-  uniqueTags,
   type LessonRow,
+  lessonSearchRequestSchema,
+  newLesson,
+  parseInput,
+  patchedLesson,
+  textIdSchema,
+  tokenText,
+  toLesson,
 } from '@nellie/storage/store-kit';
 import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
@@ -52,18 +52,8 @@ export class LessonStore {
 
   async add(input: LessonInput): Promise<Lesson> {
     const parsed = parseInput(lessonInputSchema, input, 'lesson');
-    const now = new Date().toISOString();
-    const lesson: Lesson = {
-      id: randomUUID(),
-      title: parsed.title,
-      content: parsed.content,
-      tags: uniqueTags(parsed.tags ?? []),
-      severity: parsed.severity ?? 'info',
-      repository: parsed.repository ?? null,
-      agent: parsed.agent ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const lesson = newLesson(parsed);
+    const now = lesson.createdAt;
     const hash = lessonHash(lesson);
     await this.#c.database.write(async (db) => {
       await db.query(
@@ -99,17 +89,7 @@ export class LessonStore {
       );
       const row = rows[0];
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-      const current = toLesson(row);
-      const next: Lesson = {
-        ...current,
-        title: parsed.title ?? current.title,
-        content: parsed.content ?? current.content,
-        tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
-        severity: parsed.severity ?? current.severity,
-        repository: parsed.repository === undefined ? current.repository : parsed.repository,
-        agent: parsed.agent === undefined ? current.agent : parsed.agent,
-        updatedAt: new Date().toISOString(),
-      };
+      const next = patchedLesson(toLesson(row), parsed);
       const hash = lessonHash(next);
       await db.query(
         `UPDATE ${this.#c.s}.lessons SET title = $1, content = $2, tags = $3, severity = $4,

@@ -107,6 +107,27 @@ export function serialiseCheckpointState(state: Record<string, unknown>): string
   return stateText;
 }
 
+/** A new checkpoint from validated input, with its state as the JSON text that is stored. */
+export function newCheckpoint(parsed: z.output<typeof checkpointInputSchema>): {
+  checkpoint: Checkpoint;
+  stateText: string;
+} {
+  const stateText = serialiseCheckpointState(parsed.state ?? {});
+  return {
+    checkpoint: {
+      id: randomUUID(),
+      agent: parsed.agent,
+      workingOn: parsed.workingOn,
+      state: JSON.parse(stateText) as Record<string, unknown>,
+      repository: parsed.repository ?? null,
+      sessionId: parsed.sessionId ?? null,
+      status: parsed.status ?? 'in_progress',
+      createdAt: new Date().toISOString(),
+    },
+    stateText,
+  };
+}
+
 export function checkpointHash(checkpoint: {
   workingOn: string;
   state: Record<string, unknown>;
@@ -125,17 +146,7 @@ export class CheckpointStore {
 
   add(input: CheckpointInput): Checkpoint {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const stateText = serialiseCheckpointState(parsed.state ?? {});
-    const checkpoint: Checkpoint = {
-      id: randomUUID(),
-      agent: parsed.agent,
-      workingOn: parsed.workingOn,
-      state: JSON.parse(stateText) as Record<string, unknown>,
-      repository: parsed.repository ?? null,
-      sessionId: parsed.sessionId ?? null,
-      status: parsed.status ?? 'in_progress',
-      createdAt: new Date().toISOString(),
-    };
+    const { checkpoint, stateText } = newCheckpoint(parsed);
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(

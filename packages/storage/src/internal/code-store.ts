@@ -155,6 +155,49 @@ export function normaliseLanguage(value: string | null | undefined): string | nu
   return trimmed ? trimmed : null;
 }
 
+/** A file and its chunks, validated and tokenised for the full-text index. */
+export interface PreparedFileWrite {
+  file: z.output<typeof fileInputSchema>;
+  language: string | null;
+  pathTokens: string;
+  chunks: {
+    chunk: z.output<typeof chunkInputSchema>;
+    language: string | null;
+    contentHash: string;
+    symbolKey: string | null;
+    symbolTokens: string;
+    containerTokens: string;
+    bodyTokens: string;
+  }[];
+}
+
+/** Validates a file and its chunks (INVALID_INPUT naming the chunk) and computes their tokens. */
+export function prepareFileWrite(
+  file: FileInput,
+  chunks: readonly ChunkInput[],
+): PreparedFileWrite {
+  const parsedFile = parseInput(fileInputSchema, file, 'file');
+  if (!Array.isArray(chunks)) throw new NellieError('INVALID_INPUT', 'chunks must be an array.');
+  const parsedChunks = chunks.map((chunk, index) =>
+    parseInput(chunkInputSchema, chunk, `chunk ${index} of ${parsedFile.path}`),
+  );
+  const fileLanguage = normaliseLanguage(parsedFile.language);
+  return {
+    file: parsedFile,
+    language: fileLanguage,
+    pathTokens: pathTokenText(parsedFile.path),
+    chunks: parsedChunks.map((chunk) => ({
+      chunk,
+      language: normaliseLanguage(chunk.language) ?? fileLanguage,
+      contentHash: sha256(chunk.content),
+      symbolKey: symbolKey(chunk.symbolName),
+      symbolTokens: tokenText(chunk.symbolName),
+      containerTokens: tokenText(chunk.enclosingSymbol),
+      bodyTokens: tokenText(chunk.content),
+    })),
+  };
+}
+
 export class CodeRepositoryStore {
   readonly #ctx: StoreContext;
 
@@ -310,23 +353,13 @@ export class CodeRepositoryStore {
 
   writeFile(repositoryId: number, file: FileInput, chunks: readonly ChunkInput[]): void {
     parseInput(idSchema, repositoryId, 'repository id');
-    const parsedFile = parseInput(fileInputSchema, file, 'file');
-    if (!Array.isArray(chunks)) throw new NellieError('INVALID_INPUT', 'chunks must be an array.');
-    const parsedChunks = chunks.map((chunk, index) =>
-      parseInput(chunkInputSchema, chunk, `chunk ${index} of ${parsedFile.path}`),
-    );
-    const fileLanguage = normaliseLanguage(parsedFile.language);
-    const pathTokens = pathTokenText(parsedFile.path);
     // Tokenising is the expensive part; do it before taking the write lock.
-    const prepared = parsedChunks.map((chunk) => ({
-      chunk,
-      language: normaliseLanguage(chunk.language) ?? fileLanguage,
-      contentHash: sha256(chunk.content),
-      symbolKey: symbolKey(chunk.symbolName),
-      symbolTokens: tokenText(chunk.symbolName),
-      containerTokens: tokenText(chunk.enclosingSymbol),
-      bodyTokens: tokenText(chunk.content),
-    }));
+    const {
+      file: parsedFile,
+      language: fileLanguage,
+      pathTokens,
+      chunks: prepared,
+    } = prepareFileWrite(file, chunks);
     this.#ctx.write(() => {
       this.#requireRepository(repositoryId);
       const fileId = this.#ctx

@@ -107,6 +107,36 @@ export function uniqueTags(tags: readonly string[]): string[] {
   return result;
 }
 
+/** A new lesson from validated input: a fresh id, unique tags, defaults filled in. */
+export function newLesson(parsed: z.output<typeof lessonInputSchema>): Lesson {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    title: parsed.title,
+    content: parsed.content,
+    tags: uniqueTags(parsed.tags ?? []),
+    severity: parsed.severity ?? 'info',
+    repository: parsed.repository ?? null,
+    agent: parsed.agent ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** `current` with a validated patch applied and a new update time. */
+export function patchedLesson(current: Lesson, parsed: z.output<typeof lessonPatchSchema>): Lesson {
+  return {
+    ...current,
+    title: parsed.title ?? current.title,
+    content: parsed.content ?? current.content,
+    tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
+    severity: parsed.severity ?? current.severity,
+    repository: parsed.repository === undefined ? current.repository : parsed.repository,
+    agent: parsed.agent === undefined ? current.agent : parsed.agent,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
 interface FilterSql {
   sql: string;
   params: Record<string, unknown>;
@@ -139,18 +169,8 @@ export class LessonStore {
 
   add(input: LessonInput): Lesson {
     const parsed = parseInput(lessonInputSchema, input, 'lesson');
-    const now = new Date().toISOString();
-    const lesson: Lesson = {
-      id: randomUUID(),
-      title: parsed.title,
-      content: parsed.content,
-      tags: uniqueTags(parsed.tags ?? []),
-      severity: parsed.severity ?? 'info',
-      repository: parsed.repository ?? null,
-      agent: parsed.agent ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const lesson = newLesson(parsed);
+    const now = lesson.createdAt;
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
@@ -180,17 +200,7 @@ export class LessonStore {
     return this.#ctx.write(() => {
       const row = this.#row(id);
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-      const current = toLesson(row);
-      const next: Lesson = {
-        ...current,
-        title: parsed.title ?? current.title,
-        content: parsed.content ?? current.content,
-        tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
-        severity: parsed.severity ?? current.severity,
-        repository: parsed.repository === undefined ? current.repository : parsed.repository,
-        agent: parsed.agent === undefined ? current.agent : parsed.agent,
-        updatedAt: new Date().toISOString(),
-      };
+      const next = patchedLesson(toLesson(row), parsed);
       this.#ctx
         .statement(
           `UPDATE lessons SET title = ?, content = ?, tags = ?, severity = ?, repo = ?, agent = ?,
