@@ -4,8 +4,10 @@ export default defineProject({
   test: {
     name: 'postgres',
     globalSetup: ['test/global-setup.ts'],
-    // PGlite compiles its WebAssembly engine on start, which takes a while on a busy machine.
+    // PGlite runs PostgreSQL as WebAssembly: starting it, and each contract case's dozens of
+    // queries, take a while on a busy machine.
     hookTimeout: 180_000,
+    testTimeout: 60_000,
   },
   ssr: { resolve: { conditions: ['@nellie/source'] } },
 });

@@ -38,6 +38,7 @@ import {
 } from '@nellie/storage/store-kit';
 import { Parameters, type Queryable } from './database.ts';
 import { kindChunk } from './schema.ts';
+import { StatisticsCache } from './statistics-cache.ts';
 import type { SearchContext } from './search-context.ts';
 import { tokenTsquery, toTsquery } from './tsquery.ts';
 
@@ -46,6 +47,8 @@ interface CodeScope {
   repositoryIds: number[] | null;
   language: string | null;
   fileIds: number[] | null;
+  /** The glob the file ids came from (a cache key). */
+  glob: string | null;
 }
 
 const columns = 'c.id, c.symbol_name, c.enclosing_symbol, f.path, c.content';
@@ -71,6 +74,7 @@ function scopeSql(scope: CodeScope, params: Parameters): string {
  */
 export class CodeSearch {
   readonly #c: SearchContext;
+  readonly #cache = new StatisticsCache();
 
   constructor(context: SearchContext) {
     this.#c = context;
@@ -144,7 +148,7 @@ export class CodeSearch {
     filters: { repository?: string; language?: string; pathGlob?: string },
     glob: CompiledGlob | null,
   ): Promise<CodeScope> {
-    const scope: CodeScope = { repositoryIds: null, language: null, fileIds: null };
+    const scope: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
     let where = '';
     if (filters.repository !== undefined) {
       scope.repositoryIds = (await this.#c.code.findRepositories(db, filters.repository)).map(
@@ -187,43 +191,58 @@ export class CodeSearch {
         `SELECT id, path FROM ${this.#c.s}.files WHERE true${inScope.replace('$2', '$1')}`,
         ids,
       );
+      scope.glob = filters.pathGlob;
       scope.fileIds = rows.filter((row) => glob.matches(row.path)).map((row) => row.id);
       if (scope.fileIds.length === 0) throw globNotFound(filters.pathGlob, where);
     }
     return scope;
   }
 
-  /** Document counts of the scope and of each token in it, for BM25 in JS. */
+  /** Document counts of the scope and of each token in it, for BM25 in JS (cached). */
   async #statistics(
     db: Queryable,
     scope: CodeScope,
     tokens: readonly string[],
   ): Promise<TermStatistics> {
-    const params = new Parameters();
-    const filter = scopeSql(scope, params);
-    const tokenParam = params.p(tokens);
-    const cap = params.p(codeRanking.commonWordDocuments + 1);
-    const documents = isFiltered(scope)
-      ? `(SELECT count(*) FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
-           LIMIT ${params.p(codeRanking.scopeDocumentLimit)}) x)`
-      : `(SELECT coalesce(max(id), 0) FROM ${this.#c.s}.chunks)`;
-    const { rows } = await db.query<{ token: string | null; n: number }>(
-      `SELECT NULL AS token, ${documents} AS n
-       UNION ALL
-       SELECT t.token, (SELECT count(*) FROM (
-         SELECT 1 FROM ${this.#c.s}.chunks c
-         WHERE c.tokens @@ to_tsquery(${this.#c.config}, quote_literal(t.token))${filter}
-         LIMIT ${cap}) x)
-       FROM unnest(${tokenParam}::text[]) AS t(token)`,
-      params.values,
+    const generation = await db.query<{ id: number }>(
+      `SELECT coalesce(max(id), 0) AS id FROM ${this.#c.s}.chunks`,
     );
-    const frequencies = new Map<string, number>();
-    let count = 1;
-    for (const row of rows) {
-      if (row.token === null) count = Math.max(1, row.n);
-      else frequencies.set(row.token, row.n);
+    const maxId = generation.rows[0]?.id ?? 0;
+    this.#cache.refresh(maxId);
+    const key = JSON.stringify([scope.repositoryIds, scope.language, scope.glob]);
+    const documentsKey = `n${key}`;
+    const tokenKey = (token: string): string => `f${key}\u0000${token}`;
+    const missing = tokens.filter((token) => this.#cache.get(tokenKey(token)) === undefined);
+    const filtered = isFiltered(scope);
+    // Unfiltered, the largest id stands for the document count, as in the SQLite store.
+    if (!filtered) this.#cache.set(documentsKey, Math.max(1, maxId));
+    if (missing.length > 0 || this.#cache.get(documentsKey) === undefined) {
+      const params = new Parameters();
+      const filter = scopeSql(scope, params);
+      const tokenParam = params.p(missing);
+      const cap = params.p(codeRanking.commonWordDocuments + 1);
+      const documents = filtered
+        ? `(SELECT count(*) FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
+             LIMIT ${params.p(codeRanking.scopeDocumentLimit)}) x)`
+        : `${Math.max(1, maxId)}`;
+      const { rows } = await db.query<{ token: string | null; n: number }>(
+        `SELECT NULL AS token, ${documents} AS n
+         UNION ALL
+         SELECT t.token, (SELECT count(*) FROM (
+           SELECT 1 FROM ${this.#c.s}.chunks c
+           WHERE c.tokens @@ to_tsquery(${this.#c.config}, quote_literal(t.token))${filter}
+           LIMIT ${cap}) x)
+         FROM unnest(${tokenParam}::text[]) AS t(token)`,
+        params.values,
+      );
+      for (const row of rows) {
+        if (row.token === null) this.#cache.set(documentsKey, Math.max(1, row.n));
+        else this.#cache.set(tokenKey(row.token), row.n);
+      }
     }
-    return { documents: count, documentFrequency: (token) => frequencies.get(token) ?? 0 };
+    const documents = this.#cache.get(documentsKey) ?? 1;
+    const frequencies = new Map(tokens.map((token) => [token, this.#cache.get(tokenKey(token))]));
+    return { documents, documentFrequency: (token) => frequencies.get(token) ?? 0 };
   }
 
   async #lexical(
@@ -237,7 +256,11 @@ export class CodeSearch {
     const allLevels = [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)];
     const tokens = [...new Set([...analyzed.parts, ...allLevels.flatMap((level) => level.tokens)])];
     const global = filtered
-      ? await this.#statistics(db, { repositoryIds: null, language: null, fileIds: null }, tokens)
+      ? await this.#statistics(
+          db,
+          { repositoryIds: null, language: null, fileIds: null, glob: null },
+          tokens,
+        )
       : null;
     const statistics = await this.#statistics(db, scope, tokens);
     const globalStatistics = global ?? statistics;
