@@ -1,7 +1,11 @@
 import type { CheckpointHit, CheckpointSearchRequest, CheckpointStore } from './checkpoints.ts';
 import type { CodeSearchRequest, CodeStore } from './code.ts';
 import type { LessonHit, LessonSearchRequest, LessonStore } from './lessons.ts';
-import { prepareSearch, type SearchPreparationDeps } from './search-preparation.ts';
+import {
+  prepareSearch,
+  type ScopeVectors,
+  type SearchPreparationDeps,
+} from './search-preparation.ts';
 import {
   chunkLimitForFiles,
   groupHitsByFile,
@@ -28,11 +32,15 @@ export type CheckpointSearchQuery = Omit<CheckpointSearchRequest, 'queryVector'>
  * a notice), searches, and groups by file when asked (`limit` then counts files).
  */
 export async function answerCodeSearch(
-  deps: SearchPreparationDeps & { store: Pick<CodeStore, 'searchCode'> },
+  deps: SearchPreparationDeps & { store: Pick<CodeStore, 'searchCode' | 'hasChunkVectors'> },
   request: CodeSearchQuery,
 ): Promise<CodeSearchResponse> {
   const { mode, signal, groupBy = 'chunk', ...filters } = request;
-  const prepared = await prepareSearch(deps, request.query, { mode, signal });
+  const prepared = await prepareSearch(deps, request.query, {
+    mode,
+    signal,
+    vectors: scopeVectors(deps.store, filters),
+  });
   const limit = filters.limit ?? searchDefaults.limit;
   const hits = await deps.store.searchCode({
     ...filters,
@@ -48,6 +56,29 @@ export async function answerCodeSearch(
   return groupBy === 'file'
     ? { ...head, groupBy, hits: groupHitsByFile(hits, { limit }) }
     : { ...head, groupBy, hits };
+}
+
+/** The searched scope's vectors, as far as the store can tell (a path glob does not narrow it). */
+function scopeVectors(
+  store: Pick<CodeStore, 'hasChunkVectors'>,
+  filters: { repository?: string; language?: string },
+): ScopeVectors | undefined {
+  if (store.hasChunkVectors === undefined) return undefined;
+  const { repository, language } = filters;
+  const scope = {
+    ...(repository === undefined ? {} : { repository }),
+    ...(language === undefined ? {} : { language }),
+  };
+  const files = language === undefined ? '' : `the ${language} files of `;
+  return {
+    scope:
+      repository === undefined
+        ? language === undefined
+          ? 'the index'
+          : `the ${language} files`
+        : `${files}repository "${repository}"`,
+    present: () => store.hasChunkVectors!(scope),
+  };
 }
 
 /** Prepares the query, runs a lesson or checkpoint search with its vector, and shapes the answer. */
