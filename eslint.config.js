@@ -22,6 +22,9 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX, n: nodePlugin, unicorn },
+    // Cycles are a matter of our own modules; import-x need not parse installed packages (PGlite's
+    // minified bundle overflows its parser's stack).
+    settings: { 'import-x/ignore': ['node_modules'] },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
@@ -72,6 +75,26 @@ export default tseslint.config(
             {
               regex: '^@nellie/(?!core$)',
               message: '@nellie/schemas may import only @nellie/core.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The PostgreSQL store shares the SQLite store's token text, ranking and validation through
+    // the one entry made for other store engines.
+    files: ['packages/postgres/src/**/*.ts'],
+    ignores: ['packages/**/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@nellie/(?!core$|storage/store-kit$)',
+              message:
+                'The PostgreSQL store may import only @nellie/core and @nellie/storage/store-kit.',
             },
           ],
         },

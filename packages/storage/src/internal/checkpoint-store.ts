@@ -24,7 +24,7 @@ import { checkpointColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
 import { checkQuery, checkpointSearchRequestSchema } from './validation.ts';
 
-interface CheckpointRow {
+export interface CheckpointRow {
   seq: number;
   id: string;
   agent: string;
@@ -36,7 +36,7 @@ interface CheckpointRow {
   created_at: string;
 }
 
-interface AgentRow {
+export interface AgentRow {
   agent: string;
   status: AgentStatus['status'];
   current_task: string | null;
@@ -44,7 +44,7 @@ interface AgentRow {
   updated_at: string;
 }
 
-function toCheckpoint(row: CheckpointRow): Checkpoint {
+export function toCheckpoint(row: CheckpointRow): Checkpoint {
   return {
     id: row.id,
     agent: row.agent,
@@ -57,7 +57,7 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
-function toAgentStatus(row: AgentRow): AgentStatus {
+export function toAgentStatus(row: AgentRow): AgentStatus {
   return {
     agent: row.agent,
     status: row.status,
@@ -70,9 +70,9 @@ function toAgentStatus(row: AgentRow): AgentStatus {
 /** Largest accepted checkpoint state, serialised. */
 const maxStateBytes = limits.checkpointStateBytes;
 
-const agentSchema = storedTextSchema('agent', limits.agentLength);
+export const agentSchema = storedTextSchema('agent', limits.agentLength);
 
-const checkpointInputSchema = z.strictObject({
+export const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
   workingOn: storedTextSchema('workingOn', limits.checkpointWorkingOnLength),
   state: jsonObjectSchema.optional(),
@@ -81,11 +81,51 @@ const checkpointInputSchema = z.strictObject({
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
-const recentSchema = z.strictObject({
+export const recentCheckpointsSchema = z.strictObject({
   agent: agentSchema.optional(),
   repository: z.string().min(1).max(limits.repositoryLength).optional(),
   limit: limitSchema(limits.pageSize, 10),
 });
+
+/** A checkpoint's state as the JSON text that is stored; INVALID_INPUT when too large. */
+export function serialiseCheckpointState(state: Record<string, unknown>): string {
+  let stateText: string;
+  try {
+    stateText = JSON.stringify(state);
+  } catch (error) {
+    throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
+      cause: error,
+    });
+  }
+  if (Buffer.byteLength(stateText) > maxStateBytes) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
+    );
+  }
+  return stateText;
+}
+
+/** A new checkpoint from validated input, with its state as the JSON text that is stored. */
+export function newCheckpoint(parsed: z.output<typeof checkpointInputSchema>): {
+  checkpoint: Checkpoint;
+  stateText: string;
+} {
+  const stateText = serialiseCheckpointState(parsed.state ?? {});
+  return {
+    checkpoint: {
+      id: randomUUID(),
+      agent: parsed.agent,
+      workingOn: parsed.workingOn,
+      state: JSON.parse(stateText) as Record<string, unknown>,
+      repository: parsed.repository ?? null,
+      sessionId: parsed.sessionId ?? null,
+      status: parsed.status ?? 'in_progress',
+      createdAt: new Date().toISOString(),
+    },
+    stateText,
+  };
+}
 
 export function checkpointHash(checkpoint: {
   workingOn: string;
@@ -105,31 +145,7 @@ export class SqliteCheckpoints {
 
   add(input: CheckpointInput): Checkpoint {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const state = parsed.state ?? {};
-    let stateText: string;
-    try {
-      stateText = JSON.stringify(state);
-    } catch (error) {
-      throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
-        cause: error,
-      });
-    }
-    if (Buffer.byteLength(stateText) > maxStateBytes) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
-      );
-    }
-    const checkpoint: Checkpoint = {
-      id: randomUUID(),
-      agent: parsed.agent,
-      workingOn: parsed.workingOn,
-      state: JSON.parse(stateText) as Record<string, unknown>,
-      repository: parsed.repository ?? null,
-      sessionId: parsed.sessionId ?? null,
-      status: parsed.status ?? 'in_progress',
-      createdAt: new Date().toISOString(),
-    };
+    const { checkpoint, stateText } = newCheckpoint(parsed);
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
@@ -201,7 +217,7 @@ export class SqliteCheckpoints {
   }
 
   recent(request: { agent?: string; repository?: string; limit?: number } = {}): Checkpoint[] {
-    const parsed = parseInput(recentSchema, request, 'checkpoint request');
+    const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);
       return (

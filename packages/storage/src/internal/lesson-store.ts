@@ -20,7 +20,7 @@ import { lessonColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
 import { checkQuery, lessonSearchRequestSchema } from './validation.ts';
 
-interface LessonRow {
+export interface LessonRow {
   seq: number;
   id: string;
   title: string;
@@ -33,7 +33,7 @@ interface LessonRow {
   updated_at: string;
 }
 
-function toLesson(row: LessonRow): Lesson {
+export function toLesson(row: LessonRow): Lesson {
   return {
     id: row.id,
     title: row.title,
@@ -59,7 +59,7 @@ const lessonFields = {
   agent: storedTextSchema('agent', limits.agentLength).nullable(),
 };
 
-const lessonInputSchema = z.strictObject({
+export const lessonInputSchema = z.strictObject({
   title: lessonFields.title,
   content: lessonFields.content,
   tags: lessonFields.tags.optional(),
@@ -68,9 +68,9 @@ const lessonInputSchema = z.strictObject({
   agent: lessonFields.agent.optional(),
 });
 
-const lessonPatchSchema = lessonInputSchema.partial();
+export const lessonPatchSchema = lessonInputSchema.partial();
 
-const listSchema = z.strictObject({
+export const lessonListSchema = z.strictObject({
   tags: tagsSchema.optional(),
   severity: z.enum(lessonSeverities).optional(),
   repository: z.string().min(1).max(limits.repositoryLength).optional(),
@@ -88,7 +88,7 @@ export function lessonHash(lesson: {
   return sha256(`lesson\n${formatLessonForEmbedding(lesson)}`);
 }
 
-function uniqueTags(tags: readonly string[]): string[] {
+export function uniqueTags(tags: readonly string[]): string[] {
   const seen = new Set<string>();
   const result: string[] = [];
   for (const tag of tags) {
@@ -98,6 +98,36 @@ function uniqueTags(tags: readonly string[]): string[] {
     result.push(tag);
   }
   return result;
+}
+
+/** A new lesson from validated input: a fresh id, unique tags, defaults filled in. */
+export function newLesson(parsed: z.output<typeof lessonInputSchema>): Lesson {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    title: parsed.title,
+    content: parsed.content,
+    tags: uniqueTags(parsed.tags ?? []),
+    severity: parsed.severity ?? 'info',
+    repository: parsed.repository ?? null,
+    agent: parsed.agent ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** `current` with a validated patch applied and a new update time. */
+export function patchedLesson(current: Lesson, parsed: z.output<typeof lessonPatchSchema>): Lesson {
+  return {
+    ...current,
+    title: parsed.title ?? current.title,
+    content: parsed.content ?? current.content,
+    tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
+    severity: parsed.severity ?? current.severity,
+    repository: parsed.repository === undefined ? current.repository : parsed.repository,
+    agent: parsed.agent === undefined ? current.agent : parsed.agent,
+    updatedAt: new Date().toISOString(),
+  };
 }
 
 interface FilterSql {
@@ -132,18 +162,8 @@ export class SqliteLessons {
 
   add(input: LessonInput): Lesson {
     const parsed = parseInput(lessonInputSchema, input, 'lesson');
-    const now = new Date().toISOString();
-    const lesson: Lesson = {
-      id: randomUUID(),
-      title: parsed.title,
-      content: parsed.content,
-      tags: uniqueTags(parsed.tags ?? []),
-      severity: parsed.severity ?? 'info',
-      repository: parsed.repository ?? null,
-      agent: parsed.agent ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const lesson = newLesson(parsed);
+    const now = lesson.createdAt;
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
@@ -173,17 +193,7 @@ export class SqliteLessons {
     return this.#ctx.write(() => {
       const row = this.#row(id);
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-      const current = toLesson(row);
-      const next: Lesson = {
-        ...current,
-        title: parsed.title ?? current.title,
-        content: parsed.content ?? current.content,
-        tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
-        severity: parsed.severity ?? current.severity,
-        repository: parsed.repository === undefined ? current.repository : parsed.repository,
-        agent: parsed.agent === undefined ? current.agent : parsed.agent,
-        updatedAt: new Date().toISOString(),
-      };
+      const next = patchedLesson(toLesson(row), parsed);
       this.#ctx
         .statement(
           `UPDATE lessons SET title = ?, content = ?, tags = ?, severity = ?, repo = ?, agent = ?,
@@ -240,7 +250,7 @@ export class SqliteLessons {
   }
 
   list(request: LessonFilters & { limit?: number; offset?: number } = {}): Page<Lesson> {
-    const parsed = parseInput(listSchema, request, 'lesson list request');
+    const parsed = parseInput(lessonListSchema, request, 'lesson list request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);
       const total = this.#ctx
