@@ -4,6 +4,19 @@ import nodePlugin from 'eslint-plugin-n';
 import unicorn from 'eslint-plugin-unicorn';
 import tseslint from 'typescript-eslint';
 
+// Packages whose internal/ modules are leaves. embeddings, http-api and storage are not yet:
+// their internal/ modules import the options and error mapping of the modules above them.
+const packagesWithInternals = ['indexer', 'mcp-tools'];
+
+/**
+ * `@nellie/x`, `@nellie/x/package.json` and the store kit made for other store engines, never a
+ * file inside another package.
+ */
+const publicEntryOnly = {
+  regex: '^@nellie/(?!storage/store-kit$)[^/]+/(?!package\\.json$)',
+  message: 'Import another package through its public entry (@nellie/x), not its files.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -44,6 +57,11 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // Packages meet only through their public entries.
+    files: ['**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [publicEntryOnly] }] },
+  },
+  {
     // Library packages depend on @nellie/core and the shared request schemas (@nellie/schemas)
     // only; their tests may use sibling packages.
     files: ['packages/!(core|schemas)/src/**/*.ts'],
@@ -53,6 +71,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            publicEntryOnly,
             {
               regex: '^@nellie/(?!(core|schemas)$)',
               message:
@@ -72,6 +91,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            publicEntryOnly,
             {
               regex: '^@nellie/(?!core$)',
               message: '@nellie/schemas may import only @nellie/core.',
@@ -92,9 +112,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^@nellie/(?!core$|storage/store-kit$)',
+              regex: '^@nellie/(?!core$|schemas$|storage/store-kit$)',
               message:
-                'The PostgreSQL store may import only @nellie/core and @nellie/storage/store-kit.',
+                'The PostgreSQL store may import only @nellie/core, @nellie/schemas and @nellie/storage/store-kit.',
             },
           ],
         },
@@ -102,21 +122,19 @@ export default tseslint.config(
     },
   },
   {
-    // The indexer's internal/ modules are its leaves: they import only each other, never the
-    // modules built on them (scan, chunk, the indexer's parts), so imports point one way.
-    files: ['packages/indexer/src/internal/**/*.ts'],
+    // A package's internal/ modules are its leaves: they import only each other, never the
+    // modules built on them, so imports point one way.
+    files: ['packages/*/src/internal/**/*.ts'],
     rules: {
       'import-x/no-restricted-paths': [
         'error',
         {
-          zones: [
-            {
-              target: './packages/indexer/src/internal',
-              from: './packages/indexer/src',
-              except: ['./internal'],
-              message: 'internal/ may import only internal/; move the shared piece into internal/.',
-            },
-          ],
+          zones: packagesWithInternals.map((name) => ({
+            target: `./packages/${name}/src/internal`,
+            from: `./packages/${name}/src`,
+            except: ['./internal'],
+            message: 'internal/ may import only internal/; move the shared piece into internal/.',
+          })),
         },
       ],
     },
