@@ -61,8 +61,33 @@ export {
   renameRepository,
 } from './repository-admin.ts';
 export type { RepositoryEntry } from './repository-admin.ts';
+export {
+  anchorStates,
+  codeInRange,
+  codeMemories,
+  describeCodeMemories,
+  locateAnchor,
+  memoryStaleness,
+  mentionedCode,
+  stalenessScoreFactor,
+  summarizeChange,
+  withDefinitions,
+} from './anchors.ts';
+export type {
+  Anchor,
+  AnchorChange,
+  AnchorCodeView,
+  AnchorInput,
+  AnchorLocation,
+  AnchorSnapshot,
+  AnchorState,
+  AnchoredLesson,
+  CodeMemories,
+} from './anchors.ts';
 export { lessonSeverities } from './lessons.ts';
 export type {
+  AnchorRefresher,
+  CodeLocation,
   Lesson,
   LessonFilters,
   LessonHit,

@@ -31,7 +31,7 @@ describe('stored text is kept exactly or refused', () => {
       ['title', 'A\uD800B'],
       ['content', 'tail \uDFFF'],
       ['tags', ['ok', '\uD83D']],
-      ['repo', 'api\uDC00'],
+      ['repository', 'api\uDC00'],
       ['agent', '\uD800agent'],
     ] as const) {
       const error = await rejection(store.addLesson({ ...lesson, [field]: value }));
@@ -48,7 +48,7 @@ describe('stored text is kept exactly or refused', () => {
 
   it('refuses a lone surrogate in stored checkpoint text', async () => {
     const checkpoint = { agent: 'agent-1', workingOn: 'Work' };
-    for (const field of ['agent', 'workingOn', 'repo', 'sessionId'] as const) {
+    for (const field of ['agent', 'workingOn', 'repository', 'sessionId'] as const) {
       const error = await rejection(store.addCheckpoint({ ...checkpoint, [field]: 'x\uD800' }));
       expect(error.code).toBe('INVALID_INPUT');
       expect(error.message).toContain(`${field} contains a lone UTF-16 surrogate`);

@@ -1,6 +1,7 @@
 import {
   NellieError,
   hasLoneSurrogate,
+  anchorStates,
   lessonSeverities,
   limits,
   loneSurrogateMessage,
@@ -108,6 +109,7 @@ export const lessonSearchRequestSchema = z.strictObject({
   severity: z.enum(lessonSeverities).optional(),
   repository: filterText('repository', limits.repositoryLength).optional(),
   agent: filterText('agent', limits.agentLength).optional(),
+  staleness: z.array(z.enum(anchorStates)).max(anchorStates.length).optional(),
 });
 
 export const checkpointSearchRequestSchema = z.strictObject({
