@@ -29,7 +29,12 @@ export type {
   SearchResponse,
 } from './search-vocabulary.ts';
 export { prepareSearch, semanticSearchState } from './search-preparation.ts';
-export { answerCheckpointSearch, answerCodeSearch, answerLessonSearch } from './search-answers.ts';
+export {
+  answerCheckpointSearch,
+  answerCodeSearch,
+  answerLessonSearch,
+  withMemories,
+} from './search-answers.ts';
 export type {
   CheckpointSearchQuery,
   CodeSearchQuery,

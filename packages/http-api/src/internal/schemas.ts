@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import {
   NellieError,
+  anchorStates,
   hasLoneSurrogate,
   lessonSeverities,
   limits,
@@ -154,6 +155,69 @@ export function requestedMode(mode: 'auto' | 'keyword' | 'lexical'): 'auto' | 'k
   return mode === 'lexical' ? 'keyword' : mode;
 }
 
+// ---- anchors ----
+
+const anchorState = z.enum(anchorStates);
+
+export const anchorSchema = named(
+  'Anchor',
+  z.object({
+    repository: z.string(),
+    path: z.string(),
+    symbol: z.string().nullable(),
+    startLine: z.number().int(),
+    endLine: z.number().int(),
+    contentHash: z.string().describe('sha256 of the anchored code when anchored or confirmed.'),
+    state: anchorState,
+    change: z
+      .object({
+        linesAdded: z.number().int(),
+        linesRemoved: z.number().int(),
+        signatureChanged: z.boolean(),
+      })
+      .nullable()
+      .describe('How the code differs from when it was anchored (state changed).'),
+    movedFrom: z.string().nullable().describe('The path it was anchored at, once moved.'),
+    origin: z.enum(['explicit', 'automatic']),
+    checkedAt: z.string(),
+  }),
+);
+
+const anchorInput = z.strictObject({
+  repository: repoFilter.describe('Name or root path of an indexed repository.'),
+  path: z.string().min(1).max(limits.globLength).describe('Indexed file, relative to the root.'),
+  symbol: z.string().min(1).max(512).optional().describe('A symbol defined in that file.'),
+  startLine: z.number().int().min(1).optional(),
+  endLine: z.number().int().min(1).optional(),
+});
+
+const anchorInputs = z
+  .array(anchorInput)
+  .max(20)
+  .describe(
+    'Code the lesson is about. Files and identifiers named in the title and content are anchored too when they resolve to exactly one place.',
+  );
+
+export const codeMemoriesSchema = named(
+  'CodeMemories',
+  z.object({
+    count: z.number().int(),
+    severities: z.object({
+      critical: z.number().int(),
+      warning: z.number().int(),
+      info: z.number().int(),
+    }),
+    lessons: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        severity: z.enum(lessonSeverities),
+        staleness: anchorState,
+      }),
+    ),
+  }),
+);
+
 // ---- code ----
 
 export const codeSearchBodySchema = z.strictObject({
@@ -200,6 +264,7 @@ export const codeSearchHitSchema = named(
       indexedAt: z.string(),
       changedSinceIndexed: z.boolean().nullable(),
     }),
+    memories: codeMemoriesSchema.optional().describe('Lessons anchored to this code.'),
   }),
 );
 
@@ -239,6 +304,10 @@ export const lessonSchema = named(
     severity,
     repository: z.string().nullable(),
     agent: z.string().nullable(),
+    anchors: z.array(anchorSchema),
+    staleness: anchorState
+      .nullable()
+      .describe('The worst state of its anchored code; null without anchors.'),
     createdAt: z.string(),
     updatedAt: z.string(),
   }),
@@ -252,6 +321,8 @@ export const lessonCreateSchema = z.strictObject({
   repository: storedRepository.describe('Repository the lesson is about; null for none.'),
   repo: deprecatedStoredRepo,
   agent: storedText('agent', limits.agentLength).nullable().optional(),
+  anchors: anchorInputs.optional(),
+  autoAnchor: z.boolean().optional().describe('false: no automatic anchors (default true).'),
 });
 
 export const lessonPatchSchema = lessonCreateSchema
@@ -270,6 +341,11 @@ export const lessonSearchSchema = z.strictObject({
     .describe('Lessons recorded for this repository (as named when recorded).'),
   repo: deprecatedRepo,
   agent: agentFilter.optional(),
+  staleness: z
+    .array(anchorState)
+    .max(anchorStates.length)
+    .optional()
+    .describe('Only lessons whose anchored code is in one of these states.'),
 });
 
 export const lessonListQuerySchema = z.object({
@@ -278,6 +354,9 @@ export const lessonListQuerySchema = z.object({
   repository: repositoryFilter.optional(),
   repo: deprecatedRepo,
   agent: agentFilter.optional(),
+  staleness: commaList
+    .optional()
+    .describe('Only lessons in these states (comma-separated: current,changed,moved,gone).'),
   limit: limit(20, limits.pageSize),
   offset: z.coerce
     .number()

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import {
   NellieError,
+  anchorStates,
   hasLoneSurrogate,
   lessonSeverities,
   limits,
@@ -9,6 +10,7 @@ import {
   searchLimits,
   searchModes,
   searchRequestModes,
+  type AnchorInput,
 } from '@nellie/core';
 import { z } from 'zod';
 
@@ -165,6 +167,39 @@ export const scoreBreakdownSchema = z.object({
 
 export const searchModeSchema = z.enum(searchModes);
 
+export const anchorStateSchema = z.enum(anchorStates);
+
+export const anchorViewSchema = z.object({
+  repository: z.string(),
+  path: z.string(),
+  symbol: z.string().nullable(),
+  startLine: z.number(),
+  endLine: z.number(),
+  contentHash: z.string(),
+  state: anchorStateSchema,
+  change: z
+    .object({ linesAdded: z.number(), linesRemoved: z.number(), signatureChanged: z.boolean() })
+    .nullable(),
+  movedFrom: z.string().nullable(),
+  origin: z.enum(['explicit', 'automatic']),
+  checkedAt: z.string(),
+});
+
+export const codeMemoriesViewSchema = z
+  .object({
+    count: z.number(),
+    severities: z.object({ critical: z.number(), warning: z.number(), info: z.number() }),
+    lessons: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        severity: severitySchema,
+        staleness: anchorStateSchema,
+      }),
+    ),
+  })
+  .describe('Lessons anchored to this code (get_lesson reads one).');
+
 export const lessonViewSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -173,6 +208,8 @@ export const lessonViewSchema = z.object({
   severity: severitySchema,
   repository: z.string().nullable(),
   agent: z.string().nullable(),
+  anchors: z.array(anchorViewSchema),
+  staleness: anchorStateSchema.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -304,5 +341,29 @@ export function nullableRepositoryArgument(args: {
   }
   return args.repository;
 }
+
+/** `repository:path[#symbol][:start[-end]]`, e.g. `shop:src/upload.ts#retryUpload`. */
+const anchorPattern = /^([^:]+):([^#:]+)(?:#([^:]+))?(?::(\d+)(?:-(\d+))?)?$/;
+
+export const lessonAnchorsSchema = z
+  .array(z.string().regex(anchorPattern, 'write repository:path[#symbol][:start-end]'))
+  .max(20)
+  .describe('Code it is about: repository:path[#symbol][:start-end].');
+
+/** Reads `repository:path[#symbol][:start[-end]]` anchors (already checked by the schema). */
+export function parseAnchors(anchors: readonly string[]): AnchorInput[] {
+  return anchors.map((anchor) => {
+    const [, repository, path, symbol, start, end] = anchorPattern.exec(anchor)!;
+    return {
+      repository: repository!,
+      path: path!,
+      ...(symbol === undefined ? {} : { symbol }),
+      ...(start === undefined ? {} : { startLine: Number(start) }),
+      ...(end === undefined ? {} : { endLine: Number(end) }),
+    };
+  });
+}
+
+export const stalenessFilterSchema = z.array(anchorStateSchema).max(anchorStates.length);
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

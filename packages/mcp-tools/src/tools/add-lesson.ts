@@ -3,11 +3,13 @@ import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
 import {
   agentSchema,
+  lessonAnchorsSchema,
   lessonContentSchema,
   lessonRepoSchema,
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
+  parseAnchors,
   repoAlias,
   repositoryArgument,
   severitySchema,
@@ -29,6 +31,7 @@ export const addLessonTool = defineTool({
         severity: severitySchema.default('info').describe('critical, warning or info (default).'),
         repository: lessonRepoSchema.optional(),
         agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
+        anchors: lessonAnchorsSchema.optional(),
       },
       repoAlias(lessonRepoSchema),
     ),
@@ -48,6 +51,7 @@ export const addLessonTool = defineTool({
       severity: args.severity,
       repository: repositoryArgument(args) ?? null,
       agent: args.agent ?? null,
+      ...(args.anchors === undefined ? {} : { anchors: parseAnchors(args.anchors) }),
     });
     await audit(deps, context, {
       action: 'lesson.create',

@@ -1,5 +1,6 @@
 import {
   answerCodeSearch,
+  describeCodeMemories,
   limits,
   searchGroupings,
   type CodeFileHit,
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { codeSnippet, formatScore, indent, plural } from '../internal/format.ts';
 import {
   aliased,
+  codeMemoriesViewSchema,
   deprecatedArgument,
   withDeprecatedAliases,
   querySchema,
@@ -66,6 +68,7 @@ const chunkSchema = z.object({
   score: z.number(),
   scores: scoreBreakdownSchema,
   freshness: z.object({ indexedAt: z.string(), changedSinceIndexed: z.boolean().nullable() }),
+  memories: codeMemoriesViewSchema.optional(),
 });
 
 const fileSchema = z.object({
@@ -158,10 +161,21 @@ function body(hit: CodeSearchHit, includeContent: boolean): string {
 const staleMark = (hit: CodeSearchHit): string =>
   hit.freshness.changedSinceIndexed === true ? ' (changed on disk since indexed)' : '';
 
+/** `   Lessons here: 2 lessons, 1 critical — [critical] Title (id L1); …` (get_lesson reads one). */
+function memoryLines(hit: CodeSearchHit): string[] {
+  if (hit.memories === undefined) return [];
+  const titles = hit.memories.lessons
+    .slice(0, 3)
+    .map((lesson) => `[${lesson.severity}] ${lesson.title} (id ${lesson.id})`);
+  const more = hit.memories.count > 3 ? `; ${hit.memories.count - 3} more` : '';
+  return [`   Lessons here: ${describeCodeMemories(hit.memories)}: ${titles.join('; ')}${more}`];
+}
+
 function formatFile(file: CodeFileHit, index: number, includeContent: boolean): string[] {
   const out = [`${index + 1}. ${file.repository}:${file.path} score ${formatScore(file.score)}`];
   for (const hit of file.chunks) {
-    out.push(`   ${lines(hit)}${symbolLabel(hit)}${staleMark(hit)}`, body(hit, includeContent));
+    out.push(`   ${lines(hit)}${symbolLabel(hit)}${staleMark(hit)}`, ...memoryLines(hit));
+    out.push(body(hit, includeContent));
   }
   return out;
 }
@@ -169,6 +183,7 @@ function formatFile(file: CodeFileHit, index: number, includeContent: boolean): 
 function formatChunk(hit: CodeSearchHit, index: number, includeContent: boolean): string[] {
   return [
     `${index + 1}. ${hit.repository}:${hit.path}:${lines(hit)}${symbolLabel(hit)} score ${formatScore(hit.score)}${staleMark(hit)}`,
+    ...memoryLines(hit),
     body(hit, includeContent),
   ];
 }

@@ -15,6 +15,7 @@ import {
   searchModeSchema,
   searchRequestModeSchema,
   severitySchema,
+  stalenessFilterSchema,
   tagSchema,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
@@ -30,6 +31,7 @@ export const searchLessonsTool = defineTool({
         query: querySchema,
         tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
         severity: severitySchema.optional().describe('Only this severity.'),
+        staleness: stalenessFilterSchema.optional(),
         repository: repoFilterSchema.optional(),
         limit: searchLimitSchema,
         mode: searchRequestModeSchema,
@@ -59,6 +61,7 @@ export const searchLessonsTool = defineTool({
       signal: context.signal,
       ...(args.tags === undefined ? {} : { tags: args.tags }),
       ...(args.severity === undefined ? {} : { severity: args.severity }),
+      ...(args.staleness === undefined ? {} : { staleness: args.staleness }),
       ...(repository === undefined ? {} : { repository }),
     });
     const { hits } = answer;

@@ -34,6 +34,10 @@ export const updateLessonTool = defineTool({
           .nullable()
           .optional()
           .describe('Repository name or path; null to clear.'),
+        confirm: z
+          .boolean()
+          .optional()
+          .describe('true: it still holds; re-anchor to the code now.'),
       },
       repoAlias(lessonRepoSchema.nullable()),
     ),
@@ -54,15 +58,18 @@ export const updateLessonTool = defineTool({
     const repository = nullableRepositoryArgument(args);
     if (repository !== undefined) patch.repository = repository;
     const changed = Object.keys(patch);
+    if (args.confirm === true) changed.push('confirm');
     if (changed.length === 0) {
       throw new NellieError(
         'INVALID_INPUT',
-        'Nothing to update: give at least one of title, content, tags, severity or repository.',
+        'Nothing to update: give at least one of title, content, tags, severity, repository or confirm.',
       );
     }
     let lesson;
     try {
-      lesson = await deps.store.updateLesson(args.id, patch);
+      if (Object.keys(patch).length > 0) lesson = await deps.store.updateLesson(args.id, patch);
+      if (args.confirm === true) lesson = await deps.store.confirmLesson(args.id);
+      if (lesson === undefined) throw lessonNotFound(args.id);
     } catch (error) {
       if (NellieError.is(error) && error.code === 'NOT_FOUND') throw lessonNotFound(args.id);
       throw error;
