@@ -11,7 +11,7 @@ import type { SearchMode } from './nellie-engine.ts';
 import { defaultCacheDir, defaultMirrorsDir, defaultSembleDataDir } from './paths.ts';
 import { formatMisses, formatSembleReport } from './semble/format-report.ts';
 import { runSemble } from './semble/run-semble.ts';
-import { parseVariations, VariationError } from './semble/setting-variants.ts';
+import { parseVariations, VariationError } from './setting-variants.ts';
 import { formatSmokeReport, runSmoke } from './smoke/run-smoke.ts';
 
 const usage = `Usage: pnpm eval [semble|docstrings|smoke] [options]
@@ -29,8 +29,9 @@ Options:
   --model-dir DIR        embedding model directory, e.g. ../shared/models/all-MiniLM-L6-v2
   --reuse-embeddings     keep vectors in <cache>/embeddings and reuse them (tuning; index time
                          and latency then exclude the model)
-  --vary group.key=a,b   semble: rerun every query with these ranking settings (repeatable; every
-                         combination, same index), e.g. --vary codeFusion.vectorShare=0.4,0.6
+  --vary group.key=a,b   semble, docstrings: rerun every query with these ranking settings
+                         (repeatable; every combination, same index),
+                         e.g. --vary codeFusion.vectorShare=0.4,0.6
   --shared-store         index every repository into one data directory (as users run Nellie)
   --mirrors DIR          git mirrors (default $NELLIE_EVAL_MIRRORS, /work/.mirror, or <cache>/mirrors)
   --data DIR             semble benchmark data (default ../shared/benchmarks/semble)
@@ -108,9 +109,9 @@ async function main(argv: readonly string[]): Promise<void> {
     throw new UsageError(`Unknown benchmark ${benchmark}; choose semble, docstrings or smoke.`);
   }
   const onlyFor: Record<string, readonly string[]> = {
-    semble: ['repos', 'shared-store', 'mirrors', 'data', 'vary'],
+    semble: ['repos', 'shared-store', 'mirrors', 'data'],
     docstrings: ['max-packages', 'packages-dir', 'package-list'],
-    'semble or docstrings': ['split'],
+    'semble or docstrings': ['split', 'vary'],
   };
   for (const [owner, names] of Object.entries(onlyFor)) {
     if (owner.split(' or ').includes(benchmark)) continue;
@@ -169,6 +170,7 @@ async function main(argv: readonly string[]): Promise<void> {
       maxPackages: parseCount(values['max-packages']),
       packagesDir: values['packages-dir'] ? fromCaller(values['packages-dir']) : undefined,
       packageList: values['package-list'] ? fromCaller(values['package-list']) : undefined,
+      variants: values.vary ? parseVariations(values.vary) : undefined,
       onProgress: progress,
     });
     if (run.results.length === 0) throw new UsageError('The split has no queries.');

@@ -187,4 +187,11 @@ export interface CodeStore {
   getChunk(id: number): Promise<StoredChunk | null>;
 
   searchCode(request: CodeSearchRequest): Promise<CodeSearchHit[]>;
+  /**
+   * Whether any chunk in the scope (a repository, a language, both; the whole index when neither
+   * is given) has a vector of the store's embedding model. Searches ask before embedding a query,
+   * so a repository still waiting for its embeddings gets a keyword answer that says so. An
+   * unknown repository or language has none.
+   */
+  hasChunkVectors?(scope: { repository?: string; language?: string }): Promise<boolean>;
 }

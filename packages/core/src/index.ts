@@ -42,6 +42,7 @@ export type {
 } from './search-answers.ts';
 export type {
   PreparedSearch,
+  ScopeVectors,
   SearchPreparationDeps,
   SemanticSearchState,
 } from './search-preparation.ts';

@@ -2,7 +2,11 @@ import type { CheckpointHit, CheckpointSearchRequest, CheckpointStore } from './
 import { codeMemories } from './anchors.ts';
 import type { CodeSearchHit, CodeSearchRequest, CodeStore } from './code.ts';
 import type { LessonHit, LessonSearchRequest, LessonStore } from './lessons.ts';
-import { prepareSearch, type SearchPreparationDeps } from './search-preparation.ts';
+import {
+  prepareSearch,
+  type ScopeVectors,
+  type SearchPreparationDeps,
+} from './search-preparation.ts';
 import {
   chunkLimitForFiles,
   groupHitsByFile,
@@ -30,12 +34,17 @@ export type CheckpointSearchQuery = Omit<CheckpointSearchRequest, 'queryVector'>
  */
 export async function answerCodeSearch(
   deps: SearchPreparationDeps & {
-    store: Pick<CodeStore, 'searchCode'> & Partial<Pick<LessonStore, 'lessonsAnchoredAt'>>;
+    store: Pick<CodeStore, 'searchCode' | 'hasChunkVectors'> &
+      Partial<Pick<LessonStore, 'lessonsAnchoredAt'>>;
   },
   request: CodeSearchQuery,
 ): Promise<CodeSearchResponse> {
   const { mode, signal, groupBy = 'chunk', ...filters } = request;
-  const prepared = await prepareSearch(deps, request.query, { mode, signal });
+  const prepared = await prepareSearch(deps, request.query, {
+    mode,
+    signal,
+    vectors: scopeVectors(deps.store, filters),
+  });
   const limit = filters.limit ?? searchDefaults.limit;
   const found = await deps.store.searchCode({
     ...filters,
@@ -72,6 +81,29 @@ export async function withMemories<Hit extends CodeSearchHit>(
     const lessons = anchored[index] ?? [];
     return lessons.length === 0 ? hit : { ...hit, memories: codeMemories(lessons) };
   });
+}
+
+/** The searched scope's vectors, as far as the store can tell (a path glob does not narrow it). */
+function scopeVectors(
+  store: Pick<CodeStore, 'hasChunkVectors'>,
+  filters: { repository?: string; language?: string },
+): ScopeVectors | undefined {
+  if (store.hasChunkVectors === undefined) return undefined;
+  const { repository, language } = filters;
+  const scope = {
+    ...(repository === undefined ? {} : { repository }),
+    ...(language === undefined ? {} : { language }),
+  };
+  const files = language === undefined ? '' : `the ${language} files of `;
+  return {
+    scope:
+      repository === undefined
+        ? language === undefined
+          ? 'the index'
+          : `the ${language} files`
+        : `${files}repository "${repository}"`,
+    present: () => store.hasChunkVectors!(scope),
+  };
 }
 
 /** Prepares the query, runs a lesson or checkpoint search with its vector, and shapes the answer. */

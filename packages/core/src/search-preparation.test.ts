@@ -81,6 +81,33 @@ describe('prepareSearch', () => {
     }
   });
 
+  it('does not embed the query when nothing in the searched scope is embedded yet', async () => {
+    let embedded = 0;
+    const deps = {
+      store: { embeddingModel: model },
+      embedder: embedder(() => {
+        embedded += 1;
+        return Promise.resolve([new Float32Array([1, 0])]);
+      }),
+      modelStatus: () => ready,
+    };
+    const empty = await prepareSearch(deps, 'find users', {
+      vectors: { scope: 'repository "api"', present: () => Promise.resolve(false) },
+    });
+    expect(empty).toEqual({
+      mode: 'keyword',
+      notice:
+        'Keyword results only: nothing in repository "api" is embedded with model-a yet ' +
+        '(its embeddings may still be in progress).',
+    });
+    expect(embedded).toBe(0);
+    const filled = await prepareSearch(deps, 'find users', {
+      vectors: { scope: 'repository "api"', present: () => Promise.resolve(true) },
+    });
+    expect(filled.mode).toBe('hybrid');
+    expect(embedded).toBe(1);
+  });
+
   it('skips the embedding, without a notice, when keyword search is asked for', async () => {
     const prepared = await prepareSearch(
       {

@@ -87,21 +87,37 @@ export interface PreparedSearch {
   notice?: string;
 }
 
+/** Whether the searched scope holds any vector yet, and how a notice names that scope. */
+export interface ScopeVectors {
+  /** E.g. `repository "api"`, or `the index` for an unfiltered search. */
+  scope: string;
+  present(): Promise<boolean>;
+}
+
 /**
  * Prepares a search: with `mode: 'auto'` (the default) and semantic search on, embeds the query
- * ahead of any indexing backlog. Otherwise, or when embedding fails, the search is keyword-only
- * and `notice` says why (a `keyword` request gets no notice: it asked for exactly that). Only a
- * cancelled request is passed on as an error.
+ * ahead of any indexing backlog. Otherwise, when nothing in the searched scope is embedded yet
+ * (`vectors`), or when embedding fails, the search is keyword-only and `notice` says why (a
+ * `keyword` request gets no notice: it asked for exactly that). Only a cancelled request is
+ * passed on as an error.
  */
 export async function prepareSearch(
   deps: SearchPreparationDeps,
   query: string,
-  options: { mode?: SearchRequestMode; signal?: AbortSignal } = {},
+  options: { mode?: SearchRequestMode; signal?: AbortSignal; vectors?: ScopeVectors } = {},
 ): Promise<PreparedSearch> {
   if (options.mode === 'keyword') return { mode: 'keyword' };
   const state = semanticSearchState(deps);
   if (!state.enabled || deps.embedder === undefined) {
     return { mode: 'keyword', notice: `Keyword results only: ${state.reason}.` };
+  }
+  if (options.vectors !== undefined && !(await options.vectors.present())) {
+    return {
+      mode: 'keyword',
+      notice:
+        `Keyword results only: nothing in ${options.vectors.scope} is embedded with ` +
+        `${deps.embedder.modelId} yet (its embeddings may still be in progress).`,
+    };
   }
   try {
     const [queryVector] = await deps.embedder.embed([query], {

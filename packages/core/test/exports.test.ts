@@ -98,6 +98,7 @@ it('exports exactly its public API', () => {
       'Repository',
       'RepositoryEntry',
       'RepositorySummary',
+      'ScopeVectors',
       'ScoreBreakdown',
       'SearchErrorBody',
       'SearchFilters',

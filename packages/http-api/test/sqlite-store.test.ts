@@ -326,4 +326,74 @@ describe('MCP with the real Nellie tools', () => {
     const audit = await store.listAudit({ action: 'checkpoint.create' });
     expect(audit.map((entry) => entry.actor)).toEqual(['anonymous']);
   });
+
+  it('answers keyword-only, saying why, for a repository whose chunks are not embedded yet', async () => {
+    const writeRepository = async (name: string, hash: string): Promise<void> => {
+      const root = join(directory, name);
+      mkdirSync(root);
+      const repository = await store.upsertRepository({ rootPath: root, name });
+      const content = `export function parseInvoice${name}(text: string) {\n  return text;\n}`;
+      await store.writeFile(
+        repository.id,
+        {
+          path: 'src/invoice.ts',
+          language: 'typescript',
+          size: content.length,
+          mtimeMs: Date.now(),
+          contentHash: hash.repeat(64),
+        },
+        [{ startLine: 1, endLine: 3, content, language: 'typescript' }],
+      );
+    };
+    await writeRepository('billing', 'b');
+    await embedPending();
+    // Just added: the embedding model has not reached it yet.
+    await writeRepository('shipping', 'c');
+
+    const { url } = await serveApp({ createMcpServer: createServer });
+    const call = client(url);
+    const search = async (body: Record<string, unknown>) =>
+      (await (await call('POST', '/api/v1/search/code', body)).json()) as {
+        mode: string;
+        notice?: string;
+        hits: CodeSearchHit[];
+      };
+    const notice =
+      `Keyword results only: nothing in repository "shipping" is embedded with ` +
+      `${embedder.modelId} yet (its embeddings may still be in progress).`;
+
+    const fresh = await search({ query: 'parse invoice', repository: 'shipping' });
+    expect(fresh).toMatchObject({ mode: 'keyword', notice });
+    expect(fresh.hits.map((hit) => hit.repository)).toEqual(['shipping']);
+    const ready = await search({ query: 'parse invoice', repository: 'billing' });
+    expect(ready.mode).toBe('hybrid');
+    expect(ready).not.toHaveProperty('notice');
+    expect(await search({ query: 'parse invoice' })).toMatchObject({ mode: 'hybrid' });
+    // The language filter narrows the scope as well; an explicit keyword search has no notice.
+    const byLanguage = await search({
+      query: 'parse invoice',
+      repository: 'shipping',
+      language: 'typescript',
+    });
+    expect(byLanguage.mode).toBe('keyword');
+    expect(byLanguage.notice).toContain('nothing in the typescript files of repository "shipping"');
+    expect(
+      await search({ query: 'parse invoice', repository: 'shipping', mode: 'keyword' }),
+    ).not.toHaveProperty('notice');
+
+    const mcp = new Client({ name: 'agent', version: '1.0.0' });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+    cleanup.push(() => mcp.close());
+    const tool = async (args: Record<string, unknown>) =>
+      (await mcp.callTool({ name: 'search_code', arguments: args })) as {
+        isError?: boolean;
+        structuredContent?: Record<string, unknown>;
+      };
+    const fromMcp = await tool({ query: 'parse invoice', repository: 'shipping' });
+    expect(fromMcp.isError).toBeFalsy();
+    expect(fromMcp.structuredContent).toMatchObject({ mode: 'keyword', notice });
+    const readyFromMcp = await tool({ query: 'parse invoice', repository: 'billing' });
+    expect(readyFromMcp.structuredContent).toMatchObject({ mode: 'hybrid' });
+    expect(readyFromMcp.structuredContent).not.toHaveProperty('notice');
+  });
 });

@@ -1,6 +1,7 @@
 import type { ChunkInput } from '@nellie/core';
 import { describe, expect, it } from 'vitest';
 import { chunkFile } from './chunk.ts';
+import { loadParser } from './internal/grammars.ts';
 
 /** Characters as the chunk budget counts them: indentation not counted, one per line break. */
 function chunkSize(content: string): number {
@@ -614,12 +615,12 @@ describe('chunkFile with tree-sitter grammars', () => {
     for (const chunk of chunks) expect(chunk.content).not.toMatch(/[\ud800-\udbff]$/u);
   });
 
-  it('falls back to line windows when parsing takes too long', async () => {
+  it('falls back to line windows when parsing needs more steps than allowed', async () => {
     const chunks = await chunkFile({
       path: 'src/user-service.ts',
       content: typescript,
       maxChars: 160,
-      parseTimeoutMs: -1,
+      maxParseSteps: 0,
     });
     expectValidChunks('src/user-service.ts', typescript, chunks, 160);
     expect(chunks.every((chunk) => chunk.symbolName === null)).toBe(true);
@@ -627,6 +628,70 @@ describe('chunkFile with tree-sitter grammars', () => {
     // The cancelled parse does not leak into the next file the same parser reads.
     const next = await chunkFile({ path: 'src/other.ts', content: typescript, maxChars: 160 });
     expect(find(next, 'deleteUser')).toBeDefined();
+  });
+
+  describe('parse work bound', () => {
+    // Large enough to take a few dozen parser steps.
+    const services = Array.from(
+      { length: 120 },
+      (_, index) =>
+        `export class Service${index} {\n  run(input: number): number {\n` +
+        `    const doubled = input * ${index} + this.offset;\n    return doubled > 10 ? doubled : -doubled;\n` +
+        `  }\n  private offset = ${index};\n}\n`,
+    ).join('\n');
+
+    async function stepsToParse(content: string): Promise<number> {
+      const parser = await loadParser('typescript');
+      let steps = 0;
+      const tree = parser.parse(content, null, { progressCallback: () => void (steps += 1) });
+      tree?.delete();
+      return steps;
+    }
+
+    it('parses a file whose parse takes exactly the allowed steps, and not one step fewer', async () => {
+      const steps = await stepsToParse(services);
+      expect(steps).toBeGreaterThan(5);
+
+      const parsed = await chunkFile({
+        path: 'src/services.ts',
+        content: services,
+        maxParseSteps: steps,
+      });
+      expect(find(parsed, 'Service7')).toBeDefined();
+      const windows = await chunkFile({
+        path: 'src/services.ts',
+        content: services,
+        maxParseSteps: steps - 1,
+      });
+      expect(windows.every((chunk) => chunk.symbolName === null)).toBe(true);
+    });
+
+    it('counts the same steps for a file whatever the parser read before', async () => {
+      const steps = await stepsToParse(services);
+      const first = await chunkFile({
+        path: 'src/services.ts',
+        content: services,
+        maxParseSteps: steps,
+      });
+      // Another file, a parse cancelled half-way, then the same file again.
+      await chunkFile({ path: 'src/user-service.ts', content: typescript });
+      await chunkFile({ path: 'src/services.ts', content: services, maxParseSteps: 3 });
+      expect(await stepsToParse(services)).toBe(steps);
+      const again = await chunkFile({
+        path: 'src/services.ts',
+        content: services,
+        maxParseSteps: steps,
+      });
+      expect(again).toEqual(first);
+    });
+
+    it('rejects a negative or fractional step bound', async () => {
+      for (const maxParseSteps of [-1, 1.5]) {
+        await expect(
+          chunkFile({ path: 'src/services.ts', content: services, maxParseSteps }),
+        ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      }
+    });
   });
 
   it('keeps a whole function in one chunk at the default budget', async () => {

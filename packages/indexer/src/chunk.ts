@@ -23,6 +23,14 @@ export const defaultMaxTokens = 256;
  */
 export const defaultMaxChunkChars = 1500;
 
+/**
+ * Parser steps a file may take (see `maxParseSteps`). Ordinary code takes 3 to 12 steps per KB
+ * (Scala up to 30), so files up to the indexer's 1 MiB limit parse; a file that drives the
+ * parser into far more work than its size suggests is indexed as line windows. The slowest
+ * grammar (Swift) takes about a millisecond per step on one core.
+ */
+export const defaultMaxParseSteps = 12_000;
+
 /** Code chunks shorter than this many non-blank lines join a neighbour. */
 const minChunkLines = 4;
 
@@ -40,8 +48,12 @@ export interface ChunkFileOptions {
   maxTokens?: number;
   /** Largest chunk in characters, indentation not counted: 80 to 100,000, default 1,500. */
   maxChars?: number;
-  /** Parsing a file longer than this falls back to line windows. Defaults to 5000 ms. */
-  parseTimeoutMs?: number;
+  /**
+   * Most parser steps (tree-sitter progress checks, about a hundred parse operations each) a
+   * file may take before it falls back to line windows; default {@link defaultMaxParseSteps}.
+   * A bound on work rather than on time keeps chunking a function of the file's content alone.
+   */
+  maxParseSteps?: number;
   logger?: Logger;
 }
 
@@ -68,6 +80,13 @@ export async function chunkFile(options: ChunkFileOptions): Promise<ChunkInput[]
       `maxChars must be an integer from 80 to 100000 (got ${String(options.maxChars)}).`,
     );
   }
+  const maxParseSteps = options.maxParseSteps ?? defaultMaxParseSteps;
+  if (!Number.isInteger(maxParseSteps) || maxParseSteps < 0) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `maxParseSteps must be a non-negative integer (got ${String(options.maxParseSteps)}).`,
+    );
+  }
   if (typeof options.path !== 'string' || options.path === '') {
     throw new NellieError('INVALID_INPUT', 'chunkFile needs the relative path of the file.');
   }
@@ -84,13 +103,13 @@ export async function chunkFile(options: ChunkFileOptions): Promise<ChunkInput[]
   if (parser) {
     try {
       const ranges = chunkWithTree(parser, budget, options.content, {
-        timeoutMs: options.parseTimeoutMs,
+        maxSteps: maxParseSteps,
         grammar,
       });
       if (ranges) return finishCode(budget, ranges, language);
       logger.warn(
-        { path: options.path, language },
-        'Parsing took too long; indexing the file as line windows.',
+        { path: options.path, language, maxParseSteps },
+        'Parsing needed more than maxParseSteps steps; indexing the file as line windows.',
       );
     } catch (error) {
       logger.warn(

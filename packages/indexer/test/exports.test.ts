@@ -11,6 +11,7 @@ it('exports exactly its public API', () => {
       'createIndexer',
       'defaultMaxChunkChars',
       'defaultMaxFileBytes',
+      'defaultMaxParseSteps',
       'defaultMaxTokens',
       'detectLanguage',
       'embeddingPumpOptionsSchema',

@@ -142,6 +142,39 @@ describe('indexing into the SQLite store', () => {
     await expectIndexMatchesDisk(store);
   }, 180_000);
 
+  it('writes files in path order, so two indexings of a tree give the same chunk ids', async () => {
+    // The first file in path order is the slowest to chunk: written as soon as chunked, it
+    // would land after the small files read beside it.
+    const big = Array.from(
+      { length: 1_500 },
+      (_, index) =>
+        `export function step${index}(value: number): number {\n  return value + ${index};\n}\n`,
+    ).join('\n');
+    const tree: Record<string, string> = { 'a/big.ts': big };
+    for (let index = 0; index < 12; index += 1) {
+      tree[`b/small${String(index).padStart(2, '0')}.ts`] =
+        `export const small${index} = ${index};\n`;
+    }
+    await writeTree(root, tree);
+    const chunkOrder = async (path: string): Promise<string[]> => {
+      await using store = await createSqliteStore({ path });
+      await using indexer = createIndexer({ store, fileConcurrency: 8 });
+      await indexer.waitForJob((await indexer.startJob({ rootPath: root })).id);
+      const chunks: string[] = [];
+      for (let id = 1; ; id += 1) {
+        const chunk = await store.getChunk(id);
+        if (!chunk) break;
+        chunks.push(`${chunk.id} ${chunk.path}:${chunk.startLine}-${chunk.endLine}`);
+      }
+      return chunks;
+    };
+    const first = await chunkOrder(database);
+    expect(first.length).toBeGreaterThan(13);
+    const paths = first.map((entry) => entry.split(' ')[1]!.split(':')[0]!);
+    expect(paths).toEqual([...paths].sort());
+    expect(await chunkOrder(join(workspace, 'again.db'))).toEqual(first);
+  });
+
   it('recovers from a process killed in the middle of a job', async () => {
     await writeTree(root, generatedTree(1_500));
     // Create the schema before the child starts, so the kill cannot land in a migration.

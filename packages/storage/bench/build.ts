@@ -14,6 +14,7 @@ import {
   CodeTextGenerator,
   cpuSampler,
   dimensions,
+  fileLanguage,
   repositoryCount,
   vectorAt,
 } from './data.ts';
@@ -66,11 +67,12 @@ for (let repository = 0; repository < repositoryCount && chunkIndex < size; repo
       chunkIndex += 1;
     }
     generateMs += performance.now() - generated;
+    const { language, extension } = fileLanguage(file);
     await store.writeFile(
       repo.id,
       {
-        path: `src/module-${file % 50}/file-${file}.ts`,
-        language: 'typescript',
+        path: `src/module-${file % 50}/file-${file}.${extension}`,
+        language,
         size: 1000,
         mtimeMs: 1,
         contentHash: `f${repository}-${file}`,

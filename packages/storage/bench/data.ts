@@ -11,6 +11,17 @@ export const clusterCount = 2_000;
 export const chunksPerFile = 20;
 export const repositoryCount = 20;
 
+/**
+ * The language of file `file`: six in ten are TypeScript, two Python, one Go and one Rust, so a
+ * language filter in the benchmark selects a tenth of the store (Go).
+ */
+export function fileLanguage(file: number): { language: string; extension: string } {
+  const slot = file % 10;
+  if (slot < 6) return { language: 'typescript', extension: 'ts' };
+  if (slot < 8) return { language: 'python', extension: 'py' };
+  return slot === 8 ? { language: 'go', extension: 'go' } : { language: 'rust', extension: 'rs' };
+}
+
 /** mulberry32: a small, fast, seedable PRNG. */
 export function random(seed: number): () => number {
   let state = seed >>> 0;

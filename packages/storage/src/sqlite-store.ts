@@ -34,6 +34,7 @@ export interface SqliteStore extends NellieStore {
   listRepositorySummaries(): Promise<RepositorySummary[]>;
   renameRepository(nameOrPath: string, newName: string): Promise<Repository>;
   readIndexedFile(request: ReadFileRequest): Promise<FileExcerpt>;
+  hasChunkVectors(scope: { repository?: string; language?: string }): Promise<boolean>;
   /** Absolute path of the database file, or `:memory:`. */
   readonly path: string;
   /** How vector queries are served: exact scans, or an ANN index and how far behind it is. */
@@ -167,6 +168,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     deleteFiles: (repositoryId, paths) => run(() => code.deleteFiles(repositoryId, paths)),
     getChunk: (id) => run(() => code.getChunk(id)),
     searchCode: (request) => codeSearch.search(request),
+    hasChunkVectors: (scope) => run(() => codeSearch.hasChunkVectors(scope)),
 
     addLesson: (input) => run(() => lessons.add(input)),
     updateLesson: (id, patch) => run(() => lessons.update(id, patch)),

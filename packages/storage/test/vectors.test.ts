@@ -222,3 +222,43 @@ describe('vector search with the HNSW index', () => {
     }
   });
 });
+
+describe('hasChunkVectors', () => {
+  it('tells whether a repository or language has any embedded chunk yet', async () => {
+    const store = await open(join(tempDir(), 'nellie.db'));
+    try {
+      expect(await store.hasChunkVectors({})).toBe(false);
+      await writeChunks(store, 'shop', 5);
+      await embedAll(store);
+      // Added after the embedding pass: nothing of it is embedded yet.
+      await writeChunks(store, 'blog', 5, 100);
+      expect(await store.hasChunkVectors({})).toBe(true);
+      expect(await store.hasChunkVectors({ repository: 'shop' })).toBe(true);
+      expect(await store.hasChunkVectors({ repository: 'blog' })).toBe(false);
+      expect(await store.hasChunkVectors({ repository: '/work/blog' })).toBe(false);
+      expect(await store.hasChunkVectors({ repository: 'shop', language: ' TypeScript' })).toBe(
+        true,
+      );
+      expect(await store.hasChunkVectors({ language: 'python' })).toBe(false);
+      expect(await store.hasChunkVectors({ repository: 'unknown' })).toBe(false);
+      await embedAll(store);
+      expect(await store.hasChunkVectors({ repository: 'blog' })).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('is false for a store opened without vectors', async () => {
+    const path = join(tempDir(), 'nellie.db');
+    const store = await open(path);
+    await writeChunks(store, 'shop', 3);
+    await embedAll(store);
+    await store.close();
+    const keywordOnly = await createSqliteStore({ path });
+    try {
+      expect(await keywordOnly.hasChunkVectors({ repository: 'shop' })).toBe(false);
+    } finally {
+      await keywordOnly.close();
+    }
+  });
+});

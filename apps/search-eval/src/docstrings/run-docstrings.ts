@@ -12,6 +12,7 @@ import { createNellieEngine, type SearchMode } from '../nellie-engine.ts';
 import { npmInstallOnce } from '../npm-install.ts';
 import { summarise, type QualitySummary } from '../rank-metrics.ts';
 import { hitCoversTarget, type ScoredHit } from '../semble/scoring.ts';
+import { withVariant, type SettingVariant } from '../setting-variants.ts';
 import { mean, percentile } from '../stats.ts';
 import { buildSplit, type DocQuery, type DocSplit, type PackageSource } from './build-corpus.ts';
 
@@ -30,6 +31,11 @@ export interface DocstringsRunOptions {
   packagesDir?: string;
   /** Only the first N packages of the split (alphabetical), e.g. to keep a hybrid run short. */
   maxPackages?: number;
+  /**
+   * Ranking settings to compare (see `parseVariations`): every query runs once per variant
+   * against the same index; the first variant is the defaults.
+   */
+  variants?: SettingVariant[];
   onProgress?: (line: string) => void;
 }
 
@@ -59,6 +65,38 @@ export interface DocstringsRun {
   /** Mean over packages of each package's MRR@10. */
   mrrAt10ByPackageMean: number;
   results: DocQueryResult[];
+  /** With `variants`: each variant's figures (the first is the defaults, as above). */
+  variants?: { label: string; summary: QualitySummary; mrrAt10ByPackageMean: number }[];
+}
+
+type SearchEngine = Awaited<ReturnType<typeof createNellieEngine>>;
+
+async function runQueries(
+  engine: SearchEngine,
+  queries: readonly DocQuery[],
+): Promise<DocQueryResult[]> {
+  const results: DocQueryResult[] = [];
+  for (const query of queries) {
+    const { hits, milliseconds } = await engine.search(query.query, { limit: 10 });
+    const top = hits.map((hit) => ({
+      path: hit.path,
+      startLine: hit.startLine,
+      endLine: hit.endLine,
+    }));
+    const index = top.findIndex((hit) =>
+      query.targets.some((target) => hitCoversTarget(hit, target)),
+    );
+    results.push({ ...query, rank: index === -1 ? null : index + 1, top, milliseconds });
+  }
+  return results;
+}
+
+/** Mean over packages of each package's MRR@10. */
+function mrrByPackageMean(results: readonly DocQueryResult[]): number {
+  const byPackage = new Map<string, (number | null)[]>();
+  for (const result of results)
+    byPackage.set(result.package, [...(byPackage.get(result.package) ?? []), result.rank]);
+  return mean([...byPackage.values()].map((ranks) => summarise(ranks).mrrAt10));
 }
 
 function parseSpec(spec: string): { name: string; version: string } {
@@ -130,30 +168,19 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
     );
 
     if (queries[0]) await engine.search(queries[0].query);
-    const results: DocQueryResult[] = [];
-    for (const query of queries) {
-      const { hits, milliseconds } = await engine.search(query.query, { limit: 10 });
-      const top = hits.map((hit) => ({
-        path: hit.path,
-        startLine: hit.startLine,
-        endLine: hit.endLine,
-      }));
-      const index = top.findIndex((hit) =>
-        query.targets.some((target) => hitCoversTarget(hit, target)),
-      );
-      results.push({ ...query, rank: index === -1 ? null : index + 1, top, milliseconds });
+    const variants = options.variants ?? [{ label: 'defaults', overrides: [] }];
+    const variantResults: DocQueryResult[][] = [];
+    for (const variant of variants) {
+      variantResults.push(await withVariant(variant, () => runQueries(engine, queries)));
     }
-
-    const byPackage = new Map<string, (number | null)[]>();
-    for (const result of results)
-      byPackage.set(result.package, [...(byPackage.get(result.package) ?? []), result.rank]);
+    const results = variantResults[0]!;
     const latencies = results.map((result) => result.milliseconds);
     return {
       split: options.split,
       mode: options.mode,
       modelId: engine.modelId,
       packages: built.packages.length,
-      packagesWithQueries: byPackage.size,
+      packagesWithQueries: new Set(results.map((result) => result.package)).size,
       unavailable,
       files: indexed.files,
       chunks: indexed.chunks,
@@ -161,8 +188,17 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
       queryP50Ms: percentile(latencies, 50),
       queryP95Ms: percentile(latencies, 95),
       summary: summarise(results.map((result) => result.rank)),
-      mrrAt10ByPackageMean: mean([...byPackage.values()].map((ranks) => summarise(ranks).mrrAt10)),
+      mrrAt10ByPackageMean: mrrByPackageMean(results),
       results,
+      ...(variants.length > 1
+        ? {
+            variants: variants.map((variant, index) => ({
+              label: variant.label,
+              summary: summarise(variantResults[index]!.map((result) => result.rank)),
+              mrrAt10ByPackageMean: mrrByPackageMean(variantResults[index]!),
+            })),
+          }
+        : {}),
     };
   } finally {
     await engine.close();
@@ -183,6 +219,14 @@ export function formatDocstringsReport(run: DocstringsRun, verbose: boolean): st
     `${summary.queries} queries  MRR@10 ${summary.mrrAt10.toFixed(3)}  hit@1 ${summary.hitAt1.toFixed(3)}  hit@5 ${summary.hitAt5.toFixed(3)}  hit@10 ${summary.hitAt10.toFixed(3)}  (MRR@10 mean over packages ${run.mrrAt10ByPackageMean.toFixed(3)})`,
   ];
   if (run.unavailable.length > 0) lines.push(`unavailable: ${run.unavailable.join(', ')}`);
+  if (run.variants) {
+    lines.push('', 'setting variants (same index)', '  MRR@10  hit@10  settings');
+    for (const variant of [...run.variants].sort((a, b) => b.summary.mrrAt10 - a.summary.mrrAt10)) {
+      lines.push(
+        `  ${variant.summary.mrrAt10.toFixed(3).padStart(6)}  ${variant.summary.hitAt10.toFixed(3).padStart(6)}  ${variant.label}`,
+      );
+    }
+  }
   if (verbose) {
     for (const result of run.results) {
       if (result.rank === 1) continue;

@@ -20,7 +20,7 @@ import {
   type Split,
 } from './benchmark-data.ts';
 import { exportRepository } from './repository-export.ts';
-import { withVariant, type SettingVariant } from './setting-variants.ts';
+import { withVariant, type SettingVariant } from '../setting-variants.ts';
 import { scoreQuery } from './scoring.ts';
 import { summariseRun, type QueryResult, type RepoResult, type RunSummary } from './summary.ts';
 

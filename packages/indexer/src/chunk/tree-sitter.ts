@@ -521,17 +521,22 @@ function merge(pieces: Piece[], budget: LineBudget): RangeChunk[] {
   return chunks;
 }
 
-/** Code chunks at definition boundaries, or null when parsing failed or took too long. */
+/**
+ * Code chunks at definition boundaries, or null when parsing failed or needed more than
+ * `maxSteps` parser steps. A step is one call of tree-sitter's progress callback, which the
+ * parser makes after a fixed number of operations: the count depends on the content alone, never
+ * on how busy the machine is, so a file always chunks the same way.
+ */
 export function chunkWithTree(
   parser: Parser,
   budget: LineBudget,
   content: string,
-  options: { timeoutMs?: number; grammar?: GrammarId | null } = {},
+  options: { maxSteps: number; grammar?: GrammarId | null },
 ): RangeChunk[] | null {
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  let steps = 0;
   const tree = parser.parse(content, null, {
     // Returning true from the progress callback cancels the parse.
-    progressCallback: () => Date.now() > deadline,
+    progressCallback: () => ++steps > options.maxSteps,
   });
   if (!tree) {
     // A cancelled parse would otherwise resume on the parser's next call, with another file.

@@ -5,6 +5,7 @@ import { lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   throwIfAborted,
+  type ChunkInput,
   type IndexedFile,
   type IndexProgress,
   type Logger,
@@ -83,25 +84,6 @@ function statKey(info: { size: number; mtimeMs: number }): string {
   return `${info.size}:${info.mtimeMs}`;
 }
 
-/** Runs `task` over items with bounded concurrency, stopping early when the signal fires. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  signal: AbortSignal | undefined,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      throwIfAborted(signal);
-      const item = items[next]!;
-      next += 1;
-      await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 type ReadOutcome =
   | { kind: 'read'; bytes: Buffer; info: Stats }
   | { kind: 'gone' }
@@ -175,97 +157,160 @@ async function readAll(
   return length > maxFileBytes ? null : buffer.subarray(0, length);
 }
 
+/** What reading and chunking a file decided; applied to the index in path order. */
+type FilePlan =
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'gone' }
+  | { kind: 'skip'; reason: string; info?: Stats }
+  | { kind: 'unchanged'; info: Stats }
+  | {
+      kind: 'write';
+      info: Stats;
+      language: string | null;
+      contentHash: string;
+      chunks: ChunkInput[];
+    };
+
 /**
- * Brings one file's index entry up to date: re-reads it, re-chunks it only when its content
- * hash changed (otherwise just records the new size and mtime), and removes it from the index
- * when it is gone or no longer indexable.
+ * Reads and chunks one file without writing anything: files are prepared concurrently, then
+ * written one by one in path order, so two indexings of the same tree give the same chunks in
+ * the same order (and the same chunk ids).
  */
-export async function indexFile(
+async function prepareFile(
   context: PassContext,
   path: string,
   indexed: IndexedFile | undefined,
-): Promise<void> {
-  const { store, repository, progress, logger } = context;
-  const absolutePath = join(context.root, path);
-  const dropIndexed = async (): Promise<void> => {
-    if (indexed) {
-      progress.filesDeleted += await store.deleteFiles(repository.id, [path]);
-    }
-  };
-  const skipped = async (reason: string, info?: Stats): Promise<void> => {
-    progress.filesSkipped += 1;
-    if (info) context.skipCache.set(path, statKey(info));
-    logger.debug({ path, reason }, 'Not indexing a file.');
-    await dropIndexed();
-  };
-
+): Promise<FilePlan> {
   let outcome: ReadOutcome;
   try {
-    outcome = await readStable(absolutePath, context.maxFileBytes, context.followSymlinks);
-  } catch (error) {
-    progress.filesFailed += 1;
-    logger.warn(
-      { path, error: error instanceof Error ? error.message : String(error) },
-      'Could not read a file; keeping what was indexed before.',
+    outcome = await readStable(
+      join(context.root, path),
+      context.maxFileBytes,
+      context.followSymlinks,
     );
-    return;
+  } catch (error) {
+    return { kind: 'failed', error };
   }
-  if (outcome.kind === 'gone') {
-    await dropIndexed();
-    return;
-  }
-  if (outcome.kind === 'not-file') {
-    await skipped('not a regular file');
-    return;
-  }
-  if (outcome.kind === 'too-large') {
-    await skipped('too large', outcome.info);
-    return;
-  }
+  if (outcome.kind === 'gone') return { kind: 'gone' };
+  if (outcome.kind === 'not-file') return { kind: 'skip', reason: 'not a regular file' };
+  if (outcome.kind === 'too-large')
+    return { kind: 'skip', reason: 'too large', info: outcome.info };
   const { bytes, info } = outcome;
-  if (sniffContent(bytes) === 'binary') {
-    await skipped('binary', info);
-    return;
-  }
+  if (sniffContent(bytes) === 'binary') return { kind: 'skip', reason: 'binary', info };
   const contentHash = createHash('sha256').update(bytes).digest('hex');
   if (context.mode === 'incremental' && indexed && indexed.contentHash === contentHash) {
-    if (!sameStat(indexed, info)) {
-      await store.touchFile(repository.id, path, { size: info.size, mtimeMs: info.mtimeMs });
-    }
-    progress.filesUnchanged += 1;
-    context.skipCache.delete(path);
-    return;
+    return { kind: 'unchanged', info };
   }
   const language = detectLanguage(path);
   const { text, encoding } = decodeText(bytes);
   if (encoding !== 'utf-8') {
-    logger.info({ path, encoding }, 'A file is not valid UTF-8; reading it as Windows-1252.');
+    context.logger.info(
+      { path, encoding },
+      'A file is not valid UTF-8; reading it as Windows-1252.',
+    );
   }
   const machineMade = machineMadeReason(text, language);
-  if (machineMade) {
-    await skipped(machineMade, info);
-    return;
-  }
+  if (machineMade) return { kind: 'skip', reason: machineMade, info };
   const chunks = await chunkFile({
     path,
     content: text,
     language,
     maxTokens: context.maxTokens,
-    logger,
+    logger: context.logger,
   });
-  throwIfAborted(context.signal);
-  await store.writeFile(
-    repository.id,
-    { path, language, size: info.size, mtimeMs: info.mtimeMs, contentHash },
-    chunks,
-  );
-  context.skipCache.delete(path);
-  progress.filesIndexed += 1;
-  progress.chunksWritten += chunks.length;
-  if (chunks.length > 0) {
-    context.onChunksWritten(
-      chunks.map((chunk) => createHash('sha256').update(chunk.content).digest('hex')),
-    );
+  return { kind: 'write', info, language, contentHash, chunks };
+}
+
+/**
+ * Brings one file's index entry up to date from its plan: writes its chunks when its content
+ * hash changed (otherwise just records the new size and mtime), and removes it from the index
+ * when it is gone or no longer indexable.
+ */
+async function applyFile(
+  context: PassContext,
+  path: string,
+  indexed: IndexedFile | undefined,
+  plan: FilePlan,
+): Promise<void> {
+  const { store, repository, progress, logger } = context;
+  const dropIndexed = async (): Promise<void> => {
+    if (indexed) {
+      progress.filesDeleted += await store.deleteFiles(repository.id, [path]);
+    }
+  };
+  switch (plan.kind) {
+    case 'failed':
+      progress.filesFailed += 1;
+      logger.warn(
+        { path, error: plan.error instanceof Error ? plan.error.message : String(plan.error) },
+        'Could not read a file; keeping what was indexed before.',
+      );
+      return;
+    case 'gone':
+      await dropIndexed();
+      return;
+    case 'skip':
+      progress.filesSkipped += 1;
+      if (plan.info) context.skipCache.set(path, statKey(plan.info));
+      logger.debug({ path, reason: plan.reason }, 'Not indexing a file.');
+      await dropIndexed();
+      return;
+    case 'unchanged':
+      if (indexed && !sameStat(indexed, plan.info)) {
+        await store.touchFile(repository.id, path, {
+          size: plan.info.size,
+          mtimeMs: plan.info.mtimeMs,
+        });
+      }
+      progress.filesUnchanged += 1;
+      context.skipCache.delete(path);
+      return;
+    case 'write': {
+      const { info, language, contentHash, chunks } = plan;
+      throwIfAborted(context.signal);
+      await store.writeFile(
+        repository.id,
+        { path, language, size: info.size, mtimeMs: info.mtimeMs, contentHash },
+        chunks,
+      );
+      context.skipCache.delete(path);
+      progress.filesIndexed += 1;
+      progress.chunksWritten += chunks.length;
+      if (chunks.length > 0) {
+        context.onChunksWritten(
+          chunks.map((chunk) => createHash('sha256').update(chunk.content).digest('hex')),
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Brings the index entries of `paths` up to date: up to `fileConcurrency` files are read and
+ * chunked at once, and their results are written in the order of `paths`.
+ */
+async function indexFiles(
+  context: PassContext,
+  paths: readonly string[],
+  indexed: Map<string, IndexedFile>,
+): Promise<void> {
+  const { signal } = context;
+  const prepared: Promise<FilePlan>[] = [];
+  const prepareNext = (): void => {
+    if (signal?.aborted || prepared.length >= paths.length) return;
+    const path = paths[prepared.length]!;
+    const plan = prepareFile(context, path, indexed.get(path));
+    // Awaited in order below; this only keeps a failure from being reported as unhandled.
+    plan.catch(() => undefined);
+    prepared.push(plan);
+  };
+  for (let started = 0; started < context.fileConcurrency; started += 1) prepareNext();
+  for (let index = 0; index < paths.length; index += 1) {
+    throwIfAborted(signal);
+    const plan = await prepared[index]!;
+    prepareNext();
+    await applyFile(context, paths[index]!, indexed.get(paths[index]!), plan);
+    context.onFile?.();
   }
 }
 
@@ -358,10 +403,11 @@ async function applyScan(
     }
     changed.push(file);
   }
-  await forEachLimited(changed, context.fileConcurrency, signal, async (file) => {
-    await indexFile(context, file.path, indexed.get(file.path));
-    context.onFile?.();
-  });
+  await indexFiles(context, changed.map((file) => file.path).sort(compare), indexed);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -432,8 +478,5 @@ export async function reconcilePaths(context: PassContext, paths: Iterable<strin
     files.push(path);
   }
   progress.filesSeen += files.length;
-  await forEachLimited(files, context.fileConcurrency, signal, async (path) => {
-    await indexFile(context, path, indexed.get(path));
-    context.onFile?.();
-  });
+  await indexFiles(context, files, indexed);
 }

@@ -103,8 +103,9 @@ export function lexicalCandidates(
         ...filter.params,
         match,
         limit: wanted,
-        // Unfiltered, every match passes; filtered, look at a bounded number of them.
-        cap: filtered ? Math.max(wanted, codeRanking.scoredMatchLimit) : wanted,
+        // Unfiltered, or in a repository or language scope (exact in FTS5), every match
+        // passes; a glob's matches are checked, so look at a bounded number of them.
+        cap: globbed ? Math.max(wanted, codeRanking.scoredMatchLimit) : wanted,
       }) as CodeLexicalRow[];
       for (const row of rows) row.bm25 = Number.NaN;
       return rows;
@@ -129,7 +130,7 @@ export function lexicalCandidates(
     .statement(
       `SELECT c.id, ${columns}
        FROM chunks c JOIN files f ON f.id = c.file_id
-       WHERE c.symbol_key IN (SELECT value FROM json_each($names))${filter.sql}
+       WHERE c.symbol_key IN (SELECT value FROM json_each($names))${filter.candidateSql}
        ORDER BY c.id DESC LIMIT $limit`,
     )
     .all({

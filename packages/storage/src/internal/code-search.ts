@@ -55,6 +55,10 @@ export class CodeSearch {
   readonly #code: CodeRepositoryStore;
   readonly #globs: GlobMatchers;
   readonly #statistics: ScopeStatistics;
+  #scopeSizes: { indexSize: number; counts: Map<string, number> } = {
+    indexSize: -1,
+    counts: new Map(),
+  };
 
   constructor(ctx: StoreContext, code: CodeRepositoryStore, globs: GlobMatchers) {
     this.#ctx = ctx;
@@ -155,6 +159,31 @@ export class CodeSearch {
     return hits;
   }
 
+  /** See `CodeStore.hasChunkVectors`. */
+  hasChunkVectors(scope: { repository?: string; language?: string }): boolean {
+    if (this.#ctx.embeddingModel === null) return false;
+    return this.#ctx.read(() => {
+      let repositoryIds: number[] | null = null;
+      if (scope.repository !== undefined) {
+        repositoryIds = this.#code.findRepositories(scope.repository).map((row) => row.id);
+        if (repositoryIds.length === 0) return false;
+      }
+      const filter = filterSql({
+        repositoryIds,
+        language: scope.language?.trim().toLowerCase() ?? null,
+        pathGlob: null,
+      });
+      // Unfiltered: the index of embedded chunks answers at once. Filtered: `+` keeps SQLite on
+      // the scope's repository or language index (which holds embedding_id), rather than walking
+      // every embedded chunk of the store when the scope has none.
+      const embedded = filter.sql === '' ? 'c.embedding_id' : '+c.embedding_id';
+      const found = this.#ctx
+        .statement(`SELECT 1 FROM chunks c WHERE ${embedded} IS NOT NULL${filter.sql} LIMIT 1`)
+        .get(filter.params);
+      return found !== undefined;
+    });
+  }
+
   /** The vector matches with the columns ranking reads (taken from the full-text rows when found there too). */
   #vectorMatches(
     vector: readonly { id: number; similarity: number }[],
@@ -192,13 +221,7 @@ export class CodeSearch {
     let wanted = k + 16;
     if (filtered && index) {
       // Small scopes (one repository, one language…) are scanned exactly.
-      const scope = this.#ctx
-        .statement(
-          `SELECT count(*) FROM (SELECT 1 FROM chunks c ${filter.files}
-           WHERE c.embedding_id IS NOT NULL${filter.sql} LIMIT $cap)`,
-        )
-        .pluck()
-        .get({ ...filter.params, cap: scopeLimit + 1 }) as number;
+      const scope = this.#embeddedScopeSize(filters, filter, index.size());
       if (scope === 0) return [];
       if (scope <= scopeLimit) return this.#exact(query, filter, k);
       const total = Math.max(index.size(), scope);
@@ -212,6 +235,29 @@ export class CodeSearch {
       candidates.map((candidate) => candidate.id),
       k,
     );
+  }
+
+  /**
+   * Embedded chunks in a filtered scope. Counting a large scope (or checking a glob on every
+   * chunk) costs more than the search, so counts are kept until the ANN index changes size.
+   */
+  #embeddedScopeSize(filters: CodeFilters, filter: FilterSql, indexSize: number): number {
+    if (this.#scopeSizes.indexSize !== indexSize || this.#scopeSizes.counts.size >= 1000) {
+      this.#scopeSizes = { indexSize, counts: new Map() };
+    }
+    const key = JSON.stringify([filters.repositoryIds, filters.language, filters.pathGlob]);
+    let size = this.#scopeSizes.counts.get(key);
+    if (size === undefined) {
+      size = this.#ctx
+        .statement(
+          `SELECT count(*) FROM chunks c ${filter.files}
+           WHERE c.embedding_id IS NOT NULL${filter.sql}`,
+        )
+        .pluck()
+        .get(filter.params) as number;
+      this.#scopeSizes.counts.set(key, size);
+    }
+    return size;
   }
 
   #exact(query: Float32Array, filter: FilterSql, k: number): { id: number; similarity: number }[] {

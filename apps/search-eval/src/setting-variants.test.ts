@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as ranking from '../../../../packages/storage/src/internal/ranking/settings.ts';
+import * as ranking from '../../../packages/storage/src/internal/ranking/settings.ts';
 import { parseVariations, VariationError, withVariant } from './setting-variants.ts';
 
 describe('parseVariations', () => {

@@ -5,7 +5,7 @@
  * the duration of one variant's queries.
  */
 // The ranking settings are internal to the store; the benchmark tunes them in place.
-import * as ranking from '../../../../packages/storage/src/internal/ranking/settings.ts';
+import * as ranking from '../../../packages/storage/src/internal/ranking/settings.ts';
 
 type SettingValue = number | boolean;
 
