@@ -349,28 +349,12 @@ export function buildProgram(): Command {
       "Run by the client's hooks: reads its JSON on stdin, prints lessons to add as context.",
     )
     .argument('<event>', 'session-start or user-prompt-submit')
-    .option('--url <url>', 'the running Nellie server', 'http://127.0.0.1:8080')
-    .option('--agent <name>', 'the agent name', 'claude-code')
-    .option(
-      '--token-budget <n>',
-      'most context added to one prompt, in tokens',
-      positiveInteger,
-      400,
-    )
-    .option(
-      '--timeout-ms <n>',
-      'add nothing if the server has not answered by then',
-      positiveInteger,
-      1500,
-    )
-    .action(async (event: string, options: Record<string, unknown>) => {
-      const { runHook } = await import('./commands/hooks.ts');
-      process.exitCode = await runHook(event, {
-        url: String(options.url).replace(/\/+$/, ''),
-        agent: String(options.agent),
-        tokenBudget: Number(options.tokenBudget),
-        timeoutMs: Number(options.timeoutMs),
-      });
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async () => {
+      const { runHookFromArgs } = await import('./hook-runner.ts');
+      const at = process.argv.indexOf('hook');
+      process.exitCode = await runHookFromArgs(process.argv.slice(at + 1));
     });
 
   return program;

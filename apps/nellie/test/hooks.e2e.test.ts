@@ -57,7 +57,7 @@ function runHookCommand(
 
 function nellieCommand(settings: HookSettings, event: string): string {
   const command = settings.hooks[event]!.flatMap((group) => group.hooks).find((hook) =>
-    hook.command.includes(' hook '),
+    hook.command.includes('hook.js'),
   )?.command;
   if (command === undefined) throw new Error(`No Nellie hook for ${event}.`);
   return command;

@@ -31,7 +31,7 @@ function isNellieCommand(command: unknown): boolean {
   return (
     typeof command === 'string' &&
     /nellie/.test(command) &&
-    /\bhook (?:session-start|user-prompt-submit)\b/.test(command)
+    /\bhook(?:\.js)? (?:session-start|user-prompt-submit)\b/.test(command)
   );
 }
 
