@@ -61,9 +61,12 @@ describe('nellie model distill', () => {
     expect(status.code, status.stderr).toBe(0);
     const body = JSON.parse(status.stdout) as {
       embeddingModel: { modelId: string; dimensions: number } | null;
-      store?: { chunksPendingEmbedding?: number };
+      model: { configured: string; kind: string | null };
     };
     expect(body.embeddingModel).toEqual({ modelId: result.modelId, dimensions: 32 });
+    expect(body.model).toMatchObject({ configured: result.modelId, kind: 'static' });
+    const text = await runCli(['status', '--data-dir', dataDir, '--model-dir', outDir]);
+    expect(text.stdout).toContain(`model: ${result.modelId} (static token table) — available`);
   });
 
   it('names a missing teacher and a missing flag clearly', async () => {

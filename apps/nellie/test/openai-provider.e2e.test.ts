@@ -36,8 +36,9 @@ describe('the openai embedding provider, configured through the environment', ()
 
     const status = JSON.parse(
       (await runCli(['status', '--data-dir', dataDir, '--json'], { env })).stdout,
-    ) as { embeddingModel: unknown };
+    ) as { embeddingModel: unknown; model: unknown };
     expect(status.embeddingModel).toEqual({ modelId: `hash-embed@${width}`, dimensions: width });
+    expect(status.model).toMatchObject({ kind: 'endpoint' });
 
     const search = await runCli(['search', 'add two numbers', '--data-dir', dataDir, '--json'], {
       env,

@@ -8,6 +8,7 @@ export { openEmbeddingModel, planEmbeddingModel } from './open-embedding-model.t
 export type {
   EmbeddingIdentity,
   EmbeddingModel,
+  EmbeddingModelKind,
   EmbeddingModelPlan,
 } from './open-embedding-model.ts';
 export { noModel } from './open-embedding-model-options.ts';

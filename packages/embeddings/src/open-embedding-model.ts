@@ -41,12 +41,19 @@ export interface EmbeddingModel {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * What computes the vectors: a transformer run locally through ONNX, a static token table
+ * (`nellie model distill`), or an OpenAI-compatible endpoint.
+ */
+export type EmbeddingModelKind = 'transformer' | 'static' | 'endpoint';
+
 /** Where an embedding model stands before anything is loaded. */
 export type EmbeddingModelPlan =
   | { state: 'off'; status: ModelStatus }
   | {
       state: 'found';
       modelId: string;
+      kind: EmbeddingModelKind;
       /** Undefined when the files are not on disk yet and the model is not a known one. */
       dimensions: number | undefined;
       /** `endpoint`: an OpenAI-compatible endpoint, whose URL `dir` is. */
@@ -72,7 +79,13 @@ export async function planEmbeddingModel(
   if (options.provider === 'openai') {
     const embedder = createOpenAiEmbedder(openAiEmbedderOptions(options));
     await embedder.close();
-    return { state: 'found', ...identityOf(embedder), source: 'endpoint', dir: options.baseUrl };
+    return {
+      state: 'found',
+      ...identityOf(embedder),
+      kind: 'endpoint',
+      source: 'endpoint',
+      dir: options.baseUrl,
+    };
   }
   return planLocalModel(options);
 }
@@ -96,12 +109,14 @@ async function planLocalModel(options: LocalModelOptions): Promise<EmbeddingMode
   const modelId = localModelId(config);
   try {
     const resolved = await resolveModel(config);
-    if (resolved.static) return { state: 'found', ...resolved.static, ...where(resolved) };
+    if (resolved.static) {
+      return { state: 'found', ...resolved.static, kind: 'static', ...where(resolved) };
+    }
     const dimensions =
       resolved.source === 'remote'
         ? knownDimensions[config.model]
         : await readDimensions(resolved.dir);
-    return { state: 'found', modelId, dimensions, ...where(resolved) };
+    return { state: 'found', modelId, dimensions, kind: 'transformer', ...where(resolved) };
   } catch (error) {
     if (!NellieError.is(error) || error.code !== 'MODEL_NOT_FOUND') throw error;
     return off({

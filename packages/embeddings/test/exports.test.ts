@@ -46,6 +46,7 @@ it('exports exactly its public API', () => {
       'DistillStaticModelOptions',
       'EmbeddingIdentity',
       'EmbeddingModel',
+      'EmbeddingModelKind',
       'EmbeddingModelPlan',
       'FileVerification',
       'FileVerificationStatus',

@@ -10,6 +10,7 @@ import {
   createStaticEmbedder,
   distillStaticModel,
   openEmbeddingModel,
+  planEmbeddingModel,
   readStaticModelConfig,
   resolveModel,
   type DistillProgress,
@@ -55,6 +56,18 @@ describe('a distilled static model through openEmbeddingModel()', () => {
     expect(await model.ready).toMatchObject({ state: 'ready', modelId: distilled.modelId });
     const [vector] = await model.embedder!.embed(['function add(a, b) { return a + b; }']);
     expect(vector).toHaveLength(32);
+  });
+
+  it('is planned as a static table, the transformer it came from as a transformer', async () => {
+    expect(await planEmbeddingModel({ modelDir })).toMatchObject({
+      state: 'found',
+      kind: 'static',
+      modelId: distilled.modelId,
+    });
+    expect(await planEmbeddingModel({ modelDir: teacherDir })).toMatchObject({
+      state: 'found',
+      kind: 'transformer',
+    });
   });
 });
 

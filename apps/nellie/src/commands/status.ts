@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { planEmbeddingModel } from '@nellie/embeddings';
+import { planEmbeddingModel, type EmbeddingModelKind } from '@nellie/embeddings';
 import { openStore } from '../compose.ts';
 import { databasePath, embeddingModelOptions } from '../config.ts';
 import { probeModel } from '../internal/model-probe.ts';
@@ -19,12 +19,13 @@ export async function runStatus(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
   const plan = await planEmbeddingModel(embeddingModelOptions(config, { logger }));
-  const model: ModelStatus & { available: boolean } =
+  const model: ModelStatus & { available: boolean; kind?: EmbeddingModelKind } =
     plan.state === 'found'
       ? {
           state: 'disabled',
           available: false,
           modelId: plan.modelId,
+          kind: plan.kind,
           ...(plan.dimensions === undefined ? {} : { dimensions: plan.dimensions }),
           source: plan.dir,
           message:
@@ -112,6 +113,10 @@ export async function runStatus(context: CommandContext): Promise<number> {
       embeddingModel: stats.embeddingModel,
       model: {
         configured: model.modelId,
+        /** What computes the vectors: `transformer`, `static` (a token table) or `endpoint`. */
+        kind: model.kind ?? null,
+        /** One model embeds all of these, and every query. */
+        embeds: ['code', 'lessons', 'checkpoints'],
         /**
          * A running server's live state (loading, ready, failed, disabled); otherwise `available`
          * (files found, loaded by the commands that need it) or `disabled`.
@@ -147,7 +152,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       `  checkpoints: ${stats.checkpoints}`,
       `  database: ${(stats.databaseBytes / 1024 / 1024).toFixed(1)} MiB, schema ${stats.schemaVersion}`,
       `  vectors stored for: ${stats.embeddingModel ? `${stats.embeddingModel.modelId} (${stats.embeddingModel.dimensions} dimensions)` : 'no model'}`,
-      `  model: ${result.model.configured} — ${model.available ? 'available' : 'semantic search off'}`,
+      `  model: ${result.model.configured}${model.kind ? ` (${kindLabels[model.kind]})` : ''} — ${model.available ? 'available; embeds code, lessons, checkpoints and queries' : 'semantic search off'}`,
     ];
     if (model.message) lines.push(...model.message.split('\n').map((line) => `    ${line}`));
     for (const server of servers) {
@@ -161,6 +166,12 @@ export async function runStatus(context: CommandContext): Promise<number> {
     await store.close();
   }
 }
+
+const kindLabels: Record<EmbeddingModelKind, string> = {
+  transformer: 'transformer',
+  static: 'static token table',
+  endpoint: 'embeddings endpoint',
+};
 
 /** The model state a running server reports on /ready, or null when it cannot be asked. */
 async function liveModelState(
