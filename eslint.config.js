@@ -4,6 +4,19 @@ import nodePlugin from 'eslint-plugin-n';
 import unicorn from 'eslint-plugin-unicorn';
 import tseslint from 'typescript-eslint';
 
+// Packages whose internal/ modules are leaves. embeddings, http-api and storage are not yet:
+// their internal/ modules import the options and error mapping of the modules above them.
+const packagesWithInternals = ['indexer', 'mcp-tools'];
+
+/**
+ * `@nellie/x`, `@nellie/x/package.json` and the store kit made for other store engines, never a
+ * file inside another package.
+ */
+const publicEntryOnly = {
+  regex: '^@nellie/(?!storage/store-kit$)[^/]+/(?!package\\.json$)',
+  message: 'Import another package through its public entry (@nellie/x), not its files.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -22,6 +35,9 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX, n: nodePlugin, unicorn },
+    // Cycles are a matter of our own modules; import-x need not parse installed packages (PGlite's
+    // minified bundle overflows its parser's stack).
+    settings: { 'import-x/ignore': ['node_modules'] },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
@@ -41,18 +57,25 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    // Library packages depend on @nellie/core only; their tests may use sibling packages.
-    files: ['packages/!(core)/src/**/*.ts'],
+    // Packages meet only through their public entries.
+    files: ['**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [publicEntryOnly] }] },
+  },
+  {
+    // Library packages depend on @nellie/core and the shared request schemas (@nellie/schemas)
+    // only; their tests may use sibling packages.
+    files: ['packages/!(core|schemas)/src/**/*.ts'],
     ignores: ['packages/**/src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            publicEntryOnly,
             {
-              regex: '^@nellie/(?!core$)',
+              regex: '^@nellie/(?!(core|schemas)$)',
               message:
-                'Library packages may import only @nellie/core; receive other parts as arguments.',
+                'Library packages may import only @nellie/core and @nellie/schemas; receive other parts as arguments.',
             },
           ],
         },
@@ -60,21 +83,58 @@ export default tseslint.config(
     },
   },
   {
-    // The indexer's internal/ modules are its leaves: they import only each other, never the
-    // modules built on them (scan, chunk, the indexer's parts), so imports point one way.
-    files: ['packages/indexer/src/internal/**/*.ts'],
+    // The schemas sit on core alone, so every package can share them.
+    files: ['packages/schemas/src/**/*.ts'],
+    ignores: ['packages/**/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            publicEntryOnly,
+            {
+              regex: '^@nellie/(?!core$)',
+              message: '@nellie/schemas may import only @nellie/core.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The PostgreSQL store shares the SQLite store's token text, ranking and validation through
+    // the one entry made for other store engines.
+    files: ['packages/postgres/src/**/*.ts'],
+    ignores: ['packages/**/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@nellie/(?!core$|schemas$|storage/store-kit$)',
+              message:
+                'The PostgreSQL store may import only @nellie/core, @nellie/schemas and @nellie/storage/store-kit.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A package's internal/ modules are its leaves: they import only each other, never the
+    // modules built on them, so imports point one way.
+    files: ['packages/*/src/internal/**/*.ts'],
     rules: {
       'import-x/no-restricted-paths': [
         'error',
         {
-          zones: [
-            {
-              target: './packages/indexer/src/internal',
-              from: './packages/indexer/src',
-              except: ['./internal'],
-              message: 'internal/ may import only internal/; move the shared piece into internal/.',
-            },
-          ],
+          zones: packagesWithInternals.map((name) => ({
+            target: `./packages/${name}/src/internal`,
+            from: `./packages/${name}/src`,
+            except: ['./internal'],
+            message: 'internal/ may import only internal/; move the shared piece into internal/.',
+          })),
         },
       ],
     },

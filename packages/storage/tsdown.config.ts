@@ -1,3 +1,3 @@
 import { libraryConfig } from '../../tsdown.base.ts';
 
-export default libraryConfig();
+export default libraryConfig({ index: 'src/index.ts', 'store-kit': 'src/store-kit.ts' });

@@ -27,7 +27,10 @@ const docs = markdownFiles(path.join(repo, 'docs')).map((file) => ({
 }));
 
 // Variables the app reads (from its settings table) and those the packaging reads.
-const configSource = readFileSync(path.join(repo, 'apps/nellie/src/config.ts'), 'utf8');
+const configSource = readFileSync(
+  path.join(repo, 'apps/nellie/src/config/setting-table.ts'),
+  'utf8',
+);
 const appVariables = new Set([...configSource.matchAll(/'(NELLIE_[A-Z_]+)'/g)].map((m) => m[1]));
 appVariables.add('NELLIE_CONFIG');
 const packagingText = [

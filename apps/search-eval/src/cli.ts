@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { NellieError } from '@nellie/core';
 import { parseArgs } from 'node:util';
 import { formatDocstringsReport, runDocstrings } from './docstrings/run-docstrings.ts';
+import { evalStores, type EvalStore } from './eval-store.ts';
 import type { SearchMode } from './nellie-engine.ts';
 import { defaultCacheDir, defaultMirrorsDir, defaultSembleDataDir } from './paths.ts';
 import { formatMisses, formatSembleReport } from './semble/format-report.ts';
@@ -33,6 +34,8 @@ Options:
                          (repeatable; every combination, same index),
                          e.g. --vary codeFusion.vectorShare=0.4,0.6
   --shared-store         index every repository into one data directory (as users run Nellie)
+  --store sqlite|postgres  semble: the store to index into (default sqlite; postgres runs PGlite
+                         with pgvector in this process, over a loopback socket)
   --mirrors DIR          git mirrors (default $NELLIE_EVAL_MIRRORS, /work/.mirror, or <cache>/mirrors)
   --data DIR             semble benchmark data (default ../shared/benchmarks/semble)
   --max-packages N       docstrings: only the first N packages of the split (alphabetical)
@@ -61,6 +64,14 @@ function parseMode(value: string | undefined, modelDir: string | undefined): Sea
   return mode;
 }
 
+function parseStore(value: string | undefined): EvalStore {
+  const store = value ?? 'sqlite';
+  if (!(evalStores as readonly string[]).includes(store)) {
+    throw new UsageError(`--store must be ${evalStores.join(' or ')} (got ${store}).`);
+  }
+  return store as EvalStore;
+}
+
 function parseSplit(value: string): 'dev' | 'test' | 'all' {
   if (value !== 'dev' && value !== 'test' && value !== 'all') {
     throw new UsageError(`--split must be dev, test or all (got ${value}).`);
@@ -85,6 +96,7 @@ async function main(argv: readonly string[]): Promise<void> {
       mode: { type: 'string' },
       'model-dir': { type: 'string' },
       'shared-store': { type: 'boolean', default: false },
+      store: { type: 'string' },
       'reuse-embeddings': { type: 'boolean', default: false },
       vary: { type: 'string', multiple: true },
       mirrors: { type: 'string' },
@@ -109,7 +121,7 @@ async function main(argv: readonly string[]): Promise<void> {
     throw new UsageError(`Unknown benchmark ${benchmark}; choose semble, docstrings or smoke.`);
   }
   const onlyFor: Record<string, readonly string[]> = {
-    semble: ['repos', 'shared-store', 'mirrors', 'data'],
+    semble: ['repos', 'shared-store', 'store', 'mirrors', 'data'],
     docstrings: ['max-packages', 'packages-dir', 'package-list'],
     'semble or docstrings': ['split', 'vary'],
   };
@@ -149,6 +161,7 @@ async function main(argv: readonly string[]): Promise<void> {
       modelDir,
       embeddingCacheDir,
       sharedStore: values['shared-store'],
+      store: parseStore(values.store),
       variants: values.vary ? parseVariations(values.vary) : undefined,
       onProgress: progress,
     });

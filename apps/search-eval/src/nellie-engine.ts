@@ -1,20 +1,21 @@
 /**
  * Nellie as the benchmarks use it: the real indexer writing into a real SQLite store in a data
- * directory, keyword-only or hybrid (with the local ONNX embedder), searched in-process.
+ * directory (or a PostgreSQL store), keyword-only or hybrid (with the local ONNX embedder), searched in-process.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CodeSearchHit, Embedder } from '@nellie/core';
 import { createLocalEmbedder } from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
-import { createSqliteStore } from '@nellie/storage';
 import { withEmbeddingCache } from './embedding-cache.ts';
+import { openEvalStore, type EvalStore } from './eval-store.ts';
 
 export type SearchMode = 'keyword' | 'hybrid';
 
 export interface EngineOptions {
   /** Directory for the SQLite file (created if missing). */
   dataDir: string;
+  /** The store to index into; defaults to SQLite. */
+  store?: EvalStore;
   mode: SearchMode;
   /** Model directory for hybrid mode (e.g. `../shared/models/all-MiniLM-L6-v2`). */
   modelDir?: string;
@@ -81,10 +82,11 @@ export async function createNellieEngine(
       ownsEmbedder = true;
     }
   }
-  const store = await createSqliteStore({
-    path: join(options.dataDir, 'nellie.db'),
-    embedding: embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
-  });
+  const store = await openEvalStore(
+    options.store ?? 'sqlite',
+    options.dataDir,
+    embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
+  );
   const embeddingPump = embedder ? createEmbeddingPump({ store, embedder }) : undefined;
   const indexer = createIndexer({
     store,

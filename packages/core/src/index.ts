@@ -7,6 +7,7 @@ export type { Logger } from './logger.ts';
 export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts';
 export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';
 export { reciprocalRankFusion } from './search.ts';
+export { seededRandom } from './seeded-random.ts';
 export type { RankedList, ScoreBreakdown, SearchFilters } from './search.ts';
 export {
   chunkLimitForFiles,
@@ -122,6 +123,7 @@ export type {
   StoreOperations,
   StoreStats,
 } from './store.ts';
+export { emptyIndexProgress } from './indexer.ts';
 export type {
   CodeIndexer,
   IndexDiff,

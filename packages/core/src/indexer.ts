@@ -28,6 +28,23 @@ export interface IndexProgress {
   chunksPendingEmbedding: number;
 }
 
+/** The progress of a job that has not looked at any file yet: every count zero. */
+export function emptyIndexProgress(): IndexProgress {
+  return {
+    filesSeen: 0,
+    filesIndexed: 0,
+    filesUnchanged: 0,
+    filesSkipped: 0,
+    filesSkippedSecret: 0,
+    filesSkippedExcluded: 0,
+    excludedBy: {},
+    filesFailed: 0,
+    filesDeleted: 0,
+    chunksWritten: 0,
+    chunksPendingEmbedding: 0,
+  };
+}
+
 export interface IndexJob {
   id: string;
   repository: string;

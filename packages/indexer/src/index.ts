@@ -11,7 +11,12 @@ export type {
 } from './embedding-pump-options.ts';
 export { defaultMaxFileBytes, scanDirectory, scanOptionsSchema } from './scan.ts';
 export type { ScannedFile, ScanOptions, ScanResult, SkippedEntry, SkipReason } from './scan.ts';
-export { chunkFile, defaultMaxChunkChars, defaultMaxParseSteps, defaultMaxTokens } from './chunk.ts';
+export {
+  chunkFile,
+  defaultMaxChunkChars,
+  defaultMaxParseSteps,
+  defaultMaxTokens,
+} from './chunk.ts';
 export type { ChunkFileOptions } from './chunk.ts';
 export { detectLanguage } from './language.ts';
 export { estimateTokenCount } from './internal/token-count.ts';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { seededRandom } from '@nellie/core';
 
 /**
  * Deterministic synthetic data for the storage benchmark: 384-d unit vectors drawn around a few
@@ -22,18 +23,6 @@ export function fileLanguage(file: number): { language: string; extension: strin
   return slot === 8 ? { language: 'go', extension: 'go' } : { language: 'rust', extension: 'rs' };
 }
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(next: () => number): number {
   const u = Math.max(next(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
@@ -48,7 +37,7 @@ function normalise(vector: Float32Array): Float32Array {
 }
 
 export function clusterCentres(): Float32Array[] {
-  const next = random(1234);
+  const next = seededRandom(1234);
   return Array.from({ length: clusterCount }, () =>
     normalise(Float32Array.from({ length: dimensions }, () => gaussian(next))),
   );
@@ -56,7 +45,7 @@ export function clusterCentres(): Float32Array[] {
 
 /** Vector `index` of the data set (or of the query set with another seed), normalised. */
 export function vectorAt(centres: Float32Array[], index: number, seed = 7): Float32Array {
-  const next = random(seed * 1_000_003 + index);
+  const next = seededRandom(seed * 1_000_003 + index);
   const centre = centres[Math.floor(next() * centres.length)]!;
   const scale = 0.35 / Math.sqrt(dimensions);
   const vector = new Float32Array(dimensions);
@@ -86,7 +75,7 @@ const realWords = `get set user id name value data config parse load save read w
 
 /** Real programming words first (most frequent), then generated pseudo-words. */
 export function vocabulary(size = 6_000): string[] {
-  const next = random(99);
+  const next = seededRandom(99);
   const syllables = [
     'ka',
     'lo',
@@ -156,7 +145,7 @@ export class CodeTextGenerator {
 
   constructor(seed: number, words = vocabulary()) {
     this.#words = words;
-    this.#next = random(seed);
+    this.#next = seededRandom(seed);
     this.#pick = zipfSampler(words.length, this.#next);
   }
 

@@ -99,6 +99,29 @@ const results = [
     limit: 10,
     repository: 'repo-3',
   })),
+  // A tenth of the store (see `fileLanguage`), and one directory in fifty.
+  await measure('hybrid, one language', (query) => ({
+    query: texts[query]!,
+    queryVector: vectors[query],
+    limit: 10,
+    language: 'go',
+  })),
+  await measure('keyword, one language', (query) => ({
+    query: texts[query]!,
+    limit: 10,
+    language: 'go',
+  })),
+  await measure('hybrid, path glob', (query) => ({
+    query: texts[query]!,
+    queryVector: vectors[query],
+    limit: 10,
+    pathGlob: 'src/module-7/**',
+  })),
+  await measure('keyword, path glob', (query) => ({
+    query: texts[query]!,
+    limit: 10,
+    pathGlob: 'src/module-7/**',
+  })),
 ];
 const load = cpu();
 const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));

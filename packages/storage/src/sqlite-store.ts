@@ -11,16 +11,16 @@ import type * as usearchModule from 'usearch';
 import { z } from 'zod';
 import { AuditStore } from './internal/audit-store.ts';
 import { AnchorStore } from './internal/anchor-store.ts';
-import { CheckpointStore } from './internal/checkpoint-store.ts';
+import { SqliteCheckpoints } from './internal/checkpoint-store.ts';
 import { CodeSearch } from './internal/code-search.ts';
 import { CodeRepositoryStore } from './internal/code-store.ts';
 import { StoreContext } from './internal/context.ts';
 import { openDatabase } from './internal/database.ts';
-import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
+import { EmbeddingStore, reconcileEmbeddingModel } from './internal/embedding-store.ts';
 import { IndexedFileReader } from './internal/file-reader.ts';
 import { GlobMatchers } from './internal/glob.ts';
-import { LessonStore } from './internal/lesson-store.ts';
-import { StoreOperations } from './internal/operations.ts';
+import { SqliteLessons } from './internal/lesson-store.ts';
+import { SqliteOperations } from './internal/operations.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { VectorIndex } from './internal/vector-index.ts';
 import { sqliteStoreOptionsSchema, type SqliteStoreOptions } from './sqlite-store-options.ts';
@@ -99,7 +99,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   });
   const { db } = opened;
   try {
-    if (embedding) resolveModel(db, embedding, opened.location, parsed.readonly);
+    if (embedding) reconcileEmbeddingModel(db, embedding, opened.location, parsed.readonly);
   } catch (error) {
     db.close();
     throw error;
@@ -132,11 +132,11 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   const repositories = new RepositoryAdmin(ctx, code);
   const fileReader = new IndexedFileReader(ctx, repositories);
   const anchors = new AnchorStore(ctx, code);
-  const lessons = new LessonStore(ctx, code, anchors);
-  const checkpoints = new CheckpointStore(ctx, code);
+  const lessons = new SqliteLessons(ctx, code, anchors);
+  const checkpoints = new SqliteCheckpoints(ctx, code);
   const embeddings = new EmbeddingStore(ctx);
   const audit = new AuditStore(ctx);
-  const operations = new StoreOperations(ctx);
+  const operations = new SqliteOperations(ctx);
 
   const close = (): Promise<void> => {
     if (ctx.closed) return Promise.resolve();

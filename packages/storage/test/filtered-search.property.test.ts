@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ChunkInput, CodeSearchRequest } from '@nellie/core';
+import { seededRandom, type ChunkInput, type CodeSearchRequest } from '@nellie/core';
 import picomatch from 'picomatch';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSqliteStore, type SqliteStore } from '../src/index.ts';
@@ -12,17 +12,8 @@ import { useTempDir } from './helpers.ts';
  * filter return the same top 10.
  */
 
-/** Deterministic random numbers (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so a failure can be replayed.
+const random = seededRandom;
 
 const vocabulary = [
   'parse', 'config', 'user', 'command', 'name', 'suggest', 'similar', 'email', 'validate',

@@ -1,14 +1,12 @@
 import {
   NellieError,
   answerCodeSearch,
-  searchGroupings,
-  searchRequestModes,
   type CodeFileHit,
   type CodeSearchHit,
+  type CodeSearchQuery,
   type CodeSearchResponse,
-  type SearchGroupBy,
-  type SearchRequestMode,
 } from '@nellie/core';
+import { codeSearchQuerySchema, requestedMode } from '@nellie/schemas';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime } from '../compose.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
@@ -53,15 +51,35 @@ function formatAnswer(answer: CodeSearchResponse): string {
   return `${entries.join('\n\n')}\n\n${count} (${answer.mode})${notice}\n`;
 }
 
-function oneOf<T extends string>(
-  flag: string,
-  value: unknown,
-  allowed: readonly T[],
-): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
-    return value as T;
-  throw new NellieError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')}.`);
+/** The flag that sets each field of the search query, to name it in errors. */
+const flags: Record<string, string> = {
+  repository: '--repository',
+  pathGlob: '--path',
+  language: '--language',
+  limit: '--limit',
+  groupBy: '--group-by',
+  mode: '--mode',
+};
+
+/** The search query of the command line, checked by the schema every interface uses. */
+function searchQueryOf(query: string, options: Record<string, unknown>): CodeSearchQuery {
+  const result = codeSearchQuerySchema.safeParse({
+    query,
+    repository: repositoryOption(options),
+    pathGlob: options.path,
+    language: options.language,
+    limit: options.limit,
+    groupBy: options.groupBy,
+    mode: options.mode,
+  });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const flag = flags[String(issue.path[0])];
+      return flag === undefined ? issue.message : `${flag}: ${issue.message}`;
+    });
+    throw new NellieError('INVALID_INPUT', problems.join('\n'), { cause: result.error });
+  }
+  return { ...result.data, mode: requestedMode(result.data.mode) };
 }
 
 /** `--repository`, or its deprecated spelling `--repo`; both at once must agree. */
@@ -84,15 +102,7 @@ function repositoryOption(options: Record<string, unknown>): string | undefined 
  */
 export async function runSearch(context: CommandContext, query: string): Promise<number> {
   const { config, logger, options } = context;
-  if (query.trim() === '') {
-    throw new NellieError(
-      'INVALID_INPUT',
-      'The search query is empty; give words, identifiers or a question.',
-    );
-  }
-  const repository = repositoryOption(options);
-  const groupBy = oneOf<SearchGroupBy>('--group-by', options.groupBy, searchGroupings);
-  const mode = oneOf<SearchRequestMode>('--mode', options.mode, searchRequestModes);
+  const request = searchQueryOf(query, options);
   const runtime = await openRuntime(config, { logger, indexer: false, existingStore: true });
   try {
     // A one-shot search waits for the model rather than answering keyword-only while it loads.
@@ -106,15 +116,7 @@ export async function runSearch(context: CommandContext, query: string): Promise
           modelStatus: () => runtime.modelStatus(),
           logger,
         },
-        {
-          query,
-          ...(typeof options.limit === 'number' ? { limit: options.limit } : {}),
-          ...(repository === undefined ? {} : { repository }),
-          ...(typeof options.path === 'string' ? { pathGlob: options.path } : {}),
-          ...(typeof options.language === 'string' ? { language: options.language } : {}),
-          ...(groupBy === undefined ? {} : { groupBy }),
-          ...(mode === undefined ? {} : { mode }),
-        },
+        request,
       );
     } catch (error) {
       // Filters that match nothing are the caller's to fix, like any bad argument.

@@ -40,7 +40,7 @@ export function formatSembleReport(run: SembleRun): string {
   const lines: string[] = [];
   const mode = run.mode === 'hybrid' ? `hybrid (${run.modelId ?? 'model'})` : 'keyword-only';
   lines.push(
-    `semble code-search benchmark: split ${run.split}, Nellie ${mode}, ${run.sharedStore ? 'one shared store' : 'one store per repository'}`,
+    `semble code-search benchmark: split ${run.split}, Nellie ${mode}, ${run.store} store, ${run.sharedStore ? 'one shared store' : 'one store per repository'}`,
     `${summary.repos.length} repositories, ${summary.queries} queries, ${summary.chunks} chunks, indexed in ${summary.indexSeconds.toFixed(1)} s, query p50 ${summary.queryP50Ms.toFixed(1)} ms, p95 ${summary.queryP95Ms.toFixed(1)} ms (in-process)`,
   );
   if (run.unavailable.length > 0) {

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EvalStore } from '../eval-store.ts';
 import {
   createModelEmbedder,
   createNellieEngine,
@@ -37,6 +38,8 @@ export interface SembleRunOptions {
   embeddingCacheDir?: string;
   /** Index every repository into one data directory and search with the repository filter. */
   sharedStore?: boolean;
+  /** The store to index into (default SQLite). */
+  store?: EvalStore;
   /**
    * Ranking settings to compare (see `parseVariations`): every query runs once per variant
    * against the same index. One store per repository only.
@@ -56,6 +59,7 @@ export interface SembleRun {
   mode: SearchMode;
   modelId: string | null;
   sharedStore: boolean;
+  store: EvalStore;
   results: RepoResult[];
   unavailable: UnavailableRepo[];
   summary: RunSummary;
@@ -122,7 +126,12 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
       ? await createModelEmbedder(options.modelDir, options.embeddingCacheDir)
       : undefined;
   const workDir = mkdtempSync(join(tmpdir(), 'nellie-eval-semble-'));
-  const engineOptions = { mode: options.mode, modelDir: options.modelDir, embedder };
+  const engineOptions = {
+    mode: options.mode,
+    modelDir: options.modelDir,
+    embedder,
+    store: options.store ?? 'sqlite',
+  };
   const variants = options.variants ?? [{ label: 'defaults', overrides: [] }];
   if (variants.length > 1 && options.sharedStore) {
     throw new Error('Setting variants need one store per repository (drop --shared-store).');
@@ -177,6 +186,7 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
     mode: options.mode,
     modelId,
     sharedStore: options.sharedStore ?? false,
+    store: options.store ?? 'sqlite',
     results,
     unavailable,
     summary: summariseRun(results, data.peers),

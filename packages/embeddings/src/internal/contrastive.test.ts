@@ -1,9 +1,9 @@
+import { seededRandom } from '@nellie/core';
 import { describe, expect, it } from 'vitest';
 import {
   batchLoss,
   embedTokens,
   epochOrder,
-  seededRandom,
   trainStep,
   type ContrastiveTable,
   type TokenizedPair,

@@ -1,3 +1,4 @@
+import { seededRandom } from '@nellie/core';
 /**
  * Contrastive training of a static token table: a text's vector is the L2-normalised sum of the
  * rows of its tokens (exactly what `createStaticEmbedder()` computes), and a batch of
@@ -217,18 +218,6 @@ export function trainStep(
     }
   }
   return loss;
-}
-
-/** A small, fast, seedable generator (mulberry32) for shuffling. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The order of `count` items in an epoch: a Fisher–Yates shuffle seeded by (seed, epoch). */

@@ -1,4 +1,9 @@
 import { NellieError, answerCheckpointSearch } from '@nellie/core';
+import {
+  checkpointSearchQuerySchema,
+  requestedMode,
+  resolveDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
@@ -9,10 +14,7 @@ import {
   checkpointRecentQuerySchema,
   checkpointSchema,
   checkpointSearchResultSchema,
-  checkpointSearchSchema,
   errorBodySchema,
-  requestedMode,
-  withRepository,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -33,7 +35,7 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const checkpoint = await store.addCheckpoint(withRepository(body));
+        const checkpoint = await store.addCheckpoint(resolveDeprecatedFields(body));
         await deps.audit(c, 'checkpoint.create', checkpoint.id, {
           agent: checkpoint.agent,
           status: checkpoint.status,
@@ -55,7 +57,10 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ query }) {
-        return { status: 200, body: await store.getRecentCheckpoints(withRepository(query)) };
+        return {
+          status: 200,
+          body: await store.getRecentCheckpoints(resolveDeprecatedFields(query)),
+        };
       },
     }),
     defineRoute({
@@ -83,7 +88,7 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
       operationId: 'searchCheckpoints',
       summary: 'Search checkpoints',
       tag: 'checkpoints',
-      body: checkpointSearchSchema,
+      body: checkpointSearchQuerySchema,
       responses: {
         200: {
           description: 'Matching checkpoints, best first.',
@@ -92,7 +97,7 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ body, c }) {
-        const { mode, ...filters } = withRepository(body);
+        const { mode, ...filters } = resolveDeprecatedFields(body);
         const answer = await answerCheckpointSearch(deps, {
           ...filters,
           mode: requestedMode(mode),

@@ -1,13 +1,9 @@
 import { answerCodeSearch } from '@nellie/core';
+import { codeSearchQuerySchema, codeSearchResponseSchema, requestedMode } from '@nellie/schemas';
 import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
-import {
-  codeSearchBodySchema,
-  codeSearchResultSchema,
-  errorBodySchema,
-  requestedMode,
-} from '../internal/schemas.ts';
+import { errorBodySchema } from '../internal/schemas.ts';
 
 export function codeRoutes(deps: RouteDeps): RouteDefinition[] {
   return [
@@ -20,11 +16,11 @@ export function codeRoutes(deps: RouteDeps): RouteDefinition[] {
         'Hybrid keyword and semantic search over indexed code; keyword-only when semantic search is off. ' +
         'A repository, language or path glob that matches nothing indexed is a 404 naming what exists.',
       tag: 'code',
-      body: codeSearchBodySchema,
+      body: codeSearchQuerySchema,
       responses: {
         200: {
           description: 'Matching chunks or files, best first.',
-          schema: codeSearchResultSchema,
+          schema: codeSearchResponseSchema,
         },
         400: { description: 'Invalid request.', schema: errorBodySchema },
         404: {

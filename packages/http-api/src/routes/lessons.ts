@@ -1,4 +1,5 @@
 import { NellieError, answerLessonSearch, type AnchorState } from '@nellie/core';
+import { lessonSearchQuerySchema, requestedMode, resolveDeprecatedFields } from '@nellie/schemas';
 import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
@@ -11,9 +12,6 @@ import {
   lessonPatchSchema,
   lessonSchema,
   lessonSearchResultSchema,
-  lessonSearchSchema,
-  requestedMode,
-  withRepository,
 } from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
@@ -31,7 +29,7 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       body: lessonCreateSchema,
       responses: { 201: { description: 'The stored lesson.', schema: lessonSchema }, 400: invalid },
       async handler({ body, c }) {
-        const lesson = await store.addLesson(withRepository(body));
+        const lesson = await store.addLesson(resolveDeprecatedFields(body));
         await deps.audit(c, 'lesson.create', lesson.id, {
           severity: lesson.severity,
           tags: lesson.tags,
@@ -46,13 +44,13 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
       operationId: 'searchLessons',
       summary: 'Search lessons',
       tag: 'lessons',
-      body: lessonSearchSchema,
+      body: lessonSearchQuerySchema,
       responses: {
         200: { description: 'Matching lessons, best first.', schema: lessonSearchResultSchema },
         400: invalid,
       },
       async handler({ body, c }) {
-        const { mode, ...filters } = withRepository(body);
+        const { mode, ...filters } = resolveDeprecatedFields(body);
         const answer = await answerLessonSearch(deps, {
           ...filters,
           mode: requestedMode(mode),
@@ -73,7 +71,7 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ query }) {
-        const { staleness, ...filters } = withRepository(query);
+        const { staleness, ...filters } = resolveDeprecatedFields(query);
         const page = await store.listLessons({
           ...filters,
           ...(staleness && staleness.length > 0 ? { staleness: staleness as AnchorState[] } : {}),
@@ -110,7 +108,7 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         404: notFound,
       },
       async handler({ params, body, c }) {
-        const patch = withRepository(body);
+        const patch = resolveDeprecatedFields(body);
         const lesson = await store.updateLesson(params.id, patch);
         await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(patch) });
         return { status: 200, body: lesson };

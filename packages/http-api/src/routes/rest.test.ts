@@ -514,7 +514,7 @@ describe('code search', () => {
     expect(await wrongType.json()).toEqual({
       error: {
         code: 'INVALID_INPUT',
-        message: 'Invalid request body: limit: Invalid input: expected number, received string',
+        message: 'Invalid request body: limit: limit must be a number',
       },
     });
   });

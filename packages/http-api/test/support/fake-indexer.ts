@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of asynchronous contracts */
-import { NellieError, type CodeIndexer, type IndexJob } from '@nellie/core';
+import { NellieError, emptyIndexProgress, type CodeIndexer, type IndexJob } from '@nellie/core';
 
 /** A CodeIndexer that records jobs without touching the disk; jobs stay queued until cancelled. */
 export function createFakeIndexer(): CodeIndexer & { jobs: Map<string, IndexJob> } {
@@ -30,15 +30,9 @@ export function createFakeIndexer(): CodeIndexer & { jobs: Map<string, IndexJob>
         mode: request.mode ?? 'incremental',
         state: 'running',
         progress: {
+          ...emptyIndexProgress(),
           filesSeen: 3,
           filesIndexed: 1,
-          filesUnchanged: 0,
-          filesSkipped: 0,
-          filesSkippedSecret: 0,
-          filesSkippedExcluded: 0,
-          excludedBy: {},
-          filesFailed: 0,
-          filesDeleted: 0,
           chunksWritten: 4,
           chunksPendingEmbedding: 4,
         },

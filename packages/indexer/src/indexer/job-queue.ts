@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   NellieError,
+  emptyIndexProgress,
   type IndexJob,
   type IndexJobMode,
   type IndexProgress,
   type Logger,
 } from '@nellie/core';
-import { emptyProgress } from './passes.ts';
 
 /** A job with what the queue tracks about it. */
 export interface JobRecord {
@@ -84,7 +84,7 @@ export class JobQueue {
         rootPath: root,
         mode,
         state: 'queued',
-        progress: emptyProgress(),
+        progress: emptyIndexProgress(),
         createdAt: new Date().toISOString(),
         startedAt: null,
         finishedAt: null,

@@ -47,22 +47,6 @@ export interface PassContext {
   onFile?: () => void;
 }
 
-export function emptyProgress(): IndexProgress {
-  return {
-    filesSeen: 0,
-    filesIndexed: 0,
-    filesUnchanged: 0,
-    filesSkipped: 0,
-    filesSkippedSecret: 0,
-    filesSkippedExcluded: 0,
-    excludedBy: {},
-    filesFailed: 0,
-    filesDeleted: 0,
-    chunksWritten: 0,
-    chunksPendingEmbedding: 0,
-  };
-}
-
 /**
  * mtimes are compared at millisecond precision, so a store that keeps whole milliseconds does
  * not make every file look changed.

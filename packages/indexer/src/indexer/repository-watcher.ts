@@ -1,8 +1,7 @@
-import type { Logger } from '@nellie/core';
+import { emptyIndexProgress, type Logger } from '@nellie/core';
 import { watcherIgnoredDirectories } from '../internal/default-excludes.ts';
 import { isIgnoreFile } from '../scan.ts';
 import { watchDirectory, type DirectoryWatch, type WatchBatch } from '../watch.ts';
-import { emptyProgress } from './passes.ts';
 import type { IndexingPipeline } from './pipeline.ts';
 import type { RepositoryState, RepositoryStates } from './repository-state.ts';
 
@@ -153,7 +152,7 @@ export class RepositoryWatcher {
       entry.rootMissing = false;
       state.processingSince = state.pendingSince;
       state.pendingSince = null;
-      const progress = emptyProgress();
+      const progress = emptyIndexProgress();
       const started = Date.now();
       try {
         if (rootMissing) await pipeline.forgetAllFiles(state, progress);

@@ -1,3 +1,4 @@
+import { emptyIndexProgress } from '@nellie/core';
 import { describe, expect, it } from 'vitest';
 import {
   codeSnippet,
@@ -51,17 +52,11 @@ describe('format helpers', () => {
 
   it('formatProgress names only the counts that matter, in the right number', () => {
     const progress = {
+      ...emptyIndexProgress(),
       filesSeen: 1,
       filesIndexed: 1,
-      filesUnchanged: 0,
-      filesSkipped: 0,
-      filesSkippedSecret: 0,
-      filesSkippedExcluded: 0,
-      excludedBy: {},
       filesFailed: 2,
-      filesDeleted: 0,
       chunksWritten: 1,
-      chunksPendingEmbedding: 0,
     };
     expect(formatProgress(progress)).toBe(
       '1 file seen, 1 indexed, 0 unchanged, 2 failed, 1 chunk written',

@@ -1,4 +1,10 @@
 import { NellieError, limits } from '@nellie/core';
+import {
+  jsonObjectSchema,
+  resolveDeprecatedFields,
+  storedTextSchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { describeAgentStatus } from '../internal/describe-memory.ts';
@@ -7,11 +13,6 @@ import {
   agentStatusViewSchema,
   checkpointStatusSchema,
   checkpointViewSchema,
-  storedTextSchema,
-  jsonObjectSchema,
-  repoAlias,
-  repositoryArgument,
-  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
@@ -24,27 +25,24 @@ export const addCheckpointTool = defineTool({
     title: 'Save a checkpoint',
     description:
       'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle.',
-    inputSchema: withDeprecatedAliases(
-      {
-        agent: agentSchema,
-        working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
-          'The task, in a sentence.',
-        ),
-        state: jsonObjectSchema
-          .optional()
-          .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
-        repository: storedTextSchema('repository', limits.repositoryLength)
-          .optional()
-          .describe('Repository, if any.'),
-        session_id: storedTextSchema('session_id', limits.sessionIdLength)
-          .optional()
-          .describe('Your session id, if any.'),
-        status: checkpointStatusSchema
-          .default('in_progress')
-          .describe('done when the task is finished.'),
-      },
-      repoAlias(storedTextSchema('repo', limits.repositoryLength)),
-    ),
+    inputSchema: withUnlistedDeprecatedFields({
+      agent: agentSchema,
+      working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
+        'The task, in a sentence.',
+      ),
+      state: jsonObjectSchema
+        .optional()
+        .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
+      repository: storedTextSchema('repository', limits.repositoryLength)
+        .optional()
+        .describe('Repository, if any.'),
+      session_id: storedTextSchema('session_id', limits.sessionIdLength)
+        .optional()
+        .describe('Your session id, if any.'),
+      status: checkpointStatusSchema
+        .default('in_progress')
+        .describe('done when the task is finished.'),
+    }),
     outputSchema: z.object({
       checkpoint: checkpointViewSchema,
       agentStatus: agentStatusViewSchema,
@@ -70,7 +68,7 @@ export const addCheckpointTool = defineTool({
       agent: args.agent,
       workingOn: args.working_on,
       state,
-      repository: repositoryArgument(args) ?? null,
+      repository: resolveDeprecatedFields(args).repository ?? null,
       sessionId: args.session_id ?? null,
       status: args.status,
     });

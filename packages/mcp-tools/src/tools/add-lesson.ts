@@ -1,3 +1,8 @@
+import {
+  resolveDeprecatedFields,
+  severitySchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
@@ -10,10 +15,6 @@ import {
   lessonTitleSchema,
   lessonViewSchema,
   parseAnchors,
-  repoAlias,
-  repositoryArgument,
-  severitySchema,
-  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
@@ -23,18 +24,15 @@ export const addLessonTool = defineTool({
     title: 'Record a lesson',
     description:
       "Record a lesson learned (pitfall, fix, convention, decision) for search_lessons. Title: the advice; content: readable without today's context.",
-    inputSchema: withDeprecatedAliases(
-      {
-        title: lessonTitleSchema,
-        content: lessonContentSchema,
-        tags: lessonTagsSchema.default([]),
-        severity: severitySchema.default('info').describe('critical, warning or info (default).'),
-        repository: lessonRepoSchema.optional(),
-        agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
-        anchors: lessonAnchorsSchema.optional(),
-      },
-      repoAlias(lessonRepoSchema),
-    ),
+    inputSchema: withUnlistedDeprecatedFields({
+      title: lessonTitleSchema,
+      content: lessonContentSchema,
+      tags: lessonTagsSchema.default([]),
+      severity: severitySchema.default('info').describe('critical, warning or info (default).'),
+      repository: lessonRepoSchema.optional(),
+      agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
+      anchors: lessonAnchorsSchema.optional(),
+    }),
     outputSchema: z.object({ lesson: lessonViewSchema }),
     annotations: {
       readOnlyHint: false,
@@ -49,7 +47,7 @@ export const addLessonTool = defineTool({
       content: args.content,
       tags: args.tags,
       severity: args.severity,
-      repository: repositoryArgument(args) ?? null,
+      repository: resolveDeprecatedFields(args).repository ?? null,
       agent: args.agent ?? null,
       ...(args.anchors === undefined ? {} : { anchors: parseAnchors(args.anchors) }),
     });

@@ -1,6 +1,6 @@
+import { idSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
-import { idSchema } from '../internal/schemas.ts';
 import { lessonNotFound } from '../internal/not-found.ts';
 import { defineTool } from '../internal/tool.ts';
 

@@ -1,7 +1,8 @@
+import { idSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { checkpointFull } from '../internal/describe-memory.ts';
 import { checkpointNotFound } from '../internal/not-found.ts';
-import { checkpointViewSchema, idSchema } from '../internal/schemas.ts';
+import { checkpointViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const getCheckpointTool = defineTool({

@@ -1,4 +1,5 @@
 import { NellieError } from '@nellie/core';
+import { idSchema, limitSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { formatJob } from '../internal/format.ts';
 import {
@@ -8,10 +9,8 @@ import {
 } from '../internal/describe-index.ts';
 import { indexingUnavailableMessage, requireIndexer } from '../internal/indexing.ts';
 import {
-  idSchema,
   indexerStatusViewSchema,
   indexJobViewSchema,
-  limitSchema,
   repositoryViewSchema,
 } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
@@ -30,7 +29,7 @@ export const getIndexStatusTool = defineTool({
     description: 'Index jobs with progress and backlog; job_id follows one job.',
     inputSchema: z.strictObject({
       job_id: idSchema.optional().describe('One job; omit to list recent jobs.'),
-      limit: limitSchema(10, 100).describe('How many recent jobs to list, 1 to 100 (default 10).'),
+      limit: limitSchema(100, 10).describe('How many recent jobs to list, 1 to 100 (default 10).'),
     }),
     outputSchema,
     annotations: readOnly,

@@ -1,7 +1,8 @@
+import { idSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { lessonFull } from '../internal/describe-memory.ts';
 import { lessonNotFound } from '../internal/not-found.ts';
-import { idSchema, lessonViewSchema } from '../internal/schemas.ts';
+import { lessonViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const getLessonTool = defineTool({

@@ -1,16 +1,14 @@
 import { limits } from '@nellie/core';
+import {
+  limitSchema,
+  repositoryFilterSchema,
+  resolveDeprecatedFields,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
-import {
-  agentSchema,
-  checkpointViewSchema,
-  limitSchema,
-  repoAlias,
-  repoFilterSchema,
-  repositoryArgument,
-  withDeprecatedAliases,
-} from '../internal/schemas.ts';
+import { agentSchema, checkpointViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const getRecentCheckpointsTool = defineTool({
@@ -18,19 +16,16 @@ export const getRecentCheckpointsTool = defineTool({
   config: {
     title: 'Recent checkpoints',
     description: 'Latest checkpoints, newest first, to resume work; pass your agent name.',
-    inputSchema: withDeprecatedAliases(
-      {
-        agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
-        repository: repoFilterSchema.optional(),
-        limit: limitSchema(5, limits.pageSize),
-      },
-      repoAlias(),
-    ),
+    inputSchema: withUnlistedDeprecatedFields({
+      agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
+      repository: repositoryFilterSchema.optional(),
+      limit: limitSchema(limits.pageSize, 5),
+    }),
     outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
-    const repository = repositoryArgument(args);
+    const repository = resolveDeprecatedFields(args).repository;
     const checkpoints = await deps.store.getRecentCheckpoints({
       limit: args.limit,
       ...(args.agent === undefined ? {} : { agent: args.agent }),

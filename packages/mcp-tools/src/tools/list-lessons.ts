@@ -1,19 +1,16 @@
 import { limits } from '@nellie/core';
+import {
+  limitSchema,
+  offsetSchema,
+  repositoryFilterSchema,
+  resolveDeprecatedFields,
+  severitySchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { lessonHeadline, lessonPreview } from '../internal/describe-memory.ts';
 import { indent } from '../internal/format.ts';
-import {
-  agentSchema,
-  lessonViewSchema,
-  limitSchema,
-  repoAlias,
-  repoFilterSchema,
-  repositoryArgument,
-  severitySchema,
-  tagSchema,
-  offsetSchema,
-  withDeprecatedAliases,
-} from '../internal/schemas.ts';
+import { agentSchema, lessonViewSchema, tagSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const listLessonsTool = defineTool({
@@ -21,17 +18,14 @@ export const listLessonsTool = defineTool({
   config: {
     title: 'List lessons',
     description: 'Browse lessons newest first, with filters and paging.',
-    inputSchema: withDeprecatedAliases(
-      {
-        tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
-        severity: severitySchema.optional().describe('Only this severity.'),
-        repository: repoFilterSchema.optional(),
-        agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
-        limit: limitSchema(20, limits.pageSize),
-        offset: offsetSchema,
-      },
-      repoAlias(),
-    ),
+    inputSchema: withUnlistedDeprecatedFields({
+      tags: z.array(tagSchema).max(limits.lessonTags).optional().describe('All must match.'),
+      severity: severitySchema.optional().describe('Only this severity.'),
+      repository: repositoryFilterSchema.optional(),
+      agent: agentSchema.optional().describe('Only lessons recorded by this agent.'),
+      limit: limitSchema(limits.pageSize, 20),
+      offset: offsetSchema,
+    }),
     outputSchema: z.object({
       lessons: z.array(lessonViewSchema),
       total: z.number(),
@@ -44,7 +38,7 @@ export const listLessonsTool = defineTool({
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
-    const repository = repositoryArgument(args);
+    const repository = resolveDeprecatedFields(args).repository;
     const page = await deps.store.listLessons({
       limit: args.limit,
       offset: args.offset,

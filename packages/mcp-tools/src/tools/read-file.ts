@@ -1,7 +1,7 @@
 import { NellieError, codeMemories, describeCodeMemories, readFileLimits } from '@nellie/core';
+import { codeMemoriesSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { repositoryArgSchema } from '../internal/repository-schemas.ts';
-import { codeMemoriesViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 const lineSchema = z.number().int().min(1).max(100_000_000);
@@ -30,7 +30,7 @@ export const readFileTool = defineTool({
       truncated: z.boolean(),
       changedSinceIndexed: z.boolean(),
       content: z.string(),
-      memories: codeMemoriesViewSchema.optional(),
+      memories: codeMemoriesSchema.optional(),
     }),
     annotations: readOnly,
   },

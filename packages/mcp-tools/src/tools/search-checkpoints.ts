@@ -1,21 +1,16 @@
 import { answerCheckpointSearch } from '@nellie/core';
+import {
+  checkpointSearchQueryFields,
+  requestedMode,
+  resolveDeprecatedFields,
+  scoreBreakdownSchema,
+  searchResponseSchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { checkpointHeadline, checkpointStatePreview } from '../internal/describe-memory.ts';
 import { formatScore, indent, plural } from '../internal/format.ts';
-import {
-  agentSchema,
-  aliased,
-  checkpointViewSchema,
-  deprecatedArgument,
-  withDeprecatedAliases,
-  querySchema,
-  repoFilterSchema,
-  requestedMode,
-  scoreBreakdownSchema,
-  searchLimitSchema,
-  searchModeSchema,
-  searchRequestModeSchema,
-} from '../internal/schemas.ts';
+import { checkpointViewSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 export const searchCheckpointsTool = defineTool({
@@ -23,43 +18,22 @@ export const searchCheckpointsTool = defineTool({
   config: {
     title: 'Search checkpoints',
     description: 'Find past checkpoints by topic, to learn whether a task was started and how.',
-    inputSchema: withDeprecatedAliases(
-      {
-        query: querySchema,
-        agent: agentSchema.optional().describe('Only this agent’s checkpoints.'),
-        repository: repoFilterSchema.optional(),
-        limit: searchLimitSchema,
-        mode: searchRequestModeSchema,
-      },
-      { repo: { current: 'repository', schema: repoFilterSchema } },
+    inputSchema: withUnlistedDeprecatedFields(checkpointSearchQueryFields),
+    outputSchema: searchResponseSchema(
+      z.object({
+        checkpoint: checkpointViewSchema,
+        score: z.number(),
+        scores: scoreBreakdownSchema,
+      }),
     ),
-    outputSchema: z.object({
-      query: z.string(),
-      mode: searchModeSchema,
-      notice: z.string().optional(),
-      hits: z.array(
-        z.object({
-          checkpoint: checkpointViewSchema,
-          score: z.number(),
-          scores: scoreBreakdownSchema,
-        }),
-      ),
-    }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const repository = aliased(
-      args.repository,
-      deprecatedArgument(args, 'repo'),
-      'repository and repo',
-    );
+    const { mode, ...filters } = resolveDeprecatedFields(args);
     const answer = await answerCheckpointSearch(deps, {
-      query: args.query,
-      limit: args.limit,
-      mode: requestedMode(args.mode),
+      ...filters,
+      mode: requestedMode(mode),
       signal: context.signal,
-      ...(args.agent === undefined ? {} : { agent: args.agent }),
-      ...(repository === undefined ? {} : { repository }),
     });
     const { hits } = answer;
     const lines =

@@ -1,93 +1,25 @@
 import {
   answerCodeSearch,
   describeCodeMemories,
-  limits,
-  searchGroupings,
   type CodeFileHit,
   type CodeSearchHit,
   type CodeSearchResponse,
 } from '@nellie/core';
+import {
+  codeSearchOutlineResponseSchema,
+  codeSearchQueryFields,
+  requestedMode,
+  resolveDeprecatedFields,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { codeSnippet, formatScore, indent, plural } from '../internal/format.ts';
-import {
-  aliased,
-  codeMemoriesViewSchema,
-  deprecatedArgument,
-  withDeprecatedAliases,
-  querySchema,
-  repoFilterSchema,
-  requestedMode,
-  scoreBreakdownSchema,
-  searchLimitSchema,
-  searchModeSchema,
-  searchRequestModeSchema,
-} from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
-const globSchema = z.string().trim().min(1).max(limits.globLength);
-
-const inputSchema = withDeprecatedAliases(
-  {
-    query: querySchema,
-    repository: repoFilterSchema.optional(),
-    pathGlob: globSchema.optional().describe('Glob over relative paths, e.g. src/**/*.ts.'),
-    language: z
-      .string()
-      .trim()
-      .min(1)
-      .max(limits.languageLength)
-      .optional()
-      .describe('Language id, e.g. typescript.'),
-    limit: searchLimitSchema,
-    mode: searchRequestModeSchema,
-    groupBy: z
-      .enum(searchGroupings)
-      .default('file')
-      .describe('file: best chunks per file; chunk: one entry per chunk.'),
-    includeContent: z.boolean().default(false).describe('Full chunk text instead of a few lines.'),
-  },
-  {
-    repo: { current: 'repository', schema: repoFilterSchema },
-    path_glob: { current: 'pathGlob', schema: globSchema },
-  },
-);
-
-const chunkSchema = z.object({
-  chunkId: z.number(),
-  repository: z.string(),
-  rootPath: z.string(),
-  path: z.string(),
-  absolutePath: z.string(),
-  startLine: z.number(),
-  endLine: z.number(),
-  symbolName: z.string().nullable(),
-  symbolKind: z.string().nullable(),
-  enclosingSymbol: z.string().nullable(),
-  language: z.string().nullable(),
-  content: z.string().optional(),
-  score: z.number(),
-  scores: scoreBreakdownSchema,
-  freshness: z.object({ indexedAt: z.string(), changedSinceIndexed: z.boolean().nullable() }),
-  memories: codeMemoriesViewSchema.optional(),
-});
-
-const fileSchema = z.object({
-  repository: z.string(),
-  rootPath: z.string(),
-  path: z.string(),
-  absolutePath: z.string(),
-  language: z.string().nullable(),
-  score: z.number(),
-  chunks: z.array(chunkSchema),
-});
-
-/** The code search answer of every interface (`content` is left out unless asked for). */
-const outputSchema = z.object({
-  query: z.string(),
-  mode: searchModeSchema,
-  notice: z.string().optional(),
-  groupBy: z.enum(searchGroupings),
-  hits: z.union([z.array(fileSchema), z.array(chunkSchema)]),
+const inputSchema = withUnlistedDeprecatedFields({
+  ...codeSearchQueryFields,
+  groupBy: codeSearchQueryFields.groupBy.removeDefault().default('file'),
+  includeContent: z.boolean().default(false).describe('Full chunk text instead of a few lines.'),
 });
 
 /** Lines of each chunk shown in the text answer unless the full content is asked for. */
@@ -100,29 +32,15 @@ export const searchCodeTool = defineTool({
     description:
       'Find code by meaning and keywords: describe behaviour or give identifiers. Use it before reading files. One entry per file (location, symbol, a few lines); read_file reads more. A filter matching nothing is an error listing what exists.',
     inputSchema,
-    outputSchema,
+    outputSchema: codeSearchOutlineResponseSchema,
     annotations: readOnly,
   },
   createHandler: (deps) => async (args, context) => {
-    const repository = aliased(
-      args.repository,
-      deprecatedArgument(args, 'repo'),
-      'repository and repo',
-    );
-    const pathGlob = aliased(
-      args.pathGlob,
-      deprecatedArgument(args, 'path_glob'),
-      'pathGlob and path_glob',
-    );
+    const { includeContent: _includeContent, mode, ...query } = resolveDeprecatedFields(args);
     const answer = await answerCodeSearch(deps, {
-      query: args.query,
-      limit: args.limit,
-      mode: requestedMode(args.mode),
-      groupBy: args.groupBy,
+      ...query,
+      mode: requestedMode(mode),
       signal: context.signal,
-      ...(repository === undefined ? {} : { repository }),
-      ...(pathGlob === undefined ? {} : { pathGlob }),
-      ...(args.language === undefined ? {} : { language: args.language }),
     });
     return {
       text: formatAnswer(answer, args.includeContent),

@@ -1,18 +1,19 @@
-import { NellieError, type LessonInput } from '@nellie/core';
+import { NellieError, limits, type LessonInput } from '@nellie/core';
+import {
+  idSchema,
+  resolveDeprecatedFields,
+  severitySchema,
+  storedTextSchema,
+  withUnlistedDeprecatedFields,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
 import {
-  idSchema,
   lessonContentSchema,
-  lessonRepoSchema,
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
-  nullableRepositoryArgument,
-  repoAlias,
-  severitySchema,
-  withDeprecatedAliases,
 } from '../internal/schemas.ts';
 import { lessonNotFound } from '../internal/not-found.ts';
 import { defineTool } from '../internal/tool.ts';
@@ -23,24 +24,18 @@ export const updateLessonTool = defineTool({
     title: 'Update a lesson',
     description:
       'Change fields of a lesson (tags replace the old ones; repository null detaches it).',
-    inputSchema: withDeprecatedAliases(
-      {
-        id: idSchema,
-        title: lessonTitleSchema.optional(),
-        content: lessonContentSchema.optional(),
-        tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
-        severity: severitySchema.optional().describe('critical, warning or info.'),
-        repository: lessonRepoSchema
-          .nullable()
-          .optional()
-          .describe('Repository name or path; null to clear.'),
-        confirm: z
-          .boolean()
-          .optional()
-          .describe('true: it still holds; re-anchor to the code now.'),
-      },
-      repoAlias(lessonRepoSchema.nullable()),
-    ),
+    inputSchema: withUnlistedDeprecatedFields({
+      id: idSchema,
+      title: lessonTitleSchema.optional(),
+      content: lessonContentSchema.optional(),
+      tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
+      severity: severitySchema.optional().describe('critical, warning or info.'),
+      repository: storedTextSchema('repository', limits.repositoryLength)
+        .nullable()
+        .optional()
+        .describe('Repository name or path; null to clear.'),
+      confirm: z.boolean().optional().describe('true: it still holds; re-anchor to the code now.'),
+    }),
     outputSchema: z.object({ lesson: lessonViewSchema, changed: z.array(z.string()) }),
     annotations: {
       readOnlyHint: false,
@@ -55,7 +50,7 @@ export const updateLessonTool = defineTool({
     if (args.content !== undefined) patch.content = args.content;
     if (args.tags !== undefined) patch.tags = args.tags;
     if (args.severity !== undefined) patch.severity = args.severity;
-    const repository = nullableRepositoryArgument(args);
+    const repository = resolveDeprecatedFields(args).repository;
     if (repository !== undefined) patch.repository = repository;
     const changed = Object.keys(patch);
     if (args.confirm === true) changed.push('confirm');

@@ -15,11 +15,11 @@ import {
   type CodeLocation,
   type LessonSeverity,
 } from '@nellie/core';
+import { parseInput, storedTextSchema as storedText } from '@nellie/schemas';
 import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { symbolKey } from './tokens.ts';
-import { parseInput, storedText } from './validation.ts';
 
 /** Automatic anchors kept per lesson, so a long lesson naming many things stays cheap. */
 const maxAutomaticAnchors = 10;

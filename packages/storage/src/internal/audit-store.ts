@@ -1,7 +1,7 @@
 import { NellieError, limits, type AuditEntry, type AuditQuery } from '@nellie/core';
 import { z } from 'zod';
 import type { StoreContext } from './context.ts';
-import { limitSchema, parseInput } from './validation.ts';
+import { limitSchema, parseInput } from '@nellie/schemas';
 
 interface AuditRow {
   id: number;
@@ -16,7 +16,7 @@ interface AuditRow {
 /** Details are for small, secret-free facts; larger objects are refused. */
 const maxDetailsBytes = 16 * 1024;
 
-const entrySchema = z.strictObject({
+export const auditEntrySchema = z.strictObject({
   actor: z.string().min(1, 'actor must not be empty').max(200),
   channel: z.enum(['http', 'mcp', 'cli']),
   action: z
@@ -31,7 +31,7 @@ const entrySchema = z.strictObject({
   details: z.record(z.string(), z.unknown()).nullable(),
 });
 
-const querySchema = z.strictObject({
+export const auditQuerySchema = z.strictObject({
   since: z
     .string()
     .refine((value) => !Number.isNaN(Date.parse(value)), 'since must be an ISO timestamp')
@@ -41,6 +41,22 @@ const querySchema = z.strictObject({
   limit: limitSchema(limits.auditPageSize, 100),
 });
 
+/** A valid audit entry and its details as stored JSON text; INVALID_INPUT otherwise. */
+export function parseAuditEntry(entry: Omit<AuditEntry, 'id' | 'at'>): {
+  parsed: z.output<typeof auditEntrySchema>;
+  details: string | null;
+} {
+  const parsed = parseInput(auditEntrySchema, entry, 'audit entry');
+  const details = parsed.details === null ? null : JSON.stringify(parsed.details);
+  if (details !== null && Buffer.byteLength(details) > maxDetailsBytes) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `audit details are larger than ${maxDetailsBytes} bytes; record ids and counts, not contents.`,
+    );
+  }
+  return { parsed, details };
+}
+
 export class AuditStore {
   readonly #ctx: StoreContext;
 
@@ -49,14 +65,7 @@ export class AuditStore {
   }
 
   record(entry: Omit<AuditEntry, 'id' | 'at'>): void {
-    const parsed = parseInput(entrySchema, entry, 'audit entry');
-    const details = parsed.details === null ? null : JSON.stringify(parsed.details);
-    if (details !== null && Buffer.byteLength(details) > maxDetailsBytes) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `audit details are larger than ${maxDetailsBytes} bytes; record ids and counts, not contents.`,
-      );
-    }
+    const { parsed, details } = parseAuditEntry(entry);
     this.#ctx.write(() => {
       this.#ctx
         .statement(
@@ -74,7 +83,7 @@ export class AuditStore {
   }
 
   list(query: AuditQuery = {}): AuditEntry[] {
-    const parsed = parseInput(querySchema, query, 'audit query');
+    const parsed = parseInput(auditQuerySchema, query, 'audit query');
     const conditions: string[] = [];
     const params: Record<string, unknown> = { limit: parsed.limit };
     if (parsed.since !== undefined) {

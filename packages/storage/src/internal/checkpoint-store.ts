@@ -9,23 +9,22 @@ import {
   type CheckpointInput,
   type CheckpointSearchRequest,
 } from '@nellie/core';
+import {
+  idSchema,
+  jsonObjectSchema,
+  limitSchema,
+  parseInput,
+  storedTextSchema,
+} from '@nellie/schemas';
 import { z } from 'zod';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { checkpointColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
-import {
-  checkQuery,
-  checkpointSearchRequestSchema,
-  idSchema,
-  jsonObjectSchema,
-  limitSchema,
-  parseInput,
-  storedText,
-} from './validation.ts';
+import { checkQuery, checkpointSearchRequestSchema } from './validation.ts';
 
-interface CheckpointRow {
+export interface CheckpointRow {
   seq: number;
   id: string;
   agent: string;
@@ -37,7 +36,7 @@ interface CheckpointRow {
   created_at: string;
 }
 
-interface AgentRow {
+export interface AgentRow {
   agent: string;
   status: AgentStatus['status'];
   current_task: string | null;
@@ -45,7 +44,7 @@ interface AgentRow {
   updated_at: string;
 }
 
-function toCheckpoint(row: CheckpointRow): Checkpoint {
+export function toCheckpoint(row: CheckpointRow): Checkpoint {
   return {
     id: row.id,
     agent: row.agent,
@@ -58,7 +57,7 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
-function toAgentStatus(row: AgentRow): AgentStatus {
+export function toAgentStatus(row: AgentRow): AgentStatus {
   return {
     agent: row.agent,
     status: row.status,
@@ -71,22 +70,62 @@ function toAgentStatus(row: AgentRow): AgentStatus {
 /** Largest accepted checkpoint state, serialised. */
 const maxStateBytes = limits.checkpointStateBytes;
 
-const agentSchema = storedText('agent', limits.agentLength);
+export const agentSchema = storedTextSchema('agent', limits.agentLength);
 
-const checkpointInputSchema = z.strictObject({
+export const checkpointInputSchema = z.strictObject({
   agent: agentSchema,
-  workingOn: storedText('workingOn', limits.checkpointWorkingOnLength),
+  workingOn: storedTextSchema('workingOn', limits.checkpointWorkingOnLength),
   state: jsonObjectSchema.optional(),
-  repository: storedText('repository', limits.repositoryLength).nullish(),
-  sessionId: storedText('sessionId', limits.sessionIdLength).nullish(),
+  repository: storedTextSchema('repository', limits.repositoryLength).nullish(),
+  sessionId: storedTextSchema('sessionId', limits.sessionIdLength).nullish(),
   status: z.enum(['in_progress', 'done']).optional(),
 });
 
-const recentSchema = z.strictObject({
+export const recentCheckpointsSchema = z.strictObject({
   agent: agentSchema.optional(),
   repository: z.string().min(1).max(limits.repositoryLength).optional(),
-  limit: limitSchema(limits.pageSize),
+  limit: limitSchema(limits.pageSize, 10),
 });
+
+/** A checkpoint's state as the JSON text that is stored; INVALID_INPUT when too large. */
+export function serialiseCheckpointState(state: Record<string, unknown>): string {
+  let stateText: string;
+  try {
+    stateText = JSON.stringify(state);
+  } catch (error) {
+    throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
+      cause: error,
+    });
+  }
+  if (Buffer.byteLength(stateText) > maxStateBytes) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
+    );
+  }
+  return stateText;
+}
+
+/** A new checkpoint from validated input, with its state as the JSON text that is stored. */
+export function newCheckpoint(parsed: z.output<typeof checkpointInputSchema>): {
+  checkpoint: Checkpoint;
+  stateText: string;
+} {
+  const stateText = serialiseCheckpointState(parsed.state ?? {});
+  return {
+    checkpoint: {
+      id: randomUUID(),
+      agent: parsed.agent,
+      workingOn: parsed.workingOn,
+      state: JSON.parse(stateText) as Record<string, unknown>,
+      repository: parsed.repository ?? null,
+      sessionId: parsed.sessionId ?? null,
+      status: parsed.status ?? 'in_progress',
+      createdAt: new Date().toISOString(),
+    },
+    stateText,
+  };
+}
 
 export function checkpointHash(checkpoint: {
   workingOn: string;
@@ -95,7 +134,7 @@ export function checkpointHash(checkpoint: {
   return sha256(`checkpoint\n${formatCheckpointForEmbedding(checkpoint)}`);
 }
 
-export class CheckpointStore {
+export class SqliteCheckpoints {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
 
@@ -106,31 +145,7 @@ export class CheckpointStore {
 
   add(input: CheckpointInput): Checkpoint {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const state = parsed.state ?? {};
-    let stateText: string;
-    try {
-      stateText = JSON.stringify(state);
-    } catch (error) {
-      throw new NellieError('INVALID_INPUT', `state must be JSON-serialisable: ${String(error)}.`, {
-        cause: error,
-      });
-    }
-    if (Buffer.byteLength(stateText) > maxStateBytes) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `state is ${Buffer.byteLength(stateText)} bytes as JSON; at most ${maxStateBytes} are kept. Store references (paths, ids) instead of contents.`,
-      );
-    }
-    const checkpoint: Checkpoint = {
-      id: randomUUID(),
-      agent: parsed.agent,
-      workingOn: parsed.workingOn,
-      state: JSON.parse(stateText) as Record<string, unknown>,
-      repository: parsed.repository ?? null,
-      sessionId: parsed.sessionId ?? null,
-      status: parsed.status ?? 'in_progress',
-      createdAt: new Date().toISOString(),
-    };
+    const { checkpoint, stateText } = newCheckpoint(parsed);
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
@@ -202,7 +217,7 @@ export class CheckpointStore {
   }
 
   recent(request: { agent?: string; repository?: string; limit?: number } = {}): Checkpoint[] {
-    const parsed = parseInput(recentSchema, request, 'checkpoint request');
+    const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);
       return (

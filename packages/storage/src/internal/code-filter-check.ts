@@ -10,6 +10,31 @@ function listed(values: readonly string[]): string {
   return values.length > maxListed ? `${shown} and ${values.length - maxListed} more` : shown;
 }
 
+/** `NOT_FOUND` for a language no indexed file has; `scope` is '' or ` in repository "x"`. */
+export function languageNotFound(
+  language: string,
+  scope: string,
+  known: readonly string[],
+): NellieError {
+  return new NellieError(
+    'NOT_FOUND',
+    `No indexed file${scope} has the language "${language}". ` +
+      (known.length > 0
+        ? `Languages indexed${scope}: ${listed(known)}.`
+        : `Nothing is indexed${scope} yet.`),
+  );
+}
+
+/** `NOT_FOUND` for a path glob that matches no indexed path. */
+export function globNotFound(pathGlob: string, scope: string): NellieError {
+  return new NellieError(
+    'NOT_FOUND',
+    `No indexed path${scope} matches the glob "${pathGlob}". Globs match paths ` +
+      'relative to the repository root with `/` separators, e.g. `src/**/*.ts`; a pattern ' +
+      'without `/` matches file names (`*.ts`).',
+  );
+}
+
 /**
  * Refuses code search filters that can match nothing, so a typo is an error rather than an empty
  * answer: an unknown repository (`NOT_FOUND`, naming the indexed repositories), a language no
@@ -62,13 +87,7 @@ export function checkCodeFiltersMatch(
           )
           .all(ids)
           .map((row) => (row as { language: string }).language);
-        throw new NellieError(
-          'NOT_FOUND',
-          `No indexed file${scope} has the language "${filters.language}". ` +
-            (known.length > 0
-              ? `Languages indexed${scope}: ${listed(known)}.`
-              : `Nothing is indexed${scope} yet.`),
-        );
+        throw languageNotFound(filters.language, scope, known);
       }
     }
 
@@ -77,12 +96,7 @@ export function checkCodeFiltersMatch(
         .statement(`SELECT 1 FROM files WHERE nellie_glob($glob, path)${inScope} LIMIT 1`)
         .get({ glob: filters.pathGlob, ...ids });
       if (found === undefined) {
-        throw new NellieError(
-          'NOT_FOUND',
-          `No indexed path${scope} matches the glob "${filters.pathGlob}". Globs match paths ` +
-            'relative to the repository root with `/` separators, e.g. `src/**/*.ts`; a pattern ' +
-            'without `/` matches file names (`*.ts`).',
-        );
+        throw globNotFound(filters.pathGlob, scope);
       }
     }
   });

@@ -10,7 +10,7 @@ import {
   type LevelMatch,
   type QueryLevel,
 } from './ranking/query-levels.ts';
-import { scopedExpression, scopeMatch } from './ranking/scope.ts';
+import { scopedExpression } from './ranking/scope.ts';
 import type { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { codeRanking } from './ranking/settings.ts';
 import type { TermStatistics } from './ranking/term-scoring.ts';
@@ -47,13 +47,13 @@ export function lexicalCandidates(
   if (analyzed.terms.length === 0) return { analyzed, matches: [], statistics: undefined };
   const filter = filterSql(filters);
   const filtered = filter.sql !== '';
-  const scope = scopeMatch(filters);
   const globalStatistics = statistics.forScope({
     repositoryIds: null,
     language: null,
     pathGlob: null,
   });
   const scopeStatistics = filtered ? statistics.forScope(filters) : globalStatistics;
+  const scope = statistics.scopeMatch(filters);
   const common = codeRanking.commonWordDocuments;
   // Cheap for FTS5 to score: no word of the level is common in the whole index.
   const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;

@@ -17,12 +17,14 @@ import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
 import { kindChunk } from './schema.ts';
-import { checkQuery, codeSearchRequestSchema, parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
+import { checkQuery, codeSearchRequestSchema } from './validation.ts';
 
 /** ANN candidates are capped here; usearch cost grows with k. */
 const maxAnnCandidates = 4096;
 
-interface HitRow {
+/** The columns a code search hit is built from. */
+export interface HitRow {
   id: number;
   repository: string;
   root_path: string;
@@ -39,7 +41,36 @@ interface HitRow {
   mtime_ms: number;
 }
 
-async function changedSinceIndexed(row: HitRow): Promise<boolean | null> {
+/** A ranked hit with its row: location, symbol, content, scores and freshness. */
+export function toCodeSearchHit(
+  row: HitRow,
+  entry: { score: number; lexical?: ScoreBreakdown['lexical']; vector?: ScoreBreakdown['vector'] },
+  changedSinceIndexed: boolean | null,
+): CodeSearchHit {
+  const scores: ScoreBreakdown = { fused: entry.score };
+  if (entry.lexical) scores.lexical = entry.lexical;
+  if (entry.vector) scores.vector = entry.vector;
+  return {
+    chunkId: row.id,
+    repository: row.repository,
+    rootPath: row.root_path,
+    path: row.path,
+    absolutePath: join(row.root_path, ...row.path.split('/')),
+    startLine: row.start_line,
+    endLine: row.end_line,
+    symbolName: row.symbol_name,
+    symbolKind: row.symbol_kind,
+    enclosingSymbol: row.enclosing_symbol,
+    language: row.language,
+    content: row.content,
+    score: entry.score,
+    scores,
+    freshness: { indexedAt: row.indexed_at, changedSinceIndexed },
+  };
+}
+
+/** Whether the file on disk differs (size or mtime) from what was indexed; null if unknown. */
+export async function changedSinceIndexed(row: HitRow): Promise<boolean | null> {
   try {
     const current = await stat(join(row.root_path, row.path));
     return current.size !== row.size || Math.abs(current.mtimeMs - row.mtime_ms) >= 1;
@@ -132,29 +163,7 @@ export class CodeSearch {
     for (const entry of ranked) {
       const row = byId.get(entry.row.id);
       if (!row) continue; // deleted between the two reads
-      const scores: ScoreBreakdown = { fused: entry.score };
-      if (entry.lexical) scores.lexical = entry.lexical;
-      if (entry.vector) scores.vector = entry.vector;
-      hits.push({
-        chunkId: row.id,
-        repository: row.repository,
-        rootPath: row.root_path,
-        path: row.path,
-        absolutePath: join(row.root_path, ...row.path.split('/')),
-        startLine: row.start_line,
-        endLine: row.end_line,
-        symbolName: row.symbol_name,
-        symbolKind: row.symbol_kind,
-        enclosingSymbol: row.enclosing_symbol,
-        language: row.language,
-        content: row.content,
-        score: entry.score,
-        scores,
-        freshness: {
-          indexedAt: row.indexed_at,
-          changedSinceIndexed: freshness.get(row.id) ?? null,
-        },
-      });
+      hits.push(toCodeSearchHit(row, entry, freshness.get(row.id) ?? null));
     }
     return hits;
   }

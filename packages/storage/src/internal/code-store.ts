@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { StoreContext } from './context.ts';
 import { scopeText } from './ranking/scope.ts';
 import { pathTokenText, symbolKey, tokenText } from './tokens.ts';
-import { parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
 
 export interface RepositoryRow {
   id: number;
@@ -22,7 +22,7 @@ export interface RepositoryRow {
   last_indexed_at: string | null;
 }
 
-interface FileRow {
+export interface FileRow {
   id: number;
   repository_id: number;
   path: string;
@@ -33,7 +33,7 @@ interface FileRow {
   indexed_at: string;
 }
 
-interface ChunkRow {
+export interface ChunkRow {
   id: number;
   repository_id: number;
   path: string;
@@ -61,7 +61,7 @@ export function toRepository(row: RepositoryRow): Repository {
   };
 }
 
-function toIndexedFile(row: FileRow): IndexedFile {
+export function toIndexedFile(row: FileRow): IndexedFile {
   return {
     repositoryId: row.repository_id,
     path: row.path,
@@ -89,12 +89,12 @@ export function toStoredChunk(row: ChunkRow): StoredChunk {
   };
 }
 
-const idSchema = z
+export const idSchema = z
   .number({ error: 'id must be a number' })
   .int('id must be a whole number')
   .positive('id must be positive');
 
-const repositoryInputSchema = z.strictObject({
+export const repositoryInputSchema = z.strictObject({
   rootPath: z
     .string({ error: 'rootPath must be a string' })
     .min(1, 'rootPath must not be empty')
@@ -120,7 +120,7 @@ export const relativePathSchema = z
 
 const nullableText = (max: number) => z.string().max(max).nullish();
 
-const fileInputSchema = z.object({
+export const fileInputSchema = z.object({
   path: relativePathSchema,
   language: nullableText(100),
   size: z.number().int().min(0),
@@ -131,7 +131,7 @@ const fileInputSchema = z.object({
 /** Chunks above this size are rejected: a chunker should never produce them. */
 const maxChunkBytes = 1024 * 1024;
 
-const chunkInputSchema = z
+export const chunkInputSchema = z
   .object({
     startLine: z.number().int().min(1),
     endLine: z.number().int().min(1),
@@ -145,14 +145,57 @@ const chunkInputSchema = z
   })
   .refine((chunk) => chunk.endLine >= chunk.startLine, 'endLine must not be before startLine');
 
-const touchSchema = z.object({
+export const touchSchema = z.object({
   size: z.number().int().min(0),
   mtimeMs: z.number().finite().min(0),
 });
 
-function normaliseLanguage(value: string | null | undefined): string | null {
+export function normaliseLanguage(value: string | null | undefined): string | null {
   const trimmed = value?.trim().toLowerCase();
   return trimmed ? trimmed : null;
+}
+
+/** A file and its chunks, validated and tokenised for the full-text index. */
+export interface PreparedFileWrite {
+  file: z.output<typeof fileInputSchema>;
+  language: string | null;
+  pathTokens: string;
+  chunks: {
+    chunk: z.output<typeof chunkInputSchema>;
+    language: string | null;
+    contentHash: string;
+    symbolKey: string | null;
+    symbolTokens: string;
+    containerTokens: string;
+    bodyTokens: string;
+  }[];
+}
+
+/** Validates a file and its chunks (INVALID_INPUT naming the chunk) and computes their tokens. */
+export function prepareFileWrite(
+  file: FileInput,
+  chunks: readonly ChunkInput[],
+): PreparedFileWrite {
+  const parsedFile = parseInput(fileInputSchema, file, 'file');
+  if (!Array.isArray(chunks)) throw new NellieError('INVALID_INPUT', 'chunks must be an array.');
+  const parsedChunks = chunks.map((chunk, index) =>
+    parseInput(chunkInputSchema, chunk, `chunk ${index} of ${parsedFile.path}`),
+  );
+  const fileLanguage = normaliseLanguage(parsedFile.language);
+  return {
+    file: parsedFile,
+    language: fileLanguage,
+    pathTokens: pathTokenText(parsedFile.path),
+    chunks: parsedChunks.map((chunk) => ({
+      chunk,
+      language: normaliseLanguage(chunk.language) ?? fileLanguage,
+      contentHash: sha256(chunk.content),
+      symbolKey: symbolKey(chunk.symbolName),
+      symbolTokens: tokenText(chunk.symbolName),
+      containerTokens: tokenText(chunk.enclosingSymbol),
+      bodyTokens: tokenText(chunk.content),
+    })),
+  };
 }
 
 export class CodeRepositoryStore {
@@ -310,23 +353,13 @@ export class CodeRepositoryStore {
 
   writeFile(repositoryId: number, file: FileInput, chunks: readonly ChunkInput[]): void {
     parseInput(idSchema, repositoryId, 'repository id');
-    const parsedFile = parseInput(fileInputSchema, file, 'file');
-    if (!Array.isArray(chunks)) throw new NellieError('INVALID_INPUT', 'chunks must be an array.');
-    const parsedChunks = chunks.map((chunk, index) =>
-      parseInput(chunkInputSchema, chunk, `chunk ${index} of ${parsedFile.path}`),
-    );
-    const fileLanguage = normaliseLanguage(parsedFile.language);
-    const pathTokens = pathTokenText(parsedFile.path);
     // Tokenising is the expensive part; do it before taking the write lock.
-    const prepared = parsedChunks.map((chunk) => ({
-      chunk,
-      language: normaliseLanguage(chunk.language) ?? fileLanguage,
-      contentHash: sha256(chunk.content),
-      symbolKey: symbolKey(chunk.symbolName),
-      symbolTokens: tokenText(chunk.symbolName),
-      containerTokens: tokenText(chunk.enclosingSymbol),
-      bodyTokens: tokenText(chunk.content),
-    }));
+    const {
+      file: parsedFile,
+      language: fileLanguage,
+      pathTokens,
+      chunks: prepared,
+    } = prepareFileWrite(file, chunks);
     this.#ctx.write(() => {
       this.#requireRepository(repositoryId);
       const fileId = this.#ctx

@@ -11,7 +11,8 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { StoreContext } from './context.ts';
 import { kindCheckpoint, kindChunk, kindLesson, type EmbeddingKind } from './schema.ts';
-import { checkStoredVector, contentHashPattern, parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
+import { checkStoredVector, contentHashPattern } from './validation.ts';
 
 /** The model recorded in the database, if any. */
 export function readStoredModel(db: Database.Database): EmbeddingModelInfo | null {
@@ -27,7 +28,7 @@ export function readStoredModel(db: Database.Database): EmbeddingModelInfo | nul
  * Checks the requested model against the one the database holds: records it on first use,
  * adopts a new one when no vectors are stored, and refuses a different one otherwise.
  */
-export function resolveModel(
+export function reconcileEmbeddingModel(
   db: Database.Database,
   requested: EmbeddingModelInfo,
   location: string,
@@ -92,13 +93,44 @@ export function dropEmbeddings(db: Database.Database): number {
     .immediate();
 }
 
-const pendingLimitSchema = z
+export const pendingLimitSchema = z
   .number({ error: 'limit must be a number' })
   .int('limit must be a whole number')
   .min(1, 'limit must be between 1 and 10000')
   .max(10_000, 'limit must be between 1 and 10000');
 
 /** The vector side of the store: what needs embedding, and where vectors go. */
+/**
+ * Checks a batch for `putEmbeddings` as a whole: a store with a model, sha256 content hashes and
+ * vectors of the model's width with finite values. Throws before anything is written.
+ */
+export function checkEmbeddingBatch(
+  items: unknown,
+  model: EmbeddingModelInfo | null,
+): { contentHash: string; vector: Float32Array }[] {
+  if (!model) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      'This store was opened without an embedding model, so it keeps no vectors; open it with the embedding option.',
+    );
+  }
+  if (!Array.isArray(items)) throw new NellieError('INVALID_INPUT', 'items must be an array.');
+  const list: readonly unknown[] = items;
+  return list.map((item, position) => {
+    if (typeof item !== 'object' || item === null) {
+      throw new NellieError('INVALID_INPUT', `Item ${position} must be { contentHash, vector }.`);
+    }
+    const { contentHash, vector } = item as { contentHash?: unknown; vector?: unknown };
+    if (typeof contentHash !== 'string' || !contentHashPattern.test(contentHash)) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        `Item ${position}: contentHash must be a sha256 hex string as returned by pendingEmbeddings().`,
+      );
+    }
+    return { contentHash, vector: checkStoredVector(vector, model, position, contentHash) };
+  });
+}
+
 export class EmbeddingStore {
   readonly #ctx: StoreContext;
 
@@ -188,28 +220,8 @@ export class EmbeddingStore {
 
   put(items: readonly { contentHash: string; vector: Float32Array }[]): void {
     const model = this.#ctx.embeddingModel;
-    if (!model) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        'This store was opened without an embedding model, so it keeps no vectors; open it with the embedding option.',
-      );
-    }
-    if (!Array.isArray(items)) throw new NellieError('INVALID_INPUT', 'items must be an array.');
-    const list: readonly unknown[] = items;
-    const checked = list.map((item, position) => {
-      if (typeof item !== 'object' || item === null) {
-        throw new NellieError('INVALID_INPUT', `Item ${position} must be { contentHash, vector }.`);
-      }
-      const { contentHash, vector } = item as { contentHash?: unknown; vector?: unknown };
-      if (typeof contentHash !== 'string' || !contentHashPattern.test(contentHash)) {
-        throw new NellieError(
-          'INVALID_INPUT',
-          `Item ${position}: contentHash must be a sha256 hex string as returned by pendingEmbeddings().`,
-        );
-      }
-      return { contentHash, vector: checkStoredVector(vector, model, position, contentHash) };
-    });
-    if (checked.length === 0) return;
+    const checked = checkEmbeddingBatch(items, model);
+    if (!model || checked.length === 0) return;
     let written = 0;
     this.#ctx.write(() => {
       const stored = readStoredModel(this.#ctx.db);

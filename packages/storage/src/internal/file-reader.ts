@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { relativePathSchema } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import type { RepositoryAdmin } from './repository-admin.ts';
-import { parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
 
 /** Files above this size are not read at all: counting their lines would cost too much. */
 const maxFileBytes = 16 * 1024 * 1024;

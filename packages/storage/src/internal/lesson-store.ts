@@ -18,6 +18,7 @@ import {
   type LessonSearchRequest,
   type Page,
 } from '@nellie/core';
+import { idSchema, limitSchema, offsetSchema, parseInput, storedTextSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import {
   anchorInputsSchema,
@@ -30,17 +31,9 @@ import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { lessonColumnWeights } from './ranking/settings.ts';
 import { tokenText } from './tokens.ts';
-import {
-  checkQuery,
-  idSchema,
-  lessonSearchRequestSchema,
-  limitSchema,
-  offsetSchema,
-  parseInput,
-  storedText,
-} from './validation.ts';
+import { checkQuery, lessonSearchRequestSchema } from './validation.ts';
 
-interface LessonRow {
+export interface LessonRow {
   seq: number;
   id: string;
   title: string;
@@ -53,7 +46,8 @@ interface LessonRow {
   updated_at: string;
 }
 
-function toLesson(row: LessonRow, anchors: Anchor[] = []): Lesson {
+/** A lesson row as a lesson; `anchors` are the SQLite store's (the PostgreSQL store has none). */
+export function toLesson(row: LessonRow, anchors: Anchor[] = []): Lesson {
   return {
     id: row.id,
     title: row.title,
@@ -69,19 +63,19 @@ function toLesson(row: LessonRow, anchors: Anchor[] = []): Lesson {
   };
 }
 
-const tagSchema = storedText('tag', limits.tagLength);
+const tagSchema = storedTextSchema('tag', limits.tagLength);
 const tagsSchema = z.array(tagSchema).max(limits.lessonTags, `at most ${limits.lessonTags} tags`);
 
 const lessonFields = {
-  title: storedText('title', limits.lessonTitleLength),
-  content: storedText('content', limits.lessonContentLength),
+  title: storedTextSchema('title', limits.lessonTitleLength),
+  content: storedTextSchema('content', limits.lessonContentLength),
   tags: tagsSchema,
   severity: z.enum(lessonSeverities),
-  repository: storedText('repository', limits.repositoryLength).nullable(),
-  agent: storedText('agent', limits.agentLength).nullable(),
+  repository: storedTextSchema('repository', limits.repositoryLength).nullable(),
+  agent: storedTextSchema('agent', limits.agentLength).nullable(),
 };
 
-const lessonInputSchema = z.strictObject({
+export const lessonInputSchema = z.strictObject({
   title: lessonFields.title,
   content: lessonFields.content,
   tags: lessonFields.tags.optional(),
@@ -92,9 +86,9 @@ const lessonInputSchema = z.strictObject({
   autoAnchor: z.boolean().optional(),
 });
 
-const lessonPatchSchema = lessonInputSchema.partial();
+export const lessonPatchSchema = lessonInputSchema.partial();
 
-const listSchema = z.strictObject({
+export const lessonListSchema = z.strictObject({
   tags: tagsSchema.optional(),
   severity: z.enum(lessonSeverities).optional(),
   repository: z.string().min(1).max(limits.repositoryLength).optional(),
@@ -113,7 +107,7 @@ export function lessonHash(lesson: {
   return sha256(`lesson\n${formatLessonForEmbedding(lesson)}`);
 }
 
-function uniqueTags(tags: readonly string[]): string[] {
+export function uniqueTags(tags: readonly string[]): string[] {
   const seen = new Set<string>();
   const result: string[] = [];
   for (const tag of tags) {
@@ -125,12 +119,44 @@ function uniqueTags(tags: readonly string[]): string[] {
   return result;
 }
 
+/** A new lesson from validated input: a fresh id, unique tags, defaults filled in. */
+export function newLesson(parsed: z.output<typeof lessonInputSchema>): Lesson {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    title: parsed.title,
+    content: parsed.content,
+    tags: uniqueTags(parsed.tags ?? []),
+    severity: parsed.severity ?? 'info',
+    repository: parsed.repository ?? null,
+    agent: parsed.agent ?? null,
+    anchors: [],
+    staleness: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** `current` with a validated patch applied and a new update time. */
+export function patchedLesson(current: Lesson, parsed: z.output<typeof lessonPatchSchema>): Lesson {
+  return {
+    ...current,
+    title: parsed.title ?? current.title,
+    content: parsed.content ?? current.content,
+    tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
+    severity: parsed.severity ?? current.severity,
+    repository: parsed.repository === undefined ? current.repository : parsed.repository,
+    agent: parsed.agent === undefined ? current.agent : parsed.agent,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
 interface FilterSql {
   sql: string;
   params: Record<string, unknown>;
 }
 
-export class LessonStore {
+export class SqliteLessons {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
   readonly #anchors: AnchorStore;
@@ -177,20 +203,8 @@ export class LessonStore {
 
   add(input: LessonInput): Lesson {
     const parsed = parseInput(lessonInputSchema, input, 'lesson');
-    const now = new Date().toISOString();
-    const lesson: Lesson = {
-      id: randomUUID(),
-      title: parsed.title,
-      content: parsed.content,
-      tags: uniqueTags(parsed.tags ?? []),
-      severity: parsed.severity ?? 'info',
-      repository: parsed.repository ?? null,
-      agent: parsed.agent ?? null,
-      anchors: [],
-      staleness: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const lesson = newLesson(parsed);
+    const now = lesson.createdAt;
     return this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
@@ -226,16 +240,7 @@ export class LessonStore {
       const row = this.#row(id);
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
       const current = toLesson(row);
-      const next: Lesson = {
-        ...current,
-        title: parsed.title ?? current.title,
-        content: parsed.content ?? current.content,
-        tags: parsed.tags ? uniqueTags(parsed.tags) : current.tags,
-        severity: parsed.severity ?? current.severity,
-        repository: parsed.repository === undefined ? current.repository : parsed.repository,
-        agent: parsed.agent === undefined ? current.agent : parsed.agent,
-        updatedAt: new Date().toISOString(),
-      };
+      const next = patchedLesson(current, parsed);
       this.#ctx
         .statement(
           `UPDATE lessons SET title = ?, content = ?, tags = ?, severity = ?, repo = ?, agent = ?,
@@ -310,7 +315,7 @@ export class LessonStore {
   }
 
   list(request: LessonFilters & { limit?: number; offset?: number } = {}): Page<Lesson> {
-    const parsed = parseInput(listSchema, request, 'lesson list request');
+    const parsed = parseInput(lessonListSchema, request, 'lesson list request');
     return this.#ctx.read(() => {
       const filter = this.#filters(parsed);
       const total = this.#ctx

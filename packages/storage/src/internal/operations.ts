@@ -21,7 +21,7 @@ import type { StoreContext } from './context.ts';
 import { readStoredModel } from './embedding-store.ts';
 import { schemaVersion } from './schema.ts';
 import { mapSqliteError } from './sqlite-errors.ts';
-import { parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
 
 const ftsTables = ['chunks_fts', 'lessons_fts', 'checkpoints_fts'] as const;
 
@@ -37,7 +37,7 @@ const maintenanceSchema = z.strictObject({
   vacuum: z.enum(['auto', 'always', 'never']).default('auto'),
 });
 
-export class StoreOperations {
+export class SqliteOperations {
   readonly #ctx: StoreContext;
 
   constructor(ctx: StoreContext) {

@@ -8,7 +8,7 @@ import {
 import { z } from 'zod';
 import { toRepository, type CodeRepositoryStore, type RepositoryRow } from './code-store.ts';
 import type { StoreContext } from './context.ts';
-import { parseInput } from './validation.ts';
+import { parseInput } from '@nellie/schemas';
 
 interface SummaryRow extends RepositoryRow {
   files: number;

@@ -1,28 +1,19 @@
+import { NellieError, type EmbeddingModelInfo } from '@nellie/core';
 import {
-  NellieError,
-  hasLoneSurrogate,
-  anchorStates,
-  lessonSeverities,
-  limits,
-  loneSurrogateMessage,
-  type EmbeddingModelInfo,
-} from '@nellie/core';
+  agentFilterSchema,
+  languageFilterSchema,
+  pathGlobFilterSchema,
+  repositoryFilterSchema,
+  searchLimitSchema,
+  severitySchema,
+  stalenessFilterSchema,
+  tagsFilterSchema,
+} from '@nellie/schemas';
 import { z } from 'zod';
 
-/** Parses `value` or throws INVALID_INPUT naming what was wrong. */
-export function parseInput<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  what: string,
-): z.output<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new NellieError('INVALID_INPUT', `Invalid ${what}: ${z.prettifyError(result.error)}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
-}
+// The store's search requests: the fields every interface accepts (@nellie/schemas), plus what
+// only a programmatic caller passes (a query vector, an abort signal). The query text itself is
+// checked by checkQuery(): it may be empty when a vector is given.
 
 const signalSchema = z.custom<AbortSignal>(
   (value) => value === undefined || value instanceof AbortSignal,
@@ -34,90 +25,35 @@ const vectorSchema = z.custom<Float32Array>(
   'queryVector must be a Float32Array',
 );
 
-/** Search limit: 1..max, default 10. */
-export function limitSchema(max: number, fallback = 10): z.ZodDefault<z.ZodNumber> {
-  return z
-    .number({ error: 'limit must be a number' })
-    .int('limit must be a whole number')
-    .min(1, `limit must be between 1 and ${max}`)
-    .max(max, `limit must be between 1 and ${max}`)
-    .default(fallback);
-}
-
-/**
- * A text field that is stored: trimmed, non-empty, at most `max` long and well-formed Unicode (a
- * lone surrogate would come back altered from SQLite's UTF-8 storage, so it is refused).
- */
-export function storedText(field: string, max: number): z.ZodString {
-  return z
-    .string({ error: `${field} must be a string` })
-    .trim()
-    .min(1, `${field} must not be empty`)
-    .max(max, `${field} must be at most ${max} characters`)
-    .refine((text) => !hasLoneSurrogate(text), loneSurrogateMessage(field));
-}
-
-/**
- * A JSON object kept exactly as given. `z.record` would rebuild it by assignment, which turns an
- * own `__proto__` key into a prototype and drops it.
- */
-export const jsonObjectSchema = z
-  .unknown()
-  .refine(
-    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-    'must be a JSON object',
-  ) as unknown as z.ZodType<Record<string, unknown>>;
-
-export const idSchema = z
-  .string({ error: 'id must be a string' })
-  .min(1, 'id must not be empty')
-  .max(limits.idLength, `id must be at most ${limits.idLength} characters`);
-
-export const offsetSchema = z
-  .number({ error: 'offset must be a number' })
-  .int('offset must be a whole number')
-  .min(0, 'offset must not be negative')
-  .max(limits.offset, `offset must be at most ${limits.offset}`)
-  .default(0);
-
-const filterText = (name: string, max: number) =>
-  z
-    .string({ error: `${name} must be a string` })
-    .min(1, `${name} must not be empty (omit it to search everything)`)
-    .max(max, `${name} must be at most ${max} characters`);
-
 const queryTextSchema = z.string({ error: 'query must be a string' });
 
 export const codeSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  limit: limitSchema(limits.searchResults),
+  limit: searchLimitSchema,
   signal: signalSchema.optional(),
-  repository: filterText('repository', limits.repositoryLength).optional(),
-  pathGlob: filterText('pathGlob', limits.globLength).optional(),
-  language: filterText('language', limits.languageLength).optional(),
+  repository: repositoryFilterSchema.optional(),
+  pathGlob: pathGlobFilterSchema.optional(),
+  language: languageFilterSchema.optional(),
 });
 
 export const lessonSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  limit: limitSchema(limits.searchResults),
-  tags: z
-    .array(filterText('tag', limits.tagLength))
-    .max(limits.lessonTags, `at most ${limits.lessonTags} tags`)
-    .optional(),
-  severity: z.enum(lessonSeverities).optional(),
-  repository: filterText('repository', limits.repositoryLength).optional(),
-  agent: filterText('agent', limits.agentLength).optional(),
-  staleness: z.array(z.enum(anchorStates)).max(anchorStates.length).optional(),
+  limit: searchLimitSchema,
+  tags: tagsFilterSchema.optional(),
+  severity: severitySchema.optional(),
+  repository: repositoryFilterSchema.optional(),
+  agent: agentFilterSchema.optional(),
+  staleness: stalenessFilterSchema.optional(),
 });
 
 export const checkpointSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  limit: limitSchema(limits.searchResults),
-  agent: filterText('agent', limits.agentLength).optional(),
-  repository: filterText('repository', limits.repositoryLength).optional(),
+  limit: searchLimitSchema,
+  agent: agentFilterSchema.optional(),
+  repository: repositoryFilterSchema.optional(),
 });
 
 /**

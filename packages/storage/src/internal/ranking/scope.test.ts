@@ -30,6 +30,15 @@ describe('scopeMatch', () => {
     );
     expect(languageToken('c++')).toMatch(/^zl[0-9a-f]+$/);
   });
+
+  it('leaves out the path words that do not narrow, and the path condition when none does', () => {
+    const filters = { repositoryIds: [3], language: null, pathGlob: 'src/module-7/**' };
+    expect(scopeMatch(filters, (word) => word !== 'src' && word !== 'module')).toBe(
+      'scope : ("zr3") AND path : ("7")',
+    );
+    expect(scopeMatch(filters, () => false)).toBe('scope : ("zr3")');
+    expect(scopeMatch({ ...filters, repositoryIds: null }, () => false)).toBeNull();
+  });
 });
 
 describe('scopedExpression', () => {

@@ -52,9 +52,13 @@ export function globPathWords(glob: string): string[] {
 
 /**
  * The FTS5 condition that keeps a query inside the filters, or null when nothing narrows it.
- * Built only from quoted tokens.
+ * Built only from quoted tokens. A glob's path words narrow it only where `narrows` says so:
+ * the glob is checked on every candidate anyway.
  */
-export function scopeMatch(filters: ScopeFilters): string | null {
+export function scopeMatch(
+  filters: ScopeFilters,
+  narrows: (pathWord: string) => boolean = () => true,
+): string | null {
   const conditions: string[] = [];
   if (filters.repositoryIds !== null) {
     const tokens = filters.repositoryIds.map((id) => ftsString(repositoryToken(id)));
@@ -64,7 +68,7 @@ export function scopeMatch(filters: ScopeFilters): string | null {
     conditions.push(`scope : ${ftsString(languageToken(filters.language))}`);
   }
   if (filters.pathGlob !== null) {
-    const words = globPathWords(filters.pathGlob);
+    const words = globPathWords(filters.pathGlob).filter(narrows);
     if (words.length > 0) conditions.push(`path : (${words.map(ftsString).join(' AND ')})`);
   }
   return conditions.length === 0 ? null : conditions.join(' AND ');

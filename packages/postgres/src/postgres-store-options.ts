@@ -1,0 +1,45 @@
+import { limits, type Logger } from '@nellie/core';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+
+export const postgresStoreOptionsSchema = z.strictObject({
+  /** `postgres://user:password@host:5432/database`; omit it when passing `pool`. */
+  connectionString: z.string().min(1).optional(),
+  /**
+   * The PostgreSQL schema that holds Nellie's tables (created when missing). Several Nellie
+   * stores can share one database under different schemas.
+   */
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'schema must be a lowercase SQL identifier, e.g. nellie')
+    .default('nellie'),
+  /** Model whose vectors the store holds; null or omitted: lexical search only. */
+  embedding: z
+    .strictObject({
+      modelId: z.string().min(1).max(200),
+      dimensions: z.number().int().min(1).max(16_000),
+    })
+    .nullable()
+    .optional(),
+  /**
+   * How vector candidates are found: `auto` uses pgvector (a `vector` column with an HNSW index)
+   * when the extension can be created, else an in-memory index loaded from the stored vectors;
+   * `pgvector` requires the extension; `memory` never uses it.
+   */
+  vectorIndex: z.enum(['auto', 'pgvector', 'memory']).default('auto'),
+  /** Connections in the pool the store creates from `connectionString`. */
+  maxConnections: z.number().int().min(1).max(100).default(10),
+  /** Longest accepted query text. */
+  maxQueryLength: z.number().int().min(16).max(1_000_000).default(limits.queryLength),
+});
+
+export type ParsedPostgresStoreOptions = z.output<typeof postgresStoreOptionsSchema>;
+
+export type PostgresStoreOptions = z.input<typeof postgresStoreOptionsSchema> & {
+  /**
+   * A `pg` pool to use instead of `connectionString`; the store does not end it on close. Each
+   * write transaction holds one connection; reads use any.
+   */
+  pool?: Pool;
+  logger?: Logger;
+};

@@ -1,0 +1,216 @@
+import { NellieError, noopLogger, type Logger, type NellieStore } from '@nellie/core';
+import pg from 'pg';
+import { z } from 'zod';
+import { CheckpointStore } from './internal/checkpoint-store.ts';
+import { CodeSearch } from './internal/code-search.ts';
+import { CodeRepositoryStore } from './internal/code-store.ts';
+import { Database, mapPostgresError } from './internal/database.ts';
+import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
+import { LessonStore } from './internal/lesson-store.ts';
+import { StoreOperations } from './internal/operations.ts';
+import { migrate } from './internal/schema.ts';
+import { createSearchContext } from './internal/search-context.ts';
+import {
+  MemoryVectorIndex,
+  PgvectorIndex,
+  type VectorIndex,
+  type VectorIndexStatus,
+} from './internal/vectors.ts';
+import {
+  postgresStoreOptionsSchema,
+  type ParsedPostgresStoreOptions,
+  type PostgresStoreOptions,
+} from './postgres-store-options.ts';
+
+export type { VectorIndexStatus } from './internal/vectors.ts';
+
+/** A NellieStore on PostgreSQL. */
+export interface PostgresStore extends NellieStore {
+  /** The schema holding the store's tables. */
+  readonly schema: string;
+  /**
+   * How vector queries are served: `pgvector` (HNSW index in the database) or `memory` (vectors
+   * loaded into this process), and how many vectors it holds; null without an embedding model.
+   */
+  vectorIndexStatus(): Promise<VectorIndexStatus | null>;
+  probeWrite(): Promise<void>;
+}
+
+/** Where the store connects, for messages: host, port and database, never the password. */
+function describeConnection(connectionString: string | undefined): string {
+  if (!connectionString) return 'the given pool';
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'the configured connection string';
+  }
+}
+
+async function chooseVectorIndex(
+  database: Database,
+  parsed: ParsedPostgresStoreOptions,
+  logger: Logger,
+): Promise<VectorIndex | null> {
+  const model = parsed.embedding ?? null;
+  if (!model) return null;
+  if (parsed.vectorIndex === 'memory') return new MemoryVectorIndex(database);
+  try {
+    await database.write(async (db) => {
+      await db.query(`CREATE EXTENSION IF NOT EXISTS vector`);
+      await PgvectorIndex.prepare(db, database.schema, model);
+    });
+    return new PgvectorIndex(database.schema, model);
+  } catch (error) {
+    if (parsed.vectorIndex === 'pgvector') {
+      throw new NellieError(
+        'INVALID_OPTIONS',
+        `vectorIndex "pgvector" was asked for, but the vector extension cannot be used at ${database.location}: ${error instanceof Error ? error.message : String(error)}. Install pgvector (CREATE EXTENSION vector, as a role allowed to) or use vectorIndex "auto".`,
+        { cause: error },
+      );
+    }
+    logger.warn(
+      { error: String(error) },
+      'pgvector is not available; vectors are searched in memory, loaded from PostgreSQL',
+    );
+    return new MemoryVectorIndex(database);
+  }
+}
+
+/**
+ * Opens a Nellie store in a PostgreSQL schema (created and migrated when needed): code chunks,
+ * lessons, checkpoints, their vectors and the audit log, with hybrid full-text and vector search
+ * ranked like the SQLite store.
+ *
+ * Rejects with `INVALID_OPTIONS`, `STORE_UNAVAILABLE` (server unreachable), `SCHEMA_TOO_NEW` or
+ * `DIMENSION_MISMATCH`.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const { pool: givenPool, logger: givenLogger, ...settings } = options;
+  const result = postgresStoreOptionsSchema.safeParse(settings);
+  if (!result.success) {
+    throw new NellieError('INVALID_OPTIONS', z.prettifyError(result.error), {
+      cause: result.error,
+    });
+  }
+  const parsed = result.data;
+  if ((parsed.connectionString === undefined) === (givenPool === undefined)) {
+    throw new NellieError('INVALID_OPTIONS', 'Give exactly one of connectionString and pool.');
+  }
+  const logger = givenLogger ?? noopLogger;
+  const ownsPool = givenPool === undefined;
+  const pool =
+    givenPool ??
+    new pg.Pool({ connectionString: parsed.connectionString, max: parsed.maxConnections });
+  if (ownsPool) {
+    // An idle connection that breaks must not crash the process; the next query reconnects.
+    pool.on('error', (error) =>
+      logger.warn({ error: String(error) }, 'PostgreSQL connection lost'),
+    );
+  }
+  const database = new Database({
+    pool,
+    schema: parsed.schema,
+    location: describeConnection(parsed.connectionString),
+    logger,
+  });
+  const model = parsed.embedding ?? null;
+  let vectors: VectorIndex | null;
+  try {
+    await migrate((run) => database.write(run), database.schema, parsed.schema);
+    if (model) {
+      await database.write((db) => resolveModel(db, database.schema, model, database.location));
+    }
+    vectors = await chooseVectorIndex(database, parsed, logger);
+  } catch (error) {
+    if (ownsPool) await pool.end().catch(() => undefined);
+    throw mapPostgresError(error, database.location);
+  }
+
+  const code = new CodeRepositoryStore(database);
+  const context = createSearchContext(database, code, vectors, {
+    embeddingModel: model,
+    maxQueryLength: parsed.maxQueryLength,
+  });
+  const codeSearch = new CodeSearch(context);
+  const lessons = new LessonStore(context);
+  const checkpoints = new CheckpointStore(context);
+  const embeddings = new EmbeddingStore(database, model);
+  const operations = new StoreOperations(database, model);
+
+  /** Validation failures are thrown synchronously by the parts; callers always get a promise. */
+  const run = <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return work();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  const close = async (): Promise<void> => {
+    if (database.closed) return;
+    database.closed = true;
+    if (ownsPool) await pool.end();
+  };
+
+  return {
+    schema: parsed.schema,
+    embeddingModel: model,
+
+    upsertRepository: (input) => run(() => code.upsertRepository(input)),
+    getRepository: (nameOrPath) => run(() => code.getRepository(nameOrPath)),
+    listRepositories: () => run(() => code.listRepositories()),
+    deleteRepository: (id) => run(() => code.deleteRepository(id)),
+    markRepositoryIndexed: (id, at) => run(() => code.markRepositoryIndexed(id, at)),
+    listFiles: (repositoryId) => run(() => code.listFiles(repositoryId)),
+    writeFile: (repositoryId, file, chunks) =>
+      run(() => code.writeFile(repositoryId, file, chunks)),
+    touchFile: (repositoryId, path, stat) => run(() => code.touchFile(repositoryId, path, stat)),
+    deleteFiles: (repositoryId, paths) => run(() => code.deleteFiles(repositoryId, paths)),
+    getChunk: (id) => run(() => code.getChunk(id)),
+    searchCode: (request) => run(() => codeSearch.search(request)),
+
+    addLesson: (input) => run(() => lessons.add(input)),
+    updateLesson: (id, patch) => run(() => lessons.update(id, patch)),
+    getLesson: (id) => run(() => lessons.get(id)),
+    listLessons: (request) => run(() => lessons.list(request)),
+    deleteLesson: (id) => run(() => lessons.delete(id)),
+    searchLessons: (request) => run(() => lessons.search(request)),
+    // No lesson is anchored to code here (see refuseAnchors): confirming has nothing to
+    // re-anchor, no code has lessons anchored to it, and no anchor changes state.
+    confirmLesson: (id) =>
+      run(async () => {
+        const lesson = await lessons.get(id);
+        if (!lesson) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+        return lesson;
+      }),
+    lessonsAnchoredAt: (locations) => Promise.resolve(locations.map(() => [])),
+    countLessonsByStaleness: () => Promise.resolve({ current: 0, changed: 0, moved: 0, gone: 0 }),
+    refreshAnchors: () => Promise.resolve(0),
+
+    addCheckpoint: (input) => run(() => checkpoints.add(input)),
+    getCheckpoint: (id) => run(() => checkpoints.get(id)),
+    getRecentCheckpoints: (request) => run(() => checkpoints.recent(request)),
+    searchCheckpoints: (request) => run(() => checkpoints.search(request)),
+    deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),
+    getAgentStatus: (agent) => run(() => checkpoints.agentStatus(agent)),
+    listAgents: () => run(() => checkpoints.listAgents()),
+
+    pendingEmbeddings: (limit) => run(() => embeddings.pending(limit)),
+    putEmbeddings: (items) => run(() => embeddings.put(items)),
+
+    recordAudit: (entry) => run(() => operations.recordAudit(entry)),
+    listAudit: (query) => run(() => operations.listAudit(query)),
+
+    stats: () => run(() => operations.stats()),
+    backup: () => run(() => operations.backup()),
+    integrityCheck: () => run(() => operations.integrityCheck()),
+    probeWrite: () => run(() => operations.probeWrite()),
+    maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
+    vectorIndexStatus: () =>
+      run(() => database.read(async (db) => (vectors ? vectors.status(db) : null))),
+
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

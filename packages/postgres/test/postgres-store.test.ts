@@ -1,0 +1,143 @@
+import { createFakeEmbedder } from '@nellie/test-utils';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { createPostgresStore } from '../src/index.ts';
+import { freshSchema } from './pglite-server.ts';
+
+const embedder = createFakeEmbedder({ dimensions: 8 });
+const model = { modelId: embedder.modelId, dimensions: 8 };
+
+const withPgvector = { connectionString: inject('postgresWithPgvector') };
+const withoutPgvector = { connectionString: inject('postgresWithoutPgvector') };
+
+async function seedAndEmbed(store: Awaited<ReturnType<typeof createPostgresStore>>) {
+  const repo = await store.upsertRepository({ rootPath: '/work/projects/shop' });
+  await store.writeFile(
+    repo.id,
+    { path: 'src/retry.ts', language: 'typescript', size: 1, mtimeMs: 1, contentHash: 'a' },
+    [{ startLine: 1, endLine: 1, content: 'export function retryUpload() {}' }],
+  );
+  const pending = await store.pendingEmbeddings(10);
+  const vectors = await embedder.embed(pending.map((item) => item.text));
+  await store.putEmbeddings(
+    pending.map((item, index) => ({ contentHash: item.contentHash, vector: vectors[index]! })),
+  );
+}
+
+describe('PostgreSQL store', () => {
+  it('refuses lessons anchored to code and staleness filters: anchors need the SQLite store', async () => {
+    await using store = await createPostgresStore({ ...withoutPgvector, schema: freshSchema() });
+    const anchors = [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }];
+    const refused = {
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/anchors need the SQLite store/) as unknown,
+    };
+    await expect(
+      store.addLesson({ title: 'Retry uploads', content: 'c', anchors }),
+    ).rejects.toMatchObject(refused);
+    expect((await store.listLessons()).total).toBe(0);
+    const lesson = await store.addLesson({ title: 'Retry uploads', content: 'c' });
+    expect(lesson).toMatchObject({ anchors: [], staleness: null });
+    await expect(store.updateLesson(lesson.id, { anchors })).rejects.toMatchObject(refused);
+    await expect(store.listLessons({ staleness: ['gone'] })).rejects.toMatchObject(refused);
+    await expect(
+      store.searchLessons({ query: 'retry', staleness: ['changed'] }),
+    ).rejects.toMatchObject(refused);
+    expect(await store.confirmLesson(lesson.id)).toEqual(lesson);
+  });
+
+  it('uses pgvector when the extension is available and says so', async () => {
+    await using store = await createPostgresStore({
+      connectionString: withPgvector.connectionString,
+      schema: freshSchema(),
+      embedding: model,
+    });
+    await seedAndEmbed(store);
+    expect(await store.vectorIndexStatus()).toEqual({ mode: 'pgvector', indexed: 1 });
+  });
+
+  it('falls back to an in-memory index loaded from PostgreSQL without pgvector', async () => {
+    const schema = freshSchema();
+    const options = {
+      connectionString: withoutPgvector.connectionString,
+      schema,
+      embedding: model,
+    };
+    await using writer = await createPostgresStore(options);
+    await using reader = await createPostgresStore(options);
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0 });
+    await seedAndEmbed(writer);
+    // Another store on the same schema (another server) sees the new vector, then its deletion.
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 1 });
+    const [queryVector] = await embedder.embed(['retry upload']);
+    expect((await reader.searchCode({ query: '', queryVector }))[0]?.path).toBe('src/retry.ts');
+    const repo = await writer.getRepository('shop');
+    await writer.deleteFiles(repo!.id, ['src/retry.ts']);
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0 });
+    expect(await reader.searchCode({ query: '', queryVector })).toEqual([]);
+  });
+
+  it('refuses vectorIndex "pgvector" where the extension cannot be created', async () => {
+    await expect(
+      createPostgresStore({
+        connectionString: withoutPgvector.connectionString,
+        schema: freshSchema(),
+        embedding: model,
+        vectorIndex: 'pgvector',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: /vector extension/ });
+  });
+
+  it('records each migration once and reopens an existing schema', async () => {
+    const schema = freshSchema();
+    const options = { connectionString: withPgvector.connectionString, schema, embedding: model };
+    const first = await createPostgresStore(options);
+    await first.addLesson({ title: 'Kept', content: 'across reopening' });
+    await first.close();
+    await using second = await createPostgresStore(options);
+    expect((await second.listLessons()).total).toBe(1);
+    expect((await second.stats()).schemaVersion).toBe(1);
+    const client = new pg.Client({ connectionString: withPgvector.connectionString });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
+      expect(rows).toEqual([{ version: 1 }]);
+      await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES (99)`);
+    } finally {
+      await client.end();
+    }
+    await expect(createPostgresStore(options)).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' });
+  });
+
+  it('rejects another model than the stored vectors were made with', async () => {
+    const schema = freshSchema();
+    const base = { connectionString: withPgvector.connectionString, schema };
+    await (await createPostgresStore({ ...base, embedding: model })).close();
+    await expect(
+      createPostgresStore({ ...base, embedding: { modelId: model.modelId, dimensions: 16 } }),
+    ).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
+  });
+
+  it('validates its options and explains an unreachable server', async () => {
+    await expect(createPostgresStore({ schema: 'nellie' })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
+    await expect(
+      createPostgresStore({ connectionString: withPgvector.connectionString, schema: 'Bad-Name' }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(
+      createPostgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' }),
+    ).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: /127\.0\.0\.1:1\/none/ });
+  });
+
+  it('leaves backups to the database tools, with a clear error', async () => {
+    await using store = await createPostgresStore({
+      connectionString: withPgvector.connectionString,
+      schema: freshSchema(),
+    });
+    await expect(store.backup('/tmp/x.db')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: /pg_dump/,
+    });
+  });
+});

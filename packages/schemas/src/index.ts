@@ -1,0 +1,47 @@
+export {
+  anchorStateSchema,
+  anchorViewSchema,
+  codeMemoriesSchema,
+  stalenessFilterSchema,
+} from './anchors.ts';
+export {
+  filterTextSchema,
+  idSchema,
+  jsonObjectSchema,
+  limitSchema,
+  offsetSchema,
+  storedTextSchema,
+} from './fields.ts';
+export { parseInput } from './parse-input.ts';
+export {
+  agentFilterSchema,
+  checkpointSearchQueryFields,
+  checkpointSearchQuerySchema,
+  codeSearchQueryFields,
+  codeSearchQuerySchema,
+  deprecatedRepositoryFilterSchema,
+  groupBySchema,
+  languageFilterSchema,
+  lessonSearchQueryFields,
+  lessonSearchQuerySchema,
+  pathGlobFilterSchema,
+  queryTextSchema,
+  repositoryFilterSchema,
+  requestedMode,
+  resolveDeprecatedFields,
+  searchLimitSchema,
+  searchRequestModeSchema,
+  severitySchema,
+  tagsFilterSchema,
+  withUnlistedDeprecatedFields,
+} from './search-requests.ts';
+export {
+  codeFileHitSchema,
+  codeSearchHitSchema,
+  codeSearchOutlineResponseSchema,
+  codeSearchResponseSchema,
+  errorBodySchema,
+  scoreBreakdownSchema,
+  searchModeSchema,
+  searchResponseSchema,
+} from './search-answers.ts';

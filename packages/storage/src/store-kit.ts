@@ -1,0 +1,73 @@
+/**
+ * The engine-independent parts of the SQLite store, for other `NellieStore` engines (the
+ * PostgreSQL store): identifier-aware token text, the levelled full-text queries and the ranking
+ * that orders their hits, and the input validation every store applies. An engine that indexes
+ * the same token text and ranks with these functions answers searches like the SQLite store.
+ * Internal to Nellie's stores: it may change in any minor version.
+ */
+export { analyzeQuery, pathTokenText, symbolKey, tokenText } from './internal/tokens.ts';
+export type { AnalyzedQuery } from './internal/tokens.ts';
+export {
+  collectLevels,
+  looseQueryLevels,
+  strictQueryLevels,
+} from './internal/ranking/query-levels.ts';
+export type { LevelMatch, LexicalRow, QueryLevel } from './internal/ranking/query-levels.ts';
+export { isSymbolQuery, rankCodeHits, rankPlainHits } from './internal/ranking/hit-ranking.ts';
+export type { CodeLexicalRow, VectorMatch } from './internal/ranking/hit-ranking.ts';
+export { breakdown, fuseLexicalAndVector } from './internal/ranking/fusion.ts';
+export {
+  candidatePool,
+  checkpointColumnWeights,
+  codeRanking,
+  filteredVectorPool,
+  lessonColumnWeights,
+} from './internal/ranking/settings.ts';
+export { definesSymbol, fileNamedAfter, queriedSymbols } from './internal/ranking/definitions.ts';
+export { bm25InJs, TermCounter } from './internal/ranking/term-scoring.ts';
+export type { TermStatistics } from './internal/ranking/term-scoring.ts';
+export { globPathWords } from './internal/ranking/scope.ts';
+export { compileGlob } from './internal/glob-matcher.ts';
+export type { CompiledGlob } from './internal/glob-matcher.ts';
+export {
+  checkQuery,
+  checkpointSearchRequestSchema,
+  codeSearchRequestSchema,
+  lessonSearchRequestSchema,
+} from './internal/validation.ts';
+export {
+  idSchema as numericIdSchema,
+  prepareFileWrite,
+  relativePathSchema,
+  repositoryInputSchema,
+  toIndexedFile,
+  toRepository,
+  toStoredChunk,
+  touchSchema,
+} from './internal/code-store.ts';
+export type { ChunkRow, FileRow, PreparedFileWrite, RepositoryRow } from './internal/code-store.ts';
+export {
+  lessonHash,
+  lessonInputSchema,
+  lessonListSchema,
+  lessonPatchSchema,
+  newLesson,
+  patchedLesson,
+  toLesson,
+} from './internal/lesson-store.ts';
+export type { LessonRow } from './internal/lesson-store.ts';
+export {
+  agentSchema,
+  checkpointHash,
+  checkpointInputSchema,
+  newCheckpoint,
+  recentCheckpointsSchema,
+  toAgentStatus,
+  toCheckpoint,
+} from './internal/checkpoint-store.ts';
+export type { AgentRow, CheckpointRow } from './internal/checkpoint-store.ts';
+export { auditQuerySchema, parseAuditEntry } from './internal/audit-store.ts';
+export { checkEmbeddingBatch, pendingLimitSchema } from './internal/embedding-store.ts';
+export { globNotFound, languageNotFound } from './internal/code-filter-check.ts';
+export { changedSinceIndexed, toCodeSearchHit } from './internal/code-search.ts';
+export type { HitRow } from './internal/code-search.ts';
