@@ -2,7 +2,7 @@ import { chmod } from 'node:fs/promises';
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  entry: { cli: 'src/cli.ts' },
+  entry: { cli: 'src/cli.ts', hook: 'src/hook.ts' },
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -15,6 +15,7 @@ export default defineConfig({
   hooks: {
     'build:done': async () => {
       await chmod('dist/cli.js', 0o755);
+      await chmod('dist/hook.js', 0o755);
     },
   },
 });

@@ -88,6 +88,8 @@ const commands = {
   reposList: async () => (await import('./commands/repos.ts')).runReposList,
   reposRemove: async () => (await import('./commands/repos.ts')).runReposRemove,
   reposRename: async () => (await import('./commands/repos.ts')).runReposRename,
+  hooksInstall: async () => (await import('./commands/hooks.ts')).runHooksInstall,
+  hooksUninstall: async () => (await import('./commands/hooks.ts')).runHooksUninstall,
 } satisfies Record<string, () => Promise<Runner>>;
 
 /** Resolves the configuration, creates the logger and runs the command. */
@@ -312,6 +314,48 @@ export function buildProgram(): Command {
       ),
     );
   addIndexingOptions(addModelOptions(addStoreOptions(mcp))).action(action('server', commands.mcp));
+
+  const hooks = program
+    .command('hooks')
+    .description(
+      "Bring lessons to an agent without being asked: install the client's hooks (session start, each prompt).",
+    );
+  for (const [name, description, runner] of [
+    [
+      'install',
+      "Write the client's hook configuration: the repository's critical and warning lessons and your latest checkpoint at session start, the lessons relevant to each prompt (installing twice changes nothing).",
+      commands.hooksInstall,
+    ],
+    ['uninstall', 'Remove exactly the hooks `install` added.', commands.hooksUninstall],
+  ] as const) {
+    const sub = hooks
+      .command(name)
+      .description(description)
+      .requiredOption('--client <name>', 'the agent client: claude-code')
+      .option(
+        '--scope <scope>',
+        'user (~/.claude/settings.json, default) or project (.claude/settings.json)',
+      )
+      .option(
+        '--agent <name>',
+        'the agent name whose checkpoints start a session (default claude-code)',
+      );
+    addServerOptions(addStoreOptions(sub)).action(action('server', runner));
+  }
+
+  program
+    .command('hook')
+    .description(
+      "Run by the client's hooks: reads its JSON on stdin, prints lessons to add as context.",
+    )
+    .argument('<event>', 'session-start or user-prompt-submit')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async () => {
+      const { runHookFromArgs } = await import('./hook-runner.ts');
+      const at = process.argv.indexOf('hook');
+      process.exitCode = await runHookFromArgs(process.argv.slice(at + 1));
+    });
 
   return program;
 }

@@ -1,3 +1,4 @@
+import type { CodeMemories } from './anchors.ts';
 import { NellieError } from './errors.ts';
 import type { ScoreBreakdown, SearchFilters } from './search.ts';
 
@@ -86,6 +87,8 @@ export interface CodeSearchHit {
     /** True when the file on disk differs (size or mtime) from what was indexed; null if unknown. */
     changedSinceIndexed: boolean | null;
   };
+  /** Lessons anchored to this code, when there are any. */
+  memories?: CodeMemories;
 }
 
 /** A repository with what the store holds for it. */

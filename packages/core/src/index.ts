@@ -30,7 +30,12 @@ export type {
   SearchResponse,
 } from './search-vocabulary.ts';
 export { prepareSearch, semanticSearchState } from './search-preparation.ts';
-export { answerCheckpointSearch, answerCodeSearch, answerLessonSearch } from './search-answers.ts';
+export {
+  answerCheckpointSearch,
+  answerCodeSearch,
+  answerLessonSearch,
+  withMemories,
+} from './search-answers.ts';
 export type {
   CheckpointSearchQuery,
   CodeSearchQuery,
@@ -63,8 +68,33 @@ export {
   renameRepository,
 } from './repository-admin.ts';
 export type { RepositoryEntry } from './repository-admin.ts';
+export {
+  anchorStates,
+  codeInRange,
+  codeMemories,
+  describeCodeMemories,
+  locateAnchor,
+  memoryStaleness,
+  mentionedCode,
+  stalenessScoreFactor,
+  summarizeChange,
+  withDefinitions,
+} from './anchors.ts';
+export type {
+  Anchor,
+  AnchorChange,
+  AnchorCodeView,
+  AnchorInput,
+  AnchorLocation,
+  AnchorSnapshot,
+  AnchorState,
+  AnchoredLesson,
+  CodeMemories,
+} from './anchors.ts';
 export { lessonSeverities } from './lessons.ts';
 export type {
+  AnchorRefresher,
+  CodeLocation,
   Lesson,
   LessonFilters,
   LessonHit,

@@ -1,5 +1,6 @@
 import type { CheckpointHit, CheckpointSearchRequest, CheckpointStore } from './checkpoints.ts';
-import type { CodeSearchRequest, CodeStore } from './code.ts';
+import { codeMemories } from './anchors.ts';
+import type { CodeSearchHit, CodeSearchRequest, CodeStore } from './code.ts';
 import type { LessonHit, LessonSearchRequest, LessonStore } from './lessons.ts';
 import {
   prepareSearch,
@@ -32,7 +33,10 @@ export type CheckpointSearchQuery = Omit<CheckpointSearchRequest, 'queryVector'>
  * a notice), searches, and groups by file when asked (`limit` then counts files).
  */
 export async function answerCodeSearch(
-  deps: SearchPreparationDeps & { store: Pick<CodeStore, 'searchCode' | 'hasChunkVectors'> },
+  deps: SearchPreparationDeps & {
+    store: Pick<CodeStore, 'searchCode' | 'hasChunkVectors'> &
+      Partial<Pick<LessonStore, 'lessonsAnchoredAt'>>;
+  },
   request: CodeSearchQuery,
 ): Promise<CodeSearchResponse> {
   const { mode, signal, groupBy = 'chunk', ...filters } = request;
@@ -42,12 +46,13 @@ export async function answerCodeSearch(
     vectors: scopeVectors(deps.store, filters),
   });
   const limit = filters.limit ?? searchDefaults.limit;
-  const hits = await deps.store.searchCode({
+  const found = await deps.store.searchCode({
     ...filters,
     limit: groupBy === 'file' ? chunkLimitForFiles(limit) : limit,
     ...(prepared.queryVector === undefined ? {} : { queryVector: prepared.queryVector }),
     ...(signal === undefined ? {} : { signal }),
   });
+  const hits = await withMemories(deps.store, found);
   const head = {
     query: request.query,
     mode: prepared.mode,
@@ -56,6 +61,26 @@ export async function answerCodeSearch(
   return groupBy === 'file'
     ? { ...head, groupBy, hits: groupHitsByFile(hits, { limit }) }
     : { ...head, groupBy, hits };
+}
+
+/** Adds to each hit the lessons anchored to its code, when the store keeps anchors. */
+export async function withMemories<Hit extends CodeSearchHit>(
+  store: Partial<Pick<LessonStore, 'lessonsAnchoredAt'>>,
+  hits: readonly Hit[],
+): Promise<Hit[]> {
+  if (store.lessonsAnchoredAt === undefined || hits.length === 0) return [...hits];
+  const anchored = await store.lessonsAnchoredAt(
+    hits.map((hit) => ({
+      repository: hit.repository,
+      path: hit.path,
+      startLine: hit.startLine,
+      endLine: hit.endLine,
+    })),
+  );
+  return hits.map((hit, index) => {
+    const lessons = anchored[index] ?? [];
+    return lessons.length === 0 ? hit : { ...hit, memories: codeMemories(lessons) };
+  });
 }
 
 /** The searched scope's vectors, as far as the store can tell (a path glob does not narrow it). */

@@ -1,7 +1,7 @@
 import type { AuditLog } from './audit.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 import type { CodeStore } from './code.ts';
-import type { LessonStore } from './lessons.ts';
+import type { AnchorRefresher, LessonStore } from './lessons.ts';
 
 /** Something that needs an embedding: a chunk, a lesson or a checkpoint, keyed by content hash. */
 export interface PendingEmbedding {
@@ -84,4 +84,11 @@ export interface StoreOperations {
 
 /** Everything Nellie keeps: code, lessons, checkpoints, their vectors and the audit log. */
 export interface NellieStore
-  extends CodeStore, LessonStore, CheckpointStore, EmbeddingSink, AuditLog, StoreOperations {}
+  extends
+    CodeStore,
+    LessonStore,
+    AnchorRefresher,
+    CheckpointStore,
+    EmbeddingSink,
+    AuditLog,
+    StoreOperations {}

@@ -126,6 +126,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     embedder,
     mcpSessions: () => sessions.counts(),
     storeWritable: () => writability.writable,
+    memoriesByState: () => store.countLessonsByStaleness(),
     collectDefaultMetrics: config.collectDefaultMetrics,
     logger,
   });

@@ -1,4 +1,11 @@
-import { NellieError, type CodeIndexer, type Embedder, type Logger } from '@nellie/core';
+import {
+  NellieError,
+  anchorStates,
+  type AnchorState,
+  type CodeIndexer,
+  type Embedder,
+  type Logger,
+} from '@nellie/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MissingRepositoriesCache } from './internal/missing-repositories.ts';
 import type { StatsCache } from './internal/stats-cache.ts';
@@ -25,6 +32,7 @@ const ownMetricNames = [
   'nellie_chunks_total',
   'nellie_files_total',
   'nellie_lessons_total',
+  'nellie_memories',
   'nellie_checkpoints_total',
   'nellie_repositories_total',
   'nellie_repositories_missing',
@@ -57,6 +65,8 @@ export function createMetrics(options: {
   mcpSessions: () => { streamableHttp: number; sse: number };
   storeWritable: () => boolean;
   collectDefaultMetrics: boolean;
+  /** Anchored lessons by the state of their code; absent when the store keeps no anchors. */
+  memoriesByState?: () => Promise<Record<AnchorState, number>>;
   logger: Logger;
 }): HttpMetrics {
   const { registry, stats, indexer, embedder, logger } = options;
@@ -91,6 +101,23 @@ export function createMetrics(options: {
   storeGauge('nellie_chunks_total', 'Code chunks in the index.', (value) => value.chunks);
   storeGauge('nellie_files_total', 'Files in the index.', (value) => value.files);
   storeGauge('nellie_lessons_total', 'Lessons stored.', (value) => value.lessons);
+  const { memoriesByState } = options;
+  if (memoriesByState) {
+    new Gauge({
+      name: 'nellie_memories',
+      help: 'Lessons anchored to code, by the state of that code (current, changed, moved, gone).',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        try {
+          const counts = await memoriesByState();
+          for (const state of anchorStates) this.set({ state }, counts[state]);
+        } catch (error) {
+          logger.warn({ err: error }, 'could not count memories by state for metrics');
+        }
+      },
+    });
+  }
   storeGauge('nellie_checkpoints_total', 'Checkpoints stored.', (value) => value.checkpoints);
   storeGauge('nellie_repositories_total', 'Repositories indexed.', (value) => value.repositories);
   new Gauge({

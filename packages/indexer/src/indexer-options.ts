@@ -1,4 +1,4 @@
-import type { CodeStore, EmbeddingSink, IndexJob, Logger } from '@nellie/core';
+import type { AnchorRefresher, CodeStore, EmbeddingSink, IndexJob, Logger } from '@nellie/core';
 import { z } from 'zod';
 import type { EmbeddingPump } from './embedding-pump-options.ts';
 import { defaultMaxFileBytes } from './scan.ts';
@@ -79,9 +79,10 @@ export type IndexerStore = Pick<
   | 'touchFile'
   | 'deleteFiles'
   | 'markRepositoryIndexed'
-> & {
-  readonly embeddingModel?: EmbeddingSink['embeddingModel'];
-};
+> &
+  Partial<AnchorRefresher> & {
+    readonly embeddingModel?: EmbeddingSink['embeddingModel'];
+  };
 
 export type IndexerOptions = z.input<typeof indexerOptionsSchema> & {
   store: IndexerStore;

@@ -176,6 +176,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     listLessons: (request) => run(() => lessons.list(request)),
     deleteLesson: (id) => run(() => lessons.delete(id)),
     searchLessons: (request) => run(() => lessons.search(request)),
+    // No lesson is anchored to code here (see refuseAnchors): confirming has nothing to
+    // re-anchor, no code has lessons anchored to it, and no anchor changes state.
+    confirmLesson: (id) =>
+      run(async () => {
+        const lesson = await lessons.get(id);
+        if (!lesson) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+        return lesson;
+      }),
+    lessonsAnchoredAt: (locations) => Promise.resolve(locations.map(() => [])),
+    countLessonsByStaleness: () => Promise.resolve({ current: 0, changed: 0, moved: 0, gone: 0 }),
+    refreshAnchors: () => Promise.resolve(0),
 
     addCheckpoint: (input) => run(() => checkpoints.add(input)),
     getCheckpoint: (id) => run(() => checkpoints.get(id)),

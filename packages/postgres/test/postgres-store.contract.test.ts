@@ -12,6 +12,7 @@ nellieStoreContract('PostgreSQL with pgvector (HNSW index)', {
       vectorIndex: embedding ? 'pgvector' : 'auto',
       maxConnections: 2,
     }),
+  anchors: false,
 });
 
 nellieStoreContract('PostgreSQL without pgvector (in-memory vector index)', {
@@ -22,4 +23,5 @@ nellieStoreContract('PostgreSQL without pgvector (in-memory vector index)', {
       embedding,
       maxConnections: 2,
     }),
+  anchors: false,
 });

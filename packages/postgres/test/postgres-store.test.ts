@@ -25,6 +25,27 @@ async function seedAndEmbed(store: Awaited<ReturnType<typeof createPostgresStore
 }
 
 describe('PostgreSQL store', () => {
+  it('refuses lessons anchored to code and staleness filters: anchors need the SQLite store', async () => {
+    await using store = await createPostgresStore({ ...withoutPgvector, schema: freshSchema() });
+    const anchors = [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }];
+    const refused = {
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/anchors need the SQLite store/) as unknown,
+    };
+    await expect(
+      store.addLesson({ title: 'Retry uploads', content: 'c', anchors }),
+    ).rejects.toMatchObject(refused);
+    expect((await store.listLessons()).total).toBe(0);
+    const lesson = await store.addLesson({ title: 'Retry uploads', content: 'c' });
+    expect(lesson).toMatchObject({ anchors: [], staleness: null });
+    await expect(store.updateLesson(lesson.id, { anchors })).rejects.toMatchObject(refused);
+    await expect(store.listLessons({ staleness: ['gone'] })).rejects.toMatchObject(refused);
+    await expect(
+      store.searchLessons({ query: 'retry', staleness: ['changed'] }),
+    ).rejects.toMatchObject(refused);
+    expect(await store.confirmLesson(lesson.id)).toEqual(lesson);
+  });
+
   it('uses pgvector when the extension is available and says so', async () => {
     await using store = await createPostgresStore({
       connectionString: withPgvector.connectionString,

@@ -1,4 +1,10 @@
 export {
+  anchorStateSchema,
+  anchorViewSchema,
+  codeMemoriesSchema,
+  stalenessFilterSchema,
+} from './anchors.ts';
+export {
   filterTextSchema,
   idSchema,
   jsonObjectSchema,

@@ -1,5 +1,6 @@
 import { searchGroupings, searchModes } from '@nellie/core';
 import { z } from 'zod';
+import { codeMemoriesSchema } from './anchors.ts';
 
 // The search answer vocabulary of @nellie/core (`SearchResponse`, `CodeSearchResponse`) as zod
 // schemas: REST documents its responses with them, MCP declares them as tool output schemas.
@@ -48,6 +49,7 @@ function codeSearchSchemas<Content extends z.ZodType>(content: Content) {
       indexedAt: z.string(),
       changedSinceIndexed: z.boolean().nullable(),
     }),
+    memories: codeMemoriesSchema.optional(),
   });
   const file = z.object({
     repository: z.string(),

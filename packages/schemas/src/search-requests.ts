@@ -11,6 +11,7 @@ import {
   type SearchRequestMode,
 } from '@nellie/core';
 import { z } from 'zod';
+import { stalenessFilterSchema } from './anchors.ts';
 import { filterTextSchema, limitSchema, storedTextSchema } from './fields.ts';
 
 // The search request vocabulary of @nellie/core (`search-vocabulary.ts`) as zod schemas: REST
@@ -90,6 +91,7 @@ export const lessonSearchQueryFields = {
   query: queryTextSchema,
   tags: tagsFilterSchema.optional(),
   severity: severitySchema.optional().describe('Only this severity.'),
+  staleness: stalenessFilterSchema.optional(),
   repository: repositoryFilterSchema.optional().describe('As named when the lesson was recorded.'),
   agent: agentFilterSchema.optional(),
   limit: searchLimitSchema,
@@ -138,7 +140,7 @@ export function withUnlistedDeprecatedFields<Shape extends z.ZodRawShape>(
   shape: Shape,
 ): z.ZodObject<Shape> {
   const deprecated = new Set<string>(deprecatedFieldsOf(shape));
-  return z.looseObject(shape).superRefine((value, context) => {
+  const object = z.looseObject(shape).superRefine((value, context) => {
     for (const [key, item] of Object.entries(value)) {
       if (key in shape) continue;
       if (!deprecated.has(key)) {
@@ -152,6 +154,9 @@ export function withUnlistedDeprecatedFields<Shape extends z.ZodRawShape>(
       }
     }
   });
+  // Listed without `additionalProperties: {}`: unknown arguments are refused above, so listing
+  // them as allowed would mislead, and every tool would pay its bytes in `tools/list`.
+  return object.meta({ additionalProperties: undefined });
 }
 
 /**

@@ -7,9 +7,12 @@ it('exports exactly its public API', () => {
   expect(exportSurface(api, new URL('../src/index.ts', import.meta.url))).toEqual({
     values: [
       'agentFilterSchema',
+      'anchorStateSchema',
+      'anchorViewSchema',
       'checkpointSearchQueryFields',
       'checkpointSearchQuerySchema',
       'codeFileHitSchema',
+      'codeMemoriesSchema',
       'codeSearchHitSchema',
       'codeSearchOutlineResponseSchema',
       'codeSearchQueryFields',
@@ -38,6 +41,7 @@ it('exports exactly its public API', () => {
       'searchRequestModeSchema',
       'searchResponseSchema',
       'severitySchema',
+      'stalenessFilterSchema',
       'storedTextSchema',
       'tagsFilterSchema',
       'withUnlistedDeprecatedFields',

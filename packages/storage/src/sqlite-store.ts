@@ -10,6 +10,7 @@ import {
 import type * as usearchModule from 'usearch';
 import { z } from 'zod';
 import { AuditStore } from './internal/audit-store.ts';
+import { AnchorStore } from './internal/anchor-store.ts';
 import { SqliteCheckpoints } from './internal/checkpoint-store.ts';
 import { CodeSearch } from './internal/code-search.ts';
 import { CodeRepositoryStore } from './internal/code-store.ts';
@@ -130,7 +131,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   const codeSearch = new CodeSearch(ctx, code, globs);
   const repositories = new RepositoryAdmin(ctx, code);
   const fileReader = new IndexedFileReader(ctx, repositories);
-  const lessons = new SqliteLessons(ctx, code);
+  const anchors = new AnchorStore(ctx, code);
+  const lessons = new SqliteLessons(ctx, code, anchors);
   const checkpoints = new SqliteCheckpoints(ctx, code);
   const embeddings = new EmbeddingStore(ctx);
   const audit = new AuditStore(ctx);
@@ -174,6 +176,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     listLessons: (request) => run(() => lessons.list(request)),
     deleteLesson: (id) => run(() => lessons.delete(id)),
     searchLessons: (request) => run(() => lessons.search(request)),
+    confirmLesson: (id) => run(() => lessons.confirm(id)),
+    lessonsAnchoredAt: (locations) => run(() => lessons.anchoredAt(locations)),
+    countLessonsByStaleness: () => run(() => lessons.countByStaleness()),
+    refreshAnchors: (repositoryId, paths) => run(() => anchors.refresh(repositoryId, paths)),
 
     addCheckpoint: (input) => run(() => checkpoints.add(input)),
     getCheckpoint: (id) => run(() => checkpoints.get(id)),

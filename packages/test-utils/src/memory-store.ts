@@ -2,12 +2,14 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import {
+  anchorStates,
   formatCheckpointForEmbedding,
   formatChunkForEmbedding,
   formatLessonForEmbedding,
   limits,
   NellieError,
   reciprocalRankFusion,
+  stalenessScoreFactor,
   throwIfAborted,
   type AgentStatus,
   type AuditEntry,
@@ -27,6 +29,7 @@ import {
   type ScoreBreakdown,
   type StoredChunk,
 } from '@nellie/core';
+import { MemoryAnchors } from './memory-store/anchors.ts';
 import { checkCodeFiltersMatch } from './memory-store/code-filter-check.ts';
 import { cosine, globMatcher, rankLexically } from './memory-store/ranking.ts';
 import {
@@ -119,6 +122,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     [...repositories.values()].find(
       (repository) => repository.name === nameOrPath || repository.rootPath === nameOrPath,
     ) ?? null;
+  const anchors = new MemoryAnchors({
+    findRepository,
+    repository: (id) => repositories.get(id),
+    chunksAt: (repositoryId, path) =>
+      (files.get(repositoryId)?.get(path)?.chunkIds ?? [])
+        .map((id) => chunks.get(id)!)
+        .sort((a, b) => a.startLine - b.startLine)
+        .map((chunk) => ({
+          path,
+          startLine: chunk.startLine,
+          endLine: chunk.endLine,
+          symbolName: chunk.symbolName,
+          content: chunk.content,
+        })),
+    files: () =>
+      [...files.entries()].flatMap(([repositoryId, byPath]) =>
+        [...byPath.keys()].map((path) => ({ repositoryId, path })),
+      ),
+  });
 
   /** Drops vectors nothing refers to any more, as the SQLite store does. */
   const collectVectors = (): void => {
@@ -241,7 +263,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }: Lesson & {
     seq: number;
     contentHash: string;
-  }): Lesson => ({ ...lesson, tags: [...lesson.tags] });
+  }): Lesson => ({
+    ...lesson,
+    tags: [...lesson.tags],
+    anchors: anchors.anchorsOf(lesson.id),
+    staleness: anchors.stalenessOf(lesson.id),
+  });
   const publicCheckpoint = ({
     seq: _seq,
     contentHash: _hash,
@@ -252,14 +279,32 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }): Checkpoint => structuredClone(checkpoint);
   const matchesLesson = (
     lesson: Lesson,
-    filters: { tags?: readonly string[]; severity?: string; repository?: string; agent?: string },
+    filters: {
+      tags?: readonly string[];
+      severity?: string;
+      repository?: string;
+      agent?: string;
+      staleness?: readonly string[];
+    },
   ): boolean =>
     (filters.tags ?? []).every((tag) =>
       lesson.tags.some((own) => own.toLowerCase() === tag.toLowerCase()),
     ) &&
     (filters.severity === undefined || lesson.severity === filters.severity) &&
     (filters.repository === undefined || lesson.repository === filters.repository) &&
-    (filters.agent === undefined || lesson.agent === filters.agent);
+    (filters.agent === undefined || lesson.agent === filters.agent) &&
+    (filters.staleness === undefined ||
+      filters.staleness.length === 0 ||
+      filters.staleness.includes(anchors.stalenessOf(lesson.id) ?? ''));
+  const checkStaleness = (staleness: unknown): void => {
+    if (staleness === undefined) return;
+    if (
+      !Array.isArray(staleness) ||
+      staleness.some((state) => !(anchorStates as readonly unknown[]).includes(state))
+    ) {
+      throw invalid(`staleness must be a list of ${anchorStates.join(', ')}.`);
+    }
+  };
 
   const lessonRecord = (lesson: Lesson): Lesson & { seq: number; contentHash: string } => ({
     ...lesson,
@@ -314,6 +359,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       repositoryFor(id);
       for (const path of [...files.get(id)!.keys()]) removeFile(id, path);
       files.delete(id);
+      anchors.forgetRepository(id);
       repositories.delete(id);
       collectVectors();
     },
@@ -464,7 +510,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     // ---------------------------------------------------------------- lessons
     async addLesson(input: LessonInput) {
       if (typeof input !== 'object' || input === null) throw invalid('Give a lesson.');
-      checkKeys(input, ['title', 'content', 'tags', 'severity', 'repository', 'agent'], 'lesson');
+      checkKeys(
+        input,
+        ['title', 'content', 'tags', 'severity', 'repository', 'agent', 'anchors', 'autoAnchor'],
+        'lesson',
+      );
       const at = now();
       const lesson = lessonRecord({
         id: `lesson_${(nextId++).toString().padStart(6, '0')}`,
@@ -474,17 +524,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         severity: input.severity === undefined ? 'info' : severityOf(input.severity),
         repository: optionalText(input.repository, 'repository', limits.repositoryLength),
         agent: optionalText(input.agent, 'agent', limits.agentLength),
+        anchors: [],
+        staleness: null,
         createdAt: at,
         updatedAt: at,
       });
+      const explicit = anchors.resolve(input.anchors);
+      const automatic =
+        input.autoAnchor === false
+          ? []
+          : anchors.automatic(`${lesson.title}\n${lesson.content}`, lesson.repository);
       lessons.set(lesson.id, lesson);
+      anchors.replace(lesson.id, [...explicit, ...automatic]);
       return publicLesson(lesson);
     },
     async updateLesson(id, patch) {
       const lesson = lessons.get(id);
       if (!lesson) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
       if (typeof patch !== 'object' || patch === null) throw invalid('Give the fields to change.');
-      checkKeys(patch, ['title', 'content', 'tags', 'severity', 'repository', 'agent'], 'lesson');
+      checkKeys(
+        patch,
+        ['title', 'content', 'tags', 'severity', 'repository', 'agent', 'anchors', 'autoAnchor'],
+        'lesson',
+      );
+      const explicit =
+        patch.anchors === undefined ? anchors.explicitOf(id) : anchors.resolve(patch.anchors);
       const updated = lessonRecord({
         ...publicLesson(lesson),
         ...(patch.title === undefined
@@ -505,6 +569,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       });
       if (updated.contentHash === lesson.contentHash) updated.seq = lesson.seq;
       lessons.set(id, updated);
+      const textChanged = updated.title !== lesson.title || updated.content !== lesson.content;
+      if (patch.anchors !== undefined || patch.autoAnchor !== undefined || textChanged) {
+        const autoAnchor = patch.autoAnchor ?? (anchors.hasAutomatic(id) || textChanged);
+        const automatic = autoAnchor
+          ? anchors.automatic(`${updated.title}\n${updated.content}`, updated.repository)
+          : [];
+        anchors.replace(id, [...explicit, ...automatic]);
+      }
       collectVectors();
       return publicLesson(updated);
     },
@@ -515,9 +587,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async listLessons(request = {}) {
       checkKeys(
         request,
-        ['tags', 'severity', 'repository', 'agent', 'limit', 'offset'],
+        ['tags', 'severity', 'repository', 'agent', 'staleness', 'limit', 'offset'],
         'lesson list',
       );
+      checkStaleness(request.staleness);
       const limit = limitOf(request.limit, limits.pageSize, 50);
       const offset = offsetOf(request.offset);
       const all = [...lessons.values()]
@@ -527,6 +600,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async deleteLesson(id) {
       const existed = lessons.delete(id);
+      anchors.delete(id);
       collectVectors();
       return existed;
     },
@@ -534,9 +608,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (typeof request !== 'object' || request === null) throw invalid('Give a search request.');
       checkKeys(
         request,
-        ['query', 'queryVector', 'limit', 'tags', 'severity', 'repository', 'agent'],
+        ['query', 'queryVector', 'limit', 'tags', 'severity', 'repository', 'agent', 'staleness'],
         'lesson search',
       );
+      checkStaleness(request.staleness);
       const queryVector = checkQuery(request.query, request.queryVector);
       const limit = limitOf(request.limit, limits.searchResults, 10);
       if (request.severity !== undefined) severityOf(request.severity);
@@ -549,7 +624,47 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         (lesson) => `${lesson.title} ${lesson.content} ${lesson.tags.join(' ')}`,
         (lesson) => lesson.contentHash,
         limit,
-      ).map(({ item, score, scores }) => ({ lesson: publicLesson(item), score, scores }));
+      )
+        .map(({ item, score, scores }) => {
+          const lesson = publicLesson(item);
+          const factor = lesson.staleness === null ? 1 : stalenessScoreFactor[lesson.staleness];
+          return { lesson, score: score * factor, scores };
+        })
+        .sort((a, b) => b.score - a.score);
+    },
+    async confirmLesson(id) {
+      const lesson = lessons.get(id);
+      if (!lesson) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+      anchors.confirm(id);
+      return publicLesson(lesson);
+    },
+    async lessonsAnchoredAt(locations) {
+      const rank = { critical: 0, warning: 1, info: 2 } as const;
+      return locations.map((location) =>
+        anchors
+          .lessonsAt(location)
+          .map((id) => lessons.get(id)!)
+          .sort((a, b) =>
+            rank[a.severity] !== rank[b.severity]
+              ? rank[a.severity] - rank[b.severity]
+              : a.createdAt < b.createdAt
+                ? 1
+                : -1,
+          )
+          .map((lesson) => ({
+            id: lesson.id,
+            title: lesson.title,
+            severity: lesson.severity,
+            staleness: anchors.stalenessOf(lesson.id)!,
+          })),
+      );
+    },
+    async countLessonsByStaleness() {
+      return anchors.countByStaleness();
+    },
+    async refreshAnchors(repositoryId, paths) {
+      repositoryFor(repositoryId);
+      return anchors.refresh(repositoryId, paths);
     },
 
     // ---------------------------------------------------------------- checkpoints

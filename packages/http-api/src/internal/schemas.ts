@@ -1,7 +1,10 @@
 import { isAbsolute } from 'node:path';
 import { limits } from '@nellie/core';
 import {
+  anchorStateSchema,
+  anchorViewSchema,
   codeFileHitSchema,
+  codeMemoriesSchema,
   codeSearchHitSchema,
   deprecatedRepositoryFilterSchema,
   errorBodySchema as sharedErrorBodySchema,
@@ -61,6 +64,40 @@ export const errorBodySchema = named('Error', sharedErrorBodySchema);
 
 const scoreBreakdownSchema = named('ScoreBreakdown', sharedScoreBreakdownSchema);
 
+// ---- anchors ----
+
+const anchorState = anchorStateSchema;
+
+export const anchorSchema = named(
+  'Anchor',
+  anchorViewSchema.extend({
+    startLine: z.number().int(),
+    endLine: z.number().int(),
+    contentHash: z.string().describe('sha256 of the anchored code when anchored or confirmed.'),
+    change: anchorViewSchema.shape.change.describe(
+      'How the code differs from when it was anchored (state changed).',
+    ),
+    movedFrom: z.string().nullable().describe('The path it was anchored at, once moved.'),
+  }),
+);
+
+const anchorInput = z.strictObject({
+  repository: repositoryFilterSchema.describe('Name or root path of an indexed repository.'),
+  path: z.string().min(1).max(limits.globLength).describe('Indexed file, relative to the root.'),
+  symbol: z.string().min(1).max(512).optional().describe('A symbol defined in that file.'),
+  startLine: z.number().int().min(1).optional(),
+  endLine: z.number().int().min(1).optional(),
+});
+
+const anchorInputs = z
+  .array(anchorInput)
+  .max(20)
+  .describe(
+    'Code the lesson is about. Files and identifiers named in the title and content are anchored too when they resolve to exactly one place.',
+  );
+
+named('CodeMemories', codeMemoriesSchema);
+
 // ---- code ----
 
 named('CodeSearchHit', codeSearchHitSchema);
@@ -81,6 +118,10 @@ export const lessonSchema = named(
     severity,
     repository: z.string().nullable(),
     agent: z.string().nullable(),
+    anchors: z.array(anchorSchema),
+    staleness: anchorState
+      .nullable()
+      .describe('The worst state of its anchored code; null without anchors.'),
     createdAt: z.string(),
     updatedAt: z.string(),
   }),
@@ -94,6 +135,8 @@ export const lessonCreateSchema = z.strictObject({
   repository: storedRepository.describe('Repository the lesson is about; null for none.'),
   repo: deprecatedStoredRepo,
   agent: storedTextSchema('agent', limits.agentLength).nullable().optional(),
+  anchors: anchorInputs.optional(),
+  autoAnchor: z.boolean().optional().describe('false: no automatic anchors (default true).'),
 });
 
 export const lessonPatchSchema = lessonCreateSchema
@@ -109,6 +152,9 @@ export const lessonListQuerySchema = z.object({
   repository: repositoryFilterSchema.optional(),
   repo: deprecatedRepositoryFilterSchema,
   agent: agentFilter.optional(),
+  staleness: commaList
+    .optional()
+    .describe('Only lessons in these states (comma-separated: current,changed,moved,gone).'),
   limit: limit(20, limits.pageSize),
   offset: z.coerce
     .number()

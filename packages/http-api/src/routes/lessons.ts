@@ -1,4 +1,4 @@
-import { NellieError, answerLessonSearch } from '@nellie/core';
+import { NellieError, answerLessonSearch, type AnchorState } from '@nellie/core';
 import { lessonSearchQuerySchema, requestedMode, resolveDeprecatedFields } from '@nellie/schemas';
 import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
@@ -71,8 +71,10 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         400: invalid,
       },
       async handler({ query }) {
+        const { staleness, ...filters } = resolveDeprecatedFields(query);
         const page = await store.listLessons({
-          ...resolveDeprecatedFields(query),
+          ...filters,
+          ...(staleness && staleness.length > 0 ? { staleness: staleness as AnchorState[] } : {}),
           tags: query.tags && query.tags.length > 0 ? query.tags : undefined,
         });
         return { status: 200, body: page };
@@ -109,6 +111,31 @@ export function lessonRoutes(deps: RouteDeps): RouteDefinition[] {
         const patch = resolveDeprecatedFields(body);
         const lesson = await store.updateLesson(params.id, patch);
         await deps.audit(c, 'lesson.update', lesson.id, { fields: Object.keys(patch) });
+        return { status: 200, body: lesson };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/lessons/:id/confirm',
+      operationId: 'confirmLesson',
+      summary: 'Confirm a lesson still holds',
+      description:
+        'Re-anchors the lesson to its code as it is now (state current); anchors whose code is gone are dropped. A lesson that no longer holds is retired with DELETE.',
+      tag: 'lessons',
+      params: lessonIdParams,
+      responses: {
+        200: { description: 'The confirmed lesson.', schema: lessonSchema },
+        404: notFound,
+      },
+      async handler({ params, c }) {
+        let lesson;
+        try {
+          lesson = await store.confirmLesson(params.id);
+        } catch (error) {
+          if (NellieError.is(error) && error.code === 'NOT_FOUND') throw lessonNotFound(params.id);
+          throw error;
+        }
+        await deps.audit(c, 'lesson.confirm', lesson.id, { anchors: lesson.anchors.length });
         return { status: 200, body: lesson };
       },
     }),

@@ -394,6 +394,73 @@ describe('code search', () => {
     expect(both.status).toBe(400);
   });
 
+  it('anchors lessons to code, shows them on code hits, filters by staleness and confirms', async () => {
+    const store = await storeWithCode();
+    const t = setup({ store });
+    const created = await t.call('POST', '/api/v1/lessons', {
+      json: {
+        title: 'Config must be JSON',
+        content: 'YAML was tried and broke deploys.',
+        severity: 'warning',
+        anchors: [{ repository: 'demo', path: 'src/config.ts', startLine: 1, endLine: 3 }],
+        autoAnchor: false,
+      },
+    });
+    expect(created.status).toBe(201);
+    const lesson = (await created.json()) as Lesson;
+    expect(lesson).toMatchObject({
+      staleness: 'current',
+      anchors: [
+        { repository: 'demo', path: 'src/config.ts', state: 'current', origin: 'explicit' },
+      ],
+    });
+    const automatic = (await (
+      await t.call('POST', '/api/v1/lessons', {
+        json: { title: 'startServer binds loopback', content: 'Never 0.0.0.0.' },
+      })
+    ).json()) as Lesson;
+    expect(automatic.anchors).toMatchObject([{ path: 'src/server.ts', symbol: 'startServer' }]);
+
+    const code = await t.call('POST', '/api/v1/search/code', { json: { query: 'parseConfig' } });
+    const hits = ((await code.json()) as { hits: CodeSearchHit[] }).hits;
+    expect(hits[0]).toMatchObject({
+      path: 'src/config.ts',
+      memories: {
+        count: 1,
+        severities: { critical: 0, warning: 1, info: 0 },
+        lessons: [{ id: lesson.id, title: 'Config must be JSON', staleness: 'current' }],
+      },
+    });
+
+    const repository = (await store.getRepository('demo'))!;
+    await seedRepository(store, repository.rootPath, {
+      'src/config.ts':
+        'export function parseConfig(text: string) {\n  return JSON.parse(text.trim());\n}',
+    });
+    await store.refreshAnchors(repository.id, ['src/config.ts']);
+    const changed = await t.call('GET', '/api/v1/lessons?staleness=changed');
+    expect(await changed.json()).toMatchObject({ total: 1, items: [{ id: lesson.id }] });
+    const search = await t.call('POST', '/api/v1/lessons/search', {
+      json: { query: 'config', staleness: ['current'] },
+    });
+    expect(((await search.json()) as { hits: unknown[] }).hits).toEqual([]);
+    const metrics = await (await t.call('GET', '/metrics')).text();
+    expect(metrics).toMatch(/^nellie_memories\{state="changed"\} 1$/m);
+    expect(metrics).toMatch(/^nellie_memories\{state="current"\} 1$/m);
+
+    const confirmed = await t.call('POST', `/api/v1/lessons/${lesson.id}/confirm`);
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.json()).toMatchObject({ staleness: 'current' });
+    expect((await t.call('POST', '/api/v1/lessons/nope/confirm')).status).toBe(404);
+
+    const refused = await t.call('POST', '/api/v1/lessons', {
+      json: { title: 't', content: 'c', anchors: [{ repository: 'demo', path: 'src/nope.ts' }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('Cannot anchor to src/nope.ts');
+    expect((await t.call('GET', '/api/v1/lessons?staleness=stale')).status).toBe(400);
+  });
+
   it('writes, lists and recent checkpoints take the deprecated repo for repository', async () => {
     const t = setup();
     const created = await t.call('POST', '/api/v1/lessons', {

@@ -67,7 +67,9 @@ export class IndexingPipeline {
   ): Promise<void> {
     const rules = await this.loadRules(state.root);
     state.rules = rules;
-    await reconcileRepository(this.context(state, rules, mode, progress, job));
+    await this.refreshingAnchors(state, (store) =>
+      reconcileRepository(this.context(state, rules, mode, progress, job, store)),
+    );
   }
 
   /** Indexes the paths a watcher reported, with the rules of the last full pass. */
@@ -80,7 +82,57 @@ export class IndexingPipeline {
       await this.fullPass(state, 'incremental', progress, null);
       return;
     }
-    await reconcilePaths(this.context(state, state.rules, 'incremental', progress, null), paths);
+    const rules = state.rules;
+    await this.refreshingAnchors(state, (store) =>
+      reconcilePaths(this.context(state, rules, 'incremental', progress, null, store), paths),
+    );
+  }
+
+  /**
+   * Runs a pass with a store that notes the files it writes or deletes, then has the store
+   * compare the anchors of memories on those files with their new code. A failed comparison is
+   * logged, not fatal: the index itself is up to date.
+   */
+  private async refreshingAnchors(
+    state: RepositoryState,
+    pass: (store: IndexerStore) => Promise<void>,
+  ): Promise<void> {
+    const { store, logger } = this.options;
+    const touched = new Set<string>();
+    const noting: IndexerStore = {
+      get embeddingModel() {
+        return store.embeddingModel;
+      },
+      getRepository: (nameOrPath) => store.getRepository(nameOrPath),
+      upsertRepository: (input) => store.upsertRepository(input),
+      listFiles: (repositoryId) => store.listFiles(repositoryId),
+      touchFile: (repositoryId, path, stat) => store.touchFile(repositoryId, path, stat),
+      markRepositoryIndexed: (id, at) => store.markRepositoryIndexed(id, at),
+      writeFile: async (repositoryId, file, chunks) => {
+        await store.writeFile(repositoryId, file, chunks);
+        touched.add(file.path);
+      },
+      deleteFiles: async (repositoryId, paths) => {
+        const deleted = await store.deleteFiles(repositoryId, paths);
+        for (const path of paths) touched.add(path);
+        return deleted;
+      },
+    };
+    try {
+      await pass(noting);
+    } finally {
+      const repository = state.repository;
+      if (store.refreshAnchors && repository && touched.size > 0) {
+        try {
+          await store.refreshAnchors(repository.id, [...touched]);
+        } catch (error) {
+          logger.warn(
+            { root: state.root, files: touched.size, err: error },
+            'Could not compare memory anchors with the re-indexed files.',
+          );
+        }
+      }
+    }
   }
 
   /** Removes every file of the repository from the index (its root is gone). */
@@ -94,6 +146,7 @@ export class IndexingPipeline {
         paths.slice(start, start + 500),
       );
     }
+    await store.refreshAnchors?.(state.repository!.id, paths);
     logger.info(
       { root: state.root, files: paths.length },
       'The watched directory is gone; removed its files from the index.',
@@ -185,8 +238,9 @@ export class IndexingPipeline {
     mode: IndexJobMode,
     progress: IndexProgress,
     job: PassJob | null,
+    store: IndexerStore,
   ): PassContext {
-    const { settings, store, logger } = this.options;
+    const { settings, logger } = this.options;
     return {
       store,
       repository: state.repository!,

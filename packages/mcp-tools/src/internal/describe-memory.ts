@@ -1,4 +1,4 @@
-import type { AgentStatus, Checkpoint, Lesson } from '@nellie/core';
+import type { AgentStatus, Anchor, Checkpoint, Lesson } from '@nellie/core';
 import { compactJson, preview } from './format.ts';
 
 /** `[warning] Title (id L1; tags a, b; repository api)` */
@@ -6,6 +6,9 @@ export function lessonHeadline(lesson: Lesson): string {
   const facts = [`id ${lesson.id}`];
   if (lesson.tags.length > 0) facts.push(`tags ${lesson.tags.join(', ')}`);
   if (lesson.repository !== null) facts.push(`repository ${lesson.repository}`);
+  if (lesson.staleness !== null && lesson.staleness !== 'current') {
+    facts.push(`${lesson.staleness}: its code ${stalenessPhrase[lesson.staleness]}`);
+  }
   return `[${lesson.severity}] ${lesson.title} (${facts.join('; ')})`;
 }
 
@@ -18,7 +21,40 @@ export function lessonFull(lesson: Lesson): string {
   if (lesson.repository !== null) facts.push(`Repository: ${lesson.repository}`);
   if (lesson.agent !== null) facts.push(`Agent: ${lesson.agent}`);
   facts.push(`Created: ${lesson.createdAt}`, `Updated: ${lesson.updatedAt}`);
-  return [`Lesson ${lesson.id}: ${lesson.title}`, facts.join(' · '), '', lesson.content].join('\n');
+  const anchors =
+    lesson.anchors.length === 0
+      ? []
+      : [
+          '',
+          `Anchored to (${lesson.staleness ?? 'current'}):`,
+          ...lesson.anchors.map(describeAnchor),
+        ];
+  return [
+    `Lesson ${lesson.id}: ${lesson.title}`,
+    facts.join(' · '),
+    '',
+    lesson.content,
+    ...anchors,
+  ].join('\n');
+}
+
+const stalenessPhrase = {
+  current: 'is unchanged',
+  moved: 'moved',
+  changed: 'changed since; check it still holds (update_lesson confirm)',
+  gone: 'is gone; check it still holds (update_lesson confirm, or delete_lesson)',
+} as const;
+
+/** `- src/upload.ts:5-9 retryUpload: changed (+3/-2 lines, signature changed)` */
+export function describeAnchor(anchor: Anchor): string {
+  const where = `${anchor.repository}:${anchor.path}:${anchor.startLine}-${anchor.endLine}`;
+  const what = anchor.symbol === null ? '' : ` ${anchor.symbol}`;
+  let state: string = anchor.state;
+  if (anchor.change !== null) {
+    state += ` (+${anchor.change.linesAdded}/-${anchor.change.linesRemoved} lines${anchor.change.signatureChanged ? ', signature changed' : ''})`;
+  }
+  if (anchor.movedFrom !== null) state += ` from ${anchor.movedFrom}`;
+  return `- ${where}${what}: ${state}`;
 }
 
 export function lessonPreview(lesson: Lesson): string {

@@ -1,6 +1,12 @@
 import { isAbsolute } from 'node:path';
-import { limits } from '@nellie/core';
-import { jsonObjectSchema, severitySchema, storedTextSchema } from '@nellie/schemas';
+import { limits, type AnchorInput } from '@nellie/core';
+import {
+  anchorStateSchema,
+  anchorViewSchema,
+  jsonObjectSchema,
+  severitySchema,
+  storedTextSchema,
+} from '@nellie/schemas';
 import { z } from 'zod';
 
 // The tools' own argument pieces and answer views. Search arguments and the fields every
@@ -40,6 +46,8 @@ export const lessonViewSchema = z.object({
   severity: severitySchema,
   repository: z.string().nullable(),
   agent: z.string().nullable(),
+  anchors: z.array(anchorViewSchema),
+  staleness: anchorStateSchema.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -137,5 +145,32 @@ export const lessonTagsSchema = z
 export const lessonRepoSchema = storedTextSchema('repository', limits.repositoryLength).describe(
   'Repository it is about, if any.',
 );
+
+/** `repository:path[#symbol][:start[-end]]`, e.g. `shop:src/upload.ts#retryUpload`. */
+const anchorPattern = /^([^:]+):([^#:]+)(?:#([^:]+))?(?::(\d+)(?:-(\d+))?)?$/;
+
+export const lessonAnchorsSchema = z
+  // A refinement, not a listed `pattern`: the description shows the form in fewer bytes.
+  .array(
+    z
+      .string()
+      .refine((anchor) => anchorPattern.test(anchor), 'write repository:path[#symbol][:start-end]'),
+  )
+  .max(20)
+  .describe('Code it is about: repository:path[#symbol][:start-end].');
+
+/** Reads `repository:path[#symbol][:start[-end]]` anchors (already checked by the schema). */
+export function parseAnchors(anchors: readonly string[]): AnchorInput[] {
+  return anchors.map((anchor) => {
+    const [, repository, path, symbol, start, end] = anchorPattern.exec(anchor)!;
+    return {
+      repository: repository!,
+      path: path!,
+      ...(symbol === undefined ? {} : { symbol }),
+      ...(start === undefined ? {} : { startLine: Number(start) }),
+      ...(end === undefined ? {} : { endLine: Number(end) }),
+    };
+  });
+}
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

@@ -8,11 +8,13 @@ import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
 import {
   agentSchema,
+  lessonAnchorsSchema,
   lessonContentSchema,
   lessonRepoSchema,
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
+  parseAnchors,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
@@ -29,6 +31,7 @@ export const addLessonTool = defineTool({
       severity: severitySchema.default('info').describe('critical, warning or info (default).'),
       repository: lessonRepoSchema.optional(),
       agent: agentSchema.optional().describe('Who learned it (your agent name), if known.'),
+      anchors: lessonAnchorsSchema.optional(),
     }),
     outputSchema: z.object({ lesson: lessonViewSchema }),
     annotations: {
@@ -46,6 +49,7 @@ export const addLessonTool = defineTool({
       severity: args.severity,
       repository: resolveDeprecatedFields(args).repository ?? null,
       agent: args.agent ?? null,
+      ...(args.anchors === undefined ? {} : { anchors: parseAnchors(args.anchors) }),
     });
     await audit(deps, context, {
       action: 'lesson.create',

@@ -150,7 +150,7 @@ describe('lesson tools', () => {
     const result = await harness.call('update_lesson', { id });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      'INVALID_INPUT: Nothing to update: give at least one of title, content, tags, severity or repository.',
+      'INVALID_INPUT: Nothing to update: give at least one of title, content, tags, severity, repository or confirm.',
     );
   });
 

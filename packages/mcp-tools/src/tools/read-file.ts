@@ -1,4 +1,5 @@
-import { NellieError, readFileLimits } from '@nellie/core';
+import { NellieError, codeMemories, describeCodeMemories, readFileLimits } from '@nellie/core';
+import { codeMemoriesSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { repositoryArgSchema } from '../internal/repository-schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
@@ -29,6 +30,7 @@ export const readFileTool = defineTool({
       truncated: z.boolean(),
       changedSinceIndexed: z.boolean(),
       content: z.string(),
+      memories: codeMemoriesSchema.optional(),
     }),
     annotations: readOnly,
   },
@@ -47,13 +49,23 @@ export const readFileTool = defineTool({
         ? `Stopped at the size limit; continue with startLine ${excerpt.endLine + 1}.`
         : null,
       excerpt.changedSinceIndexed ? 'The file changed on disk since it was indexed.' : null,
-    ].filter((note) => note !== null);
+    ];
+    const [anchored = []] = await deps.store.lessonsAnchoredAt([excerpt]);
+    const memories = anchored.length === 0 ? undefined : codeMemories(anchored);
+    if (memories !== undefined) {
+      notes.push(
+        `Lessons anchored here: ${describeCodeMemories(memories)}: ` +
+          memories.lessons
+            .map((lesson) => `[${lesson.severity}] ${lesson.title} (id ${lesson.id})`)
+            .join('; '),
+      );
+    }
     const header =
       `${excerpt.repository}:${excerpt.path}:${excerpt.startLine}-${excerpt.endLine} ` +
       `of ${excerpt.totalLines} lines (${excerpt.absolutePath})`;
     return {
-      text: [header, ...notes, '', excerpt.content].join('\n'),
-      data: excerpt,
+      text: [header, ...notes.filter((note) => note !== null), '', excerpt.content].join('\n'),
+      data: memories === undefined ? excerpt : { ...excerpt, memories },
     };
   },
 });

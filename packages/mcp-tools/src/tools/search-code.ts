@@ -1,5 +1,6 @@
 import {
   answerCodeSearch,
+  describeCodeMemories,
   type CodeFileHit,
   type CodeSearchHit,
   type CodeSearchResponse,
@@ -78,10 +79,21 @@ function body(hit: CodeSearchHit, includeContent: boolean): string {
 const staleMark = (hit: CodeSearchHit): string =>
   hit.freshness.changedSinceIndexed === true ? ' (changed on disk since indexed)' : '';
 
+/** `   Lessons here: 2 lessons, 1 critical — [critical] Title (id L1); …` (get_lesson reads one). */
+function memoryLines(hit: CodeSearchHit): string[] {
+  if (hit.memories === undefined) return [];
+  const titles = hit.memories.lessons
+    .slice(0, 3)
+    .map((lesson) => `[${lesson.severity}] ${lesson.title} (id ${lesson.id})`);
+  const more = hit.memories.count > 3 ? `; ${hit.memories.count - 3} more` : '';
+  return [`   Lessons here: ${describeCodeMemories(hit.memories)}: ${titles.join('; ')}${more}`];
+}
+
 function formatFile(file: CodeFileHit, index: number, includeContent: boolean): string[] {
   const out = [`${index + 1}. ${file.repository}:${file.path} score ${formatScore(file.score)}`];
   for (const hit of file.chunks) {
-    out.push(`   ${lines(hit)}${symbolLabel(hit)}${staleMark(hit)}`, body(hit, includeContent));
+    out.push(`   ${lines(hit)}${symbolLabel(hit)}${staleMark(hit)}`, ...memoryLines(hit));
+    out.push(body(hit, includeContent));
   }
   return out;
 }
@@ -89,6 +101,7 @@ function formatFile(file: CodeFileHit, index: number, includeContent: boolean): 
 function formatChunk(hit: CodeSearchHit, index: number, includeContent: boolean): string[] {
   return [
     `${index + 1}. ${hit.repository}:${hit.path}:${lines(hit)}${symbolLabel(hit)} score ${formatScore(hit.score)}${staleMark(hit)}`,
+    ...memoryLines(hit),
     body(hit, includeContent),
   ];
 }

@@ -19,7 +19,10 @@ export const searchLessonsTool = defineTool({
     title: 'Search lessons',
     description:
       'Find lessons relevant to a task. Call it before working in an area or when a failure feels familiar.',
-    inputSchema: withUnlistedDeprecatedFields(lessonSearchQueryFields),
+    inputSchema: withUnlistedDeprecatedFields({
+      ...lessonSearchQueryFields,
+      tags: lessonSearchQueryFields.tags.describe('All must match.'),
+    }),
     outputSchema: searchResponseSchema(
       z.object({ lesson: lessonViewSchema, score: z.number(), scores: scoreBreakdownSchema }),
     ),

@@ -1,8 +1,9 @@
-import { NellieError, type LessonInput } from '@nellie/core';
+import { NellieError, limits, type LessonInput } from '@nellie/core';
 import {
   idSchema,
   resolveDeprecatedFields,
   severitySchema,
+  storedTextSchema,
   withUnlistedDeprecatedFields,
 } from '@nellie/schemas';
 import { z } from 'zod';
@@ -10,7 +11,6 @@ import { audit } from '../internal/audit.ts';
 import { lessonHeadline } from '../internal/describe-memory.ts';
 import {
   lessonContentSchema,
-  lessonRepoSchema,
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
@@ -30,10 +30,11 @@ export const updateLessonTool = defineTool({
       content: lessonContentSchema.optional(),
       tags: lessonTagsSchema.optional().describe('Replaces all tags of the lesson.'),
       severity: severitySchema.optional().describe('critical, warning or info.'),
-      repository: lessonRepoSchema
+      repository: storedTextSchema('repository', limits.repositoryLength)
         .nullable()
         .optional()
         .describe('Repository name or path; null to clear.'),
+      confirm: z.boolean().optional().describe('true: it still holds; re-anchor to the code now.'),
     }),
     outputSchema: z.object({ lesson: lessonViewSchema, changed: z.array(z.string()) }),
     annotations: {
@@ -52,15 +53,18 @@ export const updateLessonTool = defineTool({
     const repository = resolveDeprecatedFields(args).repository;
     if (repository !== undefined) patch.repository = repository;
     const changed = Object.keys(patch);
+    if (args.confirm === true) changed.push('confirm');
     if (changed.length === 0) {
       throw new NellieError(
         'INVALID_INPUT',
-        'Nothing to update: give at least one of title, content, tags, severity or repository.',
+        'Nothing to update: give at least one of title, content, tags, severity, repository or confirm.',
       );
     }
     let lesson;
     try {
-      lesson = await deps.store.updateLesson(args.id, patch);
+      if (Object.keys(patch).length > 0) lesson = await deps.store.updateLesson(args.id, patch);
+      if (args.confirm === true) lesson = await deps.store.confirmLesson(args.id);
+      if (lesson === undefined) throw lessonNotFound(args.id);
     } catch (error) {
       if (NellieError.is(error) && error.code === 'NOT_FOUND') throw lessonNotFound(args.id);
       throw error;

@@ -27,6 +27,28 @@ import { searchMemoryTable } from './memory-search.ts';
 import { kindLesson } from './schema.ts';
 import type { SearchContext } from './search-context.ts';
 
+/**
+ * Lessons here are not anchored to code: anchors are resolved against the SQLite store's chunk
+ * and symbol tables. A request naming anchors or filtering on their staleness is refused rather
+ * than answered as if it had been kept.
+ */
+function refuseAnchors(request: {
+  anchors?: readonly unknown[] | undefined;
+  staleness?: readonly unknown[] | undefined;
+}): void {
+  const field =
+    request.anchors && request.anchors.length > 0
+      ? 'anchors'
+      : request.staleness && request.staleness.length > 0
+        ? 'staleness'
+        : null;
+  if (field === null) return;
+  throw new NellieError(
+    'INVALID_INPUT',
+    `Lesson ${field}: anchors need the SQLite store; the PostgreSQL store keeps lessons without anchors to code.`,
+  );
+}
+
 /** Title A, tags B, content C: the SQLite store's bm25 weights 4, 2, 1. */
 const rankWeights = '{0, 0.25, 0.5, 1}';
 
@@ -51,6 +73,7 @@ export class LessonStore {
 
   async add(input: LessonInput): Promise<Lesson> {
     const parsed = parseInput(lessonInputSchema, input, 'lesson');
+    refuseAnchors(parsed);
     const lesson = newLesson(parsed);
     const now = lesson.createdAt;
     const hash = lessonHash(lesson);
@@ -81,6 +104,7 @@ export class LessonStore {
   update(id: string, patch: Partial<LessonInput>): Promise<Lesson> {
     parseInput(textIdSchema, id, 'lesson id');
     const parsed = parseInput(lessonPatchSchema, patch, 'lesson update');
+    refuseAnchors(parsed);
     return this.#c.database.write(async (db) => {
       const { rows } = await db.query<LessonRow & { content_hash: string }>(
         `SELECT * FROM ${this.#c.s}.lessons WHERE id = $1 FOR UPDATE`,
@@ -127,6 +151,7 @@ export class LessonStore {
   }
 
   async #filter(db: Queryable, filters: LessonFilters): Promise<(params: Parameters) => string> {
+    refuseAnchors(filters);
     const repos = filters.repository
       ? await this.#c.code.repositoryAliases(db, filters.repository)
       : null;
@@ -161,7 +186,7 @@ export class LessonStore {
          LIMIT ${params.p(parsed.limit)} OFFSET ${params.p(parsed.offset)}`,
         params.values,
       );
-      return { items: rows.map(toLesson), total: total.rows[0]?.count ?? 0 };
+      return { items: rows.map((row) => toLesson(row)), total: total.rows[0]?.count ?? 0 };
     });
   }
 

@@ -3,7 +3,14 @@ import {
   NellieError,
   formatLessonForEmbedding,
   lessonSeverities,
+  anchorStates,
   limits,
+  memoryStaleness,
+  stalenessScoreFactor,
+  type Anchor,
+  type AnchorState,
+  type AnchoredLesson,
+  type CodeLocation,
   type Lesson,
   type LessonFilters,
   type LessonHit,
@@ -13,6 +20,12 @@ import {
 } from '@nellie/core';
 import { idSchema, limitSchema, offsetSchema, parseInput, storedTextSchema } from '@nellie/schemas';
 import { z } from 'zod';
+import {
+  anchorInputsSchema,
+  lessonStalenessSql,
+  type AnchorStore,
+  type ResolvedAnchor,
+} from './anchor-store.ts';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
@@ -33,7 +46,8 @@ export interface LessonRow {
   updated_at: string;
 }
 
-export function toLesson(row: LessonRow): Lesson {
+/** A lesson row as a lesson; `anchors` are the SQLite store's (the PostgreSQL store has none). */
+export function toLesson(row: LessonRow, anchors: Anchor[] = []): Lesson {
   return {
     id: row.id,
     title: row.title,
@@ -42,6 +56,8 @@ export function toLesson(row: LessonRow): Lesson {
     severity: row.severity,
     repository: row.repo,
     agent: row.agent,
+    anchors,
+    staleness: memoryStaleness(anchors),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -66,6 +82,8 @@ export const lessonInputSchema = z.strictObject({
   severity: lessonFields.severity.optional(),
   repository: lessonFields.repository.optional(),
   agent: lessonFields.agent.optional(),
+  anchors: anchorInputsSchema.optional(),
+  autoAnchor: z.boolean().optional(),
 });
 
 export const lessonPatchSchema = lessonInputSchema.partial();
@@ -75,6 +93,7 @@ export const lessonListSchema = z.strictObject({
   severity: z.enum(lessonSeverities).optional(),
   repository: z.string().min(1).max(limits.repositoryLength).optional(),
   agent: z.string().min(1).max(limits.agentLength).optional(),
+  staleness: z.array(z.enum(anchorStates)).max(anchorStates.length).optional(),
   limit: limitSchema(limits.pageSize, 50),
   offset: offsetSchema,
 });
@@ -111,6 +130,8 @@ export function newLesson(parsed: z.output<typeof lessonInputSchema>): Lesson {
     severity: parsed.severity ?? 'info',
     repository: parsed.repository ?? null,
     agent: parsed.agent ?? null,
+    anchors: [],
+    staleness: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -138,10 +159,30 @@ interface FilterSql {
 export class SqliteLessons {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
+  readonly #anchors: AnchorStore;
 
-  constructor(ctx: StoreContext, code: CodeRepositoryStore) {
+  constructor(ctx: StoreContext, code: CodeRepositoryStore, anchors: AnchorStore) {
     this.#ctx = ctx;
     this.#code = code;
+    this.#anchors = anchors;
+  }
+
+  /** Lessons with their anchors. */
+  #hydrate(rows: readonly LessonRow[]): Lesson[] {
+    const anchors = this.#anchors.forLessons(rows.map((row) => row.seq));
+    return rows.map((row) => toLesson(row, anchors.get(row.seq) ?? []));
+  }
+
+  /** Explicit anchors plus, unless turned off, those the lesson's text names. */
+  #anchorsFor(
+    lesson: { title: string; content: string; repository: string | null },
+    explicit: readonly ResolvedAnchor[],
+    autoAnchor: boolean,
+  ): ResolvedAnchor[] {
+    const automatic = autoAnchor
+      ? this.#anchors.automatic(`${lesson.title}\n${lesson.content}`, lesson.repository)
+      : [];
+    return [...explicit, ...automatic];
   }
 
   #row(id: string): LessonRow | undefined {
@@ -164,7 +205,7 @@ export class SqliteLessons {
     const parsed = parseInput(lessonInputSchema, input, 'lesson');
     const lesson = newLesson(parsed);
     const now = lesson.createdAt;
-    this.#ctx.write(() => {
+    return this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
           `INSERT INTO lessons (id, title, content, tags, severity, repo, agent, created_at, updated_at, content_hash)
@@ -183,8 +224,13 @@ export class SqliteLessons {
           lessonHash(lesson),
         ).lastInsertRowid;
       this.#index(Number(seq), lesson);
+      const explicit = this.#anchors.resolve(parsed.anchors ?? []);
+      this.#anchors.replace(
+        Number(seq),
+        this.#anchorsFor(lesson, explicit, parsed.autoAnchor ?? true),
+      );
+      return this.#hydrate([this.#row(lesson.id)!])[0]!;
     });
-    return lesson;
   }
 
   update(id: string, patch: Partial<LessonInput>): Lesson {
@@ -193,7 +239,8 @@ export class SqliteLessons {
     return this.#ctx.write(() => {
       const row = this.#row(id);
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-      const next = patchedLesson(toLesson(row), parsed);
+      const current = toLesson(row);
+      const next = patchedLesson(current, parsed);
       this.#ctx
         .statement(
           `UPDATE lessons SET title = ?, content = ?, tags = ?, severity = ?, repo = ?, agent = ?,
@@ -212,7 +259,21 @@ export class SqliteLessons {
         );
       this.#ctx.statement(`DELETE FROM lessons_fts WHERE rowid = ?`).run(row.seq);
       this.#index(row.seq, next);
-      return next;
+      const textChanged = next.title !== current.title || next.content !== current.content;
+      if (parsed.anchors !== undefined || parsed.autoAnchor !== undefined || textChanged) {
+        const explicit =
+          parsed.anchors === undefined
+            ? this.#anchors.explicitOf(row.seq)
+            : this.#anchors.resolve(parsed.anchors);
+        const hadAutomatic = this.#anchors
+          .forLessons([row.seq])
+          .get(row.seq)!
+          .some((anchor) => anchor.origin === 'automatic');
+        const autoAnchor = parsed.autoAnchor ?? (hadAutomatic || textChanged);
+        this.#anchors.replace(row.seq, this.#anchorsFor(next, explicit, autoAnchor));
+        this.#anchors.recheckLesson(row.seq);
+      }
+      return this.#hydrate([this.#row(id)!])[0]!;
     });
   }
 
@@ -220,7 +281,7 @@ export class SqliteLessons {
     parseInput(idSchema, id, 'lesson id');
     return this.#ctx.read(() => {
       const row = this.#row(id);
-      return row ? toLesson(row) : null;
+      return row ? this.#hydrate([row])[0]! : null;
     });
   }
 
@@ -246,6 +307,10 @@ export class SqliteLessons {
       conditions.push('l.agent = $agent');
       params.agent = filters.agent;
     }
+    if (filters.staleness && filters.staleness.length > 0) {
+      conditions.push(`${lessonStalenessSql} IN (SELECT value FROM json_each($staleness))`);
+      params.staleness = JSON.stringify(filters.staleness);
+    }
     return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
   }
 
@@ -263,7 +328,7 @@ export class SqliteLessons {
            ORDER BY l.created_at DESC, l.seq DESC LIMIT $limit OFFSET $offset`,
         )
         .all({ ...filter.params, limit: parsed.limit, offset: parsed.offset }) as LessonRow[];
-      return { items: rows.map(toLesson), total };
+      return { items: this.#hydrate(rows), total };
     });
   }
 
@@ -282,13 +347,39 @@ export class SqliteLessons {
       this.#ctx.embeddingModel,
       this.#ctx.options.maxQueryLength,
     );
-    return this.#ctx.read(() =>
-      searchMemoryTable<LessonRow>(
+    return this.#ctx.read(() => {
+      const found = searchMemoryTable<LessonRow>(
         this.#ctx,
         { table: 'lessons', alias: 'l', columnWeights: lessonColumnWeights },
         parsed,
         this.#filters(parsed),
-      ).map(({ row, score, scores }) => ({ lesson: toLesson(row), score, scores })),
-    );
+      );
+      const lessons = this.#hydrate(found.map(({ row }) => row));
+      return found
+        .map(({ score, scores }, index) => {
+          const lesson = lessons[index]!;
+          const factor = lesson.staleness === null ? 1 : stalenessScoreFactor[lesson.staleness];
+          return { lesson, score: score * factor, scores };
+        })
+        .sort((a, b) => b.score - a.score);
+    });
+  }
+
+  confirm(id: string): Lesson {
+    parseInput(idSchema, id, 'lesson id');
+    return this.#ctx.write(() => {
+      const row = this.#row(id);
+      if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+      this.#anchors.confirm(row.seq);
+      return this.#hydrate([row])[0]!;
+    });
+  }
+
+  anchoredAt(locations: readonly CodeLocation[]): AnchoredLesson[][] {
+    return this.#anchors.anchoredAt(locations);
+  }
+
+  countByStaleness(): Record<AnchorState, number> {
+    return this.#anchors.countByStaleness();
   }
 }

@@ -255,6 +255,34 @@ export const migrations: readonly ((db: Database.Database) => void)[] = [
       after = rows.at(-1)!.id;
     }
   },
+  (db: Database.Database): void => {
+    // Version 4: anchors tie lessons to code. Each keeps the anchored code as it was, so
+    // indexing can tell whether it is still current, changed, moved or gone.
+    db.exec(`
+      CREATE TABLE anchors (
+        id INTEGER PRIMARY KEY,
+        lesson_seq INTEGER NOT NULL REFERENCES lessons(seq) ON DELETE CASCADE,
+        repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        symbol TEXT,
+        symbol_key TEXT,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('explicit', 'automatic')),
+        state TEXT NOT NULL CHECK (state IN ('current', 'changed', 'moved', 'gone')),
+        lines_added INTEGER,
+        lines_removed INTEGER,
+        signature_changed INTEGER,
+        moved_from TEXT,
+        checked_at TEXT NOT NULL
+      );
+      CREATE INDEX anchors_lesson ON anchors(lesson_seq);
+      CREATE INDEX anchors_location ON anchors(repository_id, path);
+      CREATE INDEX anchors_symbol ON anchors(repository_id, symbol_key) WHERE symbol_key IS NOT NULL;
+    `);
+  },
 ];
 
 export const schemaVersion = migrations.length;

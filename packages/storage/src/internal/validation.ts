@@ -6,6 +6,7 @@ import {
   repositoryFilterSchema,
   searchLimitSchema,
   severitySchema,
+  stalenessFilterSchema,
   tagsFilterSchema,
 } from '@nellie/schemas';
 import { z } from 'zod';
@@ -44,6 +45,7 @@ export const lessonSearchRequestSchema = z.strictObject({
   severity: severitySchema.optional(),
   repository: repositoryFilterSchema.optional(),
   agent: agentFilterSchema.optional(),
+  staleness: stalenessFilterSchema.optional(),
 });
 
 export const checkpointSearchRequestSchema = z.strictObject({

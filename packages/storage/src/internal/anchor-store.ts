@@ -1,0 +1,503 @@
+import {
+  NellieError,
+  anchorStates,
+  codeInRange,
+  limits,
+  locateAnchor,
+  memoryStaleness,
+  mentionedCode,
+  withDefinitions,
+  type Anchor,
+  type AnchorCodeView,
+  type AnchorInput,
+  type AnchorState,
+  type AnchoredLesson,
+  type CodeLocation,
+  type LessonSeverity,
+} from '@nellie/core';
+import { parseInput, storedTextSchema as storedText } from '@nellie/schemas';
+import { z } from 'zod';
+import { sha256, type CodeRepositoryStore } from './code-store.ts';
+import type { StoreContext } from './context.ts';
+import { symbolKey } from './tokens.ts';
+
+/** Automatic anchors kept per lesson, so a long lesson naming many things stays cheap. */
+const maxAutomaticAnchors = 10;
+/** Explicit anchors accepted per lesson. */
+export const maxAnchors = 20;
+
+const anchorInputSchema = z.strictObject({
+  repository: storedText('repository', limits.repositoryLength),
+  path: storedText('path', limits.globLength),
+  symbol: storedText('symbol', 512).nullish(),
+  startLine: z.number().int().min(1).optional(),
+  endLine: z.number().int().min(1).optional(),
+});
+
+export const anchorInputsSchema = z
+  .array(anchorInputSchema)
+  .max(maxAnchors, `at most ${maxAnchors} anchors`);
+
+const refreshSchema = z.object({
+  repositoryId: z.number().int().positive(),
+  paths: z.array(z.string().min(1).max(limits.globLength)),
+});
+
+interface AnchorRow {
+  id: number;
+  lesson_seq: number;
+  repository_id: number;
+  repository: string;
+  path: string;
+  symbol: string | null;
+  start_line: number;
+  end_line: number;
+  content: string;
+  content_hash: string;
+  origin: Anchor['origin'];
+  state: AnchorState;
+  lines_added: number | null;
+  lines_removed: number | null;
+  signature_changed: number | null;
+  moved_from: string | null;
+  checked_at: string;
+}
+
+/** An anchor resolved against the index, ready to store. */
+export interface ResolvedAnchor {
+  repositoryId: number;
+  path: string;
+  symbol: string | null;
+  startLine: number;
+  endLine: number;
+  content: string;
+  origin: Anchor['origin'];
+}
+
+function toAnchor(row: AnchorRow): Anchor {
+  return {
+    repository: row.repository,
+    path: row.path,
+    symbol: row.symbol,
+    startLine: row.start_line,
+    endLine: row.end_line,
+    contentHash: row.content_hash,
+    state: row.state,
+    change:
+      row.lines_added === null
+        ? null
+        : {
+            linesAdded: row.lines_added,
+            linesRemoved: row.lines_removed ?? 0,
+            signatureChanged: row.signature_changed === 1,
+          },
+    movedFrom: row.moved_from,
+    origin: row.origin,
+    checkedAt: row.checked_at,
+  };
+}
+
+/** SQL for a lesson's staleness (`l` is the lesson), the worst state of its anchors. */
+export const lessonStalenessSql = `(SELECT CASE max(CASE a.state WHEN 'current' THEN 0
+    WHEN 'moved' THEN 1 WHEN 'changed' THEN 2 ELSE 3 END)
+    WHEN 0 THEN 'current' WHEN 1 THEN 'moved' WHEN 2 THEN 'changed' WHEN 3 THEN 'gone' END
+  FROM anchors a WHERE a.lesson_seq = l.seq)`;
+
+const anchorSelect = `SELECT a.*, r.name AS repository FROM anchors a
+  JOIN repositories r ON r.id = a.repository_id`;
+
+/**
+ * Anchors of lessons: resolving them against the index (explicit or found in the lesson's text),
+ * and comparing them with the code each time indexing rewrites their files.
+ */
+export class AnchorStore {
+  readonly #ctx: StoreContext;
+  readonly #code: CodeRepositoryStore;
+
+  constructor(ctx: StoreContext, code: CodeRepositoryStore) {
+    this.#ctx = ctx;
+    this.#code = code;
+  }
+
+  /** A file's chunks, with the small definitions inside unnamed chunks. */
+  #chunksAt(repositoryId: number, path: string): AnchorCodeView[] {
+    return withDefinitions(this.#rawChunksAt(repositoryId, path));
+  }
+
+  #rawChunksAt(repositoryId: number, path: string): AnchorCodeView[] {
+    return this.#ctx
+      .statement(
+        `SELECT f.path, c.start_line AS startLine, c.end_line AS endLine,
+           c.symbol_name AS symbolName, c.content
+         FROM files f JOIN chunks c ON c.file_id = f.id
+         WHERE f.repository_id = ? AND f.path = ? ORDER BY c.start_line`,
+      )
+      .all(repositoryId, path) as AnchorCodeView[];
+  }
+
+  #symbolChunks(
+    repositoryId: number | null,
+    symbol: string,
+  ): (AnchorCodeView & { repositoryId: number })[] {
+    const key = symbolKey(symbol);
+    if (key === null) return [];
+    // Chunks named after the symbol, and unnamed chunks (several small definitions) naming it.
+    const rows = this.#ctx
+      .statement(
+        `SELECT f.path, c.repository_id AS repositoryId, c.start_line AS startLine,
+           c.end_line AS endLine, c.symbol_name AS symbolName, c.content
+         FROM chunks c JOIN files f ON f.id = c.file_id
+         WHERE ($repository IS NULL OR c.repository_id = $repository)
+           AND (c.symbol_key = $key OR (c.symbol_name IS NULL AND instr(c.content, $symbol) > 0))
+         ORDER BY c.repository_id, f.path, c.start_line`,
+      )
+      .all({ key, symbol, repository: repositoryId }) as (AnchorCodeView & {
+      repositoryId: number;
+    })[];
+    return rows.flatMap((row) =>
+      withDefinitions([row])
+        .filter((view) => view.symbolName === symbol)
+        .map((view) => ({ ...view, repositoryId: row.repositoryId })),
+    );
+  }
+
+  /** Resolves anchors given by a caller; anything that does not resolve is INVALID_INPUT. */
+  resolve(inputs: readonly AnchorInput[]): ResolvedAnchor[] {
+    const parsed = parseInput(anchorInputsSchema, inputs, 'anchors');
+    return parsed.map((input) => {
+      const repository = this.#code.findRepositories(input.repository)[0];
+      if (!repository) {
+        throw new NellieError(
+          'INVALID_INPUT',
+          `Cannot anchor to repository "${input.repository}": it is not indexed. Index it first, or leave the anchor out.`,
+        );
+      }
+      const chunks = this.#chunksAt(repository.id, input.path);
+      if (chunks.length === 0) {
+        throw new NellieError(
+          'INVALID_INPUT',
+          `Cannot anchor to ${input.path}: no such indexed file in repository ${repository.name}.`,
+        );
+      }
+      const base = { repositoryId: repository.id, path: input.path, origin: 'explicit' as const };
+      if (input.symbol) {
+        const defined = chunks.filter((chunk) => chunk.symbolName === input.symbol);
+        const line = input.startLine ?? 1;
+        const chunk = defined.sort(
+          (a, b) => Math.abs(a.startLine - line) - Math.abs(b.startLine - line),
+        )[0];
+        if (!chunk) {
+          const known = [...new Set(chunks.map((entry) => entry.symbolName).filter(Boolean))];
+          throw new NellieError(
+            'INVALID_INPUT',
+            `Cannot anchor to symbol "${input.symbol}": it is not defined in ${input.path}` +
+              (known.length > 0 ? ` (defined there: ${known.slice(0, 10).join(', ')}).` : '.'),
+          );
+        }
+        return {
+          ...base,
+          symbol: input.symbol,
+          startLine: chunk.startLine,
+          endLine: chunk.endLine,
+          content: chunk.content,
+        };
+      }
+      const start = input.startLine ?? 1;
+      const end =
+        input.endLine ?? (input.startLine === undefined ? Number.MAX_SAFE_INTEGER : start);
+      if (end < start) {
+        throw new NellieError('INVALID_INPUT', 'An anchor must not end before it starts.');
+      }
+      const range = codeInRange(chunks, start, end);
+      if (!range) {
+        throw new NellieError(
+          'INVALID_INPUT',
+          `Cannot anchor to lines ${start}-${end} of ${input.path}: no indexed code there.`,
+        );
+      }
+      return { ...base, symbol: null, ...range };
+    });
+  }
+
+  /**
+   * Anchors for the files and symbols a lesson's text names, each kept only when it resolves to
+   * exactly one place (in the lesson's repository when it has one). Ambiguous names get none.
+   */
+  automatic(text: string, repository: string | null): ResolvedAnchor[] {
+    let repositoryId: number | null = null;
+    if (repository !== null) {
+      const found = this.#code.findRepositories(repository);
+      if (found.length === 0) return [];
+      repositoryId = found[0]!.id;
+    }
+    const mentioned = mentionedCode(text);
+    const anchors: ResolvedAnchor[] = [];
+    for (const identifier of mentioned.identifiers) {
+      const chunks = this.#symbolChunks(repositoryId, identifier);
+      const places = new Set(chunks.map((chunk) => `${chunk.repositoryId}\u0000${chunk.path}`));
+      if (places.size !== 1) continue;
+      const chunk = chunks[0]!;
+      anchors.push({
+        repositoryId: chunk.repositoryId,
+        path: chunk.path,
+        symbol: identifier,
+        startLine: chunk.startLine,
+        endLine: chunk.endLine,
+        content: chunk.content,
+        origin: 'automatic',
+      });
+    }
+    for (const path of mentioned.paths) {
+      const files = (
+        this.#ctx
+          .statement(
+            `SELECT repository_id AS repositoryId, path FROM files
+             WHERE ($repository IS NULL OR repository_id = $repository)
+               AND (path = $path OR substr(path, -length($suffix)) = $suffix)`,
+          )
+          .all({ repository: repositoryId, path, suffix: `/${path}` }) as {
+          repositoryId: number;
+          path: string;
+        }[]
+      ).filter((file) => file.path === path || file.path.endsWith(`/${path}`));
+      if (files.length !== 1) continue;
+      const file = files[0]!;
+      const covered = anchors.some(
+        (anchor) => anchor.repositoryId === file.repositoryId && anchor.path === file.path,
+      );
+      if (covered) continue;
+      const range = codeInRange(
+        this.#chunksAt(file.repositoryId, file.path),
+        1,
+        Number.MAX_SAFE_INTEGER,
+      );
+      if (!range) continue;
+      anchors.push({
+        repositoryId: file.repositoryId,
+        path: file.path,
+        symbol: null,
+        ...range,
+        origin: 'automatic',
+      });
+    }
+    return anchors.slice(0, maxAutomaticAnchors);
+  }
+
+  /** Replaces a lesson's anchors (inside the caller's write). */
+  replace(lessonSeq: number, anchors: readonly ResolvedAnchor[]): void {
+    this.#ctx.statement(`DELETE FROM anchors WHERE lesson_seq = ?`).run(lessonSeq);
+    const now = new Date().toISOString();
+    const seen = new Set<string>();
+    for (const anchor of anchors) {
+      const key = `${anchor.repositoryId}\u0000${anchor.path}\u0000${anchor.symbol}\u0000${anchor.startLine}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      this.#ctx
+        .statement(
+          `INSERT INTO anchors (lesson_seq, repository_id, path, symbol, symbol_key, start_line,
+             end_line, content, content_hash, origin, state, checked_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?)`,
+        )
+        .run(
+          lessonSeq,
+          anchor.repositoryId,
+          anchor.path,
+          anchor.symbol,
+          symbolKey(anchor.symbol),
+          anchor.startLine,
+          anchor.endLine,
+          anchor.content,
+          sha256(anchor.content),
+          anchor.origin,
+          now,
+        );
+    }
+  }
+
+  /** Anchors of these lessons, by lesson seq. */
+  forLessons(seqs: readonly number[]): Map<number, Anchor[]> {
+    const result = new Map<number, Anchor[]>(seqs.map((seq) => [seq, []]));
+    if (seqs.length === 0) return result;
+    const rows = this.#ctx
+      .statement(
+        `${anchorSelect} WHERE a.lesson_seq IN (SELECT value FROM json_each(?))
+         ORDER BY a.lesson_seq, a.id`,
+      )
+      .all(JSON.stringify(seqs)) as AnchorRow[];
+    for (const row of rows) result.get(row.lesson_seq)?.push(toAnchor(row));
+    return result;
+  }
+
+  /** Explicit anchors of a lesson, as inputs (to keep them when its text changes). */
+  explicitOf(lessonSeq: number): ResolvedAnchor[] {
+    return (
+      this.#ctx
+        .statement(`${anchorSelect} WHERE a.lesson_seq = ? AND a.origin = 'explicit'`)
+        .all(lessonSeq) as AnchorRow[]
+    ).map((row) => ({
+      repositoryId: row.repository_id,
+      path: row.path,
+      symbol: row.symbol,
+      startLine: row.start_line,
+      endLine: row.end_line,
+      content: row.content,
+      origin: 'explicit',
+    }));
+  }
+
+  #locate(row: AnchorRow) {
+    const atPath = this.#chunksAt(row.repository_id, row.path);
+    const elsewhere = row.symbol === null ? [] : this.#symbolChunks(row.repository_id, row.symbol);
+    return locateAnchor(
+      {
+        path: row.path,
+        symbol: row.symbol,
+        startLine: row.start_line,
+        endLine: row.end_line,
+        content: row.content,
+        movedFrom: row.moved_from,
+      },
+      atPath,
+      elsewhere,
+    );
+  }
+
+  /** Compares anchors on these paths, and gone anchors whose symbol they now define. */
+  refresh(repositoryId: number, paths: readonly string[]): number {
+    parseInput(refreshSchema, { repositoryId, paths }, 'anchor refresh');
+    if (paths.length === 0) return 0;
+    return this.#ctx.write(() =>
+      this.#recheck(
+        this.#ctx
+          .statement(
+            `${anchorSelect} WHERE a.repository_id = $repository AND (
+               a.path IN (SELECT value FROM json_each($paths))
+               OR (a.state = 'gone' AND a.symbol_key IN (
+                 SELECT c.symbol_key FROM files f JOIN chunks c ON c.file_id = f.id
+                 WHERE f.repository_id = $repository
+                   AND f.path IN (SELECT value FROM json_each($paths)))))`,
+          )
+          .all({ repository: repositoryId, paths: JSON.stringify(paths) }) as AnchorRow[],
+      ),
+    );
+  }
+
+  /** Compares a lesson's anchors with the code now (inside the caller's write). */
+  recheckLesson(lessonSeq: number): void {
+    this.#recheck(
+      this.#ctx.statement(`${anchorSelect} WHERE a.lesson_seq = ?`).all(lessonSeq) as AnchorRow[],
+    );
+  }
+
+  /** Records where each anchor's code is now; returns how many changed state. */
+  #recheck(rows: readonly AnchorRow[]): number {
+    let changed = 0;
+    const now = new Date().toISOString();
+    for (const row of rows) {
+      const location = this.#locate(row);
+      if (location.state !== row.state) changed += 1;
+      this.#ctx
+        .statement(
+          `UPDATE anchors SET state = ?, path = ?, start_line = ?, end_line = ?, moved_from = ?,
+             lines_added = ?, lines_removed = ?, signature_changed = ?, checked_at = ?
+           WHERE id = ?`,
+        )
+        .run(
+          location.state,
+          location.path,
+          location.startLine,
+          location.endLine,
+          location.movedFrom,
+          location.change?.linesAdded ?? null,
+          location.change?.linesRemoved ?? null,
+          location.change === null ? null : Number(location.change.signatureChanged),
+          now,
+          row.id,
+        );
+    }
+    return changed;
+  }
+
+  /** Re-anchors a lesson to its code as it is now; anchors whose code is gone are dropped. */
+  confirm(lessonSeq: number): void {
+    const rows = this.#ctx
+      .statement(`${anchorSelect} WHERE a.lesson_seq = ?`)
+      .all(lessonSeq) as AnchorRow[];
+    const now = new Date().toISOString();
+    for (const row of rows) {
+      const location = this.#locate(row);
+      if (location.content === null) {
+        this.#ctx.statement(`DELETE FROM anchors WHERE id = ?`).run(row.id);
+        continue;
+      }
+      this.#ctx
+        .statement(
+          `UPDATE anchors SET state = 'current', path = ?, start_line = ?, end_line = ?,
+             moved_from = NULL, content = ?, content_hash = ?, lines_added = NULL,
+             lines_removed = NULL, signature_changed = NULL, checked_at = ? WHERE id = ?`,
+        )
+        .run(
+          location.path,
+          location.startLine,
+          location.endLine,
+          location.content,
+          sha256(location.content),
+          now,
+          row.id,
+        );
+    }
+  }
+
+  /** Lessons anchored to code overlapping each location. */
+  anchoredAt(locations: readonly CodeLocation[]): AnchoredLesson[][] {
+    return this.#ctx.read(() =>
+      locations.map((location) => {
+        const rows = this.#ctx
+          .statement(
+            `SELECT DISTINCT l.id, l.title, l.severity, l.created_at,
+               ${lessonStalenessSql} AS staleness
+             FROM anchors a JOIN repositories r ON r.id = a.repository_id
+               JOIN lessons l ON l.seq = a.lesson_seq
+             WHERE r.name = ? AND a.path = ? AND a.start_line <= ? AND a.end_line >= ?
+             ORDER BY CASE l.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+               l.created_at DESC`,
+          )
+          .all(location.repository, location.path, location.endLine, location.startLine) as {
+          id: string;
+          title: string;
+          severity: LessonSeverity;
+          staleness: AnchorState;
+        }[];
+        return rows.map(({ id, title, severity, staleness }) => ({
+          id,
+          title,
+          severity,
+          staleness,
+        }));
+      }),
+    );
+  }
+
+  countByStaleness(): Record<AnchorState, number> {
+    return this.#ctx.read(() => {
+      const counts = Object.fromEntries(anchorStates.map((state) => [state, 0])) as Record<
+        AnchorState,
+        number
+      >;
+      const rows = this.#ctx
+        .statement(`SELECT lesson_seq, state FROM anchors ORDER BY lesson_seq`)
+        .all() as { lesson_seq: number; state: AnchorState }[];
+      const byLesson = new Map<number, { state: AnchorState }[]>();
+      for (const row of rows) {
+        const list = byLesson.get(row.lesson_seq) ?? [];
+        list.push(row);
+        byLesson.set(row.lesson_seq, list);
+      }
+      for (const anchors of byLesson.values()) {
+        const staleness = memoryStaleness(anchors);
+        if (staleness !== null) counts[staleness] += 1;
+      }
+      return counts;
+    });
+  }
+}
