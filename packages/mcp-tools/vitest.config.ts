@@ -1,6 +1,6 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'mcp-tools' },
+  test: { name: 'mcp-tools', testTimeout: 60_000 },
   ssr: { resolve: { conditions: ['@nellie/source'] } },
 });
