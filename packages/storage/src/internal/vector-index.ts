@@ -113,6 +113,10 @@ export class VectorIndex {
 
   status(): VectorIndexStatus {
     this.#refresh();
+    return this.#currentStatus();
+  }
+
+  #currentStatus(): VectorIndexStatus {
     const backlog = this.#index
       ? (this.#statements.backlogUpTo.get(this.#cursor, 10_000_000) as number)
       : 0;
@@ -360,7 +364,7 @@ export class VectorIndex {
     for (let remaining = maxVectors; remaining > 0; remaining -= 100_000) {
       if (this.#refresh(Math.min(remaining, 100_000))) break;
     }
-    return this.status();
+    return this.#currentStatus();
   }
 
   /** Writes the index next to the database when it changed; older index files are removed. */
