@@ -8,10 +8,11 @@
  *   ... --rebuild  builds the stores again instead of reusing the cached ones
  *
  * Each size is built once, in a child process, into a cache directory (`--cache-dir`,
- * `$NELLIE_BENCH_CACHE`, else `~/.cache/nellie-bench/storage`) keyed by the size and a hash of
- * the data generator, and reused by later runs: a 1M-chunk store takes most of an hour to build
- * on two cores. It is queried in a fresh process each run, so the query figures (latency, RSS)
- * are those of a process that opened an existing store.
+ * `$NELLIE_BENCH_CACHE`, else `~/.cache/nellie-bench/storage`) keyed by the size, the build
+ * version and a hash of the data generator, and reused by later runs. A build that was stopped
+ * resumes where it left off on the next run (see build.ts). The store is queried in a fresh
+ * process each run, so the query figures (latency, RSS) are those of a process that opened an
+ * existing store.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,12 +41,13 @@ if (sizes.some((size) => !Number.isInteger(size) || size < 1000)) {
 }
 
 const here = new URL('.', import.meta.url).pathname;
-// A store is reused only while the generator that built it is unchanged.
-const dataVersion = createHash('sha256')
-  .update(readFileSync(join(here, 'build.ts')))
+/** Bump when build.ts changes what a built store holds (data.ts changes are caught by its hash). */
+const buildVersion = 2;
+// A store is reused only while the data generator and the way stores are built are unchanged.
+const dataVersion = `v${buildVersion}-${createHash('sha256')
   .update(readFileSync(join(here, 'data.ts')))
   .digest('hex')
-  .slice(0, 12);
+  .slice(0, 12)}`;
 const node = (script: string, args: string[]): Record<string, unknown> => {
   const output = execFileSync(
     process.execPath,
@@ -64,7 +66,9 @@ console.log(
 );
 const printBuild = (built: Record<string, unknown>): void => {
   console.log(
-    `insert: ${Number(built.chunksPerSecond).toFixed(0)} chunks/s with vectors and FTS (${Number(built.insertSeconds).toFixed(1)} s)`,
+    Number(built.insertSeconds) === 0
+      ? 'insert: not measured for this store (its rows were written by an earlier build)'
+      : `insert: ${Number(built.chunksPerSecond).toFixed(0)} chunks/s with vectors and FTS (${Number(built.insertSeconds).toFixed(1)} s; the store's write code, ${String(built.chunksPerTransaction)} chunks per transaction)`,
   );
   console.log(
     `HNSW build from SQLite: ${Number(built.annBuildSeconds).toFixed(1)} s (${String(built.annIndexed)} vectors), save ${Number(built.annSaveSeconds).toFixed(1)} s`,
@@ -80,7 +84,8 @@ for (const size of sizes) {
   const reuse = !values.rebuild && existsSync(buildRecord);
   console.log(`\n== ${size.toLocaleString('en')} chunks (load average before: ${loadavg()})`);
   if (!reuse) {
-    rmSync(directory, { recursive: true, force: true });
+    if (values.rebuild) rmSync(directory, { recursive: true, force: true });
+    else if (existsSync(directory)) console.log(`(resuming the unfinished build in ${directory})`);
     mkdirSync(directory, { recursive: true });
     const built = node('build.ts', [String(size), directory]);
     // Written last: a directory without it is an unfinished build and is built again.
@@ -98,7 +103,7 @@ for (const size of sizes) {
     const recall =
       result.recallAt10 === undefined ? '' : `  recall@10 ${Number(result.recallAt10).toFixed(3)}`;
     console.log(
-      `${String(result.label).padEnd(28)} p50 ${ms(result.p50)}  p95 ${ms(result.p95)}  max ${ms(result.max)}${recall}`,
+      `${String(result.label).padEnd(28)} p50 ${ms(result.p50)}  p95 ${ms(result.p95)}  max ${ms(result.max)}  (CPU p50 ${ms(result.cpuP50)}, p95 ${ms(result.cpuP95)})${recall}`,
     );
   }
   console.log(

@@ -113,6 +113,10 @@ export class VectorIndex {
 
   status(): VectorIndexStatus {
     this.#refresh();
+    return this.#currentStatus();
+  }
+
+  #currentStatus(): VectorIndexStatus {
     const backlog = this.#index
       ? (this.#statements.backlogUpTo.get(this.#cursor, 10_000_000) as number)
       : 0;
@@ -352,12 +356,15 @@ export class VectorIndex {
     this.#timer.unref();
   }
 
-  /** Adds every pending vector now (used by maintenance, benchmarks and tests). */
-  syncAll(): VectorIndexStatus {
-    while (!this.#refresh(100_000)) {
-      // keep adding
+  /**
+   * Adds every pending vector now (used by maintenance, benchmarks and tests), or at most
+   * `maxVectors` of them, so a long build can be saved in steps and resumed.
+   */
+  syncAll(maxVectors = Number.POSITIVE_INFINITY): VectorIndexStatus {
+    for (let remaining = maxVectors; remaining > 0; remaining -= 100_000) {
+      if (this.#refresh(Math.min(remaining, 100_000))) break;
     }
-    return this.status();
+    return this.#currentStatus();
   }
 
   /** Writes the index next to the database when it changed; older index files are removed. */
