@@ -1,9 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
-import { repositoryOperationsContract, type InterfaceOutcome } from '@nellie/test-utils';
+import {
+  repositoryOperationsContract,
+  writeIndexedFile,
+  type InterfaceOutcome,
+} from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeIndexer, type FakeIndexer } from './support/fake-indexer.ts';
 import { connect, disabledModel, textOf, type Harness } from './support/harness.ts';
@@ -67,17 +71,8 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-async function indexFile(repositoryId: number, root: string, path: string, content: string) {
-  const absolute = join(root, ...path.split('/'));
-  mkdirSync(join(absolute, '..'), { recursive: true });
-  writeFileSync(absolute, content);
-  const info = statSync(absolute);
-  await store.writeFile(
-    repositoryId,
-    { path, language: 'javascript', size: info.size, mtimeMs: info.mtimeMs, contentHash: path },
-    [{ startLine: 1, endLine: content.split('\n').length, content, symbolName: null }],
-  );
-}
+const indexFile = (repositoryId: number, root: string, path: string, content: string) =>
+  writeIndexedFile(store, repositoryId, root, path, content);
 
 describe('list_repositories', () => {
   it('lists names, roots, counts, watched and missing roots, auto-named duplicates included', async () => {

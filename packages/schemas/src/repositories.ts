@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { codeLocationFields } from './fields.ts';
 
 // The repository operations (list, remove, rename, read an indexed file): the fields their
 // requests share and the shapes of their answers, so REST and MCP answer alike.
@@ -44,12 +45,7 @@ export const renamedRepositorySchema = z.object({
 
 /** Lines of an indexed file, with where they are and whether the file changed since indexing. */
 export const fileExcerptSchema = z.object({
-  repository: z.string(),
-  rootPath: z.string(),
-  path: z.string(),
-  absolutePath: z.string(),
-  startLine: z.number().int(),
-  endLine: z.number().int(),
+  ...codeLocationFields,
   totalLines: z.number().int(),
   truncated: z.boolean(),
   changedSinceIndexed: z.boolean(),

@@ -14,7 +14,10 @@ export { seedRepository } from './seed-repository.ts';
 export type { SeedFile } from './seed-repository.ts';
 export { startOpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
 export type { OpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
-export { repositoryOperationsContract } from './repository-operations-contract.ts';
+export {
+  repositoryOperationsContract,
+  writeIndexedFile,
+} from './repository-operations-contract.ts';
 export type {
   InterfaceOutcome,
   RepositoryOperations,

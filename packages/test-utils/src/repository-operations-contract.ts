@@ -1,8 +1,30 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NellieStore } from '@nellie/core';
+import type { CodeStore, NellieStore } from '@nellie/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+/**
+ * Writes a file under `root` on disk and indexes it (one JavaScript chunk of all its lines), so
+ * reading it back goes through the real file.
+ */
+export async function writeIndexedFile(
+  store: Pick<CodeStore, 'writeFile'>,
+  repositoryId: number,
+  root: string,
+  path: string,
+  content: string,
+): Promise<void> {
+  const absolute = join(root, ...path.split('/'));
+  mkdirSync(join(absolute, '..'), { recursive: true });
+  writeFileSync(absolute, content);
+  const info = statSync(absolute);
+  await store.writeFile(
+    repositoryId,
+    { path, language: 'javascript', size: info.size, mtimeMs: info.mtimeMs, contentHash: path },
+    [{ startLine: 1, endLine: content.split('\n').length, content }],
+  );
+}
 
 /** What an interface answered: the data of its answer, or its error's code and message. */
 export type InterfaceOutcome =
@@ -64,18 +86,8 @@ export function repositoryOperationsContract(
       rmSync(directory, { recursive: true, force: true });
     });
 
-    /** Writes a file on disk and indexes it as one chunk. */
-    async function indexFile(repositoryId: number, root: string, path: string, content: string) {
-      const absolute = join(root, ...path.split('/'));
-      mkdirSync(join(absolute, '..'), { recursive: true });
-      writeFileSync(absolute, content);
-      const info = statSync(absolute);
-      await store.writeFile(
-        repositoryId,
-        { path, language: 'javascript', size: info.size, mtimeMs: info.mtimeMs, contentHash: path },
-        [{ startLine: 1, endLine: content.split('\n').length, content }],
-      );
-    }
+    const indexFile = (repositoryId: number, root: string, path: string, content: string) =>
+      writeIndexedFile(store, repositoryId, root, path, content);
 
     /** Two repositories named chalk: one indexed with a file, one whose root never existed. */
     async function twoChalks() {
