@@ -4,9 +4,9 @@ import nodePlugin from 'eslint-plugin-n';
 import unicorn from 'eslint-plugin-unicorn';
 import tseslint from 'typescript-eslint';
 
-// Packages whose internal/ modules are leaves. embeddings, http-api and storage are not yet:
-// their internal/ modules import the options and error mapping of the modules above them.
-const packagesWithInternals = ['indexer', 'mcp-tools'];
+// Packages whose internal/ modules are leaves: they import only each other, so a module of the
+// package may import internal/ but never the other way round.
+const packagesWithInternals = ['embeddings', 'http-api', 'indexer', 'mcp-tools', 'storage'];
 
 /**
  * `@nellie/x`, `@nellie/x/package.json` and the store kit made for other store engines, never a

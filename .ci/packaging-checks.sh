@@ -55,7 +55,7 @@ yamllint --version
 
 # --- Shell scripts ------------------------------------------------------------------------------
 section "shellcheck"
-mapfile -t scripts < <(find packaging .ci/packaging-checks.sh -type f -name '*.sh' | sort)
+mapfile -t scripts < <(find packaging .ci -type f -name '*.sh' | sort)
 if shellcheck -x "${scripts[@]}"; then
   echo "shellcheck: ${#scripts[@]} scripts clean"
 else

@@ -74,7 +74,8 @@ export async function removeRepository(
     for (const job of active) await indexer.waitForJob(job.id, options);
   }
   await store.deleteRepository(entry.id);
-  return { ...entry, watched: false };
+  // Nobody watches it any more; null still says that this server runs no indexer.
+  return { ...entry, watched: indexer ? false : null };
 }
 
 /** Renames a repository; `NOT_FOUND` naming what exists, `CONFLICT` when the name is taken. */

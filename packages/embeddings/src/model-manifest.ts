@@ -1,13 +1,6 @@
-import { defaultModel, type ModelDtype } from './internal/model-layout.ts';
+import { defaultModel, type ModelDtype, type ModelFileChecksum } from './internal/model-layout.ts';
 
-/** Size and sha256 of one file of a model, relative to the model directory. */
-export interface ModelFileChecksum {
-  path: string;
-  bytes: number;
-  sha256: string;
-  /** Set on weight files: the file is needed only when loading this dtype. */
-  dtype?: ModelDtype;
-}
+export type { ModelFileChecksum } from './internal/model-layout.ts';
 
 /** The files of a model at a Hub revision, with the checksums downloads and imports must match. */
 export interface ModelManifest {

@@ -2,6 +2,7 @@ import type { CodeIndexer, Embedder, Logger, ModelStatus, NellieStore } from '@n
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import type { McpSessionContext } from './internal/mcp-sessions.ts';
 import { originPattern, parseHost } from './internal/request-guard.ts';
 
 const apiKeySchema = z.strictObject({
@@ -143,14 +144,6 @@ export const httpAppOptionsSchema = z.strictObject({
   /** Registers prom-client's default process metrics on the registry. */
   collectDefaultMetrics: z.boolean().default(true),
 });
-
-/** What an MCP server factory learns about the session it serves. */
-export interface McpSessionContext {
-  /** `streamable-http` for `/mcp`, `sse` for the legacy `/sse` transport. */
-  transport: 'streamable-http' | 'sse';
-  /** The API key id of the client, or `anonymous` when authentication is off. */
-  actor: string;
-}
 
 /** Collaborators: passed in, not validated by the schema. */
 export interface HttpAppCollaborators {

@@ -10,9 +10,10 @@ import {
   type HttpAppOptions,
   type ResolvedHttpAppOptions,
 } from './app-options.ts';
-import { createErrorHandler, HttpError, notFoundHandler } from './error-handler.ts';
+import { createErrorHandler, notFoundHandler } from './error-handler.ts';
 import { authMiddleware } from './internal/auth.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from './internal/env.ts';
+import { HttpError } from './internal/http-error.ts';
 import { McpSessionManager } from './internal/mcp-sessions.ts';
 import { createOpenApiDocument } from './internal/openapi.ts';
 import { hostGuard, originGuard } from './internal/request-guard.ts';

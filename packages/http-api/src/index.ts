@@ -1,5 +1,6 @@
 export { apiBasePath, createHttpApp } from './app.ts';
 export type { HttpApp } from './app.ts';
 export { httpAppOptionsSchema } from './app-options.ts';
-export type { HttpAppCollaborators, HttpAppOptions, McpSessionContext } from './app-options.ts';
-export type { HttpErrorBody, HttpErrorCode, HttpOnlyErrorCode } from './error-handler.ts';
+export type { HttpAppCollaborators, HttpAppOptions } from './app-options.ts';
+export type { McpSessionContext } from './internal/mcp-sessions.ts';
+export type { HttpErrorBody, HttpErrorCode, HttpOnlyErrorCode } from './internal/http-error.ts';

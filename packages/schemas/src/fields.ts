@@ -26,6 +26,16 @@ export function filterTextSchema(field: string, max: number): z.ZodString {
     .max(max, `${field} must be at most ${max} characters`);
 }
 
+/** Where some code is: its repository, the file (relative to the root, and absolute), the lines. */
+export const codeLocationFields = {
+  repository: z.string(),
+  rootPath: z.string(),
+  path: z.string(),
+  absolutePath: z.string(),
+  startLine: z.number().int(),
+  endLine: z.number().int(),
+};
+
 /** How many items to return: a whole number in 1..`max`, `fallback` when left out. */
 export function limitSchema(max: number, fallback: number): z.ZodDefault<z.ZodNumber> {
   return z

@@ -14,6 +14,16 @@ export {
 } from './fields.ts';
 export { parseInput } from './parse-input.ts';
 export {
+  fileExcerptSchema,
+  lineNumberSchema,
+  renamedRepositorySchema,
+  repositoryEntrySchema,
+  repositoryFilePathSchema,
+  repositoryListSchema,
+  repositoryNameSchema,
+  repositoryReferenceSchema,
+} from './repositories.ts';
+export {
   agentFilterSchema,
   checkpointSearchQueryFields,
   checkpointSearchQuerySchema,

@@ -1,6 +1,7 @@
 import { searchGroupings, searchModes } from '@nellie/core';
 import { z } from 'zod';
 import { codeMemoriesSchema } from './anchors.ts';
+import { codeLocationFields } from './fields.ts';
 
 // The search answer vocabulary of @nellie/core (`SearchResponse`, `CodeSearchResponse`) as zod
 // schemas: REST documents its responses with them, MCP declares them as tool output schemas.
@@ -32,12 +33,7 @@ export function searchResponseSchema<Hit extends z.ZodType>(
 function codeSearchSchemas<Content extends z.ZodType>(content: Content) {
   const hit = z.object({
     chunkId: z.number().int(),
-    repository: z.string(),
-    rootPath: z.string(),
-    path: z.string(),
-    absolutePath: z.string(),
-    startLine: z.number().int(),
-    endLine: z.number().int(),
+    ...codeLocationFields,
     symbolName: z.string().nullable(),
     symbolKind: z.string().nullable(),
     enclosingSymbol: z.string().nullable(),

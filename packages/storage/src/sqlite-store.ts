@@ -22,12 +22,13 @@ import { GlobMatchers } from './internal/glob.ts';
 import { SqliteLessons } from './internal/lesson-store.ts';
 import { SqliteOperations } from './internal/operations.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
-import { VectorIndex } from './internal/vector-index.ts';
-import { sqliteStoreOptionsSchema, type SqliteStoreOptions } from './sqlite-store-options.ts';
+import { VectorIndex, type VectorIndexStatus } from './internal/vector-index.ts';
+import {
+  sqliteStoreOptionsSchema,
+  type SqliteStoreOptions,
+} from './internal/sqlite-store-options.ts';
 
-import type { VectorIndexStatus } from './vector-index-status.ts';
-
-export type { VectorIndexStatus } from './vector-index-status.ts';
+export type { VectorIndexStatus } from './internal/vector-index.ts';
 
 /** A NellieStore backed by one SQLite file, with a few SQLite-specific extras. */
 export interface SqliteStore extends NellieStore {

@@ -14,3 +14,12 @@ export { seedRepository } from './seed-repository.ts';
 export type { SeedFile } from './seed-repository.ts';
 export { startOpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
 export type { OpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
+export {
+  repositoryOperationsContract,
+  writeIndexedFile,
+} from './repository-operations-contract.ts';
+export type {
+  InterfaceOutcome,
+  RepositoryOperations,
+  RepositoryOperationsContractOptions,
+} from './repository-operations-contract.ts';

@@ -5,6 +5,15 @@ import { join } from 'node:path';
 export const modelDtypes = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
 export type ModelDtype = (typeof modelDtypes)[number];
 
+/** Size and sha256 of one file of a model, relative to the model directory. */
+export interface ModelFileChecksum {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Set on weight files: the file is needed only when loading this dtype. */
+  dtype?: ModelDtype;
+}
+
 export const defaultModel = 'Xenova/all-MiniLM-L6-v2';
 
 const onnxSuffix: Record<ModelDtype, string> = {

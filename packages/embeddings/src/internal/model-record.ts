@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelFileChecksum } from '../model-manifest.ts';
+import type { ModelFileChecksum } from './model-layout.ts';
 
 /** Written next to the files of a model in the cache by pull and import. */
 export const modelRecordFile = '.nellie-model.json';

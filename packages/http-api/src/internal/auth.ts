@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { HttpError } from '../error-handler.ts';
+import { HttpError } from './http-error.ts';
 import type { AppContext, HttpAppEnv } from './env.ts';
 import type { TokenBucketLimiter } from './rate-limit.ts';
 

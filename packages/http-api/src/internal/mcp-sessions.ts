@@ -3,8 +3,15 @@ import type { Logger } from '@nellie/core';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { McpSessionContext } from '../app-options.ts';
 import { WebSseServerTransport } from './sse-transport.ts';
+
+/** What an MCP server factory learns about the session it serves. */
+export interface McpSessionContext {
+  /** `streamable-http` for `/mcp`, `sse` for the legacy `/sse` transport. */
+  transport: 'streamable-http' | 'sse';
+  /** The API key id of the client, or `anonymous` when authentication is off. */
+  actor: string;
+}
 
 interface StreamableSession {
   id: string;

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { HttpError } from '../error-handler.ts';
+import { HttpError } from './http-error.ts';
 import type { AppContext, HttpAppEnv } from './env.ts';
 
 interface Bucket {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
-import { HttpError } from '../error-handler.ts';
+import { HttpError } from './http-error.ts';
 import type { AppContext, HttpAppEnv } from './env.ts';
 
 /**

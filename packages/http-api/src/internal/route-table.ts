@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { HttpError } from '../error-handler.ts';
+import { HttpError } from './http-error.ts';
 import type { AppContext, HttpAppEnv } from './env.ts';
 import { requireJsonContentType } from './request-guard.ts';
 

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { limits } from '@nellie/core';
+import { limits, readFileLimits } from '@nellie/core';
 import {
   anchorStateSchema,
   anchorViewSchema,
@@ -8,8 +8,12 @@ import {
   codeSearchHitSchema,
   deprecatedRepositoryFilterSchema,
   errorBodySchema as sharedErrorBodySchema,
+  fileExcerptSchema,
   jsonObjectSchema,
+  repositoryEntrySchema,
+  repositoryFilePathSchema,
   repositoryFilterSchema,
+  repositoryNameSchema,
   scoreBreakdownSchema as sharedScoreBreakdownSchema,
   searchResponseSchema,
   severitySchema,
@@ -296,6 +300,29 @@ export const indexJobSchema = named(
 );
 
 export const indexJobIdParams = idParam;
+
+// ---- repositories ----
+
+named('RepositoryEntry', repositoryEntrySchema);
+named('FileExcerpt', fileExcerptSchema);
+
+export const repositoryNameParams = z.strictObject({ name: z.string().min(1).max(200) });
+
+export const repositoryRenameSchema = z.strictObject({
+  name: repositoryNameSchema.describe('The new, unique name.'),
+});
+
+const line = z.coerce.number().int().min(1).max(100_000_000);
+
+export const fileReadQuerySchema = z.strictObject({
+  path: repositoryFilePathSchema,
+  start: line.optional().describe('First line, 1-based (default 1).'),
+  end: line
+    .optional()
+    .describe(
+      `Last line, inclusive; at most ${readFileLimits.maxLines} lines and 64 KB come back per call.`,
+    ),
+});
 
 // ---- status and audit ----
 

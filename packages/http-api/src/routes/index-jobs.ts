@@ -1,6 +1,6 @@
 import { NellieError, type CodeIndexer } from '@nellie/core';
 import { z } from 'zod';
-import { HttpError } from '../error-handler.ts';
+import { HttpError } from '../internal/http-error.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
 import {

@@ -2,7 +2,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { HttpError } from '../error-handler.ts';
+import { HttpError } from '../internal/http-error.ts';
 import { actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
 import type { McpSessionManager, SessionRefusal } from '../internal/mcp-sessions.ts';
 import {

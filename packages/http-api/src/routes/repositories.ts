@@ -4,19 +4,21 @@ import {
   removeRepository,
   renameRepository,
 } from '@nellie/core';
-import { signalOf } from '../internal/env.ts';
 import {
   fileExcerptSchema,
-  fileReadQuerySchema,
   renamedRepositorySchema,
   repositoryEntrySchema,
   repositoryListSchema,
-  repositoryNameParams,
-  repositoryRenameSchema,
-} from '../internal/repository-schemas.ts';
+} from '@nellie/schemas';
+import { signalOf } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { defineRoute, type RouteDefinition } from '../internal/route-table.ts';
-import { errorBodySchema } from '../internal/schemas.ts';
+import {
+  errorBodySchema,
+  fileReadQuerySchema,
+  repositoryNameParams,
+  repositoryRenameSchema,
+} from '../internal/schemas.ts';
 
 const invalid = { description: 'Invalid request.', schema: errorBodySchema };
 const notFound = {

@@ -1,11 +1,13 @@
 import { isAbsolute } from 'node:path';
-import { limits, type AnchorInput } from '@nellie/core';
+import { limits, type AnchorInput, type RepositoryEntry } from '@nellie/core';
 import {
   anchorStateSchema,
   anchorViewSchema,
   jsonObjectSchema,
+  repositoryReferenceSchema,
   severitySchema,
   storedTextSchema,
+  type repositoryEntrySchema,
 } from '@nellie/schemas';
 import { z } from 'zod';
 
@@ -36,7 +38,20 @@ export function repositoryArgumentSchema(description: string): z.ZodString {
     .describe(description);
 }
 
+/** The repository argument of the repository tools and read_file: its name or its root. */
+export const repositoryArgSchema = repositoryReferenceSchema.describe(
+  'Repository name (see list_repositories) or absolute root path.',
+);
+
 // ---- Output views -------------------------------------------------------------------------
+
+/** A repository entry as the tools answer it: the store's id stays inside. */
+export function repositoryEntryView({
+  id: _id,
+  ...entry
+}: RepositoryEntry): z.input<typeof repositoryEntrySchema> {
+  return entry;
+}
 
 export const lessonViewSchema = z.object({
   id: z.string(),

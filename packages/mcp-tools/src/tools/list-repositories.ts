@@ -1,7 +1,8 @@
 import { listRepositoryEntries, type RepositoryEntry } from '@nellie/core';
+import { repositoryListSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { plural } from '../internal/format.ts';
-import { repositoryEntrySchema, repositoryEntryView } from '../internal/repository-schemas.ts';
+import { repositoryEntryView } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
 
 function describeEntry(entry: RepositoryEntry): string {
@@ -21,7 +22,7 @@ export const listRepositoriesTool = defineTool({
     title: 'List repositories',
     description: 'Indexed repositories with counts, last index time and state.',
     inputSchema: z.strictObject({}),
-    outputSchema: z.object({ repositories: z.array(repositoryEntrySchema) }),
+    outputSchema: repositoryListSchema,
     annotations: readOnly,
   },
   createHandler: (deps) => async () => {

@@ -1,10 +1,13 @@
 import { NellieError, codeMemories, describeCodeMemories, readFileLimits } from '@nellie/core';
-import { codeMemoriesSchema } from '@nellie/schemas';
+import {
+  codeMemoriesSchema,
+  fileExcerptSchema,
+  lineNumberSchema,
+  repositoryFilePathSchema,
+} from '@nellie/schemas';
 import { z } from 'zod';
-import { repositoryArgSchema } from '../internal/repository-schemas.ts';
+import { repositoryArgSchema } from '../internal/schemas.ts';
 import { defineTool, readOnly } from '../internal/tool.ts';
-
-const lineSchema = z.number().int().min(1).max(100_000_000);
 
 export const readFileTool = defineTool({
   name: 'read_file',
@@ -15,23 +18,11 @@ export const readFileTool = defineTool({
       'lines / 64 KB per call; page with startLine using totalLines).',
     inputSchema: z.strictObject({
       repository: repositoryArgSchema,
-      path: z.string().min(1).max(4096).describe('Path relative to the repository root.'),
-      startLine: lineSchema.optional().describe('1-based, default 1.'),
-      endLine: lineSchema.optional().describe('Inclusive.'),
+      path: repositoryFilePathSchema,
+      startLine: lineNumberSchema.optional().describe('1-based, default 1.'),
+      endLine: lineNumberSchema.optional().describe('Inclusive.'),
     }),
-    outputSchema: z.object({
-      repository: z.string(),
-      rootPath: z.string(),
-      path: z.string(),
-      absolutePath: z.string(),
-      startLine: z.number(),
-      endLine: z.number(),
-      totalLines: z.number(),
-      truncated: z.boolean(),
-      changedSinceIndexed: z.boolean(),
-      content: z.string(),
-      memories: codeMemoriesSchema.optional(),
-    }),
+    outputSchema: fileExcerptSchema.extend({ memories: codeMemoriesSchema.optional() }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {

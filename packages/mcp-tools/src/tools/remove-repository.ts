@@ -1,12 +1,9 @@
 import { removeRepository } from '@nellie/core';
+import { repositoryEntrySchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
 import { plural } from '../internal/format.ts';
-import {
-  repositoryArgSchema,
-  repositoryEntrySchema,
-  repositoryEntryView,
-} from '../internal/repository-schemas.ts';
+import { repositoryArgSchema, repositoryEntryView } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
 export const removeRepositoryTool = defineTool({

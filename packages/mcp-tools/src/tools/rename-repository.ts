@@ -1,7 +1,8 @@
 import { renameRepository } from '@nellie/core';
+import { renamedRepositorySchema, repositoryNameSchema } from '@nellie/schemas';
 import { z } from 'zod';
 import { audit } from '../internal/audit.ts';
-import { repositoryArgSchema } from '../internal/repository-schemas.ts';
+import { repositoryArgSchema } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
 export const renameRepositoryTool = defineTool({
@@ -11,9 +12,9 @@ export const renameRepositoryTool = defineTool({
     description: 'Give a repository a new unique name.',
     inputSchema: z.strictObject({
       repository: repositoryArgSchema,
-      name: z.string().trim().min(1).max(200).describe('The new name.'),
+      name: repositoryNameSchema.describe('The new name.'),
     }),
-    outputSchema: z.object({ name: z.string(), rootPath: z.string(), previousName: z.string() }),
+    outputSchema: renamedRepositorySchema,
     annotations: {
       readOnlyHint: false,
       destructiveHint: false,

@@ -1,6 +1,6 @@
 import { NellieError, type EmbeddingModelInfo, type Logger } from '@nellie/core';
 import type Database from 'better-sqlite3';
-import type { ParsedSqliteStoreOptions } from '../sqlite-store-options.ts';
+import type { ParsedSqliteStoreOptions } from './sqlite-store-options.ts';
 import { mapSqliteError } from './sqlite-errors.ts';
 import type { VectorIndex } from './vector-index.ts';
 

@@ -4,9 +4,18 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '@nellie/core';
 import type Database from 'better-sqlite3';
 import type * as usearchModule from 'usearch';
-import type { VectorIndexOptions } from '../sqlite-store-options.ts';
-import type { VectorIndexStatus } from '../vector-index-status.ts';
+import type { VectorIndexOptions } from './sqlite-store-options.ts';
 import { kindChunk } from './schema.ts';
+
+/** How vector queries are served. */
+export interface VectorIndexStatus {
+  /** `exact`: the store is small enough to scan; `ann`: an HNSW index serves queries. */
+  mode: 'exact' | 'ann';
+  /** Vectors in the ANN index. */
+  indexed: number;
+  /** Code vectors in SQLite not yet in the ANN index (an upper bound while catching up). */
+  backlog: number;
+}
 
 type UsearchModule = typeof usearchModule;
 type UsearchIndex = InstanceType<UsearchModule['Index']>;
