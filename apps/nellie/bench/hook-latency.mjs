@@ -1,12 +1,13 @@
 /* global process, console, performance, fetch, setTimeout */
-// What the UserPromptSubmit hook adds to each prompt: the wall time of `hook.js
+// What the UserPromptSubmit hook adds to each prompt: the wall time of `node --no-warnings hook.js
 // user-prompt-submit` as Claude Code runs it (a new process reading the prompt on stdin, asking a
-// running server), p50/p95, and the same with no server answering.
+// running server), p50/p95, the same with no server answering, and Node starting an empty script
+// on the same machine at the same time, with the load average (the figures mean little without it).
 //
 //   pnpm build && pnpm --filter nellie bench:hooks        (NELLIE_BENCH_RUNS=40 by default)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,9 +25,18 @@ function percentile(values, p) {
 }
 
 function hook(url, prompt) {
+  return timed([hookPath, 'user-prompt-submit', '--url', url], prompt);
+}
+
+/** Node alone: the floor under any hook written for Node. */
+function emptyNode() {
+  return timed(['-e', '0'], '');
+}
+
+function timed(args, prompt) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [hookPath, 'user-prompt-submit', '--url', url]);
+    const child = spawn(process.execPath, ['--no-warnings', ...args]);
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
     child.on('error', reject);
@@ -86,8 +96,11 @@ try {
       }),
     );
   }
+  const loadBefore = loadavg();
   const withServer = [];
+  const nodeAlone = [];
   for (let index = 0; index < runs; index += 1) {
+    nodeAlone.push((await emptyNode()).ms);
     const result = await hook(server.url, `change handler${index % 40} to trim input`);
     if (index === 0 && !result.stdout.includes('additionalContext')) {
       throw new Error(`The hook added nothing: ${result.stdout}`);
@@ -111,10 +124,17 @@ try {
     console.log(
       `${name.padEnd(34)} p50 ${percentile(values, 50).toFixed(0).padStart(5)} ms   p95 ${percentile(values, 95).toFixed(0).padStart(5)} ms`,
     );
+  const load = (values) => values.map((value) => value.toFixed(2)).join(' ');
   console.log(`nellie hook user-prompt-submit, ${runs} runs, 200 lessons, 40 files`);
+  console.log(
+    `load average ${load(loadBefore)} before, ${load(loadavg())} after (1/5/15 min), Node ${process.version}`,
+  );
   row('hook process, server up', withServer);
   row('hook process, no server', down);
+  row('node -e 0 (Node start alone)', nodeAlone);
   row('its two requests alone (in-process)', fetchOnly);
+  const added = withServer.map((ms, index) => ms - (nodeAlone[index] ?? 0));
+  row('hook minus Node start (paired runs)', added);
 } finally {
   server.child.kill('SIGTERM');
   await new Promise((resolve) => server.child.on('close', resolve));

@@ -88,6 +88,7 @@ const commands = {
   reposList: async () => (await import('./commands/repos.ts')).runReposList,
   reposRemove: async () => (await import('./commands/repos.ts')).runReposRemove,
   reposRename: async () => (await import('./commands/repos.ts')).runReposRename,
+  checkpointsRecent: async () => (await import('./commands/checkpoints.ts')).runCheckpointsRecent,
   hooksInstall: async () => (await import('./commands/hooks.ts')).runHooksInstall,
   hooksUninstall: async () => (await import('./commands/hooks.ts')).runHooksUninstall,
 } satisfies Record<string, () => Promise<Runner>>;
@@ -221,6 +222,18 @@ export function buildProgram(): Command {
     .argument('<new-name>', 'the new name')
     .option('--json', 'print as JSON');
   addStoreOptions(reposRename).action(action('tool', commands.reposRename));
+
+  const checkpoints = program.command('checkpoints').description("Read agents' checkpoints.");
+  const checkpointsRecent = checkpoints
+    .command('recent')
+    .description(
+      'The latest checkpoints, newest first, with what changed in the files they name (and in git) since.',
+    )
+    .option('--agent <name>', 'only this agent')
+    .option('--repository <name>', 'only this repository (as named when saved, or its root path)')
+    .option('--limit <n>', 'how many (default 10, at most 100)', positiveInteger)
+    .option('--json', 'print as JSON');
+  addStoreOptions(checkpointsRecent).action(action('tool', commands.checkpointsRecent));
 
   const configCommand = program.command('config').description('Inspect the configuration.');
   const check = configCommand

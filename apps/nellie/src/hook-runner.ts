@@ -1,7 +1,12 @@
+import * as http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { limits, type Checkpoint, type Lesson } from '@nellie/core';
+// Types only: the hook runs as one small bundled file that loads no package at run time.
+import type { Checkpoint, CheckpointChanges, Lesson } from '@nellie/core';
 import { exitCodes } from './internal/exit-codes.ts';
+
+/** Longest query the server accepts (`limits.queryLength`; a test keeps them equal). */
+export const hookQueryLength = 4096;
 
 /**
  * The hook itself, run by the client with its JSON on stdin: `hook.js <event>` (its own small
@@ -35,29 +40,82 @@ async function readStdin(maxBytes = 1024 * 1024): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Asks the server over `node:http` rather than `fetch`: Node 20 loads its fetch implementation
+ * on first use, which costs more than the hook's own requests.
+ */
 class HookClient {
   readonly #options: HookOptions;
-  readonly #signal: AbortSignal;
+  readonly #deadline: number;
+  #transport: Promise<{ request: typeof http.request; agent: http.Agent }> | undefined;
 
   constructor(options: HookOptions) {
     this.#options = options;
-    this.#signal = AbortSignal.timeout(options.timeoutMs);
+    this.#deadline = Date.now() + options.timeoutMs;
+  }
+
+  /** node:http, or node:https (loaded only for an https server: TLS is slow to load). */
+  #connect() {
+    this.#transport ??= (async () => {
+      // One kept-alive connection serves the hook's requests in turn.
+      if (!this.#options.url.startsWith('https:')) {
+        return { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+      }
+      const https = await import('node:https');
+      return { request: https.request, agent: new https.Agent({ keepAlive: true }) };
+    })();
+    return this.#transport;
   }
 
   async json<T>(route: string, body?: unknown): Promise<T> {
     const key = process.env.NELLIE_API_KEY;
-    const response = await fetch(`${this.#options.url}/api/v1${route}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: {
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(key ? { authorization: `Bearer ${key}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: this.#signal,
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const url = new URL(`${this.#options.url}/api/v1${route}`);
+    const { request: send, agent } = await this.#connect();
+    return new Promise<T>((resolve, reject) => {
+      const request = send(
+        url,
+        {
+          method: payload === undefined ? 'GET' : 'POST',
+          agent,
+          timeout: Math.max(1, this.#deadline - Date.now()),
+          headers: {
+            accept: 'application/json',
+            ...(payload === undefined
+              ? {}
+              : {
+                  'content-type': 'application/json',
+                  'content-length': Buffer.byteLength(payload),
+                }),
+            ...(key ? { authorization: `Bearer ${key}` } : {}),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+              reject(new Error(`${route}: ${status}`));
+              return;
+            }
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+          });
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`${route}: timed out`)));
+      request.on('error', reject);
+      request.end(payload);
     });
-    if (!response.ok) throw new Error(`${route}: ${response.status}`);
-    return (await response.json()) as T;
+  }
+
+  async close(): Promise<void> {
+    if (this.#transport) (await this.#transport).agent.destroy();
   }
 }
 
@@ -97,6 +155,21 @@ function withinBudget(lines: readonly string[], tokenBudget: number): string[] {
   return kept;
 }
 
+/** `2 commits on main; src/upload.ts changed, src/old.ts gone` */
+function describeChanges(changes: CheckpointChanges): string | null {
+  const parts: string[] = [];
+  if (changes.commitsSince !== undefined && changes.commitsSince > 0) {
+    const branch = changes.git?.branch ? ` on ${changes.git.branch}` : '';
+    parts.push(
+      `${changes.commitsSince} ${changes.commitsSince === 1 ? 'commit' : 'commits'}${branch}`,
+    );
+  }
+  if (changes.files.length > 0) {
+    parts.push(changes.files.map((file) => `${file.path} ${file.change}`).join(', '));
+  }
+  return parts.length === 0 ? null : parts.join('; ');
+}
+
 const stalenessOrder: Record<string, number> = { current: 0, moved: 1, changed: 2, gone: 3 };
 
 async function sessionContext(client: HookClient, options: HookOptions, repository: string) {
@@ -132,6 +205,8 @@ async function sessionContext(client: HookClient, options: HookOptions, reposito
     if (Object.keys(latest.state).length > 0) {
       lines.push(`State: ${JSON.stringify(latest.state).slice(0, 1500)}`);
     }
+    const changes = latest.changesSince && describeChanges(latest.changesSince);
+    if (changes) lines.push(`Since that checkpoint: ${changes}`);
   }
   return lines;
 }
@@ -142,7 +217,7 @@ async function promptContext(
   repository: string,
   prompt: string,
 ) {
-  const query = prompt.trim().slice(0, limits.queryLength);
+  const query = prompt.trim().slice(0, hookQueryLength);
   if (query === '') return [];
   const answer = await client.json<{ hits: { lesson: Lesson }[] }>('/lessons/search', {
     query,
@@ -174,9 +249,10 @@ export async function runHook(event: string, options: HookOptions): Promise<numb
     process.stderr.write('nellie: hook event must be session-start or user-prompt-submit.\n');
     return exitCodes.usage;
   }
+  let client: HookClient | undefined;
   try {
     const input = JSON.parse((await readStdin()) || '{}') as HookInput;
-    const client = new HookClient(options);
+    client = new HookClient(options);
     const repository = await repositoryOf(client, path.resolve(input.cwd ?? process.cwd()));
     if (repository === null) return exitCodes.ok;
     const lines =
@@ -189,6 +265,8 @@ export async function runHook(event: string, options: HookOptions): Promise<numb
     );
   } catch {
     // Server down, slow or answering errors: add nothing rather than disturb the session.
+  } finally {
+    await client?.close();
   }
   return exitCodes.ok;
 }

@@ -27,6 +27,65 @@ export interface Checkpoint {
   sessionId: string | null;
   status: CheckpointStatus;
   createdAt: string;
+  /**
+   * The repository's git branch and commit when the checkpoint was saved; absent when the
+   * repository is not indexed, has no git, or the store does not record it.
+   */
+  git?: CheckpointGit;
+  /**
+   * Indexed files of the repository that the checkpoint names (in `workingOn` or `state`), with
+   * their content hash at the time; absent when the store does not record them.
+   */
+  files?: CheckpointFile[];
+  /** What changed in that code since; given by `getRecentCheckpoints` when files or git are known. */
+  changesSince?: CheckpointChanges;
+}
+
+export interface CheckpointGit {
+  /** Null on a detached HEAD. */
+  branch: string | null;
+  commit: string;
+}
+
+export interface CheckpointFile {
+  /** Relative to the repository root. */
+  path: string;
+  /** sha256 of the file as indexed when the checkpoint was saved. */
+  contentHash: string;
+}
+
+export interface CheckpointChanges {
+  /**
+   * Files the checkpoint names that differ now: `changed` (other content) or `gone` (no longer
+   * indexed). Unchanged files are left out.
+   */
+  files: { path: string; change: 'changed' | 'gone' }[];
+  /** How many of the named files are as they were. */
+  unchangedFiles: number;
+  /** The repository's branch and commit now, when it has git. */
+  git?: CheckpointGit;
+  /** Commits reachable from HEAD now but not from the checkpoint's commit; absent without git. */
+  commitsSince?: number;
+}
+
+/** `since then: 3 commits (main at 1a2b3c4); src/upload.ts changed, src/old.ts gone` */
+export function describeCheckpointChanges(changes: CheckpointChanges): string | null {
+  const parts: string[] = [];
+  if (changes.commitsSince !== undefined) {
+    const where =
+      changes.git === undefined
+        ? ''
+        : ` (${changes.git.branch ?? 'detached HEAD'} at ${changes.git.commit.slice(0, 7)})`;
+    parts.push(
+      `${changes.commitsSince} ${changes.commitsSince === 1 ? 'commit' : 'commits'}${where}`,
+    );
+  }
+  if (changes.files.length > 0) {
+    parts.push(changes.files.map((file) => `${file.path} ${file.change}`).join(', '));
+  } else if (changes.unchangedFiles > 0) {
+    parts.push(changes.unchangedFiles === 1 ? 'its file is unchanged' : 'its files are unchanged');
+  }
+  return parts.length === 0 ? null : `since then: ${parts.join('; ')}`;
 }
 
 export interface AgentStatus {

@@ -104,9 +104,13 @@ export type {
   LessonStore,
   Page,
 } from './lessons.ts';
+export { describeCheckpointChanges } from './checkpoints.ts';
 export type {
   AgentStatus,
   Checkpoint,
+  CheckpointChanges,
+  CheckpointFile,
+  CheckpointGit,
   CheckpointHit,
   CheckpointInput,
   CheckpointSearchRequest,

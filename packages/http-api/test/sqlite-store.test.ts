@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -395,5 +396,59 @@ describe('MCP with the real Nellie tools', () => {
     const readyFromMcp = await tool({ query: 'parse invoice', repository: 'billing' });
     expect(readyFromMcp.structuredContent).toMatchObject({ mode: 'hybrid' });
     expect(readyFromMcp.structuredContent).not.toHaveProperty('notice');
+  });
+});
+
+describe('checkpoints that know their code, over REST', () => {
+  it('record the git commit and named files; recent ones say what changed since', async () => {
+    const root = join(directory, 'shop');
+    mkdirSync(root);
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', root, ...args], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'T',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 'T',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+        },
+      }).trim();
+    git('init', '--quiet', '-b', 'main');
+    git('commit', '--quiet', '--allow-empty', '-m', 'start');
+    const repository = await store.upsertRepository({ name: 'shop', rootPath: root });
+    const indexFile = (hash: string) =>
+      store.writeFile(
+        repository.id,
+        { path: 'src/cart.ts', language: 'typescript', size: 1, mtimeMs: 1, contentHash: hash },
+        [{ startLine: 1, endLine: 1, content: `// cart ${hash}` }],
+      );
+    await indexFile('one');
+    const { url } = await serveApp();
+    const call = client(url);
+
+    const saved = (await (
+      await call('POST', '/api/v1/checkpoints', {
+        agent: 'bot',
+        workingOn: 'Totals in src/cart.ts',
+        repository: 'shop',
+      })
+    ).json()) as Checkpoint;
+    expect(saved).toMatchObject({
+      git: { branch: 'main', commit: git('rev-parse', 'HEAD') },
+      files: [{ path: 'src/cart.ts', contentHash: 'one' }],
+    });
+
+    git('commit', '--quiet', '--allow-empty', '-m', 'next');
+    await indexFile('two');
+    const [recent] = (await (
+      await call('GET', '/api/v1/checkpoints/recent?repository=shop')
+    ).json()) as Checkpoint[];
+    expect(recent!.changesSince).toEqual({
+      files: [{ path: 'src/cart.ts', change: 'changed' }],
+      unchangedFiles: 0,
+      git: { branch: 'main', commit: git('rev-parse', 'HEAD') },
+      commitsSince: 1,
+    });
   });
 });

@@ -247,3 +247,36 @@ describe('with a keyword-only SQLite store', () => {
     });
   });
 });
+
+describe('checkpoints that know their code', () => {
+  it('get_recent_checkpoints says which named files changed or are gone since', async () => {
+    store = await createSqliteStore({ path: join(directory, 'nellie.db') });
+    harness = await connect({ store, modelStatus: disabledModel, version: '1.0.0' });
+    const repository = await indexSampleRepository(store);
+    await harness.call('add_checkpoint', {
+      agent: 'claude',
+      working_on: 'Caching in user-service.ts',
+      repository: 'api',
+    });
+    const [saved] = await store.getRecentCheckpoints();
+    expect(saved).toMatchObject({
+      files: [{ path: 'src/user-service.ts', contentHash: 'a'.repeat(64) }],
+    });
+
+    await store.deleteFiles(repository.id, ['src/user-service.ts']);
+    const result = await harness.call('get_recent_checkpoints', { agent: 'claude' });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({
+      checkpoints: [
+        {
+          files: [{ path: 'src/user-service.ts' }],
+          changesSince: {
+            files: [{ path: 'src/user-service.ts', change: 'gone' }],
+            unchangedFiles: 0,
+          },
+        },
+      ],
+    });
+    expect(textOf(result)).toContain('since then: src/user-service.ts gone');
+  });
+});

@@ -5,6 +5,12 @@ export {
   stalenessFilterSchema,
 } from './anchors.ts';
 export {
+  checkpointChangesSchema,
+  checkpointCodeFields,
+  checkpointFileSchema,
+  checkpointGitSchema,
+} from './checkpoint-code.ts';
+export {
   filterTextSchema,
   idSchema,
   jsonObjectSchema,

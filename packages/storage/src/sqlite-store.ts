@@ -184,7 +184,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
 
     addCheckpoint: (input) => run(() => checkpoints.add(input)),
     getCheckpoint: (id) => run(() => checkpoints.get(id)),
-    getRecentCheckpoints: (request) => run(() => checkpoints.recent(request)),
+    getRecentCheckpoints: (request) => checkpoints.recent(request),
     searchCheckpoints: (request) => run(() => checkpoints.search(request)),
     deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),
     getAgentStatus: (agent) => run(() => checkpoints.agentStatus(agent)),

@@ -28,6 +28,8 @@ describe('schema migrations', () => {
           'typescript', 'function fetchInvoice() {}', 'c1');
         INSERT INTO chunks_fts (rowid, symbol, container, path, body)
           VALUES (1, 'fetchinvoice fetch invoice', '', 'a ts', 'function fetchinvoice fetch invoice');
+        INSERT INTO checkpoints (id, agent, repo, working_on, state, status, created_at, content_hash)
+          VALUES ('k1', 'agent-1', 'shop', 'editing a.ts', '{}', 'in_progress', 'now', 'k');
       `);
       v1.prepare(`INSERT INTO embeddings (content_hash, kind, vector) VALUES ('c1', 0, ?)`).run(
         Buffer.from(new Float32Array([1, 0, 0, 0]).buffer),
@@ -42,7 +44,7 @@ describe('schema migrations', () => {
     try {
       const stats = await store.stats();
       expect(stats).toMatchObject({ schemaVersion, chunks: 1, chunksWithVectors: 1 });
-      expect(schemaVersion).toBe(4);
+      expect(schemaVersion).toBe(5);
       expect((await store.searchCode({ query: 'fetch invoice' }))[0]?.symbolName).toBe(
         'fetchInvoice',
       );
@@ -53,11 +55,17 @@ describe('schema migrations', () => {
       });
       expect(hit?.symbolName).toBe('fetchInvoice');
       expect(hit?.scores.vector?.similarity).toBeCloseTo(1, 6);
+      // A checkpoint saved before checkpoints recorded their code has no files, git or changes.
+      const [checkpoint] = await store.getRecentCheckpoints();
+      expect(checkpoint).toMatchObject({ id: 'k1', workingOn: 'editing a.ts' });
+      for (const field of ['files', 'git', 'changesSince']) {
+        expect(checkpoint).not.toHaveProperty(field);
+      }
     } finally {
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    expect(check.pragma('user_version', { simple: true })).toBe(5);
     expect(check.prepare('SELECT embedding_id FROM chunks WHERE id = 1').pluck().get()).toBe(1);
     check.close();
   });

@@ -48,10 +48,20 @@ export async function runHooksInstall(context: CommandContext): Promise<number> 
     : config.settings.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.settings.port}`;
   const agent = typeof options.agent === 'string' ? options.agent : 'claude-code';
-  // The hook's own entry point beside the CLI: each prompt starts Node, not the whole CLI.
+  // The hook's own entry point beside the CLI: each prompt starts Node and one small file, not
+  // the whole CLI. --no-warnings: nothing of Node's but the context reaches the client.
   const hookScript = path.join(path.dirname(process.argv[1] ?? '.'), 'hook.js');
   const commandFor = (event: keyof typeof hookEvents): string =>
-    [process.execPath, hookScript, hookEvents[event], '--url', url, '--agent', agent]
+    [
+      process.execPath,
+      '--no-warnings',
+      hookScript,
+      hookEvents[event],
+      '--url',
+      url,
+      '--agent',
+      agent,
+    ]
       .map(shellQuote)
       .join(' ');
   const before = await readText(file);

@@ -3,6 +3,9 @@ import { limits, readFileLimits } from '@nellie/core';
 import {
   anchorStateSchema,
   anchorViewSchema,
+  checkpointChangesSchema,
+  checkpointFileSchema,
+  checkpointGitSchema,
   codeFileHitSchema,
   codeMemoriesSchema,
   codeSearchHitSchema,
@@ -195,6 +198,22 @@ export const checkpointSchema = named(
     sessionId: z.string().nullable(),
     status: checkpointStatus,
     createdAt: z.string(),
+    git: checkpointGitSchema
+      .optional()
+      .describe(
+        "The repository's git branch (null on a detached HEAD) and commit when the checkpoint was saved; absent without git.",
+      ),
+    files: z
+      .array(checkpointFileSchema)
+      .optional()
+      .describe(
+        'Indexed files of the repository named in workingOn or state, with their sha256 when the checkpoint was saved.',
+      ),
+    changesSince: checkpointChangesSchema
+      .optional()
+      .describe(
+        'In recent checkpoints: files changed or gone since, how many are unchanged, the git branch and commit now and the commits since.',
+      ),
   }),
 );
 

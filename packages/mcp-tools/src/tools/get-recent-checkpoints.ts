@@ -1,5 +1,6 @@
-import { limits } from '@nellie/core';
+import { describeCheckpointChanges, limits } from '@nellie/core';
 import {
+  checkpointCodeFields,
   limitSchema,
   repositoryFilterSchema,
   resolveDeprecatedFields,
@@ -21,7 +22,9 @@ export const getRecentCheckpointsTool = defineTool({
       repository: repositoryFilterSchema.optional(),
       limit: limitSchema(limits.pageSize, 5),
     }),
-    outputSchema: z.object({ checkpoints: z.array(checkpointViewSchema) }),
+    outputSchema: z.object({
+      checkpoints: z.array(checkpointViewSchema.extend(checkpointCodeFields)),
+    }),
     annotations: readOnly,
   },
   createHandler: (deps) => async (args) => {
@@ -40,6 +43,11 @@ export const getRecentCheckpointsTool = defineTool({
       lines.push(`${index + 1}. ${checkpointHeadline(checkpoint)}`);
       const state = checkpointStatePreview(checkpoint);
       if (state !== null) lines.push(indent([state]));
+      const changes =
+        checkpoint.changesSince === undefined
+          ? null
+          : describeCheckpointChanges(checkpoint.changesSince);
+      if (changes !== null) lines.push(indent([changes]));
     });
     return { text: lines.join('\n'), data: { checkpoints } };
   },

@@ -6,6 +6,7 @@ import {
   type AgentStatus,
   type Checkpoint,
   type CheckpointHit,
+  type CheckpointFile,
   type CheckpointInput,
   type CheckpointSearchRequest,
 } from '@nellie/core';
@@ -17,6 +18,7 @@ import {
   storedTextSchema,
 } from '@nellie/schemas';
 import { z } from 'zod';
+import { CheckpointCode } from './checkpoint-code.ts';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
@@ -34,6 +36,12 @@ export interface CheckpointRow {
   state: string;
   status: Checkpoint['status'];
   created_at: string;
+  /** Where the checkpoint's code was recorded (absent in stores that do not record it). */
+  repository_id?: number | null;
+  git_branch?: string | null;
+  git_commit?: string | null;
+  /** JSON array of `{ path, contentHash }`. */
+  files?: string | null;
 }
 
 export interface AgentRow {
@@ -54,6 +62,10 @@ export function toCheckpoint(row: CheckpointRow): Checkpoint {
     sessionId: row.session_id,
     status: row.status,
     createdAt: row.created_at,
+    ...(row.git_commit == null
+      ? {}
+      : { git: { branch: row.git_branch ?? null, commit: row.git_commit } }),
+    ...(row.files == null ? {} : { files: JSON.parse(row.files) as CheckpointFile[] }),
   };
 }
 
@@ -137,20 +149,29 @@ export function checkpointHash(checkpoint: {
 export class SqliteCheckpoints {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
+  readonly #checkpointCode: CheckpointCode;
 
   constructor(ctx: StoreContext, code: CodeRepositoryStore) {
     this.#ctx = ctx;
     this.#code = code;
+    this.#checkpointCode = new CheckpointCode(ctx, code);
   }
 
   add(input: CheckpointInput): Checkpoint {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const { checkpoint, stateText } = newCheckpoint(parsed);
+    const { checkpoint: saved, stateText } = newCheckpoint(parsed);
+    const code = this.#checkpointCode.record(saved.repository, `${saved.workingOn}\n${stateText}`);
+    const checkpoint: Checkpoint = {
+      ...saved,
+      ...(code?.git ? { git: code.git } : {}),
+      ...(code ? { files: code.files } : {}),
+    };
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(
-          `INSERT INTO checkpoints (id, agent, repo, session_id, working_on, state, status, created_at, content_hash)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO checkpoints (id, agent, repo, session_id, working_on, state, status, created_at,
+             content_hash, repository_id, git_branch, git_commit, files)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           checkpoint.id,
@@ -162,6 +183,10 @@ export class SqliteCheckpoints {
           checkpoint.status,
           checkpoint.createdAt,
           checkpointHash(checkpoint),
+          code?.repositoryId ?? null,
+          code?.git?.branch ?? null,
+          code?.git?.commit ?? null,
+          code ? JSON.stringify(code.files) : null,
         ).lastInsertRowid;
       this.#ctx
         .statement(`INSERT INTO checkpoints_fts (rowid, working_on, state) VALUES (?, ?, ?)`)
@@ -216,18 +241,22 @@ export class SqliteCheckpoints {
     return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
   }
 
-  recent(request: { agent?: string; repository?: string; limit?: number } = {}): Checkpoint[] {
+  /** Newest first, each with what changed in its code since (`changesSince`) when that is known. */
+  async recent(
+    request: { agent?: string; repository?: string; limit?: number } = {},
+  ): Promise<Checkpoint[]> {
     const parsed = parseInput(recentCheckpointsSchema, request, 'checkpoint request');
-    return this.#ctx.read(() => {
+    const rows = this.#ctx.read(() => {
       const filter = this.#filters(parsed);
-      return (
-        this.#ctx
-          .statement(
-            `SELECT k.* FROM checkpoints k WHERE 1${filter.sql} ORDER BY k.seq DESC LIMIT $limit`,
-          )
-          .all({ ...filter.params, limit: parsed.limit }) as CheckpointRow[]
-      ).map(toCheckpoint);
+      return this.#ctx
+        .statement(
+          `SELECT k.* FROM checkpoints k WHERE 1${filter.sql} ORDER BY k.seq DESC LIMIT $limit`,
+        )
+        .all({ ...filter.params, limit: parsed.limit }) as CheckpointRow[];
     });
+    return this.#checkpointCode.withChangesSince(
+      rows.map((row) => ({ row, checkpoint: toCheckpoint(row) })),
+    );
   }
 
   delete(id: string): boolean {

@@ -283,6 +283,16 @@ export const migrations: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX anchors_symbol ON anchors(repository_id, symbol_key) WHERE symbol_key IS NOT NULL;
     `);
   },
+  (db: Database.Database): void => {
+    // Version 5: checkpoints know their code: the indexed repository they were saved in, its git
+    // branch and commit, and the files they name with their content hash at the time.
+    db.exec(`
+      ALTER TABLE checkpoints ADD COLUMN repository_id INTEGER;
+      ALTER TABLE checkpoints ADD COLUMN git_branch TEXT;
+      ALTER TABLE checkpoints ADD COLUMN git_commit TEXT;
+      ALTER TABLE checkpoints ADD COLUMN files TEXT;
+    `);
+  },
 ];
 
 export const schemaVersion = migrations.length;
