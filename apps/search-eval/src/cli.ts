@@ -33,6 +33,7 @@ Options:
   --vary group.key=a,b   semble, docstrings: rerun every query with these ranking settings
                          (repeatable; every combination, same index),
                          e.g. --vary codeFusion.vectorShare=0.4,0.6
+  --sweep group.key=a,b  like --vary, but each value alone (one setting changed at a time)
   --shared-store         index every repository into one data directory (as users run Nellie)
   --store sqlite|postgres  semble: the store to index into (default sqlite; postgres runs PGlite
                          with pgvector in this process, over a loopback socket)
@@ -99,6 +100,7 @@ async function main(argv: readonly string[]): Promise<void> {
       store: { type: 'string' },
       'reuse-embeddings': { type: 'boolean', default: false },
       vary: { type: 'string', multiple: true },
+      sweep: { type: 'string', multiple: true },
       mirrors: { type: 'string' },
       data: { type: 'string' },
       'cache-dir': { type: 'string' },
@@ -123,7 +125,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const onlyFor: Record<string, readonly string[]> = {
     semble: ['repos', 'shared-store', 'store', 'mirrors', 'data'],
     docstrings: ['max-packages', 'packages-dir', 'package-list'],
-    'semble or docstrings': ['split', 'vary'],
+    'semble or docstrings': ['split', 'vary', 'sweep'],
   };
   for (const [owner, names] of Object.entries(onlyFor)) {
     if (owner.split(' or ').includes(benchmark)) continue;
@@ -162,7 +164,10 @@ async function main(argv: readonly string[]): Promise<void> {
       embeddingCacheDir,
       sharedStore: values['shared-store'],
       store: parseStore(values.store),
-      variants: values.vary ? parseVariations(values.vary) : undefined,
+      variants:
+        values.vary || values.sweep
+          ? parseVariations(values.vary ?? [], values.sweep ?? [])
+          : undefined,
       onProgress: progress,
     });
     if (run.results.length === 0) {
@@ -183,7 +188,10 @@ async function main(argv: readonly string[]): Promise<void> {
       maxPackages: parseCount(values['max-packages']),
       packagesDir: values['packages-dir'] ? fromCaller(values['packages-dir']) : undefined,
       packageList: values['package-list'] ? fromCaller(values['package-list']) : undefined,
-      variants: values.vary ? parseVariations(values.vary) : undefined,
+      variants:
+        values.vary || values.sweep
+          ? parseVariations(values.vary ?? [], values.sweep ?? [])
+          : undefined,
       onProgress: progress,
     });
     if (run.results.length === 0) throw new UsageError('The split has no queries.');

@@ -15,6 +15,21 @@ describe('parseVariations', () => {
     ]);
   });
 
+  it('adds each swept value alone, after the combinations', () => {
+    const variants = parseVariations(
+      ['codeRanking.penalisePaths=false'],
+      ['codeFusion.vectorShare=0.2,0.6', 'codeRanking.fileCoherence=2'],
+    );
+    expect(variants.map((variant) => variant.label)).toEqual([
+      'defaults',
+      'codeRanking.penalisePaths=false',
+      'codeFusion.vectorShare=0.2',
+      'codeFusion.vectorShare=0.6',
+      'codeRanking.fileCoherence=2',
+    ]);
+    expect(() => parseVariations([], ['codeFusion.nothing=1'])).toThrow(VariationError);
+  });
+
   it('refuses unknown groups, unknown keys and values of the wrong type', () => {
     expect(() => parseVariations(['ranking.k=1'])).toThrow(VariationError);
     expect(() => parseVariations(['codeFusion.nothing=1'])).toThrow(/choose one of .*vectorShare/);

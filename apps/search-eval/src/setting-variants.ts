@@ -38,37 +38,55 @@ function parseValue(raw: string, current: unknown, name: string): SettingValue {
   return value;
 }
 
-/** Every combination of the given `group.key=v1,v2` specs; the first variant is the defaults. */
-export function parseVariations(specs: readonly string[]): SettingVariant[] {
-  let combinations: SettingVariant['overrides'][] = [[]];
-  for (const spec of specs) {
-    const match = /^(\w+)\.(\w+)=(.+)$/.exec(spec);
-    if (!match) throw new VariationError(`--vary takes group.key=v1,v2,… (got ${spec}).`);
-    const [, group, key, list] = match as unknown as [string, string, string, string];
-    const settings = groups[group];
-    if (!settings) {
-      throw new VariationError(
-        `Unknown setting group ${group}; choose ${Object.keys(groups).join(', ')}.`,
-      );
-    }
-    const current = settings[key];
-    if (typeof current !== 'number' && typeof current !== 'boolean') {
-      const known = Object.keys(settings).filter((name) =>
-        ['number', 'boolean'].includes(typeof settings[name]),
-      );
-      throw new VariationError(
-        `${group}.${key} cannot be varied; choose one of ${known.join(', ')}.`,
-      );
-    }
-    const values = list.split(',').map((raw) => parseValue(raw, current, `${group}.${key}`));
-    combinations = combinations.flatMap((overrides) =>
-      values.map((value) => [...overrides, { group, key, value }]),
+function parseSpec(spec: string): SettingVariant['overrides'] {
+  const match = /^(\w+)\.(\w+)=(.+)$/.exec(spec);
+  if (!match) throw new VariationError(`--vary takes group.key=v1,v2,… (got ${spec}).`);
+  const [, group, key, list] = match as unknown as [string, string, string, string];
+  const settings = groups[group];
+  if (!settings) {
+    throw new VariationError(
+      `Unknown setting group ${group}; choose ${Object.keys(groups).join(', ')}.`,
     );
   }
-  const variants = combinations.map((overrides) => ({
+  const current = settings[key];
+  if (typeof current !== 'number' && typeof current !== 'boolean') {
+    const known = Object.keys(settings).filter((name) =>
+      ['number', 'boolean'].includes(typeof settings[name]),
+    );
+    throw new VariationError(
+      `${group}.${key} cannot be varied; choose one of ${known.join(', ')}.`,
+    );
+  }
+  return list
+    .split(',')
+    .map((raw) => ({ group, key, value: parseValue(raw, current, `${group}.${key}`) }));
+}
+
+function labelled(overrides: SettingVariant['overrides']): SettingVariant {
+  return {
     label: overrides.map((entry) => `${entry.group}.${entry.key}=${String(entry.value)}`).join(' '),
     overrides,
-  }));
+  };
+}
+
+/**
+ * Every combination of the given `group.key=v1,v2` specs (`--vary`), then each value of each
+ * `sweeps` spec alone (`--sweep`: one setting changed at a time, the rest at their defaults);
+ * the first variant is the defaults.
+ */
+export function parseVariations(
+  specs: readonly string[],
+  sweeps: readonly string[] = [],
+): SettingVariant[] {
+  let combinations: SettingVariant['overrides'][] = [[]];
+  for (const spec of specs) {
+    const values = parseSpec(spec);
+    combinations = combinations.flatMap((overrides) =>
+      values.map((value) => [...overrides, value]),
+    );
+  }
+  const single = sweeps.flatMap((spec) => parseSpec(spec).map((value) => [value]));
+  const variants = [...combinations, ...single].map(labelled);
   return [
     { label: 'defaults', overrides: [] },
     ...variants.filter((variant) => variant.label !== ''),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeQuery } from '../tokens.ts';
-import { isSymbolQuery, rankCodeHits } from './hit-ranking.ts';
+import { isSymbolQuery, queryKind, rankCodeHits } from './hit-ranking.ts';
 import { codeRanking } from './settings.ts';
 import { stem } from './term-scoring.ts';
 
@@ -81,6 +81,22 @@ describe('ranking steps', () => {
     }
     for (const query of ['session', 'how do retries work', 'parse config']) {
       expect(isSymbolQuery(query), query).toBe(false);
+    }
+  });
+
+  it('tells identifiers, prose naming an identifier and other prose apart', () => {
+    expect(queryKind('parseConfig')).toBe('symbol');
+    expect(queryKind('Phoenix.Router')).toBe('symbol');
+    for (const query of [
+      'how parseArgs handles flags',
+      'Plug.Router for route dispatch',
+      'where is max_retries read',
+      'how Rails::Engine loads',
+    ]) {
+      expect(queryKind(query), query).toBe('mixed');
+    }
+    for (const query of ['how are routes matched', 'template rendering', 'session']) {
+      expect(queryKind(query), query).toBe('prose');
     }
   });
 
@@ -187,6 +203,21 @@ describe('ranking steps', () => {
         vector: { rank: 1, similarity: 0.8 },
       });
       expect(ranked.find((hit) => hit.row.id === 3)).not.toHaveProperty('lexical');
+    });
+
+    it('leans less on the vectors for prose that names an identifier', () => {
+      const lexicalBest = row(1, -5, null, 'src/a.ts', 'parse the flags');
+      const vectorBest = row(2, Number.NaN, null, 'src/b.ts', 'read options');
+      const order = (query: string) =>
+        rankCodeHits(
+          analyzeQuery(query),
+          [{ row: lexicalBest, level: 0, complete: true }],
+          undefined,
+          query,
+          [{ row: vectorBest, similarity: 0.7 }],
+        ).map((hit) => hit.row.id);
+      expect(order('how flags are parsed')).toEqual([2, 1]);
+      expect(order('how parseArgs handles flags')).toEqual([1, 2]);
     });
 
     it('gives a definition only the vector index found the definition boost', () => {

@@ -54,6 +54,27 @@ export function isSymbolQuery(query: string): boolean {
   return symbolQueryPattern.test(query.trim());
 }
 
+/**
+ * What a code query is, for fusion: an identifier (`parseConfig`), prose naming an identifier
+ * (`how parseArgs handles flags`, `Plug.Router dispatch`), or other prose (`how are routes
+ * matched`, `template rendering`).
+ */
+export type QueryKind = 'symbol' | 'mixed' | 'prose';
+
+const qualifiedNamePattern = /[A-Za-z_$][\w$]*(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*/;
+
+export function queryKind(query: string): QueryKind {
+  if (isSymbolQuery(query)) return 'symbol';
+  if (embeddedSymbols(query).length > 0 || qualifiedNamePattern.test(query)) return 'mixed';
+  return 'prose';
+}
+
+/** The vector list's share of the fused score for a query of this kind. */
+function vectorShareFor(kind: QueryKind): number {
+  if (kind === 'symbol') return codeFusion.vectorShareForSymbols;
+  return kind === 'mixed' ? codeFusion.vectorShareForMixed : codeFusion.vectorShare;
+}
+
 /** Lowercase words of a file's name (without extension) and of its parent directory. */
 /** Share of query parts found among a file's name words, by stem or by a shared prefix. */
 function fileNameCoverage(parts: readonly string[], names: ReadonlySet<string>): number {
@@ -243,9 +264,7 @@ function fuseRelevance<Row extends CodeLexicalRow>(
 ): FusedCandidate<Row>[] {
   const byId = new Map<number, FusedCandidate<Row>>();
   const hybrid = vectorMatches.length > 0;
-  const vectorShare = isSymbolQuery(query)
-    ? codeFusion.vectorShareForSymbols
-    : codeFusion.vectorShare;
+  const vectorShare = vectorShareFor(queryKind(query));
   const lexicalPart = contributions(
     lexical.map((entry) => entry.relevance),
     2 * (1 - vectorShare),

@@ -161,14 +161,20 @@ export function filteredVectorPool(limit: number): number {
 /**
  * Fusion of a code search's full-text and vector candidates: each list's scores (full-text
  * relevance, cosine similarity) are min-max normalised over the list and added with these
- * shares, before the ranking stack. Identifier-like queries (`parseConfig`, `Router`) lean
- * less on the vectors. Score fusion beat reciprocal rank fusion on the dev split (see README).
+ * shares, before the ranking stack. Identifier-like queries (`parseConfig`, `Router`) and prose
+ * naming an identifier lean less on the vectors (see `queryKind`). Score fusion beat reciprocal
+ * rank fusion on the dev split (see README).
  */
 export const codeFusion = {
   /** Share of the vector list for identifier-like queries (the full-text list has the rest). */
   vectorShareForSymbols: 0.5,
-  /** Share of the vector list for other queries. */
+  /** Share of the vector list for other queries (questions, descriptive phrases). */
   vectorShare: 0.6,
+  /**
+   * Share for prose that names an identifier (`how parseArgs handles flags`, `Plug.Router
+   * dispatch`): the named identifier is a strong full-text signal.
+   */
+  vectorShareForMixed: 0.45,
 };
 
 /**
