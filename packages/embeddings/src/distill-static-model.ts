@@ -234,6 +234,7 @@ export async function distillStaticModel(
           config.sifCoefficient === null
             ? { method: 'none' }
             : { method: 'zipf-sif', coefficient: config.sifCoefficient },
+        pretokenize: config.pretokenize,
         normalize: true,
         createdAt: new Date().toISOString(),
         producer: config.producer,

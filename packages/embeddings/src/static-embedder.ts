@@ -150,7 +150,7 @@ interface LoadedStaticModel {
 async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
   const config = await readStaticModelConfig(dir);
   const table = await readStaticTable(dir, config);
-  const tokenize = await loadStaticTokenizer(dir);
+  const tokenize = await loadStaticTokenizer(dir, config.pretokenize);
   const { rows, dimensions } = config;
   const skip = skipMask(rows, config.skipTokenIds);
   const fallback = config.fallbackTokenId < rows ? config.fallbackTokenId : 0;

@@ -95,8 +95,9 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   const base = await readStaticModelConfig(baseDir);
   const baseTable = await readStaticTable(baseDir, base);
   const { rows, dimensions } = base;
+  const pretokenize = config.pretokenize ?? base.pretokenize ?? 'none';
   const tokenized = await tokenizePairs(options.pairs, {
-    tokenize: await loadStaticTokenizer(baseDir),
+    tokenize: await loadStaticTokenizer(baseDir, pretokenize),
     skip: skipMask(rows, base.skipTokenIds),
     maxQueryTokens: config.maxQueryTokens,
     maxCodeTokens: config.maxCodeTokens,
@@ -130,6 +131,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         validationFraction: config.validationFraction,
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,
+        pretokenize,
         ...settings,
       }),
     )
@@ -231,6 +233,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     checkpointDir: tuneCheckpointDir,
     config: {
       ...baseConfig,
+      pretokenize,
       createdAt: new Date().toISOString(),
       producer: config.producer,
       tuning: {

@@ -210,6 +210,32 @@ describe('tuneStaticModel', () => {
     expect(otherSeed.modelId).not.toBe(result.modelId);
   });
 
+  it('tunes with identifiers split into words, which the tuned model then applies itself', async () => {
+    const splitDir = path.join(workDir, 'split');
+    const split = await tuneStaticModel({
+      ...tiny,
+      epochs: 1,
+      modelDir: baseDir,
+      outDir: splitDir,
+      pairs,
+      pretokenize: 'split-identifiers',
+    });
+    const config = await readStaticModelConfig(splitDir);
+    expect(config.pretokenize).toBe('split-identifiers');
+    // Another text preparation over a table is another model, even for the same table bytes.
+    expect(split.modelId).toMatch(/^nellie-static\/tiny-random\+tuned@[0-9a-f]{8}$/);
+    expect(split.modelId).not.toContain(config.table.sha256.slice(0, 8));
+    await using embedder = await createStaticEmbedder({ modelDir: splitDir });
+    expect(embedder.modelId).toBe(split.modelId);
+    const [camel, words, joined] = await embedder.embed([
+      'getUserName',
+      'get User Name',
+      'getusername',
+    ]);
+    expect(Array.from(camel!)).toEqual(Array.from(words!));
+    expect(Array.from(camel!)).not.toEqual(Array.from(joined!));
+  });
+
   it('refuses too few pairs, a directory without a static model and an occupied output', async () => {
     const noPairs = await expectCode(
       tuneStaticModel({ modelDir: baseDir, outDir: path.join(workDir, 'none'), pairs: [] }),

@@ -15,6 +15,7 @@ import {
   staticTokenizerFiles,
   type StaticModelConfig,
 } from './static-model-format.ts';
+import { splitIdentifiers } from './static-pooling.ts';
 import { createFastWordPiece } from './word-piece.ts';
 
 const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -82,7 +83,10 @@ export type StaticTokenize = (text: string) => number[] | Promise<number[]>;
  * takes the fast WordPiece path; the full tokenizer (and the transformers.js runtime it comes
  * with) loads only for the first text that needs it, or up front when there is no fast path.
  */
-export async function loadStaticTokenizer(dir: string): Promise<StaticTokenize> {
+export async function loadStaticTokenizer(
+  dir: string,
+  pretokenize: StaticModelConfig['pretokenize'] = 'none',
+): Promise<StaticTokenize> {
   let tokenizerJson: unknown;
   for (const file of staticTokenizerFiles) {
     const path = join(dir, file);
@@ -125,7 +129,11 @@ export async function loadStaticTokenizer(dir: string): Promise<StaticTokenize> 
       );
     }));
   if (!fast) await loadFullTokenizer();
-  return (text) => fast?.(text) ?? loadFullTokenizer().then((encode) => encode(text));
+  const tokenize: StaticTokenize = (text) =>
+    fast?.(text) ?? loadFullTokenizer().then((encode) => encode(text));
+  return pretokenize === 'split-identifiers'
+    ? (text) => tokenize(splitIdentifiers(text))
+    : tokenize;
 }
 
 /** What a finished model is written from; the table's path, size and hash are filled in. */

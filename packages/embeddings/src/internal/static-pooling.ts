@@ -46,3 +46,11 @@ export function sumTokenRows(
   for (let column = 0; column < dimensions; column += 1) squares += into[column]! * into[column]!;
   return Math.sqrt(squares);
 }
+
+/**
+ * Breaks camelCase and PascalCase identifiers into words: `parseHTTPHeader2` → `parse HTTP
+ * Header2`. snake_case needs nothing: the tokenizer already splits at `_`.
+ */
+export function splitIdentifiers(text: string): string {
+  return text.replace(/([a-z0-9])(?=[A-Z])/g, '$1 ').replace(/([A-Z])(?=[A-Z][a-z])/g, '$1 ');
+}
