@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { NellieError, noopLogger, throwIfAborted } from '@nellie/core';
 import type { Tensor } from '@huggingface/transformers';
@@ -12,10 +11,12 @@ import { distillCheckpointDir, openDistillCheckpoint } from './internal/distill-
 import { hashFile } from './internal/file-hash.ts';
 import { describeIncomplete, inspectModelDir, onnxFileFor } from './internal/model-layout.ts';
 import { fitPca, projectPca, zipfSifWeights } from './internal/pca.ts';
-import { writeStaticModel } from './internal/static-model-files.ts';
 import {
-  isStaticModelDir,
-  staticConfigFile,
+  createOutputDir,
+  refuseOccupiedOutput,
+  writeStaticModel,
+} from './internal/static-model-files.ts';
+import {
   staticFormatVersion,
   staticModelId,
   staticTokenizerFiles,
@@ -76,17 +77,8 @@ export async function distillStaticModel(
       'The output directory must differ from the teacher directory.',
     );
   }
-  if (isStaticModelDir(outDir) && !config.overwrite) {
-    throw new NellieError(
-      'CONFLICT',
-      `${outDir} already holds a static model (${staticConfigFile}); choose another output directory or overwrite it.`,
-    );
-  }
-  await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
-    throw new NellieError('INVALID_OPTIONS', `Cannot create ${outDir}: ${String(error)}`, {
-      cause: error,
-    });
-  });
+  refuseOccupiedOutput(outDir, config.overwrite);
+  await createOutputDir(outDir);
 
   const teacherFiles = await Promise.all(
     ['config.json', ...staticTokenizerFiles, weightsFile].map(async (path) => ({

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NellieError, noopLogger, throwIfAborted } from '@nellie/core';
 import { z } from 'zod';
 import { batchLoss, epochOrder, trainStep, type ContrastiveTable } from './internal/contrastive.ts';
 import {
+  createOutputDir,
   loadStaticTokenizer,
   readStaticTable,
+  refuseOccupiedOutput,
   writeStaticModel,
 } from './internal/static-model-files.ts';
 import {
@@ -85,12 +86,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
       'The output directory must differ from the static model being tuned.',
     );
   }
-  if (isStaticModelDir(outDir) && !config.overwrite) {
-    throw new NellieError(
-      'CONFLICT',
-      `${outDir} already holds a static model (${staticConfigFile}); choose another output directory or overwrite it.`,
-    );
-  }
+  refuseOccupiedOutput(outDir, config.overwrite);
 
   const base = await readStaticModelConfig(baseDir);
   const baseTable = await readStaticTable(baseDir, base);
@@ -154,11 +150,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     return total / batches;
   };
 
-  await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
-    throw new NellieError('INVALID_OPTIONS', `Cannot create ${outDir}: ${String(error)}`, {
-      cause: error,
-    });
-  });
+  await createOutputDir(outDir);
   const checkpoint = await openTuneCheckpoint(join(outDir, tuneCheckpointDir), fingerprint, model);
   const resumedSteps = checkpoint.state.stepsDone;
   if (resumedSteps > 0) logger.info({ resumedSteps, totalSteps }, 'Resuming the tuning');

@@ -4,7 +4,6 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NellieError } from '@nellie/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createStaticEmbedder,
@@ -15,7 +14,7 @@ import {
   type StaticEmbedder,
   type TuneResult,
 } from '../src/index.ts';
-import { standInModelDir } from './helpers.ts';
+import { expectCode, standInModelDir } from './helpers.ts';
 
 const rows = 30_522;
 const dimensions = 8;
@@ -66,16 +65,6 @@ async function writeTinyStaticModel(dir: string): Promise<void> {
       producer: 'test',
     }),
   );
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<NellieError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(NellieError.is(error), `expected a NellieError ${code}, got ${String(error)}`).toBe(true);
-  expect((error as NellieError).code).toBe(code);
-  return error as NellieError;
 }
 
 const tiny = { epochs: 3, batchSize: 16, learningRate: 0.2, temperature: 0.1, seed: 7 } as const;

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { NellieError } from '@nellie/core';
 import { hashFile } from './file-hash.ts';
 import {
+  isStaticModelDir,
   optionalTokenizerFiles,
   staticConfigFile,
   staticTableFile,
@@ -134,6 +135,25 @@ export async function loadStaticTokenizer(
   return pretokenize === 'split-identifiers'
     ? (text) => tokenize(splitIdentifiers(text))
     : tokenize;
+}
+
+/** `CONFLICT` when `outDir` already holds a static model and `overwrite` is off. */
+export function refuseOccupiedOutput(outDir: string, overwrite: boolean): void {
+  if (isStaticModelDir(outDir) && !overwrite) {
+    throw new NellieError(
+      'CONFLICT',
+      `${outDir} already holds a static model (${staticConfigFile}); choose another output directory or overwrite it.`,
+    );
+  }
+}
+
+/** Creates the output directory; failing to is `INVALID_OPTIONS`. */
+export async function createOutputDir(outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
+    throw new NellieError('INVALID_OPTIONS', `Cannot create ${outDir}: ${String(error)}`, {
+      cause: error,
+    });
+  });
 }
 
 /** What a finished model is written from; the table's path, size and hash are filled in. */
