@@ -135,23 +135,25 @@ describe('nellie model distill --tune-on', () => {
       'export function add(a: number, b: number): number {\n  const sum = a + b;\n  return sum;\n}\n',
     );
     const out = path.join(dir, 'out');
-    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher] = await Promise.all([
-      distill(out, '--epochs', '2'),
-      distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
-      distill(out, '--tune-on', documentedSources, '--learning-rate', '-1'),
-      distill(out, '--tune-on', undocumented),
-      distill(out, '--tune-on', path.join(dir, 'nope')),
-      runCli([
-        'model',
-        'distill',
-        '--from',
-        path.join(dir, 'no-teacher'),
-        '--out',
-        path.join(dir, 'out'),
-        '--tune-on',
-        documentedSources,
-      ]),
-    ]);
+    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher, badPretokenize] =
+      await Promise.all([
+        distill(out, '--epochs', '2'),
+        distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
+        distill(out, '--tune-on', documentedSources, '--learning-rate', '-1'),
+        distill(out, '--tune-on', undocumented),
+        distill(out, '--tune-on', path.join(dir, 'nope')),
+        runCli([
+          'model',
+          'distill',
+          '--from',
+          path.join(dir, 'no-teacher'),
+          '--out',
+          path.join(dir, 'out'),
+          '--tune-on',
+          documentedSources,
+        ]),
+        distill(out, '--pretokenize', 'camel'),
+      ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
     expect(badEpochs.code).toBe(2);
@@ -163,6 +165,8 @@ describe('nellie model distill --tune-on', () => {
     expect(missingDir.code).toBe(2);
     expect(missingTeacher.code).toBe(1);
     expect(missingTeacher.stderr).toContain('does not exist');
+    expect(badPretokenize.code).toBe(2);
+    expect(badPretokenize.stderr).toContain('--pretokenize is split-identifiers or none');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });
