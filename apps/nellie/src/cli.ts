@@ -291,6 +291,10 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'tokens per teacher run (default 1024)')
     .option('--token-limit <n>', 'distil only the first n vocabulary ids (quick trials)')
     .option(
+      '--pretokenize <mode>',
+      'text preparation before the tokenizer: split-identifiers (camelCase → words) or none',
+    )
+    .option(
       '--tune-on <dir...>',
       'tune the table on (doc comment → code) pairs mined from these directories; --from may then be a static model',
     )

@@ -17,30 +17,28 @@ afterAll(() => {
   removeTempDirs();
 });
 
+/** `nellie model distill --from <stand-in teacher> --out <outDir> …extra`. */
+function distill(outDir: string, ...extra: string[]): ReturnType<typeof runCli> {
+  return runCli(['model', 'distill', '--from', teacherDir, '--out', outDir, ...extra], {
+    timeoutMs: 300_000,
+  });
+}
+
+/**
+ * Flags for a quick, small table: the q8 teacher and its first 2,048 ids, which hold
+ * punctuation, digits and the commonest English words.
+ */
+function smallTable(dimensions: number): string[] {
+  return ['--teacher-dtype', 'q8', '--token-limit', '2048', '--dimensions', String(dimensions)];
+}
+
 describe('nellie model distill', () => {
   it('distils a static model that indexing and search then use through --model-dir', async () => {
     const outDir = path.join(makeTempDir('nellie-static-'), 'static');
-    const distill = await runCli(
-      [
-        'model',
-        'distill',
-        '--from',
-        teacherDir,
-        '--out',
-        outDir,
-        '--teacher-dtype',
-        'q8',
-        '--token-limit',
-        '2048',
-        '--dimensions',
-        '32',
-        '--json',
-      ],
-      { timeoutMs: 300_000 },
-    );
-    expect(distill.stderr).not.toContain('"level":50');
-    expect(distill.code).toBe(0);
-    const result = JSON.parse(distill.stdout) as {
+    const run = await distill(outDir, ...smallTable(32), '--json');
+    expect(run.stderr).not.toContain('"level":50');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
       modelId: string;
       rows: number;
       dimensions: number;
@@ -88,31 +86,16 @@ const documentedSources = path.join(repoRoot, 'packages', 'embeddings', 'src');
 describe('nellie model distill --tune-on', () => {
   it('distils, tunes on mined pairs and records the provenance', async () => {
     const outDir = path.join(makeTempDir('nellie-static-'), 'tuned');
-    // The first 2,048 ids hold punctuation, digits and the commonest English words: enough
-    // known tokens on both sides of most pairs.
-    const run = await runCli(
-      [
-        'model',
-        'distill',
-        '--from',
-        teacherDir,
-        '--out',
-        outDir,
-        '--teacher-dtype',
-        'q8',
-        '--token-limit',
-        '2048',
-        '--dimensions',
-        '16',
-        '--tune-on',
-        documentedSources,
-        '--epochs',
-        '1',
-        '--seed',
-        '3',
-        '--json',
-      ],
-      { timeoutMs: 300_000 },
+    const run = await distill(
+      outDir,
+      ...smallTable(16),
+      '--tune-on',
+      documentedSources,
+      '--epochs',
+      '1',
+      '--seed',
+      '3',
+      '--json',
     );
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as {
@@ -151,25 +134,26 @@ describe('nellie model distill --tune-on', () => {
       path.join(undocumented, 'math.ts'),
       'export function add(a: number, b: number): number {\n  const sum = a + b;\n  return sum;\n}\n',
     );
-    const distill = (...extra: string[]): ReturnType<typeof runCli> =>
-      runCli(['model', 'distill', '--from', teacherDir, '--out', path.join(dir, 'out'), ...extra]);
-    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher] = await Promise.all([
-      distill('--epochs', '2'),
-      distill('--tune-on', documentedSources, '--epochs', 'two'),
-      distill('--tune-on', documentedSources, '--learning-rate', '-1'),
-      distill('--tune-on', undocumented),
-      distill('--tune-on', path.join(dir, 'nope')),
-      runCli([
-        'model',
-        'distill',
-        '--from',
-        path.join(dir, 'no-teacher'),
-        '--out',
-        path.join(dir, 'out'),
-        '--tune-on',
-        documentedSources,
-      ]),
-    ]);
+    const out = path.join(dir, 'out');
+    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher, badPretokenize] =
+      await Promise.all([
+        distill(out, '--epochs', '2'),
+        distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
+        distill(out, '--tune-on', documentedSources, '--learning-rate', '-1'),
+        distill(out, '--tune-on', undocumented),
+        distill(out, '--tune-on', path.join(dir, 'nope')),
+        runCli([
+          'model',
+          'distill',
+          '--from',
+          path.join(dir, 'no-teacher'),
+          '--out',
+          path.join(dir, 'out'),
+          '--tune-on',
+          documentedSources,
+        ]),
+        distill(out, '--pretokenize', 'camel'),
+      ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
     expect(badEpochs.code).toBe(2);
@@ -181,6 +165,8 @@ describe('nellie model distill --tune-on', () => {
     expect(missingDir.code).toBe(2);
     expect(missingTeacher.code).toBe(1);
     expect(missingTeacher.stderr).toContain('does not exist');
+    expect(badPretokenize.code).toBe(2);
+    expect(badPretokenize.stderr).toContain('--pretokenize is split-identifiers or none');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

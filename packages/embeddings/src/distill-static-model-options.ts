@@ -14,6 +14,11 @@ export const distillStaticModelOptionsSchema = z.object({
   dimensions: z.number().int().min(2).max(4096).default(256),
   /** SIF coefficient `a` of the Zipf weights a / (a + p(token)); null turns weighting off. */
   sifCoefficient: z.number().gt(0).lt(1).nullable().default(1e-4),
+  /**
+   * Text preparation recorded in the model and applied before its tokenizer, when embedding and
+   * when tuning: `split-identifiers` breaks camelCase and PascalCase identifiers into words.
+   */
+  pretokenize: z.enum(['none', 'split-identifiers']).default('none'),
   /** Vocabulary tokens per teacher run. */
   batchSize: z.number().int().min(1).max(8192).default(1024),
   /** ONNX Runtime threads for the teacher (default: every core). */

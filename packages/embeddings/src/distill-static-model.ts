@@ -1,16 +1,5 @@
 import { availableParallelism } from 'node:os';
-import {
-  chmod,
-  copyFile,
-  mkdir,
-  open,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { NellieError, noopLogger, throwIfAborted } from '@nellie/core';
 import type { Tensor } from '@huggingface/transformers';
 import { z } from 'zod';
@@ -18,18 +7,19 @@ import {
   distillStaticModelOptionsSchema,
   type DistillStaticModelOptions,
 } from './distill-static-model-options.ts';
+import { distillCheckpointDir, openDistillCheckpoint } from './internal/distill-checkpoint.ts';
 import { hashFile } from './internal/file-hash.ts';
 import { describeIncomplete, inspectModelDir, onnxFileFor } from './internal/model-layout.ts';
 import { fitPca, projectPca, zipfSifWeights } from './internal/pca.ts';
 import {
-  isStaticModelDir,
-  optionalTokenizerFiles,
-  staticConfigFile,
+  createOutputDir,
+  refuseOccupiedOutput,
+  writeStaticModel,
+} from './internal/static-model-files.ts';
+import {
   staticFormatVersion,
   staticModelId,
-  staticTableFile,
   staticTokenizerFiles,
-  type StaticModelConfig,
 } from './internal/static-model-format.ts';
 
 export interface DistillResult {
@@ -42,16 +32,6 @@ export interface DistillResult {
   explainedVariance?: number;
   tableBytes: number;
   seconds: number;
-}
-
-const checkpointDir = '.distill-checkpoint';
-
-interface CheckpointState {
-  teacherSha256: string;
-  dtype: string;
-  rows: number;
-  hiddenSize: number;
-  done: number;
 }
 
 /**
@@ -97,17 +77,8 @@ export async function distillStaticModel(
       'The output directory must differ from the teacher directory.',
     );
   }
-  if (isStaticModelDir(outDir) && !config.overwrite) {
-    throw new NellieError(
-      'CONFLICT',
-      `${outDir} already holds a static model (${staticConfigFile}); choose another output directory or overwrite it.`,
-    );
-  }
-  await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
-    throw new NellieError('INVALID_OPTIONS', `Cannot create ${outDir}: ${String(error)}`, {
-      cause: error,
-    });
-  });
+  refuseOccupiedOutput(outDir, config.overwrite);
+  await createOutputDir(outDir);
 
   const teacherFiles = await Promise.all(
     ['config.json', ...staticTokenizerFiles, weightsFile].map(async (path) => ({
@@ -169,7 +140,7 @@ export async function distillStaticModel(
       );
     }
 
-    const checkpoint = await openCheckpoint(join(outDir, checkpointDir), {
+    const checkpoint = await openDistillCheckpoint(join(outDir, distillCheckpointDir), {
       teacherSha256,
       dtype: config.teacherDtype,
       rows,
@@ -225,69 +196,43 @@ export async function distillStaticModel(
     options.onProgress?.({ phase: 'reduce', done: 1, total: 1 });
 
     options.onProgress?.({ phase: 'write', done: 0, total: 1 });
-    // The config is written last: its presence marks a complete model.
-    await rm(join(outDir, staticConfigFile), { force: true });
-    const tablePath = join(outDir, staticTableFile);
-    await mkdir(dirname(tablePath), { recursive: true });
-    const bytes = Buffer.from(reduced.buffer, reduced.byteOffset, reduced.byteLength);
-    await writeFile(`${tablePath}.tmp`, littleEndian(bytes));
-    await rename(`${tablePath}.tmp`, tablePath);
-    const tableHash = await hashFile(tablePath);
-    for (const file of [...staticTokenizerFiles, ...optionalTokenizerFiles]) {
-      const source = join(teacherDir, file);
-      if (
-        await stat(source).then(
-          (info) => info.isFile(),
-          () => false,
-        )
-      ) {
-        await copyFile(source, join(outDir, file));
-        // Shared model directories are often read-only; the copy must stay replaceable.
-        await chmod(join(outDir, file), 0o644);
-      }
-    }
     const skip = new Set<number>(tokenizer.all_special_ids);
     const unk = tokenizer.unk_token_id ?? 0;
     skip.add(unk);
-    const staticConfig: StaticModelConfig = {
-      format: 'nellie-static',
-      formatVersion: staticFormatVersion,
-      rows,
-      dimensions,
-      dtype: 'float32',
-      table: { path: staticTableFile, bytes: tableHash.bytes, sha256: tableHash.sha256 },
-      skipTokenIds: [...skip].sort((a, b) => a - b),
-      fallbackTokenId: unk < rows ? unk : 0,
-      teacher: {
-        id: config.teacherId ?? basename(teacherDir),
-        dtype: config.teacherDtype,
-        hiddenSize,
-        pooling: 'mean over [CLS] token [SEP]',
-        files: teacherFiles,
+    const staticConfig = await writeStaticModel({
+      outDir,
+      table: reduced,
+      tokenizerDir: teacherDir,
+      checkpointDir: distillCheckpointDir,
+      config: {
+        format: 'nellie-static',
+        formatVersion: staticFormatVersion,
+        rows,
+        dimensions,
+        dtype: 'float32',
+        skipTokenIds: [...skip].sort((a, b) => a - b),
+        fallbackTokenId: unk < rows ? unk : 0,
+        teacher: {
+          id: config.teacherId ?? basename(teacherDir),
+          dtype: config.teacherDtype,
+          hiddenSize,
+          pooling: 'mean over [CLS] token [SEP]',
+          files: teacherFiles,
+        },
+        reduction: reduce
+          ? { method: 'pca', ...(explainedVariance === undefined ? {} : { explainedVariance }) }
+          : { method: 'none' },
+        weighting:
+          config.sifCoefficient === null
+            ? { method: 'none' }
+            : { method: 'zipf-sif', coefficient: config.sifCoefficient },
+        pretokenize: config.pretokenize,
+        normalize: true,
+        createdAt: new Date().toISOString(),
+        producer: config.producer,
+        distillSeconds: Math.round((performance.now() - started) / 100) / 10,
       },
-      reduction: reduce
-        ? { method: 'pca', ...(explainedVariance === undefined ? {} : { explainedVariance }) }
-        : { method: 'none' },
-      weighting:
-        config.sifCoefficient === null
-          ? { method: 'none' }
-          : { method: 'zipf-sif', coefficient: config.sifCoefficient },
-      normalize: true,
-      createdAt: new Date().toISOString(),
-      producer: config.producer,
-      distillSeconds: Math.round((performance.now() - started) / 100) / 10,
-    };
-    // A small config.json tells tools that read model widths (and humans) what this is.
-    await writeFile(
-      join(outDir, 'config.json'),
-      `${JSON.stringify({ model_type: 'nellie-static', hidden_size: dimensions, vocab_size: rows }, null, 2)}\n`,
-    );
-    await writeFile(
-      join(outDir, `${staticConfigFile}.tmp`),
-      `${JSON.stringify(staticConfig, null, 2)}\n`,
-    );
-    await rename(join(outDir, `${staticConfigFile}.tmp`), join(outDir, staticConfigFile));
-    await rm(join(outDir, checkpointDir), { recursive: true, force: true });
+    });
     options.onProgress?.({ phase: 'write', done: 1, total: 1 });
 
     const seconds = (performance.now() - started) / 1000;
@@ -300,7 +245,7 @@ export async function distillStaticModel(
       dimensions,
       resumedTokens,
       ...(explainedVariance === undefined ? {} : { explainedVariance }),
-      tableBytes: tableHash.bytes,
+      tableBytes: staticConfig.table.bytes,
       seconds,
     };
   } finally {
@@ -383,74 +328,4 @@ function specialFrame(encode: (text: string, special: boolean) => number[]): {
   const at = plain.length === 1 ? framed.indexOf(plain[0]!) : -1;
   if (at < 0) return { opening: [], closing: [] };
   return { opening: framed.slice(0, at), closing: framed.slice(at + 1) };
-}
-
-function littleEndian(bytes: Buffer): Buffer {
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) return bytes;
-  const copy = Buffer.from(bytes);
-  copy.swap32();
-  return copy;
-}
-
-async function openCheckpoint(
-  dir: string,
-  expected: CheckpointState,
-): Promise<{
-  state: CheckpointState;
-  rows: Float32Array;
-  append(rows: Float32Array, done: number): Promise<void>;
-}> {
-  const statePath = join(dir, 'state.json');
-  const rowsPath = join(dir, 'rows.f32');
-  const rowBytes = expected.hiddenSize * 4;
-  let state: CheckpointState = { ...expected, done: 0 };
-  let rows = new Float32Array(0);
-  try {
-    const saved = JSON.parse(await readFile(statePath, 'utf8')) as Partial<CheckpointState>;
-    const same =
-      saved.teacherSha256 === expected.teacherSha256 &&
-      saved.dtype === expected.dtype &&
-      saved.rows === expected.rows &&
-      saved.hiddenSize === expected.hiddenSize &&
-      typeof saved.done === 'number' &&
-      saved.done >= 0 &&
-      saved.done <= expected.rows;
-    if (same) {
-      const buffer = await readFile(rowsPath);
-      const done = Math.min(saved.done!, Math.floor(buffer.length / rowBytes));
-      const copy = new Uint8Array(done * rowBytes);
-      copy.set(buffer.subarray(0, done * rowBytes));
-      rows = new Float32Array(copy.buffer);
-      state = { ...expected, done };
-    }
-  } catch {
-    // No checkpoint (or an unreadable one): start from the first token.
-  }
-  await mkdir(dir, { recursive: true });
-  // Drop whatever an interrupted append left beyond the last recorded batch.
-  const handle = await open(rowsPath, state.done === 0 ? 'w' : 'r+');
-  await handle.truncate(state.done * rowBytes);
-  await handle.close();
-  await writeState(state);
-
-  async function writeState(next: CheckpointState): Promise<void> {
-    await writeFile(`${statePath}.tmp`, JSON.stringify(next));
-    await rename(`${statePath}.tmp`, statePath);
-  }
-  return {
-    state,
-    rows,
-    async append(batch, done) {
-      const file = await open(rowsPath, 'a');
-      try {
-        await file.write(
-          littleEndian(Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength)),
-        );
-      } finally {
-        await file.close();
-      }
-      state = { ...state, done };
-      await writeState(state);
-    },
-  };
 }

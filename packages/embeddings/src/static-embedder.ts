@@ -1,17 +1,17 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { NellieError, noopLogger, type EmbedOptions, type ModelStatus } from '@nellie/core';
 import { z } from 'zod';
+import { loadStaticTokenizer, readStaticTable } from './internal/static-model-files.ts';
+import { readStaticModelConfig, staticModelId } from './internal/static-model-format.ts';
 import {
-  readStaticModelConfig,
-  staticModelId,
-  staticTokenizerFiles,
-} from './internal/static-model-format.ts';
+  charsPerToken,
+  meaningfulTokenIds,
+  skipMask,
+  sumTokenRows,
+} from './internal/static-pooling.ts';
 import { prepareEmbedRequest } from './internal/text-input.ts';
 import { normalizeInPlace } from './internal/vectors.ts';
-import { createFastWordPiece } from './internal/word-piece.ts';
 import type { LocalEmbedder } from './local-embedder.ts';
 import {
   staticEmbedderOptionsSchema,
@@ -20,9 +20,6 @@ import {
 
 /** An `Embedder` over a static token table; the same shape as the ONNX `LocalEmbedder`. */
 export type StaticEmbedder = LocalEmbedder;
-
-/** Characters kept per token before tokenising; the token list is then cut at `maxTokens`. */
-const charsPerToken = 32;
 
 /**
  * Loads a static model directory (`nellie-static.json`, written by `distillStaticModel()`) and
@@ -152,85 +149,11 @@ interface LoadedStaticModel {
 
 async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
   const config = await readStaticModelConfig(dir);
-  const tablePath = join(dir, config.table.path);
-  const bytes = await readFile(tablePath).catch((error: unknown) => {
-    throw new NellieError(
-      'MODEL_NOT_FOUND',
-      `The static model's table ${tablePath} is missing or unreadable (${String(error)}). Distill the model again.`,
-      { cause: error },
-    );
-  });
-  const expectedBytes = config.rows * config.dimensions * 4;
-  if (bytes.length !== expectedBytes || bytes.length !== config.table.bytes) {
-    throw new NellieError(
-      'MODEL_VERIFICATION_FAILED',
-      `${tablePath} has ${bytes.length} bytes, but ${config.rows} × ${config.dimensions} float32 values ` +
-        `(${expectedBytes} bytes) were expected: the file is truncated or from another model.`,
-    );
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (sha256 !== config.table.sha256) {
-    throw new NellieError(
-      'MODEL_VERIFICATION_FAILED',
-      `${tablePath} does not match the sha256 recorded in nellie-static.json: the table was altered or corrupted.`,
-    );
-  }
-  const table = float32View(bytes);
-
-  let tokenizerJson: unknown;
-  for (const file of staticTokenizerFiles) {
-    const path = join(dir, file);
-    const text = await readFile(path, 'utf8').catch((error: unknown) => {
-      throw new NellieError(
-        'MODEL_NOT_FOUND',
-        `The static model directory ${dir} lacks ${file}, copied from the teacher when distilling. Distill the model again.`,
-        { cause: error },
-      );
-    });
-    if (file === 'tokenizer.json') {
-      try {
-        tokenizerJson = JSON.parse(text);
-      } catch (error) {
-        throw new NellieError(
-          'MODEL_LOAD_FAILED',
-          `${path} is not valid JSON. Distill the model again.`,
-          {
-            cause: error,
-          },
-        );
-      }
-    }
-  }
-  // Source code is nearly all ASCII and takes the fast WordPiece path; the full tokenizer (and
-  // the transformers.js runtime it comes with) loads only for the first text that needs it.
-  const fast = createFastWordPiece(tokenizerJson);
-  let fullTokenizer: Promise<(text: string) => number[]> | undefined;
-  const loadFullTokenizer = (): Promise<(text: string) => number[]> =>
-    (fullTokenizer ??= (async () => {
-      const { env, AutoTokenizer, LogLevel } = await import('@huggingface/transformers');
-      env.allowRemoteModels = false;
-      env.allowLocalModels = true;
-      env.useFSCache = false;
-      env.useBrowserCache = false;
-      env.logLevel = LogLevel.ERROR;
-      const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-      return (text: string) => tokenizer.encode(text, { add_special_tokens: false });
-    })().catch((error: unknown) => {
-      throw new NellieError(
-        'MODEL_LOAD_FAILED',
-        `The tokenizer in ${dir} does not load: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }));
-  if (!fast) await loadFullTokenizer();
-
+  const table = await readStaticTable(dir, config);
+  const tokenize = await loadStaticTokenizer(dir, config.pretokenize);
   const { rows, dimensions } = config;
-  const skip = new Uint8Array(rows);
-  for (const id of config.skipTokenIds) if (id < rows) skip[id] = 1;
+  const skip = skipMask(rows, config.skipTokenIds);
   const fallback = config.fallbackTokenId < rows ? config.fallbackTokenId : 0;
-
-  const tokenize = (text: string): number[] | Promise<number[]> =>
-    fast?.(text) ?? loadFullTokenizer().then((encode) => encode(text));
 
   const embedIds = (
     ids: readonly number[],
@@ -238,17 +161,11 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
     maxTokens: number,
   ): Float32Array => {
     const vector = new Float32Array(dimensions);
-    let used = 0;
-    const limit = Math.min(ids.length, maxTokens);
-    for (let index = 0; index < limit; index += 1) {
-      const id = ids[index]!;
-      if (id >= rows || skip[id] === 1) continue;
-      const offset = id * dimensions;
-      for (let column = 0; column < dimensions; column += 1)
-        vector[column]! += table[offset + column]!;
-      used += 1;
+    const kept = meaningfulTokenIds(ids, skip, maxTokens);
+    sumTokenRows(table, dimensions, kept, vector);
+    if (kept.length === 0) {
+      vector.set(table.subarray(fallback * dimensions, (fallback + 1) * dimensions));
     }
-    if (used === 0) vector.set(table.subarray(fallback * dimensions, (fallback + 1) * dimensions));
     if (!normalizeInPlace(vector)) {
       throw new NellieError(
         'EMBEDDING_FAILED',
@@ -268,15 +185,4 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
         : ids.then((resolved) => embedIds(resolved, text.length, maxTokens));
     },
   };
-}
-
-/** A float32 view of little-endian table bytes, copying only when alignment or byte order demand. */
-function float32View(bytes: Buffer): Float32Array {
-  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (littleEndian && bytes.byteOffset % 4 === 0) {
-    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-  }
-  const copy = Buffer.from(Uint8Array.prototype.slice.call(bytes));
-  if (!littleEndian) copy.swap32();
-  return new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4);
 }

@@ -20,6 +20,11 @@ export const tuneStaticModelOptionsSchema = z.object({
    * the rows barely move.
    */
   anchorWeight: z.number().min(0).max(100).default(0),
+  /**
+   * Text preparation before the tokenizer (see `distillStaticModel()`), recorded in the tuned
+   * model; default: the base model's.
+   */
+  pretokenize: z.enum(['none', 'split-identifiers']).optional(),
   /** Seeds the held-out split and the order of every epoch; the same seed gives the same table. */
   seed: z
     .number()

@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NellieError } from '@nellie/core';
+import { expect } from 'vitest';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -66,4 +68,15 @@ export function genuineModelDir(): string {
     );
   }
   return dir;
+}
+
+/** Awaits a promise that must reject with a `NellieError` of `code`; returns the error. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<NellieError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(NellieError.is(error), `expected a NellieError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as NellieError).code).toBe(code);
+  return error as NellieError;
 }

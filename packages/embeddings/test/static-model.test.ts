@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NellieError, type ModelStatus } from '@nellie/core';
+import type { ModelStatus } from '@nellie/core';
 import { embedderContract } from '@nellie/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,7 +17,7 @@ import {
   type DistillResult,
   type StaticEmbedder,
 } from '../src/index.ts';
-import { norm, standInModelDir, withTempDir } from './helpers.ts';
+import { expectCode, norm, standInModelDir, withTempDir } from './helpers.ts';
 
 const teacherDir = standInModelDir();
 // A tiny table: the first 2,048 vocabulary ids, 32 dimensions. Enough for every contract check.
@@ -78,16 +78,6 @@ embedderContract('openEmbeddingModel() embedder of a static model', {
     return { ...model.embedder!, close: () => model.close() };
   },
 });
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<NellieError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(NellieError.is(error), `expected a NellieError ${code}, got ${String(error)}`).toBe(true);
-  expect((error as NellieError).code).toBe(code);
-  return error as NellieError;
-}
 
 describe('distillStaticModel', () => {
   it('writes a self-describing model directory with provenance', async () => {

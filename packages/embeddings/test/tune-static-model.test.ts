@@ -4,7 +4,6 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NellieError } from '@nellie/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createStaticEmbedder,
@@ -15,7 +14,7 @@ import {
   type StaticEmbedder,
   type TuneResult,
 } from '../src/index.ts';
-import { standInModelDir } from './helpers.ts';
+import { expectCode, standInModelDir } from './helpers.ts';
 
 const rows = 30_522;
 const dimensions = 8;
@@ -66,16 +65,6 @@ async function writeTinyStaticModel(dir: string): Promise<void> {
       producer: 'test',
     }),
   );
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<NellieError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(NellieError.is(error), `expected a NellieError ${code}, got ${String(error)}`).toBe(true);
-  expect((error as NellieError).code).toBe(code);
-  return error as NellieError;
 }
 
 const tiny = { epochs: 3, batchSize: 16, learningRate: 0.2, temperature: 0.1, seed: 7 } as const;
@@ -208,6 +197,32 @@ describe('tuneStaticModel', () => {
       pairs,
     });
     expect(otherSeed.modelId).not.toBe(result.modelId);
+  });
+
+  it('tunes with identifiers split into words, which the tuned model then applies itself', async () => {
+    const splitDir = path.join(workDir, 'split');
+    const split = await tuneStaticModel({
+      ...tiny,
+      epochs: 1,
+      modelDir: baseDir,
+      outDir: splitDir,
+      pairs,
+      pretokenize: 'split-identifiers',
+    });
+    const config = await readStaticModelConfig(splitDir);
+    expect(config.pretokenize).toBe('split-identifiers');
+    // Another text preparation over a table is another model, even for the same table bytes.
+    expect(split.modelId).toMatch(/^nellie-static\/tiny-random\+tuned@[0-9a-f]{8}$/);
+    expect(split.modelId).not.toContain(config.table.sha256.slice(0, 8));
+    await using embedder = await createStaticEmbedder({ modelDir: splitDir });
+    expect(embedder.modelId).toBe(split.modelId);
+    const [camel, words, joined] = await embedder.embed([
+      'getUserName',
+      'get User Name',
+      'getusername',
+    ]);
+    expect(Array.from(camel!)).toEqual(Array.from(words!));
+    expect(Array.from(camel!)).not.toEqual(Array.from(joined!));
   });
 
   it('refuses too few pairs, a directory without a static model and an occupied output', async () => {

@@ -80,6 +80,13 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
       `--teacher-dtype is fp32 or q8, got ${JSON.stringify(teacherDtype)}.`,
     );
   }
+  const pretokenize = options.pretokenize;
+  if (pretokenize !== undefined && pretokenize !== 'none' && pretokenize !== 'split-identifiers') {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `--pretokenize is split-identifiers or none, got ${JSON.stringify(pretokenize)}.`,
+    );
+  }
   const dimensions = integerOption(options.dimensions, '--dimensions');
   const batchSize = integerOption(options.batchSize, '--batch-size');
   const tokenLimit = integerOption(options.tokenLimit, '--token-limit');
@@ -158,6 +165,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         ...(dimensions === undefined ? {} : { dimensions }),
         ...(batchSize === undefined ? {} : { batchSize }),
         ...(tokenLimit === undefined ? {} : { tokenLimit }),
+        ...(pretokenize === undefined ? {} : { pretokenize }),
         overwrite: options.overwrite === true,
         producer: `nellie ${version}`,
         logger,
@@ -190,6 +198,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         ...(tuneBatchSize === undefined ? {} : { batchSize: tuneBatchSize }),
         ...(learningRate === undefined ? {} : { learningRate }),
         ...(temperature === undefined ? {} : { temperature }),
+        ...(pretokenize === undefined ? {} : { pretokenize }),
         overwrite: true,
         producer: `nellie ${version}`,
         logger,

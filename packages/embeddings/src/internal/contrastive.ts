@@ -1,4 +1,5 @@
 import { seededRandom } from '@nellie/core';
+import { sumTokenRows } from './static-pooling.ts';
 /**
  * Contrastive training of a static token table: a text's vector is the L2-normalised sum of the
  * rows of its tokens (exactly what `createStaticEmbedder()` computes), and a batch of
@@ -35,17 +36,8 @@ export interface StepSettings {
 
 const adagradEpsilon = 1e-8;
 
-/** Sum of the rows of `ids`, and its norm; the vector is left unnormalised. */
 function sumRows(model: ContrastiveTable, ids: Int32Array, into: Float32Array): number {
-  const { table, dimensions } = model;
-  into.fill(0);
-  for (const id of ids) {
-    const offset = id * dimensions;
-    for (let column = 0; column < dimensions; column += 1) into[column]! += table[offset + column]!;
-  }
-  let squares = 0;
-  for (let column = 0; column < dimensions; column += 1) squares += into[column]! * into[column]!;
-  return Math.sqrt(squares);
+  return sumTokenRows(model.table, model.dimensions, ids, into);
 }
 
 /** The unit vector of a text (zero when it has no tokens or its rows cancel out). */

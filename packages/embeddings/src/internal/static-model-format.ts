@@ -2,6 +2,7 @@
  * The on-disk layout of a static (token-table) model, written by `distillStaticModel()` and read
  * by `createStaticEmbedder()`. A directory is a static model when it holds `nellie-static.json`.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,6 +45,12 @@ export const staticModelConfigSchema = z.object({
     explainedVariance: z.number().optional(),
   }),
   weighting: z.object({ method: z.enum(['zipf-sif', 'none']), coefficient: z.number().optional() }),
+  /**
+   * How text is prepared before the tokenizer. `split-identifiers` breaks camelCase and
+   * PascalCase identifiers into their words (`parseHttpHeader` → `parse Http Header`), so
+   * their parts meet the same whole-word tokens as the words of a query. Absent: unchanged.
+   */
+  pretokenize: z.enum(['none', 'split-identifiers']).optional(),
   /** Rows are multiplied by their weight; texts are embedded as the L2-normalised mean of rows. */
   normalize: z.literal(true),
   createdAt: z.string(),
@@ -113,5 +120,11 @@ export async function readStaticModelConfig(dir: string): Promise<StaticModelCon
 export function staticModelId(config: StaticModelConfig): string {
   const teacher = config.teacher.id.split('/').pop() ?? config.teacher.id;
   const tuned = config.tuning ? '+tuned' : '';
-  return `nellie-static/${teacher}${tuned}@${config.table.sha256.slice(0, 8)}`;
+  // The same table read through other text preparation gives other vectors: another id.
+  const pretokenize = config.pretokenize ?? 'none';
+  const digest =
+    pretokenize === 'none'
+      ? config.table.sha256
+      : createHash('sha256').update(`${config.table.sha256}:${pretokenize}`).digest('hex');
+  return `nellie-static/${teacher}${tuned}@${digest.slice(0, 8)}`;
 }
