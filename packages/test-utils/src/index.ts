@@ -14,3 +14,5 @@ export { seedRepository } from './seed-repository.ts';
 export type { SeedFile } from './seed-repository.ts';
 export { startOpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
 export type { OpenAiEmbeddingsServer } from './openai-embeddings-server.ts';
+export { startPostgresServer } from './postgres-server.ts';
+export type { PostgresServer } from './postgres-server.ts';
