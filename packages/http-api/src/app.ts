@@ -53,6 +53,7 @@ const collaboratorNames = [
   'indexer',
   'embedder',
   'modelStatus',
+  'describeStore',
   'logger',
   'registry',
   'createMcpServer',
@@ -127,6 +128,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     mcpSessions: () => sessions.counts(),
     storeWritable: () => writability.writable,
     memoriesByState: () => store.countLessonsByStaleness(),
+    ...(config.describeStore ? { describeStore: config.describeStore } : {}),
     collectDefaultMetrics: config.collectDefaultMetrics,
     logger,
   });
@@ -305,7 +307,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get(`${apiBasePath}/openapi.json`, (c) => {
     return c.json(openApi);
   });
-  registerProbes(app, { ...deps, registry, serving: () => serving, writability });
+  registerProbes(app, {
+    ...deps,
+    registry,
+    serving: () => serving,
+    writability,
+    ...(config.describeStore ? { describeStore: config.describeStore } : {}),
+  });
   registerMcpRoutes(app, sessions, {
     clientOf,
     onRefused: (reason) => metrics.mcpSessionRefused(reason),

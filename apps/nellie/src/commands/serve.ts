@@ -3,6 +3,7 @@ import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime, startHttpServer } from '../compose.ts';
 import { checkServeSafety, databasePath, type ResolvedConfig } from '../config.ts';
+import { isPostgresStore } from '../runtime.ts';
 import { registerHolder } from '../internal/process-registry.ts';
 import { reconcileRepositories } from '../internal/reconcile-repositories.ts';
 import { handleShutdown } from '../internal/shutdown.ts';
@@ -61,7 +62,9 @@ export async function runServe(context: CommandContext): Promise<number> {
       port: http.port,
       version,
       dataDir: settings.dataDir,
-      database: databasePath(settings),
+      database: isPostgresStore(runtime.store)
+        ? `postgres://${runtime.store.location} (schema ${runtime.store.schema})`
+        : databasePath(settings),
       auth: settings.apiKeys.length > 0 ? `${settings.apiKeys.length} API key(s)` : 'off',
       model: model.state,
       startupMs: Math.round(performance.now() - started),
