@@ -16,6 +16,7 @@ import { CodeRepositoryStore } from './internal/code-store.ts';
 import { Database, mapPostgresError } from './internal/database.ts';
 import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
 import { LessonStore } from './internal/lesson-store.ts';
+import { Leases } from './internal/leases.ts';
 import { StoreOperations } from './internal/operations.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { migrate } from './internal/schema.ts';
@@ -57,6 +58,14 @@ export interface PostgresStore extends NellieStore {
   hasChunkVectors(scope: { repository?: string; language?: string }): Promise<boolean>;
   /** Connections of the pool: in use, idle, and queries waiting for one. */
   poolStatus(): PoolStatus;
+  /**
+   * Takes the named lease for `holder` for `ttlMs`, or renews it; true when `holder` holds it
+   * now. Another holder gets it only once it expired: how several servers share work such as
+   * watching a repository.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up (when `holder` holds it), so another server can take it at once. */
+  releaseLease(name: string, holder: string): Promise<void>;
   /**
    * How vector queries are served: `pgvector` (HNSW index in the database) or `memory` (vectors
    * loaded into this process), and how many vectors it holds; null without an embedding model.
@@ -165,6 +174,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const lessons = new LessonStore(context);
   const checkpoints = new CheckpointStore(context);
   const embeddings = new EmbeddingStore(database, model);
+  const leases = new Leases(database);
   const repositories = new RepositoryAdmin(database, code, { vectors: vectors !== null });
   const operations = new StoreOperations(database, model);
 
@@ -242,6 +252,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     integrityCheck: () => run(() => operations.integrityCheck()),
     probeWrite: () => run(() => operations.probeWrite()),
     maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
+    acquireLease: (name, holder, ttlMs) => run(() => leases.acquire(name, holder, ttlMs)),
+    releaseLease: (name, holder) => run(() => leases.release(name, holder)),
     poolStatus: () => ({
       total: pool.totalCount,
       idle: pool.idleCount,

@@ -85,3 +85,25 @@ describe('PostgreSQL store: repositories as the server uses them', () => {
     expect(store.poolStatus().total).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('PostgreSQL store: leases shared by several servers', () => {
+  it('gives a lease to one holder at a time, and to another once it expired or was released', async () => {
+    const schema = freshSchema();
+    const options = { connectionString: inject('postgresWithoutPgvector'), schema };
+    await using first = await createPostgresStore(options);
+    await using second = await createPostgresStore(options);
+    expect(await first.acquireLease('watch:/repo', 'server-a', 60_000)).toBe(true);
+    expect(await second.acquireLease('watch:/repo', 'server-b', 60_000)).toBe(false);
+    expect(await first.acquireLease('watch:/repo', 'server-a', 300)).toBe(true);
+    expect(await second.acquireLease('watch:/other', 'server-b', 60_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // server-a stopped renewing: its lease expired and server-b takes it over.
+    expect(await second.acquireLease('watch:/repo', 'server-b', 60_000)).toBe(true);
+    expect(await first.acquireLease('watch:/repo', 'server-a', 60_000)).toBe(false);
+    await second.releaseLease('watch:/repo', 'server-b');
+    expect(await first.acquireLease('watch:/repo', 'server-a', 60_000)).toBe(true);
+    await expect(first.acquireLease('', 'server-a', 1000)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+});
