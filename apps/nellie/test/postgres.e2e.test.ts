@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { startPostgresServer, type PostgresServer } from '@nellie/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +19,10 @@ import {
 let postgres: PostgresServer | undefined;
 const servers: RunningServer[] = [];
 
+beforeAll(async () => {
+  postgres = await startPostgresServer();
+});
+
 afterAll(async () => {
   await killAllServers();
   await postgres?.destroy();
@@ -33,8 +39,8 @@ interface CodeHits {
 }
 
 /** The database URL goes through the environment, as the docs recommend for a password. */
-function databaseEnv(): Record<string, string> {
-  return cleanEnv({ NELLIE_DATABASE_URL: postgres!.connectionString });
+function databaseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return cleanEnv({ NELLIE_DATABASE_URL: postgres!.connectionString, ...extra });
 }
 
 describe('three nellie serve processes on one PostgreSQL database', () => {
@@ -42,7 +48,6 @@ describe('three nellie serve processes on one PostgreSQL database', () => {
   let api: string[];
 
   beforeAll(async () => {
-    postgres = await startPostgresServer();
     // Each server has its own data directory (model cache, process registry), one database.
     for (let index = 0; index < 3; index += 1) {
       servers.push(
@@ -173,4 +178,44 @@ describe('three nellie serve processes on one PostgreSQL database', () => {
     expect(backup.code).toBe(2);
     expect(backup.stderr).toMatch(/PostgreSQL[\s\S]*pg_dump/);
   });
+});
+
+describe('watching one repository from two servers on one database', () => {
+  it('one server watches it; when that one is killed, the other takes the lease over and indexes changes', async () => {
+    const repo = createSampleRepo();
+    const env = databaseEnv({ NELLIE_DATABASE_SCHEMA: 'watch_leases' });
+    const args = ['--watch', repo, '--watch-lease-seconds', '2'];
+    const pair = [
+      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env, args }),
+      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env, args }),
+    ];
+    const watching = (server: RunningServer) =>
+      server.logs().some((line) => line.msg.startsWith('Watching repository'));
+    await waitFor(() => Promise.resolve(pair.some(watching)), { what: 'one server to watch' });
+    // Renewals keep the lease with its holder: the other server does not start watching.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(pair.filter(watching)).toHaveLength(1);
+    const holder = pair.find(watching)!;
+    const survivor = pair.find((server) => server !== holder)!;
+
+    await holder.stop('SIGKILL');
+    await survivor.waitForLog((line) => line.msg.startsWith('Watching repository'), 15_000);
+    writeFileSync(
+      path.join(repo, 'src', 'lease.ts'),
+      'export function takenOverByAnotherServer(): string {\n  return "lease";\n}\n',
+    );
+    const hits = await waitFor(
+      async () => {
+        const answer = await fetchJson(
+          `${survivor.url}/api/v1/search/code`,
+          jsonRequest('POST', { query: 'takenOverByAnotherServer' }),
+        );
+        const found = (answer.body as CodeHits).hits;
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'the surviving server to index the change' },
+    );
+    expect(hits[0]?.path).toBe('src/lease.ts');
+    expect(await survivor.stop()).toBe(0);
+  }, 90_000);
 });

@@ -182,6 +182,17 @@ export const settingTable = {
     allowed: 'a comma-separated list of directories',
     description: 'Repositories to index and keep up to date while the server runs.',
   }),
+  watchLeaseSeconds: setting({
+    schema: z.number().int().min(1).max(3600),
+    default: 30,
+    flag: '--watch-lease-seconds <n>',
+    env: ['NELLIE_WATCH_LEASE_SECONDS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 1 to 3600',
+    description:
+      'With --database: a watched repository is watched by one server at a time, and another takes it over this long after that server stops.',
+  }),
   embeddingThreads: setting({
     schema: positive(64),
     default: () => Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),
