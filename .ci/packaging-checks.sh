@@ -132,6 +132,12 @@ if docker-compose -f packaging/docker/docker-compose.yml --profile monitoring co
 else
   fail "docker-compose config"
 fi
+if NELLIE_POSTGRES_PASSWORD=check docker-compose -f packaging/docker/docker-compose.yml \
+  -f packaging/docker/docker-compose.postgres.yml config -q; then
+  echo "docker-compose.postgres.yml: valid"
+else
+  fail "docker-compose config (postgres)"
+fi
 cmp packaging/litestream/litestream.yml packaging/kubernetes/components/litestream/litestream.yml ||
   fail "packaging/kubernetes/components/litestream/litestream.yml differs from packaging/litestream/litestream.yml"
 if command -v kubectl >/dev/null 2>&1; then

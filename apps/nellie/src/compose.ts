@@ -3,7 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { NellieError, type CodeIndexer, type Logger } from '@nellie/core';
 import { openEmbeddingModel, type EmbeddingIdentity } from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer, type EmbeddingPump } from '@nellie/indexer';
-import { createSqliteStore, type SqliteStore } from '@nellie/storage';
+import { createSqliteStore } from '@nellie/storage';
 import {
   allowedHostsFor,
   allowRootHint,
@@ -19,7 +19,8 @@ import { closeInOrder } from './internal/close-in-order.ts';
 import { loadHttpModules, loadMcpModules, type McpModules } from './internal/lazy-modules.ts';
 import { closeGracefully, listen, type Listener } from './internal/listen.ts';
 import { announceModel, summarizeModel } from './internal/model-summary.ts';
-import type { NellieRuntime, RuntimeOptions } from './runtime.ts';
+import { describeStore } from './internal/store-description.ts';
+import type { AppStore, NellieRuntime, RuntimeOptions } from './runtime.ts';
 import { version } from './version.ts';
 
 /**
@@ -31,9 +32,10 @@ const mcpInstructions =
   'Nellie is a code memory: search indexed repositories (search_code), keep lessons learned (add_lesson, search_lessons) and save or resume work with checkpoints (add_checkpoint, get_recent_checkpoints). get_status reports what is indexed and whether semantic search is on.';
 
 /**
- * Opens the data directory's database, creating the directory when needed — unless `existing`
- * is set: commands that only read (search, status, maintenance, backup) refuse a data directory
- * without a database, since a mistyped `--data-dir` must not look like an empty index.
+ * Opens the store: the PostgreSQL database when `database` is set, else the data directory's
+ * SQLite file, creating the directory when needed — unless `existing` is set: commands that only
+ * read (search, status, maintenance, backup) refuse a data directory without a database, since a
+ * mistyped `--data-dir` must not look like an empty index.
  */
 export async function openStore(
   settings: Settings,
@@ -45,7 +47,10 @@ export async function openStore(
     /** Another database file than the data directory's (e.g. a backup being verified). */
     path?: string;
   },
-): Promise<SqliteStore> {
+): Promise<AppStore> {
+  if (settings.database !== undefined && options.path === undefined) {
+    return openPostgresStore(settings, options);
+  }
   if (options.existing && options.path === undefined && !existsSync(databasePath(settings))) {
     throw new NellieError(
       'INVALID_OPTIONS',
@@ -69,13 +74,51 @@ export async function openStore(
     readonly: options.readonly ?? false,
     logger: options.logger,
   }).catch((error: unknown) => {
-    if (!NellieError.is(error) || error.code !== 'DIMENSION_MISMATCH') throw error;
-    throw new NellieError(
-      'DIMENSION_MISMATCH',
-      `${error.message}\nWith the CLI: set --model / NELLIE_MODEL back to the model the database holds, or run \`nellie model reset-vectors --data-dir ${settings.dataDir}\` (with the server stopped) to re-embed everything with the new model.`,
-      { cause: error },
-    );
+    throw explainDimensionMismatch(error, settings);
   });
+}
+
+/** The PostgreSQL store of `--database` (loaded only then: one-shot SQLite commands never load pg). */
+async function openPostgresStore(
+  settings: Settings,
+  options: { logger: Logger; embedding?: EmbeddingIdentity | null },
+): Promise<AppStore> {
+  const { createPostgresStore } = await import('@nellie/postgres');
+  return createPostgresStore({
+    connectionString: settings.database!,
+    schema: settings.databaseSchema,
+    maxConnections: settings.databaseMaxConnections,
+    vectorIndex: settings.databaseVectorIndex,
+    embedding: options.embedding ?? null,
+    logger: options.logger,
+  }).catch((error: unknown) => {
+    throw explainDimensionMismatch(error, settings);
+  });
+}
+
+/**
+ * Refuses a command that works on the SQLite file (backup, restore, resetting vectors) when the
+ * store is PostgreSQL, saying what to use instead.
+ */
+export function refuseWithDatabase(settings: Settings, command: string, instead: string): void {
+  if (settings.database === undefined) return;
+  throw new NellieError(
+    'INVALID_INPUT',
+    `\`nellie ${command}\` works on the SQLite file of a data directory, but this Nellie keeps its data in PostgreSQL (--database / NELLIE_DATABASE_URL): ${instead} See docs/deployment/postgres.md.`,
+  );
+}
+
+function explainDimensionMismatch(error: unknown, settings: Settings): unknown {
+  if (!NellieError.is(error) || error.code !== 'DIMENSION_MISMATCH') return error;
+  const reset =
+    settings.database === undefined
+      ? `run \`nellie model reset-vectors --data-dir ${settings.dataDir}\` (with the server stopped) to re-embed everything with the new model`
+      : 'index afresh with the new model into another schema (--database-schema); resetting the vectors of a PostgreSQL store is not supported yet';
+  return new NellieError(
+    'DIMENSION_MISMATCH',
+    `${error.message}\nWith the CLI: set --model / NELLIE_MODEL back to the model the database holds, or ${reset}.`,
+    { cause: error },
+  );
 }
 
 /**
@@ -199,6 +242,7 @@ export async function startHttpServer(
     ...(runtime.indexer ? { indexer: runtime.indexer } : {}),
     ...(runtime.embedder ? { embedder: runtime.embedder } : {}),
     modelStatus: () => runtime.modelStatus(),
+    describeStore: () => describeStore(runtime.store),
     version,
     logger,
     registry: new Registry(),

@@ -1,12 +1,21 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CodeIndexer, Embedder, Logger, ModelStatus } from '@nellie/core';
+import type { PostgresStore } from '@nellie/postgres';
 import type { SqliteStore } from '@nellie/storage';
 import type { Settings } from './config.ts';
+
+/** The store a command works on: the SQLite file of the data directory, or PostgreSQL. */
+export type AppStore = SqliteStore | PostgresStore;
+
+/** Whether the store is the PostgreSQL one (`--database`). */
+export function isPostgresStore(store: AppStore): store is PostgresStore {
+  return 'poolStatus' in store;
+}
 
 /** What `openRuntime()` (compose.ts) gives a command: Nellie's parts, wired. */
 export interface NellieRuntime {
   readonly settings: Settings;
-  readonly store: SqliteStore;
+  readonly store: AppStore;
   /** Absent when the runtime was opened without indexing. */
   readonly indexer: CodeIndexer | undefined;
   /** Absent when semantic search is off; may still be loading (see `modelStatus`). */

@@ -145,6 +145,20 @@ export const httpAppOptionsSchema = z.strictObject({
   collectDefaultMetrics: z.boolean().default(true),
 });
 
+/** What a store says of itself on `/ready` and in metrics. */
+export interface StoreDescription {
+  /** `sqlite`, `postgres`, … */
+  engine: string;
+  /**
+   * How vector queries are served (e.g. `exact`, `ann`, `pgvector`, `memory`), how many vectors
+   * the index holds, and its backlog: stored vectors not applied to it yet (the change-feed lag
+   * of a server holding vectors in memory). Null without vectors.
+   */
+  vectorIndex: { mode: string; indexed: number; backlog: number } | null;
+  /** Database connections, for a store with a connection pool. */
+  pool?: { total: number; idle: number; waiting: number; max: number };
+}
+
 /** Collaborators: passed in, not validated by the schema. */
 export interface HttpAppCollaborators {
   store: NellieStore;
@@ -153,6 +167,8 @@ export interface HttpAppCollaborators {
   /** Absent or not ready: searches are keyword-only. */
   embedder?: Embedder;
   modelStatus: () => ModelStatus;
+  /** The store's engine, vector index and pool, shown on `/ready` and in metrics. */
+  describeStore?: () => Promise<StoreDescription>;
   logger?: Logger;
   /** prom-client registry the metrics are registered on (never the global one). */
   registry: Registry;

@@ -76,6 +76,30 @@ describe('probes', () => {
     expect(body.message).toBeUndefined();
   });
 
+  it('/ready and /metrics say which engine, vector index and pool the store has', async () => {
+    const t = setup({
+      describeStore: () =>
+        Promise.resolve({
+          engine: 'postgres',
+          vectorIndex: { mode: 'memory', indexed: 12, backlog: 3 },
+          pool: { total: 4, idle: 3, waiting: 0, max: 10 },
+        }),
+    });
+    expect(await (await t.call('GET', '/ready')).json()).toMatchObject({
+      database: {
+        status: 'ok',
+        engine: 'postgres',
+        vectorIndex: { mode: 'memory', indexed: 12, backlog: 3 },
+        pool: { total: 4, idle: 3, waiting: 0, max: 10 },
+      },
+    });
+    const metrics = await (await t.call('GET', '/metrics')).text();
+    expect(metrics).toContain('nellie_vector_index_info{engine="postgres",mode="memory"} 1');
+    expect(metrics).toContain('nellie_vector_index_backlog 3');
+    expect(metrics).toContain('nellie_store_pool_connections{state="idle"} 3');
+    expect(metrics).toContain('nellie_store_pool_connections{state="waiting"} 0');
+  });
+
   it('/ready is 503 when the store is not usable, and after close()', async () => {
     const store = createMemoryStore();
     await store.close();

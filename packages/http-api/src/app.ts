@@ -54,6 +54,7 @@ const collaboratorNames = [
   'indexer',
   'embedder',
   'modelStatus',
+  'describeStore',
   'logger',
   'registry',
   'createMcpServer',
@@ -128,6 +129,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     mcpSessions: () => sessions.counts(),
     storeWritable: () => writability.writable,
     memoriesByState: () => store.countLessonsByStaleness(),
+    ...(config.describeStore ? { describeStore: config.describeStore } : {}),
     collectDefaultMetrics: config.collectDefaultMetrics,
     logger,
   });
@@ -306,7 +308,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get(`${apiBasePath}/openapi.json`, (c) => {
     return c.json(openApi);
   });
-  registerProbes(app, { ...deps, registry, serving: () => serving, writability });
+  registerProbes(app, {
+    ...deps,
+    registry,
+    serving: () => serving,
+    writability,
+    ...(config.describeStore ? { describeStore: config.describeStore } : {}),
+  });
   registerMcpRoutes(app, sessions, {
     clientOf,
     onRefused: (reason) => metrics.mcpSessionRefused(reason),

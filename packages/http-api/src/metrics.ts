@@ -7,6 +7,7 @@ import {
   type Logger,
 } from '@nellie/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { StoreDescription } from './app-options.ts';
 import type { MissingRepositoriesCache } from './internal/missing-repositories.ts';
 import type { StatsCache } from './internal/stats-cache.ts';
 
@@ -49,6 +50,9 @@ const ownMetricNames = [
   'nellie_mcp_sessions_refused_total',
   'nellie_auth_failures_total',
   'nellie_store_writable',
+  'nellie_vector_index_info',
+  'nellie_vector_index_backlog',
+  'nellie_store_pool_connections',
 ] as const;
 
 /**
@@ -65,6 +69,8 @@ export function createMetrics(options: {
   mcpSessions: () => { streamableHttp: number; sse: number };
   storeWritable: () => boolean;
   collectDefaultMetrics: boolean;
+  /** The store's engine, vector index and pool; absent: those metrics stay unset. */
+  describeStore?: () => Promise<StoreDescription>;
   /** Anchored lessons by the state of their code; absent when the store keeps no anchors. */
   memoriesByState?: () => Promise<Record<AnchorState, number>>;
   logger: Logger;
@@ -232,6 +238,51 @@ export function createMetrics(options: {
       this.set(options.storeWritable() ? 1 : 0);
     },
   });
+  const { describeStore } = options;
+  if (describeStore) {
+    const describe = async (): Promise<StoreDescription | null> => {
+      try {
+        return await describeStore();
+      } catch (error) {
+        logger.warn({ err: error }, 'could not describe the store for metrics');
+        return null;
+      }
+    };
+    new Gauge({
+      name: 'nellie_vector_index_info',
+      help: 'Always 1, labelled with the store engine (sqlite, postgres) and how vector queries are served (exact, ann, pgvector, memory; none without vectors).',
+      labelNames: ['engine', 'mode'] as const,
+      registers,
+      async collect() {
+        const description = await describe();
+        if (!description) return;
+        this.reset();
+        this.set({ engine: description.engine, mode: description.vectorIndex?.mode ?? 'none' }, 1);
+      },
+    });
+    new Gauge({
+      name: 'nellie_vector_index_backlog',
+      help: "Stored vectors this server's vector index has not applied yet: the change-feed lag behind other servers' writes (0 when the database is the index).",
+      registers,
+      async collect() {
+        const description = await describe();
+        if (description) this.set(description.vectorIndex?.backlog ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'nellie_store_pool_connections',
+      help: 'Database connections of the store pool by state: total (open), idle, waiting (queries waiting for a connection) and max.',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        const pool = (await describe())?.pool;
+        if (!pool) return;
+        for (const state of ['total', 'idle', 'waiting', 'max'] as const) {
+          this.set({ state }, pool[state]);
+        }
+      },
+    });
+  }
   const authFailures = new Counter({
     name: 'nellie_auth_failures_total',
     help: 'Requests that presented an API key that is not valid.',

@@ -14,6 +14,7 @@ it('exports exactly its public API', () => {
       'HttpErrorCode',
       'HttpOnlyErrorCode',
       'McpSessionContext',
+      'StoreDescription',
     ],
   });
 });

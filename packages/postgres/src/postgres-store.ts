@@ -1,4 +1,13 @@
-import { NellieError, noopLogger, type Logger, type NellieStore } from '@nellie/core';
+import {
+  NellieError,
+  noopLogger,
+  type FileExcerpt,
+  type Logger,
+  type NellieStore,
+  type ReadFileRequest,
+  type Repository,
+  type RepositorySummary,
+} from '@nellie/core';
 import pg from 'pg';
 import { z } from 'zod';
 import { CheckpointStore } from './internal/checkpoint-store.ts';
@@ -7,7 +16,9 @@ import { CodeRepositoryStore } from './internal/code-store.ts';
 import { Database, mapPostgresError } from './internal/database.ts';
 import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
 import { LessonStore } from './internal/lesson-store.ts';
+import { Leases } from './internal/leases.ts';
 import { StoreOperations } from './internal/operations.ts';
+import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { migrate } from './internal/schema.ts';
 import { createSearchContext } from './internal/search-context.ts';
 import {
@@ -24,10 +35,37 @@ import {
 
 export type { VectorIndexStatus } from './internal/vectors.ts';
 
+/** Connections of the store's pool, for metrics. */
+export interface PoolStatus {
+  /** Open connections, idle or in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  /** The pool's size limit. */
+  max: number;
+}
+
 /** A NellieStore on PostgreSQL. */
 export interface PostgresStore extends NellieStore {
   /** The schema holding the store's tables. */
   readonly schema: string;
+  /** Host, port and database the store connects to (never the password). */
+  readonly location: string;
+  listRepositorySummaries(): Promise<RepositorySummary[]>;
+  renameRepository(nameOrPath: string, newName: string): Promise<Repository>;
+  readIndexedFile(request: ReadFileRequest): Promise<FileExcerpt>;
+  hasChunkVectors(scope: { repository?: string; language?: string }): Promise<boolean>;
+  /** Connections of the pool: in use, idle, and queries waiting for one. */
+  poolStatus(): PoolStatus;
+  /**
+   * Takes the named lease for `holder` for `ttlMs`, or renews it; true when `holder` holds it
+   * now. Another holder gets it only once it expired: how several servers share work such as
+   * watching a repository.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up (when `holder` holds it), so another server can take it at once. */
+  releaseLease(name: string, holder: string): Promise<void>;
   /**
    * How vector queries are served: `pgvector` (HNSW index in the database) or `memory` (vectors
    * loaded into this process), and how many vectors it holds; null without an embedding model.
@@ -136,6 +174,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const lessons = new LessonStore(context);
   const checkpoints = new CheckpointStore(context);
   const embeddings = new EmbeddingStore(database, model);
+  const leases = new Leases(database);
+  const repositories = new RepositoryAdmin(database, code, { vectors: vectors !== null });
   const operations = new StoreOperations(database, model);
 
   /** Validation failures are thrown synchronously by the parts; callers always get a promise. */
@@ -155,11 +195,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
   return {
     schema: parsed.schema,
+    location: database.location,
     embeddingModel: model,
 
     upsertRepository: (input) => run(() => code.upsertRepository(input)),
     getRepository: (nameOrPath) => run(() => code.getRepository(nameOrPath)),
     listRepositories: () => run(() => code.listRepositories()),
+    listRepositorySummaries: () => run(() => repositories.summaries()),
+    renameRepository: (nameOrPath, newName) => run(() => repositories.rename(nameOrPath, newName)),
+    readIndexedFile: (request) => run(() => repositories.readIndexedFile(request)),
+    hasChunkVectors: (scope) => run(() => repositories.hasChunkVectors(scope)),
     deleteRepository: (id) => run(() => code.deleteRepository(id)),
     markRepositoryIndexed: (id, at) => run(() => code.markRepositoryIndexed(id, at)),
     listFiles: (repositoryId) => run(() => code.listFiles(repositoryId)),
@@ -207,6 +252,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     integrityCheck: () => run(() => operations.integrityCheck()),
     probeWrite: () => run(() => operations.probeWrite()),
     maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
+    acquireLease: (name, holder, ttlMs) => run(() => leases.acquire(name, holder, ttlMs)),
+    releaseLease: (name, holder) => run(() => leases.release(name, holder)),
+    poolStatus: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? parsed.maxConnections,
+    }),
     vectorIndexStatus: () =>
       run(() => database.read(async (db) => (vectors ? vectors.status(db) : null))),
 

@@ -6,6 +6,6 @@ import * as api from '../src/index.ts';
 it('exports exactly its public API', () => {
   expect(exportSurface(api, new URL('../src/index.ts', import.meta.url))).toEqual({
     values: ['createPostgresStore', 'postgresStoreOptionsSchema'],
-    types: ['PostgresStore', 'PostgresStoreOptions', 'VectorIndexStatus'],
+    types: ['PoolStatus', 'PostgresStore', 'PostgresStoreOptions', 'VectorIndexStatus'],
   });
 });

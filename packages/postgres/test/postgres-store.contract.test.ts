@@ -15,7 +15,7 @@ nellieStoreContract('PostgreSQL with pgvector (HNSW index)', {
   anchors: false,
 });
 
-nellieStoreContract('PostgreSQL without pgvector (in-memory vector index)', {
+nellieStoreContract('PostgreSQL server without pgvector (in-memory vector index)', {
   create: (embedding) =>
     createPostgresStore({
       connectionString: inject('postgresWithoutPgvector'),

@@ -53,7 +53,7 @@ describe('PostgreSQL store', () => {
       embedding: model,
     });
     await seedAndEmbed(store);
-    expect(await store.vectorIndexStatus()).toEqual({ mode: 'pgvector', indexed: 1 });
+    expect(await store.vectorIndexStatus()).toEqual({ mode: 'pgvector', indexed: 1, backlog: 0 });
   });
 
   it('falls back to an in-memory index loaded from PostgreSQL without pgvector', async () => {
@@ -65,15 +65,17 @@ describe('PostgreSQL store', () => {
     };
     await using writer = await createPostgresStore(options);
     await using reader = await createPostgresStore(options);
-    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0 });
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0, backlog: 0 });
     await seedAndEmbed(writer);
-    // Another store on the same schema (another server) sees the new vector, then its deletion.
-    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 1 });
+    // Another store on the same schema (another server) sees the new vector, then its deletion;
+    // the backlog is what it had not applied yet when asked (the change-feed lag).
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 1, backlog: 1 });
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 1, backlog: 0 });
     const [queryVector] = await embedder.embed(['retry upload']);
     expect((await reader.searchCode({ query: '', queryVector }))[0]?.path).toBe('src/retry.ts');
     const repo = await writer.getRepository('shop');
     await writer.deleteFiles(repo!.id, ['src/retry.ts']);
-    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0 });
+    expect(await reader.vectorIndexStatus()).toEqual({ mode: 'memory', indexed: 0, backlog: 1 });
     expect(await reader.searchCode({ query: '', queryVector })).toEqual([]);
   });
 
@@ -96,12 +98,12 @@ describe('PostgreSQL store', () => {
     await first.close();
     await using second = await createPostgresStore(options);
     expect((await second.listLessons()).total).toBe(1);
-    expect((await second.stats()).schemaVersion).toBe(1);
+    expect((await second.stats()).schemaVersion).toBe(2);
     const client = new pg.Client({ connectionString: withPgvector.connectionString });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES (99)`);
     } finally {
       await client.end();

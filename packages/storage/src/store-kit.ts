@@ -71,3 +71,10 @@ export { checkEmbeddingBatch, pendingLimitSchema } from './internal/embedding-st
 export { globNotFound, languageNotFound } from './internal/code-filter-check.ts';
 export { changedSinceIndexed, toCodeSearchHit } from './internal/code-search.ts';
 export type { HitRow } from './internal/code-search.ts';
+export { readFileRequestSchema, readIndexedExcerpt } from './internal/file-reader.ts';
+export type { IndexedFileRow } from './internal/file-reader.ts';
+export {
+  nameOrPathSchema as repositoryNameOrPathSchema,
+  newNameSchema as repositoryNewNameSchema,
+  rootState,
+} from './internal/repository-admin.ts';

@@ -23,3 +23,5 @@ export type {
   RepositoryOperations,
   RepositoryOperationsContractOptions,
 } from './repository-operations-contract.ts';
+export { startPostgresServer } from './postgres-server.ts';
+export type { PostgresServer } from './postgres-server.ts';

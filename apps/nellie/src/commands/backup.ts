@@ -10,7 +10,7 @@ import {
 import path from 'node:path';
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { openStore } from '../compose.ts';
+import { openStore, refuseWithDatabase } from '../compose.ts';
 import { databasePath } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';
@@ -19,6 +19,11 @@ import { listHolders } from '../internal/process-registry.ts';
 /** `nellie backup <file>`: an online, consistent copy of the database. */
 export async function runBackup(context: CommandContext, file: string): Promise<number> {
   const { config, logger, options } = context;
+  refuseWithDatabase(
+    config.settings,
+    'backup',
+    "back it up with the database's own tools (pg_dump --schema=<schema>, or your provider's snapshots and point-in-time recovery).",
+  );
   const destination = path.resolve(file);
   const source = databasePath(config.settings);
   if (existsSync(destination) && options.force !== true) {
@@ -112,6 +117,11 @@ async function verifyCandidate(file: string, context: CommandContext) {
 export async function runRestore(context: CommandContext, file: string): Promise<number> {
   const { config, options } = context;
   const { settings } = config;
+  refuseWithDatabase(
+    settings,
+    'restore',
+    "restore it with the database's own tools (pg_restore, or your provider's point-in-time recovery).",
+  );
   const backup = path.resolve(file);
   let backupBytes: number;
   try {

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.ts';
+import { refuseWithDatabase } from '../compose.ts';
 import { databasePath, modelCacheDir, noModel } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { probeModel } from '../internal/model-probe.ts';
@@ -205,6 +206,11 @@ export async function runModelImport(context: CommandContext, directory: string)
 export async function runResetVectors(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
+  refuseWithDatabase(
+    settings,
+    'model reset-vectors',
+    'resetting the vectors of a PostgreSQL store is not supported yet: keep the model the database holds, or index afresh with the new model into another schema (--database-schema).',
+  );
   const file = databasePath(settings);
   if (!existsSync(file)) {
     throw new NellieError('NOT_FOUND', `There is no database at ${file}; nothing to reset.`);

@@ -3,8 +3,10 @@ import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime, startHttpServer } from '../compose.ts';
 import { checkServeSafety, databasePath, type ResolvedConfig } from '../config.ts';
+import { isPostgresStore } from '../runtime.ts';
 import { registerHolder } from '../internal/process-registry.ts';
 import { reconcileRepositories } from '../internal/reconcile-repositories.ts';
+import { holdWatchLeases } from '../internal/watch-leases.ts';
 import { handleShutdown } from '../internal/shutdown.ts';
 import { version } from '../version.ts';
 
@@ -61,7 +63,9 @@ export async function runServe(context: CommandContext): Promise<number> {
       port: http.port,
       version,
       dataDir: settings.dataDir,
-      database: databasePath(settings),
+      database: isPostgresStore(runtime.store)
+        ? `postgres://${runtime.store.location} (schema ${runtime.store.schema})`
+        : databasePath(settings),
       auth: settings.apiKeys.length > 0 ? `${settings.apiKeys.length} API key(s)` : 'off',
       model: model.state,
       startupMs: Math.round(performance.now() - started),
@@ -76,8 +80,20 @@ export async function runServe(context: CommandContext): Promise<number> {
       logger.info({ modelId: status.modelId }, 'Semantic search is on');
     }
   });
-  reconcileRepositories(runtime, logger).catch((error: unknown) =>
-    logger.error({ err: error }, 'Reconciling repositories failed'),
+  // On a shared database, each watched repository is watched by the one server holding its lease.
+  const { store, indexer } = runtime;
+  const watchLeases =
+    isPostgresStore(store) && indexer && settings.watch.length > 0
+      ? holdWatchLeases({
+          store,
+          indexer,
+          roots: settings.watch,
+          ttlMs: settings.watchLeaseSeconds * 1000,
+          logger,
+        })
+      : undefined;
+  reconcileRepositories(runtime, logger, { watchDirectories: watchLeases === undefined }).catch(
+    (error: unknown) => logger.error({ err: error }, 'Reconciling repositories failed'),
   );
 
   return new Promise<number>((resolve) => {
@@ -93,6 +109,7 @@ export async function runServe(context: CommandContext): Promise<number> {
         // Leave part of the budget for the indexer and the database.
         await http.close(Math.floor(settings.shutdownTimeoutMs / 2));
         logger.info({}, 'HTTP server closed; stopping indexing');
+        await watchLeases?.stop();
         await runtime.close();
       },
     });

@@ -3,6 +3,7 @@ import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { planEmbeddingModel, type EmbeddingModelKind } from '@nellie/embeddings';
 import { openStore } from '../compose.ts';
+import { isPostgresStore } from '../runtime.ts';
 import { databasePath, embeddingModelOptions } from '../config.ts';
 import { probeModel } from '../internal/model-probe.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
@@ -38,7 +39,9 @@ export async function runStatus(context: CommandContext): Promise<number> {
       : { ...plan.status, available: false };
   // A data directory without a database yet (a model imported, nothing indexed) reads as empty
   // without creating one; a data directory that does not exist is a mistyped --data-dir.
-  const emptyDataDir = existsSync(settings.dataDir) && !existsSync(databasePath(settings));
+  const postgres = settings.database !== undefined;
+  const emptyDataDir =
+    !postgres && existsSync(settings.dataDir) && !existsSync(databasePath(settings));
   const where = emptyDataDir ? { path: ':memory:' } : { readonly: true, existing: true };
   let storeMismatch = false;
   let store;
@@ -59,6 +62,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
     });
   } catch (error) {
     if (
+      !postgres &&
       NellieError.is(error) &&
       (error.code === 'STORE_UNAVAILABLE' || error.code === 'NOT_FOUND')
     ) {
@@ -72,6 +76,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
   }
   try {
     const stats = await store.stats();
+    const vectorIndex = await store.vectorIndexStatus();
     const missingRepositories = (await store.listRepositorySummaries())
       .filter((repository) => repository.state === 'missing')
       .map((repository) => ({ name: repository.name, rootPath: repository.rootPath }));
@@ -98,7 +103,18 @@ export async function runStatus(context: CommandContext): Promise<number> {
     const result = {
       version,
       dataDir: settings.dataDir,
-      database: emptyDataDir ? null : databasePath(settings),
+      database: isPostgresStore(store)
+        ? `postgres://${store.location} (schema ${store.schema})`
+        : emptyDataDir
+          ? null
+          : databasePath(settings),
+      /** Where the data lives: `sqlite` (one file) or `postgres` (shared by several servers). */
+      engine: isPostgresStore(store) ? 'postgres' : 'sqlite',
+      /**
+       * How vector queries are served: SQLite `exact` or `ann`; PostgreSQL `pgvector` or
+       * `memory` (with `backlog`, the change-feed lag); null without vectors.
+       */
+      vectorIndex,
       repositories: stats.repositories,
       /** Repositories whose root directory is gone; `nellie repos remove <name>` drops them. */
       missingRepositories,
@@ -151,6 +167,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
       `  lessons: ${stats.lessons}`,
       `  checkpoints: ${stats.checkpoints}`,
       `  database: ${(stats.databaseBytes / 1024 / 1024).toFixed(1)} MiB, schema ${stats.schemaVersion}`,
+      `  vector search: ${vectorIndex ? `${vectorIndex.mode} (${vectorIndex.indexed} vectors${vectorIndex.backlog > 0 ? `, ${vectorIndex.backlog} still to apply` : ''})` : 'off'}`,
       `  vectors stored for: ${stats.embeddingModel ? `${stats.embeddingModel.modelId} (${stats.embeddingModel.dimensions} dimensions)` : 'no model'}`,
       `  model: ${result.model.configured}${model.kind ? ` (${kindLabels[model.kind]})` : ''} — ${model.available ? 'available; embeds code, lessons, checkpoints and queries' : 'semantic search off'}`,
     ];

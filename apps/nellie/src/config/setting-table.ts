@@ -90,6 +90,55 @@ export const settingTable = {
     allowed: 'a directory path',
     description: 'Where the database (nellie.db) and the model cache (models/) live.',
   }),
+  database: setting({
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// connection string')
+      .optional(),
+    default: undefined,
+    defaultText: 'none (SQLite: nellie.db in the data directory)',
+    flag: '--database <url>',
+    env: ['NELLIE_DATABASE_URL'],
+    kind: 'string',
+    group: 'store',
+    secret: true,
+    allowed: 'a connection string postgres://user:password@host:5432/database',
+    description:
+      'PostgreSQL database holding everything instead of nellie.db; several servers can share it.',
+  }),
+  databaseSchema: setting({
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier, e.g. nellie'),
+    default: 'nellie',
+    flag: '--database-schema <name>',
+    env: ['NELLIE_DATABASE_SCHEMA'],
+    kind: 'string',
+    group: 'store',
+    allowed: 'a lowercase SQL identifier, e.g. nellie',
+    description: "PostgreSQL schema holding Nellie's tables (created when missing).",
+  }),
+  databaseMaxConnections: setting({
+    schema: positive(100),
+    default: 10,
+    flag: '--database-max-connections <n>',
+    env: ['NELLIE_DATABASE_MAX_CONNECTIONS'],
+    kind: 'integer',
+    group: 'store',
+    allowed: 'an integer from 1 to 100',
+    description: 'Connections each Nellie process keeps open to PostgreSQL at most.',
+  }),
+  databaseVectorIndex: setting({
+    schema: z.enum(['auto', 'pgvector', 'memory']),
+    default: 'auto',
+    flag: '--database-vector-index <mode>',
+    env: ['NELLIE_DATABASE_VECTOR_INDEX'],
+    kind: 'string',
+    group: 'store',
+    allowed: 'auto, pgvector or memory',
+    description:
+      'Vector search on PostgreSQL: pgvector (HNSW in the database; required), memory (each server holds the vectors) or auto (pgvector when available).',
+  }),
   host: setting({
     schema: z.string().min(1),
     default: '127.0.0.1',
@@ -132,6 +181,17 @@ export const settingTable = {
     path: true,
     allowed: 'a comma-separated list of directories',
     description: 'Repositories to index and keep up to date while the server runs.',
+  }),
+  watchLeaseSeconds: setting({
+    schema: z.number().int().min(1).max(3600),
+    default: 30,
+    flag: '--watch-lease-seconds <n>',
+    env: ['NELLIE_WATCH_LEASE_SECONDS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 1 to 3600',
+    description:
+      'With --database: a watched repository is watched by one server at a time, and another takes it over this long after that server stops.',
   }),
   embeddingThreads: setting({
     schema: positive(64),

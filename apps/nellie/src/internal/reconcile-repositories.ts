@@ -14,6 +14,8 @@ export async function reconcileRepositories(
     settings: { watch: readonly string[] };
   },
   logger: Logger,
+  /** False when watching is arranged elsewhere (leases shared by several servers). */
+  options: { watchDirectories?: boolean } = {},
 ): Promise<void> {
   const { indexer, store, settings } = runtime;
   if (!indexer) return;
@@ -41,6 +43,7 @@ export async function reconcileRepositories(
       );
     }
   }
+  if (options.watchDirectories === false) return;
   for (const directory of settings.watch) {
     try {
       await indexer.watch(directory);

@@ -1,6 +1,7 @@
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import type { StoreDescription } from '../app-options.ts';
 import type { HttpAppEnv } from '../internal/env.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { describeWriteFailure, type StoreWritability } from '../internal/store-writability.ts';
@@ -11,6 +12,7 @@ export interface ProbeDeps extends RouteDeps {
   /** False once the app is closing. */
   serving: () => boolean;
   writability: StoreWritability;
+  describeStore?: () => Promise<StoreDescription>;
 }
 
 function errorCode(error: unknown): string {
@@ -90,11 +92,12 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
       }
       // A repository whose root is gone is reported, but does not make the server unready.
       const missingRepositories = await deps.missingRepositories.get();
+      const description = deps.describeStore ? await deps.describeStore() : {};
       return c.json(
         {
           status: 'ready',
           version: deps.version,
-          database: { status: 'ok', schemaVersion: stats.schemaVersion },
+          database: { status: 'ok', schemaVersion: stats.schemaVersion, ...description },
           model,
           ...semantic,
           missingRepositories,

@@ -29,6 +29,7 @@ const tables = [
   'embedding_queue',
   'embedding_tombstones',
   'audit_log',
+  'leases',
 ] as const;
 
 /** Stats, integrity checks, maintenance and the audit log. */

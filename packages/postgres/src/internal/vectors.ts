@@ -6,6 +6,11 @@ export interface VectorIndexStatus {
   mode: 'pgvector' | 'memory';
   /** Vectors the index holds (pgvector: rows in the table). */
   indexed: number;
+  /**
+   * Change-feed lag: vectors added or removed in the database (by any server) that this process
+   * had not applied when asked; always 0 with pgvector, where the database is the index.
+   */
+  backlog: number;
 }
 
 export interface ScoredRow {
@@ -86,7 +91,7 @@ export class PgvectorIndex implements VectorIndex {
     const { rows } = await db.query<{ count: string }>(
       `SELECT count(*) FROM ${this.#s}.embeddings`,
     );
-    return { mode: 'pgvector', indexed: Number(rows[0]?.count ?? 0) };
+    return { mode: 'pgvector', indexed: Number(rows[0]?.count ?? 0), backlog: 0 };
   }
 }
 
@@ -189,7 +194,13 @@ export class MemoryVectorIndex implements VectorIndex {
   }
 
   async status(db: Queryable): Promise<VectorIndexStatus> {
+    const s = this.#database.schema;
+    const { rows } = await db.query<{ backlog: number }>(
+      `SELECT (SELECT count(*) FROM ${s}.embeddings WHERE id > $1)
+         + (SELECT count(*) FROM ${s}.embedding_tombstones WHERE seq > $2) AS backlog`,
+      [this.#lastId, this.#lastTombstone],
+    );
     await this.#sync(db);
-    return { mode: 'memory', indexed: this.#byId.size };
+    return { mode: 'memory', indexed: this.#byId.size, backlog: Number(rows[0]?.backlog ?? 0) };
   }
 }

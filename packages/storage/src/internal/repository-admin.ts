@@ -16,12 +16,12 @@ interface SummaryRow extends RepositoryRow {
   chunks_with_vectors: number;
 }
 
-const nameOrPathSchema = z
+export const nameOrPathSchema = z
   .string({ error: 'repository must be a string' })
   .min(1, 'give a repository name or root path')
   .max(4096, 'repository must be at most 4096 characters');
 
-const newNameSchema = z
+export const newNameSchema = z
   .string({ error: 'name must be a string' })
   .trim()
   .min(1, 'name must not be empty')
