@@ -1,4 +1,10 @@
-import { NellieError, noopLogger, type Logger, type NellieStore } from '@nellie/core';
+import {
+  NellieError,
+  noopLogger,
+  type Logger,
+  type NellieStore,
+  type PrincipalStore,
+} from '@nellie/core';
 import pg from 'pg';
 import { z } from 'zod';
 import { CheckpointStore } from './internal/checkpoint-store.ts';
@@ -8,6 +14,7 @@ import { Database, mapPostgresError } from './internal/database.ts';
 import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
 import { LessonStore } from './internal/lesson-store.ts';
 import { StoreOperations } from './internal/operations.ts';
+import { PostgresPrincipals } from './internal/principal-store.ts';
 import { migrate } from './internal/schema.ts';
 import { createSearchContext } from './internal/search-context.ts';
 import {
@@ -34,6 +41,8 @@ export interface PostgresStore extends NellieStore {
    */
   vectorIndexStatus(): Promise<VectorIndexStatus | null>;
   probeWrite(): Promise<void>;
+  /** API keys, kept in the same schema. */
+  readonly principals: PrincipalStore;
 }
 
 /** Where the store connects, for messages: host, port and database, never the password. */
@@ -137,6 +146,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const checkpoints = new CheckpointStore(context);
   const embeddings = new EmbeddingStore(database, model);
   const operations = new StoreOperations(database, model);
+  const principals = new PostgresPrincipals(database);
 
   /** Validation failures are thrown synchronously by the parts; callers always get a promise. */
   const run = <T>(work: () => Promise<T>): Promise<T> => {
@@ -207,6 +217,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     integrityCheck: () => run(() => operations.integrityCheck()),
     probeWrite: () => run(() => operations.probeWrite()),
     maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
+    principals: {
+      createApiKey: (input) => run(() => principals.create(input)),
+      listApiKeys: (listOptions) => run(() => principals.list(listOptions)),
+      revokeApiKey: (id) => run(() => principals.revoke(id)),
+      verifyApiKey: (secret) => run(() => principals.verify(secret)),
+      hasApiKeys: () => run(() => principals.hasKeys()),
+    },
     vectorIndexStatus: () =>
       run(() => database.read(async (db) => (vectors ? vectors.status(db) : null))),
 

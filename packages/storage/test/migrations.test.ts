@@ -42,7 +42,7 @@ describe('schema migrations', () => {
     try {
       const stats = await store.stats();
       expect(stats).toMatchObject({ schemaVersion, chunks: 1, chunksWithVectors: 1 });
-      expect(schemaVersion).toBe(4);
+      expect(schemaVersion).toBe(5);
       expect((await store.searchCode({ query: 'fetch invoice' }))[0]?.symbolName).toBe(
         'fetchInvoice',
       );

@@ -1,5 +1,6 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
+import { principalsMigration } from './principal-schema.ts';
 
 /** Embedding owners; stored in `embeddings.kind` and `embedding_queue.kind`. */
 export const kindChunk = 0;
@@ -149,6 +150,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
     CREATE INDEX audit_log_at ON ${s}.audit_log (at);
     COMMENT ON SCHEMA ${s} IS 'Nellie store ${name}';
   `,
+  principalsMigration,
 ];
 
 export const schemaVersion = migrations.length;
