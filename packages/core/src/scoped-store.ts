@@ -185,10 +185,7 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       return repository && scope.names.includes(repository.name) ? repository : null;
     },
     listRepositories: () => scope.repositories(),
-    deleteRepository: (id) => (
-      administer('Removing a repository'),
-      store.deleteRepository(id)
-    ),
+    deleteRepository: (id) => (administer('Removing a repository'), store.deleteRepository(id)),
     markRepositoryIndexed: () => internal('Marking a repository indexed'),
     listRepositorySummaries: store.listRepositorySummaries
       ? async () =>
@@ -270,9 +267,7 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
           : { items: [], total: 0 };
       }
       const pages = await Promise.all(
-        scope.names.map((repository) =>
-          listLessonsOf({ ...request, repository }, offset + limit),
-        ),
+        scope.names.map((repository) => listLessonsOf({ ...request, repository }, offset + limit)),
       );
       return {
         items: pages
@@ -300,7 +295,9 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       return store.confirmLesson(id);
     },
     lessonsAnchoredAt: async (locations) => {
-      const visible = await Promise.all(locations.map((location) => scope.sees(location.repository)));
+      const visible = await Promise.all(
+        locations.map((location) => scope.sees(location.repository)),
+      );
       const answers = await store.lessonsAnchoredAt(
         locations.filter((_location, index) => visible[index]),
       );
@@ -436,7 +433,10 @@ export async function scopeIndexer(
     status: () => {
       const status = indexer.status();
       if (names === null) return status;
-      return { ...status, watchedRoots: status.watchedRoots.filter((root) => visibleRoots.has(root)) };
+      return {
+        ...status,
+        watchedRoots: status.watchedRoots.filter((root) => visibleRoots.has(root)),
+      };
     },
     close: noop,
     [Symbol.asyncDispose]: noop,

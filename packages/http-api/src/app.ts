@@ -108,7 +108,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const config = parseOptions(options);
   const logger: Logger = config.logger ?? noopLogger;
   const { store, indexer, embedder, registry } = config;
-  const principals = config.principals === null ? undefined : (config.principals ?? store.principals);
+  const principals =
+    config.principals === null ? undefined : (config.principals ?? store.principals);
   let serving = true;
 
   const stats = createStatsCache(store);

@@ -23,7 +23,10 @@ export const apiKeyInputSchema = z.strictObject({
         .string()
         .trim()
         .min(1, 'a repository name must not be empty')
-        .max(limits.repositoryLength, `a repository name is at most ${limits.repositoryLength} characters`),
+        .max(
+          limits.repositoryLength,
+          `a repository name is at most ${limits.repositoryLength} characters`,
+        ),
     )
     .min(1, 'repositories must name at least one repository (or be left out for all of them)')
     .max(1000, 'repositories may name at most 1000 repositories')

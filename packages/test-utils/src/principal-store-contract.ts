@@ -94,9 +94,9 @@ export function principalStoreContract(name: string, options: PrincipalStoreCont
       expect(await principals.verifyApiKey(created.secret)).toBeNull();
       expect(await principals.verifyApiKey(other.secret)).not.toBeNull();
       expect((await principals.listApiKeys()).map((key) => key.id)).toEqual([other.key.id]);
-      expect(
-        (await principals.listApiKeys({ includeRevoked: true })).map((key) => key.id),
-      ).toEqual([created.key.id, other.key.id]);
+      expect((await principals.listApiKeys({ includeRevoked: true })).map((key) => key.id)).toEqual(
+        [created.key.id, other.key.id],
+      );
       expect(await principals.revokeApiKey(created.key.id)).toEqual(revoked);
       // Revoking every key does not make keys optional again.
       await principals.revokeApiKey(other.key.id);

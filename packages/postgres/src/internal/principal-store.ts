@@ -97,10 +97,7 @@ export class PostgresPrincipals {
     ];
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.#database.read((db) =>
-      db.query<ApiKeyRow>(
-        `SELECT * FROM ${this.#s}.api_keys ${where} ORDER BY seq`,
-        params.values,
-      ),
+      db.query<ApiKeyRow>(`SELECT * FROM ${this.#s}.api_keys ${where} ORDER BY seq`, params.values),
     );
     return rows.map(toApiKey);
   }

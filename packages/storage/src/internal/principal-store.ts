@@ -1,9 +1,4 @@
-import {
-  NellieError,
-  type ApiKey,
-  type ApiKeyInput,
-  type CreatedApiKey,
-} from '@nellie/core';
+import { NellieError, type ApiKey, type ApiKeyInput, type CreatedApiKey } from '@nellie/core';
 import {
   apiKeyIdOf,
   apiKeyIdSchema,
@@ -109,8 +104,7 @@ export class SqlitePrincipals {
         .statement(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`)
         .run(new Date().toISOString(), keyId);
       const row = this.#ctx.statement(`SELECT * FROM api_keys WHERE id = ?`).get(keyId) as
-        | ApiKeyRow
-        | undefined;
+        ApiKeyRow | undefined;
       if (!row) {
         throw new NellieError(
           'NOT_FOUND',
@@ -126,9 +120,7 @@ export class SqlitePrincipals {
     if (id === null) return null;
     const row = this.#ctx.read(
       () =>
-        this.#ctx.statement(`SELECT * FROM api_keys WHERE id = ?`).get(id) as
-          | ApiKeyRow
-          | undefined,
+        this.#ctx.statement(`SELECT * FROM api_keys WHERE id = ?`).get(id) as ApiKeyRow | undefined,
     );
     if (!row || row.revoked_at !== null || !apiKeySecretMatches(secret, row.secret_hash)) {
       return null;
