@@ -6,9 +6,15 @@ import * as api from '../src/index.ts';
 it('exports exactly its public API', () => {
   expect(exportSurface(api, new URL('../src/index.ts', import.meta.url))).toEqual({
     values: [
+      'accessScopeSchema',
       'agentFilterSchema',
       'anchorStateSchema',
       'anchorViewSchema',
+      'apiKeyIdOf',
+      'apiKeyIdSchema',
+      'apiKeyInputSchema',
+      'apiKeyListOptionsSchema',
+      'apiKeySecretMatches',
       'checkpointSearchQueryFields',
       'checkpointSearchQuerySchema',
       'codeFileHitSchema',
@@ -21,7 +27,9 @@ it('exports exactly its public API', () => {
       'deprecatedRepositoryFilterSchema',
       'errorBodySchema',
       'filterTextSchema',
+      'generateApiKeySecret',
       'groupBySchema',
+      'hashApiKeySecret',
       'idSchema',
       'jsonObjectSchema',
       'languageFilterSchema',
@@ -31,6 +39,7 @@ it('exports exactly its public API', () => {
       'offsetSchema',
       'parseInput',
       'pathGlobFilterSchema',
+      'principalNameSchema',
       'queryTextSchema',
       'repositoryFilterSchema',
       'requestedMode',
