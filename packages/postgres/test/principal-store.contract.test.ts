@@ -1,6 +1,6 @@
 import { principalStoreContract } from '@nellie/test-utils';
 import { inject } from 'vitest';
-import { createPostgresStore, type PostgresStore } from '../src/index.ts';
+import { createPostgresStore } from '../src/index.ts';
 import { freshSchema } from './pglite-server.ts';
 
 principalStoreContract('PostgreSQL store', {
@@ -13,7 +13,7 @@ principalStoreContract('PostgreSQL store', {
   reopen: (store) =>
     createPostgresStore({
       connectionString: inject('postgresWithoutPgvector'),
-      schema: (store as PostgresStore).schema,
+      schema: store.schema,
       maxConnections: 2,
     }),
 });

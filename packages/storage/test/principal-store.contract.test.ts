@@ -7,5 +7,5 @@ const tempDir = useTempDir();
 
 principalStoreContract('SQLite store on a temp file', {
   create: () => createSqliteStore({ path: join(tempDir(), 'nellie.db') }),
-  reopen: (store) => createSqliteStore({ path: (store as { path: string }).path }),
+  reopen: (store) => createSqliteStore({ path: store.path }),
 });

@@ -1,14 +1,14 @@
 import { NellieError, type NellieStore, type PrincipalStore } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
-export interface PrincipalStoreContractOptions {
+export interface PrincipalStoreContractOptions<Store extends NellieStore = NellieStore> {
   /** Opens a new, empty store that keeps principals. The suite closes every store it opens. */
-  create(): Promise<NellieStore>;
+  create(): Promise<Store>;
   /**
    * Opens a second handle on the same database as `store` (another server process, say), or
    * leaves it out when the store cannot be shared.
    */
-  reopen?(store: NellieStore): Promise<NellieStore>;
+  reopen?(store: Store): Promise<NellieStore>;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<NellieError> {
@@ -25,7 +25,10 @@ async function rejection(promise: Promise<unknown>): Promise<NellieError> {
  * The behaviour every store keeping API keys (`store.principals`) must show. Run it from an
  * implementation's tests: `principalStoreContract('sqlite', { create: () => createSqliteStore(…) })`.
  */
-export function principalStoreContract(name: string, options: PrincipalStoreContractOptions): void {
+export function principalStoreContract<Store extends NellieStore>(
+  name: string,
+  options: PrincipalStoreContractOptions<Store>,
+): void {
   describe(`PrincipalStore contract: ${name}`, () => {
     const opened: NellieStore[] = [];
 
@@ -130,7 +133,7 @@ export function principalStoreContract(name: string, options: PrincipalStoreCont
     });
 
     if (options.reopen) {
-      const reopen = options.reopen;
+      const reopen = (store: Store): Promise<NellieStore> => options.reopen!(store);
       it('a key revoked through one handle is refused by another at once', async () => {
         const first = await options.create();
         opened.push(first);

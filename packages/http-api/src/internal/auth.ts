@@ -120,9 +120,7 @@ export function authMiddleware(
         const waitSeconds = failures.limiter.take(address);
         if (waitSeconds > 0) throw blocked(waitSeconds);
       }
-      throw new HttpError(401, 'UNAUTHORIZED', 'The API key is not valid (or was revoked).', {
-        headers: challenge,
-      });
+      throw new HttpError(401, 'UNAUTHORIZED', 'The API key is not valid.', { headers: challenge });
     }
     c.set('keyId', principalKey.id);
     c.set('access', {

@@ -19,7 +19,7 @@ export function accessFromAuthInfo(authInfo: AuthInfo | undefined, actor: string
     scope,
     repositories:
       Array.isArray(repositories) && repositories.every((name) => typeof name === 'string')
-        ? (repositories as string[])
+        ? repositories
         : null,
   };
 }
