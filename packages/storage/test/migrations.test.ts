@@ -57,7 +57,7 @@ describe('schema migrations', () => {
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    expect(check.pragma('user_version', { simple: true })).toBe(5);
     expect(check.prepare('SELECT embedding_id FROM chunks WHERE id = 1').pluck().get()).toBe(1);
     check.close();
   });
