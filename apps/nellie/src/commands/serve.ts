@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime, startHttpServer } from '../compose.ts';
@@ -30,6 +30,8 @@ function checkWatchDirectories(config: ResolvedConfig): void {
 export async function runServe(context: CommandContext): Promise<number> {
   const { config, logger } = context;
   const { settings } = config;
+  // Without a database there are no stored keys: refuse before creating anything.
+  if (!existsSync(databasePath(settings))) checkServeSafety(config);
   checkWatchDirectories(config);
 
   const started = performance.now();
