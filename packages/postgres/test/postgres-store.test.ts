@@ -96,12 +96,12 @@ describe('PostgreSQL store', () => {
     await first.close();
     await using second = await createPostgresStore(options);
     expect((await second.listLessons()).total).toBe(1);
-    expect((await second.stats()).schemaVersion).toBe(1);
+    expect((await second.stats()).schemaVersion).toBe(2);
     const client = new pg.Client({ connectionString: withPgvector.connectionString });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES (99)`);
     } finally {
       await client.end();
