@@ -89,6 +89,9 @@ const commands = {
   reposRemove: async () => (await import('./commands/repos.ts')).runReposRemove,
   reposRename: async () => (await import('./commands/repos.ts')).runReposRename,
   checkpointsRecent: async () => (await import('./commands/checkpoints.ts')).runCheckpointsRecent,
+  keysCreate: async () => (await import('./commands/keys.ts')).runKeysCreate,
+  keysList: async () => (await import('./commands/keys.ts')).runKeysList,
+  keysRevoke: async () => (await import('./commands/keys.ts')).runKeysRevoke,
   hooksInstall: async () => (await import('./commands/hooks.ts')).runHooksInstall,
   hooksUninstall: async () => (await import('./commands/hooks.ts')).runHooksUninstall,
 } satisfies Record<string, () => Promise<Runner>>;
@@ -234,6 +237,46 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'how many (default 10, at most 100)', positiveInteger)
     .option('--json', 'print as JSON');
   addStoreOptions(checkpointsRecent).action(action('tool', commands.checkpointsRecent));
+
+  const keys = program
+    .command('keys')
+    .description(
+      'Create, list and revoke API keys of people and services (kept hashed in the database).',
+    );
+  const keysCreate = keys
+    .command('create')
+    .description(
+      'Create a key and print its secret, once. Scopes: read (search and read), write (also record and change lessons and checkpoints, re-index), admin (also index new directories, remove and rename repositories, read the audit log).',
+    )
+    .argument('<principal>', 'who the key is for (letters, digits, . _ @ -); the audit actor')
+    .addOption(
+      new Option('--scope <scope>', 'read, write or admin')
+        .choices(['read', 'write', 'admin'])
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--repository <name>',
+      'limit the key to this repository (repeatable; default: every repository)',
+      collect,
+    )
+    .option('--description <text>', 'a note for operators, e.g. "laptop" or "CI"')
+    .option('--json', 'print the key and its secret as JSON');
+  addStoreOptions(keysCreate).action(action('tool', commands.keysCreate));
+  const keysList = keys
+    .command('list')
+    .description('List keys: id, principal, scope, repositories, creation; never a secret.')
+    .option('--principal <name>', 'only the keys of this principal')
+    .option('--all', 'include revoked keys')
+    .option('--json', 'print as JSON');
+  addStoreOptions(keysList).action(action('tool', commands.keysList));
+  const keysRevoke = keys
+    .command('revoke')
+    .description(
+      'Revoke a key by id; every server on the database refuses it from the next request.',
+    )
+    .argument('<id>', 'the key id `nellie keys list` shows')
+    .option('--json', 'print as JSON');
+  addStoreOptions(keysRevoke).action(action('tool', commands.keysRevoke));
 
   const configCommand = program.command('config').description('Inspect the configuration.');
   const check = configCommand

@@ -316,6 +316,8 @@ describe('checkServeSafety', () => {
     expect(error.code).toBe('INVALID_OPTIONS');
     expect(error.message).toContain('0.0.0.0 (from flag --host)');
     expect(error.message).toContain('--allow-unauthenticated');
+    expect(error.message).toContain('nellie keys create');
+    expect(() => checkServeSafety(open, { storedKeys: true })).not.toThrow();
     expect(() =>
       checkServeSafety(resolve({ flags: { host: '0.0.0.0', apiKey: [secretA] } })),
     ).not.toThrow();

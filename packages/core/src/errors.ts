@@ -38,6 +38,8 @@ export type NellieErrorCode =
   | 'PATH_NOT_ALLOWED'
   /** The requested item does not exist. */
   | 'NOT_FOUND'
+  /** The caller's key lacks the scope, or the repository, the operation needs. */
+  | 'FORBIDDEN'
   /** The request conflicts with the current state (e.g. a job is already running). */
   | 'CONFLICT';
 

@@ -4,6 +4,18 @@ export { hasLoneSurrogate, limits, loneSurrogateMessage } from './limits.ts';
 export type { Limits } from './limits.ts';
 export { noopLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
+export {
+  accessScopes,
+  describeRepositories,
+  fullAccess,
+  isFullAccess,
+  requireAllRepositories,
+  requireScope,
+  scopeIncludes,
+} from './access.ts';
+export type { Access, AccessScope } from './access.ts';
+export { scopeIndexer, scopeStore } from './scoped-store.ts';
+export type { ApiKey, ApiKeyInput, CreatedApiKey, PrincipalStore } from './principals.ts';
 export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts';
 export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';
 export { reciprocalRankFusion } from './search.ts';

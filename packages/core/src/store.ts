@@ -2,6 +2,7 @@ import type { AuditLog } from './audit.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 import type { CodeStore } from './code.ts';
 import type { AnchorRefresher, LessonStore } from './lessons.ts';
+import type { PrincipalStore } from './principals.ts';
 
 /** Something that needs an embedding: a chunk, a lesson or a checkpoint, keyed by content hash. */
 export interface PendingEmbedding {
@@ -91,4 +92,7 @@ export interface NellieStore
     CheckpointStore,
     EmbeddingSink,
     AuditLog,
-    StoreOperations {}
+    StoreOperations {
+  /** API keys of people and services, when the store keeps them (optional capability). */
+  readonly principals?: PrincipalStore;
+}

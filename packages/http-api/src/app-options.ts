@@ -1,4 +1,11 @@
-import type { CodeIndexer, Embedder, Logger, ModelStatus, NellieStore } from '@nellie/core';
+import type {
+  CodeIndexer,
+  Embedder,
+  Logger,
+  ModelStatus,
+  NellieStore,
+  PrincipalStore,
+} from '@nellie/core';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -180,6 +187,12 @@ export interface HttpAppCollaborators {
    * `@hono/node-server` provide. Behind a proxy, read the forwarding header you trust here.
    */
   getClientAddress?: (request: Request, env: unknown) => string | undefined;
+  /**
+   * API keys of people and services, with scopes and repositories. Defaults to
+   * `store.principals`; `null` turns them off. Once it holds a key (even a revoked one) every
+   * request but `/health` needs one, as with `apiKeys`.
+   */
+  principals?: PrincipalStore | null;
 }
 
 export type HttpAppOptions = z.input<typeof httpAppOptionsSchema> & HttpAppCollaborators;

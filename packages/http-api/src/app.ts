@@ -1,4 +1,11 @@
-import { NellieError, noopLogger, type Logger } from '@nellie/core';
+import {
+  NellieError,
+  isFullAccess,
+  noopLogger,
+  scopeIndexer,
+  scopeStore,
+  type Logger,
+} from '@nellie/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -12,14 +19,15 @@ import {
 } from './app-options.ts';
 import { createErrorHandler, notFoundHandler } from './error-handler.ts';
 import { authMiddleware } from './internal/auth.ts';
-import { actorOf, type AppContext, type HttpAppEnv } from './internal/env.ts';
+import { accessOf, actorOf, type AppContext, type HttpAppEnv } from './internal/env.ts';
 import { HttpError } from './internal/http-error.ts';
 import { McpSessionManager } from './internal/mcp-sessions.ts';
 import { createOpenApiDocument } from './internal/openapi.ts';
 import { hostGuard, originGuard } from './internal/request-guard.ts';
 import { createTokenBucketLimiter, rateLimitMiddleware } from './internal/rate-limit.ts';
 import type { RouteDeps } from './internal/route-deps.ts';
-import { registerRoutes } from './internal/route-table.ts';
+import { registerRoutes, type RouteDefinition } from './internal/route-table.ts';
+import { routeScopes } from './internal/route-scopes.ts';
 import { createMissingRepositoriesCache } from './internal/missing-repositories.ts';
 import { createStatsCache } from './internal/stats-cache.ts';
 import { createStoreWritability } from './internal/store-writability.ts';
@@ -59,6 +67,7 @@ const collaboratorNames = [
   'registry',
   'createMcpServer',
   'getClientAddress',
+  'principals',
 ] as const;
 
 function parseOptions(options: HttpAppOptions): ResolvedHttpAppOptions {
@@ -101,6 +110,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const config = parseOptions(options);
   const logger: Logger = config.logger ?? noopLogger;
   const { store, indexer, embedder, registry } = config;
+  const principals =
+    config.principals === null ? undefined : (config.principals ?? store.principals);
   let serving = true;
 
   const stats = createStatsCache(store);
@@ -237,6 +248,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
             onBlocked: () => metrics.rateLimited(),
             onFailure: () => metrics.authFailed(),
           },
+      principals,
     ),
   );
   if (config.rateLimit !== false) {
@@ -288,22 +300,47 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }
   });
 
-  const routes = [
-    ...codeRoutes(deps),
-    ...lessonRoutes(deps),
-    ...checkpointRoutes(deps),
-    ...agentRoutes(deps),
-    ...indexJobRoutes(deps),
-    ...repositoryRoutes(deps),
-    ...statusRoutes(deps),
-    ...auditRoutes(deps),
+  const buildRoutes = (routeDeps: RouteDeps): RouteDefinition[] => [
+    ...codeRoutes(routeDeps),
+    ...lessonRoutes(routeDeps),
+    ...checkpointRoutes(routeDeps),
+    ...agentRoutes(routeDeps),
+    ...indexJobRoutes(routeDeps),
+    ...repositoryRoutes(routeDeps),
+    ...statusRoutes(routeDeps),
+    ...auditRoutes(routeDeps),
   ];
-  registerRoutes(app, apiBasePath, routes);
+  const routes = buildRoutes(deps);
+  registerRoutes(app, apiBasePath, routes, {
+    scopes: routeScopes,
+    // A caller with less than full access gets the same routes over views of the store and the
+    // indexer that enforce its scope and repositories in every call the handler makes.
+    async handlerFor(route, c) {
+      const access = accessOf(c);
+      if (isFullAccess(access)) return route.handler;
+      const { repositories } = access;
+      const scoped = buildRoutes({
+        ...deps,
+        missingRepositories:
+          repositories === null
+            ? deps.missingRepositories
+            : {
+                get: async () =>
+                  (await deps.missingRepositories.get()).filter((missing) =>
+                    repositories.includes(missing.name),
+                  ),
+              },
+        store: scopeStore(store, access),
+        indexer: indexer ? await scopeIndexer(indexer, store, access) : undefined,
+      });
+      return scoped.find((candidate) => candidate.operationId === route.operationId)!.handler;
+    },
+  });
   const openApi = createOpenApiDocument({
     version: config.version,
     base: apiBasePath,
     routes,
-    authEnabled: config.apiKeys.length > 0,
+    authEnabled: config.apiKeys.length > 0 || principals !== undefined,
   });
   app.get(`${apiBasePath}/openapi.json`, (c) => {
     return c.json(openApi);

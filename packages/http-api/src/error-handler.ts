@@ -46,6 +46,8 @@ export function mapError(error: unknown, requestId: string): MappedError {
         return mapped(403);
       case 'NOT_FOUND':
         return mapped(404);
+      case 'FORBIDDEN':
+        return mapped(403);
       case 'CONFLICT':
       case 'DIMENSION_MISMATCH':
         return mapped(409);

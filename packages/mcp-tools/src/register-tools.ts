@@ -1,9 +1,18 @@
-import { NellieError, noopLogger } from '@nellie/core';
+import {
+  NellieError,
+  isFullAccess,
+  noopLogger,
+  requireScope,
+  scopeIndexer,
+  scopeStore,
+} from '@nellie/core';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { nellieToolsOptionsSchema, type NellieToolsDeps } from './register-tools-options.ts';
+import { accessFromAuthInfo } from './internal/access.ts';
 import type { NellieTool, ToolDeps } from './internal/tool.ts';
+import { toolScopes } from './internal/tool-scopes.ts';
 import { addCheckpointTool } from './tools/add-checkpoint.ts';
 import { addLessonTool } from './tools/add-lesson.ts';
 import { deleteLessonTool } from './tools/delete-lesson.ts';
@@ -56,6 +65,7 @@ const callerErrorCodes = new Set([
   'CONFLICT',
   'ABORTED',
   'PATH_NOT_ALLOWED',
+  'FORBIDDEN',
 ]);
 
 /**
@@ -63,11 +73,17 @@ const callerErrorCodes = new Set([
  * Streamable HTTP, …). Arguments are validated by the server from each tool's zod schema. A tool
  * failure becomes an `isError` result whose text is safe to show to a model; it never escapes the
  * handler. Writes are audited under the request's authenticated client id, else `deps.actor`.
+ *
+ * Each call is checked against the scope in its auth info (`scopes` holding `read`, `write` or
+ * `admin`; `extra.repositories` limiting the repositories it sees); calls without a Nellie scope
+ * have full access. A refused call answers `FORBIDDEN`.
  */
 export function registerNellieTools(server: McpServer, deps: NellieToolsDeps): void {
   const toolDeps = resolveDeps(deps);
   for (const tool of tools) {
     const handle = tool.createHandler(toolDeps);
+    const scope = toolScopes[tool.name];
+    if (scope === undefined) throw new Error(`The tool ${tool.name} has no scope.`);
     const { outputSchema } = tool.config;
     // Output schemas stay off tools/list: they would triple its size, and every client reads the
     // text; structured content follows them all the same (documented in the README).
@@ -83,7 +99,20 @@ export function registerNellieTools(server: McpServer, deps: NellieToolsDeps): v
         const actor = extra.authInfo?.clientId || toolDeps.actor;
         const started = performance.now();
         try {
-          const output = await handle(args, { actor, signal: extra.signal });
+          const access = accessFromAuthInfo(extra.authInfo, actor);
+          requireScope(access, scope, `The ${tool.name} tool`);
+          // Less than full access: the same tool over views of the store and indexer that
+          // enforce the caller's scope and repositories in every call it makes.
+          const run = isFullAccess(access)
+            ? handle
+            : tool.createHandler({
+                ...toolDeps,
+                store: scopeStore(toolDeps.store, access),
+                indexer: toolDeps.indexer
+                  ? await scopeIndexer(toolDeps.indexer, toolDeps.store, access)
+                  : undefined,
+              });
+          const output = await run(args, { actor, signal: extra.signal });
           // Parsing keeps exactly the fields the output schema declares, as clients check.
           const structuredContent = outputSchema.parse(output.data);
           toolDeps.logger.debug(

@@ -7,6 +7,7 @@ import {
   type ReadFileRequest,
   type Repository,
   type RepositorySummary,
+  type PrincipalStore,
 } from '@nellie/core';
 import pg from 'pg';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ import { LessonStore } from './internal/lesson-store.ts';
 import { Leases } from './internal/leases.ts';
 import { StoreOperations } from './internal/operations.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
+import { PostgresPrincipals } from './internal/principal-store.ts';
 import { migrate } from './internal/schema.ts';
 import { createSearchContext } from './internal/search-context.ts';
 import {
@@ -72,6 +74,8 @@ export interface PostgresStore extends NellieStore {
    */
   vectorIndexStatus(): Promise<VectorIndexStatus | null>;
   probeWrite(): Promise<void>;
+  /** API keys, kept in the same schema. */
+  readonly principals: PrincipalStore;
 }
 
 /** Where the store connects, for messages: host, port and database, never the password. */
@@ -177,6 +181,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const leases = new Leases(database);
   const repositories = new RepositoryAdmin(database, code, { vectors: vectors !== null });
   const operations = new StoreOperations(database, model);
+  const principals = new PostgresPrincipals(database);
 
   /** Validation failures are thrown synchronously by the parts; callers always get a promise. */
   const run = <T>(work: () => Promise<T>): Promise<T> => {
@@ -260,6 +265,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       waiting: pool.waitingCount,
       max: pool.options.max ?? parsed.maxConnections,
     }),
+    principals: {
+      createApiKey: (input) => run(() => principals.create(input)),
+      listApiKeys: (listOptions) => run(() => principals.list(listOptions)),
+      revokeApiKey: (id) => run(() => principals.revoke(id)),
+      verifyApiKey: (secret) => run(() => principals.verify(secret)),
+      hasApiKeys: () => run(() => principals.hasKeys()),
+    },
     vectorIndexStatus: () =>
       run(() => database.read(async (db) => (vectors ? vectors.status(db) : null))),
 

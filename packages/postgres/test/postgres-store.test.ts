@@ -98,7 +98,7 @@ describe('PostgreSQL store', () => {
     await first.close();
     await using second = await createPostgresStore(options);
     expect((await second.listLessons()).total).toBe(1);
-    expect((await second.stats()).schemaVersion).toBe(2);
+    expect((await second.stats()).schemaVersion).toBe(3);
     const client = new pg.Client({ connectionString: withPgvector.connectionString });
     await client.connect();
     try {

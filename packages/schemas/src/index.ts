@@ -1,4 +1,15 @@
 export {
+  accessScopeSchema,
+  apiKeyIdOf,
+  apiKeyIdSchema,
+  apiKeyInputSchema,
+  apiKeyListOptionsSchema,
+  apiKeySecretMatches,
+  generateApiKeySecret,
+  hashApiKeySecret,
+  principalNameSchema,
+} from './api-keys.ts';
+export {
   anchorStateSchema,
   anchorViewSchema,
   codeMemoriesSchema,

@@ -6,9 +6,15 @@ import * as api from '../src/index.ts';
 it('exports exactly its public API', () => {
   expect(exportSurface(api, new URL('../src/index.ts', import.meta.url))).toEqual({
     values: [
+      'accessScopeSchema',
       'agentFilterSchema',
       'anchorStateSchema',
       'anchorViewSchema',
+      'apiKeyIdOf',
+      'apiKeyIdSchema',
+      'apiKeyInputSchema',
+      'apiKeyListOptionsSchema',
+      'apiKeySecretMatches',
       'checkpointChangesSchema',
       'checkpointCodeFields',
       'checkpointFileSchema',
@@ -26,7 +32,9 @@ it('exports exactly its public API', () => {
       'errorBodySchema',
       'fileExcerptSchema',
       'filterTextSchema',
+      'generateApiKeySecret',
       'groupBySchema',
+      'hashApiKeySecret',
       'idSchema',
       'jsonObjectSchema',
       'languageFilterSchema',
@@ -37,6 +45,7 @@ it('exports exactly its public API', () => {
       'offsetSchema',
       'parseInput',
       'pathGlobFilterSchema',
+      'principalNameSchema',
       'queryTextSchema',
       'renamedRepositorySchema',
       'repositoryEntrySchema',

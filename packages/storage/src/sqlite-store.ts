@@ -3,6 +3,7 @@ import {
   noopLogger,
   type FileExcerpt,
   type NellieStore,
+  type PrincipalStore,
   type ReadFileRequest,
   type Repository,
   type RepositorySummary,
@@ -21,6 +22,7 @@ import { IndexedFileReader } from './internal/file-reader.ts';
 import { GlobMatchers } from './internal/glob.ts';
 import { SqliteLessons } from './internal/lesson-store.ts';
 import { SqliteOperations } from './internal/operations.ts';
+import { SqlitePrincipals } from './internal/principal-store.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { VectorIndex, type VectorIndexStatus } from './internal/vector-index.ts';
 import {
@@ -47,6 +49,8 @@ export interface SqliteStore extends NellieStore {
   syncVectorIndex(): Promise<VectorIndexStatus>;
   /** Always implemented here: rewrites one meta row in its own transaction. */
   probeWrite(): Promise<void>;
+  /** API keys, kept in the same database file. */
+  readonly principals: PrincipalStore;
 }
 
 const exactStatus: VectorIndexStatus = { mode: 'exact', indexed: 0, backlog: 0 };
@@ -138,6 +142,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   const embeddings = new EmbeddingStore(ctx);
   const audit = new AuditStore(ctx);
   const operations = new SqliteOperations(ctx);
+  const principals = new SqlitePrincipals(ctx);
 
   const close = (): Promise<void> => {
     if (ctx.closed) return Promise.resolve();
@@ -201,6 +206,14 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     integrityCheck: () => run(() => operations.integrityCheck()),
     probeWrite: () => run(() => operations.probeWrite()),
     maintenance: (maintenanceOptions) => run(() => operations.maintenance(maintenanceOptions)),
+
+    principals: {
+      createApiKey: (input) => run(() => principals.create(input)),
+      listApiKeys: (listOptions) => run(() => principals.list(listOptions)),
+      revokeApiKey: (id) => run(() => principals.revoke(id)),
+      verifyApiKey: (secret) => run(() => principals.verify(secret)),
+      hasApiKeys: () => run(() => principals.hasKeys()),
+    },
 
     vectorIndexStatus: () => run(() => ctx.read(() => ctx.vectorIndex?.status() ?? exactStatus)),
     syncVectorIndex: () => run(() => ctx.read(() => ctx.vectorIndex?.syncAll() ?? exactStatus)),

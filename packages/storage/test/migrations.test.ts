@@ -44,7 +44,7 @@ describe('schema migrations', () => {
     try {
       const stats = await store.stats();
       expect(stats).toMatchObject({ schemaVersion, chunks: 1, chunksWithVectors: 1 });
-      expect(schemaVersion).toBe(5);
+      expect(schemaVersion).toBe(6);
       expect((await store.searchCode({ query: 'fetch invoice' }))[0]?.symbolName).toBe(
         'fetchInvoice',
       );
@@ -65,7 +65,7 @@ describe('schema migrations', () => {
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(5);
+    expect(check.pragma('user_version', { simple: true })).toBe(6);
     expect(check.prepare('SELECT embedding_id FROM chunks WHERE id = 1').pluck().get()).toBe(1);
     check.close();
   });

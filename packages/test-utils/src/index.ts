@@ -4,6 +4,8 @@ export { embedderContract } from './embedder-contract.ts';
 export type { EmbedderContractOptions } from './embedder-contract.ts';
 export { nellieStoreContract } from './nellie-store-contract.ts';
 export type { NellieStoreContractOptions } from './nellie-store-contract.ts';
+export { principalStoreContract } from './principal-store-contract.ts';
+export type { PrincipalStoreContractOptions } from './principal-store-contract.ts';
 export { limitCases } from './limit-cases.ts';
 export type { LimitCase, LimitedOperation } from './limit-cases.ts';
 export { createMemoryStore } from './memory-store.ts';

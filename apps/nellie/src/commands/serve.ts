@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime, startHttpServer } from '../compose.ts';
@@ -32,7 +32,8 @@ function checkWatchDirectories(config: ResolvedConfig): void {
 export async function runServe(context: CommandContext): Promise<number> {
   const { config, logger } = context;
   const { settings } = config;
-  checkServeSafety(config);
+  // Without a database there are no stored keys: refuse before creating anything.
+  if (!existsSync(databasePath(settings))) checkServeSafety(config);
   checkWatchDirectories(config);
 
   const started = performance.now();
@@ -44,6 +45,15 @@ export async function runServe(context: CommandContext): Promise<number> {
     deferModelLoad: true,
     actor: 'anonymous',
   });
+  // Keys stored in the database (`nellie keys create`) turn authentication on as configured ones do.
+  let storedKeys: boolean;
+  try {
+    storedKeys = (await runtime.store.principals?.hasApiKeys()) ?? false;
+    checkServeSafety(config, { storedKeys });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
   const holder = registerHolder(settings.dataDir, 'serve');
   let http: Awaited<ReturnType<typeof startHttpServer>>;
   try {
@@ -66,14 +76,17 @@ export async function runServe(context: CommandContext): Promise<number> {
       database: isPostgresStore(runtime.store)
         ? `postgres://${runtime.store.location} (schema ${runtime.store.schema})`
         : databasePath(settings),
-      auth: settings.apiKeys.length > 0 ? `${settings.apiKeys.length} API key(s)` : 'off',
+      auth:
+        settings.apiKeys.length > 0 || storedKeys
+          ? `${settings.apiKeys.length} configured API key(s)${storedKeys ? ' and stored keys' : ''}`
+          : 'off',
       model: model.state,
       startupMs: Math.round(performance.now() - started),
     },
     'Nellie is listening',
   );
-  if (settings.apiKeys.length === 0) {
-    logger.info({}, 'Authentication is off (no API keys configured)');
+  if (settings.apiKeys.length === 0 && !storedKeys) {
+    logger.info({}, 'Authentication is off (no API keys configured or stored)');
   }
   void runtime.modelSettled.then((status) => {
     if (status.state === 'ready') {

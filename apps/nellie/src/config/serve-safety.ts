@@ -26,18 +26,23 @@ export function allowedHostsFor(settings: Pick<Settings, 'host' | 'allowedHosts'
 
 /**
  * Refuses to serve without authentication on an address other machines can reach, unless the
- * operator opted in.
+ * operator opted in. `storedKeys`: the database holds API keys (`nellie keys create`), which
+ * turn authentication on as configured keys do.
  */
-export function checkServeSafety(config: ResolvedConfig): void {
+export function checkServeSafety(
+  config: ResolvedConfig,
+  options: { storedKeys?: boolean } = {},
+): void {
   const { settings, origins } = config;
   if (
     settings.apiKeys.length === 0 &&
+    !options.storedKeys &&
     !settings.allowUnauthenticated &&
     !isLoopbackHost(settings.host)
   ) {
     throw configError(
       `The server would listen on ${settings.host} (from ${originText(origins.host)}) with no API key, so anyone who can reach it could read and change your data. ` +
-        'Set an API key (--api-key or NELLIE_API_KEY), bind to 127.0.0.1, or pass --allow-unauthenticated (NELLIE_ALLOW_UNAUTHENTICATED=true) if something in front of Nellie handles authentication.',
+        'Create a key with `nellie keys create <principal> --scope admin`, set an API key (--api-key or NELLIE_API_KEY), bind to 127.0.0.1, or pass --allow-unauthenticated (NELLIE_ALLOW_UNAUTHENTICATED=true) if something in front of Nellie handles authentication.',
     );
   }
 }

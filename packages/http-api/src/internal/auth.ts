@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fullAccess, type PrincipalStore } from '@nellie/core';
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from './http-error.ts';
 import type { AppContext, HttpAppEnv } from './env.ts';
@@ -48,8 +49,11 @@ export interface AuthFailureLimit {
 }
 
 /**
- * Requires a configured API key on every route registered after it. Sets `keyId`. With no keys
- * configured it does nothing and requests stay anonymous.
+ * Requires an API key on every route registered after it when keys are configured, or when the
+ * principal store holds any key (a revoked one included). Sets `keyId` and `access`: configured
+ * keys have full access; a principal's key has its scope and repositories, looked up in the store
+ * on every request, so a revoked key is refused at once by every server on the database. Without
+ * keys requests are anonymous with full access.
  *
  * With `failures`, an address that sent too many wrong keys gets `429` for every request until
  * its bucket refills, before any key is checked, so guessing cannot go faster than the limit.
@@ -58,13 +62,17 @@ export interface AuthFailureLimit {
 export function authMiddleware(
   apiKeys: readonly { id: string; key: string }[],
   failures?: AuthFailureLimit,
+  principals?: PrincipalStore,
 ): MiddlewareHandler<HttpAppEnv> {
-  if (apiKeys.length === 0) {
-    return async (_c, next) => {
+  if (apiKeys.length === 0 && principals === undefined) {
+    return async (c, next) => {
+      c.set('access', fullAccess('anonymous'));
       await next();
     };
   }
   const verify = createKeyVerifier(apiKeys);
+  const required = async (): Promise<boolean> =>
+    apiKeys.length > 0 || (principals !== undefined && (await principals.hasApiKeys()));
   const blocked = (waitSeconds: number): HttpError => {
     failures?.onBlocked();
     const retryAfter = Math.max(1, Math.ceil(waitSeconds));
@@ -86,6 +94,11 @@ export function authMiddleware(
       apiKey: c.req.header('x-api-key'),
     });
     if (key === undefined) {
+      if (!(await required())) {
+        c.set('access', fullAccess('anonymous'));
+        await next();
+        return;
+      }
       throw new HttpError(
         401,
         'UNAUTHORIZED',
@@ -94,7 +107,14 @@ export function authMiddleware(
       );
     }
     const keyId = verify(key);
-    if (keyId === undefined) {
+    if (keyId !== undefined) {
+      c.set('keyId', keyId);
+      c.set('access', fullAccess(keyId));
+      await next();
+      return;
+    }
+    const principalKey = principals ? await principals.verifyApiKey(key) : null;
+    if (principalKey === null) {
       if (failures) {
         failures.onFailure();
         const waitSeconds = failures.limiter.take(address);
@@ -102,7 +122,12 @@ export function authMiddleware(
       }
       throw new HttpError(401, 'UNAUTHORIZED', 'The API key is not valid.', { headers: challenge });
     }
-    c.set('keyId', keyId);
+    c.set('keyId', principalKey.id);
+    c.set('access', {
+      principal: principalKey.principal,
+      scope: principalKey.scope,
+      repositories: principalKey.repositories,
+    });
     await next();
   };
 }

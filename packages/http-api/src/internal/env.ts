@@ -1,3 +1,4 @@
+import { fullAccess, type Access } from '@nellie/core';
 import type { Context } from 'hono';
 
 /**
@@ -14,6 +15,11 @@ export interface HttpAppVariables {
   requestId: string;
   /** The id of the API key the request authenticated with; unset when authentication is off. */
   keyId: string | undefined;
+  /**
+   * What the caller may do: full access for configured keys and without authentication, the
+   * key's scope and repositories for a principal's key. Set by the authentication middleware.
+   */
+  access: Access | undefined;
   /** Aborts when the request times out or the client goes away. */
   signal: AbortSignal;
 }
@@ -27,7 +33,12 @@ export type AppContext = Context<HttpAppEnv>;
 
 /** Who did it, for the audit log. */
 export function actorOf(c: AppContext): string {
-  return c.get('keyId') ?? 'anonymous';
+  return c.get('access')?.principal ?? c.get('keyId') ?? 'anonymous';
+}
+
+/** The caller's access; full access when no authentication middleware ran. */
+export function accessOf(c: AppContext): Access {
+  return c.get('access') ?? fullAccess(actorOf(c));
 }
 
 /** The request's abort signal, or the raw request's one when the timeout middleware did not run. */

@@ -9,7 +9,10 @@ import { WebSseServerTransport } from './sse-transport.ts';
 export interface McpSessionContext {
   /** `streamable-http` for `/mcp`, `sse` for the legacy `/sse` transport. */
   transport: 'streamable-http' | 'sse';
-  /** The API key id of the client, or `anonymous` when authentication is off. */
+  /**
+   * Who opened the session: the configured key's id, the principal of a stored key, or
+   * `anonymous` when authentication is off. Each request carries its own scope in `authInfo`.
+   */
   actor: string;
 }
 

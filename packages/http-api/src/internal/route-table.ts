@@ -1,8 +1,9 @@
+import { requireScope, type AccessScope } from '@nellie/core';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { HttpError } from './http-error.ts';
-import type { AppContext, HttpAppEnv } from './env.ts';
+import { accessOf, type AppContext, type HttpAppEnv } from './env.ts';
 import { requireJsonContentType } from './request-guard.ts';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
@@ -104,21 +105,41 @@ async function jsonBody(c: AppContext): Promise<unknown> {
   }
 }
 
-/** Registers every route under `base`, each validating its input before its handler runs. */
+export interface RouteAuthorization {
+  /** The scope each operation needs, by `operationId`. */
+  scopes: Readonly<Record<string, AccessScope>>;
+  /**
+   * The handler to run for this request: the route's own for full access, otherwise the same
+   * route built over views of the store and indexer narrowed to the caller's access.
+   */
+  handlerFor: (route: RouteDefinition, c: AppContext) => Promise<RouteDefinition['handler']>;
+}
+
+/**
+ * Registers every route under `base`. Each checks the caller's scope, then validates its input,
+ * then runs its handler. Throws at once for a route whose scope is not declared.
+ */
 export function registerRoutes(
   app: Hono<HttpAppEnv>,
   base: string,
   routes: readonly RouteDefinition[],
+  authorization: RouteAuthorization,
 ): void {
   for (const route of routes) {
+    const scope = authorization.scopes[route.operationId];
+    if (scope === undefined) {
+      throw new Error(`The route ${route.operationId} has no scope in the route scope table.`);
+    }
     app.on(route.method.toUpperCase(), base + route.path, async (c) => {
+      requireScope(accessOf(c), scope, `${route.method.toUpperCase()} ${base}${route.path}`);
       const input = {
         params: route.params ? validate(route.params, c.req.param(), 'path parameters') : {},
         query: route.query ? validate(route.query, queryObject(c), 'query') : {},
         body: route.body ? validate(route.body, await jsonBody(c), 'request body') : {},
         c,
       } as RouteInput<z.ZodType, z.ZodType, z.ZodType>;
-      const result = await route.handler(input);
+      const handler = await authorization.handlerFor(route, c);
+      const result = await handler(input);
       if (result.status === 204 || result.body === undefined) {
         return c.body(null, result.status);
       }

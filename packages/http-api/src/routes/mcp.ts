@@ -3,7 +3,7 @@ import { isInitializeRequest, JSONRPCMessageSchema } from '@modelcontextprotocol
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpError } from '../internal/http-error.ts';
-import { actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
+import { accessOf, actorOf, type AppContext, type HttpAppEnv } from '../internal/env.ts';
 import type { McpSessionManager, SessionRefusal } from '../internal/mcp-sessions.ts';
 import {
   isJsonContentType,
@@ -21,11 +21,24 @@ function jsonRpcError(
   return c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status);
 }
 
-/** The client's identity as MCP handlers see it (`extra.authInfo`); never the secret itself. */
+/**
+ * The client's identity as MCP handlers see it (`extra.authInfo`); never the secret itself.
+ * `clientId` is the audit actor, `scopes` the key's scope and `extra.repositories` the
+ * repositories it is limited to (absent: every repository), as `@nellie/mcp-tools` reads them.
+ */
 function authInfoOf(c: AppContext): AuthInfo | undefined {
   const keyId = c.get('keyId');
   if (keyId === undefined) return undefined;
-  return { token: keyId, clientId: keyId, scopes: [], extra: { keyId } };
+  const access = accessOf(c);
+  return {
+    token: keyId,
+    clientId: access.principal,
+    scopes: [access.scope],
+    extra: {
+      keyId,
+      ...(access.repositories === null ? {} : { repositories: [...access.repositories] }),
+    },
+  };
 }
 
 async function readJson(c: AppContext): Promise<{ ok: true; value: unknown } | { ok: false }> {

@@ -1,6 +1,7 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
+import { principalsMigration } from './principal-schema.ts';
 
 /** Embedding owners; stored in `embeddings.kind` and `embedding_queue.kind`. */
 export const kindChunk = 0;
@@ -151,6 +152,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
     COMMENT ON SCHEMA ${s} IS 'Nellie store ${name}';
   `,
   leasesMigration,
+  principalsMigration,
 ];
 
 export const schemaVersion = migrations.length;

@@ -293,6 +293,24 @@ export const migrations: readonly ((db: Database.Database) => void)[] = [
       ALTER TABLE checkpoints ADD COLUMN files TEXT;
     `);
   },
+  (db: Database.Database): void => {
+    // Version 6: API keys of people and services. Only a hash of each secret is kept; the id is
+    // public and also the start of the secret, so a presented key is found by its id.
+    db.exec(`
+      CREATE TABLE api_keys (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        principal TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        repositories TEXT,
+        description TEXT,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE INDEX api_keys_principal ON api_keys(principal, seq);
+    `);
+  },
 ];
 
 export const schemaVersion = migrations.length;
