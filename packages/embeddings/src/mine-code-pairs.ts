@@ -5,6 +5,10 @@
  * parser beyond the comment forms themselves.
  */
 
+import type { CodePair } from './internal/code-pair.ts';
+
+export type { CodePair };
+
 /** A piece of source code, e.g. one chunk of the indexer. */
 export interface CodeText {
   /** The code, normally one function, method or class with the comment above it. */
@@ -13,14 +17,6 @@ export interface CodeText {
   language?: string | null;
   /** Symbol the chunk defines, when the chunker knows it. */
   symbol?: string | null;
-}
-
-/** One training pair: a short description and the code it describes. */
-export interface CodePair {
-  query: string;
-  code: string;
-  /** `doc` for a doc comment's sentence, `name` for the function's name. */
-  kind: 'doc' | 'name';
 }
 
 export interface MineCodePairsOptions {

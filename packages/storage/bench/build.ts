@@ -24,7 +24,7 @@ import { StoreContext } from '../src/internal/context.ts';
 import { openDatabase } from '../src/internal/database.ts';
 import { EmbeddingStore } from '../src/internal/embedding-store.ts';
 import { VectorIndex } from '../src/internal/vector-index.ts';
-import { sqliteStoreOptionsSchema } from '../src/sqlite-store-options.ts';
+import { sqliteStoreOptionsSchema } from '../src/internal/sqlite-store-options.ts';
 import {
   chunksPerFile,
   clusterCentres,

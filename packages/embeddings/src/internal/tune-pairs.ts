@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NellieError } from '@nellie/core';
-import type { CodePair } from '../mine-code-pairs.ts';
+import type { CodePair } from './code-pair.ts';
 import { epochOrder, type TokenizedPair } from './contrastive.ts';
 import type { StaticTokenize } from './static-model-files.ts';
 import { charsPerToken, meaningfulTokenIds } from './static-pooling.ts';

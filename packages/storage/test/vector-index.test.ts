@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noopLogger, seededRandom } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../index.ts';
-import { sqliteStoreOptionsSchema } from '../sqlite-store-options.ts';
-import { sha256 } from './code-store.ts';
-import { openDatabase } from './database.ts';
-import { VectorIndex } from './vector-index.ts';
+import { createSqliteStore } from '../src/index.ts';
+import { sqliteStoreOptionsSchema } from '../src/internal/sqlite-store-options.ts';
+import { sha256 } from '../src/internal/code-store.ts';
+import { openDatabase } from '../src/internal/database.ts';
+import { VectorIndex } from '../src/internal/vector-index.ts';
 
 const dimensions = 8;
 const embedding = { modelId: 'test-model', dimensions };
