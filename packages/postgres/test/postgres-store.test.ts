@@ -103,7 +103,7 @@ describe('PostgreSQL store', () => {
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
       await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES (99)`);
     } finally {
       await client.end();

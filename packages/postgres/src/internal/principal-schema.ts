@@ -1,5 +1,5 @@
 /**
- * Migration 2: API keys of people and services. Only a hash of each secret is kept; the id is
+ * Migration 3: API keys of people and services. Only a hash of each secret is kept; the id is
  * public and also the start of the secret, so a presented key is found by its id.
  */
 export const principalsMigration = (s: string): string => `
