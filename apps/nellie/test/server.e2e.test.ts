@@ -332,7 +332,7 @@ describe('nellie serve with API keys', () => {
     expect(JSON.stringify(audit.body)).toContain('lesson.create');
 
     const listening = server.logs().find((line) => line.msg === 'Nellie is listening');
-    expect(listening?.auth).toBe('1 API key(s)');
+    expect(listening?.auth).toBe('1 configured API key(s)');
     expect(server.stderr()).not.toContain(opsSecret);
     expect(server.stderr()).not.toContain(ciSecret);
   });
