@@ -15,6 +15,7 @@ import type { LevelMatch } from './ranking/query-levels.ts';
 import { checkCodeFiltersMatch } from './code-filter-check.ts';
 import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
+import { GlobScopeMembers, type ScopeMembers } from './scope-members.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
 import { kindChunk } from './schema.ts';
 import { parseInput } from '@nellie/schemas';
@@ -86,6 +87,7 @@ export class CodeSearch {
   readonly #code: CodeRepositoryStore;
   readonly #globs: GlobMatchers;
   readonly #statistics: ScopeStatistics;
+  readonly #members: GlobScopeMembers;
   #scopeSizes: { indexSize: number; counts: Map<string, number> } = {
     indexSize: -1,
     counts: new Map(),
@@ -95,7 +97,8 @@ export class CodeSearch {
     this.#ctx = ctx;
     this.#code = code;
     this.#globs = globs;
-    this.#statistics = new ScopeStatistics(ctx);
+    this.#members = new GlobScopeMembers(ctx);
+    this.#statistics = new ScopeStatistics(ctx, this.#members);
   }
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
@@ -228,22 +231,48 @@ export class CodeSearch {
     const index = this.#ctx.vectorIndex;
     const scopeLimit = this.#ctx.options.vectorIndex.exactScopeLimit;
     let wanted = k + 16;
+    let members: ScopeMembers | null = null;
     if (filtered && index) {
+      members = this.#members.get(filters);
       // Small scopes (one repository, one language…) are scanned exactly.
-      const scope = this.#embeddedScopeSize(filters, filter, index.size());
+      const scope = members
+        ? members.embeddedChunks.length
+        : this.#embeddedScopeSize(filters, filter, index.size());
       if (scope === 0) return [];
-      if (scope <= scopeLimit) return this.#exact(query, filter, k);
+      if (scope <= scopeLimit) {
+        return members
+          ? this.#exactAmong(query, members.embeddedChunks, k)
+          : this.#exact(query, filter, k);
+      }
       const total = Math.max(index.size(), scope);
       wanted = Math.min(maxAnnCandidates, Math.ceil((k * total * 1.5) / scope) + k);
     }
     const candidates = index?.search(query, wanted) ?? null;
     if (candidates === null) return this.#exact(query, filter, k);
+    const ids = candidates.map((candidate) => candidate.id);
     return this.#chunksFor(
       query,
       filter,
-      candidates.map((candidate) => candidate.id),
+      members ? ids.filter((id) => members.embeddings.has(id)) : ids,
       k,
     );
+  }
+
+  /** The best of the given chunks by exact similarity (a path-glob scope's, found in JS). */
+  #exactAmong(
+    query: Float32Array,
+    chunkIds: readonly number[],
+    k: number,
+  ): { id: number; similarity: number }[] {
+    return this.#ctx
+      .statement(
+        `SELECT c.id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
+         FROM json_each($ids) j
+         CROSS JOIN chunks c ON c.id = j.value
+         CROSS JOIN embeddings e ON e.id = c.embedding_id
+         ORDER BY similarity DESC, c.id LIMIT $k`,
+      )
+      .all({ query, k, ids: JSON.stringify(chunkIds) }) as { id: number; similarity: number }[];
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { StoreContext } from '../context.ts';
 import type { CodeFilters } from '../code-filters.ts';
 import { filterSql } from '../code-filters.ts';
+import type { GlobScopeMembers } from '../scope-members.ts';
 import { ftsString } from '../tokens.ts';
 import { scopedExpression, scopeMatch } from './scope.ts';
 import { codeRanking } from './settings.ts';
@@ -21,12 +22,14 @@ const maxCachedValues = 10_000;
  */
 export class ScopeStatistics {
   readonly #ctx: StoreContext;
+  readonly #members: GlobScopeMembers;
   readonly #values = new Map<string, number>();
   #generation = -1;
   #at = 0;
 
-  constructor(ctx: StoreContext) {
+  constructor(ctx: StoreContext, members: GlobScopeMembers) {
     this.#ctx = ctx;
+    this.#members = members;
   }
 
   /** Statistics for one search; call inside the search's read. */
@@ -49,7 +52,10 @@ export class ScopeStatistics {
         ? Math.max(1, generation)
         : Math.max(
             1,
-            this.#cached(`n${key}`, () => this.#countScope(filter)),
+            this.#cached(
+              `n${key}`,
+              () => this.#members.get(filters)?.chunks.size ?? this.#countScope(filter),
+            ),
           );
     return {
       documents,
@@ -114,6 +120,22 @@ export class ScopeStatistics {
         )
         .pluck()
         .get({ match, cap }) as number;
+    }
+    const members = this.#members.get(filters);
+    if (members) {
+      const rowids = this.#ctx
+        .statement(`SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH $match`)
+        .pluck()
+        .iterate({ match }) as IterableIterator<number>;
+      let found = 0;
+      for (const rowid of rowids) {
+        if (members.chunks.has(rowid)) found += 1;
+        if (found >= cap) {
+          rowids.return?.();
+          break;
+        }
+      }
+      return found;
     }
     const filter = filterSql(filters);
     return this.#ctx

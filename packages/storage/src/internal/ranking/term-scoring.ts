@@ -53,9 +53,18 @@ export function coverage(parts: readonly string[], set: ReadonlySet<string>): nu
 export class TermCounter {
   readonly parts: readonly string[];
   readonly #patterns: RegExp[];
+  /**
+   * Lowercase ASCII stems: a text whose lowercase form lacks one cannot match its pattern, and
+   * `includes` is much cheaper than the Unicode-aware pattern (null for non-ASCII stems).
+   */
+  readonly #asciiStems: (string | null)[];
 
   constructor(parts: readonly string[]) {
     this.parts = parts;
+    this.#asciiStems = parts.map((part) => {
+      const lower = stem(part).toLowerCase();
+      return /^[\x20-\x7e]+$/.test(lower) ? lower : null;
+    });
     this.#patterns = parts.map((part) => {
       const stemmed = stem(part);
       const anyCase = [...stemmed]
@@ -75,7 +84,10 @@ export class TermCounter {
   /** Occurrences of each part in `text`. */
   count(text: string | null | undefined): number[] {
     if (!text) return this.#patterns.map(() => 0);
-    return this.#patterns.map((pattern) => {
+    const lower = text.toLowerCase();
+    return this.#patterns.map((pattern, index) => {
+      const ascii = this.#asciiStems[index];
+      if (ascii !== null && ascii !== undefined && !lower.includes(ascii)) return 0;
       pattern.lastIndex = 0;
       let found = 0;
       while (pattern.exec(text) !== null) found += 1;
