@@ -35,7 +35,7 @@ export function defaultHookRunner(): HookRunner {
  * nor visible in the process list; the hook input stays curl's stdin (saved on fd 4 meanwhile:
  * clients that are Node programs hand it over as a socket, which `/dev/fd` cannot open on Linux).
  * `-f` prints nothing for an error answer,
- * `|| true` keeps the exit code 0 (an exit code 2 would make the client block the prompt), and
+ * `|| true` keeps the exit code 0 (Claude Code blocks the prompt on exit code 2), and
  * `--noproxy` connects directly as `hook.js` does.
  */
 export function curlHookCommand(options: HookCommandOptions): string {
