@@ -90,7 +90,9 @@ export async function runHook(event: string, options: HookOptions): Promise<numb
     if (input === null) return exitCodes.ok;
     const query = new URLSearchParams({ tokenBudget: String(options.tokenBudget) });
     if (options.agent !== undefined) query.set('agent', options.agent);
-    const url = new URL(`${options.url}/api/v1/hooks/${options.client}/${event}?${query}`);
+    const url = new URL(
+      `${options.url}/api/v1/hooks/${options.client}/${event}?${query.toString()}`,
+    );
     const answer = await post(
       url,
       input.length === 0 ? Buffer.from('{}') : input,

@@ -40,7 +40,7 @@ export function defaultHookRunner(): HookRunner {
  */
 export function curlHookCommand(options: HookCommandOptions): string {
   const query = new URLSearchParams({ agent: options.agent });
-  const route = `${options.url}/api/v1/hooks/${options.client}/${options.event}?${query}`;
+  const route = `${options.url}/api/v1/hooks/${options.client}/${options.event}?${query.toString()}`;
   const header = `"\${NELLIE_API_KEY:+Authorization: Bearer $NELLIE_API_KEY}"`;
   const curl = [
     'curl',
