@@ -391,14 +391,15 @@ export function buildProgram(): Command {
     const sub = hooks
       .command(name)
       .description(description)
-      .requiredOption('--client <name>', 'the agent client: claude-code')
+      .requiredOption('--client <name>', 'the agent client: claude-code or codex')
       .option(
         '--scope <scope>',
-        'user (~/.claude/settings.json, default) or project (.claude/settings.json)',
+        'user (~/.claude/settings.json or ~/.codex/hooks.json, default) or project (in the current directory)',
       )
+      .option('--runner <runner>', 'curl (default where curl runs, not on Windows) or node')
       .option(
         '--agent <name>',
-        'the agent name whose checkpoints start a session (default claude-code)',
+        "the agent name whose checkpoints start a session (default: the client's name)",
       );
     addServerOptions(addStoreOptions(sub)).action(action('server', runner));
   }

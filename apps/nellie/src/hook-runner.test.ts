@@ -1,11 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { limits } from '@nellie/core';
 import { expect, it } from 'vitest';
-import { hookQueryLength } from './hook-runner.ts';
-
-it('cuts prompts to the longest query the server accepts', () => {
-  expect(hookQueryLength).toBe(limits.queryLength);
-});
 
 it('builds to one file that loads only Node modules (each prompt starts it)', () => {
   const bundle = readFileSync(new URL('../dist/hook.js', import.meta.url), 'utf8');

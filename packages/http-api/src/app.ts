@@ -36,6 +36,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { checkpointRoutes } from './routes/checkpoints.ts';
 import { codeRoutes } from './routes/code.ts';
+import { hookRoutes } from './routes/hooks.ts';
 import { indexJobRoutes } from './routes/index-jobs.ts';
 import { lessonRoutes } from './routes/lessons.ts';
 import { registerMcpRoutes } from './routes/mcp.ts';
@@ -309,6 +310,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     ...repositoryRoutes(routeDeps),
     ...statusRoutes(routeDeps),
     ...auditRoutes(routeDeps),
+    ...hookRoutes(routeDeps),
   ];
   const routes = buildRoutes(deps);
   registerRoutes(app, apiBasePath, routes, {

@@ -32,4 +32,5 @@ export const routeScopes: Readonly<Record<string, AccessScope>> = {
   getAgentStatus: 'read',
   getStatus: 'read',
   listAudit: 'admin',
+  runClientHook: 'read',
 };

@@ -1,17 +1,30 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-/** The Claude Code events Nellie hooks into, and the `nellie hook <event>` each runs. */
+/** The clients whose hooks Nellie installs; both read the same `hooks` object and answer shape. */
+export const hookClients = ['claude-code', 'codex'] as const;
+export type HookClient = (typeof hookClients)[number];
+
+/** The client events Nellie hooks into, and the hook event each runs. */
 export const hookEvents = {
   SessionStart: 'session-start',
   UserPromptSubmit: 'user-prompt-submit',
 } as const;
 export type HookEventName = keyof typeof hookEvents;
 
-/** Where Claude Code reads hooks: `~/.claude/settings.json` or `<project>/.claude/settings.json`. */
-export function claudeSettingsPath(scope: 'user' | 'project', cwd: string): string {
+/**
+ * Where the client reads hooks: Claude Code `~/.claude/settings.json` or
+ * `<project>/.claude/settings.json`, Codex `~/.codex/hooks.json` or `<repo>/.codex/hooks.json`.
+ */
+export function hookSettingsPath(
+  client: HookClient,
+  scope: 'user' | 'project',
+  cwd: string,
+): string {
   const base = scope === 'user' ? (process.env.HOME ?? homedir()) : cwd;
-  return path.join(base, '.claude', 'settings.json');
+  return client === 'codex'
+    ? path.join(base, '.codex', 'hooks.json')
+    : path.join(base, '.claude', 'settings.json');
 }
 
 interface HookCommand {
@@ -26,12 +39,18 @@ interface MatcherGroup {
 }
 type Settings = Record<string, unknown> & { hooks?: Record<string, MatcherGroup[]> };
 
-/** Commands Nellie installed: `… nellie … hook session-start|user-prompt-submit …`. */
+/**
+ * Commands Nellie installed: `… nellie … hook[.js] session-start|user-prompt-submit …` (the Node
+ * runner) or `… curl … /api/v1/hooks/<client>/session-start|user-prompt-submit …`.
+ */
 function isNellieCommand(command: unknown): boolean {
   return (
     typeof command === 'string' &&
-    /nellie/.test(command) &&
-    /\bhook(?:\.js)? (?:session-start|user-prompt-submit)\b/.test(command)
+    ((/nellie/.test(command) &&
+      /\bhook(?:\.js)? (?:session-start|user-prompt-submit)\b/.test(command)) ||
+      /\bcurl\b.*\/api\/v1\/hooks\/(?:claude-code|codex)\/(?:session-start|user-prompt-submit)\b/.test(
+        command,
+      ))
   );
 }
 
@@ -87,10 +106,12 @@ function withoutNellie(settings: Settings): Settings {
 }
 
 /**
- * Claude Code settings with Nellie's hooks added (replacing any it added before, so installing
- * twice writes the same file as once). `commandFor` gives the shell command of each event.
+ * The client's hook settings with Nellie's hooks added (replacing any it added before, so
+ * installing twice writes the same file as once). `commandFor` gives the shell command of each
+ * event; `timeout` is in seconds for both clients.
  */
-export function installClaudeHooks(
+export function installHooks(
+  client: HookClient,
   text: string | null,
   file: string,
   commandFor: (event: HookEventName) => string,
@@ -99,7 +120,9 @@ export function installClaudeHooks(
   const hooks: Record<string, MatcherGroup[]> = { ...(settings.hooks ?? {}) };
   for (const event of Object.keys(hookEvents) as HookEventName[]) {
     const group: MatcherGroup = {
-      ...(event === 'SessionStart' ? { matcher: '' } : {}),
+      // Claude Code matches SessionStart on its source; '' matches them all. Codex runs a group
+      // without a matcher for every source.
+      ...(event === 'SessionStart' && client === 'claude-code' ? { matcher: '' } : {}),
       hooks: [
         { type: 'command', command: commandFor(event), timeout: event === 'SessionStart' ? 5 : 2 },
       ],
@@ -109,13 +132,13 @@ export function installClaudeHooks(
   return serialize({ ...settings, hooks }, text);
 }
 
-/** Claude Code settings without Nellie's hooks; everything else is kept as it was. */
-export function uninstallClaudeHooks(text: string | null, file: string): string | null {
+/** The hook settings without Nellie's hooks; everything else is kept as it was. */
+export function uninstallHooks(text: string | null, file: string): string | null {
   if (text === null) return null;
   return serialize(withoutNellie(parseSettings(text, file)), text);
 }
 
-/** Quotes a word for the POSIX shell Claude Code runs hook commands with. */
+/** Quotes a word for the POSIX shell the clients run hook commands with. */
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
