@@ -91,7 +91,10 @@ export class SharedJobQueue implements IndexJobQueue {
 
   get(id: string): IndexJob | null {
     const record = this.running.get(id);
-    return record ? snapshot(record) : (this.known.get(id) ?? null);
+    const job = record ? snapshot(record) : (this.known.get(id) ?? null);
+    // A job queued through another server since the last poll: look again now, not a second later.
+    if (!job) this.poll();
+    return job;
   }
 
   list(): IndexJob[] {
