@@ -20,7 +20,12 @@ import { loadHttpModules, loadMcpModules, type McpModules } from './internal/laz
 import { closeGracefully, listen, type Listener } from './internal/listen.ts';
 import { announceModel, summarizeModel } from './internal/model-summary.ts';
 import { describeStore } from './internal/store-description.ts';
-import type { AppStore, NellieRuntime, RuntimeOptions } from './runtime.ts';
+import {
+  isPostgresStore,
+  type AppStore,
+  type NellieRuntime,
+  type RuntimeOptions,
+} from './runtime.ts';
 import { version } from './version.ts';
 
 /**
@@ -183,6 +188,10 @@ export async function openRuntime(
         protectedPaths: [settings.dataDir, ...(config.configFile ? [config.configFile] : [])],
         allowedRootsHint: allowRootHint,
         excludeSecretFiles: !settings.indexSecrets,
+        // On a shared database, jobs are queued there and run by the server that claims them.
+        ...(options.sharedJobs && isPostgresStore(store)
+          ? { jobStore: store.jobs, jobLeaseMs: settings.jobLeaseSeconds * 1000 }
+          : {}),
       });
     }
     mcpModules = options.mcp ? await loadMcpModules() : undefined;
@@ -260,6 +269,9 @@ export async function startHttpServer(
       settings.authFailureLimit === 0
         ? false
         : { failuresPerMinute: settings.authFailureLimit, burst: settings.authFailureLimit },
+    // Several servers share a PostgreSQL database behind a load balancer: any of them must be
+    // able to answer any MCP request, so none keeps sessions.
+    mcpStateless: isPostgresStore(runtime.store),
     mcpSessionIdleTimeoutMs: settings.mcpSessionIdleMinutes * 60_000,
     mcpHandshakeTimeoutMs: settings.mcpHandshakeTimeoutMs,
     mcpMaxSessions: settings.mcpMaxSessions,

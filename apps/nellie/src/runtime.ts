@@ -38,6 +38,11 @@ export interface RuntimeOptions {
   /** Create an indexer (index jobs, watchers). */
   indexer: boolean;
   /**
+   * With a PostgreSQL store, queue index jobs in the database, where every server claims them
+   * (`nellie serve`); otherwise this process runs the jobs it is asked for.
+   */
+  sharedJobs?: boolean;
+  /**
    * Let this process fill in missing vectors. Off for `nellie mcp` beside a running server, which
    * already does it; the model is still loaded for queries.
    */

@@ -149,6 +149,12 @@ export type {
   IndexJobState,
   IndexProgress,
 } from './indexer.ts';
+export type {
+  IndexJobHeartbeat,
+  IndexJobOutcome,
+  IndexJobStore,
+  StoredIndexJob,
+} from './index-job-store.ts';
 export {
   formatCheckpointForEmbedding,
   formatChunkForEmbedding,

@@ -121,6 +121,13 @@ export const httpAppOptionsSchema = z.strictObject({
         .transform((host) => host.toLowerCase()),
     )
     .default([]),
+  /**
+   * Serve MCP Streamable HTTP without sessions: each POST to `/mcp` gets its own MCP server,
+   * answers, and is forgotten, so any of several servers behind a load balancer can take any
+   * request. No `Mcp-Session-Id` is issued and there is no server-initiated stream (`GET /mcp` is
+   * `405`); Nellie's tools need neither. Defaults to false (sessions kept in this process).
+   */
+  mcpStateless: z.boolean().default(false),
   /** A Streamable HTTP MCP session with no request and no open stream for this long is closed. */
   mcpSessionIdleTimeoutMs: z
     .number()

@@ -355,6 +355,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     ...(config.describeStore ? { describeStore: config.describeStore } : {}),
   });
   registerMcpRoutes(app, sessions, {
+    stateless: config.mcpStateless,
     clientOf,
     onRefused: (reason) => metrics.mcpSessionRefused(reason),
   });

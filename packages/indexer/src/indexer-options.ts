@@ -1,4 +1,11 @@
-import type { AnchorRefresher, CodeStore, EmbeddingSink, IndexJob, Logger } from '@nellie/core';
+import type {
+  AnchorRefresher,
+  CodeStore,
+  EmbeddingSink,
+  IndexJob,
+  IndexJobStore,
+  Logger,
+} from '@nellie/core';
 import { z } from 'zod';
 import type { EmbeddingPump } from './embedding-pump-options.ts';
 import { defaultMaxFileBytes } from './scan.ts';
@@ -63,6 +70,17 @@ export const indexerOptionsSchema = z.object({
   maxConcurrentJobs: z.number().int().min(1).max(16).default(1),
   /** Finished jobs kept for `listJobs()`. Defaults to 100. */
   jobHistory: z.number().int().min(1).max(10_000).default(100),
+  /**
+   * With `jobStore`: how long this server's claim on a job lasts without a heartbeat (sent
+   * every third of it); another server takes the job over once it ran out. Defaults to 30 s.
+   */
+  jobLeaseMs: z.number().int().min(300).max(3_600_000).default(30_000),
+  /** With `jobStore`: how often it is asked for jobs to run and for the others' state. Defaults to 1 s. */
+  jobPollMs: z.number().int().min(50).max(60_000).default(1000),
+  /** With `jobStore`: a job whose server stopped this many times is failed, not run again. Defaults to 3. */
+  jobMaxAttempts: z.number().int().min(1).max(100).default(3),
+  /** With `jobStore`: this server's name in the store's `claimedBy`. Defaults to host:pid:random. */
+  jobHolder: z.string().min(1).max(200).optional(),
 });
 
 /**
@@ -92,6 +110,12 @@ export type IndexerOptions = z.input<typeof indexerOptionsSchema> & {
    * one, chunks stay pending for vectors and search is keyword-only until something embeds them.
    */
   embeddingPump?: EmbeddingPump;
+  /**
+   * Where jobs are queued when several servers share one database (`store.jobs` of
+   * `@nellie/postgres`): a job queued on any server is run by the one that claims it, and taken
+   * over by another when that one stops. Without it, jobs are queued in this process.
+   */
+  jobStore?: IndexJobStore;
   logger?: Logger;
   /** Called when a job changes state and, at most every 250 ms, as it makes progress. */
   onProgress?: (job: IndexJob) => void;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import {
   NellieError,
@@ -13,11 +15,12 @@ import { z } from 'zod';
 import { defaultMaxTokens } from './chunk.ts';
 import type { EmbeddingPump } from './embedding-pump-options.ts';
 import { indexerOptionsSchema, type IndexerOptions, type IndexerStore } from './indexer-options.ts';
-import { JobQueue, type JobRecord } from './indexer/job-queue.ts';
+import { JobQueue, type IndexJobQueue, type JobRecord } from './indexer/job-queue.ts';
 import { IndexingPipeline } from './indexer/pipeline.ts';
 import { RepositoryStates } from './indexer/repository-state.ts';
 import { RepositoryWatcher } from './indexer/repository-watcher.ts';
 import { canonical, RootGate } from './indexer/root-gate.ts';
+import { SharedJobQueue } from './indexer/shared-job-queue.ts';
 import { SecretFileMatcher } from './internal/secret-files.ts';
 
 /**
@@ -43,6 +46,10 @@ export function createIndexer(options: IndexerOptions): CodeIndexer {
     throw new NellieError('INVALID_OPTIONS', 'createIndexer needs a store.');
   }
   const pump = options.embeddingPump;
+  const jobStore = options.jobStore;
+  if (jobStore !== undefined && typeof jobStore?.claim !== 'function') {
+    throw new NellieError('INVALID_OPTIONS', 'jobStore must be an IndexJobStore (store.jobs).');
+  }
   if (pump !== undefined && (typeof pump !== 'object' || typeof pump?.wake !== 'function')) {
     throw new NellieError(
       'INVALID_OPTIONS',
@@ -59,7 +66,7 @@ class Indexer implements CodeIndexer {
   private readonly gate: RootGate;
   private readonly states = new RepositoryStates();
   private readonly pipeline: IndexingPipeline;
-  private readonly jobs: JobQueue;
+  private readonly jobs: IndexJobQueue;
   private readonly watcher: RepositoryWatcher;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -95,14 +102,25 @@ class Indexer implements CodeIndexer {
       isProtected: (path) => this.gate.isProtected(path),
       onChunksWritten: () => this.pump?.wake(),
     });
-    this.jobs = new JobQueue({
+    const queueOptions = {
       maxConcurrent: settings.maxConcurrentJobs,
       history: settings.jobHistory,
       logger,
       onProgress: options.onProgress,
-      withLock: (root, task) => this.states.withLock(this.states.for(root), task),
-      execute: (record) => this.execute(record, vectorsEnabled),
-    });
+      withLock: (root: string, task: () => Promise<void>) =>
+        this.states.withLock(this.states.for(root), task),
+      execute: (record: JobRecord) => this.execute(record, vectorsEnabled),
+    };
+    this.jobs = options.jobStore
+      ? new SharedJobQueue({
+          ...queueOptions,
+          store: options.jobStore,
+          holder: settings.jobHolder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+          leaseMs: settings.jobLeaseMs,
+          pollMs: settings.jobPollMs,
+          maxAttempts: settings.jobMaxAttempts,
+        })
+      : new JobQueue(queueOptions);
     this.watcher = new RepositoryWatcher({
       settings: {
         debounceMs: settings.debounceMs,
@@ -158,7 +176,10 @@ class Indexer implements CodeIndexer {
   }
 
   private async execute(record: JobRecord, vectorsEnabled: boolean): Promise<void> {
-    const state = this.states.for(record.job.rootPath);
+    // A job queued by another server is checked against this server's roots too.
+    const root = await this.gate.authorize(record.job.rootPath);
+    const state = this.states.for(root);
+    state.repository ??= await this.store.upsertRepository({ rootPath: root });
     // Changes the watcher saw so far are covered by this pass.
     this.watcher.coveredByFullPass(state.root);
     state.processingSince = state.pendingSince;
@@ -171,7 +192,7 @@ class Indexer implements CodeIndexer {
           if (vectorsEnabled) for (const hash of hashes) record.pendingHashes.add(hash);
         },
       });
-      await this.store.markRepositoryIndexed(state.repository!.id);
+      await this.store.markRepositoryIndexed(state.repository.id);
     } finally {
       state.processingSince = null;
     }
@@ -228,10 +249,11 @@ class Indexer implements CodeIndexer {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
-    this.jobs.close();
+    const jobsClosed = this.jobs.close();
     await this.watcher.close();
     // Let running passes notice the abort and release their locks.
     await this.states.settled();
+    await jobsClosed;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -3,6 +3,7 @@ import {
   noopLogger,
   type FileExcerpt,
   type Logger,
+  type IndexJobStore,
   type NellieStore,
   type ReadFileRequest,
   type Repository,
@@ -16,6 +17,7 @@ import { CodeSearch } from './internal/code-search.ts';
 import { CodeRepositoryStore } from './internal/code-store.ts';
 import { Database, mapPostgresError } from './internal/database.ts';
 import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
+import { PostgresIndexJobs } from './internal/index-jobs.ts';
 import { LessonStore } from './internal/lesson-store.ts';
 import { Leases } from './internal/leases.ts';
 import { StoreOperations } from './internal/operations.ts';
@@ -76,6 +78,11 @@ export interface PostgresStore extends NellieStore {
   probeWrite(): Promise<void>;
   /** API keys, kept in the same schema. */
   readonly principals: PrincipalStore;
+  /**
+   * Index jobs in the same schema, claimed by one server at a time and taken over when their
+   * holder stops: give it to `createIndexer({ jobStore })` on every server of the database.
+   */
+  readonly jobs: IndexJobStore;
 }
 
 /** Where the store connects, for messages: host, port and database, never the password. */
@@ -182,6 +189,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const repositories = new RepositoryAdmin(database, code, { vectors: vectors !== null });
   const operations = new StoreOperations(database, model);
   const principals = new PostgresPrincipals(database);
+  const jobs = new PostgresIndexJobs(database);
 
   /** Validation failures are thrown synchronously by the parts; callers always get a promise. */
   const run = <T>(work: () => Promise<T>): Promise<T> => {
@@ -271,6 +279,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       revokeApiKey: (id) => run(() => principals.revoke(id)),
       verifyApiKey: (secret) => run(() => principals.verify(secret)),
       hasApiKeys: () => run(() => principals.hasKeys()),
+    },
+    jobs: {
+      enqueue: (job) => run(() => jobs.enqueue(job)),
+      claim: (holder, claimOptions) => run(() => jobs.claim(holder, claimOptions)),
+      heartbeat: (id, holder, beat) => run(() => jobs.heartbeat(id, holder, beat)),
+      finish: (id, holder, outcome) => run(() => jobs.finish(id, holder, outcome)),
+      release: (id, holder, progress) => run(() => jobs.release(id, holder, progress)),
+      cancel: (id) => run(() => jobs.cancel(id)),
+      get: (id) => run(() => jobs.get(id)),
+      list: (limit) => run(() => jobs.list(limit)),
     },
     vectorIndexStatus: () =>
       run(() => database.read(async (db) => (vectors ? vectors.status(db) : null))),

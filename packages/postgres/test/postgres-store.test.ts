@@ -98,12 +98,12 @@ describe('PostgreSQL store', () => {
     await first.close();
     await using second = await createPostgresStore(options);
     expect((await second.listLessons()).total).toBe(1);
-    expect((await second.stats()).schemaVersion).toBe(3);
+    expect((await second.stats()).schemaVersion).toBe(4);
     const client = new pg.Client({ connectionString: withPgvector.connectionString });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES (99)`);
     } finally {
       await client.end();

@@ -40,6 +40,7 @@ export async function runServe(context: CommandContext): Promise<number> {
   const runtime = await openRuntime(config, {
     logger,
     indexer: true,
+    sharedJobs: true,
     mcp: true,
     announceModel: true,
     deferModelLoad: true,

@@ -193,6 +193,17 @@ export const settingTable = {
     description:
       'With --database: a watched repository is watched by one server at a time, and another takes it over this long after that server stops.',
   }),
+  jobLeaseSeconds: setting({
+    schema: z.number().int().min(1).max(3600),
+    default: 30,
+    flag: '--job-lease-seconds <n>',
+    env: ['NELLIE_JOB_LEASE_SECONDS'],
+    kind: 'integer',
+    group: 'server',
+    allowed: 'an integer from 1 to 3600',
+    description:
+      'With --database: an index job runs on the one server that claimed it from the database, and another takes it over this long after that server stops.',
+  }),
   embeddingThreads: setting({
     schema: positive(64),
     default: () => Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),

@@ -207,6 +207,33 @@ export class McpSessionManager {
     }
   }
 
+  /**
+   * Answers one Streamable HTTP request without a session: a fresh MCP server and stateless
+   * transport serve it and are closed once the response has been sent.
+   */
+  async handleStateless(
+    request: Request,
+    parsedBody: unknown,
+    actor: string,
+    authInfo: AuthInfo | undefined,
+  ): Promise<Response> {
+    const server = this.#options.createMcpServer({ transport: 'streamable-http', actor });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      keepAliveMs: this.#options.keepAliveMs,
+      maxRequestBodySize: this.#options.maxBodyBytes,
+    });
+    const close = (): Promise<void> => closeQuietly(server, this.#options.logger);
+    try {
+      await server.connect(transport);
+      const response = await transport.handleRequest(request, { parsedBody, authInfo });
+      return trackBody(response, () => void close());
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
   /** Opens a legacy SSE session; returns the event stream response. */
   async openSse(endpoint: string, identity: { actor: string; client: string }): Promise<Response> {
     const { actor, client } = identity;

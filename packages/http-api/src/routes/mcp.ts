@@ -68,6 +68,8 @@ export function registerMcpRoutes(
   app: Hono<HttpAppEnv>,
   sessions: McpSessionManager,
   options: {
+    /** Streamable HTTP without sessions: every POST is served on its own (see `mcpStateless`). */
+    stateless: boolean;
     /** Whom per-client session limits count against: the key id, or the address without auth. */
     clientOf: (c: AppContext) => string;
     onRefused: (reason: SessionRefusal) => void;
@@ -103,6 +105,18 @@ export function registerMcpRoutes(
         );
       }
       parsedBody = body.value;
+    }
+    if (options.stateless) {
+      if (c.req.method !== 'POST') {
+        c.header('Allow', 'POST');
+        return jsonRpcError(
+          c,
+          405,
+          -32000,
+          'Method Not Allowed: this server serves MCP without sessions; send every message with POST.',
+        );
+      }
+      return sessions.handleStateless(c.req.raw, parsedBody, actor, authInfo);
     }
     const sessionId = c.req.header('mcp-session-id');
     if (sessionId) {

@@ -31,21 +31,99 @@ export interface JobQueueOptions {
   execute: (record: JobRecord) => Promise<void>;
 }
 
+/** What the indexer asks of a job queue: the in-process one, or one shared through a store. */
+export interface IndexJobQueue {
+  /**
+   * Queues a job over `root` once `register` resolved with the repository's name, or returns the
+   * job queued or running over it already.
+   */
+  add(
+    root: string,
+    mode: IndexJobMode,
+    defaultName: string,
+    register: () => Promise<string>,
+  ): Promise<IndexJob>;
+  get(id: string): IndexJob | null;
+  /** Most recent first. */
+  list(): IndexJob[];
+  cancel(id: string): IndexJob;
+  wait(id: string, options?: { signal?: AbortSignal }): Promise<IndexJob>;
+  /** Reports a running job's progress (throttled). */
+  progressed(record: JobRecord): void;
+  /** Chunks that got their vectors no longer count as pending for any job. */
+  embedded(hashes: readonly string[]): void;
+  /** Nothing is left to embed: no job has chunks pending. */
+  drained(): void;
+  counts(): { running: number; queued: number };
+  /** Stops taking jobs and aborts running ones; resolves once they have stopped. */
+  close(): Promise<void>;
+}
+
 type FinishedState = 'succeeded' | 'failed' | 'cancelled';
 
-const finishedStates = new Set(['succeeded', 'failed', 'cancelled']);
+export const finishedStates: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 /** Progress callbacks during a job come at most this often. */
 const progressIntervalMs = 250;
 
-function message(error: unknown): string {
+export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Calls `onProgress` with the job, at most every 250 ms unless `force`; never throws. */
+export function reportProgress(
+  record: JobRecord,
+  force: boolean,
+  options: Pick<JobQueueOptions, 'onProgress' | 'logger'>,
+): void {
+  const { onProgress, logger } = options;
+  if (!onProgress) return;
+  const now = Date.now();
+  if (!force && now - record.lastReported < progressIntervalMs) return;
+  record.lastReported = now;
+  try {
+    onProgress(snapshot(record));
+  } catch (error) {
+    logger.warn({ error: message(error) }, 'An onProgress callback threw.');
+  }
+}
+
+/**
+ * Resolves with `check()` once it returns a value, checking at once and on every `wake` of
+ * `subscribe`; rejects with `ABORTED` when `signal` fires first.
+ */
+export function waitUntil<T>(
+  check: () => T | undefined,
+  subscribe: (wake: () => void) => () => void,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  return new Promise<T>((resolvePromise, reject) => {
+    let unsubscribe = (): void => {};
+    const onAbort = (): void => {
+      unsubscribe();
+      reject(new NellieError('ABORTED', 'Waiting for the index job was cancelled.'));
+    };
+    const wake = (): void => {
+      const value = check();
+      if (value === undefined) return;
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      resolvePromise(value);
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    unsubscribe = subscribe(wake);
+    wake();
+  });
 }
 
 /**
  * Index jobs: at most one queued or running per repository, a bounded number running at once,
  * a bounded history of finished ones, progress callbacks and waiters.
  */
-export class JobQueue {
+export class JobQueue implements IndexJobQueue {
   private readonly options: JobQueueOptions;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly waiting: JobRecord[] = [];
@@ -136,24 +214,16 @@ export class JobQueue {
   wait(id: string, options: { signal?: AbortSignal } = {}): Promise<IndexJob> {
     const record = this.jobs.get(id);
     if (!record) return Promise.reject(new NellieError('NOT_FOUND', `No index job with id ${id}.`));
-    if (finishedStates.has(record.job.state)) return Promise.resolve(snapshot(record));
-    const { signal } = options;
-    return new Promise<IndexJob>((resolvePromise, reject) => {
-      const onAbort = (): void => {
-        record.waiters = record.waiters.filter((waiter) => waiter !== done);
-        reject(new NellieError('ABORTED', 'Waiting for the index job was cancelled.'));
-      };
-      const done = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolvePromise(snapshot(record));
-      };
-      if (signal?.aborted) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      record.waiters.push(done);
-    });
+    return waitUntil(
+      () => (finishedStates.has(record.job.state) ? snapshot(record) : undefined),
+      (wake) => {
+        record.waiters.push(wake);
+        return () => {
+          record.waiters = record.waiters.filter((waiter) => waiter !== wake);
+        };
+      },
+      options.signal,
+    );
   }
 
   /** Reports a running job's progress (throttled). */
@@ -181,13 +251,14 @@ export class JobQueue {
   }
 
   /** Cancels queued jobs and aborts running ones; they finish as their passes notice. */
-  close(): void {
+  close(): Promise<void> {
     this.closed = true;
     this.waiting.splice(0);
     for (const record of this.jobs.values()) {
       if (record.job.state === 'queued') this.finish(record, 'cancelled', null);
       else if (record.job.state === 'running') record.controller.abort();
     }
+    return Promise.resolve();
   }
 
   private schedule(): void {
@@ -243,16 +314,7 @@ export class JobQueue {
   }
 
   private report(record: JobRecord, force: boolean): void {
-    const { onProgress, logger } = this.options;
-    if (!onProgress) return;
-    const now = Date.now();
-    if (!force && now - record.lastReported < progressIntervalMs) return;
-    record.lastReported = now;
-    try {
-      onProgress(snapshot(record));
-    } catch (error) {
-      logger.warn({ error: message(error) }, 'An onProgress callback threw.');
-    }
+    reportProgress(record, force, this.options);
   }
 
   private trimHistory(): void {
@@ -269,7 +331,8 @@ export class JobQueue {
   }
 }
 
-function snapshot(record: JobRecord): IndexJob {
+/** The job as callers see it, with its chunks still pending vectors. */
+export function snapshot(record: JobRecord): IndexJob {
   const { job } = record;
   const progress: IndexProgress = {
     ...job.progress,

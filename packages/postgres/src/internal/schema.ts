@@ -1,6 +1,7 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
+import { indexJobsMigration } from './migrations/0004-index-jobs.ts';
 import { principalsMigration } from './principal-schema.ts';
 
 /** Embedding owners; stored in `embeddings.kind` and `embedding_queue.kind`. */
@@ -153,6 +154,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
   `,
   leasesMigration,
   principalsMigration,
+  indexJobsMigration,
 ];
 
 export const schemaVersion = migrations.length;
