@@ -16,9 +16,10 @@ import { detectLanguage, extensionOf } from '../language.ts';
 import { emptyWalk, walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
 import { decodeText, machineMadeReason, sniffContent } from '../internal/content.ts';
 import { binaryExtensions } from '../internal/default-excludes.ts';
+import { errorCode } from '../internal/error-code.ts';
 import type { IgnoreRules } from '../internal/ignore-rules.ts';
 import type { SecretFileMatcher } from '../internal/secret-files.ts';
-import { errorCode, readStable, type ReadOutcome } from './stable-read.ts';
+import { readStable, type ReadOutcome } from './stable-read.ts';
 
 /** Everything one pass over a repository needs. */
 export interface PassContext {
@@ -224,7 +225,15 @@ async function indexFiles(
  * (re)indexes files whose size or mtime differ — or every file in `full` mode.
  */
 export async function reconcileRepository(context: PassContext): Promise<void> {
-  const { store, repository, logger, signal } = context;
+  const { store, repository, signal } = context;
+  const scan = await walkPass(context);
+  throwIfAborted(signal);
+  const indexed = new Map((await store.listFiles(repository.id)).map((file) => [file.path, file]));
+  await applyScan(context, scan, indexed, { prefix: null, verify: false });
+}
+
+/** Walks the repository, or only the directory `under` in it, with the pass's rules. */
+async function walkPass(context: PassContext, under?: string): Promise<Omit<ScanResult, 'roots'>> {
   const scan = emptyWalk();
   await walkRoot(
     context.root,
@@ -235,14 +244,13 @@ export async function reconcileRepository(context: PassContext): Promise<void> {
       sniffContent: false,
       secrets: context.secrets,
       isProtected: context.isProtected,
-      logger,
-      signal,
+      logger: context.logger,
+      signal: context.signal,
+      under,
     },
     scan,
   );
-  throwIfAborted(signal);
-  const indexed = new Map((await store.listFiles(repository.id)).map((file) => [file.path, file]));
-  await applyScan(context, scan, indexed, { prefix: null, verify: false });
+  return scan;
 }
 
 /**
@@ -359,22 +367,7 @@ export async function reconcilePaths(context: PassContext, paths: Iterable<strin
     }
     if (isDirectory) {
       covered.push(path);
-      const scan = emptyWalk();
-      await walkRoot(
-        context.root,
-        {
-          rules,
-          maxFileBytes: context.maxFileBytes,
-          followSymlinks: context.followSymlinks,
-          sniffContent: false,
-          secrets: context.secrets,
-          isProtected: context.isProtected,
-          logger,
-          signal,
-          under: path,
-        },
-        scan,
-      );
+      const scan = await walkPass(context, path);
       await applyScan(context, scan, indexed, { prefix: path, verify: false });
       continue;
     }

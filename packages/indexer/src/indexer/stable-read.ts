@@ -1,13 +1,7 @@
 import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-
-/** The code of a Node.js system error, if it has one. */
-export function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error
-    ? String(error.code)
-    : undefined;
-}
+import { errorCode } from '../internal/error-code.ts';
 
 export type ReadOutcome =
   | { kind: 'read'; bytes: Buffer; info: Stats }
