@@ -5,15 +5,13 @@ import { z } from 'zod';
 import { hashFile } from './internal/file-hash.ts';
 import {
   cachePathFor,
-  defaultModel,
   describeIncomplete,
   inspectModelDir,
-  modelDtypes,
-  modelIdPattern,
   onnxFileFor,
   optionalModelFiles,
   requiredModelFiles,
 } from './internal/model-layout.ts';
+import { modelDtypeOptionSchema, modelIdOptionSchema } from './internal/model-options.ts';
 import { writeModelRecord } from './internal/model-record.ts';
 import {
   getModelManifest,
@@ -25,12 +23,9 @@ import { verifyModel, type ModelVerification } from './verify-model.ts';
 
 export const importModelOptionsSchema = z.object({
   /** The model the directory holds; names its place in the cache and picks its checksums. */
-  model: z
-    .string()
-    .regex(modelIdPattern, 'must be a model id such as Xenova/all-MiniLM-L6-v2')
-    .default(defaultModel),
+  model: modelIdOptionSchema,
   /** Which weights to import (`q8` → onnx/model_quantized.onnx, `fp32` → onnx/model.onnx). */
-  dtype: z.enum(modelDtypes).default('q8'),
+  dtype: modelDtypeOptionSchema,
   /**
    * Check the files against the model's checksums before copying (default). Turn off only for
    * files you trust that have no known checksums, such as a fine-tuned or converted model.

@@ -4,14 +4,8 @@ import { NellieError, throwIfAborted } from '@nellie/core';
 import { z } from 'zod';
 import { downloadToFile } from './internal/download.ts';
 import { hashFile } from './internal/file-hash.ts';
-import {
-  cachePathFor,
-  defaultModel,
-  modelDtypes,
-  modelIdPattern,
-  optionalModelFiles,
-  requiredModelFiles,
-} from './internal/model-layout.ts';
+import { cachePathFor, optionalModelFiles, requiredModelFiles } from './internal/model-layout.ts';
+import { modelDtypeOptionSchema, modelIdOptionSchema } from './internal/model-options.ts';
 import { writeModelRecord } from './internal/model-record.ts';
 import {
   getModelManifest,
@@ -22,14 +16,11 @@ import {
 
 export const pullModelOptionsSchema = z.object({
   /** Hub model id. */
-  model: z
-    .string()
-    .regex(modelIdPattern, 'must be a model id such as Xenova/all-MiniLM-L6-v2')
-    .default(defaultModel),
+  model: modelIdOptionSchema,
   /** Hub revision (commit, tag or branch); defaults to the manifest's revision, else `main`. */
   revision: z.string().min(1).max(200).optional(),
   /** Which weights to fetch (`q8` → onnx/model_quantized.onnx, `fp32` → onnx/model.onnx). */
-  dtype: z.enum(modelDtypes).default('q8'),
+  dtype: modelDtypeOptionSchema,
   /** The model cache; files land in `<cacheDir>/<org>/<name>`. Created when missing. */
   cacheDir: z.string().min(1),
   /** Where models are downloaded from: the Hub or a mirror with the same URL layout. */

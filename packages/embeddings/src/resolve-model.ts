@@ -4,15 +4,13 @@ import { NellieError } from '@nellie/core';
 import { z } from 'zod';
 import {
   cachePathFor,
-  defaultModel,
   describeIncomplete,
   inspectModelDir,
-  modelDtypes,
-  modelIdPattern,
   onnxFileFor,
   requiredModelFiles,
   type ModelDtype,
 } from './internal/model-layout.ts';
+import { modelDtypeOptionSchema, modelIdOptionSchema } from './internal/model-options.ts';
 import { readModelRecord } from './internal/model-record.ts';
 import {
   isStaticModelDir,
@@ -22,12 +20,9 @@ import {
 
 export const resolveModelOptionsSchema = z.object({
   /** Hub model id; also names the model's directory in the cache (`<cacheDir>/<org>/<name>`). */
-  model: z
-    .string()
-    .regex(modelIdPattern, 'must be a model id such as Xenova/all-MiniLM-L6-v2')
-    .default(defaultModel),
+  model: modelIdOptionSchema,
   /** Weight format; each dtype loads its own file (`q8` → onnx/model_quantized.onnx). */
-  dtype: z.enum(modelDtypes).default('q8'),
+  dtype: modelDtypeOptionSchema,
   /** A directory holding config.json, the tokenizer files and onnx/*; used in place when set. */
   modelDir: z.string().min(1).optional(),
   /** The model cache (for example `<dataDir>/models`) that `pullModel` and `importModel` fill. */

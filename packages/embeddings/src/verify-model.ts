@@ -3,12 +3,8 @@ import { join, resolve } from 'node:path';
 import { NellieError } from '@nellie/core';
 import { z } from 'zod';
 import { hashFile } from './internal/file-hash.ts';
-import {
-  defaultModel,
-  modelDtypes,
-  modelIdPattern,
-  requiredModelFiles,
-} from './internal/model-layout.ts';
+import { requiredModelFiles } from './internal/model-layout.ts';
+import { modelDtypeOptionSchema, modelIdOptionSchema } from './internal/model-options.ts';
 import { readModelRecord } from './internal/model-record.ts';
 import {
   getModelManifest,
@@ -19,12 +15,9 @@ import {
 
 export const verifyModelOptionsSchema = z.object({
   /** The model the directory should hold; picks the built-in checksums. */
-  model: z
-    .string()
-    .regex(modelIdPattern, 'must be a model id such as Xenova/all-MiniLM-L6-v2')
-    .default(defaultModel),
+  model: modelIdOptionSchema,
   /** Which weights to check (`q8` → onnx/model_quantized.onnx, `fp32` → onnx/model.onnx). */
-  dtype: z.enum(modelDtypes).default('q8'),
+  dtype: modelDtypeOptionSchema,
 });
 
 export type VerifyModelOptions = z.input<typeof verifyModelOptionsSchema> & {

@@ -485,3 +485,33 @@ describe('resolveModel', () => {
     });
   });
 });
+
+describe('model options', () => {
+  it('refuse a model id that is not org/name, and a dtype there is no file for, in every entry point', async () => {
+    const cacheDir = '/nonexistent-cache';
+    const badId = { model: '../outside', manifest };
+    const badDtype = { model, dtype: 'q3' as 'q8' };
+    for (const attempt of [
+      () => pullModel({ ...badId, cacheDir }),
+      () => importModel('/nonexistent-source', cacheDir, badId),
+      () => verifyModel('/nonexistent-model', badId),
+      () => resolveModel({ model: badId.model, cacheDir }),
+    ]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('must be a model id such as Xenova/all-MiniLM-L6-v2'),
+      });
+    }
+    for (const attempt of [
+      () => pullModel({ ...badDtype, cacheDir }),
+      () => importModel('/nonexistent-source', cacheDir, badDtype),
+      () => verifyModel('/nonexistent-model', badDtype),
+      () => resolveModel({ ...badDtype, cacheDir }),
+    ]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('dtype'),
+      });
+    }
+  });
+});

@@ -1,8 +1,7 @@
 import { NellieError } from '@nellie/core';
-import { createMemoryStore } from '@nellie/test-utils';
+import { createFakeIndexer, createMemoryStore } from '@nellie/test-utils';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer } from '../test/support/fake-indexer.ts';
 import {
   createRecordingLogger,
   createTestApp,
@@ -454,11 +453,13 @@ describe('CORS', () => {
 
 describe('metrics', () => {
   it('exposes store counts, request figures by route pattern and indexer figures', async () => {
-    const t = setup({ indexer: createFakeIndexer() });
+    const indexer = createFakeIndexer({ embeddingBacklog: 7, indexLagSeconds: 2.5 });
+    const t = setup({ indexer });
     await t.call('POST', '/api/v1/lessons', { json: { title: 'a', content: 'b' } });
     await t.call('POST', '/api/v1/lessons', { json: { title: 'c', content: 'd' } });
     await t.call('POST', '/api/v1/checkpoints', { json: { agent: 'x', workingOn: 'y' } });
     await t.call('POST', '/api/v1/index/jobs', { json: { path: '/srv/demo' } });
+    indexer.advance(indexer.jobs[0]!.id);
     await t.call('GET', '/api/v1/lessons/lesson_9999');
     await t.call('GET', '/api/v1/lessons/lesson_9998');
     await t.call('GET', '/definitely/not/here');

@@ -7,10 +7,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerNellieTools } from '@nellie/mcp-tools';
 import { createSqliteStore } from '@nellie/storage';
-import { createFakeEmbedder, seedRepository } from '@nellie/test-utils';
+import { createFakeEmbedder, createFakeIndexer, seedRepository } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpAppOptions, McpSessionContext } from '../src/index.ts';
-import { createFakeIndexer } from './support/fake-indexer.ts';
 import { createTestApp } from './support/harness.ts';
 import { serveOnLoopback } from './support/serve.ts';
 

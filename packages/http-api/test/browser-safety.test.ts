@@ -1,6 +1,6 @@
+import { createFakeIndexer } from '@nellie/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpAppOptions } from '../src/index.ts';
-import { createFakeIndexer } from './support/fake-indexer.ts';
 import { createTestApp, type TestApp } from './support/harness.ts';
 import { rawRequest } from './support/raw-http.ts';
 import { serveOnLoopback } from './support/serve.ts';
@@ -67,7 +67,7 @@ describe('cross-site requests against a default server', () => {
       lesson,
     );
     expect(planted.status).toBe(403);
-    expect(indexer.jobs.size).toBe(0);
+    expect(indexer.jobs).toEqual([]);
     expect((await t.store.listLessons()).total).toBe(0);
   });
 

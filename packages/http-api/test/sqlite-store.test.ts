@@ -18,10 +18,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { nellieToolNames, registerNellieTools } from '@nellie/mcp-tools';
 import { createSqliteStore } from '@nellie/storage';
-import { createFakeEmbedder } from '@nellie/test-utils';
+import { createFakeEmbedder, createFakeIndexer } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpAppOptions, McpSessionContext } from '../src/index.ts';
-import { createFakeIndexer } from './support/fake-indexer.ts';
 import { createTestApp, type TestApp } from './support/harness.ts';
 import { serveOnLoopback } from './support/serve.ts';
 

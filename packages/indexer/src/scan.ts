@@ -5,6 +5,7 @@ import { NellieError, noopLogger, throwIfAborted, type Logger } from '@nellie/co
 import { z } from 'zod';
 import { sniffBytes, sniffContent } from './internal/content.ts';
 import { binaryExtensions } from './internal/default-excludes.ts';
+import { errorCode } from './internal/error-code.ts';
 import { IgnoreRules, ignoreFileNames, type ExclusionReason } from './internal/ignore-rules.ts';
 import { isWithin } from './internal/root-policy.ts';
 import { SecretFileMatcher } from './internal/secret-files.ts';
@@ -131,12 +132,6 @@ class Limiter {
       this.queue.shift()?.();
     }
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error
-    ? String(error.code)
-    : undefined;
 }
 
 /**

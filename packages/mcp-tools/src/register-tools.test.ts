@@ -1,9 +1,13 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { NellieError, limits } from '@nellie/core';
-import { type MemoryStore, createFakeEmbedder, createMemoryStore } from '@nellie/test-utils';
+import {
+  type MemoryStore,
+  createFakeEmbedder,
+  createFakeIndexer,
+  createMemoryStore,
+} from '@nellie/test-utils';
 import { auditOf } from '../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer } from '../test/support/fake-indexer.ts';
 import {
   connect,
   createRecordingLogger,

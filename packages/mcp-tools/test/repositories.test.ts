@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createSqliteStore, type SqliteStore } from '@nellie/storage';
 import {
+  createFakeIndexer,
   repositoryOperationsContract,
   writeIndexedFile,
+  type FakeIndexer,
   type InterfaceOutcome,
 } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer, type FakeIndexer } from './support/fake-indexer.ts';
 import { connect, disabledModel, textOf, type Harness } from './support/harness.ts';
 
 // Repository tools and read_file against the real SQLite store and real files, through the SDK

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NellieStore } from '@nellie/core';
 import { createSqliteStore } from '@nellie/storage';
-import { createFakeEmbedder } from '@nellie/test-utils';
+import { createFakeEmbedder, createFakeIndexer } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer } from './support/fake-indexer.ts';
 import { connect, disabledModel, readyModel, textOf, type Harness } from './support/harness.ts';
 
 // The tools against the real SQLite store, on a temporary database file.

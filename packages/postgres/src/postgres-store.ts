@@ -16,7 +16,7 @@ import { CheckpointStore } from './internal/checkpoint-store.ts';
 import { CodeSearch } from './internal/code-search.ts';
 import { CodeRepositoryStore } from './internal/code-store.ts';
 import { Database, mapPostgresError } from './internal/database.ts';
-import { EmbeddingStore, resolveModel } from './internal/embedding-store.ts';
+import { EmbeddingStore, recordOrCheckEmbeddingModel } from './internal/embedding-store.ts';
 import { PostgresIndexJobs } from './internal/index-jobs.ts';
 import { LessonStore } from './internal/lesson-store.ts';
 import { Leases } from './internal/leases.ts';
@@ -168,7 +168,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   try {
     await migrate((run) => database.write(run), database.schema, parsed.schema);
     if (model) {
-      await database.write((db) => resolveModel(db, database.schema, model, database.location));
+      await database.write((db) =>
+        recordOrCheckEmbeddingModel(db, database.schema, model, database.location),
+      );
     }
     vectors = await chooseVectorIndex(database, parsed, logger);
   } catch (error) {

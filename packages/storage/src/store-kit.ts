@@ -40,12 +40,11 @@ export {
   prepareFileWrite,
   relativePathSchema,
   repositoryInputSchema,
-  toIndexedFile,
-  toRepository,
-  toStoredChunk,
   touchSchema,
-} from './internal/code-store.ts';
-export type { ChunkRow, FileRow, PreparedFileWrite, RepositoryRow } from './internal/code-store.ts';
+} from './internal/code-input.ts';
+export type { PreparedFileWrite } from './internal/code-input.ts';
+export { toIndexedFile, toRepository, toStoredChunk } from './internal/code-rows.ts';
+export type { ChunkRow, FileRow, RepositoryRow } from './internal/code-rows.ts';
 export {
   lessonHash,
   lessonInputSchema,

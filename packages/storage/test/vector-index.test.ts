@@ -5,7 +5,7 @@ import { noopLogger, seededRandom } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../src/index.ts';
 import { sqliteStoreOptionsSchema } from '../src/internal/sqlite-store-options.ts';
-import { sha256 } from '../src/internal/code-store.ts';
+import { sha256 } from '../src/internal/code-input.ts';
 import { openDatabase } from '../src/internal/database.ts';
 import { VectorIndex } from '../src/internal/vector-index.ts';
 

@@ -1,15 +1,14 @@
 import { stat } from 'node:fs/promises';
 import type { NellieStore } from '@nellie/core';
+import { createTtlCache, type TtlCache } from './ttl-cache.ts';
 
 export interface MissingRepository {
   name: string;
   rootPath: string;
 }
 
-export interface MissingRepositoriesCache {
-  /** Repositories whose root directory is gone, at most `ttlMs` old; callers share one check. */
-  get(): Promise<MissingRepository[]>;
-}
+/** Repositories whose root directory is gone, at most `ttlMs` old; callers share one check. */
+export type MissingRepositoriesCache = TtlCache<MissingRepository[]>;
 
 /** Only a root that is certainly gone counts; a permission error does not. */
 async function isGone(rootPath: string): Promise<boolean> {
@@ -29,8 +28,6 @@ export function createMissingRepositoriesCache(
   store: Pick<NellieStore, 'listRepositories'>,
   ttlMs = 5000,
 ): MissingRepositoriesCache {
-  let cached: { value: MissingRepository[]; at: number } | undefined;
-  let inFlight: Promise<MissingRepository[]> | undefined;
   const check = async (): Promise<MissingRepository[]> => {
     const repositories = await store.listRepositories();
     const gone = await Promise.all(repositories.map((repository) => isGone(repository.rootPath)));
@@ -38,18 +35,5 @@ export function createMissingRepositoriesCache(
       .filter((_, index) => gone[index])
       .map((repository) => ({ name: repository.name, rootPath: repository.rootPath }));
   };
-  return {
-    get() {
-      if (cached && Date.now() - cached.at < ttlMs) return Promise.resolve(cached.value);
-      inFlight ??= check()
-        .then((value) => {
-          cached = { value, at: Date.now() };
-          return value;
-        })
-        .finally(() => {
-          inFlight = undefined;
-        });
-      return inFlight;
-    },
-  };
+  return createTtlCache(check, ttlMs);
 }

@@ -8,10 +8,10 @@ import type {
 } from '@nellie/core';
 import { NellieError } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer } from '../../test/support/fake-indexer.ts';
 import { createTestApp, type TestApp } from '../../test/support/harness.ts';
 import {
   createFakeEmbedder,
+  createFakeIndexer,
   createMemoryStore,
   seedRepository,
   type MemoryStoreOptions,
@@ -529,17 +529,19 @@ describe('index jobs', () => {
     });
     expect(started.status).toBe(202);
     const job = (await started.json()) as IndexJob;
-    expect(job).toMatchObject({ rootPath: '/srv/repos/demo', mode: 'full', state: 'running' });
+    expect(job).toMatchObject({ rootPath: '/srv/repos/demo', mode: 'full', state: 'queued' });
 
     const again = (await (
       await t.call('POST', '/api/v1/index/jobs', { json: { path: '/srv/repos/demo' } })
     ).json()) as IndexJob;
     expect(again.id).toBe(job.id);
 
+    indexer.advance(job.id, { filesSeen: 3 });
     const list = (await (await t.call('GET', '/api/v1/index/jobs')).json()) as IndexJob[];
     expect(list.map((item) => item.id)).toEqual([job.id]);
     expect(await (await t.call('GET', `/api/v1/index/jobs/${job.id}`)).json()).toMatchObject({
       id: job.id,
+      state: 'running',
       progress: { filesSeen: 3 },
     });
     const cancelled = await t.call('DELETE', `/api/v1/index/jobs/${job.id}`);
@@ -582,7 +584,7 @@ describe('index jobs', () => {
           'Nellie does not index /etc: it is a system directory. Add a root with --allow-root.',
       },
     });
-    expect(indexer.jobs.size).toBe(0);
+    expect(indexer.jobs).toEqual([]);
   });
 
   it('answers 503 with a clear error when the server has no indexer', async () => {
@@ -604,7 +606,7 @@ describe('index jobs', () => {
 
 describe('status and audit', () => {
   it('reports counts, model state, indexer figures and version', async () => {
-    const t = setup({ indexer: createFakeIndexer() });
+    const t = setup({ indexer: createFakeIndexer({ embeddingBacklog: 7, indexLagSeconds: 2.5 }) });
     await t.call('POST', '/api/v1/lessons', { json: { title: 'a', content: 'b' } });
     const status = (await (await t.call('GET', '/api/v1/status')).json()) as Record<
       string,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   throwIfAborted,
@@ -17,8 +16,10 @@ import { detectLanguage, extensionOf } from '../language.ts';
 import { emptyWalk, walkRoot, type ScanResult, type ScannedFile } from '../scan.ts';
 import { decodeText, machineMadeReason, sniffContent } from '../internal/content.ts';
 import { binaryExtensions } from '../internal/default-excludes.ts';
+import { errorCode } from '../internal/error-code.ts';
 import type { IgnoreRules } from '../internal/ignore-rules.ts';
 import type { SecretFileMatcher } from '../internal/secret-files.ts';
+import { readStable, type ReadOutcome } from './stable-read.ts';
 
 /** Everything one pass over a repository needs. */
 export interface PassContext {
@@ -58,87 +59,8 @@ export function sameStat(
   return indexed.size === disk.size && Math.trunc(indexed.mtimeMs) === Math.trunc(disk.mtimeMs);
 }
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error
-    ? String(error.code)
-    : undefined;
-}
-
 function statKey(info: { size: number; mtimeMs: number }): string {
   return `${info.size}:${info.mtimeMs}`;
-}
-
-type ReadOutcome =
-  | { kind: 'read'; bytes: Buffer; info: Stats }
-  | { kind: 'gone' }
-  | { kind: 'not-file' }
-  | { kind: 'too-large'; info: Stats };
-
-/**
- * Reads a file and makes sure it did not change while being read: the size and mtime before and
- * after must agree, or it is read again. If it keeps changing, the stat from before the last
- * read is kept, so the next pass sees a difference and reads it again.
- */
-async function readStable(
-  absolutePath: string,
-  maxFileBytes: number,
-  followSymlinks: boolean,
-): Promise<ReadOutcome> {
-  // A file replaced by a link after the scan is not followed out of the repository.
-  const flags = constants.O_RDONLY | (followSymlinks ? 0 : (constants.O_NOFOLLOW ?? 0));
-  let handle;
-  try {
-    handle = await open(absolutePath, flags);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return { kind: 'gone' };
-    if (errorCode(error) === 'ELOOP' && !followSymlinks) return { kind: 'not-file' };
-    throw error;
-  }
-  try {
-    let last: { bytes: Buffer; info: Stats } | null = null;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const before = await handle.stat();
-      if (!before.isFile()) return { kind: 'not-file' };
-      if (before.size > maxFileBytes) return { kind: 'too-large', info: before };
-      const bytes = await readAll(handle, before.size, maxFileBytes);
-      if (bytes === null) return { kind: 'too-large', info: before };
-      const after = await handle.stat();
-      last = { bytes, info: before };
-      if (
-        after.size === before.size &&
-        after.mtimeMs === before.mtimeMs &&
-        bytes.length === before.size
-      ) {
-        return { kind: 'read', bytes, info: before };
-      }
-    }
-    return { kind: 'read', bytes: last!.bytes, info: last!.info };
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readAll(
-  handle: Awaited<ReturnType<typeof open>>,
-  expected: number,
-  maxFileBytes: number,
-): Promise<Buffer | null> {
-  // One byte of room: a short read then means the end of the file, without a second call.
-  let buffer = Buffer.allocUnsafe(expected + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      if (length > maxFileBytes) return null;
-      const grown = Buffer.allocUnsafe(buffer.length * 2);
-      buffer.copy(grown, 0, 0, length);
-      buffer = grown;
-    }
-    const requested = buffer.length - length;
-    const { bytesRead } = await handle.read(buffer, length, requested, length);
-    length += bytesRead;
-    if (bytesRead === 0 || bytesRead < requested) break;
-  }
-  return length > maxFileBytes ? null : buffer.subarray(0, length);
 }
 
 /** What reading and chunking a file decided; applied to the index in path order. */
@@ -303,7 +225,15 @@ async function indexFiles(
  * (re)indexes files whose size or mtime differ — or every file in `full` mode.
  */
 export async function reconcileRepository(context: PassContext): Promise<void> {
-  const { store, repository, logger, signal } = context;
+  const { store, repository, signal } = context;
+  const scan = await walkPass(context);
+  throwIfAborted(signal);
+  const indexed = new Map((await store.listFiles(repository.id)).map((file) => [file.path, file]));
+  await applyScan(context, scan, indexed, { prefix: null, verify: false });
+}
+
+/** Walks the repository, or only the directory `under` in it, with the pass's rules. */
+async function walkPass(context: PassContext, under?: string): Promise<Omit<ScanResult, 'roots'>> {
   const scan = emptyWalk();
   await walkRoot(
     context.root,
@@ -314,14 +244,13 @@ export async function reconcileRepository(context: PassContext): Promise<void> {
       sniffContent: false,
       secrets: context.secrets,
       isProtected: context.isProtected,
-      logger,
-      signal,
+      logger: context.logger,
+      signal: context.signal,
+      under,
     },
     scan,
   );
-  throwIfAborted(signal);
-  const indexed = new Map((await store.listFiles(repository.id)).map((file) => [file.path, file]));
-  await applyScan(context, scan, indexed, { prefix: null, verify: false });
+  return scan;
 }
 
 /**
@@ -438,22 +367,7 @@ export async function reconcilePaths(context: PassContext, paths: Iterable<strin
     }
     if (isDirectory) {
       covered.push(path);
-      const scan = emptyWalk();
-      await walkRoot(
-        context.root,
-        {
-          rules,
-          maxFileBytes: context.maxFileBytes,
-          followSymlinks: context.followSymlinks,
-          sniffContent: false,
-          secrets: context.secrets,
-          isProtected: context.isProtected,
-          logger,
-          signal,
-          under: path,
-        },
-        scan,
-      );
+      const scan = await walkPass(context, path);
       await applyScan(context, scan, indexed, { prefix: path, verify: false });
       continue;
     }

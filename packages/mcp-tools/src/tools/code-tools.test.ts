@@ -1,8 +1,10 @@
 import type { Embedder, EmbedOptions } from '@nellie/core';
 import { NellieError } from '@nellie/core';
 import {
+  type FakeIndexer,
   type MemoryStore,
   createFakeEmbedder,
+  createFakeIndexer,
   createMemoryStore,
   seedRepository,
 } from '@nellie/test-utils';
@@ -14,7 +16,6 @@ import {
   requestsTo,
 } from '../../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer, type FakeIndexer } from '../../test/support/fake-indexer.ts';
 import {
   connect,
   createRecordingLogger,

@@ -1,7 +1,11 @@
-import { createFakeEmbedder, createMemoryStore, seedRepository } from '@nellie/test-utils';
+import {
+  createFakeEmbedder,
+  createFakeIndexer,
+  createMemoryStore,
+  seedRepository,
+} from '@nellie/test-utils';
 import { addRepository } from '../../test/support/store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeIndexer } from '../../test/support/fake-indexer.ts';
 import {
   connect,
   disabledModel,

@@ -28,7 +28,7 @@ export async function readStoredModel(
  * Records the model of a new store, or checks it against the one the stored vectors were made
  * with (`DIMENSION_MISMATCH` when they differ).
  */
-export async function resolveModel(
+export async function recordOrCheckEmbeddingModel(
   db: Queryable,
   s: string,
   model: EmbeddingModelInfo,

@@ -17,7 +17,8 @@ import {
 } from '@nellie/core';
 import { parseInput, storedTextSchema as storedText } from '@nellie/schemas';
 import { z } from 'zod';
-import { sha256, type CodeRepositoryStore } from './code-store.ts';
+import { sha256 } from './code-input.ts';
+import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { symbolKey } from './tokens.ts';
 

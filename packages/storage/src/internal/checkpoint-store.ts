@@ -19,7 +19,8 @@ import {
 } from '@nellie/schemas';
 import { z } from 'zod';
 import { CheckpointCode } from './checkpoint-code.ts';
-import { sha256, type CodeRepositoryStore } from './code-store.ts';
+import { sha256 } from './code-input.ts';
+import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { checkpointColumnWeights } from './ranking/settings.ts';

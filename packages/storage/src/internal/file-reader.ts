@@ -2,7 +2,7 @@ import { open, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { NellieError, readFileLimits, type FileExcerpt, type ReadFileRequest } from '@nellie/core';
 import { z } from 'zod';
-import { relativePathSchema } from './code-store.ts';
+import { relativePathSchema } from './code-input.ts';
 import type { StoreContext } from './context.ts';
 import type { RepositoryAdmin } from './repository-admin.ts';
 import { parseInput } from '@nellie/schemas';

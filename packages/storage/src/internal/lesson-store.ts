@@ -26,7 +26,8 @@ import {
   type AnchorStore,
   type ResolvedAnchor,
 } from './anchor-store.ts';
-import { sha256, type CodeRepositoryStore } from './code-store.ts';
+import { sha256 } from './code-input.ts';
+import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
 import { lessonColumnWeights } from './ranking/settings.ts';

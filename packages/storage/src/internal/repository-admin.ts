@@ -6,7 +6,8 @@ import {
   type RepositorySummary,
 } from '@nellie/core';
 import { z } from 'zod';
-import { toRepository, type CodeRepositoryStore, type RepositoryRow } from './code-store.ts';
+import { toRepository, type RepositoryRow } from './code-rows.ts';
+import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { parseInput } from '@nellie/schemas';
 
