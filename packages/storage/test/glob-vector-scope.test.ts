@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { seededRandom } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type SqliteStore } from '../src/index.ts';
-import { sha256 } from '../src/internal/code-store.ts';
+import { sha256 } from '../src/internal/code-input.ts';
 import { useTempDir } from './helpers.ts';
 
 /**
