@@ -60,6 +60,7 @@ export {
   agentSchema,
   checkpointHash,
   checkpointInputSchema,
+  countCheckpointsSchema,
   newCheckpoint,
   recentCheckpointsSchema,
   toAgentStatus,

@@ -706,6 +706,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const checkpoint = checkpoints.find((entry) => entry.id === id);
       return checkpoint ? publicCheckpoint(checkpoint) : null;
     },
+    async countCheckpoints(request = {}) {
+      checkKeys(request, ['agent', 'repository'], 'checkpoint count');
+      return checkpoints.filter(
+        (checkpoint) =>
+          (request.agent === undefined || checkpoint.agent === request.agent) &&
+          (request.repository === undefined || checkpoint.repository === request.repository),
+      ).length;
+    },
     async getRecentCheckpoints(request = {}) {
       checkKeys(request, ['agent', 'repository', 'limit'], 'checkpoint list');
       const limit = limitOf(request.limit, limits.pageSize, 10);

@@ -431,4 +431,13 @@ export const readySchema = z.object({
   model: modelStatusSchema,
   semanticSearch: z.enum(['on', 'off']),
   message: z.string().optional(),
+  missingRepositoryCount: z
+    .number()
+    .int()
+    .optional()
+    .describe('How many of the repositories the key sees have lost their root directory.'),
+  missingRepositories: z
+    .array(z.object({ name: z.string(), rootPath: z.string() }))
+    .optional()
+    .describe('Those repositories by name and root; given to admin keys only.'),
 });
