@@ -20,12 +20,8 @@ import {
 } from '@nellie/core';
 import { idSchema, limitSchema, offsetSchema, parseInput, storedTextSchema } from '@nellie/schemas';
 import { z } from 'zod';
-import {
-  anchorInputsSchema,
-  lessonStalenessSql,
-  type AnchorStore,
-  type ResolvedAnchor,
-} from './anchor-store.ts';
+import { anchorInputsSchema, type ResolvedAnchor } from './anchor-resolver.ts';
+import { lessonStalenessSql, type AnchorStore } from './anchor-store.ts';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { searchMemoryTable } from './memory-search.ts';
