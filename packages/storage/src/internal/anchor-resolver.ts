@@ -1,35 +1,19 @@
 import {
   NellieError,
   codeInRange,
-  limits,
   mentionedCode,
   withDefinitions,
   type Anchor,
   type AnchorCodeView,
   type AnchorInput,
 } from '@nellie/core';
-import { parseInput, storedTextSchema as storedText } from '@nellie/schemas';
-import { z } from 'zod';
+import { anchorInputsSchema, parseInput } from '@nellie/schemas';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { symbolKey } from './tokens.ts';
 
 /** Automatic anchors kept per memory, so a long text naming many things stays cheap. */
 const maxAutomaticAnchors = 10;
-/** Explicit anchors accepted per memory. */
-export const maxAnchors = 20;
-
-const anchorInputSchema = z.strictObject({
-  repository: storedText('repository', limits.repositoryLength),
-  path: storedText('path', limits.globLength),
-  symbol: storedText('symbol', 512).nullish(),
-  startLine: z.number().int().min(1).optional(),
-  endLine: z.number().int().min(1).optional(),
-});
-
-export const anchorInputsSchema = z
-  .array(anchorInputSchema)
-  .max(maxAnchors, `at most ${maxAnchors} anchors`);
 
 /** An anchor resolved against the index, ready to store. */
 export interface ResolvedAnchor {

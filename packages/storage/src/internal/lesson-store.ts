@@ -18,9 +18,16 @@ import {
   type LessonSearchRequest,
   type Page,
 } from '@nellie/core';
-import { idSchema, limitSchema, offsetSchema, parseInput, storedTextSchema } from '@nellie/schemas';
+import {
+  anchorInputsSchema,
+  idSchema,
+  limitSchema,
+  offsetSchema,
+  parseInput,
+  storedTextSchema,
+} from '@nellie/schemas';
 import { z } from 'zod';
-import { anchorInputsSchema, type ResolvedAnchor } from './anchor-resolver.ts';
+import type { ResolvedAnchor } from './anchor-resolver.ts';
 import { lessonStalenessSql, type AnchorStore } from './anchor-store.ts';
 import { sha256, type CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
