@@ -122,6 +122,8 @@ export interface CheckpointStore {
     repository?: string;
     limit?: number;
   }): Promise<Checkpoint[]>;
+  /** How many checkpoints match (optional capability; used to narrow counts to a key's scope). */
+  countCheckpoints?(request?: { agent?: string; repository?: string }): Promise<number>;
   searchCheckpoints(request: CheckpointSearchRequest): Promise<CheckpointHit[]>;
   deleteCheckpoint(id: string): Promise<boolean>;
   getAgentStatus(agent: string): Promise<AgentStatus>;

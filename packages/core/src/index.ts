@@ -14,7 +14,8 @@ export {
   scopeIncludes,
 } from './access.ts';
 export type { Access, AccessScope } from './access.ts';
-export { scopeIndexer, scopeStore } from './scoped-store.ts';
+export { scopeIndexer } from './scoped-indexer.ts';
+export { scopeStore } from './scoped-store.ts';
 export type { ApiKey, ApiKeyInput, CreatedApiKey, PrincipalStore } from './principals.ts';
 export type { AuditChannel, AuditEntry, AuditLog, AuditQuery } from './audit.ts';
 export type { Embedder, EmbedOptions, EmbeddingPriority, ModelStatus } from './embedder.ts';

@@ -1,16 +1,9 @@
-import {
-  describeRepositories,
-  isFullAccess,
-  requireAllRepositories,
-  requireScope,
-  type Access,
-} from './access.ts';
+import { isFullAccess, requireAllRepositories, requireScope, type Access } from './access.ts';
 import type { AgentStatus, Checkpoint } from './checkpoints.ts';
-import { repositoryNotFound, type Repository } from './code.ts';
 import { NellieError } from './errors.ts';
-import type { CodeIndexer, IndexJob } from './indexer.ts';
 import type { Lesson, Page } from './lessons.ts';
 import { limits } from './limits.ts';
+import { RepositoryScope } from './repository-scope.ts';
 import { searchDefaults } from './search-vocabulary.ts';
 import type { NellieStore } from './store.ts';
 
@@ -25,72 +18,6 @@ function byScore<T extends { score: number }>(left: T, right: T): number {
 function newestFirst<T extends { createdAt: string; id: string }>(left: T, right: T): number {
   if (left.createdAt !== right.createdAt) return left.createdAt < right.createdAt ? 1 : -1;
   return left.id < right.id ? 1 : left.id > right.id ? -1 : 0;
-}
-
-/** What one key may see: its repositories by name, and their root paths once looked up. */
-class RepositoryScope {
-  readonly #store: NellieStore;
-  readonly #access: Access;
-  readonly names: readonly string[];
-  #repositories: Promise<Repository[]> | undefined;
-
-  constructor(store: NellieStore, access: Access, names: readonly string[]) {
-    this.#store = store;
-    this.#access = access;
-    this.names = names;
-  }
-
-  /** The key's repositories that exist in the store, read once per view. */
-  repositories(): Promise<Repository[]> {
-    this.#repositories ??= this.#store
-      .listRepositories()
-      .then((all) => all.filter((repository) => this.names.includes(repository.name)));
-    return this.#repositories;
-  }
-
-  async visibleIds(): Promise<Set<number>> {
-    return new Set((await this.repositories()).map((repository) => repository.id));
-  }
-
-  /**
-   * Whether a repository reference (a name or a root path, as lessons and filters hold it) is one
-   * of the key's. Items without a repository belong to nobody's repositories and are not visible.
-   */
-  async sees(reference: string | null | undefined): Promise<boolean> {
-    if (reference === null || reference === undefined) return false;
-    if (this.names.includes(reference)) return true;
-    return (await this.repositories()).some((repository) => repository.rootPath === reference);
-  }
-
-  async requireWritable(reference: string | null | undefined, action: string): Promise<void> {
-    if (reference === null || reference === undefined || reference === '') {
-      throw new NellieError(
-        'FORBIDDEN',
-        `${action}: the key of ${this.#access.principal} is limited to ${describeRepositories(this.names)}; name one of them as the repository.`,
-      );
-    }
-    if (!(await this.sees(reference))) {
-      throw new NellieError(
-        'FORBIDDEN',
-        `${action}: the key of ${this.#access.principal} may not write to repository "${reference}"; it is limited to ${describeRepositories(this.names)}.`,
-      );
-    }
-  }
-
-  /**
-   * Runs a query once for the requested repository (when visible) or once per repository of the
-   * key, and merges the answers. An invisible repository answers nothing.
-   */
-  async across<T>(
-    requested: string | undefined,
-    run: (repository: string) => Promise<T[]>,
-    order: (left: T, right: T) => number,
-    limit: number,
-  ): Promise<T[]> {
-    if (requested !== undefined) return (await this.sees(requested)) ? run(requested) : [];
-    const lists = await Promise.all(this.names.map(run));
-    return lists.flat().sort(order).slice(0, limit);
-  }
 }
 
 /**
@@ -140,8 +67,9 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
   }
 
   const scope = new RepositoryScope(store, access, access.repositories);
-  const visibleLesson = async (lesson: Lesson | null): Promise<Lesson | null> =>
-    lesson && (await scope.sees(lesson.repository)) ? lesson : null;
+  const visibleLesson = (lesson: Lesson | null): Promise<Lesson | null> => scope.lesson(lesson);
+  const visibleLessons = async <T extends { lesson: Lesson }>(hits: T[]): Promise<T[]> =>
+    Promise.all(hits.map(async (hit) => ({ ...hit, lesson: (await scope.lesson(hit.lesson))! })));
   const visibleCheckpoint = async (checkpoint: Checkpoint | null): Promise<Checkpoint | null> =>
     checkpoint && (await scope.sees(checkpoint.repository)) ? checkpoint : null;
   const lessonNotFound = (id: string): NellieError =>
@@ -151,11 +79,22 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       throw new NellieError('FORBIDDEN', `${action}: this repository is not one of the key's.`);
     }
   };
-  /** Hides what an agent is doing when its last checkpoint is in another repository. */
+  /**
+   * An agent whose last checkpoint is in another repository answers as an agent that never saved
+   * one, so neither its work nor when it last worked shows.
+   */
   const visibleAgent = async (status: AgentStatus): Promise<AgentStatus> => {
     if (status.lastCheckpointId === null) return status;
     const last = await visibleCheckpoint(await store.getCheckpoint(status.lastCheckpointId));
-    return last ? status : { ...status, currentTask: null, lastCheckpointId: null };
+    return last
+      ? status
+      : {
+          agent: status.agent,
+          status: 'idle',
+          currentTask: null,
+          lastCheckpointId: null,
+          updatedAt: null,
+        };
   };
   const listLessonsOf = async (
     request: Parameters<NellieStore['listLessons']>[0] & { repository: string },
@@ -201,9 +140,7 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       : undefined,
     readIndexedFile: store.readIndexedFile
       ? async (request) => {
-          if (!(await scope.sees(request.repository))) {
-            throw repositoryNotFound(request.repository, scope.names);
-          }
+          await scope.requireIndexed(request.repository);
           return store.readIndexedFile!(request);
         }
       : undefined,
@@ -219,24 +156,28 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       return chunk && (await scope.visibleIds()).has(chunk.repositoryId) ? chunk : null;
     },
     searchCode: async (request) => {
-      if (request.repository !== undefined && !(await scope.sees(request.repository))) {
-        throw repositoryNotFound(request.repository, scope.names);
+      if (request.repository !== undefined) {
+        await scope.requireIndexed(request.repository);
+        return store.searchCode(request);
       }
-      return scope.across(
-        request.repository,
-        (repository) => store.searchCode({ ...request, repository }),
-        byScore,
-        request.limit ?? searchDefaults.limit,
+      // Only indexed repositories: the store's answer for an unknown one names every repository.
+      const lists = await Promise.all(
+        (await scope.indexedNames()).map((repository) =>
+          store.searchCode({ ...request, repository }),
+        ),
       );
+      return lists
+        .flat()
+        .sort(byScore)
+        .slice(0, request.limit ?? searchDefaults.limit);
     },
     hasChunkVectors: store.hasChunkVectors
       ? async (request) => {
+          const indexed = await scope.indexedNames();
           const names =
             request.repository === undefined
-              ? scope.names
-              : (await scope.sees(request.repository))
-                ? [request.repository]
-                : [];
+              ? indexed
+              : indexed.filter((name) => name === request.repository);
           const answers = await Promise.all(
             names.map((repository) => store.hasChunkVectors!({ ...request, repository })),
           );
@@ -247,7 +188,8 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
     addLesson: async (input) => {
       write('Recording a lesson');
       await scope.requireWritable(input.repository, 'Recording a lesson');
-      return store.addLesson(input);
+      await scope.requireAnchorsWritable(input.anchors, 'Anchoring a lesson');
+      return visibleLesson(await store.addLesson(input)) as Promise<Lesson>;
     },
     updateLesson: async (id, patch) => {
       write('Changing a lesson');
@@ -255,25 +197,29 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       if (patch.repository !== undefined) {
         await scope.requireWritable(patch.repository, 'Moving a lesson');
       }
-      return store.updateLesson(id, patch);
+      await scope.requireAnchorsWritable(patch.anchors, 'Anchoring a lesson');
+      return (await visibleLesson(await store.updateLesson(id, patch)))!;
     },
     getLesson: async (id) => visibleLesson(await store.getLesson(id)),
     listLessons: async (request = {}) => {
       const offset = request.offset ?? 0;
       const limit = request.limit ?? defaultLessonPage;
       if (request.repository !== undefined) {
-        return (await scope.sees(request.repository))
-          ? store.listLessons(request)
-          : { items: [], total: 0 };
+        if (!(await scope.sees(request.repository))) return { items: [], total: 0 };
+        const page = await store.listLessons(request);
+        return { ...page, items: await Promise.all(page.items.map(visibleLesson)) } as Page<Lesson>;
       }
       const pages = await Promise.all(
         scope.names.map((repository) => listLessonsOf({ ...request, repository }, offset + limit)),
       );
       return {
-        items: pages
-          .flatMap((page) => page.items)
-          .sort(newestFirst)
-          .slice(offset, offset + limit),
+        items: (await Promise.all(
+          pages
+            .flatMap((page) => page.items)
+            .sort(newestFirst)
+            .slice(offset, offset + limit)
+            .map(visibleLesson),
+        )) as Lesson[],
         total: pages.reduce((sum, page) => sum + page.total, 0),
       };
     },
@@ -282,17 +228,19 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       if (!(await visibleLesson(await store.getLesson(id)))) return false;
       return store.deleteLesson(id);
     },
-    searchLessons: (request) =>
-      scope.across(
-        request.repository,
-        (repository) => store.searchLessons({ ...request, repository }),
-        byScore,
-        request.limit ?? searchDefaults.limit,
+    searchLessons: async (request) =>
+      visibleLessons(
+        await scope.across(
+          request.repository,
+          (repository) => store.searchLessons({ ...request, repository }),
+          byScore,
+          request.limit ?? searchDefaults.limit,
+        ),
       ),
     confirmLesson: async (id) => {
       write('Confirming a lesson');
       if (!(await visibleLesson(await store.getLesson(id)))) throw lessonNotFound(id);
-      return store.confirmLesson(id);
+      return (await visibleLesson(await store.confirmLesson(id)))!;
     },
     lessonsAnchoredAt: async (locations) => {
       const visible = await Promise.all(
@@ -311,7 +259,7 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
         visible[index] ? (answers[next++] ?? []).filter((lesson) => seen.has(lesson.id)) : [],
       );
     },
-    countLessonsByStaleness: () => store.countLessonsByStaleness(),
+    countLessonsByStaleness: () => scope.countLessonsByStaleness(),
     refreshAnchors: () => internal('Refreshing anchors'),
 
     addCheckpoint: async (input) => {
@@ -320,6 +268,20 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       return store.addCheckpoint(input);
     },
     getCheckpoint: async (id) => visibleCheckpoint(await store.getCheckpoint(id)),
+    countCheckpoints: store.countCheckpoints
+      ? async (request = {}) => {
+          const names =
+            request.repository === undefined
+              ? scope.names
+              : (await scope.sees(request.repository))
+                ? [request.repository]
+                : [];
+          const counts = await Promise.all(
+            names.map((repository) => store.countCheckpoints!({ ...request, repository })),
+          );
+          return counts.reduce((total, count) => total + count, 0);
+        }
+      : undefined,
     getRecentCheckpoints: (request = {}) =>
       scope.across(
         request.repository,
@@ -340,7 +302,10 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       return store.deleteCheckpoint(id);
     },
     getAgentStatus: async (agent) => visibleAgent(await store.getAgentStatus(agent)),
-    listAgents: async () => Promise.all((await store.listAgents()).map(visibleAgent)),
+    listAgents: async () =>
+      (await Promise.all((await store.listAgents()).map(visibleAgent))).filter(
+        (status) => status.updatedAt !== null,
+      ),
 
     pendingEmbeddings: () => internal('Reading the embedding queue'),
     putEmbeddings: () => internal('Writing embeddings'),
@@ -348,96 +313,11 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
     recordAudit: (entry) => store.recordAudit(entry),
     listAudit: () => internal('Reading the audit log with a key limited to some repositories'),
 
-    stats: () => store.stats(),
+    stats: () => scope.stats(),
     backup: () => internal('Backing up the store'),
     integrityCheck: () => internal('Checking the store'),
     maintenance: () => internal('Store maintenance'),
     probeWrite: store.probeWrite ? () => store.probeWrite!() : undefined,
-    close: noop,
-    [Symbol.asyncDispose]: noop,
-  };
-}
-
-/** Strips trailing separators so `/src/app/` and `/src/app` name the same root. */
-function normalizeRoot(path: string): string {
-  return path.length > 1 ? path.replace(/[\\/]+$/, '') : path;
-}
-
-/**
- * A view of `indexer` for one caller: re-indexing a repository needs `write` on it, indexing a
- * new directory, watching and unwatching need `admin` over every repository, and a key limited to
- * some repositories sees only their jobs and watched roots. Reads the repository list once, so
- * make one view per request.
- */
-export async function scopeIndexer(
-  indexer: CodeIndexer,
-  store: Pick<NellieStore, 'listRepositories'>,
-  access: Access,
-): Promise<CodeIndexer> {
-  if (isFullAccess(access)) return indexer;
-  const names = access.repositories;
-  const visibleRepositories = (await store.listRepositories()).filter(
-    (repository) => names === null || names.includes(repository.name),
-  );
-  const visibleRoots = new Set(visibleRepositories.map((repository) => repository.rootPath));
-  const visible = (job: IndexJob): boolean => names === null || names.includes(job.repository);
-  const requireVisibleJob = (id: string): void => {
-    const job = indexer.getJob(id);
-    if (!job || !visible(job)) throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
-  };
-  const requireKnownRoot = (rootPath: string, action: string): void => {
-    requireScope(access, 'write', action);
-    if (visibleRoots.has(normalizeRoot(rootPath))) return;
-    requireScope(access, 'admin', `${action} a directory that is not an indexed repository`);
-    requireAllRepositories(access, `${action} a new directory`);
-  };
-  const administer = (action: string): void => {
-    requireScope(access, 'admin', action);
-    requireAllRepositories(access, action);
-  };
-  const noop = (): Promise<void> => Promise.resolve();
-  return {
-    startJob: async (request) => {
-      requireKnownRoot(request.rootPath, 'Indexing');
-      return indexer.startJob(request);
-    },
-    getJob: (id) => {
-      const job = indexer.getJob(id);
-      return job && visible(job) ? job : null;
-    },
-    listJobs: () => indexer.listJobs().filter(visible),
-    cancelJob: (id) => {
-      requireScope(access, 'write', 'Cancelling an index job');
-      requireVisibleJob(id);
-      return indexer.cancelJob(id);
-    },
-    waitForJob: async (id, options) => {
-      requireVisibleJob(id);
-      return indexer.waitForJob(id, options);
-    },
-    diff: async (rootPath, options) => {
-      if (names !== null && !visibleRoots.has(normalizeRoot(rootPath))) {
-        throw repositoryNotFound(rootPath, names);
-      }
-      return indexer.diff(rootPath, options);
-    },
-    watch: async (rootPath) => {
-      administer('Watching a directory');
-      return indexer.watch(rootPath);
-    },
-    unwatch: async (rootPath) => {
-      administer('Unwatching a directory');
-      return indexer.unwatch(rootPath);
-    },
-    waitForEmbeddings: (options) => indexer.waitForEmbeddings(options),
-    status: () => {
-      const status = indexer.status();
-      if (names === null) return status;
-      return {
-        ...status,
-        watchedRoots: status.watchedRoots.filter((root) => visibleRoots.has(root)),
-      };
-    },
     close: noop,
     [Symbol.asyncDispose]: noop,
   };

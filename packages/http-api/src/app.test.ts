@@ -55,6 +55,7 @@ describe('probes', () => {
       model: disabledModel,
       semanticSearch: 'off',
       message: expect.stringContaining(disabledModel.message ?? '') as string,
+      missingRepositoryCount: 0,
       missingRepositories: [],
     });
   });

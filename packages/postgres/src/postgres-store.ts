@@ -250,6 +250,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     addCheckpoint: (input) => run(() => checkpoints.add(input)),
     getCheckpoint: (id) => run(() => checkpoints.get(id)),
+    countCheckpoints: (request) => run(() => checkpoints.count(request)),
     getRecentCheckpoints: (request) => run(() => checkpoints.recent(request)),
     searchCheckpoints: (request) => run(() => checkpoints.search(request)),
     deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),

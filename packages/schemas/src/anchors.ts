@@ -1,5 +1,6 @@
-import { anchorStates, lessonSeverities } from '@nellie/core';
+import { anchorStates, lessonSeverities, limits, type AnchorInput } from '@nellie/core';
 import { z } from 'zod';
+import { storedTextSchema } from './fields.ts';
 
 // Lessons anchored to code (@nellie/core `anchors.ts`): the staleness vocabulary shared by the
 // lesson search request, the code search answer and the lesson views of every interface.
@@ -57,3 +58,48 @@ export const codeMemoriesSchema = z
     ),
   })
   .describe('Lessons anchored to this code (get_lesson reads one).');
+
+/** Explicit anchors accepted per memory. */
+export const maxAnchors = 20;
+
+/** An anchor as a caller gives it (REST bodies and the stores' input). */
+export const anchorInputSchema = z.strictObject({
+  repository: storedTextSchema('repository', limits.repositoryLength).describe(
+    'Name or root path of an indexed repository.',
+  ),
+  path: storedTextSchema('path', limits.globLength).describe('Indexed file, relative to the root.'),
+  symbol: storedTextSchema('symbol', 512).nullish().describe('A symbol defined in that file.'),
+  startLine: z.number().int().min(1).optional(),
+  endLine: z.number().int().min(1).optional(),
+});
+
+export const anchorInputsSchema = z
+  .array(anchorInputSchema)
+  .max(maxAnchors, `at most ${maxAnchors} anchors`);
+
+/** `repository:path[#symbol][:start[-end]]`, e.g. `shop:src/upload.ts#retryUpload`. */
+const anchorPattern = /^([^:]+):([^#:]+)(?:#([^:]+))?(?::(\d+)(?:-(\d+))?)?$/;
+
+/** Anchors written as `repository:path[#symbol][:start-end]` (MCP tools' compact form). */
+export const anchorReferencesSchema = z
+  // A refinement, not a listed `pattern`: the description shows the form in fewer bytes.
+  .array(
+    z
+      .string()
+      .refine((anchor) => anchorPattern.test(anchor), 'write repository:path[#symbol][:start-end]'),
+  )
+  .max(maxAnchors);
+
+/** Reads `repository:path[#symbol][:start[-end]]` anchors (already checked by the schema). */
+export function parseAnchorReferences(anchors: readonly string[]): AnchorInput[] {
+  return anchors.map((anchor) => {
+    const [, repository, path, symbol, start, end] = anchorPattern.exec(anchor)!;
+    return {
+      repository: repository!,
+      path: path!,
+      ...(symbol === undefined ? {} : { symbol }),
+      ...(start === undefined ? {} : { startLine: Number(start) }),
+      ...(end === undefined ? {} : { endLine: Number(end) }),
+    };
+  });
+}

@@ -10,9 +10,14 @@ export {
   principalNameSchema,
 } from './api-keys.ts';
 export {
+  anchorInputSchema,
+  anchorInputsSchema,
+  anchorReferencesSchema,
   anchorStateSchema,
   anchorViewSchema,
   codeMemoriesSchema,
+  maxAnchors,
+  parseAnchorReferences,
   stalenessFilterSchema,
 } from './anchors.ts';
 export {

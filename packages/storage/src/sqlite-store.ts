@@ -189,6 +189,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
 
     addCheckpoint: (input) => run(() => checkpoints.add(input)),
     getCheckpoint: (id) => run(() => checkpoints.get(id)),
+    countCheckpoints: (request) => run(() => checkpoints.count(request)),
     getRecentCheckpoints: (request) => checkpoints.recent(request),
     searchCheckpoints: (request) => run(() => checkpoints.search(request)),
     deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),

@@ -59,6 +59,7 @@ export {
   agentSchema,
   checkpointHash,
   checkpointInputSchema,
+  countCheckpointsSchema,
   newCheckpoint,
   recentCheckpointsSchema,
   toAgentStatus,

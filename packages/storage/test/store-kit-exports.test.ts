@@ -24,6 +24,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'codeSearchRequestSchema',
       'collectLevels',
       'compileGlob',
+      'countCheckpointsSchema',
       'definesSymbol',
       'fileNamedAfter',
       'filteredVectorPool',

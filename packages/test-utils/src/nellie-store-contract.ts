@@ -888,6 +888,15 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
             (checkpoint) => checkpoint.id,
           ),
         ).toEqual([first.id]);
+        if (store.countCheckpoints) {
+          expect(await store.countCheckpoints()).toBe(3);
+          expect(await store.countCheckpoints({ repository: 'shop' })).toBe(1);
+          expect(await store.countCheckpoints({ agent: 'agent-1' })).toBe(2);
+          expect(await store.countCheckpoints({ repository: 'nowhere' })).toBe(0);
+          await expect(
+            store.countCheckpoints({ limit: 1 } as { repository?: string }),
+          ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        }
         expect((await store.listAgents()).map((agent) => agent.agent).sort()).toEqual([
           'agent-1',
           'agent-2',

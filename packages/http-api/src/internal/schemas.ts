@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { limits, readFileLimits } from '@nellie/core';
 import {
+  anchorInputsSchema,
   anchorStateSchema,
   anchorViewSchema,
   checkpointChangesSchema,
@@ -88,20 +89,9 @@ export const anchorSchema = named(
   }),
 );
 
-const anchorInput = z.strictObject({
-  repository: repositoryFilterSchema.describe('Name or root path of an indexed repository.'),
-  path: z.string().min(1).max(limits.globLength).describe('Indexed file, relative to the root.'),
-  symbol: z.string().min(1).max(512).optional().describe('A symbol defined in that file.'),
-  startLine: z.number().int().min(1).optional(),
-  endLine: z.number().int().min(1).optional(),
-});
-
-const anchorInputs = z
-  .array(anchorInput)
-  .max(20)
-  .describe(
-    'Code the lesson is about. Files and identifiers named in the title and content are anchored too when they resolve to exactly one place.',
-  );
+const anchorInputs = anchorInputsSchema.describe(
+  'Code the lesson is about. Files and identifiers named in the title and content are anchored too when they resolve to exactly one place.',
+);
 
 named('CodeMemories', codeMemoriesSchema);
 
@@ -431,4 +421,13 @@ export const readySchema = z.object({
   model: modelStatusSchema,
   semanticSearch: z.enum(['on', 'off']),
   message: z.string().optional(),
+  missingRepositoryCount: z
+    .number()
+    .int()
+    .optional()
+    .describe('How many of the repositories the key sees have lost their root directory.'),
+  missingRepositories: z
+    .array(z.object({ name: z.string(), rootPath: z.string() }))
+    .optional()
+    .describe('Those repositories by name and root; given to admin keys only.'),
 });

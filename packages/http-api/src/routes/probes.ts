@@ -1,8 +1,16 @@
-import { NellieError, type ModelStatus } from '@nellie/core';
+import {
+  NellieError,
+  requireAllRepositories,
+  requireScope,
+  scopeIncludes,
+  type Access,
+  type ModelStatus,
+} from '@nellie/core';
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { StoreDescription } from '../app-options.ts';
-import type { HttpAppEnv } from '../internal/env.ts';
+import { accessOf, type HttpAppEnv } from '../internal/env.ts';
+import type { MissingRepository } from '../internal/missing-repositories.ts';
 import type { RouteDeps } from '../internal/route-deps.ts';
 import { describeWriteFailure, type StoreWritability } from '../internal/store-writability.ts';
 import { semanticSearchSummary } from './status.ts';
@@ -17,6 +25,22 @@ export interface ProbeDeps extends RouteDeps {
 
 function errorCode(error: unknown): string {
   return NellieError.is(error) ? error.code : 'INTERNAL';
+}
+
+/**
+ * What `/ready` says about repositories whose root is gone: admin callers get their names (over
+ * the repositories they see), everyone else only how many of the repositories they see are gone.
+ */
+function missingRepositoriesFor(
+  access: Access,
+  missing: readonly MissingRepository[],
+): { missingRepositoryCount: number; missingRepositories?: MissingRepository[] } {
+  const { repositories } = access;
+  const seen =
+    repositories === null ? missing : missing.filter(({ name }) => repositories.includes(name));
+  return scopeIncludes(access.scope, 'admin')
+    ? { missingRepositoryCount: seen.length, missingRepositories: [...seen] }
+    : { missingRepositoryCount: seen.length };
 }
 
 /** `/health`: liveness; the process runs and the database answers a trivial read. */
@@ -91,7 +115,7 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
         );
       }
       // A repository whose root is gone is reported, but does not make the server unready.
-      const missingRepositories = await deps.missingRepositories.get();
+      const missing = missingRepositoriesFor(accessOf(c), await deps.missingRepositories.get());
       const description = deps.describeStore ? await deps.describeStore() : {};
       return c.json(
         {
@@ -100,7 +124,7 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
           database: { status: 'ok', schemaVersion: stats.schemaVersion, ...description },
           model,
           ...semantic,
-          missingRepositories,
+          ...missing,
         },
         200,
       );
@@ -115,6 +139,11 @@ export function registerProbes(app: Hono<HttpAppEnv>, deps: ProbeDeps): void {
   });
 
   app.get('/metrics', async (c) => {
+    // The metrics count every repository's code and memories, so they need a key over all of
+    // them (or no authentication).
+    const access = accessOf(c);
+    requireScope(access, 'admin', 'Reading the metrics');
+    requireAllRepositories(access, 'Reading the metrics');
     const text = await deps.registry.metrics();
     return c.body(text, 200, { 'Content-Type': deps.registry.contentType });
   });

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
-import { limits, type AnchorInput, type RepositoryEntry } from '@nellie/core';
+import { limits, type RepositoryEntry } from '@nellie/core';
 import {
+  anchorReferencesSchema,
   anchorStateSchema,
   anchorViewSchema,
   jsonObjectSchema,
@@ -161,31 +162,8 @@ export const lessonRepoSchema = storedTextSchema('repository', limits.repository
   'Repository it is about, if any.',
 );
 
-/** `repository:path[#symbol][:start[-end]]`, e.g. `shop:src/upload.ts#retryUpload`. */
-const anchorPattern = /^([^:]+):([^#:]+)(?:#([^:]+))?(?::(\d+)(?:-(\d+))?)?$/;
-
-export const lessonAnchorsSchema = z
-  // A refinement, not a listed `pattern`: the description shows the form in fewer bytes.
-  .array(
-    z
-      .string()
-      .refine((anchor) => anchorPattern.test(anchor), 'write repository:path[#symbol][:start-end]'),
-  )
-  .max(20)
-  .describe('Code it is about: repository:path[#symbol][:start-end].');
-
-/** Reads `repository:path[#symbol][:start[-end]]` anchors (already checked by the schema). */
-export function parseAnchors(anchors: readonly string[]): AnchorInput[] {
-  return anchors.map((anchor) => {
-    const [, repository, path, symbol, start, end] = anchorPattern.exec(anchor)!;
-    return {
-      repository: repository!,
-      path: path!,
-      ...(symbol === undefined ? {} : { symbol }),
-      ...(start === undefined ? {} : { startLine: Number(start) }),
-      ...(end === undefined ? {} : { endLine: Number(end) }),
-    };
-  });
-}
+export const lessonAnchorsSchema = anchorReferencesSchema.describe(
+  'Code it is about: repository:path[#symbol][:start-end].',
+);
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

@@ -1,4 +1,5 @@
 import {
+  parseAnchorReferences,
   resolveDeprecatedFields,
   severitySchema,
   withUnlistedDeprecatedFields,
@@ -14,7 +15,6 @@ import {
   lessonTagsSchema,
   lessonTitleSchema,
   lessonViewSchema,
-  parseAnchors,
 } from '../internal/schemas.ts';
 import { defineTool } from '../internal/tool.ts';
 
@@ -49,7 +49,7 @@ export const addLessonTool = defineTool({
       severity: args.severity,
       repository: resolveDeprecatedFields(args).repository ?? null,
       agent: args.agent ?? null,
-      ...(args.anchors === undefined ? {} : { anchors: parseAnchors(args.anchors) }),
+      ...(args.anchors === undefined ? {} : { anchors: parseAnchorReferences(args.anchors) }),
     });
     await audit(deps, context, {
       action: 'lesson.create',

@@ -14,6 +14,7 @@ import {
   checkpointSearchRequestSchema,
   checkQuery,
   newCheckpoint,
+  countCheckpointsSchema,
   recentCheckpointsSchema,
   toAgentStatus,
   toCheckpoint,
@@ -110,6 +111,19 @@ export class CheckpointStore {
       if (repos) sql += ` AND k.repo = ANY(${params.p(repos)}::text[])`;
       return sql;
     };
+  }
+
+  count(request: { agent?: string; repository?: string } = {}): Promise<number> {
+    const parsed = parseInput(countCheckpointsSchema, request, 'checkpoint count');
+    return this.#c.database.read(async (db) => {
+      const params = new Parameters();
+      const conditions = (await this.#filter(db, parsed))(params);
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${this.#c.s}.checkpoints k WHERE true${conditions}`,
+        params.values,
+      );
+      return Number(rows[0]!.n);
+    });
   }
 
   recent(

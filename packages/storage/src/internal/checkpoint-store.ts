@@ -100,6 +100,9 @@ export const recentCheckpointsSchema = z.strictObject({
   limit: limitSchema(limits.pageSize, 10),
 });
 
+/** Filters of `countCheckpoints`. */
+export const countCheckpointsSchema = recentCheckpointsSchema.omit({ limit: true });
+
 /** A checkpoint's state as the JSON text that is stored; INVALID_INPUT when too large. */
 export function serialiseCheckpointState(state: Record<string, unknown>): string {
   let stateText: string;
@@ -240,6 +243,17 @@ export class SqliteCheckpoints {
       params.repos = JSON.stringify(this.#code.repositoryAliases(filters.repository));
     }
     return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), params };
+  }
+
+  count(request: { agent?: string; repository?: string } = {}): number {
+    const parsed = parseInput(countCheckpointsSchema, request, 'checkpoint count');
+    return this.#ctx.read(() => {
+      const filter = this.#filters(parsed);
+      const row = this.#ctx
+        .statement(`SELECT count(*) AS n FROM checkpoints k WHERE 1${filter.sql}`)
+        .get(filter.params) as { n: number };
+      return row.n;
+    });
   }
 
   /** Newest first, each with what changed in its code since (`changesSince`) when that is known. */

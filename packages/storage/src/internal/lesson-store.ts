@@ -18,14 +18,17 @@ import {
   type LessonSearchRequest,
   type Page,
 } from '@nellie/core';
-import { idSchema, limitSchema, offsetSchema, parseInput, storedTextSchema } from '@nellie/schemas';
-import { z } from 'zod';
 import {
   anchorInputsSchema,
-  lessonStalenessSql,
-  type AnchorStore,
-  type ResolvedAnchor,
-} from './anchor-store.ts';
+  idSchema,
+  limitSchema,
+  offsetSchema,
+  parseInput,
+  storedTextSchema,
+} from '@nellie/schemas';
+import { z } from 'zod';
+import type { ResolvedAnchor } from './anchor-resolver.ts';
+import { lessonStalenessSql, type AnchorStore } from './anchor-store.ts';
 import { sha256 } from './code-input.ts';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';

@@ -13,6 +13,7 @@ import { checkKeys, invalid, limitOf, optionalText, sha256, text } from './valid
 export type CheckpointMethod =
   | 'addCheckpoint'
   | 'getCheckpoint'
+  | 'countCheckpoints'
   | 'getRecentCheckpoints'
   | 'searchCheckpoints'
   | 'deleteCheckpoint'
@@ -83,6 +84,14 @@ export function checkpointMethods(state: MemoryState): StoreMethods<CheckpointMe
     async getCheckpoint(id) {
       const checkpoint = checkpoints.find((entry) => entry.id === id);
       return checkpoint ? publicCheckpoint(checkpoint) : null;
+    },
+    async countCheckpoints(request = {}) {
+      checkKeys(request, ['agent', 'repository'], 'checkpoint count');
+      return checkpoints.filter(
+        (checkpoint) =>
+          (request.agent === undefined || checkpoint.agent === request.agent) &&
+          (request.repository === undefined || checkpoint.repository === request.repository),
+      ).length;
     },
     async getRecentCheckpoints(request = {}) {
       checkKeys(request, ['agent', 'repository', 'limit'], 'checkpoint list');
