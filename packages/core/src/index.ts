@@ -154,7 +154,7 @@ export {
   formatChunkForEmbedding,
   formatLessonForEmbedding,
 } from './embedding-text.ts';
-export { transferColumns, transferTables } from './transfer.ts';
+export { transferColumns, transferKeys, transferTables } from './transfer.ts';
 export type {
   StoreTransfer,
   TransferPage,

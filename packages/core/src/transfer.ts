@@ -114,6 +114,24 @@ export const transferColumns = {
   embeddings: ['content_hash', 'kind', 'vector'],
 } as const satisfies Record<TransferTable, readonly string[]>;
 
+/**
+ * The column each table is exported in order of and whose values a re-run checks. For
+ * `embeddings` it is the store's own row id, which is not transferred (vectors are keyed by
+ * content hash).
+ */
+export const transferKeys = {
+  repositories: 'id',
+  files: 'id',
+  chunks: 'id',
+  lessons: 'seq',
+  anchors: 'id',
+  checkpoints: 'seq',
+  agent_status: 'agent',
+  api_keys: 'seq',
+  audit_log: 'id',
+  embeddings: 'id',
+} as const satisfies Record<TransferTable, string>;
+
 export type TransferValue = string | number | null | readonly string[] | Float32Array;
 /** One row, keyed by the names in `transferColumns`. */
 export type TransferRow = Readonly<Record<string, TransferValue>>;

@@ -56,8 +56,16 @@ async function seed(): Promise<{ store: SqliteStore; secret: string }> {
     repository: 'shop',
     anchors: [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }],
   });
-  await store.addLesson({ title: 'Users are cached', content: 'For one minute.', autoAnchor: false });
-  await store.addCheckpoint({ agent: 'claude', workingOn: 'Speed up factorial', state: { step: 'half' } });
+  await store.addLesson({
+    title: 'Users are cached',
+    content: 'For one minute.',
+    autoAnchor: false,
+  });
+  await store.addCheckpoint({
+    agent: 'claude',
+    workingOn: 'Speed up factorial',
+    state: { step: 'half' },
+  });
   await store.addCheckpoint({ agent: 'codex', workingOn: 'User cache', state: {}, status: 'done' });
   await store.recordAudit({
     actor: 'ops',

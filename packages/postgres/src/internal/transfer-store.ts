@@ -1,6 +1,7 @@
 import {
   NellieError,
   transferColumns,
+  transferKeys,
   transferTables,
   type EmbeddingModelInfo,
   type StoreTransfer,
@@ -20,19 +21,6 @@ const tables: readonly TransferTable[] = transferTables.filter((table) => table 
 const droppedColumns = {
   checkpoints: ['repository_id', 'git_branch', 'git_commit', 'files'],
 } as const satisfies Partial<Record<TransferTable, readonly string[]>>;
-
-const keyColumn: Record<TransferTable, string> = {
-  repositories: 'id',
-  files: 'id',
-  chunks: 'id',
-  lessons: 'seq',
-  anchors: 'id',
-  checkpoints: 'seq',
-  agent_status: 'agent',
-  api_keys: 'seq',
-  audit_log: 'id',
-  embeddings: 'id',
-};
 
 /** Tables whose generated keys are imported as they are (and whose sequences then move on). */
 const identityTables = new Set<TransferTable>([
@@ -100,7 +88,7 @@ export class PostgresTransfer implements StoreTransfer {
     request: { after: string | number | null; limit: number },
   ): Promise<TransferPage> {
     this.#requireTable(table);
-    const key = keyColumn[table];
+    const key = transferKeys[table];
     const type = key === 'agent' ? 'text' : 'bigint';
     const kept = keptColumns(table);
     const select = transferColumns[table].map((column) =>
@@ -213,9 +201,7 @@ export class PostgresTransfer implements StoreTransfer {
 
   async importState(): Promise<'empty' | 'partial' | 'filled'> {
     return this.#database.read(async (db) => {
-      const marked = await db.query(`SELECT 1 FROM ${this.#s}.meta WHERE key = $1`, [
-        importMarker,
-      ]);
+      const marked = await db.query(`SELECT 1 FROM ${this.#s}.meta WHERE key = $1`, [importMarker]);
       if (marked.rows.length > 0) return 'partial';
       for (const table of tables) {
         const { rows } = await db.query(`SELECT 1 FROM ${this.#s}.${table} LIMIT 1`);
@@ -238,7 +224,7 @@ export class PostgresTransfer implements StoreTransfer {
   async finishImport(): Promise<void> {
     await this.#database.write(async (db) => {
       for (const table of identityTables) {
-        const key = keyColumn[table];
+        const key = transferKeys[table];
         await db.query(
           `SELECT setval(pg_get_serial_sequence($1, $2),
              (SELECT coalesce(max(${key}), 0) + 1 FROM ${this.#s}.${table}), false)`,

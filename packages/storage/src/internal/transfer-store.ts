@@ -1,6 +1,7 @@
 import {
   NellieError,
   transferColumns,
+  transferKeys,
   transferTables,
   type EmbeddingModelInfo,
   type StoreTransfer,
@@ -12,20 +13,6 @@ import type { StoreContext } from './context.ts';
 import { readStoredModel } from './embedding-store.ts';
 import { scopeText } from './ranking/scope.ts';
 import { pathTokenText, tokenText } from './tokens.ts';
-
-/** The key each table is read in order of (and that a re-run checks). */
-const keyColumn: Record<TransferTable, string> = {
-  repositories: 'id',
-  files: 'id',
-  chunks: 'id',
-  lessons: 'seq',
-  anchors: 'id',
-  checkpoints: 'seq',
-  agent_status: 'agent',
-  api_keys: 'seq',
-  audit_log: 'id',
-  embeddings: 'id',
-};
 
 const importMarker = 'transfer_import';
 
@@ -96,7 +83,7 @@ export class SqliteTransfer implements StoreTransfer {
     table: TransferTable,
     request: { after: string | number | null; limit: number },
   ): Promise<TransferPage> {
-    const key = keyColumn[table];
+    const key = transferKeys[table];
     return settle(() =>
       this.#ctx.read(() => {
         const rows = this.#ctx
