@@ -10,8 +10,7 @@ import {
   type TransferTable,
 } from '@nellie/core';
 import { pathTokenText, tokenText } from '@nellie/storage/store-kit';
-import type { Database, Queryable } from './database.ts';
-import { queueContentHash } from './embedding-queue.ts';
+import { Parameters, type Database, type Queryable } from './database.ts';
 import { readStoredModel } from './embedding-store.ts';
 import { kindCheckpoint, kindChunk, kindLesson, textConfig } from './schema.ts';
 
@@ -34,6 +33,13 @@ const identityTables = new Set<TransferTable>([
 ]);
 
 const importMarker = 'transfer_import';
+
+/** Tables whose rows need a vector, by the kind their queue entries carry. */
+const kindOf: Partial<Record<TransferTable, number>> = {
+  chunks: kindChunk,
+  lessons: kindLesson,
+  checkpoints: kindCheckpoint,
+};
 
 function keptColumns(table: TransferTable): readonly string[] {
   const dropped: readonly string[] =
@@ -115,13 +121,24 @@ export class PostgresTransfer implements StoreTransfer {
   importRows(table: TransferTable, rows: readonly TransferRow[]): Promise<number> {
     this.#requireTable(table);
     if (table === 'embeddings') this.#checkVectors(rows);
+    // One statement per group, within PostgreSQL's limit of 65,535 parameters.
+    const perStatement = Math.floor(30_000 / (keptColumns(table).length + 4));
     return this.#database.write(async (db) => {
+      const paths = table === 'chunks' ? await this.#filePaths(db, rows) : new Map();
       let written = 0;
-      for (const row of rows) {
-        if (await this.#insert(db, table, row)) written += 1;
+      for (let start = 0; start < rows.length; start += perStatement) {
+        written += await this.#insert(db, table, rows.slice(start, start + perStatement), paths);
       }
       return written;
     });
+  }
+
+  async #filePaths(db: Queryable, rows: readonly TransferRow[]): Promise<Map<number, string>> {
+    const { rows: files } = await db.query<{ id: number; path: string }>(
+      `SELECT id, path FROM ${this.#s}.files WHERE id = ANY($1::bigint[])`,
+      [[...new Set(rows.map((row) => row.file_id))]],
+    );
+    return new Map(files.map((file) => [file.id, file.path]));
   }
 
   #checkVectors(rows: readonly TransferRow[]): void {
@@ -143,60 +160,88 @@ export class PostgresTransfer implements StoreTransfer {
     }
   }
 
-  /** Inserts one row with its derived data; false when its key was already there. */
-  async #insert(db: Queryable, table: TransferTable, row: TransferRow): Promise<boolean> {
-    const columns = [...keptColumns(table)];
-    const values = columns.map((column) => toSql(row[column]));
-    const placeholders = columns.map((column, index) =>
-      column === 'vector' ? `$${index + 1}::real[]` : `$${index + 1}`,
-    );
-    const tokens = (texts: string[]): void => {
-      const weights = ['A', 'B', 'C', 'D'];
-      columns.push('tokens');
-      placeholders.push(
-        texts
-          .map((text, index) => {
-            values.push(text);
-            return `setweight(to_tsvector(${this.#config}, $${values.length}), '${weights[index]}')`;
-          })
-          .join(' || '),
-      );
-    };
+  /** The token texts of a row's `tokens` column, weighted A, B, C, D in order. */
+  #tokenTexts(
+    table: TransferTable,
+    row: TransferRow,
+    paths: ReadonlyMap<number, string>,
+  ): string[] | null {
     if (table === 'chunks') {
-      const { rows: files } = await db.query<{ path: string }>(
-        `SELECT path FROM ${this.#s}.files WHERE id = $1`,
-        [row.file_id],
-      );
-      tokens([
+      return [
         tokenText(row.symbol_name as string | null),
         tokenText(row.enclosing_symbol as string | null),
-        pathTokenText(files[0]?.path ?? ''),
+        pathTokenText(paths.get(row.file_id as number) ?? ''),
         tokenText(row.content as string),
-      ]);
-    } else if (table === 'lessons') {
-      tokens([
+      ];
+    }
+    if (table === 'lessons') {
+      return [
         tokenText(row.title as string),
         tokenText((JSON.parse(row.tags as string) as string[]).join(' ')),
         tokenText(row.content as string),
-      ]);
-    } else if (table === 'checkpoints') {
-      tokens([tokenText(row.working_on as string), tokenText(row.state as string)]);
+      ];
     }
+    if (table === 'checkpoints') {
+      return [tokenText(row.working_on as string), tokenText(row.state as string)];
+    }
+    return null;
+  }
+
+  /** Inserts rows with their derived data, skipping keys already there; returns how many. */
+  async #insert(
+    db: Queryable,
+    table: TransferTable,
+    rows: readonly TransferRow[],
+    paths: ReadonlyMap<number, string>,
+  ): Promise<number> {
+    if (rows.length === 0) return 0;
+    const columns = keptColumns(table);
+    const parameters = new Parameters();
+    const tuples = rows.map((row) => {
+      const cells = columns.map((column) =>
+        column === 'vector'
+          ? `${parameters.p(toSql(row[column]))}::real[]`
+          : parameters.p(toSql(row[column])),
+      );
+      const texts = this.#tokenTexts(table, row, paths);
+      if (texts) {
+        cells.push(
+          texts
+            .map(
+              (text, index) =>
+                `setweight(to_tsvector(${this.#config}, ${parameters.p(text)}::text), '${'ABCD'[index]}')`,
+            )
+            .join(' || '),
+        );
+      }
+      return `(${cells.join(', ')})`;
+    });
+    const tokens = this.#tokenTexts(table, rows[0]!, paths) ? ', tokens' : '';
+    const hashed = table === 'embeddings' || kindOf[table] !== undefined;
     const overriding = identityTables.has(table) ? 'OVERRIDING SYSTEM VALUE' : '';
-    const { rowCount } = await db.query(
-      `INSERT INTO ${this.#s}.${table} (${columns.join(', ')}) ${overriding}
-       VALUES (${placeholders.join(', ')}) ON CONFLICT DO NOTHING`,
-      values,
+    const { rows: inserted } = await db.query<{ content_hash: string }>(
+      `INSERT INTO ${this.#s}.${table} (${columns.join(', ')}${tokens}) ${overriding}
+       VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING
+       RETURNING ${hashed ? 'content_hash' : 'NULL AS content_hash'}`,
+      parameters.values,
     );
-    if (!rowCount) return false;
-    const hash = row.content_hash as string;
-    if (table === 'chunks') await queueContentHash(db, this.#s, hash, kindChunk);
-    else if (table === 'lessons') await queueContentHash(db, this.#s, hash, kindLesson);
-    else if (table === 'checkpoints') await queueContentHash(db, this.#s, hash, kindCheckpoint);
-    else if (table === 'embeddings') {
-      await db.query(`DELETE FROM ${this.#s}.embedding_queue WHERE content_hash = $1`, [hash]);
+    const hashes = [...new Set(inserted.map((row) => row.content_hash))];
+    const kind = kindOf[table];
+    if (kind !== undefined && hashes.length > 0) {
+      await db.query(
+        `INSERT INTO ${this.#s}.embedding_queue (content_hash, kind)
+         SELECT h, $2 FROM unnest($1::text[]) h
+         WHERE NOT EXISTS (SELECT 1 FROM ${this.#s}.embeddings e WHERE e.content_hash = h)
+         ON CONFLICT (content_hash) DO NOTHING`,
+        [hashes, kind],
+      );
+    } else if (table === 'embeddings' && hashes.length > 0) {
+      await db.query(
+        `DELETE FROM ${this.#s}.embedding_queue WHERE content_hash = ANY($1::text[])`,
+        [hashes],
+      );
     }
-    return true;
+    return inserted.length;
   }
 
   async importState(): Promise<'empty' | 'partial' | 'filled'> {
