@@ -125,7 +125,7 @@ function formatReport(report: CopyStoreReport, from: AppStore, to: AppStore): st
       const target = entry.target === null ? '—' : String(entry.target);
       const note =
         entry.target === null
-          ? `  not kept by ${toEngine}: left behind`
+          ? `  not kept by ${toEngine}${entry.source > 0 ? ': left behind' : ''}`
           : entry.target !== entry.source
             ? '  MISMATCH'
             : entry.droppedColumns.length > 0
