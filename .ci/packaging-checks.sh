@@ -140,6 +140,8 @@ else
 fi
 cmp packaging/litestream/litestream.yml packaging/kubernetes/components/litestream/litestream.yml ||
   fail "packaging/kubernetes/components/litestream/litestream.yml differs from packaging/litestream/litestream.yml"
+cmp packaging/kubernetes/api-keys.env.example packaging/kubernetes/postgres/api-keys.env.example ||
+  fail "packaging/kubernetes/postgres/api-keys.env.example differs from packaging/kubernetes/api-keys.env.example"
 if command -v kubectl >/dev/null 2>&1; then
   mkdir -p "$work/k8s/packaging" "$work/k8s/overlay"
   cp -r packaging/kubernetes packaging/litestream "$work/k8s/packaging/"
@@ -148,9 +150,12 @@ if command -v kubectl >/dev/null 2>&1; then
     "$work/k8s/packaging/kubernetes/components/litestream/litestream.env"
   printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../packaging/kubernetes\ncomponents:\n  - ../packaging/kubernetes/components/litestream\n' \
     >"$work/k8s/overlay/kustomization.yaml"
+  cp "$work/k8s/packaging/kubernetes/postgres/api-keys.env.example" "$work/k8s/packaging/kubernetes/postgres/api-keys.env"
+  cp "$work/k8s/packaging/kubernetes/postgres/database.env.example" "$work/k8s/packaging/kubernetes/postgres/database.env"
   if kubectl kustomize "$work/k8s/packaging/kubernetes" >"$work/k8s/base.yaml" &&
-    kubectl kustomize "$work/k8s/overlay" >"$work/k8s/overlay.yaml"; then
-    echo "kustomize: base and litestream overlay build"
+    kubectl kustomize "$work/k8s/overlay" >"$work/k8s/overlay.yaml" &&
+    kubectl kustomize "$work/k8s/packaging/kubernetes/postgres" >"$work/k8s/postgres.yaml"; then
+    echo "kustomize: base, litestream overlay and PostgreSQL deployment build"
   else
     fail "kubectl kustomize"
   fi

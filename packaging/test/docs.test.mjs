@@ -61,6 +61,7 @@ const commandNames = [
   'backup',
   'restore',
   'maintenance',
+  'migrate',
   'mcp',
 ];
 const subcommands = { config: ['check'], model: ['pull', 'verify', 'import', 'reset-vectors'] };

@@ -78,6 +78,7 @@ const commands = {
   backup: async () => (await import('./commands/backup.ts')).runBackup,
   restore: async () => (await import('./commands/backup.ts')).runRestore,
   maintenance: async () => (await import('./commands/maintenance.ts')).runMaintenance,
+  migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
   configCheck: async () => (await import('./commands/config-check.ts')).runConfigCheck,
   modelPull: async () => (await import('./commands/model.ts')).runModelPull,
   modelVerify: async () => (await import('./commands/model.ts')).runModelVerify,
@@ -190,6 +191,19 @@ export function buildProgram(): Command {
     .argument('<file>', 'backup file written by `nellie backup`')
     .option('--json', 'print the result as JSON');
   addStoreOptions(restore).action(action('tool', commands.restore));
+
+  const migrate = program
+    .command('migrate')
+    .description(
+      'Copy the data directory into PostgreSQL (--to postgres://…), or PostgreSQL into a data directory (--from postgres://… --to <dir>), vectors included; counts every table on both sides.',
+    )
+    .option('--to <target>', 'PostgreSQL URL, or the data directory to create')
+    .option('--from <source>', 'PostgreSQL URL to copy from (default: the data directory)')
+    .option('--replace-target', 'delete what the target holds first instead of refusing it')
+    .option('--drop-anchors', "copy to PostgreSQL although lessons' anchors to code stay behind")
+    .option('--batch-size <rows>', 'rows per batch (default 500)', positiveInteger)
+    .option('--json', 'print the result as JSON');
+  addStoreOptions(migrate).action(action('tool', commands.migrate));
 
   const maintenance = program
     .command('maintenance')

@@ -161,3 +161,13 @@ export {
   formatChunkForEmbedding,
   formatLessonForEmbedding,
 } from './embedding-text.ts';
+export { transferColumns, transferKeys, transferTables } from './transfer.ts';
+export type {
+  StoreTransfer,
+  TransferPage,
+  TransferRow,
+  TransferTable,
+  TransferValue,
+} from './transfer.ts';
+export { copyStore } from './copy-store.ts';
+export type { CopyStoreOptions, CopyStoreReport, TableCopyReport } from './copy-store.ts';

@@ -3,6 +3,7 @@ import type { CheckpointStore } from './checkpoints.ts';
 import type { CodeStore } from './code.ts';
 import type { AnchorRefresher, LessonStore } from './lessons.ts';
 import type { PrincipalStore } from './principals.ts';
+import type { StoreTransfer } from './transfer.ts';
 
 /** Something that needs an embedding: a chunk, a lesson or a checkpoint, keyed by content hash. */
 export interface PendingEmbedding {
@@ -95,4 +96,6 @@ export interface NellieStore
     StoreOperations {
   /** API keys of people and services, when the store keeps them (optional capability). */
   readonly principals?: PrincipalStore;
+  /** Bulk export and import of every table, for moving to another engine (optional capability). */
+  readonly transfer?: StoreTransfer;
 }

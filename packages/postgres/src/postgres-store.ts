@@ -9,6 +9,7 @@ import {
   type Repository,
   type RepositorySummary,
   type PrincipalStore,
+  type StoreTransfer,
 } from '@nellie/core';
 import pg from 'pg';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { PostgresPrincipals } from './internal/principal-store.ts';
 import { migrate } from './internal/schema.ts';
 import { createSearchContext } from './internal/search-context.ts';
+import { PostgresTransfer } from './internal/transfer-store.ts';
 import {
   MemoryVectorIndex,
   PgvectorIndex,
@@ -78,11 +80,8 @@ export interface PostgresStore extends NellieStore {
   probeWrite(): Promise<void>;
   /** API keys, kept in the same schema. */
   readonly principals: PrincipalStore;
-  /**
-   * Index jobs in the same schema, claimed by one server at a time and taken over when their
-   * holder stops: give it to `createIndexer({ jobStore })` on every server of the database.
-   */
-  readonly jobs: IndexJobStore;
+  /** Bulk export and import of every table it keeps (`nellie migrate`). */
+  readonly transfer: StoreTransfer;
 }
 
 /** Where the store connects, for messages: host, port and database, never the password. */
@@ -276,6 +275,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       waiting: pool.waitingCount,
       max: pool.options.max ?? parsed.maxConnections,
     }),
+    transfer: new PostgresTransfer(database, model),
+
     principals: {
       createApiKey: (input) => run(() => principals.create(input)),
       listApiKeys: (listOptions) => run(() => principals.list(listOptions)),

@@ -4,6 +4,7 @@ import {
   type FileExcerpt,
   type NellieStore,
   type PrincipalStore,
+  type StoreTransfer,
   type ReadFileRequest,
   type Repository,
   type RepositorySummary,
@@ -24,6 +25,7 @@ import { SqliteLessons } from './internal/lesson-store.ts';
 import { SqliteOperations } from './internal/operations.ts';
 import { SqlitePrincipals } from './internal/principal-store.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
+import { SqliteTransfer } from './internal/transfer-store.ts';
 import { VectorIndex, type VectorIndexStatus } from './internal/vector-index.ts';
 import {
   sqliteStoreOptionsSchema,
@@ -51,6 +53,8 @@ export interface SqliteStore extends NellieStore {
   probeWrite(): Promise<void>;
   /** API keys, kept in the same database file. */
   readonly principals: PrincipalStore;
+  /** Bulk export and import of every table (`nellie migrate`). */
+  readonly transfer: StoreTransfer;
 }
 
 const exactStatus: VectorIndexStatus = { mode: 'exact', indexed: 0, backlog: 0 };
@@ -215,6 +219,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
       verifyApiKey: (secret) => run(() => principals.verify(secret)),
       hasApiKeys: () => run(() => principals.hasKeys()),
     },
+
+    transfer: new SqliteTransfer(ctx),
 
     vectorIndexStatus: () => run(() => ctx.read(() => ctx.vectorIndex?.status() ?? exactStatus)),
     syncVectorIndex: () => run(() => ctx.read(() => ctx.vectorIndex?.syncAll() ?? exactStatus)),
