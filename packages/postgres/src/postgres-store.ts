@@ -80,6 +80,11 @@ export interface PostgresStore extends NellieStore {
   probeWrite(): Promise<void>;
   /** API keys, kept in the same schema. */
   readonly principals: PrincipalStore;
+  /**
+   * Index jobs in the same schema, claimed by one server at a time and taken over when their
+   * holder stops: give it to `createIndexer({ jobStore })` on every server of the database.
+   */
+  readonly jobs: IndexJobStore;
   /** Bulk export and import of every table it keeps (`nellie migrate`). */
   readonly transfer: StoreTransfer;
 }
