@@ -170,27 +170,6 @@ describe('contrastive training of a static table', () => {
     expect(distance(anchored.table)).toBeLessThan(distance(free.table));
   });
 
-  it('does not treat another pair with the same code as a negative', () => {
-    const { tokenized, vocabulary } = tokenizeAll([
-      pairs[0]!,
-      { query: 'normalize in place', code: pairs[0]!.code },
-      pairs[1]!,
-    ]);
-    const keyed = tokenized.map((pair, index) => ({ ...pair, codeKey: index === 1 ? 0 : index }));
-    const model = tinyTable(vocabulary.size, 8, 13);
-    // Two descriptions of one function: unmarked, each one's code is the other's negative.
-    const twins = tokenized.slice(0, 2);
-    expect(batchLoss(model, twins, settings.temperature)).toBeGreaterThan(0.1);
-    expect(batchLoss(model, keyed.slice(0, 2), settings.temperature)).toBe(0);
-    const before = model.table.slice();
-    trainStep(model, keyed.slice(0, 2), settings);
-    expect(model.table).toEqual(before);
-    // With a real negative in the batch, the marked pairs still learn from it.
-    expect(batchLoss(model, keyed, settings.temperature)).toBeLessThan(
-      batchLoss(model, tokenized, settings.temperature),
-    );
-  });
-
   it('is deterministic: the same seed and batches give the same table', () => {
     const { tokenized, vocabulary } = tokenizeAll(pairs);
     const run = (): Float32Array => {

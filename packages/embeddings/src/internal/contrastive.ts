@@ -13,11 +13,6 @@ import { sumTokenRows } from './static-pooling.ts';
 export interface TokenizedPair {
   query: Int32Array;
   code: Int32Array;
-  /**
-   * Pairs with the same code text share this key (a function's doc pair and name pair): such
-   * pairs are not each other's negatives.
-   */
-  codeKey?: number;
 }
 
 export interface ContrastiveTable {
@@ -80,12 +75,8 @@ function infoNce(
   codes: Float32Array[],
   dimensions: number,
   temperature: number,
-  codeKeys: readonly (number | undefined)[],
 ): { loss: number; queryGradients: Float32Array[]; codeGradients: Float32Array[] } {
   const size = queries.length;
-  // Another pair with the same code is a second positive, not a negative: it leaves the softmax.
-  const excluded = (i: number, j: number): boolean =>
-    i !== j && codeKeys[i] !== undefined && codeKeys[i] === codeKeys[j];
   const logits = new Float64Array(size * size);
   for (let i = 0; i < size; i += 1) {
     const query = queries[i]!;
@@ -93,7 +84,7 @@ function infoNce(
       const code = codes[j]!;
       let dot = 0;
       for (let column = 0; column < dimensions; column += 1) dot += query[column]! * code[column]!;
-      logits[i * size + j] = excluded(i, j) ? -Infinity : dot / temperature;
+      logits[i * size + j] = dot / temperature;
     }
   }
   // d loss / d logit, from both directions; each direction averaged over the batch.
@@ -163,13 +154,7 @@ export function batchLoss(
     model,
     batch.map((pair) => pair.code),
   ).unit;
-  return infoNce(
-    queries,
-    codes,
-    model.dimensions,
-    temperature,
-    batch.map((pair) => pair.codeKey),
-  ).loss;
+  return infoNce(queries, codes, model.dimensions, temperature).loss;
 }
 
 /**
@@ -192,7 +177,6 @@ export function trainStep(
     codes.unit,
     dimensions,
     settings.temperature,
-    batch.map((pair) => pair.codeKey),
   );
 
   // Row gradients, accumulated sparsely in first-touch order (deterministic).

@@ -15,24 +15,6 @@ const parseCode = 'function parseHeader(line) {\n  return line.split(":");\n}';
 const joinCode = 'function joinPath(a, b) {\n  return a + "/" + b;\n}';
 
 describe('tokenizePairs', () => {
-  it('gives pairs with the same code the same code key, and others different ones', async () => {
-    const { pairs, dropped } = await tokenizePairs(
-      [
-        { kind: 'doc', query: 'Splits a header line at its colon', code: parseCode },
-        { kind: 'name', query: 'parse header', code: parseCode },
-        { kind: 'doc', query: 'Joins two path segments', code: joinCode },
-      ],
-      {
-        tokenize: wordTokenizer(),
-        skip: new Uint8Array(1000),
-        maxQueryTokens: 64,
-        maxCodeTokens: 256,
-      },
-    );
-    expect(dropped).toBe(0);
-    expect(pairs.map((pair) => pair.codeKey)).toEqual([0, 0, 1]);
-  });
-
   it('drops pairs with no known token on a side', async () => {
     const skip = new Uint8Array(1000);
     skip[0] = 1;
@@ -60,19 +42,25 @@ describe('tokenizePairs', () => {
 });
 
 describe('holdOut', () => {
-  it('holds out the same pairs for a seed and keeps the training pairs in their order', () => {
+  it('holds out the same pairs for a seed, and every pair exactly once', () => {
     const pairs = Array.from({ length: 40 }, (_, index) => ({
       query: Int32Array.of(index),
       code: Int32Array.of(index),
-      codeKey: index,
     }));
     const first = holdOut(pairs, 0.25, 7);
     expect(first.validation).toHaveLength(10);
     expect(first.training).toHaveLength(30);
     expect(holdOut(pairs, 0.25, 7)).toEqual(first);
-    const keys = first.training.map((pair) => pair.codeKey ?? -1);
-    expect(keys).toEqual([...keys].sort((a, b) => a - b));
-    const held = new Set(first.validation.map((pair) => pair.codeKey));
-    expect(keys.some((key) => held.has(key))).toBe(false);
+    expect(holdOut(pairs, 0.25, 8)).not.toEqual(first);
+    const ids = [...first.training, ...first.validation].map((pair) => pair.query[0]!);
+    expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('keeps two pairs for training whatever the fraction', () => {
+    const pairs = Array.from({ length: 2 }, (_, index) => ({
+      query: Int32Array.of(index),
+      code: Int32Array.of(index),
+    }));
+    expect(holdOut(pairs, 0.5, 1).training).toHaveLength(2);
   });
 });

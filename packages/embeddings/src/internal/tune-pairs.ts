@@ -31,7 +31,6 @@ export async function tokenizePairs(
   const toIds = async (text: string, maxTokens: number): Promise<Int32Array> =>
     meaningfulTokenIds(await tokenize(text.slice(0, maxTokens * charsPerToken)), skip, maxTokens);
   const tokenized: TokenizedPair[] = [];
-  const codeKeys = new Map<string, number>();
   const hash = createHash('sha256');
   for (const [index, pair] of pairs.entries()) {
     if (index % 1000 === 0) options.onProgress?.(index);
@@ -44,13 +43,7 @@ export async function tokenizePairs(
     hash.update(`${pair.query}\u0000${pair.code}\u0001`);
     const query = await toIds(pair.query, options.maxQueryTokens);
     const code = await toIds(pair.code, options.maxCodeTokens);
-    if (query.length === 0 || code.length === 0) continue;
-    let codeKey = codeKeys.get(pair.code);
-    if (codeKey === undefined) {
-      codeKey = codeKeys.size;
-      codeKeys.set(pair.code, codeKey);
-    }
-    tokenized.push({ query, code, codeKey });
+    if (query.length > 0 && code.length > 0) tokenized.push({ query, code });
   }
   options.onProgress?.(pairs.length);
   return { pairs: tokenized, dropped: pairs.length - tokenized.length, sha256: hash.digest('hex') };
@@ -58,7 +51,7 @@ export async function tokenizePairs(
 
 /**
  * A seeded, stable hold-out: the same pairs and seed always hold out the same pairs. At least two
- * pairs stay for training, in their given order.
+ * pairs stay for training.
  */
 export function holdOut(
   pairs: readonly TokenizedPair[],
@@ -72,6 +65,6 @@ export function holdOut(
   );
   return {
     validation: Array.from(shuffled.subarray(0, validationCount), (i) => pairs[i]!),
-    training: Array.from(shuffled.subarray(validationCount).sort(), (i) => pairs[i]!),
+    training: Array.from(shuffled.subarray(validationCount), (i) => pairs[i]!),
   };
 }
