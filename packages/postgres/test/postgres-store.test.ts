@@ -2,6 +2,8 @@ import { createFakeEmbedder } from '@nellie/test-utils';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { createPostgresStore } from '../src/index.ts';
+import { checkpointCodeMigration } from '../src/internal/migrations/checkpoint-code.ts';
+import { migrations } from '../src/internal/schema.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const embedder = createFakeEmbedder({ dimensions: 8 });
@@ -98,17 +100,51 @@ describe('PostgreSQL store', () => {
     await first.close();
     await using second = await createPostgresStore(options);
     expect((await second.listLessons()).total).toBe(1);
-    expect((await second.stats()).schemaVersion).toBe(4);
+    expect((await second.stats()).schemaVersion).toBe(migrations.length);
     const client = new pg.Client({ connectionString: withPgvector.connectionString });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(rows).toEqual(migrations.map((_, index) => ({ version: index + 1 })));
       await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES (99)`);
     } finally {
       await client.end();
     }
     await expect(createPostgresStore(options)).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' });
+  });
+
+  it('keeps checkpoints saved before they recorded their code, without code', async () => {
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: withoutPgvector.connectionString });
+    await client.connect();
+    try {
+      // The schema as it was before checkpoints recorded their code, holding one checkpoint.
+      const before = migrations.indexOf(checkpointCodeMigration);
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(
+        `CREATE TABLE "${schema}".schema_migrations (version integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const [index, migration] of migrations.slice(0, before).entries()) {
+        await client.query(migration(`"${schema}"`, schema));
+        await client.query(`INSERT INTO "${schema}".schema_migrations (version) VALUES ($1)`, [
+          index + 1,
+        ]);
+      }
+      await client.query(
+        `INSERT INTO "${schema}".checkpoints (id, agent, repo, working_on, state, status,
+           created_at, content_hash, tokens)
+         VALUES ('old', 'agent-1', 'shop', 'Editing src/upload.ts', '{}', 'in_progress',
+           '2026-01-01T00:00:00.000Z', 'h', ''::tsvector)`,
+      );
+    } finally {
+      await client.end();
+    }
+    await using store = await createPostgresStore({ ...withoutPgvector, schema });
+    await store.upsertRepository({ rootPath: '/work/projects/shop', name: 'shop' });
+    const [old] = await store.getRecentCheckpoints();
+    expect(old).toMatchObject({ id: 'old', workingOn: 'Editing src/upload.ts' });
+    for (const field of ['files', 'git', 'changesSince']) expect(old).not.toHaveProperty(field);
   });
 
   it('rejects another model than the stored vectors were made with', async () => {

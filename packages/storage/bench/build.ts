@@ -16,10 +16,9 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { noopLogger, type ChunkInput } from '@nellie/core';
+import { noopLogger } from '@nellie/core';
 import usearch from 'usearch';
 import { createSqliteStore } from '../src/index.ts';
-import { sha256 } from '../src/internal/code-input.ts';
 import { CodeRepositoryStore } from '../src/internal/code-store.ts';
 import { StoreContext } from '../src/internal/context.ts';
 import { openDatabase } from '../src/internal/database.ts';
@@ -29,21 +28,19 @@ import { sqliteStoreOptionsSchema } from '../src/internal/sqlite-store-options.t
 import {
   chunksPerFile,
   clusterCentres,
-  CodeTextGenerator,
   cpuSampler,
   dimensions,
-  fileLanguage,
   repositoryCount,
   vectorAt,
 } from './data.ts';
+import { benchFiles, benchRepository } from './files.ts';
+import { defaultQueryCount as queryCount, filteredRepository } from './query-set.ts';
 
 const size = Number(process.argv[2]);
 const directory = process.argv[3]!;
 const path = join(directory, 'bench.db');
 const progressFile = join(directory, 'progress.json');
 const embedding = { modelId: 'bench-synthetic-384', dimensions };
-export const queryCount = 200;
-export const filteredRepository = 3;
 /** Files written per transaction (5,000 chunks). */
 const filesPerTransaction = 250;
 /** Vectors added to the HNSW index between two saves. */
@@ -104,7 +101,6 @@ if (progress.chunksWritten < size) {
   // Resume after the last committed batch: it holds whole files and their vectors.
   const resumeAt = opened.db.prepare(`SELECT count(*) FROM chunks`).pluck().get() as number;
   if (resumeAt > 0) log(`resuming inserts after ${resumeAt} chunks`);
-  const text = new CodeTextGenerator(42);
   let started = performance.now();
   let generateMs = 0;
   let chunkIndex = 0;
@@ -123,54 +119,39 @@ if (progress.chunksWritten < size) {
     generateMs = 0;
   };
   let batchStarted = performance.now();
-  for (let repository = 0; repository < repositoryCount && chunkIndex < size; repository += 1) {
-    const repo = code.upsertRepository({
-      rootPath: `/bench/repo-${repository}`,
-      name: `repo-${repository}`,
+  const repositories = new Map<number, number>();
+  let generated = performance.now();
+  for (const {
+    repository,
+    file: input,
+    chunks,
+    vectors: batch,
+    chunksBefore,
+    skipped,
+  } of benchFiles(size, resumeAt)) {
+    generateMs += performance.now() - generated;
+    chunkIndex = chunksBefore;
+    let repositoryId = repositories.get(repository);
+    if (repositoryId === undefined) {
+      repositoryId = code.upsertRepository(benchRepository(repository)).id;
+      repositories.set(repository, repositoryId);
+    }
+    const repoId = repositoryId;
+    generated = performance.now();
+    if (skipped) continue;
+    pending.push(() => {
+      code.writeFile(repoId, input, chunks);
+      vectors.put(batch);
     });
-    for (let file = 0; file < filesPerRepository && chunkIndex < size; file += 1) {
-      const generated = performance.now();
-      const skip = chunkIndex < resumeAt;
-      const chunks: ChunkInput[] = [];
-      const batch: { contentHash: string; vector: Float32Array }[] = [];
-      for (let position = 0; position < chunksPerFile && chunkIndex < size; position += 1) {
-        // The text generator is sequential: already written chunks are generated again to
-        // reach the same state, but nothing else is done for them.
-        const { symbolName, content } = text.chunk(chunkIndex);
-        chunkIndex += 1;
-        if (skip) continue;
-        chunks.push({
-          startLine: position * 20 + 1,
-          endLine: position * 20 + 18,
-          content,
-          symbolName,
-          symbolKind: 'function',
-        });
-        batch.push({ contentHash: sha256(content), vector: vectorAt(centres, chunkIndex - 1) });
-      }
-      generateMs += performance.now() - generated;
-      if (skip) continue;
-      const { language, extension } = fileLanguage(file);
-      const input = {
-        path: `src/module-${file % 50}/file-${file}.${extension}`,
-        language,
-        size: 1000,
-        mtimeMs: 1,
-        contentHash: `f${repository}-${file}`,
-      };
-      pending.push(() => {
-        code.writeFile(repo.id, input, chunks);
-        vectors.put(batch);
-      });
-      if (pending.length >= filesPerTransaction) {
-        commit();
-        if (chunkIndex % 100_000 < filesPerTransaction * chunksPerFile) {
-          const seconds = (performance.now() - batchStarted) / 1000;
-          log(`${chunkIndex} chunks written (${seconds.toFixed(0)} s for the last 100k)`);
-          batchStarted = performance.now();
-        }
+    if (pending.length >= filesPerTransaction) {
+      commit();
+      if (chunkIndex % 100_000 < filesPerTransaction * chunksPerFile) {
+        const seconds = (performance.now() - batchStarted) / 1000;
+        log(`${chunkIndex} chunks written (${seconds.toFixed(0)} s for the last 100k)`);
+        batchStarted = performance.now();
       }
     }
+    generated = performance.now();
   }
   commit();
   const last = opened.db.prepare(`SELECT content FROM chunks WHERE id = ?`).pluck().get(size) as

@@ -6,20 +6,21 @@
  *   pnpm --filter @nellie/storage bench -- --sizes 20000     # a quick run
  *   NELLIE_BENCH_SIZES=50000 pnpm --filter @nellie/storage bench
  *   ... --rebuild  builds the stores again instead of reusing the cached ones
+ *   ... --keyword-only  measures the full-text searches alone
  *
- * Each size is built once, in a child process, into a cache directory (`--cache-dir`,
- * `$NELLIE_BENCH_CACHE`, else `~/.cache/nellie-bench/storage`) keyed by the size, the build
- * version and a hash of the data generator, and reused by later runs. A build that was stopped
- * resumes where it left off on the next run (see build.ts). The store is queried in a fresh
- * process each run, so the query figures (latency, RSS) are those of a process that opened an
- * existing store.
+ * Each size is built once, in a child process, into a cache directory (`--cache-dir`) and reused
+ * by later runs; see sqlite-bench.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, homedir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import {
+  defaultCacheDir,
+  ensureSqliteStore,
+  loadavg,
+  parseSizes,
+  querySqliteStore,
+  type SqliteBuild,
+} from './sqlite-bench.ts';
 
 const { values } = parseArgs({
   // `pnpm bench -- --sizes …` passes the `--` through.
@@ -27,44 +28,23 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: process.env.NELLIE_BENCH_SIZES ?? '100000,1000000' },
     rebuild: { type: 'boolean', default: false },
-    'cache-dir': {
-      type: 'string',
-      default:
-        process.env.NELLIE_BENCH_CACHE ?? join(homedir(), '.cache', 'nellie-bench', 'storage'),
-    },
+    'keyword-only': { type: 'boolean', default: false },
+    'cache-dir': { type: 'string', default: defaultCacheDir() },
   },
 });
-const sizes = values.sizes.split(',').map((value) => Number(value.trim().replace(/_/g, '')));
-if (sizes.some((size) => !Number.isInteger(size) || size < 1000)) {
+const sizes = parseSizes(values.sizes);
+if (sizes === null) {
   console.error('--sizes takes a comma-separated list of chunk counts, each at least 1000');
   process.exit(2);
 }
 
-const here = new URL('.', import.meta.url).pathname;
-/** Bump when build.ts changes what a built store holds (data.ts changes are caught by its hash). */
-const buildVersion = 2;
-// A store is reused only while the data generator and the way stores are built are unchanged.
-const dataVersion = `v${buildVersion}-${createHash('sha256')
-  .update(readFileSync(join(here, 'data.ts')))
-  .digest('hex')
-  .slice(0, 12)}`;
-const node = (script: string, args: string[]): Record<string, unknown> => {
-  const output = execFileSync(
-    process.execPath,
-    ['--expose-gc', '--conditions=@nellie/source', '--import', 'tsx', join(here, script), ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
-  ).toString();
-  return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
-};
-const loadavg = (): string =>
-  readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const ms = (value: unknown): string => `${Number(value).toFixed(2)} ms`;
 const mib = (value: unknown): string => `${(Number(value) / 1024 / 1024).toFixed(0)} MiB`;
 
 console.log(
   `Nellie storage benchmark: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
 );
-const printBuild = (built: Record<string, unknown>): void => {
+const printBuild = (built: SqliteBuild): void => {
   console.log(
     Number(built.insertSeconds) === 0
       ? 'insert: not measured for this store (its rows were written by an earlier build)'
@@ -79,27 +59,18 @@ const printBuild = (built: Record<string, unknown>): void => {
 };
 
 for (const size of sizes) {
-  const directory = join(values['cache-dir'], `${size}-${dataVersion}`);
-  const buildRecord = join(directory, 'build.json');
-  const reuse = !values.rebuild && existsSync(buildRecord);
   console.log(`\n== ${size.toLocaleString('en')} chunks (load average before: ${loadavg()})`);
-  if (!reuse) {
-    if (values.rebuild) rmSync(directory, { recursive: true, force: true });
-    else if (existsSync(directory)) console.log(`(resuming the unfinished build in ${directory})`);
-    mkdirSync(directory, { recursive: true });
-    const built = node('build.ts', [String(size), directory]);
-    // Written last: a directory without it is an unfinished build and is built again.
-    writeFileSync(buildRecord, JSON.stringify(built));
-    printBuild(built);
-  } else {
-    console.log(`(reusing the store built earlier in ${directory}; --rebuild builds it again)`);
-    printBuild(JSON.parse(readFileSync(buildRecord, 'utf8')) as Record<string, unknown>);
-  }
-  const queried = node('query.ts', [String(size), directory]);
+  const { directory, built } = ensureSqliteStore(size, {
+    cacheDir: values['cache-dir'],
+    rebuild: values.rebuild,
+    log: (message) => console.log(message),
+  });
+  printBuild(built);
+  const queried = querySqliteStore(size, directory, { keywordOnly: values['keyword-only'] });
   console.log(
     `open (loads the saved HNSW index): ${ms(queried.openMs)}; index ${JSON.stringify(queried.status)}`,
   );
-  for (const result of queried.results as Record<string, unknown>[]) {
+  for (const result of queried.results) {
     const recall =
       result.recallAt10 === undefined ? '' : `  recall@10 ${Number(result.recallAt10).toFixed(3)}`;
     console.log(

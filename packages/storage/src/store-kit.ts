@@ -66,6 +66,15 @@ export {
   toCheckpoint,
 } from './internal/checkpoint-store.ts';
 export type { AgentRow, CheckpointRow } from './internal/checkpoint-store.ts';
+export {
+  maxCheckpointFiles,
+  mentionedPaths,
+  recordedFiles,
+  withChangesSince,
+  withRecordedCode,
+} from './internal/checkpoint-changes.ts';
+export type { CodeNow, RecordedCode } from './internal/checkpoint-changes.ts';
+export { readGitHead } from './internal/git-state.ts';
 export { auditQuerySchema, parseAuditEntry } from './internal/audit-store.ts';
 export { checkEmbeddingBatch, pendingLimitSchema } from './internal/embedding-store.ts';
 export { globNotFound, languageNotFound } from './internal/code-filter-check.ts';

@@ -31,3 +31,4 @@ export type {
 } from './repository-operations-contract.ts';
 export { startPostgresServer } from './postgres-server.ts';
 export type { PostgresServer } from './postgres-server.ts';
+export { commitFile, git } from './git-repository.ts';

@@ -1,5 +1,6 @@
 import type { ChunkInput, EmbeddingModelInfo, NellieStore } from '@nellie/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkpointCodeCases } from './checkpoint-code-cases.ts';
 import { createFakeEmbedder } from './fake-embedder.ts';
 
 export interface NellieStoreContractOptions {
@@ -14,6 +15,12 @@ export interface NellieStoreContractOptions {
    * are left out for it.
    */
   anchors?: boolean;
+  /**
+   * Whether checkpoints record their code (git position, named files) and report `changesSince`
+   * (default true). The in-memory fake does not, which core's contract allows (the fields are
+   * optional); every real store must.
+   */
+  checkpointCode?: boolean;
 }
 
 const dimensions = 16;
@@ -933,6 +940,8 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
         expect(hit?.scores.vector).toBeDefined();
       });
     });
+
+    if (options.checkpointCode !== false) checkpointCodeCases(() => open());
 
     describe('audit log and operations', () => {
       it('records and lists audit entries newest first with filters', async () => {

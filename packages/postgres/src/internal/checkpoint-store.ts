@@ -12,15 +12,17 @@ import {
   checkpointInputSchema,
   type CheckpointRow,
   checkpointSearchRequestSchema,
-  checkQuery,
   newCheckpoint,
   countCheckpointsSchema,
   recentCheckpointsSchema,
   toAgentStatus,
   toCheckpoint,
   tokenText,
+  withChangesSince,
+  withRecordedCode,
 } from '@nellie/storage/store-kit';
 import { idSchema as textIdSchema, parseInput } from '@nellie/schemas';
+import { CheckpointCode } from './checkpoint-code.ts';
 import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
 import { searchMemoryTable } from './memory-search.ts';
@@ -33,21 +35,31 @@ const rankWeights = '{0, 0, 0.3333, 1}';
 export class CheckpointStore {
   readonly #c: SearchContext;
 
+  readonly #checkpointCode: CheckpointCode;
+
   constructor(context: SearchContext) {
     this.#c = context;
+    this.#checkpointCode = new CheckpointCode(context.s, context.code);
   }
 
   async add(input: CheckpointInput): Promise<Checkpoint> {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    const { checkpoint, stateText } = newCheckpoint(parsed);
-    const hash = checkpointHash(checkpoint);
+    const { checkpoint: saved, stateText } = newCheckpoint(parsed);
+    const hash = checkpointHash(saved);
+    let checkpoint = saved;
     await this.#c.database.write(async (db) => {
+      const code = await this.#checkpointCode.record(
+        db,
+        saved.repository,
+        `${saved.workingOn}\n${stateText}`,
+      );
+      checkpoint = withRecordedCode(saved, code);
       await db.query(
         `INSERT INTO ${this.#c.s}.checkpoints (id, agent, repo, session_id, working_on, state,
-           status, created_at, content_hash, tokens)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-           setweight(to_tsvector(${this.#c.config}, $10), 'A') ||
-           setweight(to_tsvector(${this.#c.config}, $11), 'B'))`,
+           status, created_at, content_hash, repository_id, git_branch, git_commit, files, tokens)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+           setweight(to_tsvector(${this.#c.config}, $14), 'A') ||
+           setweight(to_tsvector(${this.#c.config}, $15), 'B'))`,
         [
           checkpoint.id,
           checkpoint.agent,
@@ -58,6 +70,10 @@ export class CheckpointStore {
           checkpoint.status,
           checkpoint.createdAt,
           hash,
+          code?.repositoryId ?? null,
+          code?.git?.branch ?? null,
+          code?.git?.commit ?? null,
+          code ? JSON.stringify(code.files) : null,
           tokenText(checkpoint.workingOn),
           tokenText(stateText),
         ],
@@ -126,6 +142,7 @@ export class CheckpointStore {
     });
   }
 
+  /** Newest first, each with what changed in its code since (`changesSince`) when that is known. */
   recent(
     request: { agent?: string; repository?: string; limit?: number } = {},
   ): Promise<Checkpoint[]> {
@@ -138,7 +155,10 @@ export class CheckpointStore {
          ORDER BY k.seq DESC LIMIT ${params.p(parsed.limit)}`,
         params.values,
       );
-      return rows.map(toCheckpoint);
+      return withChangesSince(
+        rows.map((row) => ({ row, checkpoint: toCheckpoint(row) })),
+        await this.#checkpointCode.now(db, rows),
+      );
     });
   }
 
@@ -200,22 +220,13 @@ export class CheckpointStore {
 
   search(request: CheckpointSearchRequest): Promise<CheckpointHit[]> {
     const parsed = parseInput(checkpointSearchRequestSchema, request, 'checkpoint search request');
-    checkQuery(
-      parsed.query,
-      parsed.queryVector,
-      this.#c.options.embeddingModel,
-      this.#c.options.maxQueryLength,
-    );
-    return this.#c.database.read(async (db) =>
-      (
-        await searchMemoryTable<CheckpointRow>(
-          db,
-          { table: `${this.#c.s}.checkpoints`, alias: 'k', rankWeights, config: this.#c.config },
-          parsed,
-          await this.#filter(db, parsed),
-          this.#c.vectors,
-        )
-      ).map(({ row, score, scores }) => ({ checkpoint: toCheckpoint(row), score, scores })),
+    return searchMemoryTable<CheckpointRow>(
+      this.#c,
+      { table: 'checkpoints', alias: 'k', rankWeights },
+      parsed,
+      (db) => this.#filter(db, parsed),
+    ).then((hits) =>
+      hits.map(({ row, score, scores }) => ({ checkpoint: toCheckpoint(row), score, scores })),
     );
   }
 }

@@ -9,7 +9,6 @@ import {
   bm25InJs,
   candidatePool,
   changedSinceIndexed,
-  checkQuery,
   codeRanking,
   codeSearchRequestSchema,
   collectLevels,
@@ -39,7 +38,7 @@ import { parseInput } from '@nellie/schemas';
 import { Parameters, type Queryable } from './database.ts';
 import { kindChunk } from './schema.ts';
 import { StatisticsCache } from './statistics-cache.ts';
-import type { SearchContext } from './search-context.ts';
+import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { tokenTsquery, toTsquery } from './tsquery.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
@@ -82,12 +81,7 @@ export class CodeSearch {
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
     const parsed = parseInput(codeSearchRequestSchema, request, 'code search request');
-    checkQuery(
-      parsed.query,
-      parsed.queryVector,
-      this.#c.options.embeddingModel,
-      this.#c.options.maxQueryLength,
-    );
+    checkSearchQuery(this.#c, parsed);
     throwIfAborted(parsed.signal);
     const glob = parsed.pathGlob === undefined ? null : compileGlob(parsed.pathGlob);
     const hits = await this.#c.database.read(async (db) => {

@@ -8,7 +8,6 @@ import {
   type Page,
 } from '@nellie/core';
 import {
-  checkQuery,
   lessonHash,
   lessonInputSchema,
   lessonListSchema,
@@ -208,22 +207,13 @@ export class LessonStore {
 
   search(request: LessonSearchRequest): Promise<LessonHit[]> {
     const parsed = parseInput(lessonSearchRequestSchema, request, 'lesson search request');
-    checkQuery(
-      parsed.query,
-      parsed.queryVector,
-      this.#c.options.embeddingModel,
-      this.#c.options.maxQueryLength,
-    );
-    return this.#c.database.read(async (db) =>
-      (
-        await searchMemoryTable<LessonRow>(
-          db,
-          { table: `${this.#c.s}.lessons`, alias: 'l', rankWeights, config: this.#c.config },
-          parsed,
-          await this.#filter(db, parsed),
-          this.#c.vectors,
-        )
-      ).map(({ row, score, scores }) => ({ lesson: toLesson(row), score, scores })),
+    return searchMemoryTable<LessonRow>(
+      this.#c,
+      { table: 'lessons', alias: 'l', rankWeights },
+      parsed,
+      (db) => this.#filter(db, parsed),
+    ).then((hits) =>
+      hits.map(({ row, score, scores }) => ({ lesson: toLesson(row), score, scores })),
     );
   }
 }

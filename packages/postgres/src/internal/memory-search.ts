@@ -11,33 +11,56 @@ import {
   type LexicalRow,
 } from '@nellie/storage/store-kit';
 import { Parameters, type Queryable } from './database.ts';
+import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { toTsquery } from './tsquery.ts';
 import type { VectorIndex } from './vectors.ts';
 
 /** Where lessons or checkpoints live. Internal constants only; never built from user input. */
 export interface MemoryTable {
-  /** Schema-qualified table. */
-  table: string;
+  /** The table in the store's schema. */
+  table: 'lessons' | 'checkpoints';
   /** The alias the filter SQL uses for the table. */
   alias: 'l' | 'k';
   /** `ts_rank` weights {D, C, B, A} of the table's `tokens`, from the SQLite bm25 weights. */
   rankWeights: string;
-  /** The text search configuration expression. */
-  config: string;
 }
 
 /** `AND …` conditions on the table's alias, adding their values to `params`. */
 export type MemoryFilter = (params: Parameters) => string;
 
+interface MemoryRequest {
+  query: string;
+  queryVector?: Float32Array;
+  limit: number;
+}
+
 /**
  * Hybrid search over lessons or checkpoints, as the SQLite store does it: levelled full-text
- * matches (strict, then loose) and cosine similarity, fused by reciprocal rank fusion. Returns
- * rows best first.
+ * matches (strict, then loose) and cosine similarity, fused by reciprocal rank fusion. The query
+ * is checked first; `filter` gives the request's conditions. Returns rows best first.
  */
-export async function searchMemoryTable<Row extends { seq: number }>(
-  db: Queryable,
+export function searchMemoryTable<Row extends { seq: number }>(
+  context: SearchContext,
   source: MemoryTable,
-  request: { query: string; queryVector?: Float32Array; limit: number },
+  request: MemoryRequest,
+  filter: (db: Queryable) => Promise<MemoryFilter>,
+): Promise<{ row: Row; score: number; scores: ScoreBreakdown }[]> {
+  checkSearchQuery(context, request);
+  return context.database.read(async (db) =>
+    search<Row>(
+      db,
+      { ...source, table: `${context.s}.${source.table}`, config: context.config },
+      request,
+      await filter(db),
+      context.vectors,
+    ),
+  );
+}
+
+async function search<Row extends { seq: number }>(
+  db: Queryable,
+  source: Omit<MemoryTable, 'table'> & { table: string; config: string },
+  request: MemoryRequest,
   filter: MemoryFilter,
   vectors: VectorIndex | null,
 ): Promise<{ row: Row; score: number; scores: ScoreBreakdown }[]> {

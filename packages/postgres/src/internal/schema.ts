@@ -1,5 +1,6 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
+import { checkpointCodeMigration } from './migrations/checkpoint-code.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
 import { indexJobsMigration } from './migrations/0004-index-jobs.ts';
 import { principalsMigration } from './principal-schema.ts';
@@ -155,6 +156,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
   leasesMigration,
   principalsMigration,
   indexJobsMigration,
+  checkpointCodeMigration,
 ];
 
 export const schemaVersion = migrations.length;

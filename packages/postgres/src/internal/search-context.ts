@@ -1,4 +1,5 @@
 import type { EmbeddingModelInfo } from '@nellie/core';
+import { checkQuery } from '@nellie/storage/store-kit';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { Database } from './database.ts';
 import { textConfig } from './schema.ts';
@@ -36,4 +37,17 @@ export function createSearchContext(
     vectors,
     options,
   };
+}
+
+/** Checks a search's text and vector against the store's model and query length limit. */
+export function checkSearchQuery(
+  context: SearchContext,
+  request: { query: string; queryVector?: Float32Array | undefined },
+): void {
+  checkQuery(
+    request.query,
+    request.queryVector,
+    context.options.embeddingModel,
+    context.options.maxQueryLength,
+  );
 }

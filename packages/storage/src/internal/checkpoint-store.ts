@@ -18,6 +18,7 @@ import {
   storedTextSchema,
 } from '@nellie/schemas';
 import { z } from 'zod';
+import { withRecordedCode } from './checkpoint-changes.ts';
 import { CheckpointCode } from './checkpoint-code.ts';
 import { sha256 } from './code-input.ts';
 import type { CodeRepositoryStore } from './code-store.ts';
@@ -165,11 +166,7 @@ export class SqliteCheckpoints {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
     const { checkpoint: saved, stateText } = newCheckpoint(parsed);
     const code = this.#checkpointCode.record(saved.repository, `${saved.workingOn}\n${stateText}`);
-    const checkpoint: Checkpoint = {
-      ...saved,
-      ...(code?.git ? { git: code.git } : {}),
-      ...(code ? { files: code.files } : {}),
-    };
+    const checkpoint = withRecordedCode(saved, code);
     this.#ctx.write(() => {
       const seq = this.#ctx
         .statement(

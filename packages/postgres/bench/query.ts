@@ -1,0 +1,76 @@
+/**
+ * Opens a PostgreSQL benchmark schema filled by build.ts and measures the searches of the shared
+ * query set (packages/storage/bench/query-set.ts), one after another, in a fresh process.
+ * Usage: query.ts <chunks> <connection string> <schema> [--keyword-only] [--queries N]
+ * [--truth <SQLite bench store directory>]. Prints one JSON line.
+ *
+ * Beside this process's CPU time per query, it gives the CPU time the PostgreSQL backends spent
+ * per query (from /proc, when the server runs on this machine). recall@10 is measured against
+ * the exact neighbours the SQLite bench computed for the same data (`--truth`).
+ */
+import type { CodeSearchHit } from '@nellie/core';
+import pg from 'pg';
+import { cpuSampler } from '../../storage/bench/data.ts';
+import {
+  expectedFor,
+  measureSearch,
+  querySet,
+  readGroundTruth,
+  searchKinds,
+  writeQueryFigures,
+} from '../../storage/bench/query-set.ts';
+import { createPostgresStore } from '../src/index.ts';
+import { backendCpuBetween, backendCpuSeconds } from './backend-cpu.ts';
+import { benchModel, schemaArguments } from './bench-schema.ts';
+
+const {
+  size,
+  connectionString,
+  schema,
+  keywordOnly,
+  queries: queryCount,
+  truth,
+} = schemaArguments('query.ts');
+const groundTruth = readGroundTruth(truth);
+
+const openStarted = performance.now();
+const store = await createPostgresStore({
+  connectionString,
+  schema,
+  embedding: keywordOnly ? null : benchModel,
+});
+// The in-memory vector index loads every vector here; pgvector answers from the database.
+const status = await store.vectorIndexStatus();
+const openMs = performance.now() - openStarted;
+const admin = new pg.Client({ connectionString });
+await admin.connect();
+
+/** The data-set position of a hit (chunk index + 1), from the marker its content ends with. */
+const position = (hit: CodeSearchHit): number =>
+  Number(/\/\/ c(\d+)\n}$/.exec(hit.content)?.[1]) + 1;
+
+const cpu = cpuSampler();
+const results = [];
+for (const kind of searchKinds(querySet(queryCount), { keywordOnly })) {
+  const before = await backendCpuSeconds(admin);
+  const figures = await measureSearch(
+    (request) => store.searchCode(request),
+    kind,
+    queryCount,
+    expectedFor(kind, groundTruth),
+    position,
+  );
+  const serverSeconds = backendCpuBetween(before, await backendCpuSeconds(admin));
+  results.push({
+    ...figures,
+    // Warm-up queries included: measureSearch runs min(20, count) of them first.
+    serverCpuMean:
+      serverSeconds === null
+        ? null
+        : (serverSeconds * 1000) / (queryCount + Math.min(20, queryCount)),
+  });
+}
+const load = cpu();
+await admin.end();
+await store.close();
+writeQueryFigures({ size, openMs, status, results, otherCores: load.otherCores });
