@@ -66,6 +66,13 @@ async function seed(): Promise<{ store: SqliteStore; secret: string }> {
     workingOn: 'Speed up factorial',
     state: { step: 'half' },
   });
+  // Checkpoints know their code: the repository and the indexed files they name move too.
+  await store.addCheckpoint({
+    agent: 'gemini',
+    repository: 'shop',
+    workingOn: 'Retries in src/retry.ts',
+    state: {},
+  });
   await store.addCheckpoint({ agent: 'codex', workingOn: 'User cache', state: {}, status: 'done' });
   await store.recordAudit({
     actor: 'ops',
@@ -152,6 +159,11 @@ describe.each([
       dropUnsupported: true,
     });
     expect(report.verified).toBe(true);
+    const moved = await postgres.getRecentCheckpoints({ agent: 'gemini' });
+    expect(moved[0]).toMatchObject({
+      repository: 'shop',
+      files: [{ path: 'src/retry.ts' }],
+    });
     expect(report.tables.find((entry) => entry.table === 'anchors')).toEqual({
       table: 'anchors',
       source: 1,

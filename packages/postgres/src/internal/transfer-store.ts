@@ -17,9 +17,8 @@ import { kindCheckpoint, kindChunk, kindLesson, textConfig } from './schema.ts';
 /** Anchors need the SQLite store's chunk and symbol tables; this store keeps none. */
 const tables: readonly TransferTable[] = transferTables.filter((table) => table !== 'anchors');
 
-const droppedColumns = {
-  checkpoints: ['repository_id', 'git_branch', 'git_commit', 'files'],
-} as const satisfies Partial<Record<TransferTable, readonly string[]>>;
+/** Every column of the tables it keeps is kept. */
+const droppedColumns: Readonly<Partial<Record<TransferTable, readonly string[]>>> = {};
 
 /** Tables whose generated keys are imported as they are (and whose sequences then move on). */
 const identityTables = new Set<TransferTable>([
@@ -42,8 +41,7 @@ const kindOf: Partial<Record<TransferTable, number>> = {
 };
 
 function keptColumns(table: TransferTable): readonly string[] {
-  const dropped: readonly string[] =
-    (droppedColumns as Partial<Record<TransferTable, readonly string[]>>)[table] ?? [];
+  const dropped: readonly string[] = droppedColumns[table] ?? [];
   return transferColumns[table].filter((column) => !dropped.includes(column));
 }
 
