@@ -193,7 +193,8 @@ async function serve(engine: (typeof engines)[number]) {
   const indexer = createFakeIndexer();
   const betaJob = await indexer.startJob({ rootPath: seeded.beta.root });
   indexer.advance(betaJob.id);
-  await indexer.startJob({ rootPath: join(directory, 'alpharepo') });
+  const alphaJob = await indexer.startJob({ rootPath: join(directory, 'alpharepo') });
+  indexer.advance(alphaJob.id);
   const ghostRoot = root(directory, 'ghostrepo', { 'beta-only.ts': betaCode });
   const fixture: Fixture = {
     directory,
@@ -324,6 +325,13 @@ function restReads(fixture: Fixture): Record<string, RestCall[]> {
     getStatus: [['GET', '/api/v1/status']],
     listAudit: [['GET', '/api/v1/audit']],
     readRepositoryFile: [['GET', '/api/v1/repositories/alpharepo/files?path=alpha.ts']],
+    runClientHook: [
+      [
+        'POST',
+        '/api/v1/hooks/claude-code/user-prompt-submit',
+        { cwd: join(fixture.directory, 'alpharepo'), prompt: 'totals round' },
+      ],
+    ],
   };
 }
 
@@ -388,6 +396,14 @@ function restTargeted(fixture: Fixture): Record<string, ((t: Target) => RestCall
     getStatus: [],
     listAudit: [(t) => ['GET', `/api/v1/audit?actor=${t.agent}`]],
     listIndexJobs: [],
+    runClientHook: [
+      (t) => [
+        'POST',
+        '/api/v1/hooks/claude-code/user-prompt-submit',
+        { cwd: t.root, prompt: 'totals round' },
+      ],
+      (t) => ['POST', '/api/v1/hooks/claude-code/session-start', { cwd: t.root }],
+    ],
   };
 }
 
