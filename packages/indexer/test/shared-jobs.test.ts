@@ -127,7 +127,9 @@ describe('index jobs shared through PostgreSQL', () => {
     await writeTree(
       root,
       Object.fromEntries(
-        Array.from({ length: 400 }, (_, index) => [
+        // Enough files that the job is still running when the cancel reaches its server, which
+        // hears it at its next heartbeat (a third of the lease) even on a fast machine.
+        Array.from({ length: 5000 }, (_, index) => [
           `more/file${index}.ts`,
           `export const value${index} = ${index};\n`,
         ]),
