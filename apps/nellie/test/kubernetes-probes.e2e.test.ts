@@ -100,9 +100,19 @@ describe('the Kubernetes Deployment on PostgreSQL', () => {
       run(process.execPath, ['-e', local], { env: { ...process.env, NELLIE_PROBE_API_KEY: '' } }),
     ).rejects.toThrow();
     // And it really is the readiness check: with the database stopped the probe fails.
+    // (Readiness reads store statistics cached for a second, so the first probes after the stop
+    // may still pass; the probe must fail once that cache has expired.)
     await postgres!.stop();
     try {
-      await expect(run(process.execPath, ['-e', local], { env })).rejects.toThrow();
+      let failed = false;
+      for (let attempt = 0; attempt < 40 && !failed; attempt += 1) {
+        failed = await run(process.execPath, ['-e', local], { env }).then(
+          () => false,
+          () => true,
+        );
+        if (!failed) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(failed).toBe(true);
     } finally {
       await postgres!.start();
     }
