@@ -6,6 +6,7 @@ import {
   type CodeSearchRequest,
   type ScoreBreakdown,
 } from '@nellie/core';
+import type { ChunkRow } from './code-rows.ts';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import type { GlobMatchers } from './glob.ts';
@@ -25,18 +26,20 @@ import { checkQuery, codeSearchRequestSchema } from './validation.ts';
 const maxAnnCandidates = 4096;
 
 /** The columns a code search hit is built from. */
-export interface HitRow {
-  id: number;
+export interface HitRow extends Pick<
+  ChunkRow,
+  | 'id'
+  | 'path'
+  | 'start_line'
+  | 'end_line'
+  | 'symbol_name'
+  | 'symbol_kind'
+  | 'enclosing_symbol'
+  | 'language'
+  | 'content'
+> {
   repository: string;
   root_path: string;
-  path: string;
-  start_line: number;
-  end_line: number;
-  symbol_name: string | null;
-  symbol_kind: string | null;
-  enclosing_symbol: string | null;
-  language: string | null;
-  content: string;
   indexed_at: string;
   size: number;
   mtime_ms: number;
