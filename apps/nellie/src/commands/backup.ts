@@ -10,7 +10,7 @@ import {
 import path from 'node:path';
 import { NellieError } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { openStore, refuseWithDatabase } from '../compose.ts';
+import { openStore, refuseWithDatabase } from '../open-store.ts';
 import { databasePath } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';

@@ -6,7 +6,7 @@ import {
   type PrincipalStore,
 } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { openStore } from '../compose.ts';
+import { openStore } from '../open-store.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStderr, writeStdout } from '../internal/output.ts';
 

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../cli.ts';
-import { openStore } from '../compose.ts';
+import { openStore } from '../open-store.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';
 

@@ -8,7 +8,7 @@ import {
   type TransferTable,
 } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
-import { openStore } from '../compose.ts';
+import { openStore } from '../open-store.ts';
 import type { Settings } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { printJson, writeStdout } from '../internal/output.ts';

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.ts';
-import { refuseWithDatabase } from '../compose.ts';
+import { refuseWithDatabase } from '../open-store.ts';
 import { databasePath, modelCacheDir, noModel } from '../config.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
 import { probeModel } from '../internal/model-probe.ts';

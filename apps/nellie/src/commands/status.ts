@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { NellieError, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { planEmbeddingModel, type EmbeddingModelKind } from '@nellie/embeddings';
-import { openStore } from '../compose.ts';
+import { openStore } from '../open-store.ts';
 import { isPostgresStore } from '../runtime.ts';
 import { databasePath, embeddingModelOptions } from '../config.ts';
 import { probeModel } from '../internal/model-probe.ts';
