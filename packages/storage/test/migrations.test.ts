@@ -44,7 +44,7 @@ describe('schema migrations', () => {
     try {
       const stats = await store.stats();
       expect(stats).toMatchObject({ schemaVersion, chunks: 1, chunksWithVectors: 1 });
-      expect(schemaVersion).toBe(6);
+      expect(schemaVersion).toBe(7);
       expect((await store.searchCode({ query: 'fetch invoice' }))[0]?.symbolName).toBe(
         'fetchInvoice',
       );
