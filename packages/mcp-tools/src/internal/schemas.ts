@@ -77,6 +77,8 @@ export const checkpointViewSchema = z.object({
   sessionId: z.string().nullable(),
   status: z.enum(['in_progress', 'done']),
   createdAt: z.string(),
+  anchors: z.array(anchorViewSchema).optional(),
+  staleness: anchorStateSchema.optional(),
 });
 
 export const agentStatusViewSchema = z.object({
@@ -164,6 +166,10 @@ export const lessonRepoSchema = storedTextSchema('repository', limits.repository
 
 export const lessonAnchorsSchema = anchorReferencesSchema.describe(
   'Code it is about: repository:path[#symbol][:start-end].',
+);
+
+export const checkpointAnchorsSchema = anchorReferencesSchema.describe(
+  'Code the task is about: repository:path[#symbol][:start-end]. Reads show whether it changed since.',
 );
 
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

@@ -1,6 +1,7 @@
 import { NellieError, limits } from '@nellie/core';
 import {
   jsonObjectSchema,
+  parseAnchorReferences,
   resolveDeprecatedFields,
   storedTextSchema,
   withUnlistedDeprecatedFields,
@@ -11,6 +12,7 @@ import { describeAgentStatus } from '../internal/describe-memory.ts';
 import {
   agentSchema,
   agentStatusViewSchema,
+  checkpointAnchorsSchema,
   checkpointStatusSchema,
   checkpointViewSchema,
 } from '../internal/schemas.ts';
@@ -24,7 +26,7 @@ export const addCheckpointTool = defineTool({
   config: {
     title: 'Save a checkpoint',
     description:
-      'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle.',
+      'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle. anchors tie it to code; reading it back tells whether that code changed since.',
     inputSchema: withUnlistedDeprecatedFields({
       agent: agentSchema,
       working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
@@ -42,6 +44,7 @@ export const addCheckpointTool = defineTool({
       status: checkpointStatusSchema
         .default('in_progress')
         .describe('done when the task is finished.'),
+      anchors: checkpointAnchorsSchema.optional(),
     }),
     outputSchema: z.object({
       checkpoint: checkpointViewSchema,
@@ -71,6 +74,7 @@ export const addCheckpointTool = defineTool({
       repository: resolveDeprecatedFields(args).repository ?? null,
       sessionId: args.session_id ?? null,
       status: args.status,
+      ...(args.anchors === undefined ? {} : { anchors: parseAnchorReferences(args.anchors) }),
     });
     await audit(deps, context, {
       action: 'checkpoint.create',
@@ -79,6 +83,7 @@ export const addCheckpointTool = defineTool({
         agent: checkpoint.agent,
         status: checkpoint.status,
         repository: checkpoint.repository,
+        ...(checkpoint.anchors ? { anchors: checkpoint.anchors.length } : {}),
       },
     });
     const agentStatus = await deps.store.getAgentStatus(checkpoint.agent);
