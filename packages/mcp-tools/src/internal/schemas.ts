@@ -168,8 +168,4 @@ export const lessonAnchorsSchema = anchorReferencesSchema.describe(
   'Code it is about: repository:path[#symbol][:start-end].',
 );
 
-export const checkpointAnchorsSchema = anchorReferencesSchema.describe(
-  'Code the task is about: repository:path[#symbol][:start-end]. Reads show whether it changed since.',
-);
-
 export const checkpointStatusSchema = z.enum(['in_progress', 'done']);

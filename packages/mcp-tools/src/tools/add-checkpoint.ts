@@ -1,5 +1,6 @@
 import { NellieError, limits } from '@nellie/core';
 import {
+  anchorReferencesSchema,
   jsonObjectSchema,
   parseAnchorReferences,
   resolveDeprecatedFields,
@@ -12,7 +13,6 @@ import { describeAgentStatus } from '../internal/describe-memory.ts';
 import {
   agentSchema,
   agentStatusViewSchema,
-  checkpointAnchorsSchema,
   checkpointStatusSchema,
   checkpointViewSchema,
 } from '../internal/schemas.ts';
@@ -26,7 +26,7 @@ export const addCheckpointTool = defineTool({
   config: {
     title: 'Save a checkpoint',
     description:
-      'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle. anchors tie it to code; reading it back tells whether that code changed since.',
+      'Save your place in a task to resume after a context reset; anchors as in add_lesson.',
     inputSchema: withUnlistedDeprecatedFields({
       agent: agentSchema,
       working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
@@ -34,17 +34,15 @@ export const addCheckpointTool = defineTool({
       ),
       state: jsonObjectSchema
         .optional()
-        .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
+        .describe(`JSON to restore (max ${maxStateBytes / 1024} KiB).`),
       repository: storedTextSchema('repository', limits.repositoryLength)
         .optional()
         .describe('Repository, if any.'),
       session_id: storedTextSchema('session_id', limits.sessionIdLength)
         .optional()
-        .describe('Your session id, if any.'),
-      status: checkpointStatusSchema
-        .default('in_progress')
-        .describe('done when the task is finished.'),
-      anchors: checkpointAnchorsSchema.optional(),
+        .describe('Your session id.'),
+      status: checkpointStatusSchema.default('in_progress').describe('done: finished, agent idle.'),
+      anchors: anchorReferencesSchema.optional(),
     }),
     outputSchema: z.object({
       checkpoint: checkpointViewSchema,
