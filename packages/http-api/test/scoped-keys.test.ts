@@ -634,6 +634,44 @@ describe.each(engines)('a key limited to one repository, on $name', (engine) => 
     expect(await fixture.store.countCheckpoints!({ agent: 'x' })).toBe(0);
   });
 
+  it('shows a checkpoint without its anchors into other repositories', async () => {
+    const { fixture, url, keys } = served;
+    const anchored = fixture.store.addCheckpoint({
+      agent: 'y',
+      workingOn: 'w',
+      repository: 'alpharepo',
+      anchors: [
+        { repository: 'alpharepo', path: 'alpha.ts' },
+        { repository: 'betarepo', path: 'beta-only.ts' },
+      ],
+    });
+    if (!engine.anchors) {
+      await expect(anchored).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      return;
+    }
+    const cross = await anchored;
+    try {
+      expect(cross.anchors?.map((anchor) => anchor.repository)).toEqual(['alpharepo', 'betarepo']);
+      const answer = await request(url, keys.alphaAdmin, 'GET', `/api/v1/checkpoints/${cross.id}`);
+      expect(JSON.parse(answer.text)).toMatchObject({
+        staleness: 'current',
+        anchors: [{ repository: 'alpharepo', path: 'alpha.ts' }],
+      });
+      expect(JSON.parse(answer.text).anchors).toHaveLength(1);
+      expect(leaked(answer.text, fixture.markers)).toEqual([]);
+      const recent = await request(
+        url,
+        keys.alphaAdmin,
+        'GET',
+        '/api/v1/checkpoints/recent?agent=y',
+      );
+      expect(JSON.parse(recent.text)).toMatchObject([{ id: cross.id, staleness: 'current' }]);
+      expect(recent.text).not.toContain('betarepo');
+    } finally {
+      await fixture.store.deleteCheckpoint(cross.id);
+    }
+  });
+
   it('/ready names missing repositories to admin keys only, /metrics needs full access', async () => {
     const { url, keys, fixture } = served;
     const ready = async (secret: string) => {
