@@ -843,18 +843,11 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
             repository: 'shop',
             anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
           });
-          expect(saved.staleness).toBe('current');
-          expect(saved.anchors).toEqual([
-            expect.objectContaining({
-              repository: 'shop',
-              path: 'src/upload.ts',
-              symbol: 'retryUpload',
-              startLine: 5,
-              endLine: 7,
-              state: 'current',
-              origin: 'explicit',
-            }),
-          ]);
+          expect(saved).toMatchObject({
+            staleness: 'current',
+            anchors: [{ path: 'src/upload.ts', startLine: 5, endLine: 7, origin: 'explicit' }],
+          });
+          expect(saved.anchors).toHaveLength(1);
           const plain = await store.addCheckpoint({ agent: 'agent-2', workingOn: 'Reading' });
           expect(plain.anchors).toBeUndefined();
           expect(plain.staleness).toBeUndefined();
