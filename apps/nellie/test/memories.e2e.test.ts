@@ -52,7 +52,7 @@ function write(root: string, file: string, content: string): void {
 }
 
 describe('memories tied to code in a watched git repository', () => {
-  it('lessons turn changed, moved and gone with the code; checkpoints say what changed since', async () => {
+  it('lessons and anchored checkpoints follow the code; checkpoints say what changed since', async () => {
     const root = makeTempDir('nellie-memories-repo-');
     git(root, 'init', '--quiet', '-b', 'main');
     write(root, 'src/upload.ts', `${formatSize}\n\n${retryUpload}\n`);
@@ -93,11 +93,13 @@ describe('memories tied to code in a watched git repository', () => {
             workingOn: 'Backoff in src/upload.ts',
             state: { next: 'src/send.ts' },
             repository,
+            anchors: [{ repository, path: 'src/send.ts', symbol: 'send' }],
           }),
         )
       ).body as Checkpoint;
       expect(checkpoint.git).toEqual({ branch: 'main', commit: git(root, 'rev-parse', 'HEAD') });
       expect(checkpoint.files?.map((file) => file.path)).toEqual(['src/upload.ts', 'src/send.ts']);
+      expect(checkpoint.staleness).toBe('current');
 
       const lessonNow = async () => (await fetchJson(`${api}/lessons/${lesson.id}`)).body as Lesson;
       const until = async (state: string) => {
@@ -128,6 +130,8 @@ describe('memories tied to code in a watched git repository', () => {
         git: { branch: 'main', commit: git(root, 'rev-parse', 'HEAD') },
         commitsSince: 1,
       });
+      // Its anchor is on send.ts, which did not change.
+      expect(recent!.staleness).toBe('current');
 
       // Confirmed, the lesson takes the code as it is now.
       const confirmed = await fetchJson(
@@ -159,6 +163,12 @@ describe('memories tied to code in a watched git repository', () => {
         },
         { what: 'the checkpoint to see src/send.ts gone' },
       );
+      await waitFor(
+        async () =>
+          ((await fetchJson(`${api}/checkpoints/${checkpoint.id}`)).body as Checkpoint)
+            .staleness === 'gone',
+        { what: "the checkpoint's anchor to be gone" },
+      );
 
       // Re-index from scratch: the states stay as they are.
       const job = await fetchJson(
@@ -188,6 +198,7 @@ describe('memories tied to code in a watched git repository', () => {
       expect(cli.stdout).toMatch(
         /since then: 1 commit \(main at [0-9a-f]{7}\); src\/upload\.ts changed, src\/send\.ts gone/,
       );
+      expect(cli.stdout).toContain(`anchored (gone): ${repository}:src/send.ts:1#send gone`);
       console.log(
         `file write → lesson state: changed ${changed.ms} ms, moved ${moved.ms} ms, gone ${gone.ms} ms`,
       );

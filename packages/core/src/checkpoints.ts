@@ -1,3 +1,4 @@
+import type { Anchor, AnchorInput, AnchorState } from './anchors.ts';
 import type { ScoreBreakdown } from './search.ts';
 
 /**
@@ -16,6 +17,11 @@ export interface CheckpointInput {
   sessionId?: string | null;
   /** Defaults to `in_progress`. */
   status?: CheckpointStatus;
+  /**
+   * Code the checkpoint is about, kept with its staleness like a lesson's anchors. Stores that do
+   * not keep anchors refuse a non-empty list (`INVALID_INPUT`).
+   */
+  anchors?: readonly AnchorInput[];
 }
 
 export interface Checkpoint {
@@ -39,6 +45,10 @@ export interface Checkpoint {
   files?: CheckpointFile[];
   /** What changed in that code since; given by `getRecentCheckpoints` when files or git are known. */
   changesSince?: CheckpointChanges;
+  /** Code it was explicitly anchored to, each with its state now; absent without anchors. */
+  anchors?: Anchor[];
+  /** The worst state of its anchors; absent without anchors. */
+  staleness?: AnchorState;
 }
 
 export interface CheckpointGit {

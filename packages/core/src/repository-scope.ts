@@ -1,5 +1,6 @@
 import { describeRepositories, type Access } from './access.ts';
-import { anchorStates, memoryStaleness, type AnchorState } from './anchors.ts';
+import { anchorStates, memoryStaleness, type Anchor, type AnchorState } from './anchors.ts';
+import type { Checkpoint } from './checkpoints.ts';
 import { repositoryNotFound, type Repository } from './code.ts';
 import { NellieError } from './errors.ts';
 import type { Lesson } from './lessons.ts';
@@ -86,10 +87,26 @@ export class RepositoryScope {
    */
   async lesson(lesson: Lesson | null): Promise<Lesson | null> {
     if (!lesson || !(await this.sees(lesson.repository))) return null;
-    const shown = await Promise.all(lesson.anchors.map((anchor) => this.sees(anchor.repository)));
-    if (shown.every(Boolean)) return lesson;
-    const anchors = lesson.anchors.filter((_anchor, index) => shown[index]);
+    const anchors = await this.#visibleAnchors(lesson.anchors);
+    if (anchors === lesson.anchors) return lesson;
     return { ...lesson, anchors, staleness: memoryStaleness(anchors) };
+  }
+
+  /** The checkpoint as the key may see it, the same way as `lesson`. */
+  async checkpoint(checkpoint: Checkpoint | null): Promise<Checkpoint | null> {
+    if (!checkpoint || !(await this.sees(checkpoint.repository))) return null;
+    if (!checkpoint.anchors) return checkpoint;
+    const anchors = await this.#visibleAnchors(checkpoint.anchors);
+    if (anchors === checkpoint.anchors) return checkpoint;
+    const { anchors: _hidden, staleness: _worst, ...rest } = checkpoint;
+    const staleness = memoryStaleness(anchors);
+    return staleness === null ? rest : { ...rest, anchors, staleness };
+  }
+
+  /** The anchors in the key's repositories; the same array when that is all of them. */
+  async #visibleAnchors(anchors: Anchor[]): Promise<Anchor[]> {
+    const shown = await Promise.all(anchors.map((anchor) => this.sees(anchor.repository)));
+    return shown.every(Boolean) ? anchors : anchors.filter((_anchor, index) => shown[index]);
   }
 
   /**

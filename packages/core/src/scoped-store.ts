@@ -70,8 +70,13 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
   const visibleLesson = (lesson: Lesson | null): Promise<Lesson | null> => scope.lesson(lesson);
   const visibleLessons = async <T extends { lesson: Lesson }>(hits: T[]): Promise<T[]> =>
     Promise.all(hits.map(async (hit) => ({ ...hit, lesson: (await scope.lesson(hit.lesson))! })));
-  const visibleCheckpoint = async (checkpoint: Checkpoint | null): Promise<Checkpoint | null> =>
-    checkpoint && (await scope.sees(checkpoint.repository)) ? checkpoint : null;
+  const visibleCheckpoint = (checkpoint: Checkpoint | null): Promise<Checkpoint | null> =>
+    scope.checkpoint(checkpoint);
+  /** Checkpoints of a visible repository, with the anchors the key may see. */
+  const visibleCheckpoints = async (checkpoints: Checkpoint[]): Promise<Checkpoint[]> =>
+    (await Promise.all(checkpoints.map(visibleCheckpoint))).filter(
+      (checkpoint) => checkpoint !== null,
+    );
   const lessonNotFound = (id: string): NellieError =>
     new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
   const requireVisibleRepositoryId = async (id: number, action: string): Promise<void> => {
@@ -265,7 +270,8 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
     addCheckpoint: async (input) => {
       write('Saving a checkpoint');
       await scope.requireWritable(input.repository, 'Saving a checkpoint');
-      return store.addCheckpoint(input);
+      await scope.requireAnchorsWritable(input.anchors, 'Anchoring a checkpoint');
+      return (await scope.checkpoint(await store.addCheckpoint(input)))!;
     },
     getCheckpoint: async (id) => visibleCheckpoint(await store.getCheckpoint(id)),
     countCheckpoints: store.countCheckpoints
@@ -285,14 +291,22 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
     getRecentCheckpoints: (request = {}) =>
       scope.across(
         request.repository,
-        (repository) => store.getRecentCheckpoints({ ...request, repository }),
+        async (repository) =>
+          visibleCheckpoints(await store.getRecentCheckpoints({ ...request, repository })),
         newestFirst,
         request.limit ?? defaultRecentCheckpoints,
       ),
     searchCheckpoints: (request) =>
       scope.across(
         request.repository,
-        (repository) => store.searchCheckpoints({ ...request, repository }),
+        async (repository) => {
+          const hits = await store.searchCheckpoints({ ...request, repository });
+          const shown = await visibleCheckpoints(hits.map((hit) => hit.checkpoint));
+          return hits.flatMap((hit) => {
+            const checkpoint = shown.find((visible) => visible.id === hit.checkpoint.id);
+            return checkpoint ? [{ ...hit, checkpoint }] : [];
+          });
+        },
         byScore,
         request.limit ?? searchDefaults.limit,
       ),

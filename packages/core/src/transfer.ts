@@ -11,12 +11,32 @@ export const transferTables = [
   'lessons',
   'anchors',
   'checkpoints',
+  'checkpoint_anchors',
   'agent_status',
   'api_keys',
   'audit_log',
   'embeddings',
 ] as const;
 export type TransferTable = (typeof transferTables)[number];
+
+/** The columns of lessons' and checkpoints' anchors after their id and owner. */
+const anchorColumns = [
+  'repository_id',
+  'path',
+  'symbol',
+  'symbol_key',
+  'start_line',
+  'end_line',
+  'content',
+  'content_hash',
+  'origin',
+  'state',
+  'lines_added',
+  'lines_removed',
+  'signature_changed',
+  'moved_from',
+  'checked_at',
+] as const;
 
 /**
  * The columns of each table in a transferred row: the same names in every store. Derived data
@@ -63,25 +83,7 @@ export const transferColumns = {
     'updated_at',
     'content_hash',
   ],
-  anchors: [
-    'id',
-    'lesson_seq',
-    'repository_id',
-    'path',
-    'symbol',
-    'symbol_key',
-    'start_line',
-    'end_line',
-    'content',
-    'content_hash',
-    'origin',
-    'state',
-    'lines_added',
-    'lines_removed',
-    'signature_changed',
-    'moved_from',
-    'checked_at',
-  ],
+  anchors: ['id', 'lesson_seq', ...anchorColumns],
   checkpoints: [
     'seq',
     'id',
@@ -98,6 +100,7 @@ export const transferColumns = {
     'git_commit',
     'files',
   ],
+  checkpoint_anchors: ['id', 'checkpoint_seq', ...anchorColumns],
   agent_status: ['agent', 'status', 'current_task', 'last_checkpoint_id', 'updated_at'],
   api_keys: [
     'seq',
@@ -126,6 +129,7 @@ export const transferKeys = {
   lessons: 'seq',
   anchors: 'id',
   checkpoints: 'seq',
+  checkpoint_anchors: 'id',
   agent_status: 'agent',
   api_keys: 'seq',
   audit_log: 'id',

@@ -382,6 +382,16 @@ function restTargeted(fixture: Fixture): Record<string, ((t: Target) => RestCall
     deleteLesson: [(t) => ['DELETE', `/api/v1/lessons/${t.lesson}`]],
     createCheckpoint: [
       (t) => ['POST', '/api/v1/checkpoints', { agent: 'x', workingOn: 'w', repository: t.repo }],
+      (t) => [
+        'POST',
+        '/api/v1/checkpoints',
+        {
+          agent: 'x',
+          workingOn: 'w',
+          repository: 'alpharepo',
+          anchors: [{ repository: t.repo, path: 'beta-only.ts' }],
+        },
+      ],
     ],
     recentCheckpoints: [
       (t) => ['GET', `/api/v1/checkpoints/recent?repository=${t.repo}`],
@@ -458,6 +468,10 @@ function toolTargeted(fixture: Fixture): ((t: Target) => ToolCall)[] {
     ],
     (t) => ['delete_lesson', { id: t.lesson }],
     (t) => ['add_checkpoint', { agent: 'x', working_on: 'w', repository: t.repo }],
+    (t) => [
+      'add_checkpoint',
+      { agent: 'x', working_on: 'w', repository: 'alpharepo', anchors: [`${t.repo}:beta-only.ts`] },
+    ],
     (t) => ['get_recent_checkpoints', { repository: t.repo }],
     (t) => ['get_recent_checkpoints', { agent: t.agent }],
     (t) => ['get_checkpoint', { id: t.checkpoint }],
@@ -591,6 +605,71 @@ describe.each(engines)('a key limited to one repository, on $name', (engine) => 
     }
     expect(await scoped.countCheckpoints!({})).toBe(1);
     expect(await fixture.store.countCheckpoints!({})).toBe(2);
+  });
+
+  it('refuses to anchor a checkpoint into another repository: FORBIDDEN, nothing saved', async () => {
+    const { fixture, url, keys } = served;
+    const body = {
+      agent: 'x',
+      workingOn: 'w',
+      repository: 'alpharepo',
+      anchors: [{ repository: 'betarepo', path: 'beta-only.ts' }],
+    };
+    const answer = await request(url, keys.alphaAdmin, 'POST', '/api/v1/checkpoints', body);
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.text)).toMatchObject({
+      error: { code: 'FORBIDDEN', message: expect.stringContaining('Anchoring a checkpoint') },
+    });
+    const client = await mcpClient(url, keys.alphaAdmin);
+    const refused = await client.callTool({
+      name: 'add_checkpoint',
+      arguments: {
+        agent: 'x',
+        working_on: 'w',
+        repository: 'alpharepo',
+        anchors: ['betarepo:beta-only.ts'],
+      },
+    });
+    expect(refused.isError).toBe(true);
+    expect(await fixture.store.countCheckpoints!({ agent: 'x' })).toBe(0);
+  });
+
+  it('shows a checkpoint without its anchors into other repositories', async () => {
+    const { fixture, url, keys } = served;
+    const anchored = fixture.store.addCheckpoint({
+      agent: 'y',
+      workingOn: 'w',
+      repository: 'alpharepo',
+      anchors: [
+        { repository: 'alpharepo', path: 'alpha.ts' },
+        { repository: 'betarepo', path: 'beta-only.ts' },
+      ],
+    });
+    if (!engine.anchors) {
+      await expect(anchored).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      return;
+    }
+    const cross = await anchored;
+    try {
+      expect(cross.anchors?.map((anchor) => anchor.repository)).toEqual(['alpharepo', 'betarepo']);
+      const answer = await request(url, keys.alphaAdmin, 'GET', `/api/v1/checkpoints/${cross.id}`);
+      expect(JSON.parse(answer.text)).toMatchObject({
+        staleness: 'current',
+        anchors: [{ repository: 'alpharepo', path: 'alpha.ts' }],
+      });
+      expect(JSON.parse(answer.text).anchors).toHaveLength(1);
+      expect(leaked(answer.text, fixture.markers)).toEqual([]);
+      const recent = await request(
+        url,
+        keys.alphaAdmin,
+        'GET',
+        '/api/v1/checkpoints/recent?agent=y',
+      );
+      expect(JSON.parse(recent.text)).toMatchObject([{ id: cross.id, staleness: 'current' }]);
+      expect(recent.text).not.toContain('betarepo');
+    } finally {
+      await fixture.store.deleteCheckpoint(cross.id);
+    }
   });
 
   it('/ready names missing repositories to admin keys only, /metrics needs full access', async () => {

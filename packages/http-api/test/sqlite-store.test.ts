@@ -18,7 +18,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { nellieToolNames, registerNellieTools } from '@nellie/mcp-tools';
 import { createSqliteStore } from '@nellie/storage';
-import { createFakeEmbedder, createFakeIndexer } from '@nellie/test-utils';
+import { createFakeEmbedder, createFakeIndexer, seedRepository } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpAppOptions, McpSessionContext } from '../src/index.ts';
 import { createTestApp, type TestApp } from './support/harness.ts';
@@ -449,5 +449,68 @@ describe('checkpoints that know their code, over REST', () => {
       git: { branch: 'main', commit: git('rev-parse', 'HEAD') },
       commitsSince: 1,
     });
+  });
+
+  it('take explicit anchors, whose staleness reads show as the code changes and goes', async () => {
+    const upload = (body: string) => ({
+      chunks: [
+        {
+          startLine: 1,
+          endLine: 3,
+          content: `export function retryUpload(file: Blob) {\n  ${body}\n}`,
+          symbolName: 'retryUpload',
+          symbolKind: 'function',
+        },
+      ],
+    });
+    const repository = await seedRepository(
+      store,
+      join(directory, 'shop'),
+      { 'src/upload.ts': upload('return send(file);') },
+      { name: 'shop' },
+    );
+    const { url } = await serveApp();
+    const call = client(url);
+
+    const created = await call('POST', '/api/v1/checkpoints', {
+      agent: 'bot',
+      workingOn: 'Uploads give up after three tries',
+      repository: 'shop',
+      anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
+    });
+    expect(created.status).toBe(201);
+    const saved = (await created.json()) as Checkpoint;
+    expect(saved).toMatchObject({
+      staleness: 'current',
+      anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
+    });
+
+    await seedRepository(store, join(directory, 'shop'), {
+      'src/upload.ts': upload('return send(file, { retries: 3 });'),
+    });
+    await store.refreshAnchors(repository.id, ['src/upload.ts']);
+    const read = (await (
+      await call('GET', `/api/v1/checkpoints/${saved.id}`)
+    ).json()) as Checkpoint;
+    expect(read).toMatchObject({ staleness: 'changed', anchors: [{ state: 'changed' }] });
+    const recent = (await (
+      await call('GET', '/api/v1/checkpoints/recent?agent=bot')
+    ).json()) as Checkpoint[];
+    expect(recent[0]).toMatchObject({ id: saved.id, staleness: 'changed' });
+
+    await store.deleteFiles(repository.id, ['src/upload.ts']);
+    await store.refreshAnchors(repository.id, ['src/upload.ts']);
+    const found = (await (
+      await call('POST', '/api/v1/checkpoints/search', { query: 'uploads give up' })
+    ).json()) as { hits: { checkpoint: Checkpoint }[] };
+    expect(found.hits[0]?.checkpoint).toMatchObject({ id: saved.id, staleness: 'gone' });
+
+    const refused = await call('POST', '/api/v1/checkpoints', {
+      agent: 'bot',
+      workingOn: 'Anchored to nothing',
+      anchors: [{ repository: 'shop', path: 'src/upload.ts' }],
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('no such indexed file');
   });
 });

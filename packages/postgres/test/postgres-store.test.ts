@@ -27,7 +27,7 @@ async function seedAndEmbed(store: Awaited<ReturnType<typeof createPostgresStore
 }
 
 describe('PostgreSQL store', () => {
-  it('refuses lessons anchored to code and staleness filters: anchors need the SQLite store', async () => {
+  it('refuses lessons and checkpoints anchored to code and staleness filters: anchors need the SQLite store', async () => {
     await using store = await createPostgresStore({ ...withoutPgvector, schema: freshSchema() });
     const anchors = [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }];
     const refused = {
@@ -46,6 +46,17 @@ describe('PostgreSQL store', () => {
       store.searchLessons({ query: 'retry', staleness: ['changed'] }),
     ).rejects.toMatchObject(refused);
     expect(await store.confirmLesson(lesson.id)).toEqual(lesson);
+    await expect(
+      store.addCheckpoint({ agent: 'a', workingOn: 'Retry uploads', anchors }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(
+        /^Checkpoint anchors: anchors need the SQLite store/,
+      ) as unknown,
+    });
+    expect(await store.countCheckpoints!({})).toBe(0);
+    const checkpoint = await store.addCheckpoint({ agent: 'a', workingOn: 'w', anchors: [] });
+    expect(checkpoint).not.toHaveProperty('anchors');
   });
 
   it('uses pgvector when the extension is available and says so', async () => {

@@ -72,6 +72,7 @@ async function seed(): Promise<{ store: SqliteStore; secret: string }> {
     repository: 'shop',
     workingOn: 'Retries in src/retry.ts',
     state: {},
+    anchors: [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }],
   });
   await store.addCheckpoint({ agent: 'codex', workingOn: 'User cache', state: {}, status: 'done' });
   await store.recordAudit({
@@ -119,7 +120,9 @@ async function answers(store: NellieStore, secret: string) {
     keyword: keyword.map((hit) => `${hit.repository}/${hit.path}:${hit.startLine}`),
     lessons: lessons.items.map(({ anchors: _anchors, staleness: _staleness, ...rest }) => rest),
     lessonHits: (await store.searchLessons({ query: 'retry cdn' })).map((hit) => hit.lesson.id),
-    checkpoints: await store.getRecentCheckpoints({ limit: 10 }),
+    checkpoints: (await store.getRecentCheckpoints({ limit: 10 })).map(
+      ({ anchors: _anchors, staleness: _staleness, ...rest }) => rest,
+    ),
     agents: await store.listAgents(),
     key: (await store.principals!.verifyApiKey(secret))?.principal ?? null,
     audit: (await store.listAudit({ limit: 10 })).map(({ id: _id, ...entry }) => entry),
@@ -150,7 +153,7 @@ describe.each([
     expect(before.key).toBe('ops');
 
     await expect(copyStore(sqlite.transfer, postgres.transfer)).rejects.toThrow(
-      /does not keep anchors \(1 rows\); nothing was copied/,
+      /does not keep anchors \(1 rows\), checkpoint_anchors \(1 rows\); nothing was copied/,
     );
     expect(await postgres.transfer.importState()).toBe('empty');
 
@@ -164,12 +167,14 @@ describe.each([
       repository: 'shop',
       files: [{ path: 'src/retry.ts' }],
     });
-    expect(report.tables.find((entry) => entry.table === 'anchors')).toEqual({
-      table: 'anchors',
-      source: 1,
-      target: null,
-      droppedColumns: [],
-    });
+    for (const table of ['anchors', 'checkpoint_anchors']) {
+      expect(report.tables.find((entry) => entry.table === table)).toEqual({
+        table,
+        source: 1,
+        target: null,
+        droppedColumns: [],
+      });
+    }
     expect(report.tables.find((entry) => entry.table === 'chunks')?.target).toBe(8);
     // Vectors arrive bit for bit: nothing needs embedding again.
     expect(await everyRow(postgres.transfer, 'embeddings')).toEqual(

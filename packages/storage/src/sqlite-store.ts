@@ -142,7 +142,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   const fileReader = new IndexedFileReader(ctx, repositories);
   const anchors = new AnchorStore(ctx, code);
   const lessons = new SqliteLessons(ctx, code, anchors);
-  const checkpoints = new SqliteCheckpoints(ctx, code);
+  const checkpoints = new SqliteCheckpoints(ctx, code, anchors);
   const embeddings = new EmbeddingStore(ctx);
   const audit = new AuditStore(ctx);
   const operations = new SqliteOperations(ctx);

@@ -44,7 +44,7 @@ describe('schema migrations', () => {
     try {
       const stats = await store.stats();
       expect(stats).toMatchObject({ schemaVersion, chunks: 1, chunksWithVectors: 1 });
-      expect(schemaVersion).toBe(6);
+      expect(schemaVersion).toBe(7);
       expect((await store.searchCode({ query: 'fetch invoice' }))[0]?.symbolName).toBe(
         'fetchInvoice',
       );
@@ -58,14 +58,14 @@ describe('schema migrations', () => {
       // A checkpoint saved before checkpoints recorded their code has no files, git or changes.
       const [checkpoint] = await store.getRecentCheckpoints();
       expect(checkpoint).toMatchObject({ id: 'k1', workingOn: 'editing a.ts' });
-      for (const field of ['files', 'git', 'changesSince']) {
+      for (const field of ['files', 'git', 'changesSince', 'anchors', 'staleness']) {
         expect(checkpoint).not.toHaveProperty(field);
       }
     } finally {
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(6);
+    expect(check.pragma('user_version', { simple: true })).toBe(7);
     expect(check.prepare('SELECT embedding_id FROM chunks WHERE id = 1').pluck().get()).toBe(1);
     check.close();
   });

@@ -30,7 +30,12 @@ async function seeded(path: string): Promise<SqliteStore> {
     repository: 'shop',
     anchors: [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }],
   });
-  await store.addCheckpoint({ agent: 'claude', workingOn: 'retryUpload backoff', state: {} });
+  await store.addCheckpoint({
+    agent: 'claude',
+    workingOn: 'retryUpload backoff',
+    state: {},
+    anchors: [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }],
+  });
   const pending = await store.pendingEmbeddings(10);
   const vectors = await embedder.embed(pending.map((item) => item.text));
   await store.putEmbeddings(
@@ -48,15 +53,17 @@ describe('SQLite store transfer', () => {
 
     const report = await copyStore(source.transfer, target.transfer, { batchSize: 1 });
     expect(report.verified).toBe(true);
-    expect(report.tables.find((entry) => entry.table === 'anchors')).toMatchObject({
-      source: 1,
-      target: 1,
-    });
+    for (const table of ['anchors', 'checkpoint_anchors']) {
+      expect(report.tables.find((entry) => entry.table === table)).toMatchObject({
+        source: 1,
+        target: 1,
+      });
+    }
     const [lesson] = (await source.listLessons()).items;
     expect(await target.getLesson(lesson!.id)).toEqual(lesson);
-    expect(await target.getRecentCheckpoints({ limit: 5 })).toEqual(
-      await source.getRecentCheckpoints({ limit: 5 }),
-    );
+    const checkpoints = await source.getRecentCheckpoints({ limit: 5 });
+    expect(checkpoints[0]?.anchors).toHaveLength(1);
+    expect(await target.getRecentCheckpoints({ limit: 5 })).toEqual(checkpoints);
     const [queryVector] = await embedder.embed(['retry upload']);
     const search = (store: SqliteStore) =>
       store.searchCode({ query: 'retry upload', queryVector, limit: 5 });

@@ -834,6 +834,60 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
           await store.deleteRepository(repository.id);
           expect((await store.getLesson(stale.id))!.anchors).toEqual([]);
         });
+        it('anchors a checkpoint to code and keeps its staleness like a lesson', async () => {
+          const store = await open();
+          const repository = await shop(store);
+          const saved = await store.addCheckpoint({
+            agent: 'agent-1',
+            workingOn: 'Making uploads give up',
+            repository: 'shop',
+            anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
+          });
+          expect(saved).toMatchObject({
+            staleness: 'current',
+            anchors: [{ path: 'src/upload.ts', startLine: 5, endLine: 7, origin: 'explicit' }],
+          });
+          expect(saved.anchors).toHaveLength(1);
+          const plain = await store.addCheckpoint({ agent: 'agent-2', workingOn: 'Reading' });
+          expect(plain.anchors).toBeUndefined();
+          expect(plain.staleness).toBeUndefined();
+
+          await store.writeFile(repository.id, file('src/upload.ts'), [
+            chunk(helper, { symbolName: 'formatSize' }),
+            chunk(uploadChanged, { startLine: 6, endLine: 9, symbolName: 'retryUpload' }),
+          ]);
+          expect(await store.refreshAnchors(repository.id, ['src/upload.ts'])).toBe(1);
+          const changed = (await store.getCheckpoint(saved.id))!;
+          expect(changed.staleness).toBe('changed');
+          expect(changed.anchors![0]).toMatchObject({ state: 'changed', startLine: 6, endLine: 9 });
+          expect((await store.getRecentCheckpoints({ agent: 'agent-1' }))[0]).toMatchObject({
+            staleness: 'changed',
+          });
+          expect(
+            (await store.searchCheckpoints({ query: 'uploads give up' }))[0]?.checkpoint,
+          ).toMatchObject({ id: saved.id, staleness: 'changed' });
+
+          await store.deleteFiles(repository.id, ['src/upload.ts']);
+          await store.refreshAnchors(repository.id, ['src/upload.ts']);
+          expect((await store.getCheckpoint(saved.id))!.staleness).toBe('gone');
+          // Checkpoints are not lessons: lesson staleness counts leave them out.
+          expect(await store.countLessonsByStaleness()).toEqual({
+            current: 0,
+            changed: 0,
+            moved: 0,
+            gone: 0,
+          });
+
+          await expect(
+            store.addCheckpoint({
+              agent: 'agent-1',
+              workingOn: 'Anchored to nothing',
+              anchors: [{ repository: 'shop', path: 'src/missing.ts' }],
+            }),
+          ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+          expect(await store.getRecentCheckpoints({ agent: 'agent-1' })).toHaveLength(1);
+          expect(await store.deleteCheckpoint(saved.id)).toBe(true);
+        });
       });
     }
 

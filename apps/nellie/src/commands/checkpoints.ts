@@ -20,6 +20,13 @@ function describeCheckpoint(checkpoint: Checkpoint): string {
   if (checkpoint.files && checkpoint.files.length > 0) {
     lines.push(`  files: ${checkpoint.files.map((file) => file.path).join(', ')}`);
   }
+  if (checkpoint.anchors) {
+    const anchors = checkpoint.anchors.map(
+      (anchor) =>
+        `${anchor.repository}:${anchor.path}:${anchor.startLine}${anchor.symbol ? `#${anchor.symbol}` : ''} ${anchor.state}`,
+    );
+    lines.push(`  anchored (${checkpoint.staleness}): ${anchors.join(', ')}`);
+  }
   const changes = checkpoint.changesSince && describeCheckpointChanges(checkpoint.changesSince);
   if (changes) lines.push(`  ${changes}`);
   return lines.join('\n');

@@ -204,6 +204,10 @@ export const checkpointSchema = named(
       .describe(
         'In recent checkpoints: files changed or gone since, how many are unchanged, the git branch and commit now and the commits since.',
       ),
+    anchors: z.array(anchorSchema).optional().describe('Code it was anchored to; absent without.'),
+    staleness: anchorState
+      .optional()
+      .describe('The worst state of its anchored code; absent without anchors.'),
   }),
 );
 
@@ -223,6 +227,9 @@ export const checkpointCreateSchema = z.strictObject({
   status: checkpointStatus
     .optional()
     .describe('Defaults to in_progress; done marks the agent idle.'),
+  anchors: anchorInputsSchema
+    .optional()
+    .describe('Code the task is about; reads show whether it changed since (SQLite store only).'),
 });
 
 export const checkpointRecentQuerySchema = z.object({

@@ -27,7 +27,8 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
       path: '/checkpoints',
       operationId: 'createCheckpoint',
       summary: "Save an agent's checkpoint",
-      description: "Also updates the agent's status: in_progress, or idle when status is done.",
+      description:
+        "Also updates the agent's status: in_progress, or idle when status is done. anchors tie it to code, whose staleness reads show (FORBIDDEN for a scoped key naming another repository).",
       tag: 'checkpoints',
       body: checkpointCreateSchema,
       responses: {
@@ -40,6 +41,7 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
           agent: checkpoint.agent,
           status: checkpoint.status,
           repository: checkpoint.repository,
+          ...(checkpoint.anchors ? { anchors: checkpoint.anchors.length } : {}),
         });
         return { status: 201, body: checkpoint };
       },

@@ -66,6 +66,9 @@ export function checkpointHeadline(checkpoint: Checkpoint): string {
   const facts: string[] = [];
   if (checkpoint.repository !== null) facts.push(`repository ${checkpoint.repository}`);
   if (checkpoint.sessionId !== null) facts.push(`session ${checkpoint.sessionId}`);
+  if (checkpoint.staleness !== undefined && checkpoint.staleness !== 'current') {
+    facts.push(`anchored code ${checkpoint.staleness}`);
+  }
   const suffix = facts.length > 0 ? ` (${facts.join('; ')})` : '';
   return (
     `${checkpoint.id} ${checkpoint.createdAt} [${checkpoint.status}] ${checkpoint.agent}: ` +
@@ -89,6 +92,12 @@ export function checkpointFull(checkpoint: Checkpoint): string {
     facts.join(' · '),
     `Working on: ${checkpoint.workingOn}`,
     `State: ${JSON.stringify(checkpoint.state, null, 2)}`,
+    ...(checkpoint.anchors
+      ? [
+          `Anchored to (${checkpoint.staleness ?? 'current'}):`,
+          ...checkpoint.anchors.map(describeAnchor),
+        ]
+      : []),
   ].join('\n');
 }
 

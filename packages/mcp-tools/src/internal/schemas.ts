@@ -77,6 +77,8 @@ export const checkpointViewSchema = z.object({
   sessionId: z.string().nullable(),
   status: z.enum(['in_progress', 'done']),
   createdAt: z.string(),
+  anchors: z.array(anchorViewSchema).optional(),
+  staleness: anchorStateSchema.optional(),
 });
 
 export const agentStatusViewSchema = z.object({

@@ -1,6 +1,8 @@
 import { NellieError, limits } from '@nellie/core';
 import {
+  anchorReferencesSchema,
   jsonObjectSchema,
+  parseAnchorReferences,
   resolveDeprecatedFields,
   storedTextSchema,
   withUnlistedDeprecatedFields,
@@ -24,7 +26,7 @@ export const addCheckpointTool = defineTool({
   config: {
     title: 'Save a checkpoint',
     description:
-      'Save where you are in a task (working_on, JSON state) to resume after a context reset. status done marks the agent idle.',
+      'Save your place in a task to resume after a context reset; anchors as in add_lesson.',
     inputSchema: withUnlistedDeprecatedFields({
       agent: agentSchema,
       working_on: storedTextSchema('working_on', limits.checkpointWorkingOnLength).describe(
@@ -32,16 +34,15 @@ export const addCheckpointTool = defineTool({
       ),
       state: jsonObjectSchema
         .optional()
-        .describe(`JSON to get back when resuming (max ${maxStateBytes / 1024} KiB).`),
+        .describe(`JSON to restore (max ${maxStateBytes / 1024} KiB).`),
       repository: storedTextSchema('repository', limits.repositoryLength)
         .optional()
         .describe('Repository, if any.'),
       session_id: storedTextSchema('session_id', limits.sessionIdLength)
         .optional()
-        .describe('Your session id, if any.'),
-      status: checkpointStatusSchema
-        .default('in_progress')
-        .describe('done when the task is finished.'),
+        .describe('Your session id.'),
+      status: checkpointStatusSchema.default('in_progress').describe('done: finished, agent idle.'),
+      anchors: anchorReferencesSchema.optional(),
     }),
     outputSchema: z.object({
       checkpoint: checkpointViewSchema,
@@ -71,6 +72,7 @@ export const addCheckpointTool = defineTool({
       repository: resolveDeprecatedFields(args).repository ?? null,
       sessionId: args.session_id ?? null,
       status: args.status,
+      ...(args.anchors === undefined ? {} : { anchors: parseAnchorReferences(args.anchors) }),
     });
     await audit(deps, context, {
       action: 'checkpoint.create',
@@ -79,6 +81,7 @@ export const addCheckpointTool = defineTool({
         agent: checkpoint.agent,
         status: checkpoint.status,
         repository: checkpoint.repository,
+        ...(checkpoint.anchors ? { anchors: checkpoint.anchors.length } : {}),
       },
     });
     const agentStatus = await deps.store.getAgentStatus(checkpoint.agent);

@@ -26,6 +26,7 @@ import { CheckpointCode } from './checkpoint-code.ts';
 import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
 import { searchMemoryTable } from './memory-search.ts';
+import { refuseAnchors } from './lesson-store.ts';
 import { kindCheckpoint } from './schema.ts';
 import type { SearchContext } from './search-context.ts';
 
@@ -44,6 +45,7 @@ export class CheckpointStore {
 
   async add(input: CheckpointInput): Promise<Checkpoint> {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
+    refuseAnchors(parsed, 'Checkpoint');
     const { checkpoint: saved, stateText } = newCheckpoint(parsed);
     const hash = checkpointHash(saved);
     let checkpoint = saved;

@@ -27,14 +27,17 @@ import { kindLesson } from './schema.ts';
 import type { SearchContext } from './search-context.ts';
 
 /**
- * Lessons here are not anchored to code: anchors are resolved against the SQLite store's chunk
- * and symbol tables. A request naming anchors or filtering on their staleness is refused rather
- * than answered as if it had been kept.
+ * Lessons and checkpoints here are not anchored to code: anchors are resolved against the SQLite
+ * store's chunk and symbol tables. A request naming anchors or filtering on their staleness is
+ * refused rather than answered as if it had been kept.
  */
-function refuseAnchors(request: {
-  anchors?: readonly unknown[] | undefined;
-  staleness?: readonly unknown[] | undefined;
-}): void {
+export function refuseAnchors(
+  request: {
+    anchors?: readonly unknown[] | undefined;
+    staleness?: readonly unknown[] | undefined;
+  },
+  memory: 'Lesson' | 'Checkpoint' = 'Lesson',
+): void {
   const field =
     request.anchors && request.anchors.length > 0
       ? 'anchors'
@@ -44,7 +47,7 @@ function refuseAnchors(request: {
   if (field === null) return;
   throw new NellieError(
     'INVALID_INPUT',
-    `Lesson ${field}: anchors need the SQLite store; the PostgreSQL store keeps lessons without anchors to code.`,
+    `${memory} ${field}: anchors need the SQLite store; the PostgreSQL store keeps ${memory.toLowerCase()}s without anchors to code.`,
   );
 }
 

@@ -15,7 +15,9 @@ import { readStoredModel } from './embedding-store.ts';
 import { kindCheckpoint, kindChunk, kindLesson, textConfig } from './schema.ts';
 
 /** Anchors need the SQLite store's chunk and symbol tables; this store keeps none. */
-const tables: readonly TransferTable[] = transferTables.filter((table) => table !== 'anchors');
+const tables: readonly TransferTable[] = transferTables.filter(
+  (table) => table !== 'anchors' && table !== 'checkpoint_anchors',
+);
 
 /** Every column of the tables it keeps is kept. */
 const droppedColumns: Readonly<Partial<Record<TransferTable, readonly string[]>>> = {};
@@ -70,7 +72,7 @@ export class PostgresTransfer implements StoreTransfer {
     if (!tables.includes(table)) {
       throw new NellieError(
         'INVALID_INPUT',
-        `The PostgreSQL store keeps no ${table}: lessons here are not anchored to code.`,
+        `The PostgreSQL store keeps no ${table}: lessons and checkpoints here are not anchored to code.`,
       );
     }
   }

@@ -23,9 +23,19 @@ const refreshSchema = z.object({
   paths: z.array(z.string().min(1).max(limits.globLength)),
 });
 
+/** What anchors belong to: each kind keeps its anchors in its own table, with the same columns. */
+export type AnchorOwner = 'lesson' | 'checkpoint';
+
+const anchorTables: Record<AnchorOwner, { table: string; owner: string }> = {
+  lesson: { table: 'anchors', owner: 'lesson_seq' },
+  checkpoint: { table: 'checkpoint_anchors', owner: 'checkpoint_seq' },
+};
+
+const anchorOwners = Object.keys(anchorTables) as AnchorOwner[];
+
 interface AnchorRow {
   id: number;
-  lesson_seq: number;
+  owner_seq: number;
   repository_id: number;
   repository: string;
   path: string;
@@ -72,12 +82,16 @@ export const lessonStalenessSql = `(SELECT CASE max(CASE a.state WHEN 'current' 
     WHEN 0 THEN 'current' WHEN 1 THEN 'moved' WHEN 2 THEN 'changed' WHEN 3 THEN 'gone' END
   FROM anchors a WHERE a.lesson_seq = l.seq)`;
 
-const anchorSelect = `SELECT a.*, r.name AS repository FROM anchors a
-  JOIN repositories r ON r.id = a.repository_id`;
+/** Anchors of one kind of owner with their repository's name; `a.owner_seq` filters by owner. */
+function anchorSelect(owner: AnchorOwner): string {
+  const { table, owner: column } = anchorTables[owner];
+  return `SELECT a.*, r.name AS repository FROM
+    (SELECT *, ${column} AS owner_seq FROM ${table}) a JOIN repositories r ON r.id = a.repository_id`;
+}
 
 /**
- * Anchors of lessons: resolving them against the index (explicit or found in the lesson's text),
- * and comparing them with the code each time indexing rewrites their files.
+ * Anchors of lessons and checkpoints: resolving them against the index (explicit, or found in a
+ * lesson's text), and comparing them with the code each time indexing rewrites their files.
  */
 export class AnchorStore {
   readonly #ctx: StoreContext;
@@ -98,9 +112,10 @@ export class AnchorStore {
     return this.#code.automatic(text, repository);
   }
 
-  /** Replaces a lesson's anchors (inside the caller's write). */
-  replace(lessonSeq: number, anchors: readonly ResolvedAnchor[]): void {
-    this.#ctx.statement(`DELETE FROM anchors WHERE lesson_seq = ?`).run(lessonSeq);
+  /** Replaces the anchors of a lesson or checkpoint (inside the caller's write). */
+  replace(owner: AnchorOwner, ownerSeq: number, anchors: readonly ResolvedAnchor[]): void {
+    const { table, owner: column } = anchorTables[owner];
+    this.#ctx.statement(`DELETE FROM ${table} WHERE ${column} = ?`).run(ownerSeq);
     const now = new Date().toISOString();
     const seen = new Set<string>();
     for (const anchor of anchors) {
@@ -109,12 +124,12 @@ export class AnchorStore {
       seen.add(key);
       this.#ctx
         .statement(
-          `INSERT INTO anchors (lesson_seq, repository_id, path, symbol, symbol_key, start_line,
+          `INSERT INTO ${table} (${column}, repository_id, path, symbol, symbol_key, start_line,
              end_line, content, content_hash, origin, state, checked_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?)`,
         )
         .run(
-          lessonSeq,
+          ownerSeq,
           anchor.repositoryId,
           anchor.path,
           anchor.symbol,
@@ -129,17 +144,17 @@ export class AnchorStore {
     }
   }
 
-  /** Anchors of these lessons, by lesson seq. */
-  forLessons(seqs: readonly number[]): Map<number, Anchor[]> {
+  /** Anchors of these lessons or checkpoints, by their seq. */
+  forOwners(owner: AnchorOwner, seqs: readonly number[]): Map<number, Anchor[]> {
     const result = new Map<number, Anchor[]>(seqs.map((seq) => [seq, []]));
     if (seqs.length === 0) return result;
     const rows = this.#ctx
       .statement(
-        `${anchorSelect} WHERE a.lesson_seq IN (SELECT value FROM json_each(?))
-         ORDER BY a.lesson_seq, a.id`,
+        `${anchorSelect(owner)} WHERE a.owner_seq IN (SELECT value FROM json_each(?))
+         ORDER BY a.owner_seq, a.id`,
       )
       .all(JSON.stringify(seqs)) as AnchorRow[];
-    for (const row of rows) result.get(row.lesson_seq)?.push(toAnchor(row));
+    for (const row of rows) result.get(row.owner_seq)?.push(toAnchor(row));
     return result;
   }
 
@@ -147,7 +162,7 @@ export class AnchorStore {
   explicitOf(lessonSeq: number): ResolvedAnchor[] {
     return (
       this.#ctx
-        .statement(`${anchorSelect} WHERE a.lesson_seq = ? AND a.origin = 'explicit'`)
+        .statement(`${anchorSelect('lesson')} WHERE a.owner_seq = ? AND a.origin = 'explicit'`)
         .all(lessonSeq) as AnchorRow[]
     ).map((row) => ({
       repositoryId: row.repository_id,
@@ -178,35 +193,50 @@ export class AnchorStore {
     );
   }
 
-  /** Compares anchors on these paths, and gone anchors whose symbol they now define. */
+  /**
+   * Compares anchors (of lessons and checkpoints) on these paths, and gone anchors whose symbol
+   * they now define.
+   */
   refresh(repositoryId: number, paths: readonly string[]): number {
     parseInput(refreshSchema, { repositoryId, paths }, 'anchor refresh');
     if (paths.length === 0) return 0;
     return this.#ctx.write(() =>
-      this.#recheck(
-        this.#ctx
-          .statement(
-            `${anchorSelect} WHERE a.repository_id = $repository AND (
+      anchorOwners.reduce(
+        (changed, owner) => changed + this.#refreshOwner(owner, repositoryId, paths),
+        0,
+      ),
+    );
+  }
+
+  #refreshOwner(owner: AnchorOwner, repositoryId: number, paths: readonly string[]): number {
+    return this.#recheck(
+      owner,
+      this.#ctx
+        .statement(
+          `${anchorSelect(owner)} WHERE a.repository_id = $repository AND (
                a.path IN (SELECT value FROM json_each($paths))
                OR (a.state = 'gone' AND a.symbol_key IN (
                  SELECT c.symbol_key FROM files f JOIN chunks c ON c.file_id = f.id
                  WHERE f.repository_id = $repository
                    AND f.path IN (SELECT value FROM json_each($paths)))))`,
-          )
-          .all({ repository: repositoryId, paths: JSON.stringify(paths) }) as AnchorRow[],
-      ),
+        )
+        .all({ repository: repositoryId, paths: JSON.stringify(paths) }) as AnchorRow[],
     );
   }
 
-  /** Compares a lesson's anchors with the code now (inside the caller's write). */
-  recheckLesson(lessonSeq: number): void {
+  /** Compares the anchors of a lesson or checkpoint with the code now (inside the caller's write). */
+  recheckOwner(owner: AnchorOwner, ownerSeq: number): void {
     this.#recheck(
-      this.#ctx.statement(`${anchorSelect} WHERE a.lesson_seq = ?`).all(lessonSeq) as AnchorRow[],
+      owner,
+      this.#ctx
+        .statement(`${anchorSelect(owner)} WHERE a.owner_seq = ?`)
+        .all(ownerSeq) as AnchorRow[],
     );
   }
 
   /** Records where each anchor's code is now; returns how many changed state. */
-  #recheck(rows: readonly AnchorRow[]): number {
+  #recheck(owner: AnchorOwner, rows: readonly AnchorRow[]): number {
+    const { table } = anchorTables[owner];
     let changed = 0;
     const now = new Date().toISOString();
     for (const row of rows) {
@@ -214,7 +244,7 @@ export class AnchorStore {
       if (location.state !== row.state) changed += 1;
       this.#ctx
         .statement(
-          `UPDATE anchors SET state = ?, path = ?, start_line = ?, end_line = ?, moved_from = ?,
+          `UPDATE ${table} SET state = ?, path = ?, start_line = ?, end_line = ?, moved_from = ?,
              lines_added = ?, lines_removed = ?, signature_changed = ?, checked_at = ?
            WHERE id = ?`,
         )
@@ -237,7 +267,7 @@ export class AnchorStore {
   /** Re-anchors a lesson to its code as it is now; anchors whose code is gone are dropped. */
   confirm(lessonSeq: number): void {
     const rows = this.#ctx
-      .statement(`${anchorSelect} WHERE a.lesson_seq = ?`)
+      .statement(`${anchorSelect('lesson')} WHERE a.owner_seq = ?`)
       .all(lessonSeq) as AnchorRow[];
     const now = new Date().toISOString();
     for (const row of rows) {

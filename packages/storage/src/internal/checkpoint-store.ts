@@ -3,7 +3,9 @@ import {
   NellieError,
   formatCheckpointForEmbedding,
   limits,
+  memoryStaleness,
   type AgentStatus,
+  type Anchor,
   type Checkpoint,
   type CheckpointHit,
   type CheckpointFile,
@@ -11,6 +13,7 @@ import {
   type CheckpointSearchRequest,
 } from '@nellie/core';
 import {
+  anchorInputsSchema,
   idSchema,
   jsonObjectSchema,
   limitSchema,
@@ -18,6 +21,7 @@ import {
   storedTextSchema,
 } from '@nellie/schemas';
 import { z } from 'zod';
+import type { AnchorStore } from './anchor-store.ts';
 import { withRecordedCode } from './checkpoint-changes.ts';
 import { CheckpointCode } from './checkpoint-code.ts';
 import { sha256 } from './code-input.ts';
@@ -71,6 +75,12 @@ export function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
+/** A checkpoint with its explicit anchors and their worst state; unchanged without anchors. */
+export function withAnchors(checkpoint: Checkpoint, anchors: Anchor[]): Checkpoint {
+  const staleness = memoryStaleness(anchors);
+  return staleness === null ? checkpoint : { ...checkpoint, anchors, staleness };
+}
+
 export function toAgentStatus(row: AgentRow): AgentStatus {
   return {
     agent: row.agent,
@@ -93,6 +103,7 @@ export const checkpointInputSchema = z.strictObject({
   repository: storedTextSchema('repository', limits.repositoryLength).nullish(),
   sessionId: storedTextSchema('sessionId', limits.sessionIdLength).nullish(),
   status: z.enum(['in_progress', 'done']).optional(),
+  anchors: anchorInputsSchema.optional(),
 });
 
 export const recentCheckpointsSchema = z.strictObject({
@@ -155,19 +166,31 @@ export class SqliteCheckpoints {
   readonly #ctx: StoreContext;
   readonly #code: CodeRepositoryStore;
   readonly #checkpointCode: CheckpointCode;
+  readonly #anchors: AnchorStore;
 
-  constructor(ctx: StoreContext, code: CodeRepositoryStore) {
+  constructor(ctx: StoreContext, code: CodeRepositoryStore, anchors: AnchorStore) {
     this.#ctx = ctx;
     this.#code = code;
     this.#checkpointCode = new CheckpointCode(ctx, code);
+    this.#anchors = anchors;
+  }
+
+  /** Checkpoints with their anchors and staleness, for those that have anchors. */
+  #hydrate(rows: readonly CheckpointRow[]): Checkpoint[] {
+    const anchors = this.#anchors.forOwners(
+      'checkpoint',
+      rows.map((row) => row.seq),
+    );
+    return rows.map((row) => withAnchors(toCheckpoint(row), anchors.get(row.seq) ?? []));
   }
 
   add(input: CheckpointInput): Checkpoint {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
     const { checkpoint: saved, stateText } = newCheckpoint(parsed);
     const code = this.#checkpointCode.record(saved.repository, `${saved.workingOn}\n${stateText}`);
-    const checkpoint = withRecordedCode(saved, code);
-    this.#ctx.write(() => {
+    const recorded = withRecordedCode(saved, code);
+    return this.#ctx.write(() => {
+      const checkpoint = recorded;
       const seq = this.#ctx
         .statement(
           `INSERT INTO checkpoints (id, agent, repo, session_id, working_on, state, status, created_at,
@@ -193,8 +216,10 @@ export class SqliteCheckpoints {
         .statement(`INSERT INTO checkpoints_fts (rowid, working_on, state) VALUES (?, ?, ?)`)
         .run(seq, tokenText(checkpoint.workingOn), tokenText(stateText));
       this.#setAgentStatus(checkpoint);
+      this.#anchors.replace('checkpoint', Number(seq), this.#anchors.resolve(parsed.anchors ?? []));
+      const anchors = this.#anchors.forOwners('checkpoint', [Number(seq)]).get(Number(seq)) ?? [];
+      return withAnchors(checkpoint, anchors);
     });
-    return checkpoint;
   }
 
   #setAgentStatus(checkpoint: Checkpoint): void {
@@ -221,7 +246,7 @@ export class SqliteCheckpoints {
     return this.#ctx.read(() => {
       const row = this.#ctx.statement(`SELECT * FROM checkpoints WHERE id = ?`).get(id) as
         CheckpointRow | undefined;
-      return row ? toCheckpoint(row) : null;
+      return row ? this.#hydrate([row])[0]! : null;
     });
   }
 
@@ -266,8 +291,9 @@ export class SqliteCheckpoints {
         )
         .all({ ...filter.params, limit: parsed.limit }) as CheckpointRow[];
     });
+    const checkpoints = this.#ctx.read(() => this.#hydrate(rows));
     return this.#checkpointCode.withChangesSince(
-      rows.map((row) => ({ row, checkpoint: toCheckpoint(row) })),
+      rows.map((row, index) => ({ row, checkpoint: checkpoints[index]! })),
     );
   }
 
@@ -330,13 +356,19 @@ export class SqliteCheckpoints {
       this.#ctx.embeddingModel,
       this.#ctx.options.maxQueryLength,
     );
-    return this.#ctx.read(() =>
-      searchMemoryTable<CheckpointRow>(
+    return this.#ctx.read(() => {
+      const hits = searchMemoryTable<CheckpointRow>(
         this.#ctx,
         { table: 'checkpoints', alias: 'k', columnWeights: checkpointColumnWeights },
         parsed,
         this.#filters(parsed),
-      ).map(({ row, score, scores }) => ({ checkpoint: toCheckpoint(row), score, scores })),
-    );
+      );
+      const checkpoints = this.#hydrate(hits.map(({ row }) => row));
+      return hits.map(({ score, scores }, index) => ({
+        checkpoint: checkpoints[index]!,
+        score,
+        scores,
+      }));
+    });
   }
 }

@@ -173,7 +173,10 @@ export class SqliteLessons {
 
   /** Lessons with their anchors. */
   #hydrate(rows: readonly LessonRow[]): Lesson[] {
-    const anchors = this.#anchors.forLessons(rows.map((row) => row.seq));
+    const anchors = this.#anchors.forOwners(
+      'lesson',
+      rows.map((row) => row.seq),
+    );
     return rows.map((row) => toLesson(row, anchors.get(row.seq) ?? []));
   }
 
@@ -230,6 +233,7 @@ export class SqliteLessons {
       this.#index(Number(seq), lesson);
       const explicit = this.#anchors.resolve(parsed.anchors ?? []);
       this.#anchors.replace(
+        'lesson',
         Number(seq),
         this.#anchorsFor(lesson, explicit, parsed.autoAnchor ?? true),
       );
@@ -270,12 +274,12 @@ export class SqliteLessons {
             ? this.#anchors.explicitOf(row.seq)
             : this.#anchors.resolve(parsed.anchors);
         const hadAutomatic = this.#anchors
-          .forLessons([row.seq])
+          .forOwners('lesson', [row.seq])
           .get(row.seq)!
           .some((anchor) => anchor.origin === 'automatic');
         const autoAnchor = parsed.autoAnchor ?? (hadAutomatic || textChanged);
-        this.#anchors.replace(row.seq, this.#anchorsFor(next, explicit, autoAnchor));
-        this.#anchors.recheckLesson(row.seq);
+        this.#anchors.replace('lesson', row.seq, this.#anchorsFor(next, explicit, autoAnchor));
+        this.#anchors.recheckOwner('lesson', row.seq);
       }
       return this.#hydrate([this.#row(id)!])[0]!;
     });

@@ -311,6 +311,35 @@ export const migrations: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX api_keys_principal ON api_keys(principal, seq);
     `);
   },
+  (db: Database.Database): void => {
+    // Version 7: checkpoints take explicit anchors too. They live beside the lessons' anchors with
+    // the same columns, so one refresh compares both with the code.
+    db.exec(`
+      CREATE TABLE checkpoint_anchors (
+        id INTEGER PRIMARY KEY,
+        checkpoint_seq INTEGER NOT NULL REFERENCES checkpoints(seq) ON DELETE CASCADE,
+        repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        symbol TEXT,
+        symbol_key TEXT,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('explicit', 'automatic')),
+        state TEXT NOT NULL CHECK (state IN ('current', 'changed', 'moved', 'gone')),
+        lines_added INTEGER,
+        lines_removed INTEGER,
+        signature_changed INTEGER,
+        moved_from TEXT,
+        checked_at TEXT NOT NULL
+      );
+      CREATE INDEX checkpoint_anchors_checkpoint ON checkpoint_anchors(checkpoint_seq);
+      CREATE INDEX checkpoint_anchors_location ON checkpoint_anchors(repository_id, path);
+      CREATE INDEX checkpoint_anchors_symbol ON checkpoint_anchors(repository_id, symbol_key)
+        WHERE symbol_key IS NOT NULL;
+    `);
+  },
 ];
 
 export const schemaVersion = migrations.length;

@@ -6,6 +6,7 @@ import {
   type Checkpoint,
   type CheckpointInput,
 } from '@nellie/core';
+import type { MemoryAnchors } from './anchors.ts';
 import { checkQuery, fuse } from './hybrid-search.ts';
 import type { CheckpointRecord, MemoryState, StoreMethods } from './state.ts';
 import { checkKeys, invalid, limitOf, optionalText, sha256, text } from './validation.ts';
@@ -20,18 +21,26 @@ export type CheckpointMethod =
   | 'getAgentStatus'
   | 'listAgents';
 
-/** The checkpoint as the store answers it: a copy without the store's bookkeeping. */
-export function publicCheckpoint({
-  seq: _seq,
-  contentHash: _hash,
-  ...checkpoint
-}: CheckpointRecord): Checkpoint {
-  return structuredClone(checkpoint);
+/**
+ * The checkpoint as the store answers it: a copy without the store's bookkeeping, with its anchors
+ * and their worst state when it has any.
+ */
+export function publicCheckpointOf(
+  anchors: MemoryAnchors,
+): (record: CheckpointRecord) => Checkpoint {
+  return ({ seq: _seq, contentHash: _hash, ...checkpoint }) => {
+    const staleness = anchors.stalenessOf(checkpoint.id);
+    const copy = structuredClone(checkpoint);
+    return staleness === null
+      ? copy
+      : { ...copy, anchors: anchors.anchorsOf(checkpoint.id), staleness };
+  };
 }
 
 /** Checkpoints, checkpoint search and the agent status drawn from them. */
 export function checkpointMethods(state: MemoryState): StoreMethods<CheckpointMethod> {
-  const { checkpoints, newId, nextSeq, now, collectVectors } = state;
+  const { checkpoints, newId, nextSeq, now, collectVectors, checkpointAnchors } = state;
+  const publicCheckpoint = publicCheckpointOf(checkpointAnchors);
   const agentStatus = (agent: string): AgentStatus => {
     const latest = checkpoints.filter((checkpoint) => checkpoint.agent === agent).at(-1);
     if (!latest) {
@@ -51,7 +60,7 @@ export function checkpointMethods(state: MemoryState): StoreMethods<CheckpointMe
       if (typeof input !== 'object' || input === null) throw invalid('Give a checkpoint.');
       checkKeys(
         input,
-        ['agent', 'workingOn', 'state', 'repository', 'sessionId', 'status'],
+        ['agent', 'workingOn', 'state', 'repository', 'sessionId', 'status', 'anchors'],
         'checkpoint',
       );
       const state = input.state ?? {};
@@ -78,7 +87,9 @@ export function checkpointMethods(state: MemoryState): StoreMethods<CheckpointMe
         seq: nextSeq(),
         contentHash: sha256(`checkpoint\n${formatCheckpointForEmbedding({ workingOn, state })}`),
       };
+      const anchors = checkpointAnchors.resolve(input.anchors);
       checkpoints.push(checkpoint);
+      checkpointAnchors.replace(checkpoint.id, anchors);
       return publicCheckpoint(checkpoint);
     },
     async getCheckpoint(id) {
@@ -135,6 +146,7 @@ export function checkpointMethods(state: MemoryState): StoreMethods<CheckpointMe
       const index = checkpoints.findIndex((checkpoint) => checkpoint.id === id);
       if (index === -1) return false;
       checkpoints.splice(index, 1);
+      checkpointAnchors.delete(id);
       collectVectors();
       return true;
     },

@@ -46,6 +46,7 @@ export function codeMethods(state: MemoryState): StoreMethods<CodeMethod> {
     files,
     chunks,
     anchors,
+    checkpointAnchors,
     newId,
     nextSeq,
     now,
@@ -99,6 +100,7 @@ export function codeMethods(state: MemoryState): StoreMethods<CodeMethod> {
       for (const path of [...files.get(id)!.keys()]) removeFile(id, path);
       files.delete(id);
       anchors.forgetRepository(id);
+      checkpointAnchors.forgetRepository(id);
       repositories.delete(id);
       collectVectors();
     },

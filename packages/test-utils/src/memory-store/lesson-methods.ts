@@ -242,7 +242,9 @@ export function lessonMethods(state: MemoryState): StoreMethods<LessonMethod> {
     },
     async refreshAnchors(repositoryId, paths) {
       repositoryFor(repositoryId);
-      return anchors.refresh(repositoryId, paths);
+      return (
+        anchors.refresh(repositoryId, paths) + state.checkpointAnchors.refresh(repositoryId, paths)
+      );
     },
   };
 }

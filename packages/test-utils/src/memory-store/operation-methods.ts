@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- an in-memory fake of asynchronous contracts */
 import { writeFile } from 'node:fs/promises';
 import { NellieError, throwIfAborted } from '@nellie/core';
-import { publicCheckpoint } from './checkpoint-methods.ts';
+import { publicCheckpointOf } from './checkpoint-methods.ts';
 import { publicLessonOf } from './lesson-methods.ts';
 import type { MemoryState, StoreMethods } from './state.ts';
 
@@ -13,6 +13,7 @@ export function operationMethods(state: MemoryState): StoreMethods<OperationMeth
   const { embeddingModel, repositories, files, chunks, lessons, checkpoints, vectors, anchors } =
     state;
   const publicLesson = publicLessonOf(anchors);
+  const publicCheckpoint = publicCheckpointOf(state.checkpointAnchors);
   return {
     async stats() {
       const all = [...chunks.values()];

@@ -12,7 +12,7 @@ import {
   type Repository,
   type StoredChunk,
 } from '@nellie/core';
-import { MemoryAnchors } from './anchors.ts';
+import { MemoryAnchors, type AnchorCodeSource } from './anchors.ts';
 
 /** The names of the store's required methods. */
 export type StoreMethod = {
@@ -48,6 +48,8 @@ export interface MemoryState {
   readonly vectors: Map<string, Float32Array>;
   readonly audit: AuditEntry[];
   readonly anchors: MemoryAnchors;
+  /** Anchors of checkpoints, by checkpoint id, kept by the same rules as lessons' anchors. */
+  readonly checkpointAnchors: MemoryAnchors;
   /** The next id, shared by repositories, chunks, lessons and checkpoints. */
   readonly newId: () => number;
   /** The next write sequence number. */
@@ -77,7 +79,7 @@ export function createMemoryState(embeddingModel: EmbeddingModelInfo | null): Me
     [...repositories.values()].find(
       (repository) => repository.name === nameOrPath || repository.rootPath === nameOrPath,
     ) ?? null;
-  const anchors = new MemoryAnchors({
+  const anchorCode: AnchorCodeSource = {
     findRepository,
     repository: (id) => repositories.get(id),
     chunksAt: (repositoryId, path) =>
@@ -95,7 +97,7 @@ export function createMemoryState(embeddingModel: EmbeddingModelInfo | null): Me
       [...files.entries()].flatMap(([repositoryId, byPath]) =>
         [...byPath.keys()].map((path) => ({ repositoryId, path })),
       ),
-  });
+  };
 
   return {
     embeddingModel,
@@ -106,7 +108,8 @@ export function createMemoryState(embeddingModel: EmbeddingModelInfo | null): Me
     checkpoints,
     vectors,
     audit: [],
-    anchors,
+    anchors: new MemoryAnchors(anchorCode),
+    checkpointAnchors: new MemoryAnchors(anchorCode),
     newId: () => nextId++,
     nextSeq: () => (seq += 1),
     now() {
