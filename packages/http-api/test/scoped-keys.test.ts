@@ -449,12 +449,7 @@ function toolTargeted(fixture: Fixture): ((t: Target) => ToolCall)[] {
     (t) => ['add_lesson', { title: 'T', content: 'C', repository: t.repo }],
     (t) => [
       'add_lesson',
-      {
-        title: 'T',
-        content: 'C',
-        repository: 'alpharepo',
-        anchors: [{ repository: t.repo, path: 'beta-only.ts' }],
-      },
+      { title: 'T', content: 'C', repository: 'alpharepo', anchors: [`${t.repo}:beta-only.ts`] },
     ],
     (t) => ['search_lessons', { query: 'totals', repository: t.repo }],
     (t) => ['list_lessons', { repository: t.repo }],
@@ -462,10 +457,7 @@ function toolTargeted(fixture: Fixture): ((t: Target) => ToolCall)[] {
     (t) => ['update_lesson', { id: t.lesson, title: 'Taken over' }],
     (t) => ['update_lesson', { id: t.lesson, confirm: true }],
     (t) => ['update_lesson', { id: fixture.alphaLesson, repository: t.repo }],
-    (t) => [
-      'update_lesson',
-      { id: fixture.alphaLesson, anchors: [{ repository: t.repo, path: 'beta-only.ts' }] },
-    ],
+    (t) => ['update_lesson', { id: fixture.alphaLesson, anchors: [`${t.repo}:beta-only.ts`] }],
     (t) => ['delete_lesson', { id: t.lesson }],
     (t) => ['add_checkpoint', { agent: 'x', working_on: 'w', repository: t.repo }],
     (t) => [
