@@ -4,8 +4,13 @@ import type { StoreContext } from './context.ts';
 
 /** Chunk ids held for one path-glob scope at most; larger scopes are checked in SQL. */
 const maxMemberChunks = 250_000;
-/** Scopes held at most; the cache is cleared when full. */
-const maxScopes = 32;
+/**
+ * Chunk ids held over all scopes at most, so callers sending many different globs cannot grow
+ * the process: the cache is cleared when a new scope would pass it.
+ */
+const maxHeldChunks = 500_000;
+/** Scopes held at most (those too large to keep count too). */
+const maxScopes = 256;
 
 /** The chunks of a path-glob scope, and the vectors they use. */
 export interface ScopeMembers {
@@ -24,6 +29,7 @@ export interface ScopeMembers {
 export class GlobScopeMembers {
   readonly #ctx: StoreContext;
   readonly #scopes = new Map<string, ScopeMembers | null>();
+  #heldChunks = 0;
   #generation = -1;
 
   constructor(ctx: StoreContext) {
@@ -40,17 +46,25 @@ export class GlobScopeMembers {
       .statement(`SELECT coalesce(max(id), 0) FROM chunks`)
       .pluck()
       .get() as number;
-    if (generation !== this.#generation || this.#scopes.size >= maxScopes) {
-      this.#scopes.clear();
-      this.#generation = generation;
-    }
+    if (generation !== this.#generation) this.#clear(generation);
     const key = JSON.stringify([filters.repositoryIds, filters.language, filters.pathGlob]);
     let members = this.#scopes.get(key);
     if (members === undefined) {
       members = this.#find(filters);
+      const size = members?.chunks.size ?? 0;
+      if (this.#heldChunks + size > maxHeldChunks || this.#scopes.size >= maxScopes) {
+        this.#clear(generation);
+      }
       this.#scopes.set(key, members);
+      this.#heldChunks += size;
     }
     return members;
+  }
+
+  #clear(generation: number): void {
+    this.#scopes.clear();
+    this.#heldChunks = 0;
+    this.#generation = generation;
   }
 
   #find(filters: CodeFilters): ScopeMembers | null {
