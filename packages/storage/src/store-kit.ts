@@ -64,6 +64,7 @@ export {
   recentCheckpointsSchema,
   toAgentStatus,
   toCheckpoint,
+  withAnchors,
 } from './internal/checkpoint-store.ts';
 export type { AgentRow, CheckpointRow } from './internal/checkpoint-store.ts';
 export {
@@ -74,6 +75,31 @@ export {
   withRecordedCode,
 } from './internal/checkpoint-changes.ts';
 export type { CodeNow, RecordedCode } from './internal/checkpoint-changes.ts';
+export {
+  anchorCodeWanted,
+  anchorLocationValues,
+  anchorOwners,
+  anchorTables,
+  automaticAnchors,
+  countLessonStaleness,
+  isFileNamed,
+  isSymbolCandidate,
+  lessonStalenessSql,
+  locateStoredAnchor,
+  parseAnchorInputs,
+  parseAnchorRefresh,
+  resolveAnchors,
+  toAnchor,
+  toResolvedAnchor,
+  uniqueAnchors,
+} from './internal/anchor-code.ts';
+export type {
+  AnchorCodeReader,
+  AnchorOwner,
+  AnchorRow,
+  ResolvedAnchor,
+  SymbolCandidate,
+} from './internal/anchor-code.ts';
 export { readGitHead } from './internal/git-state.ts';
 export { auditQuerySchema, parseAuditEntry } from './internal/audit-store.ts';
 export { checkEmbeddingBatch, pendingLimitSchema } from './internal/embedding-store.ts';

@@ -1,86 +1,37 @@
-import {
-  anchorStates,
-  locateAnchor,
-  memoryStaleness,
-  limits,
-  type Anchor,
-  type AnchorInput,
-  type AnchorState,
-  type AnchoredLesson,
-  type CodeLocation,
-  type LessonSeverity,
+import type {
+  AnchorInput,
+  AnchorState,
+  AnchoredLesson,
+  Anchor,
+  CodeLocation,
+  LessonSeverity,
 } from '@nellie/core';
-import { parseInput } from '@nellie/schemas';
-import { z } from 'zod';
-import { AnchorResolver, type ResolvedAnchor } from './anchor-resolver.ts';
+import {
+  anchorLocationValues,
+  anchorOwners,
+  anchorTables,
+  automaticAnchors,
+  countLessonStaleness,
+  lessonStalenessSql as stalenessSqlOf,
+  locateStoredAnchor,
+  parseAnchorInputs,
+  parseAnchorRefresh,
+  resolveAnchors,
+  toAnchor,
+  toResolvedAnchor,
+  uniqueAnchors,
+  type AnchorOwner,
+  type AnchorRow,
+  type ResolvedAnchor,
+} from './anchor-code.ts';
+import { SqliteAnchorCode } from './anchor-reader.ts';
 import { sha256 } from './code-input.ts';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { symbolKey } from './tokens.ts';
 
-const refreshSchema = z.object({
-  repositoryId: z.number().int().positive(),
-  paths: z.array(z.string().min(1).max(limits.globLength)),
-});
-
-/** What anchors belong to: each kind keeps its anchors in its own table, with the same columns. */
-export type AnchorOwner = 'lesson' | 'checkpoint';
-
-const anchorTables: Record<AnchorOwner, { table: string; owner: string }> = {
-  lesson: { table: 'anchors', owner: 'lesson_seq' },
-  checkpoint: { table: 'checkpoint_anchors', owner: 'checkpoint_seq' },
-};
-
-const anchorOwners = Object.keys(anchorTables) as AnchorOwner[];
-
-interface AnchorRow {
-  id: number;
-  owner_seq: number;
-  repository_id: number;
-  repository: string;
-  path: string;
-  symbol: string | null;
-  start_line: number;
-  end_line: number;
-  content: string;
-  content_hash: string;
-  origin: Anchor['origin'];
-  state: AnchorState;
-  lines_added: number | null;
-  lines_removed: number | null;
-  signature_changed: number | null;
-  moved_from: string | null;
-  checked_at: string;
-}
-
-function toAnchor(row: AnchorRow): Anchor {
-  return {
-    repository: row.repository,
-    path: row.path,
-    symbol: row.symbol,
-    startLine: row.start_line,
-    endLine: row.end_line,
-    contentHash: row.content_hash,
-    state: row.state,
-    change:
-      row.lines_added === null
-        ? null
-        : {
-            linesAdded: row.lines_added,
-            linesRemoved: row.lines_removed ?? 0,
-            signatureChanged: row.signature_changed === 1,
-          },
-    movedFrom: row.moved_from,
-    origin: row.origin,
-    checkedAt: row.checked_at,
-  };
-}
-
 /** SQL for a lesson's staleness (`l` is the lesson), the worst state of its anchors. */
-export const lessonStalenessSql = `(SELECT CASE max(CASE a.state WHEN 'current' THEN 0
-    WHEN 'moved' THEN 1 WHEN 'changed' THEN 2 ELSE 3 END)
-    WHEN 0 THEN 'current' WHEN 1 THEN 'moved' WHEN 2 THEN 'changed' WHEN 3 THEN 'gone' END
-  FROM anchors a WHERE a.lesson_seq = l.seq)`;
+export const lessonStalenessSql = stalenessSqlOf('anchors');
 
 /** Anchors of one kind of owner with their repository's name; `a.owner_seq` filters by owner. */
 function anchorSelect(owner: AnchorOwner): string {
@@ -95,21 +46,21 @@ function anchorSelect(owner: AnchorOwner): string {
  */
 export class AnchorStore {
   readonly #ctx: StoreContext;
-  readonly #code: AnchorResolver;
+  readonly #code: SqliteAnchorCode;
 
   constructor(ctx: StoreContext, code: CodeRepositoryStore) {
     this.#ctx = ctx;
-    this.#code = new AnchorResolver(ctx, code);
+    this.#code = new SqliteAnchorCode(ctx, code);
   }
 
   /** Resolves anchors given by a caller; anything that does not resolve is INVALID_INPUT. */
   resolve(inputs: readonly AnchorInput[]): ResolvedAnchor[] {
-    return this.#code.resolve(inputs);
+    return resolveAnchors(parseAnchorInputs(inputs), this.#code);
   }
 
-  /** Anchors for the files and symbols a text names (see `AnchorResolver.automatic`). */
+  /** Anchors for the files and symbols a text names (see `automaticAnchors`). */
   automatic(text: string, repository: string | null): ResolvedAnchor[] {
-    return this.#code.automatic(text, repository);
+    return automaticAnchors(text, repository, this.#code);
   }
 
   /** Replaces the anchors of a lesson or checkpoint (inside the caller's write). */
@@ -117,11 +68,7 @@ export class AnchorStore {
     const { table, owner: column } = anchorTables[owner];
     this.#ctx.statement(`DELETE FROM ${table} WHERE ${column} = ?`).run(ownerSeq);
     const now = new Date().toISOString();
-    const seen = new Set<string>();
-    for (const anchor of anchors) {
-      const key = `${anchor.repositoryId}\u0000${anchor.path}\u0000${anchor.symbol}\u0000${anchor.startLine}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+    for (const anchor of uniqueAnchors(anchors)) {
       this.#ctx
         .statement(
           `INSERT INTO ${table} (${column}, repository_id, path, symbol, symbol_key, start_line,
@@ -164,33 +111,7 @@ export class AnchorStore {
       this.#ctx
         .statement(`${anchorSelect('lesson')} WHERE a.owner_seq = ? AND a.origin = 'explicit'`)
         .all(lessonSeq) as AnchorRow[]
-    ).map((row) => ({
-      repositoryId: row.repository_id,
-      path: row.path,
-      symbol: row.symbol,
-      startLine: row.start_line,
-      endLine: row.end_line,
-      content: row.content,
-      origin: 'explicit',
-    }));
-  }
-
-  #locate(row: AnchorRow) {
-    const atPath = this.#code.chunksAt(row.repository_id, row.path);
-    const elsewhere =
-      row.symbol === null ? [] : this.#code.symbolChunks(row.repository_id, row.symbol);
-    return locateAnchor(
-      {
-        path: row.path,
-        symbol: row.symbol,
-        startLine: row.start_line,
-        endLine: row.end_line,
-        content: row.content,
-        movedFrom: row.moved_from,
-      },
-      atPath,
-      elsewhere,
-    );
+    ).map(toResolvedAnchor);
   }
 
   /**
@@ -198,7 +119,7 @@ export class AnchorStore {
    * they now define.
    */
   refresh(repositoryId: number, paths: readonly string[]): number {
-    parseInput(refreshSchema, { repositoryId, paths }, 'anchor refresh');
+    parseAnchorRefresh(repositoryId, paths);
     if (paths.length === 0) return 0;
     return this.#ctx.write(() =>
       anchorOwners.reduce(
@@ -240,7 +161,7 @@ export class AnchorStore {
     let changed = 0;
     const now = new Date().toISOString();
     for (const row of rows) {
-      const location = this.#locate(row);
+      const location = locateStoredAnchor(row, this.#code);
       if (location.state !== row.state) changed += 1;
       this.#ctx
         .statement(
@@ -248,18 +169,7 @@ export class AnchorStore {
              lines_added = ?, lines_removed = ?, signature_changed = ?, checked_at = ?
            WHERE id = ?`,
         )
-        .run(
-          location.state,
-          location.path,
-          location.startLine,
-          location.endLine,
-          location.movedFrom,
-          location.change?.linesAdded ?? null,
-          location.change?.linesRemoved ?? null,
-          location.change === null ? null : Number(location.change.signatureChanged),
-          now,
-          row.id,
-        );
+        .run(...anchorLocationValues(location), now, row.id);
     }
     return changed;
   }
@@ -271,7 +181,7 @@ export class AnchorStore {
       .all(lessonSeq) as AnchorRow[];
     const now = new Date().toISOString();
     for (const row of rows) {
-      const location = this.#locate(row);
+      const location = locateStoredAnchor(row, this.#code);
       if (location.content === null) {
         this.#ctx.statement(`DELETE FROM anchors WHERE id = ?`).run(row.id);
         continue;
@@ -325,25 +235,13 @@ export class AnchorStore {
   }
 
   countByStaleness(): Record<AnchorState, number> {
-    return this.#ctx.read(() => {
-      const counts = Object.fromEntries(anchorStates.map((state) => [state, 0])) as Record<
-        AnchorState,
-        number
-      >;
-      const rows = this.#ctx
-        .statement(`SELECT lesson_seq, state FROM anchors ORDER BY lesson_seq`)
-        .all() as { lesson_seq: number; state: AnchorState }[];
-      const byLesson = new Map<number, { state: AnchorState }[]>();
-      for (const row of rows) {
-        const list = byLesson.get(row.lesson_seq) ?? [];
-        list.push(row);
-        byLesson.set(row.lesson_seq, list);
-      }
-      for (const anchors of byLesson.values()) {
-        const staleness = memoryStaleness(anchors);
-        if (staleness !== null) counts[staleness] += 1;
-      }
-      return counts;
-    });
+    return this.#ctx.read(() =>
+      countLessonStaleness(
+        this.#ctx.statement(`SELECT lesson_seq, state FROM anchors ORDER BY lesson_seq`).all() as {
+          lesson_seq: number;
+          state: AnchorState;
+        }[],
+      ),
+    );
   }
 }

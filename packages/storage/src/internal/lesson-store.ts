@@ -27,7 +27,7 @@ import {
   storedTextSchema,
 } from '@nellie/schemas';
 import { z } from 'zod';
-import type { ResolvedAnchor } from './anchor-resolver.ts';
+import type { ResolvedAnchor } from './anchor-code.ts';
 import { lessonStalenessSql, type AnchorStore } from './anchor-store.ts';
 import { sha256 } from './code-input.ts';
 import type { CodeRepositoryStore } from './code-store.ts';
