@@ -13,6 +13,7 @@ import {
 } from '@nellie/core';
 import pg from 'pg';
 import { z } from 'zod';
+import { PostgresAnchors } from './internal/anchor-store.ts';
 import { CheckpointStore } from './internal/checkpoint-store.ts';
 import { CodeSearch } from './internal/code-search.ts';
 import { CodeRepositoryStore } from './internal/code-store.ts';
@@ -188,8 +189,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     maxQueryLength: parsed.maxQueryLength,
   });
   const codeSearch = new CodeSearch(context);
-  const lessons = new LessonStore(context);
-  const checkpoints = new CheckpointStore(context);
+  const anchors = new PostgresAnchors(database, code);
+  const lessons = new LessonStore(context, anchors);
+  const checkpoints = new CheckpointStore(context, anchors);
   const embeddings = new EmbeddingStore(database, model);
   const leases = new Leases(database);
   const repositories = new RepositoryAdmin(database, code, { vectors: vectors !== null });
@@ -240,17 +242,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     listLessons: (request) => run(() => lessons.list(request)),
     deleteLesson: (id) => run(() => lessons.delete(id)),
     searchLessons: (request) => run(() => lessons.search(request)),
-    // No lesson is anchored to code here (see refuseAnchors): confirming has nothing to
-    // re-anchor, no code has lessons anchored to it, and no anchor changes state.
-    confirmLesson: (id) =>
-      run(async () => {
-        const lesson = await lessons.get(id);
-        if (!lesson) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-        return lesson;
-      }),
-    lessonsAnchoredAt: (locations) => Promise.resolve(locations.map(() => [])),
-    countLessonsByStaleness: () => Promise.resolve({ current: 0, changed: 0, moved: 0, gone: 0 }),
-    refreshAnchors: () => Promise.resolve(0),
+    confirmLesson: (id) => run(() => lessons.confirm(id)),
+    lessonsAnchoredAt: (locations) => run(() => lessons.anchoredAt(locations)),
+    countLessonsByStaleness: () => run(() => lessons.countByStaleness()),
+    refreshAnchors: (repositoryId, paths) => run(() => anchors.refresh(repositoryId, paths)),
 
     addCheckpoint: (input) => run(() => checkpoints.add(input)),
     getCheckpoint: (id) => run(() => checkpoints.get(id)),

@@ -12,7 +12,6 @@ nellieStoreContract('PostgreSQL with pgvector (HNSW index)', {
       vectorIndex: embedding ? 'pgvector' : 'auto',
       maxConnections: 2,
     }),
-  anchors: false,
 });
 
 nellieStoreContract('PostgreSQL server without pgvector (in-memory vector index)', {
@@ -23,5 +22,4 @@ nellieStoreContract('PostgreSQL server without pgvector (in-memory vector index)
       embedding,
       maxConnections: 2,
     }),
-  anchors: false,
 });

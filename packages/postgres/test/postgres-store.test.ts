@@ -27,36 +27,61 @@ async function seedAndEmbed(store: Awaited<ReturnType<typeof createPostgresStore
 }
 
 describe('PostgreSQL store', () => {
-  it('refuses lessons and checkpoints anchored to code and staleness filters: anchors need the SQLite store', async () => {
-    await using store = await createPostgresStore({ ...withoutPgvector, schema: freshSchema() });
+  it('anchors written through one server are followed by another on the same database', async () => {
+    const options = { ...withoutPgvector, schema: freshSchema(), maxConnections: 2 };
+    await using first = await createPostgresStore(options);
+    await using second = await createPostgresStore(options);
+    const retry = (content: string, endLine: number) => [
+      { startLine: 1, endLine, content, symbolName: 'retryUpload' },
+    ];
+    const file = { path: 'src/retry.ts', language: 'typescript', size: 1, mtimeMs: 1 };
+    const repo = await first.upsertRepository({ rootPath: '/work/projects/shop', name: 'shop' });
+    await first.writeFile(
+      repo.id,
+      { ...file, contentHash: 'a' },
+      retry('export function retryUpload() {}', 1),
+    );
     const anchors = [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }];
-    const refused = {
-      code: 'INVALID_INPUT',
-      message: expect.stringMatching(/anchors need the SQLite store/) as unknown,
-    };
-    await expect(
-      store.addLesson({ title: 'Retry uploads', content: 'c', anchors }),
-    ).rejects.toMatchObject(refused);
-    expect((await store.listLessons()).total).toBe(0);
-    const lesson = await store.addLesson({ title: 'Retry uploads', content: 'c' });
-    expect(lesson).toMatchObject({ anchors: [], staleness: null });
-    await expect(store.updateLesson(lesson.id, { anchors })).rejects.toMatchObject(refused);
-    await expect(store.listLessons({ staleness: ['gone'] })).rejects.toMatchObject(refused);
-    await expect(
-      store.searchLessons({ query: 'retry', staleness: ['changed'] }),
-    ).rejects.toMatchObject(refused);
-    expect(await store.confirmLesson(lesson.id)).toEqual(lesson);
-    await expect(
-      store.addCheckpoint({ agent: 'a', workingOn: 'Retry uploads', anchors }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-      message: expect.stringMatching(
-        /^Checkpoint anchors: anchors need the SQLite store/,
-      ) as unknown,
+    const lesson = await first.addLesson({ title: 'Retry uploads', content: 'c', anchors });
+    const checkpoint = await first.addCheckpoint({ agent: 'a', workingOn: 'w', anchors });
+    expect(await second.getLesson(lesson.id)).toMatchObject({ staleness: 'current' });
+
+    // The other server re-indexes the file: both stores see the anchors change.
+    await second.writeFile(
+      repo.id,
+      { ...file, contentHash: 'b' },
+      retry('export function retryUpload(times: number) {\n  return times;\n}', 3),
+    );
+    expect(await second.refreshAnchors(repo.id, ['src/retry.ts'])).toBe(2);
+    expect(await first.getLesson(lesson.id)).toMatchObject({
+      staleness: 'changed',
+      anchors: [{ startLine: 1, endLine: 3, change: { signatureChanged: true } }],
     });
-    expect(await store.countCheckpoints!({})).toBe(0);
-    const checkpoint = await store.addCheckpoint({ agent: 'a', workingOn: 'w', anchors: [] });
-    expect(checkpoint).not.toHaveProperty('anchors');
+    expect(await first.getCheckpoint(checkpoint.id)).toMatchObject({ staleness: 'changed' });
+    expect((await first.listLessons({ staleness: ['changed'] })).total).toBe(1);
+    expect(await first.confirmLesson(lesson.id)).toMatchObject({ staleness: 'current' });
+    expect(await second.countLessonsByStaleness()).toEqual({
+      current: 1,
+      changed: 0,
+      moved: 0,
+      gone: 0,
+    });
+
+    // Anchors go with their lesson, checkpoint and repository.
+    expect(await second.deleteCheckpoint(checkpoint.id)).toBe(true);
+    await second.deleteRepository(repo.id);
+    expect(await first.getLesson(lesson.id)).toMatchObject({ anchors: [], staleness: null });
+    const counts = new pg.Client({ connectionString: options.connectionString });
+    await counts.connect();
+    try {
+      const { rows } = await counts.query<{ anchors: string; checkpoint_anchors: string }>(
+        `SELECT (SELECT count(*) FROM "${options.schema}".anchors) AS anchors,
+           (SELECT count(*) FROM "${options.schema}".checkpoint_anchors) AS checkpoint_anchors`,
+      );
+      expect(rows[0]).toEqual({ anchors: '0', checkpoint_anchors: '0' });
+    } finally {
+      await counts.end();
+    }
   });
 
   it('uses pgvector when the extension is available and says so', async () => {

@@ -77,6 +77,7 @@ export {
 export type { CodeNow, RecordedCode } from './internal/checkpoint-changes.ts';
 export {
   anchorCodeWanted,
+  anchorContentHash,
   anchorLocationValues,
   anchorOwners,
   anchorTables,

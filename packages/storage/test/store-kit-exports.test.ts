@@ -10,6 +10,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'agentSchema',
       'analyzeQuery',
       'anchorCodeWanted',
+      'anchorContentHash',
       'anchorLocationValues',
       'anchorOwners',
       'anchorTables',

@@ -10,12 +10,6 @@ export interface NellieStoreContractOptions {
    */
   create(embedding: EmbeddingModelInfo | null): Promise<NellieStore>;
   /**
-   * Whether the store anchors lessons to code (default true). A store that does not (the
-   * PostgreSQL store) refuses anchors instead, and its own tests show that; the anchor cases here
-   * are left out for it.
-   */
-  anchors?: boolean;
-  /**
    * Whether checkpoints record their code (git position, named files) and report `changesSince`
    * (default true). The in-memory fake does not, which core's contract allows (the fields are
    * optional); every real store must.
@@ -596,300 +590,298 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
       });
     });
 
-    if (options.anchors !== false) {
-      describe('anchors', () => {
-        const upload = [
-          'export async function retryUpload(file: Blob) {',
-          '  return send(file, { retries: 3 });',
-          '}',
-        ].join('\n');
-        const uploadChanged = [
-          'export async function retryUpload(file: Blob, retries = 3) {',
-          '  if (retries === 0) throw new Error("gave up");',
-          '  return send(file, { retries });',
-          '}',
-        ].join('\n');
-        const helper = 'export function formatSize(bytes: number) {\n  return `${bytes} B`;\n}';
+    describe('anchors', () => {
+      const upload = [
+        'export async function retryUpload(file: Blob) {',
+        '  return send(file, { retries: 3 });',
+        '}',
+      ].join('\n');
+      const uploadChanged = [
+        'export async function retryUpload(file: Blob, retries = 3) {',
+        '  if (retries === 0) throw new Error("gave up");',
+        '  return send(file, { retries });',
+        '}',
+      ].join('\n');
+      const helper = 'export function formatSize(bytes: number) {\n  return `${bytes} B`;\n}';
 
-        async function shop(store: NellieStore) {
-          const repository = await store.upsertRepository({ rootPath: '/work/shop', name: 'shop' });
-          await store.writeFile(repository.id, file('src/upload.ts'), [
-            chunk(helper, { symbolName: 'formatSize', symbolKind: 'function' }),
-            chunk(upload, { startLine: 5, endLine: 7, symbolName: 'retryUpload' }),
-          ]);
-          await store.writeFile(repository.id, file('src/a/log.ts'), [
-            chunk('export function logLine() {}', { symbolName: 'logLine' }),
-          ]);
-          await store.writeFile(repository.id, file('src/b/log.ts'), [
-            chunk('export function logLine() {}', { symbolName: 'logLine' }),
-          ]);
-          return repository;
-        }
+      async function shop(store: NellieStore) {
+        const repository = await store.upsertRepository({ rootPath: '/work/shop', name: 'shop' });
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize', symbolKind: 'function' }),
+          chunk(upload, { startLine: 5, endLine: 7, symbolName: 'retryUpload' }),
+        ]);
+        await store.writeFile(repository.id, file('src/a/log.ts'), [
+          chunk('export function logLine() {}', { symbolName: 'logLine' }),
+        ]);
+        await store.writeFile(repository.id, file('src/b/log.ts'), [
+          chunk('export function logLine() {}', { symbolName: 'logLine' }),
+        ]);
+        return repository;
+      }
 
-        it('follows an anchored symbol as it changes, moves and disappears', async () => {
-          const store = await open();
-          const repository = await shop(store);
-          const lesson = await store.addLesson({
-            title: 'Never retry uploads on 4xx',
-            content: 'The CDN bans clients that retry client errors.',
-            severity: 'critical',
-            anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
-          });
-          expect(lesson.staleness).toBe('current');
-          expect(lesson.anchors).toEqual([
-            expect.objectContaining({
-              repository: 'shop',
-              path: 'src/upload.ts',
-              symbol: 'retryUpload',
-              startLine: 5,
-              endLine: 7,
-              state: 'current',
-              change: null,
-              movedFrom: null,
-              origin: 'explicit',
-              contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
-            }),
-          ]);
-
-          await store.writeFile(repository.id, file('src/upload.ts'), [
-            chunk(helper, { symbolName: 'formatSize' }),
-            chunk(uploadChanged, { startLine: 6, endLine: 9, symbolName: 'retryUpload' }),
-          ]);
-          expect(await store.refreshAnchors(repository.id, ['src/upload.ts'])).toBe(1);
-          const changed = (await store.getLesson(lesson.id))!;
-          expect(changed.staleness).toBe('changed');
-          expect(changed.anchors[0]).toMatchObject({
-            state: 'changed',
-            startLine: 6,
-            endLine: 9,
-            change: { linesAdded: 3, linesRemoved: 2, signatureChanged: true },
-          });
-
-          // Moved to another file: written there first, then removed from the old one.
-          await store.writeFile(repository.id, file('src/net/upload.ts'), [
-            chunk(upload, { startLine: 1, endLine: 3, symbolName: 'retryUpload' }),
-          ]);
-          await store.refreshAnchors(repository.id, ['src/net/upload.ts']);
-          await store.writeFile(repository.id, file('src/upload.ts'), [
-            chunk(helper, { symbolName: 'formatSize' }),
-          ]);
-          await store.refreshAnchors(repository.id, ['src/upload.ts']);
-          const moved = (await store.getLesson(lesson.id))!;
-          expect(moved.staleness).toBe('moved');
-          expect(moved.anchors[0]).toMatchObject({
-            path: 'src/net/upload.ts',
-            movedFrom: 'src/upload.ts',
-            startLine: 1,
-            change: null,
-          });
-
-          // Writing the same code again changes nothing.
-          await store.writeFile(repository.id, file('src/net/upload.ts'), [
-            chunk(upload, { startLine: 1, endLine: 3, symbolName: 'retryUpload' }),
-          ]);
-          expect(await store.refreshAnchors(repository.id, ['src/net/upload.ts'])).toBe(0);
-          expect((await store.getLesson(lesson.id))!.staleness).toBe('moved');
-
-          await store.deleteFiles(repository.id, ['src/net/upload.ts']);
-          await store.refreshAnchors(repository.id, ['src/net/upload.ts']);
-          expect((await store.getLesson(lesson.id))!.staleness).toBe('gone');
-          expect(await store.countLessonsByStaleness()).toEqual({
-            current: 0,
-            changed: 0,
-            moved: 0,
-            gone: 1,
-          });
-
-          // It comes back: the gone anchor finds it in the file that defines it now.
-          await store.writeFile(repository.id, file('src/upload.ts'), [
-            chunk(uploadChanged, { startLine: 1, endLine: 4, symbolName: 'retryUpload' }),
-          ]);
-          await store.refreshAnchors(repository.id, ['src/upload.ts']);
-          expect((await store.getLesson(lesson.id))!.anchors[0]).toMatchObject({
-            state: 'changed',
+      it('follows an anchored symbol as it changes, moves and disappears', async () => {
+        const store = await open();
+        const repository = await shop(store);
+        const lesson = await store.addLesson({
+          title: 'Never retry uploads on 4xx',
+          content: 'The CDN bans clients that retry client errors.',
+          severity: 'critical',
+          anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
+        });
+        expect(lesson.staleness).toBe('current');
+        expect(lesson.anchors).toEqual([
+          expect.objectContaining({
+            repository: 'shop',
             path: 'src/upload.ts',
-          });
-          const confirmed = await store.confirmLesson(lesson.id);
-          expect(confirmed.staleness).toBe('current');
-          expect(confirmed.anchors[0]).toMatchObject({ state: 'current', change: null });
-          await expect(store.confirmLesson('missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+            symbol: 'retryUpload',
+            startLine: 5,
+            endLine: 7,
+            state: 'current',
+            change: null,
+            movedFrom: null,
+            origin: 'explicit',
+            contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+          }),
+        ]);
+
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize' }),
+          chunk(uploadChanged, { startLine: 6, endLine: 9, symbolName: 'retryUpload' }),
+        ]);
+        expect(await store.refreshAnchors(repository.id, ['src/upload.ts'])).toBe(1);
+        const changed = (await store.getLesson(lesson.id))!;
+        expect(changed.staleness).toBe('changed');
+        expect(changed.anchors[0]).toMatchObject({
+          state: 'changed',
+          startLine: 6,
+          endLine: 9,
+          change: { linesAdded: 3, linesRemoved: 2, signatureChanged: true },
         });
 
-        it('anchors automatically to what the text names, only when it is unambiguous', async () => {
-          const store = await open();
-          await shop(store);
-          const lesson = await store.addLesson({
-            title: 'retryUpload must not retry 4xx',
-            content: 'See `formatSize` too; logLine is defined twice; src/upload.ts is the file.',
-          });
-          expect(
-            lesson.anchors.map((anchor) => [anchor.path, anchor.symbol, anchor.origin]),
-          ).toEqual([
+        // Moved to another file: written there first, then removed from the old one.
+        await store.writeFile(repository.id, file('src/net/upload.ts'), [
+          chunk(upload, { startLine: 1, endLine: 3, symbolName: 'retryUpload' }),
+        ]);
+        await store.refreshAnchors(repository.id, ['src/net/upload.ts']);
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize' }),
+        ]);
+        await store.refreshAnchors(repository.id, ['src/upload.ts']);
+        const moved = (await store.getLesson(lesson.id))!;
+        expect(moved.staleness).toBe('moved');
+        expect(moved.anchors[0]).toMatchObject({
+          path: 'src/net/upload.ts',
+          movedFrom: 'src/upload.ts',
+          startLine: 1,
+          change: null,
+        });
+
+        // Writing the same code again changes nothing.
+        await store.writeFile(repository.id, file('src/net/upload.ts'), [
+          chunk(upload, { startLine: 1, endLine: 3, symbolName: 'retryUpload' }),
+        ]);
+        expect(await store.refreshAnchors(repository.id, ['src/net/upload.ts'])).toBe(0);
+        expect((await store.getLesson(lesson.id))!.staleness).toBe('moved');
+
+        await store.deleteFiles(repository.id, ['src/net/upload.ts']);
+        await store.refreshAnchors(repository.id, ['src/net/upload.ts']);
+        expect((await store.getLesson(lesson.id))!.staleness).toBe('gone');
+        expect(await store.countLessonsByStaleness()).toEqual({
+          current: 0,
+          changed: 0,
+          moved: 0,
+          gone: 1,
+        });
+
+        // It comes back: the gone anchor finds it in the file that defines it now.
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(uploadChanged, { startLine: 1, endLine: 4, symbolName: 'retryUpload' }),
+        ]);
+        await store.refreshAnchors(repository.id, ['src/upload.ts']);
+        expect((await store.getLesson(lesson.id))!.anchors[0]).toMatchObject({
+          state: 'changed',
+          path: 'src/upload.ts',
+        });
+        const confirmed = await store.confirmLesson(lesson.id);
+        expect(confirmed.staleness).toBe('current');
+        expect(confirmed.anchors[0]).toMatchObject({ state: 'current', change: null });
+        await expect(store.confirmLesson('missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      });
+
+      it('anchors automatically to what the text names, only when it is unambiguous', async () => {
+        const store = await open();
+        await shop(store);
+        const lesson = await store.addLesson({
+          title: 'retryUpload must not retry 4xx',
+          content: 'See `formatSize` too; logLine is defined twice; src/upload.ts is the file.',
+        });
+        expect(lesson.anchors.map((anchor) => [anchor.path, anchor.symbol, anchor.origin])).toEqual(
+          [
             ['src/upload.ts', 'retryUpload', 'automatic'],
             ['src/upload.ts', 'formatSize', 'automatic'],
-          ]);
-          const byPath = await store.addLesson({
-            title: 'Log format',
-            content: 'Lines in log.ts and a/log.ts must stay JSON; see nowhere.ts.',
-          });
-          expect(byPath.anchors.map((anchor) => anchor.path)).toEqual(['src/a/log.ts']);
-          const off = await store.addLesson({
-            title: 'retryUpload again',
-            content: 'No anchors wanted.',
-            autoAnchor: false,
-          });
-          expect(off.anchors).toEqual([]);
-          expect(off.staleness).toBeNull();
-          const elsewhere = await store.addLesson({
-            title: 'retryUpload in another repository',
-            content: 'x',
-            repository: 'not-indexed',
-          });
-          expect(elsewhere.anchors).toEqual([]);
+          ],
+        );
+        const byPath = await store.addLesson({
+          title: 'Log format',
+          content: 'Lines in log.ts and a/log.ts must stay JSON; see nowhere.ts.',
         });
-
-        it('refuses anchors that do not resolve, naming why', async () => {
-          const store = await open();
-          await shop(store);
-          for (const anchor of [
-            { repository: 'nope', path: 'src/upload.ts' },
-            { repository: 'shop', path: 'src/missing.ts' },
-            { repository: 'shop', path: 'src/upload.ts', symbol: 'missingFunction' },
-            { repository: 'shop', path: 'src/upload.ts', startLine: 100, endLine: 120 },
-          ]) {
-            await expect(
-              store.addLesson({ title: 't', content: 'c', anchors: [anchor] }),
-            ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-          }
-          expect((await store.listLessons()).total).toBe(0);
+        expect(byPath.anchors.map((anchor) => anchor.path)).toEqual(['src/a/log.ts']);
+        const off = await store.addLesson({
+          title: 'retryUpload again',
+          content: 'No anchors wanted.',
+          autoAnchor: false,
         });
-
-        it('filters and down-ranks stale lessons, and tells code which lessons anchor to it', async () => {
-          const store = await open();
-          const repository = await shop(store);
-          const stale = await store.addLesson({
-            title: 'Upload retries',
-            content: 'Upload retries stop at three.',
-            severity: 'warning',
-            anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
-          });
-          const fresh = await store.addLesson({
-            title: 'Upload sizes',
-            content: 'Upload retries log the size.',
-            anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'formatSize' }],
-          });
-          const loose = await store.addLesson({
-            title: 'Upload notes',
-            content: 'Upload retries.',
-          });
-          await store.writeFile(repository.id, file('src/upload.ts'), [
-            chunk(helper, { symbolName: 'formatSize' }),
-            chunk(uploadChanged, { startLine: 5, endLine: 8, symbolName: 'retryUpload' }),
-          ]);
-          await store.refreshAnchors(repository.id, ['src/upload.ts']);
-
-          const ids = (page: { items: { id: string }[] }) => page.items.map((lesson) => lesson.id);
-          expect(ids(await store.listLessons({ staleness: ['changed'] }))).toEqual([stale.id]);
-          expect(ids(await store.listLessons({ staleness: ['current', 'changed'] }))).toEqual([
-            fresh.id,
-            stale.id,
-          ]);
-          expect((await store.listLessons()).items.map((lesson) => lesson.staleness)).toEqual([
-            null,
-            'current',
-            'changed',
-          ]);
-          const hits = await store.searchLessons({ query: 'upload retries' });
-          expect(hits.at(-1)?.lesson.id).toBe(stale.id);
-          expect(hits.map((hit) => hit.lesson.id)).toContain(loose.id);
-          expect(
-            (await store.searchLessons({ query: 'upload', staleness: ['current'] })).map(
-              (hit) => hit.lesson.id,
-            ),
-          ).toEqual([fresh.id]);
-          await expect(store.listLessons({ staleness: ['stale' as never] })).rejects.toMatchObject({
-            code: 'INVALID_INPUT',
-          });
-
-          expect(
-            await store.lessonsAnchoredAt([
-              { repository: 'shop', path: 'src/upload.ts', startLine: 1, endLine: 8 },
-              { repository: 'shop', path: 'src/upload.ts', startLine: 6, endLine: 6 },
-              { repository: 'shop', path: 'src/a/log.ts', startLine: 1, endLine: 1 },
-            ]),
-          ).toEqual([
-            [
-              { id: stale.id, title: 'Upload retries', severity: 'warning', staleness: 'changed' },
-              { id: fresh.id, title: 'Upload sizes', severity: 'info', staleness: 'current' },
-            ],
-            [{ id: stale.id, title: 'Upload retries', severity: 'warning', staleness: 'changed' }],
-            [],
-          ]);
-          expect(await store.countLessonsByStaleness()).toEqual({
-            current: 1,
-            changed: 1,
-            moved: 0,
-            gone: 0,
-          });
-          await store.deleteRepository(repository.id);
-          expect((await store.getLesson(stale.id))!.anchors).toEqual([]);
+        expect(off.anchors).toEqual([]);
+        expect(off.staleness).toBeNull();
+        const elsewhere = await store.addLesson({
+          title: 'retryUpload in another repository',
+          content: 'x',
+          repository: 'not-indexed',
         });
-        it('anchors a checkpoint to code and keeps its staleness like a lesson', async () => {
-          const store = await open();
-          const repository = await shop(store);
-          const saved = await store.addCheckpoint({
-            agent: 'agent-1',
-            workingOn: 'Making uploads give up',
-            repository: 'shop',
-            anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
-          });
-          expect(saved).toMatchObject({
-            staleness: 'current',
-            anchors: [{ path: 'src/upload.ts', startLine: 5, endLine: 7, origin: 'explicit' }],
-          });
-          expect(saved.anchors).toHaveLength(1);
-          const plain = await store.addCheckpoint({ agent: 'agent-2', workingOn: 'Reading' });
-          expect(plain.anchors).toBeUndefined();
-          expect(plain.staleness).toBeUndefined();
-
-          await store.writeFile(repository.id, file('src/upload.ts'), [
-            chunk(helper, { symbolName: 'formatSize' }),
-            chunk(uploadChanged, { startLine: 6, endLine: 9, symbolName: 'retryUpload' }),
-          ]);
-          expect(await store.refreshAnchors(repository.id, ['src/upload.ts'])).toBe(1);
-          const changed = (await store.getCheckpoint(saved.id))!;
-          expect(changed.staleness).toBe('changed');
-          expect(changed.anchors![0]).toMatchObject({ state: 'changed', startLine: 6, endLine: 9 });
-          expect((await store.getRecentCheckpoints({ agent: 'agent-1' }))[0]).toMatchObject({
-            staleness: 'changed',
-          });
-          expect(
-            (await store.searchCheckpoints({ query: 'uploads give up' }))[0]?.checkpoint,
-          ).toMatchObject({ id: saved.id, staleness: 'changed' });
-
-          await store.deleteFiles(repository.id, ['src/upload.ts']);
-          await store.refreshAnchors(repository.id, ['src/upload.ts']);
-          expect((await store.getCheckpoint(saved.id))!.staleness).toBe('gone');
-          // Checkpoints are not lessons: lesson staleness counts leave them out.
-          expect(await store.countLessonsByStaleness()).toEqual({
-            current: 0,
-            changed: 0,
-            moved: 0,
-            gone: 0,
-          });
-
-          await expect(
-            store.addCheckpoint({
-              agent: 'agent-1',
-              workingOn: 'Anchored to nothing',
-              anchors: [{ repository: 'shop', path: 'src/missing.ts' }],
-            }),
-          ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-          expect(await store.getRecentCheckpoints({ agent: 'agent-1' })).toHaveLength(1);
-          expect(await store.deleteCheckpoint(saved.id)).toBe(true);
-        });
+        expect(elsewhere.anchors).toEqual([]);
       });
-    }
+
+      it('refuses anchors that do not resolve, naming why', async () => {
+        const store = await open();
+        await shop(store);
+        for (const anchor of [
+          { repository: 'nope', path: 'src/upload.ts' },
+          { repository: 'shop', path: 'src/missing.ts' },
+          { repository: 'shop', path: 'src/upload.ts', symbol: 'missingFunction' },
+          { repository: 'shop', path: 'src/upload.ts', startLine: 100, endLine: 120 },
+        ]) {
+          await expect(
+            store.addLesson({ title: 't', content: 'c', anchors: [anchor] }),
+          ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        }
+        expect((await store.listLessons()).total).toBe(0);
+      });
+
+      it('filters and down-ranks stale lessons, and tells code which lessons anchor to it', async () => {
+        const store = await open();
+        const repository = await shop(store);
+        const stale = await store.addLesson({
+          title: 'Upload retries',
+          content: 'Upload retries stop at three.',
+          severity: 'warning',
+          anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
+        });
+        const fresh = await store.addLesson({
+          title: 'Upload sizes',
+          content: 'Upload retries log the size.',
+          anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'formatSize' }],
+        });
+        const loose = await store.addLesson({
+          title: 'Upload notes',
+          content: 'Upload retries.',
+        });
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize' }),
+          chunk(uploadChanged, { startLine: 5, endLine: 8, symbolName: 'retryUpload' }),
+        ]);
+        await store.refreshAnchors(repository.id, ['src/upload.ts']);
+
+        const ids = (page: { items: { id: string }[] }) => page.items.map((lesson) => lesson.id);
+        expect(ids(await store.listLessons({ staleness: ['changed'] }))).toEqual([stale.id]);
+        expect(ids(await store.listLessons({ staleness: ['current', 'changed'] }))).toEqual([
+          fresh.id,
+          stale.id,
+        ]);
+        expect((await store.listLessons()).items.map((lesson) => lesson.staleness)).toEqual([
+          null,
+          'current',
+          'changed',
+        ]);
+        const hits = await store.searchLessons({ query: 'upload retries' });
+        expect(hits.at(-1)?.lesson.id).toBe(stale.id);
+        expect(hits.map((hit) => hit.lesson.id)).toContain(loose.id);
+        expect(
+          (await store.searchLessons({ query: 'upload', staleness: ['current'] })).map(
+            (hit) => hit.lesson.id,
+          ),
+        ).toEqual([fresh.id]);
+        await expect(store.listLessons({ staleness: ['stale' as never] })).rejects.toMatchObject({
+          code: 'INVALID_INPUT',
+        });
+
+        expect(
+          await store.lessonsAnchoredAt([
+            { repository: 'shop', path: 'src/upload.ts', startLine: 1, endLine: 8 },
+            { repository: 'shop', path: 'src/upload.ts', startLine: 6, endLine: 6 },
+            { repository: 'shop', path: 'src/a/log.ts', startLine: 1, endLine: 1 },
+          ]),
+        ).toEqual([
+          [
+            { id: stale.id, title: 'Upload retries', severity: 'warning', staleness: 'changed' },
+            { id: fresh.id, title: 'Upload sizes', severity: 'info', staleness: 'current' },
+          ],
+          [{ id: stale.id, title: 'Upload retries', severity: 'warning', staleness: 'changed' }],
+          [],
+        ]);
+        expect(await store.countLessonsByStaleness()).toEqual({
+          current: 1,
+          changed: 1,
+          moved: 0,
+          gone: 0,
+        });
+        await store.deleteRepository(repository.id);
+        expect((await store.getLesson(stale.id))!.anchors).toEqual([]);
+      });
+      it('anchors a checkpoint to code and keeps its staleness like a lesson', async () => {
+        const store = await open();
+        const repository = await shop(store);
+        const saved = await store.addCheckpoint({
+          agent: 'agent-1',
+          workingOn: 'Making uploads give up',
+          repository: 'shop',
+          anchors: [{ repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' }],
+        });
+        expect(saved).toMatchObject({
+          staleness: 'current',
+          anchors: [{ path: 'src/upload.ts', startLine: 5, endLine: 7, origin: 'explicit' }],
+        });
+        expect(saved.anchors).toHaveLength(1);
+        const plain = await store.addCheckpoint({ agent: 'agent-2', workingOn: 'Reading' });
+        expect(plain.anchors).toBeUndefined();
+        expect(plain.staleness).toBeUndefined();
+
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize' }),
+          chunk(uploadChanged, { startLine: 6, endLine: 9, symbolName: 'retryUpload' }),
+        ]);
+        expect(await store.refreshAnchors(repository.id, ['src/upload.ts'])).toBe(1);
+        const changed = (await store.getCheckpoint(saved.id))!;
+        expect(changed.staleness).toBe('changed');
+        expect(changed.anchors![0]).toMatchObject({ state: 'changed', startLine: 6, endLine: 9 });
+        expect((await store.getRecentCheckpoints({ agent: 'agent-1' }))[0]).toMatchObject({
+          staleness: 'changed',
+        });
+        expect(
+          (await store.searchCheckpoints({ query: 'uploads give up' }))[0]?.checkpoint,
+        ).toMatchObject({ id: saved.id, staleness: 'changed' });
+
+        await store.deleteFiles(repository.id, ['src/upload.ts']);
+        await store.refreshAnchors(repository.id, ['src/upload.ts']);
+        expect((await store.getCheckpoint(saved.id))!.staleness).toBe('gone');
+        // Checkpoints are not lessons: lesson staleness counts leave them out.
+        expect(await store.countLessonsByStaleness()).toEqual({
+          current: 0,
+          changed: 0,
+          moved: 0,
+          gone: 0,
+        });
+
+        await expect(
+          store.addCheckpoint({
+            agent: 'agent-1',
+            workingOn: 'Anchored to nothing',
+            anchors: [{ repository: 'shop', path: 'src/missing.ts' }],
+          }),
+        ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        expect(await store.getRecentCheckpoints({ agent: 'agent-1' })).toHaveLength(1);
+        expect(await store.deleteCheckpoint(saved.id)).toBe(true);
+      });
+    });
 
     describe('checkpoints and agent status', () => {
       it('saves checkpoints and keeps the agent status in step', async () => {

@@ -18,15 +18,16 @@ import {
   toAgentStatus,
   toCheckpoint,
   tokenText,
+  withAnchors,
   withChangesSince,
   withRecordedCode,
 } from '@nellie/storage/store-kit';
 import { idSchema as textIdSchema, parseInput } from '@nellie/schemas';
+import type { PostgresAnchors } from './anchor-store.ts';
 import { CheckpointCode } from './checkpoint-code.ts';
 import { Parameters, type Queryable } from './database.ts';
 import { queueContentHash, releaseContentHashes } from './embedding-queue.ts';
 import { searchMemoryTable } from './memory-search.ts';
-import { refuseAnchors } from './lesson-store.ts';
 import { kindCheckpoint } from './schema.ts';
 import type { SearchContext } from './search-context.ts';
 
@@ -37,31 +38,42 @@ export class CheckpointStore {
   readonly #c: SearchContext;
 
   readonly #checkpointCode: CheckpointCode;
+  readonly #anchors: PostgresAnchors;
 
-  constructor(context: SearchContext) {
+  constructor(context: SearchContext, anchors: PostgresAnchors) {
     this.#c = context;
     this.#checkpointCode = new CheckpointCode(context.s, context.code);
+    this.#anchors = anchors;
+  }
+
+  /** Checkpoints with their anchors and staleness, for those that have anchors. */
+  async #hydrate(db: Queryable, rows: readonly CheckpointRow[]): Promise<Checkpoint[]> {
+    const anchors = await this.#anchors.forOwners(
+      db,
+      'checkpoint',
+      rows.map((row) => row.seq),
+    );
+    return rows.map((row) => withAnchors(toCheckpoint(row), anchors.get(row.seq) ?? []));
   }
 
   async add(input: CheckpointInput): Promise<Checkpoint> {
     const parsed = parseInput(checkpointInputSchema, input, 'checkpoint');
-    refuseAnchors(parsed, 'Checkpoint');
     const { checkpoint: saved, stateText } = newCheckpoint(parsed);
     const hash = checkpointHash(saved);
-    let checkpoint = saved;
-    await this.#c.database.write(async (db) => {
+    return this.#c.database.write(async (db) => {
       const code = await this.#checkpointCode.record(
         db,
         saved.repository,
         `${saved.workingOn}\n${stateText}`,
       );
-      checkpoint = withRecordedCode(saved, code);
-      await db.query(
+      const checkpoint = withRecordedCode(saved, code);
+      const { rows } = await db.query<{ seq: number }>(
         `INSERT INTO ${this.#c.s}.checkpoints (id, agent, repo, session_id, working_on, state,
            status, created_at, content_hash, repository_id, git_branch, git_commit, files, tokens)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
            setweight(to_tsvector(${this.#c.config}, $14), 'A') ||
-           setweight(to_tsvector(${this.#c.config}, $15), 'B'))`,
+           setweight(to_tsvector(${this.#c.config}, $15), 'B'))
+         RETURNING seq`,
         [
           checkpoint.id,
           checkpoint.agent,
@@ -82,8 +94,16 @@ export class CheckpointStore {
       );
       await queueContentHash(db, this.#c.s, hash, kindCheckpoint);
       await this.#setAgentStatus(db, checkpoint);
+      const seq = rows[0]!.seq;
+      await this.#anchors.replace(
+        db,
+        'checkpoint',
+        seq,
+        await this.#anchors.resolve(db, parsed.anchors ?? []),
+      );
+      const anchors = (await this.#anchors.forOwners(db, 'checkpoint', [seq])).get(seq) ?? [];
+      return withAnchors(checkpoint, anchors);
     });
-    return checkpoint;
   }
 
   async #setAgentStatus(db: Queryable, checkpoint: Checkpoint): Promise<void> {
@@ -112,7 +132,7 @@ export class CheckpointStore {
         `SELECT * FROM ${this.#c.s}.checkpoints WHERE id = $1`,
         [id],
       );
-      return rows[0] ? toCheckpoint(rows[0]) : null;
+      return rows[0] ? (await this.#hydrate(db, rows))[0]! : null;
     });
   }
 
@@ -157,8 +177,9 @@ export class CheckpointStore {
          ORDER BY k.seq DESC LIMIT ${params.p(parsed.limit)}`,
         params.values,
       );
+      const checkpoints = await this.#hydrate(db, rows);
       return withChangesSince(
-        rows.map((row) => ({ row, checkpoint: toCheckpoint(row) })),
+        rows.map((row, index) => ({ row, checkpoint: checkpoints[index]! })),
         await this.#checkpointCode.now(db, rows),
       );
     });
@@ -228,7 +249,17 @@ export class CheckpointStore {
       parsed,
       (db) => this.#filter(db, parsed),
     ).then((hits) =>
-      hits.map(({ row, score, scores }) => ({ checkpoint: toCheckpoint(row), score, scores })),
+      this.#c.database.read(async (db) => {
+        const checkpoints = await this.#hydrate(
+          db,
+          hits.map(({ row }) => row),
+        );
+        return hits.map(({ score, scores }, index) => ({
+          checkpoint: checkpoints[index]!,
+          score,
+          scores,
+        }));
+      }),
     );
   }
 }

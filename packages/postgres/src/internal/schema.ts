@@ -1,5 +1,6 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
+import { anchorsMigration } from './migrations/0006-anchors.ts';
 import { checkpointCodeMigration } from './migrations/checkpoint-code.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
 import { indexJobsMigration } from './migrations/0004-index-jobs.ts';
@@ -157,6 +158,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
   principalsMigration,
   indexJobsMigration,
   checkpointCodeMigration,
+  anchorsMigration,
 ];
 
 export const schemaVersion = migrations.length;

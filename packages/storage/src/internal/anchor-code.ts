@@ -15,6 +15,7 @@ import {
 } from '@nellie/core';
 import { anchorInputsSchema, parseInput } from '@nellie/schemas';
 import { z } from 'zod';
+import { sha256 } from './code-input.ts';
 import { symbolKey } from './tokens.ts';
 
 /**
@@ -131,6 +132,11 @@ export function toResolvedAnchor(row: AnchorRow): ResolvedAnchor {
     content: row.content,
     origin: row.origin,
   };
+}
+
+/** The hash an anchor keeps of its code. */
+export function anchorContentHash(content: string): string {
+  return sha256(content);
 }
 
 /** Anchors without repeats: one per repository, path, symbol and start line. */

@@ -7,6 +7,7 @@ import type {
   LessonSeverity,
 } from '@nellie/core';
 import {
+  anchorContentHash,
   anchorLocationValues,
   anchorOwners,
   anchorTables,
@@ -25,7 +26,6 @@ import {
   type ResolvedAnchor,
 } from './anchor-code.ts';
 import { SqliteAnchorCode } from './anchor-reader.ts';
-import { sha256 } from './code-input.ts';
 import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import { symbolKey } from './tokens.ts';
@@ -84,7 +84,7 @@ export class AnchorStore {
           anchor.startLine,
           anchor.endLine,
           anchor.content,
-          sha256(anchor.content),
+          anchorContentHash(anchor.content),
           anchor.origin,
           now,
         );
@@ -197,7 +197,7 @@ export class AnchorStore {
           location.startLine,
           location.endLine,
           location.content,
-          sha256(location.content),
+          anchorContentHash(location.content),
           now,
           row.id,
         );
