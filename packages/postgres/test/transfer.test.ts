@@ -118,11 +118,12 @@ async function answers(store: NellieStore, secret: string) {
   return {
     code: code.map((hit) => `${hit.repository}/${hit.path}:${hit.startLine}`),
     keyword: keyword.map((hit) => `${hit.repository}/${hit.path}:${hit.startLine}`),
-    lessons: lessons.items.map(({ anchors: _anchors, staleness: _staleness, ...rest }) => rest),
+    lessons: lessons.items,
     lessonHits: (await store.searchLessons({ query: 'retry cdn' })).map((hit) => hit.lesson.id),
-    checkpoints: (await store.getRecentCheckpoints({ limit: 10 })).map(
-      ({ anchors: _anchors, staleness: _staleness, ...rest }) => rest,
-    ),
+    checkpoints: await store.getRecentCheckpoints({ limit: 10 }),
+    anchoredAt: await store.lessonsAnchoredAt([
+      { repository: 'shop', path: 'src/retry.ts', startLine: 1, endLine: 1 },
+    ]),
     agents: await store.listAgents(),
     key: (await store.principals!.verifyApiKey(secret))?.principal ?? null,
     audit: (await store.listAudit({ limit: 10 })).map(({ id: _id, ...entry }) => entry),
@@ -142,7 +143,7 @@ describe.each([
     });
   }
 
-  it('keeps every row, vector and answer; anchors only when asked to leave them', async () => {
+  it('keeps every row, vector, anchor and answer', async () => {
     const { store: sqlite, secret } = await seed();
     await using _sqlite = sqlite;
     await using postgres = await openPostgres(freshSchema());
@@ -152,15 +153,13 @@ describe.each([
     expect(before.lessonHits.length).toBeGreaterThan(0);
     expect(before.key).toBe('ops');
 
-    await expect(copyStore(sqlite.transfer, postgres.transfer)).rejects.toThrow(
-      /does not keep anchors \(1 rows\), checkpoint_anchors \(1 rows\); nothing was copied/,
-    );
-    expect(await postgres.transfer.importState()).toBe('empty');
-
-    const report = await copyStore(sqlite.transfer, postgres.transfer, {
-      batchSize: 4,
-      dropUnsupported: true,
+    expect(before.lessons.find((lesson) => lesson.anchors.length > 0)).toMatchObject({
+      staleness: 'current',
+      anchors: [{ repository: 'shop', path: 'src/retry.ts', symbol: 'retryUpload' }],
     });
+    expect(before.anchoredAt[0]).toHaveLength(1);
+
+    const report = await copyStore(sqlite.transfer, postgres.transfer, { batchSize: 4 });
     expect(report.verified).toBe(true);
     const moved = await postgres.getRecentCheckpoints({ agent: 'gemini' });
     expect(moved[0]).toMatchObject({
@@ -171,7 +170,7 @@ describe.each([
       expect(report.tables.find((entry) => entry.table === table)).toEqual({
         table,
         source: 1,
-        target: null,
+        target: 1,
         droppedColumns: [],
       });
     }
@@ -198,6 +197,29 @@ describe.each([
       await everyRow(sqlite.transfer, 'embeddings'),
     );
     expect(await answers(back, secret)).toEqual(before);
+
+    // Moved anchors follow the code on PostgreSQL as they did on SQLite.
+    const shop = (await postgres.getRepository('shop'))!;
+    await postgres.writeFile(
+      shop.id,
+      { path: 'src/retry.ts', language: null, size: 1, mtimeMs: 2, contentHash: 'changed' },
+      [
+        {
+          startLine: 1,
+          endLine: 2,
+          content: 'export async function retryUpload(file: Blob, times = 3) {\n}',
+          symbolName: 'retryUpload',
+        },
+      ],
+    );
+    expect(await postgres.refreshAnchors(shop.id, ['src/retry.ts'])).toBe(2);
+    expect((await postgres.getRecentCheckpoints({ agent: 'gemini' }))[0]?.staleness).toBe(
+      'changed',
+    );
+    const [anchored] = await postgres
+      .listLessons({ staleness: ['changed'] })
+      .then((page) => page.items);
+    expect(anchored?.title).toBe('Retry uploads at most three times');
   });
 
   it('refuses a target that holds data, replaces it when asked, and resumes an interrupted copy', async () => {
@@ -206,9 +228,9 @@ describe.each([
     const schema = freshSchema();
     await using postgres = await openPostgres(schema);
     await postgres.addLesson({ title: 'Already here', content: 'x' });
-    const refused = await copyStore(sqlite.transfer, postgres.transfer, {
-      dropUnsupported: true,
-    }).catch((error: unknown) => error);
+    const refused = await copyStore(sqlite.transfer, postgres.transfer).catch(
+      (error: unknown) => error,
+    );
     expect(NellieError.is(refused) && refused.code).toBe('CONFLICT');
     expect((await postgres.listLessons()).total).toBe(1);
 
@@ -218,7 +240,6 @@ describe.each([
       copyStore(sqlite.transfer, postgres.transfer, {
         batchSize: 3,
         replaceTarget: true,
-        dropUnsupported: true,
         signal: controller.signal,
         onProgress: ({ table, copied }) => {
           if (table === 'chunks' && copied > 0) controller.abort();
@@ -227,10 +248,7 @@ describe.each([
     ).rejects.toThrow(/cancelled/);
     expect(await postgres.transfer.importState()).toBe('partial');
     expect(await postgres.transfer.countRows('chunks')).toBe(3);
-    const resumed = await copyStore(sqlite.transfer, postgres.transfer, {
-      batchSize: 3,
-      dropUnsupported: true,
-    });
+    const resumed = await copyStore(sqlite.transfer, postgres.transfer, { batchSize: 3 });
     expect(resumed).toMatchObject({ resumed: true, verified: true });
     expect(await postgres.transfer.importState()).toBe('filled');
     expect((await postgres.listLessons()).items.map((item) => item.title).sort()).toEqual([

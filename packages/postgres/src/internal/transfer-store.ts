@@ -14,10 +14,8 @@ import { Parameters, type Database, type Queryable } from './database.ts';
 import { readStoredModel } from './embedding-store.ts';
 import { kindCheckpoint, kindChunk, kindLesson, textConfig } from './schema.ts';
 
-/** Anchors need the SQLite store's chunk and symbol tables; this store keeps none. */
-const tables: readonly TransferTable[] = transferTables.filter(
-  (table) => table !== 'anchors' && table !== 'checkpoint_anchors',
-);
+/** It keeps every table a store transfers. */
+const tables: readonly TransferTable[] = transferTables;
 
 /** Every column of the tables it keeps is kept. */
 const droppedColumns: Readonly<Partial<Record<TransferTable, readonly string[]>>> = {};
@@ -28,7 +26,9 @@ const identityTables = new Set<TransferTable>([
   'files',
   'chunks',
   'lessons',
+  'anchors',
   'checkpoints',
+  'checkpoint_anchors',
   'api_keys',
   'audit_log',
 ]);
@@ -70,10 +70,7 @@ export class PostgresTransfer implements StoreTransfer {
 
   #requireTable(table: TransferTable): void {
     if (!tables.includes(table)) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `The PostgreSQL store keeps no ${table}: lessons and checkpoints here are not anchored to code.`,
-      );
+      throw new NellieError('INVALID_INPUT', `No table ${table} is transferred.`);
     }
   }
 
