@@ -49,24 +49,20 @@ interface Fixture {
   ghost: Target;
   alphaLesson: string;
   /** An alpha lesson anchored to alpha's and beta's code (SQLite only). */
-  crossLesson: string | null;
+  crossLesson: string;
   markers: string[];
 }
 
 const engines: {
   name: string;
-  anchors: boolean;
   open: (directory: string) => Promise<NellieStore>;
 }[] = [
   {
     name: 'SQLite',
-    anchors: true,
     open: (directory) => createSqliteStore({ path: join(directory, 'nellie.db') }),
   },
   {
     name: 'PostgreSQL',
-    // The PostgreSQL store keeps lessons without anchors.
-    anchors: false,
     open: async () =>
       createPostgresStore({
         connectionString: postgres!.connectionString,
@@ -99,7 +95,6 @@ function root(directory: string, name: string, files: Record<string, string> = {
 async function seed(
   store: NellieStore,
   directory: string,
-  anchors: boolean,
 ): Promise<
   Omit<Fixture, 'store' | 'directory' | 'beta' | 'ghost' | 'markers'> & {
     beta: Omit<Target, 'job'>;
@@ -137,27 +132,24 @@ async function seed(
     repository: 'betarepo',
     agent: 'agent-beta',
     autoAnchor: false,
-    ...(anchors ? { anchors: [{ repository: 'betarepo', path: 'beta-only.ts' }] } : {}),
+    anchors: [{ repository: 'betarepo', path: 'beta-only.ts' }],
   });
-  let crossLesson: string | null = null;
-  if (anchors) {
-    crossLesson = (
-      await store.addLesson({
-        title: 'Totals agree across services',
-        content: 'ALPHAMARK totals',
-        repository: 'alpharepo',
-        autoAnchor: false,
-        anchors: [
-          { repository: 'alpharepo', path: 'alpha.ts' },
-          { repository: 'betarepo', path: 'beta-only.ts' },
-        ],
-      })
-    ).id;
-    // Beta's code changes: its anchors turn `changed`, alpha's stay `current`.
-    const changed = `${betaCode}// BETAMARK again\n`;
-    await seedRepository(store, betaRoot, { 'beta-only.ts': changed }, { name: 'betarepo' });
-    await store.refreshAnchors(beta.id, ['beta-only.ts']);
-  }
+  const crossLesson = (
+    await store.addLesson({
+      title: 'Totals agree across services',
+      content: 'ALPHAMARK totals',
+      repository: 'alpharepo',
+      autoAnchor: false,
+      anchors: [
+        { repository: 'alpharepo', path: 'alpha.ts' },
+        { repository: 'betarepo', path: 'beta-only.ts' },
+      ],
+    })
+  ).id;
+  // Beta's code changes: its anchors turn `changed`, alpha's stay `current`.
+  const changed = `${betaCode}// BETAMARK again\n`;
+  await seedRepository(store, betaRoot, { 'beta-only.ts': changed }, { name: 'betarepo' });
+  await store.refreshAnchors(beta.id, ['beta-only.ts']);
   await store.addCheckpoint({
     agent: 'agent-alpha',
     workingOn: 'totals ALPHAMARK',
@@ -189,7 +181,7 @@ async function serve(engine: (typeof engines)[number]) {
     await store.close();
     rmSync(directory, { recursive: true, force: true });
   });
-  const seeded = await seed(store, directory, engine.anchors);
+  const seeded = await seed(store, directory);
   const indexer = createFakeIndexer();
   const betaJob = await indexer.startJob({ rootPath: seeded.beta.root });
   indexer.advance(betaJob.id);
@@ -311,12 +303,9 @@ function restReads(fixture: Fixture): Record<string, RestCall[]> {
     searchLessons: [['POST', '/api/v1/lessons/search', { query: 'totals round' }]],
     listLessons: [
       ['GET', '/api/v1/lessons'],
-      // Only a store with anchors filters on staleness.
-      ...(fixture.crossLesson === null
-        ? []
-        : ([['GET', '/api/v1/lessons?staleness=changed']] as RestCall[])),
+      ['GET', '/api/v1/lessons?staleness=changed'],
     ],
-    getLesson: [['GET', `/api/v1/lessons/${fixture.crossLesson ?? fixture.alphaLesson}`]],
+    getLesson: [['GET', `/api/v1/lessons/${fixture.crossLesson}`]],
     recentCheckpoints: [['GET', '/api/v1/checkpoints/recent']],
     searchCheckpoints: [['POST', '/api/v1/checkpoints/search', { query: 'totals' }]],
     listAgents: [['GET', '/api/v1/agents']],
@@ -428,7 +417,7 @@ function toolReads(fixture: Fixture): ToolCall[] {
     ['get_index_status', {}],
     ['search_lessons', { query: 'totals round' }],
     ['list_lessons', {}],
-    ['get_lesson', { id: fixture.crossLesson ?? fixture.alphaLesson }],
+    ['get_lesson', { id: fixture.crossLesson }],
     ['get_recent_checkpoints', {}],
     ['search_checkpoints', { query: 'totals' }],
     ['get_agent_status', {}],
@@ -554,7 +543,7 @@ describe.each(engines)('a key limited to one repository, on $name', (engine) => 
   it('counts cover the key’s repository only: status, lessons by staleness, jobs', async () => {
     const { fixture, url, keys } = served;
     const status = await request(url, keys.alphaReader, 'GET', '/api/v1/status');
-    const alphaLessons = engine.anchors ? 2 : 1;
+    const alphaLessons = 2;
     expect(JSON.parse(status.text)).toMatchObject({
       store: { repositories: 1, files: 1, chunks: 1, lessons: alphaLessons, checkpoints: 1 },
       missingRepositories: [],
@@ -570,31 +559,22 @@ describe.each(engines)('a key limited to one repository, on $name', (engine) => 
       scope: 'read',
       repositories: ['alpharepo'],
     });
-    if (engine.anchors) {
-      expect(await fixture.store.countLessonsByStaleness()).toEqual({
-        current: 0,
-        changed: 2,
-        moved: 0,
-        gone: 0,
-      });
-      // The cross lesson shows alpha's anchor only, which is current.
-      expect(await scoped.countLessonsByStaleness()).toEqual({
-        current: 1,
-        changed: 0,
-        moved: 0,
-        gone: 0,
-      });
-      const cross = await scoped.getLesson(fixture.crossLesson!);
-      expect(cross?.anchors.map((anchor) => anchor.repository)).toEqual(['alpharepo']);
-      expect(cross?.staleness).toBe('current');
-    } else {
-      expect(await scoped.countLessonsByStaleness()).toEqual({
-        current: 0,
-        changed: 0,
-        moved: 0,
-        gone: 0,
-      });
-    }
+    expect(await fixture.store.countLessonsByStaleness()).toEqual({
+      current: 0,
+      changed: 2,
+      moved: 0,
+      gone: 0,
+    });
+    // The cross lesson shows alpha's anchor only, which is current.
+    expect(await scoped.countLessonsByStaleness()).toEqual({
+      current: 1,
+      changed: 0,
+      moved: 0,
+      gone: 0,
+    });
+    const cross = await scoped.getLesson(fixture.crossLesson);
+    expect(cross?.anchors.map((anchor) => anchor.repository)).toEqual(['alpharepo']);
+    expect(cross?.staleness).toBe('current');
     expect(await scoped.countCheckpoints!({})).toBe(1);
     expect(await fixture.store.countCheckpoints!({})).toBe(2);
   });
@@ -628,7 +608,7 @@ describe.each(engines)('a key limited to one repository, on $name', (engine) => 
 
   it('shows a checkpoint without its anchors into other repositories', async () => {
     const { fixture, url, keys } = served;
-    const anchored = fixture.store.addCheckpoint({
+    const cross = await fixture.store.addCheckpoint({
       agent: 'y',
       workingOn: 'w',
       repository: 'alpharepo',
@@ -637,11 +617,6 @@ describe.each(engines)('a key limited to one repository, on $name', (engine) => 
         { repository: 'betarepo', path: 'beta-only.ts' },
       ],
     });
-    if (!engine.anchors) {
-      await expect(anchored).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-      return;
-    }
-    const cross = await anchored;
     try {
       expect(cross.anchors?.map((anchor) => anchor.repository)).toEqual(['alpharepo', 'betarepo']);
       const answer = await request(url, keys.alphaAdmin, 'GET', `/api/v1/checkpoints/${cross.id}`);
