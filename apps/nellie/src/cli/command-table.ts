@@ -139,7 +139,7 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
         option('--replace-target', 'delete what the target holds first instead of refusing it'),
         option(
           '--drop-anchors',
-          "copy to PostgreSQL although lessons' and checkpoints' anchors to code stay behind",
+          "copy although a target that keeps no anchors to code leaves lessons' and checkpoints' anchors behind (SQLite and PostgreSQL both keep them)",
         ),
         option('--batch-size <rows>', 'rows per batch (default 500)', positiveInteger),
         json('print the result as JSON'),
