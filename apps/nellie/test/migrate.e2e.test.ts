@@ -46,7 +46,10 @@ const queries = [
 
 interface View {
   search: Record<string, string[]>;
-  lessons: Pick<Lesson, 'id' | 'title' | 'content' | 'tags' | 'severity' | 'createdAt'>[];
+  lessons: Pick<
+    Lesson,
+    'id' | 'title' | 'content' | 'tags' | 'severity' | 'anchors' | 'staleness' | 'createdAt'
+  >[];
   lessonSearch: string[];
   checkpoints: Pick<Checkpoint, 'id' | 'agent' | 'workingOn' | 'status' | 'createdAt'>[];
   agents: unknown;
@@ -77,12 +80,14 @@ async function view(server: RunningServer, secret?: string): Promise<View> {
   }
   const lessons = (
     (await fetchJson(`${api}/lessons?limit=50`, { headers })).body as { items: Lesson[] }
-  ).items.map(({ id, title, content, tags, severity, createdAt }) => ({
+  ).items.map(({ id, title, content, tags, severity, anchors, staleness, createdAt }) => ({
     id,
     title,
     content,
     tags,
     severity,
+    anchors,
+    staleness,
     createdAt,
   }));
   const lessonHits = (
@@ -220,12 +225,6 @@ describe('nellie migrate', () => {
       { args: ['--from', url, '--to', url], code: 2, message: /both PostgreSQL URLs/ },
       { args: ['--to', url, '--batch-size', '0'], code: 2, message: /positive integer/ },
       { args: ['--to', url, '--bogus'], code: 2, message: /unknown option '--bogus'/ },
-      // Lessons anchored to code cannot keep their anchors in PostgreSQL: refused unless asked.
-      {
-        args: ['--to', url, '--data-dir', sqliteDir],
-        code: 2,
-        message: /does not keep anchors \(1 rows\); nothing was copied.*--drop-anchors/,
-      },
     ];
     for (const { args, code, message } of cases) {
       const result = await runCli(['migrate', ...args], { env: cleanEnv() });
@@ -241,21 +240,13 @@ describe('nellie migrate', () => {
 
   it('copies the data directory into PostgreSQL, counting every table on both sides', async () => {
     const result = await runCli(
-      [
-        'migrate',
-        '--to',
-        postgres!.connectionString,
-        '--data-dir',
-        sqliteDir,
-        '--drop-anchors',
-        '--batch-size',
-        '7',
-      ],
+      ['migrate', '--to', postgres!.connectionString, '--data-dir', sqliteDir, '--batch-size', '7'],
       { env: cleanEnv() },
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^table\s+sqlite\s+postgres$/m);
-    expect(result.stdout).toMatch(/^anchors\s+1\s+—\s+not kept by postgres/m);
+    // Lessons keep their anchors to code: PostgreSQL follows them as the data directory did.
+    expect(result.stdout).toMatch(/^anchors\s+1\s+1$/m);
     expect(result.stdout).toMatch(/^lessons\s+3\s+3$/m);
     expect(result.stdout).toMatch(/^api_keys\s+1\s+1$/m);
     expect(result.stdout).not.toContain('MISMATCH');
@@ -308,12 +299,12 @@ describe('nellie migrate', () => {
 
   it('refuses to copy into PostgreSQL again unless told to replace what is there', async () => {
     const args = ['migrate', '--to', postgres!.connectionString, '--data-dir', sqliteDir];
-    const refused = await runCli([...args, '--drop-anchors'], { env: cleanEnv() });
+    const refused = await runCli(args, { env: cleanEnv() });
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(
       /already holds Nellie data; nothing was copied.*--replace-target/,
     );
-    const replaced = await runCli([...args, '--drop-anchors', '--replace-target', '--json'], {
+    const replaced = await runCli([...args, '--replace-target', '--json'], {
       env: cleanEnv(),
     });
     expect(replaced.code, replaced.stderr).toBe(0);
