@@ -82,6 +82,7 @@ export {
   anchorOwners,
   anchorTables,
   automaticAnchors,
+  confirmedAnchorValues,
   countLessonStaleness,
   isFileNamed,
   isSymbolCandidate,

@@ -30,6 +30,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'codeSearchRequestSchema',
       'collectLevels',
       'compileGlob',
+      'confirmedAnchorValues',
       'countCheckpointsSchema',
       'countLessonStaleness',
       'definesSymbol',

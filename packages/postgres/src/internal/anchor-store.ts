@@ -6,6 +6,7 @@ import {
   anchorOwners,
   anchorTables,
   automaticAnchors,
+  confirmedAnchorValues,
   countLessonStaleness,
   lessonStalenessSql,
   locateStoredAnchor,
@@ -249,8 +250,8 @@ export class PostgresAnchors {
     const reader = await this.#readerFor(db, rows);
     const now = new Date().toISOString();
     for (const row of rows) {
-      const location = locateStoredAnchor(row, reader);
-      if (location.content === null) {
+      const confirmed = confirmedAnchorValues(locateStoredAnchor(row, reader));
+      if (confirmed === null) {
         await db.query(`DELETE FROM ${this.#s}.anchors WHERE id = $1`, [row.id]);
         continue;
       }
@@ -258,15 +259,7 @@ export class PostgresAnchors {
         `UPDATE ${this.#s}.anchors SET state = 'current', path = $1, start_line = $2,
            end_line = $3, moved_from = NULL, content = $4, content_hash = $5, lines_added = NULL,
            lines_removed = NULL, signature_changed = NULL, checked_at = $6 WHERE id = $7`,
-        [
-          location.path,
-          location.startLine,
-          location.endLine,
-          location.content,
-          anchorContentHash(location.content),
-          now,
-          row.id,
-        ],
+        [...confirmed, now, row.id],
       );
     }
   }

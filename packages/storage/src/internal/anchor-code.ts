@@ -338,6 +338,21 @@ export function anchorLocationValues(location: AnchorLocation): unknown[] {
   ];
 }
 
+/**
+ * The columns confirming an anchor writes (path, lines, content and its hash, in that order), or
+ * null when its code is gone and the anchor is dropped.
+ */
+export function confirmedAnchorValues(location: AnchorLocation): unknown[] | null {
+  if (location.content === null) return null;
+  return [
+    location.path,
+    location.startLine,
+    location.endLine,
+    location.content,
+    anchorContentHash(location.content),
+  ];
+}
+
 /** SQL for a lesson's staleness (`l` is the lesson), the worst state of its anchors in `table`. */
 export function lessonStalenessSql(table: string): string {
   return `(SELECT CASE max(CASE a.state WHEN 'current' THEN 0

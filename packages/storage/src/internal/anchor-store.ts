@@ -12,6 +12,7 @@ import {
   anchorOwners,
   anchorTables,
   automaticAnchors,
+  confirmedAnchorValues,
   countLessonStaleness,
   lessonStalenessSql as stalenessSqlOf,
   locateStoredAnchor,
@@ -181,8 +182,8 @@ export class AnchorStore {
       .all(lessonSeq) as AnchorRow[];
     const now = new Date().toISOString();
     for (const row of rows) {
-      const location = locateStoredAnchor(row, this.#code);
-      if (location.content === null) {
+      const confirmed = confirmedAnchorValues(locateStoredAnchor(row, this.#code));
+      if (confirmed === null) {
         this.#ctx.statement(`DELETE FROM anchors WHERE id = ?`).run(row.id);
         continue;
       }
@@ -192,15 +193,7 @@ export class AnchorStore {
              moved_from = NULL, content = ?, content_hash = ?, lines_added = NULL,
              lines_removed = NULL, signature_changed = NULL, checked_at = ? WHERE id = ?`,
         )
-        .run(
-          location.path,
-          location.startLine,
-          location.endLine,
-          location.content,
-          anchorContentHash(location.content),
-          now,
-          row.id,
-        );
+        .run(...confirmed, now, row.id);
     }
   }
 
