@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startPostgresServer, type PostgresServer } from '@nellie/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,51 @@ describe('three nellie serve processes on one PostgreSQL database', () => {
     }
   });
 
+  it('anchors a lesson through one server; re-indexing through another shows its code changed on all', async () => {
+    const repositories = await fetchJson(`${api[0]}/repositories`);
+    const name = (repositories.body as { repositories: { name: string }[] }).repositories[0]!.name;
+    const added = await fetchJson(
+      `${api[1]}/lessons`,
+      jsonRequest('POST', {
+        title: 'factorial recursion depth',
+        content: 'Keep it iterative past 10k.',
+        autoAnchor: false,
+        anchors: [{ repository: name, path: 'src/math.ts', symbol: 'factorial' }],
+      }),
+    );
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const lesson = added.body as { id: string; staleness: string | null };
+    expect(lesson.staleness).toBe('current');
+
+    const mathPath = path.join(repo, 'src', 'math.ts');
+    writeFileSync(
+      mathPath,
+      readFileSync(mathPath, 'utf8').replace(
+        '  return n <= 1 ? 1 : n * factorial(n - 1);',
+        '  let result = 1;\n  for (let i = 2; i <= n; i += 1) result *= i;\n  return result;',
+      ),
+    );
+    const started = await fetchJson(`${api[2]}/index/jobs`, jsonRequest('POST', { path: repo }));
+    expect(started.status).toBe(202);
+    const job = started.body as Job;
+    await waitFor(
+      async () =>
+        ((await fetchJson(`${api[2]}/index/jobs/${job.id}`)).body as Job).state === 'succeeded',
+      { what: 'the re-index job to finish' },
+    );
+    for (const server of api) {
+      const read = await fetchJson(`${server}/lessons/${lesson.id}`);
+      expect(read.body).toMatchObject({
+        staleness: 'changed',
+        anchors: [{ path: 'src/math.ts', symbol: 'factorial', state: 'changed' }],
+      });
+    }
+    const stale = await fetchJson(`${api[0]}/lessons?staleness=changed`);
+    expect((stale.body as { items: { id: string }[] }).items.map((item) => item.id)).toEqual([
+      lesson.id,
+    ]);
+  });
+
   it('reports not ready while PostgreSQL is down and recovers by itself', async () => {
     await postgres!.stop();
     try {
@@ -165,7 +210,7 @@ describe('three nellie serve processes on one PostgreSQL database', () => {
       });
     }
     const lessons = await fetchJson(`${api[2]}/lessons`);
-    expect((lessons.body as { total: number }).total).toBe(1);
+    expect((lessons.body as { total: number }).total).toBe(2);
   });
 
   it('nellie status reads the database; backup refuses with what to use instead', async () => {
@@ -176,7 +221,7 @@ describe('three nellie serve processes on one PostgreSQL database', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({
       engine: 'postgres',
       repositories: 1,
-      lessons: 1,
+      lessons: 2,
       vectorIndex: null,
     });
     const backup = await runCli(['backup', `${makeTempDir()}/copy.db`], { env: databaseEnv() });
