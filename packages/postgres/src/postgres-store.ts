@@ -258,6 +258,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     getRecentCheckpoints: (request) => run(() => checkpoints.recent(request)),
     searchCheckpoints: (request) => run(() => checkpoints.search(request)),
     deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),
+    // No checkpoint is anchored to code here (see refuseAnchors): it confirms as it is.
+    confirmCheckpoint: (id) =>
+      run(async () => {
+        const checkpoint = await checkpoints.get(id);
+        if (!checkpoint) throw new NellieError('NOT_FOUND', `No checkpoint with id ${id}.`);
+        return checkpoint;
+      }),
     getAgentStatus: (agent) => run(() => checkpoints.agentStatus(agent)),
     listAgents: () => run(() => checkpoints.listAgents()),
 
