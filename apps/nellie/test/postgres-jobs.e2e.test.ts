@@ -1,10 +1,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startPostgresServer, type PostgresServer } from '@nellie/test-utils';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
+  cliPath,
   createLargeRepo,
   createSampleRepo,
   fetchJson,
@@ -279,6 +281,48 @@ describe('nellie index --database: the job is queued for the servers', () => {
 
     for (const server of servers) expect(await server.stop()).toBe(0);
   }, 400_000);
+
+  it('Ctrl-C cancels the job it follows, wherever it runs, and exits 130', async () => {
+    const env = databaseEnv('cli_interrupt');
+    const server = await startServer({
+      dataDir: makeTempDir('nellie-pg-data-'),
+      env,
+      args: ['--job-lease-seconds', '3'],
+    });
+    const repo = createLargeRepo(2000);
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'index', repo, '--data-dir', makeTempDir(), '--full', '--json'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const running = await waitFor(
+      async () => {
+        const { rows } = await client!
+          .query<{ id: string }>(
+            `SELECT id FROM cli_interrupt.index_jobs
+             WHERE state = 'running' AND (progress->>'filesIndexed')::int > 0`,
+          )
+          .catch(() => ({ rows: [] as { id: string }[] }));
+        return rows[0]?.id;
+      },
+      { what: 'the job to be part done', intervalMs: 50, timeoutMs: 120_000 },
+    );
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain(`Cancelling index job ${running}`);
+    expect((JSON.parse(stdout) as { job: Job }).job).toMatchObject({
+      id: running,
+      state: 'cancelled',
+    });
+    expect(await jobRow('cli_interrupt', running)).toMatchObject({ state: 'cancelled' });
+    expect((await indexContents('cli_interrupt')).files).toBeLessThan(2000);
+    expect(await server.stop()).toBe(0);
+  }, 300_000);
 
   it('--no-wait without a database is refused, saying why', async () => {
     const refused = await runCli(
