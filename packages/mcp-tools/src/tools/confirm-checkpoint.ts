@@ -12,7 +12,7 @@ export const confirmCheckpointTool = defineTool({
   config: {
     title: 'Confirm a checkpoint',
     description:
-      'Say a checkpoint still holds after checking the code it is anchored to: each anchor takes the code as it is now (current again); anchors whose code is gone are dropped.',
+      'After checking that a checkpoint still holds: its anchors take the code as it is now; those whose code is gone are dropped.',
     inputSchema: z.strictObject({ id: idSchema }),
     outputSchema: z.object({ checkpoint: checkpointViewSchema }),
     annotations: {
