@@ -92,7 +92,13 @@ export async function openRuntime(
         excludeSecretFiles: !settings.indexSecrets,
         // On a shared database, jobs are queued there and run by the server that claims them.
         ...(options.sharedJobs && isPostgresStore(store)
-          ? { jobStore: store.jobs, jobLeaseMs: settings.jobLeaseSeconds * 1000 }
+          ? {
+              jobStore: store.jobs,
+              jobLeaseMs: settings.jobLeaseSeconds * 1000,
+              ...(options.claimOwnJobsAfterMs === undefined
+                ? {}
+                : { jobClaimOwnAfterMs: options.claimOwnJobsAfterMs }),
+            }
           : {}),
       });
     }

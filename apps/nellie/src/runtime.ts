@@ -43,6 +43,11 @@ export interface RuntimeOptions {
    */
   sharedJobs?: boolean;
   /**
+   * With `sharedJobs`: claim only the jobs this process queued, each once it waited this long
+   * for a server (`nellie index --database`); unset, claim any job as a server does.
+   */
+  claimOwnJobsAfterMs?: number;
+  /**
    * Let this process fill in missing vectors. Off for `nellie mcp` beside a running server, which
    * already does it; the model is still loaded for queries.
    */

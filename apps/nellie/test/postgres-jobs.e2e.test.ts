@@ -1,9 +1,14 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startPostgresServer, type PostgresServer } from '@nellie/test-utils';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
+  cliPath,
   createLargeRepo,
+  createSampleRepo,
   fetchJson,
   jsonRequest,
   killAllServers,
@@ -35,7 +40,21 @@ interface Job {
   id: string;
   state: string;
   error: string | null;
+  progress: { filesIndexed: number; chunksWritten: number };
 }
+
+async function jobRow(schema: string, id: string) {
+  const { rows } = await client!.query<{ state: string; attempts: number; claimed_by: string }>(
+    `SELECT state, attempts, claimed_by FROM ${schema}.index_jobs WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+const claimedJob = (server: RunningServer, jobId: string): boolean =>
+  server
+    .logs()
+    .some((line) => line.msg === 'Claimed an index job from the database' && line.jobId === jobId);
 
 function databaseEnv(schema: string): Record<string, string> {
   return cleanEnv({
@@ -166,4 +185,151 @@ describe('index jobs shared by three servers on one PostgreSQL database', () => 
 
     for (const server of survivors) expect(await server.stop()).toBe(0);
   }, 400_000);
+});
+
+describe('nellie index --database: the job is queued for the servers', () => {
+  it('with no server on the database, the command claims its own job after a short wait and finishes it', async () => {
+    const repo = createSampleRepo();
+    const indexed = await runCli(['index', repo, '--data-dir', makeTempDir(), '--json'], {
+      env: databaseEnv('cli_alone'),
+      timeoutMs: 120_000,
+    });
+    expect(indexed.code, indexed.stderr).toBe(0);
+    const { job } = JSON.parse(indexed.stdout) as { job: Job };
+    expect(job).toMatchObject({ state: 'succeeded', error: null });
+    expect(job.progress.filesIndexed).toBeGreaterThan(0);
+    expect(await jobRow('cli_alone', job.id)).toMatchObject({ state: 'succeeded', attempts: 1 });
+    expect((await indexContents('cli_alone')).files).toBe(job.progress.filesIndexed);
+  }, 180_000);
+
+  it('--no-wait only queues; the servers run it, any server answers its lookup at once, and a following command leaves its job to them', async () => {
+    const env = databaseEnv('team_jobs');
+    const queuedRepo = createSampleRepo();
+    const queued = await runCli(
+      ['index', queuedRepo, '--data-dir', makeTempDir(), '--no-wait', '--json'],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(queued.code, queued.stderr).toBe(0);
+    const queuedJob = (JSON.parse(queued.stdout) as { job: Job }).job;
+    expect(queuedJob.state).toBe('queued');
+    // Nobody runs it until a server is there.
+    expect(await jobRow('team_jobs', queuedJob.id)).toMatchObject({ state: 'queued', attempts: 0 });
+
+    const servers = [
+      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env }),
+      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env }),
+    ];
+    const [a, b] = servers as [RunningServer, RunningServer];
+    await waitFor(async () => (await jobRow('team_jobs', queuedJob.id))?.state === 'succeeded', {
+      what: 'a server to run the queued job',
+      timeoutMs: 60_000,
+    });
+    expect(servers.some((server) => claimedJob(server, queuedJob.id))).toBe(true);
+
+    // A job started through A is found through B at once, without waiting for B's next poll.
+    const large = createLargeRepo(300);
+    const started = await fetchJson(
+      `${a.url}/api/v1/index/jobs`,
+      jsonRequest('POST', { path: large, mode: 'full' }),
+    );
+    expect(started.status).toBe(202);
+    const jobId = (started.body as Job).id;
+    const lookup = await fetchJson(`${b.url}/api/v1/index/jobs/${jobId}`);
+    expect(lookup.status, JSON.stringify(lookup.body)).toBe(200);
+    expect((lookup.body as Job).id).toBe(jobId);
+    const mcp = new Client({ name: 'nellie-e2e', version: '1.0.0' });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${b.url}/mcp`)));
+    try {
+      const status = await mcp.callTool({ name: 'get_index_status', arguments: { job_id: jobId } });
+      expect(status.isError ?? false, JSON.stringify(status.content)).toBe(false);
+      expect(status.structuredContent).toMatchObject({ jobs: [{ id: jobId }] });
+    } finally {
+      await mcp.close();
+    }
+    // Once the store records the end, every server says so at once.
+    await waitFor(async () => (await jobRow('team_jobs', jobId))?.state === 'succeeded', {
+      what: 'the large job to finish',
+      timeoutMs: 120_000,
+    });
+    for (const server of servers) {
+      const answer = await fetchJson(`${server.url}/api/v1/index/jobs/${jobId}`);
+      expect((answer.body as Job).state).toBe('succeeded');
+    }
+
+    // The CLI follows a job a server runs and reports its counts.
+    const followedRepo = createSampleRepo();
+    const followed = await runCli(['index', followedRepo, '--data-dir', makeTempDir(), '--json'], {
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(followed.code, followed.stderr).toBe(0);
+    const { job } = JSON.parse(followed.stdout) as { job: Job };
+    expect(job).toMatchObject({ state: 'succeeded', error: null });
+    expect(job.progress.filesIndexed).toBeGreaterThan(0);
+    expect(servers.some((server) => claimedJob(server, job.id))).toBe(true);
+    expect(await jobRow('team_jobs', job.id)).toMatchObject({ attempts: 1 });
+
+    // --in-process runs the job here as before, without the job table.
+    const local = await runCli(
+      ['index', createSampleRepo(), '--data-dir', makeTempDir(), '--in-process', '--json'],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(local.code, local.stderr).toBe(0);
+    const localJob = (JSON.parse(local.stdout) as { job: Job }).job;
+    expect(localJob.state).toBe('succeeded');
+    expect(await jobRow('team_jobs', localJob.id)).toBeUndefined();
+
+    for (const server of servers) expect(await server.stop()).toBe(0);
+  }, 400_000);
+
+  it('Ctrl-C cancels the job it follows, wherever it runs, and exits 130', async () => {
+    const env = databaseEnv('cli_interrupt');
+    const server = await startServer({
+      dataDir: makeTempDir('nellie-pg-data-'),
+      env,
+      args: ['--job-lease-seconds', '3'],
+    });
+    const repo = createLargeRepo(2000);
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'index', repo, '--data-dir', makeTempDir(), '--full', '--json'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const running = await waitFor(
+      async () => {
+        const { rows } = await client!
+          .query<{ id: string }>(
+            `SELECT id FROM cli_interrupt.index_jobs
+             WHERE state = 'running' AND (progress->>'filesIndexed')::int > 0`,
+          )
+          .catch(() => ({ rows: [] as { id: string }[] }));
+        return rows[0]?.id;
+      },
+      { what: 'the job to be part done', intervalMs: 50, timeoutMs: 120_000 },
+    );
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain(`Cancelling index job ${running}`);
+    expect((JSON.parse(stdout) as { job: Job }).job).toMatchObject({
+      id: running,
+      state: 'cancelled',
+    });
+    expect(await jobRow('cli_interrupt', running)).toMatchObject({ state: 'cancelled' });
+    expect((await indexContents('cli_interrupt')).files).toBeLessThan(2000);
+    expect(await server.stop()).toBe(0);
+  }, 300_000);
+
+  it('--no-wait without a database is refused, saying why', async () => {
+    const refused = await runCli(
+      ['index', createSampleRepo(), '--data-dir', makeTempDir(), '--no-wait'],
+      { env: cleanEnv() },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--no-wait queues the job in a PostgreSQL database');
+  });
 });

@@ -1,4 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startPostgresServer, type PostgresServer } from '@nellie/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,49 @@ describe('MCP over Streamable HTTP behind a load balancer without sticky session
     });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+    for (const server of servers) expect(await server.stop()).toBe(0);
+  }, 180_000);
+});
+
+describe('the legacy SSE transport behind a load balancer without sticky sessions', () => {
+  it("a message posted to another server than the stream's fails at once, naming the cause and what to use", async () => {
+    const env = cleanEnv({ NELLIE_DATABASE_URL: postgres!.connectionString });
+    const servers: RunningServer[] = [
+      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env }),
+      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env }),
+    ];
+    const [first, second] = servers.map((server) => new URL(server.url));
+    // The load balancer: the stream (GET /sse) reaches the first server, messages the second.
+    const split: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      url.host = (init?.method ?? 'GET') === 'POST' ? second!.host : first!.host;
+      return fetch(url, init);
+    };
+    const client = new Client({ name: 'nellie-e2e', version: '1.0.0' });
+    const transport = new SSEClientTransport(new URL(`${servers[0]!.url}/sse`), { fetch: split });
+    let failure: unknown;
+    try {
+      await client.connect(transport);
+    } catch (error) {
+      failure = error;
+    } finally {
+      await client.close();
+    }
+    expect(failure).toBeInstanceOf(Error);
+    const message = (failure as Error).message;
+    expect(message).toContain('HTTP 404');
+    expect(message).toContain('No open SSE session with this id on this server');
+    expect(message).toContain('use MCP Streamable HTTP at /mcp instead, or sticky sessions');
+
+    // With both requests on one server, the same transport works.
+    const direct = new Client({ name: 'nellie-e2e', version: '1.0.0' });
+    await direct.connect(new SSEClientTransport(new URL(`${servers[1]!.url}/sse`)));
+    try {
+      const { tools } = await direct.listTools();
+      expect(tools.map((tool) => tool.name)).toContain('search_code');
+    } finally {
+      await direct.close();
+    }
     for (const server of servers) expect(await server.stop()).toBe(0);
   }, 180_000);
 });

@@ -136,6 +136,12 @@ export interface CheckpointStore {
   countCheckpoints?(request?: { agent?: string; repository?: string }): Promise<number>;
   searchCheckpoints(request: CheckpointSearchRequest): Promise<CheckpointHit[]>;
   deleteCheckpoint(id: string): Promise<boolean>;
+  /**
+   * Confirms what a checkpoint assumes about its anchored code still holds: each anchor takes the
+   * code as it is now (state `current`); anchors whose code is gone are dropped. A checkpoint
+   * without anchors is returned as it is. Throws `NOT_FOUND` for an unknown id.
+   */
+  confirmCheckpoint(id: string): Promise<Checkpoint>;
   getAgentStatus(agent: string): Promise<AgentStatus>;
   listAgents(): Promise<AgentStatus[]>;
 }

@@ -49,11 +49,11 @@ export interface IndexJobStore {
   /**
    * Claims the oldest queued job, or a running one whose holder's lease expired, for `holder`
    * for `leaseMs`; null when there is none. A job abandoned `maxAttempts` times is failed with an
-   * error saying so instead of being claimed again.
+   * error saying so instead of being claimed again. With `id`, only that job is claimed.
    */
   claim(
     holder: string,
-    options: { leaseMs: number; maxAttempts: number },
+    options: { leaseMs: number; maxAttempts: number; id?: string },
   ): Promise<StoredIndexJob | null>;
   /** Renews the holder's lease and saves the job's progress. */
   heartbeat(

@@ -89,7 +89,18 @@ export interface CodeIndexer {
    * the server's data directory).
    */
   startJob(request: { rootPath: string; mode?: IndexJobMode }): Promise<IndexJob>;
+  /**
+   * The job as this process knows it. With jobs shared by several servers that is as of the last
+   * poll of the job store (at most about a second old); use `fetchJob` for one lookup that must be
+   * current.
+   */
   getJob(id: string): IndexJob | null;
+  /**
+   * The job read from where jobs are kept, so that it is current on every server, including one
+   * queued or changed through another server a moment ago (optional capability; without it,
+   * `getJob` is current).
+   */
+  fetchJob?(id: string): Promise<IndexJob | null>;
   /** Most recent first. */
   listJobs(): IndexJob[];
   /** Throws `NOT_FOUND` for an unknown id. A finished job is returned unchanged. */

@@ -51,6 +51,14 @@ export async function scopeIndexer(
       const job = indexer.getJob(id);
       return job && visible(job) ? job : null;
     },
+    ...(indexer.fetchJob
+      ? {
+          fetchJob: async (id: string) => {
+            const job = await indexer.fetchJob!(id);
+            return job && visible(job) ? job : null;
+          },
+        }
+      : {}),
     listJobs: () => indexer.listJobs().filter(visible),
     cancelJob: (id) => {
       requireScope(access, 'write', 'Cancelling an index job');

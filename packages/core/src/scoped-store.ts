@@ -60,6 +60,7 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       confirmLesson: (id) => (write('Confirming a lesson'), store.confirmLesson(id)),
       addCheckpoint: (input) => (write('Saving a checkpoint'), store.addCheckpoint(input)),
       deleteCheckpoint: (id) => (write('Deleting a checkpoint'), store.deleteCheckpoint(id)),
+      confirmCheckpoint: (id) => (write('Confirming a checkpoint'), store.confirmCheckpoint(id)),
       listAudit: (query) => (administer('Reading the audit log'), store.listAudit(query)),
       close: noop,
       [Symbol.asyncDispose]: noop,
@@ -79,6 +80,8 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
     );
   const lessonNotFound = (id: string): NellieError =>
     new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
+  const checkpointNotFound = (id: string): NellieError =>
+    new NellieError('NOT_FOUND', `No checkpoint with id ${id}.`);
   const requireVisibleRepositoryId = async (id: number, action: string): Promise<void> => {
     if (!(await scope.visibleIds()).has(id)) {
       throw new NellieError('FORBIDDEN', `${action}: this repository is not one of the key's.`);
@@ -314,6 +317,11 @@ export function scopeStore(store: NellieStore, access: Access): NellieStore {
       write('Deleting a checkpoint');
       if (!(await visibleCheckpoint(await store.getCheckpoint(id)))) return false;
       return store.deleteCheckpoint(id);
+    },
+    confirmCheckpoint: async (id) => {
+      write('Confirming a checkpoint');
+      if (!(await visibleCheckpoint(await store.getCheckpoint(id)))) throw checkpointNotFound(id);
+      return (await visibleCheckpoint(await store.confirmCheckpoint(id)))!;
     },
     getAgentStatus: async (agent) => visibleAgent(await store.getAgentStatus(agent)),
     listAgents: async () =>

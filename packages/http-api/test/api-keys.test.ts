@@ -160,6 +160,7 @@ describe('API keys over REST', () => {
       ['DELETE', `/lessons/${ids.alphaLesson}`],
       ['POST', `/lessons/${ids.alphaLesson}/confirm`],
       ['POST', '/checkpoints', { agent: 'a', workingOn: 'w', repository: 'alpha' }],
+      ['POST', '/checkpoints/any/confirm'],
       ['POST', '/index/jobs', { path: join(directory, 'alpha') }],
       ['PATCH', '/repositories/alpha', { name: 'gamma' }],
       ['DELETE', '/repositories/alpha'],

@@ -7,6 +7,7 @@ import { seedRepository } from '@nellie/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hookPromptMaxChars } from '../src/routes/hooks.ts';
 import { createTestApp, type TestApp } from './support/harness.ts';
+import { serveOnLoopback } from './support/serve.ts';
 
 let directory: string;
 let store: NellieStore;
@@ -164,5 +165,59 @@ describe('POST /api/v1/hooks/:client/:event', () => {
     const text = await inAlpha.text();
     expect(text).toContain('ALPHAMARK');
     expect(text).not.toContain('BETAMARK');
+  });
+
+  it("over HTTP, says at session start which of the latest checkpoint's anchored files went stale, bounded", async () => {
+    const files = Object.fromEntries(
+      ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'keep'].map((name) => [
+        `src/${name}.ts`,
+        `export const ${name} = 1;\n`,
+      ]),
+    );
+    const repository = await seedRepository(store, roots.alpha, files, { name: 'alpha' });
+    const checkpoint = await store.addCheckpoint({
+      agent: 'claude-code',
+      workingOn: 'Splitting the invoice module',
+      repository: 'alpha',
+      anchors: Object.keys(files).map((path) => ({ repository: 'alpha', path })),
+    });
+    const served = await serveOnLoopback(app.app);
+    const sessionStart = async (): Promise<string> => {
+      const answer = await fetch(`${served.url}/api/v1/hooks/claude-code/session-start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${staticKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ hook_event_name: 'SessionStart', cwd: roots.alpha }),
+      });
+      expect(answer.status).toBe(200);
+      return ((await answer.json()) as HookAnswer).hookSpecificOutput.additionalContext;
+    };
+    try {
+      expect(await sessionStart()).not.toContain('stale');
+
+      await seedRepository(store, roots.alpha, { 'src/a0.ts': 'export const a0 = 2;\n' });
+      await store.refreshAnchors(repository.id, ['src/a0.ts']);
+      const changed = await sessionStart();
+      expect(changed).toContain('Splitting the invoice module');
+      expect(changed).toContain(
+        `Its anchored code is stale (changed): src/a0.ts changed. Check that the checkpoint still holds before resuming; confirm it (confirm_checkpoint ${checkpoint.id}) once it does.`,
+      );
+
+      const gone = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((name) => `src/${name}.ts`);
+      await store.deleteFiles(repository.id, gone);
+      await store.refreshAnchors(repository.id, gone);
+      const staleLine = (await sessionStart())
+        .split('\n')
+        .find((line) => line.startsWith('Its anchored code is stale'));
+      // The worst first, five named, the rest counted; the current file is not named.
+      expect(staleLine).toMatch(
+        /^Its anchored code is stale \(gone\): (src\/a[1-6]\.ts gone, ){5}2 more\. /,
+      );
+      expect(staleLine).not.toContain('keep');
+
+      await store.confirmCheckpoint(checkpoint.id);
+      expect(await sessionStart()).not.toContain('stale');
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -387,6 +387,7 @@ function restTargeted(fixture: Fixture): Record<string, ((t: Target) => RestCall
       (t) => ['GET', `/api/v1/checkpoints/recent?agent=${t.agent}`],
     ],
     getCheckpoint: [(t) => ['GET', `/api/v1/checkpoints/${t.checkpoint}`]],
+    confirmCheckpoint: [(t) => ['POST', `/api/v1/checkpoints/${t.checkpoint}/confirm`]],
     searchCheckpoints: [
       (t) => ['POST', '/api/v1/checkpoints/search', { query: 'totals', repository: t.repo }],
     ],
@@ -456,6 +457,7 @@ function toolTargeted(fixture: Fixture): ((t: Target) => ToolCall)[] {
     (t) => ['get_recent_checkpoints', { repository: t.repo }],
     (t) => ['get_recent_checkpoints', { agent: t.agent }],
     (t) => ['get_checkpoint', { id: t.checkpoint }],
+    (t) => ['confirm_checkpoint', { id: t.checkpoint }],
     (t) => ['search_checkpoints', { query: 'totals', repository: t.repo }],
     (t) => ['get_agent_status', { agent: t.agent }],
   ];

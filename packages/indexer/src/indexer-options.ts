@@ -81,6 +81,12 @@ export const indexerOptionsSchema = z.object({
   jobMaxAttempts: z.number().int().min(1).max(100).default(3),
   /** With `jobStore`: this server's name in the store's `claimedBy`. Defaults to host:pid:random. */
   jobHolder: z.string().min(1).max(200).optional(),
+  /**
+   * With `jobStore`: claim only the jobs queued through this indexer, once each has waited this
+   * long without a server claiming it, rather than any job (a one-shot command that leaves its
+   * job to the servers but runs it itself when none does). Unset: claim any job, as a server.
+   */
+  jobClaimOwnAfterMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
 /**

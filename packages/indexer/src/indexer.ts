@@ -119,6 +119,9 @@ class Indexer implements CodeIndexer {
           leaseMs: settings.jobLeaseMs,
           pollMs: settings.jobPollMs,
           maxAttempts: settings.jobMaxAttempts,
+          ...(settings.jobClaimOwnAfterMs === undefined
+            ? {}
+            : { claimOwnAfterMs: settings.jobClaimOwnAfterMs }),
         })
       : new JobQueue(queueOptions);
     this.watcher = new RepositoryWatcher({
@@ -161,6 +164,10 @@ class Indexer implements CodeIndexer {
 
   getJob(id: string): IndexJob | null {
     return this.jobs.get(id);
+  }
+
+  fetchJob(id: string): Promise<IndexJob | null> {
+    return this.jobs.fetch ? this.jobs.fetch(id) : Promise.resolve(this.jobs.get(id));
   }
 
   listJobs(): IndexJob[] {

@@ -35,6 +35,7 @@ const expectedTools = [
   'get_recent_checkpoints',
   'get_checkpoint',
   'search_checkpoints',
+  'confirm_checkpoint',
   'get_agent_status',
   'get_status',
 ];

@@ -15,6 +15,7 @@ import type { NellieTool, ToolDeps } from './internal/tool.ts';
 import { toolScopes } from './internal/tool-scopes.ts';
 import { addCheckpointTool } from './tools/add-checkpoint.ts';
 import { addLessonTool } from './tools/add-lesson.ts';
+import { confirmCheckpointTool } from './tools/confirm-checkpoint.ts';
 import { deleteLessonTool } from './tools/delete-lesson.ts';
 import { getAgentStatusTool } from './tools/get-agent-status.ts';
 import { getCheckpointTool } from './tools/get-checkpoint.ts';
@@ -51,6 +52,7 @@ const tools: readonly NellieTool[] = [
   getRecentCheckpointsTool,
   getCheckpointTool,
   searchCheckpointsTool,
+  confirmCheckpointTool,
   getAgentStatusTool,
   getStatusTool,
 ];

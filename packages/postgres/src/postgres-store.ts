@@ -253,6 +253,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     getRecentCheckpoints: (request) => run(() => checkpoints.recent(request)),
     searchCheckpoints: (request) => run(() => checkpoints.search(request)),
     deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),
+    confirmCheckpoint: (id) => run(() => checkpoints.confirm(id)),
     getAgentStatus: (agent) => run(() => checkpoints.agentStatus(agent)),
     listAgents: () => run(() => checkpoints.listAgents()),
 

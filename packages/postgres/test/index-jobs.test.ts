@@ -53,6 +53,24 @@ describe('PostgreSQL index jobs', () => {
     expect(listed[2]?.finishedAt).not.toBeNull();
   });
 
+  it('claims only the job named by id, when one is named', async () => {
+    const [a, b] = await openPair();
+    await using _a = a;
+    await using _b = b;
+    await a.jobs.enqueue(job('older', '/src/older'));
+    await a.jobs.enqueue(job('mine', '/src/mine'));
+    expect(await b.jobs.claim('cli', { ...claimOptions, id: 'missing' })).toBeNull();
+    expect(await b.jobs.claim('cli', { ...claimOptions, id: 'mine' })).toMatchObject({
+      id: 'mine',
+      state: 'running',
+      claimedBy: 'cli',
+    });
+    // Running and held: not claimed again by id; the older job is left to the servers.
+    expect(await b.jobs.claim('cli', { ...claimOptions, id: 'mine' })).toBeNull();
+    expect(await a.jobs.get('older')).toMatchObject({ state: 'queued', attempts: 0 });
+    expect((await a.jobs.claim('server-a', claimOptions))?.id).toBe('older');
+  });
+
   it('gives each queued job to one claimer, even when several claim at once', async () => {
     const [a, b] = await openPair();
     await using _a = a;

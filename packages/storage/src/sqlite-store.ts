@@ -197,6 +197,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     getRecentCheckpoints: (request) => checkpoints.recent(request),
     searchCheckpoints: (request) => run(() => checkpoints.search(request)),
     deleteCheckpoint: (id) => run(() => checkpoints.delete(id)),
+    confirmCheckpoint: (id) => run(() => checkpoints.confirm(id)),
     getAgentStatus: (agent) => run(() => checkpoints.agentStatus(agent)),
     listAgents: () => run(() => checkpoints.listAgents()),
 

@@ -741,6 +741,53 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
         expect(elsewhere.anchors).toEqual([]);
       });
 
+      it('confirms a checkpoint: changed anchors take the code now, gone ones are dropped', async () => {
+        const store = await open();
+        const repository = await shop(store);
+        const saved = await store.addCheckpoint({
+          agent: 'agent-1',
+          workingOn: 'Making uploads give up',
+          repository: 'shop',
+          anchors: [
+            { repository: 'shop', path: 'src/upload.ts', symbol: 'retryUpload' },
+            { repository: 'shop', path: 'src/a/log.ts' },
+          ],
+        });
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize' }),
+          chunk(uploadChanged, { startLine: 6, endLine: 9, symbolName: 'retryUpload' }),
+        ]);
+        await store.deleteFiles(repository.id, ['src/a/log.ts']);
+        await store.refreshAnchors(repository.id, ['src/upload.ts', 'src/a/log.ts']);
+        const stale = (await store.getCheckpoint(saved.id))!;
+        expect(stale.anchors!.map((anchor) => anchor.state).sort()).toEqual(['changed', 'gone']);
+
+        const confirmed = await store.confirmCheckpoint(saved.id);
+        expect(confirmed).toMatchObject({ id: saved.id, staleness: 'current' });
+        expect(confirmed.anchors).toEqual([
+          expect.objectContaining({
+            path: 'src/upload.ts',
+            startLine: 6,
+            endLine: 9,
+            state: 'current',
+            change: null,
+          }),
+        ]);
+        expect(confirmed.anchors![0]!.contentHash).not.toBe(saved.anchors![0]!.contentHash);
+        expect(await store.getCheckpoint(saved.id)).toMatchObject({
+          staleness: 'current',
+          anchors: [{ path: 'src/upload.ts', state: 'current' }],
+        });
+
+        // Confirmed code that changes again is stale again, measured from the confirmation.
+        await store.writeFile(repository.id, file('src/upload.ts'), [
+          chunk(helper, { symbolName: 'formatSize' }),
+          chunk(upload, { startLine: 6, endLine: 8, symbolName: 'retryUpload' }),
+        ]);
+        await store.refreshAnchors(repository.id, ['src/upload.ts']);
+        expect((await store.getCheckpoint(saved.id))!.staleness).toBe('changed');
+      });
+
       it('refuses anchors that do not resolve, naming why', async () => {
         const store = await open();
         await shop(store);
@@ -884,6 +931,17 @@ export function nellieStoreContract(name: string, options: NellieStoreContractOp
     });
 
     describe('checkpoints and agent status', () => {
+      it('confirms a checkpoint without anchors as it is, and refuses an unknown id', async () => {
+        const store = await open();
+        const saved = await store.addCheckpoint({ agent: 'agent-1', workingOn: 'Reading' });
+        expect(await store.confirmCheckpoint(saved.id)).toEqual(
+          await store.getCheckpoint(saved.id),
+        );
+        await expect(store.confirmCheckpoint('missing')).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
+      });
+
       it('saves checkpoints and keeps the agent status in step', async () => {
         const store = await open();
         expect(await store.getAgentStatus('agent-1')).toEqual({

@@ -72,6 +72,14 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
           '--no-wait-embeddings',
           'return once files are indexed, without waiting for vectors',
         ),
+        option(
+          '--no-wait',
+          'with --database: queue the job for the servers and return at once, without following it',
+        ),
+        option(
+          '--in-process',
+          'with --database: run the job in this process now instead of queuing it for the servers',
+        ),
         json('print the result as JSON'),
       ],
       settings: storeModelIndexing,

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { NellieError, type IndexJob, type ModelStatus } from '@nellie/core';
+import { NellieError, type CodeIndexer, type IndexJob, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { openRuntime } from '../compose.ts';
 import { exitCodes } from '../internal/exit-codes.ts';
@@ -16,7 +16,45 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** `nellie index <dir>`: indexes a repository and waits for its vectors when a model is available. */
+/**
+ * How long `nellie index --database` leaves its queued job to the servers (which poll the job
+ * table every second) before it claims the job and runs it itself.
+ */
+export const serverGraceMs = 3000;
+/** `--no-wait` never claims its job: the command returns long before this. */
+const neverMs = 3_600_000;
+
+/**
+ * How the job runs: in this process (SQLite, or `--in-process`), or queued in the PostgreSQL
+ * database for the servers (followed, or with `--no-wait` only queued).
+ */
+function indexPlan(context: CommandContext): { shared: boolean; follow: boolean } {
+  const { options, config } = context;
+  const follow = options.wait !== false;
+  const inProcess = options.inProcess === true;
+  if (config.settings.database === undefined) {
+    if (!follow) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        '--no-wait queues the job in a PostgreSQL database (--database / NELLIE_DATABASE_URL) for the servers sharing it; with a data directory the job runs in this process, so it cannot be left to run.',
+      );
+    }
+    return { shared: false, follow };
+  }
+  if (!follow && inProcess) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      '--no-wait leaves the job to the servers and --in-process runs it here: choose one.',
+    );
+  }
+  return { shared: !inProcess, follow };
+}
+
+/**
+ * `nellie index <dir>`: indexes a repository and waits for its vectors when a model is available.
+ * With a PostgreSQL database the job is queued there, so a server sharing the database runs it;
+ * this command follows it, and runs it itself when no server claimed it within `serverGraceMs`.
+ */
 export async function runIndex(context: CommandContext, directory: string): Promise<number> {
   const { config, logger, options } = context;
   const rootPath = path.resolve(directory);
@@ -31,12 +69,27 @@ export async function runIndex(context: CommandContext, directory: string): Prom
   }
   const json = options.json === true;
   const waitEmbeddings = options.waitEmbeddings !== false;
+  const { shared, follow } = indexPlan(context);
   const started = performance.now();
 
   // The user chose this directory, so it may be indexed even outside the configured roots.
-  const runtime = await openRuntime(config, { logger, indexer: true, extraRoots: [rootPath] });
+  const runtime = await openRuntime(config, {
+    logger,
+    indexer: true,
+    extraRoots: [rootPath],
+    ...(shared ? { sharedJobs: true, claimOwnJobsAfterMs: follow ? serverGraceMs : neverMs } : {}),
+    ...(follow ? {} : { embeddingPump: false }),
+  });
   const holder = registerHolder(config.settings.dataDir, 'index');
   const indexer = runtime.indexer!;
+  if (!follow) {
+    try {
+      return await queueOnly(indexer, rootPath, options.full === true, json);
+    } finally {
+      await runtime.close();
+      holder.release();
+    }
+  }
   const view = createIndexProgressView(process.stderr);
   const controller = new AbortController();
   let interrupted = false;
@@ -45,7 +98,13 @@ export async function runIndex(context: CommandContext, directory: string): Prom
     if (interrupted) process.exit(130);
     interrupted = true;
     controller.abort();
-    if (activeJob) indexer.cancelJob(activeJob.id);
+    if (!activeJob) return;
+    indexer.cancelJob(activeJob.id);
+    if (shared) {
+      process.stderr.write(
+        `Cancelling index job ${activeJob.id}; a server running it stops at its next heartbeat (Ctrl-C again to leave at once).\n`,
+      );
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -148,6 +207,11 @@ export async function runIndex(context: CommandContext, directory: string): Prom
         );
       }
       if (job.error) lines.push(`  error: ${job.error}`);
+      if (shared && job.state === 'failed') {
+        lines.push(
+          `  The job was queued in the database for the servers: if they cannot read ${job.rootPath} (another machine, or outside their --allow-root), index it from here with --in-process.`,
+        );
+      }
       if (semantic === 'on') {
         lines.push(
           `  embeddings: ${stats.chunksWithVectors} chunks with vectors, ${stats.chunksPendingEmbedding} waiting${embeddingsMs > 0 ? ` (${embedded} embedded in ${seconds(embeddingsMs)})` : ''}`,
@@ -169,4 +233,25 @@ export async function runIndex(context: CommandContext, directory: string): Prom
     await runtime.close();
     holder.release();
   }
+}
+
+/** `--no-wait`: queues the job in the database for the servers and prints it. */
+async function queueOnly(
+  indexer: CodeIndexer,
+  rootPath: string,
+  full: boolean,
+  json: boolean,
+): Promise<number> {
+  const job = await indexer.startJob({ rootPath, mode: full ? 'full' : 'incremental' });
+  if (json) {
+    await printJson({ job });
+  } else {
+    await writeStdout(
+      [
+        `Queued index job ${job.id} for ${job.repository} (${job.rootPath}), ${job.state}: a server sharing the database runs it.`,
+        `  Follow it with GET /api/v1/index/jobs/${job.id} (or MCP get_index_status); cancel it with DELETE on the same path.`,
+      ].join('\n') + '\n',
+    );
+  }
+  return exitCodes.ok;
 }

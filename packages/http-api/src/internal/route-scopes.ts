@@ -27,6 +27,7 @@ export const routeScopes: Readonly<Record<string, AccessScope>> = {
   createCheckpoint: 'write',
   recentCheckpoints: 'read',
   getCheckpoint: 'read',
+  confirmCheckpoint: 'write',
   searchCheckpoints: 'read',
   listAgents: 'read',
   getAgentStatus: 'read',

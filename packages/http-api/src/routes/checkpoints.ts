@@ -86,6 +86,27 @@ export function checkpointRoutes(deps: RouteDeps): RouteDefinition[] {
     }),
     defineRoute({
       method: 'post',
+      path: '/checkpoints/:id/confirm',
+      operationId: 'confirmCheckpoint',
+      summary: 'Confirm a checkpoint still holds',
+      description:
+        'Re-anchors the checkpoint to its code as it is now (state current); anchors whose code is gone are dropped. A checkpoint without anchors is returned as it is.',
+      tag: 'checkpoints',
+      params: checkpointIdParams,
+      responses: {
+        200: { description: 'The confirmed checkpoint.', schema: checkpointSchema },
+        404: { description: 'No checkpoint with this id.', schema: errorBodySchema },
+      },
+      async handler({ params, c }) {
+        const checkpoint = await store.confirmCheckpoint(params.id);
+        await deps.audit(c, 'checkpoint.confirm', checkpoint.id, {
+          anchors: checkpoint.anchors?.length ?? 0,
+        });
+        return { status: 200, body: checkpoint };
+      },
+    }),
+    defineRoute({
+      method: 'post',
       path: '/checkpoints/search',
       operationId: 'searchCheckpoints',
       summary: 'Search checkpoints',

@@ -110,7 +110,40 @@ function checkpointLines(repository: string, latest: Checkpoint): string[] {
   }
   const changes = latest.changesSince && describeChanges(latest.changesSince);
   if (changes) lines.push(`Since that checkpoint: ${changes}`);
+  const stale = staleAnchorsLine(latest);
+  if (stale) lines.push(stale);
   return lines;
+}
+
+/** How many stale anchors the session-start context names; the rest are counted. */
+const staleAnchorsShown = 5;
+/** Longest path (or symbol) named, in characters; longer ones keep their end. */
+const anchorNameChars = 120;
+
+function shortName(name: string): string {
+  return name.length > anchorNameChars ? `…${name.slice(-(anchorNameChars - 1))}` : name;
+}
+
+/**
+ * `Its anchored code is stale (gone): src/old.ts gone, src/upload.ts#retryUpload changed. …`, so
+ * the agent checks before resuming; null when every anchor is current or it has none.
+ */
+function staleAnchorsLine(checkpoint: Checkpoint): string | null {
+  const stale = (checkpoint.anchors ?? [])
+    .filter((anchor) => anchor.state !== 'current')
+    .sort((a, b) => (stalenessOrder[b.state] ?? 0) - (stalenessOrder[a.state] ?? 0));
+  if (stale.length === 0) return null;
+  const named = stale.slice(0, staleAnchorsShown).map((anchor) => {
+    const symbol = anchor.symbol === null ? '' : `#${shortName(anchor.symbol)}`;
+    const from = anchor.movedFrom === null ? '' : ` from ${shortName(anchor.movedFrom)}`;
+    return `${shortName(anchor.path)}${symbol} ${anchor.state}${from}`;
+  });
+  const more = stale.length - named.length;
+  if (more > 0) named.push(`${more} more`);
+  return (
+    `Its anchored code is stale (${checkpoint.staleness ?? stale[0]!.state}): ${named.join(', ')}. ` +
+    `Check that the checkpoint still holds before resuming; confirm it (confirm_checkpoint ${checkpoint.id}) once it does.`
+  );
 }
 
 interface HookRequest {

@@ -80,8 +80,12 @@ export function indexJobRoutes(deps: RouteDeps): RouteDefinition[] {
         404: notFound,
         503: unavailable,
       },
-      handler({ params }) {
-        const job = requireIndexer().getJob(params.id);
+      async handler({ params }) {
+        // Read from the job store when jobs are shared, so any server answers what is current.
+        const indexer = requireIndexer();
+        const job = indexer.fetchJob
+          ? await indexer.fetchJob(params.id)
+          : indexer.getJob(params.id);
         if (!job) throw new NellieError('NOT_FOUND', `No index job with id ${params.id}.`);
         return { status: 200, body: job };
       },

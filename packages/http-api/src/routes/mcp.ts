@@ -185,7 +185,7 @@ export function registerMcpRoutes(
       throw new HttpError(
         404,
         'NOT_FOUND',
-        'No open SSE session with this id: open a new stream with GET /sse.',
+        'No open SSE session with this id on this server. The legacy SSE transport (GET /sse, then POST /messages) keeps each session on the server that opened its stream, so behind a load balancer both requests must reach the same server: use MCP Streamable HTTP at /mcp instead, or sticky sessions for /sse and /messages. On a single server the stream ended: open a new one with GET /sse.',
       );
     }
     requireJsonContentType(c);

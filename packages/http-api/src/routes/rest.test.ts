@@ -461,6 +461,43 @@ describe('code search', () => {
     expect((await t.call('GET', '/api/v1/lessons?staleness=stale')).status).toBe(400);
   });
 
+  it('confirms an anchored checkpoint whose code changed', async () => {
+    const store = await storeWithCode();
+    const t = setup({ store });
+    const created = await t.call('POST', '/api/v1/checkpoints', {
+      json: {
+        agent: 'claude',
+        workingOn: 'Config parsing',
+        repository: 'demo',
+        anchors: [{ repository: 'demo', path: 'src/config.ts', symbol: 'parseConfig' }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const checkpoint = (await created.json()) as Checkpoint;
+    const repository = (await store.getRepository('demo'))!;
+    await seedRepository(store, repository.rootPath, {
+      'src/config.ts':
+        'export function parseConfig(text: string) {\n  return JSON.parse(text.trim());\n}',
+    });
+    await store.refreshAnchors(repository.id, ['src/config.ts']);
+    const stale = await t.call('GET', `/api/v1/checkpoints/${checkpoint.id}`);
+    expect(await stale.json()).toMatchObject({ staleness: 'changed' });
+
+    const confirmed = await t.call('POST', `/api/v1/checkpoints/${checkpoint.id}/confirm`);
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.json()).toMatchObject({
+      id: checkpoint.id,
+      staleness: 'current',
+      anchors: [{ path: 'src/config.ts', state: 'current', change: null }],
+    });
+    expect(await store.listAudit({ action: 'checkpoint.confirm' })).toMatchObject([
+      { target: checkpoint.id, channel: 'http', details: { anchors: 1 } },
+    ]);
+    const missing = await t.call('POST', '/api/v1/checkpoints/nope/confirm');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('No checkpoint with id nope');
+  });
+
   it('writes, lists and recent checkpoints take the deprecated repo for repository', async () => {
     const t = setup();
     const created = await t.call('POST', '/api/v1/lessons', {

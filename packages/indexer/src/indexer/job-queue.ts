@@ -44,6 +44,8 @@ export interface IndexJobQueue {
     register: () => Promise<string>,
   ): Promise<IndexJob>;
   get(id: string): IndexJob | null;
+  /** The job read from the shared job store, current on every server (shared queues only). */
+  fetch?(id: string): Promise<IndexJob | null>;
   /** Most recent first. */
   list(): IndexJob[];
   cancel(id: string): IndexJob;

@@ -27,6 +27,11 @@ export interface SharedJobQueueOptions extends JobQueueOptions {
   pollMs: number;
   /** Claims of one job (its first run and takeovers) before it is failed instead. */
   maxAttempts: number;
+  /**
+   * Claim only jobs queued through this queue, each once it waited this long unclaimed;
+   * undefined: claim any job.
+   */
+  claimOwnAfterMs?: number;
 }
 
 /** Why a running job was aborted, besides an error of its own. */
@@ -49,13 +54,16 @@ function publicJob(job: StoredIndexJob): IndexJob {
  * queues a job in the store; every server polls the store and claims what it has room for,
  * heartbeats while it runs the job, and finishes it there. A job whose holder stops
  * heartbeating is claimed by another server and run again. `get` and `list` answer from the
- * jobs seen at the last poll, merged with the progress of the jobs this server runs.
+ * jobs seen at the last poll, merged with the progress of the jobs this server runs; `fetch`
+ * reads one job from the store, so it is current.
  */
 export class SharedJobQueue implements IndexJobQueue {
   private readonly options: SharedJobQueueOptions;
   /** The most recent jobs in the store, newest first, as of the last poll. */
   private known = new Map<string, IndexJob>();
   private readonly running = new Map<string, RunningJob>();
+  /** With `claimOwnAfterMs`: jobs queued through this queue, by when they were queued. */
+  private readonly own = new Map<string, number>();
   private readonly runs = new Set<Promise<void>>();
   private readonly listeners = new Set<() => void>();
   private readonly timer: ReturnType<typeof setInterval>;
@@ -85,6 +93,9 @@ export class SharedJobQueue implements IndexJobQueue {
     });
     const job = publicJob(stored);
     if (!this.running.has(job.id)) this.known.set(job.id, job);
+    if (this.options.claimOwnAfterMs !== undefined && !this.own.has(job.id)) {
+      this.own.set(job.id, Date.now());
+    }
     this.poll();
     return this.get(job.id) ?? job;
   }
@@ -94,6 +105,19 @@ export class SharedJobQueue implements IndexJobQueue {
     const job = record ? snapshot(record) : (this.known.get(id) ?? null);
     // A job queued through another server since the last poll: look again now, not a second later.
     if (!job) this.poll();
+    return job;
+  }
+
+  async fetch(id: string): Promise<IndexJob | null> {
+    const record = this.running.get(id);
+    if (record) return snapshot(record);
+    const stored = await this.options.store.get(id);
+    if (!stored) return null;
+    const job = publicJob(stored);
+    // A job run here may have finished while the store was read; its own record is newer.
+    const running = this.running.get(id);
+    if (running) return snapshot(running);
+    if (this.known.has(id)) this.known.set(id, job);
     return job;
   }
 
@@ -195,9 +219,13 @@ export class SharedJobQueue implements IndexJobQueue {
 
   private async pollOnce(): Promise<void> {
     const { store, holder, leaseMs, maxAttempts, maxConcurrent, history } = this.options;
-    while (!this.closed && this.running.size < maxConcurrent) {
-      const job = await store.claim(holder, { leaseMs, maxAttempts });
-      if (!job) break;
+    for (const id of this.claimable()) {
+      if (this.closed || this.running.size >= maxConcurrent) break;
+      const job = await store.claim(holder, { leaseMs, maxAttempts, ...(id ? { id } : {}) });
+      if (!job) {
+        if (id) continue;
+        break;
+      }
       if (this.closed) {
         await store.release(job.id, holder, job.progress);
         break;
@@ -206,6 +234,26 @@ export class SharedJobQueue implements IndexJobQueue {
     }
     const jobs = await store.list(history);
     this.known = new Map(jobs.map((job) => [job.id, publicJob(job)]));
+    for (const id of this.own.keys()) {
+      const job = this.known.get(id) ?? (await store.get(id).then((s) => s && publicJob(s)));
+      if (job) this.known.set(id, job);
+      if (!job || finishedStates.has(job.state)) this.own.delete(id);
+    }
+  }
+
+  /**
+   * What to try to claim: any job (undefined, as often as there is room), or with
+   * `claimOwnAfterMs` each job queued here that waited that long and nobody runs.
+   */
+  private *claimable(): Generator<string | undefined> {
+    const { claimOwnAfterMs } = this.options;
+    if (claimOwnAfterMs === undefined) {
+      while (true) yield undefined;
+    }
+    const now = Date.now();
+    for (const [id, queuedAt] of this.own) {
+      if (now - queuedAt >= claimOwnAfterMs && !this.running.has(id)) yield id;
+    }
   }
 
   private start(stored: StoredIndexJob): void {

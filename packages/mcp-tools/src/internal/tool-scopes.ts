@@ -23,6 +23,7 @@ export const toolScopes: Readonly<Record<string, AccessScope>> = {
   get_recent_checkpoints: 'read',
   get_checkpoint: 'read',
   search_checkpoints: 'read',
+  confirm_checkpoint: 'write',
   get_agent_status: 'read',
   get_status: 'read',
 };

@@ -108,3 +108,44 @@ describe('anchored lessons over MCP', () => {
     expect(textOf(refused)).toContain('Cannot anchor to symbol "nothingLikeThis"');
   });
 });
+
+describe('anchored checkpoints over MCP', () => {
+  it('shows a checkpoint whose code changed as stale until confirm_checkpoint', async () => {
+    const { harness, store, repository } = await start();
+    const added = await harness.call('add_checkpoint', {
+      agent: 'claude',
+      working_on: 'Making uploads give up',
+      repository: 'shop',
+      anchors: ['shop:src/upload.ts#retryUpload', 'shop:src/size.ts'],
+    });
+    expect(added.isError ?? false, textOf(added)).toBe(false);
+    const { checkpoint } = added.structuredContent as unknown as { checkpoint: { id: string } };
+
+    await seedRepository(store, '/work/shop', {
+      'src/upload.ts':
+        'export async function retryUpload(file: Blob, retries = 3) {\n  return send(file, { retries });\n}',
+    });
+    await store.deleteFiles(repository.id, ['src/size.ts']);
+    await store.refreshAnchors(repository.id, ['src/upload.ts', 'src/size.ts']);
+    const stale = await harness.call('get_checkpoint', { id: checkpoint.id });
+    expect(stale.structuredContent).toMatchObject({ checkpoint: { staleness: 'gone' } });
+
+    const confirmed = await harness.call('confirm_checkpoint', { id: checkpoint.id });
+    expect(confirmed.isError ?? false, textOf(confirmed)).toBe(false);
+    expect(confirmed.structuredContent).toMatchObject({
+      checkpoint: {
+        id: checkpoint.id,
+        staleness: 'current',
+        anchors: [{ path: 'src/upload.ts', state: 'current' }],
+      },
+    });
+    expect(textOf(confirmed)).toContain('shop:src/upload.ts:1-3 retryUpload: current');
+    expect(await store.listAudit({ action: 'checkpoint.confirm' })).toMatchObject([
+      { target: checkpoint.id, actor: 'tester', details: { anchors: 1 } },
+    ]);
+
+    const missing = await harness.call('confirm_checkpoint', { id: 'nope' });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toContain('NOT_FOUND: No checkpoint with id "nope"');
+  });
+});

@@ -40,7 +40,10 @@ export const getIndexStatusTool = defineTool({
 
     if (args.job_id !== undefined) {
       const indexer = requireIndexer(deps);
-      const job = indexer.getJob(args.job_id);
+      // Read from the job store when jobs are shared, so any server answers what is current.
+      const job = indexer.fetchJob
+        ? await indexer.fetchJob(args.job_id)
+        : indexer.getJob(args.job_id);
       if (job === null) {
         throw new NellieError(
           'NOT_FOUND',

@@ -238,13 +238,14 @@ export class PostgresAnchors {
   }
 
   /**
-   * Re-anchors a lesson to its code as it is now; anchors whose code is gone are dropped (inside
-   * the caller's write).
+   * Re-anchors a lesson or checkpoint to its code as it is now; anchors whose code is gone are
+   * dropped (inside the caller's write).
    */
-  async confirm(db: Queryable, lessonSeq: number): Promise<void> {
+  async confirm(db: Queryable, owner: AnchorOwner, ownerSeq: number): Promise<void> {
+    const { table, owner: column } = anchorTables[owner];
     const { rows } = await db.query<AnchorRow>(
-      `${this.#select('lesson')} WHERE a.lesson_seq = $1 ORDER BY a.id FOR UPDATE OF a`,
-      [lessonSeq],
+      `${this.#select(owner)} WHERE a.${column} = $1 ORDER BY a.id FOR UPDATE OF a`,
+      [ownerSeq],
     );
     if (rows.length === 0) return;
     const reader = await this.#readerFor(db, rows);
@@ -252,11 +253,11 @@ export class PostgresAnchors {
     for (const row of rows) {
       const confirmed = confirmedAnchorValues(locateStoredAnchor(row, reader));
       if (confirmed === null) {
-        await db.query(`DELETE FROM ${this.#s}.anchors WHERE id = $1`, [row.id]);
+        await db.query(`DELETE FROM ${this.#s}.${table} WHERE id = $1`, [row.id]);
         continue;
       }
       await db.query(
-        `UPDATE ${this.#s}.anchors SET state = 'current', path = $1, start_line = $2,
+        `UPDATE ${this.#s}.${table} SET state = 'current', path = $1, start_line = $2,
            end_line = $3, moved_from = NULL, content = $4, content_hash = $5, lines_added = NULL,
            lines_removed = NULL, signature_changed = NULL, checked_at = $6 WHERE id = $7`,
         [...confirmed, now, row.id],

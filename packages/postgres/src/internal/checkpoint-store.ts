@@ -5,6 +5,7 @@ import type {
   CheckpointInput,
   CheckpointSearchRequest,
 } from '@nellie/core';
+import { NellieError } from '@nellie/core';
 import {
   type AgentRow,
   agentSchema,
@@ -133,6 +134,20 @@ export class CheckpointStore {
         [id],
       );
       return rows[0] ? (await this.#hydrate(db, rows))[0]! : null;
+    });
+  }
+
+  /** Re-anchors a checkpoint to its code as it is now (see `PostgresAnchors.confirm`). */
+  confirm(id: string): Promise<Checkpoint> {
+    parseInput(textIdSchema, id, 'checkpoint id');
+    return this.#c.database.write(async (db) => {
+      const { rows } = await db.query<CheckpointRow>(
+        `SELECT * FROM ${this.#c.s}.checkpoints WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (!rows[0]) throw new NellieError('NOT_FOUND', `No checkpoint with id ${id}.`);
+      await this.#anchors.confirm(db, 'checkpoint', rows[0].seq);
+      return (await this.#hydrate(db, rows))[0]!;
     });
   }
 

@@ -44,6 +44,7 @@ const claimSchema = z.strictObject({
   holder: holderSchema,
   leaseMs: leaseSchema,
   maxAttempts: z.number().int().min(1).max(100),
+  id: idSchema.optional(),
 });
 const finishedStates = z.enum(['succeeded', 'failed', 'cancelled']);
 
@@ -110,7 +111,7 @@ export class PostgresIndexJobs implements IndexJobStore {
 
   claim(
     holder: string,
-    options: { leaseMs: number; maxAttempts: number },
+    options: { leaseMs: number; maxAttempts: number; id?: string },
   ): Promise<StoredIndexJob | null> {
     const parsed = parseInput(claimSchema, { holder, ...options }, 'claim');
     return this.#database.write(async (db) => {
@@ -118,8 +119,9 @@ export class PostgresIndexJobs implements IndexJobStore {
       const { rows } = await db.query<JobRow>(
         `WITH next AS (
            SELECT seq FROM ${this.#s}.index_jobs
-           WHERE state = 'queued'
-              OR (state = 'running' AND lease_expires_at < now() AND NOT cancel_requested)
+           WHERE (state = 'queued'
+              OR (state = 'running' AND lease_expires_at < now() AND NOT cancel_requested))
+             AND ($3::text IS NULL OR id = $3)
            ORDER BY seq
            LIMIT 1
            FOR UPDATE SKIP LOCKED
@@ -129,7 +131,7 @@ export class PostgresIndexJobs implements IndexJobStore {
            started_at = coalesce(j.started_at, now()), updated_at = now()
          FROM next WHERE j.seq = next.seq
          RETURNING ${columns}`,
-        [parsed.holder, parsed.leaseMs],
+        [parsed.holder, parsed.leaseMs, parsed.id ?? null],
       );
       return rows[0] ? toJob(rows[0]) : null;
     });

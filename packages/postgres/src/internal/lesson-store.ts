@@ -277,7 +277,7 @@ export class LessonStore {
     return this.#c.database.write(async (db) => {
       const row = await this.#row(db, id, ' FOR UPDATE');
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-      await this.#anchors.confirm(db, row.seq);
+      await this.#anchors.confirm(db, 'lesson', row.seq);
       return (await this.#hydrate(db, [row]))[0]!;
     });
   }

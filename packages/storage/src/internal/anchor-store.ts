@@ -175,21 +175,25 @@ export class AnchorStore {
     return changed;
   }
 
-  /** Re-anchors a lesson to its code as it is now; anchors whose code is gone are dropped. */
-  confirm(lessonSeq: number): void {
+  /**
+   * Re-anchors a lesson or checkpoint to its code as it is now; anchors whose code is gone are
+   * dropped.
+   */
+  confirm(owner: AnchorOwner, ownerSeq: number): void {
+    const { table } = anchorTables[owner];
     const rows = this.#ctx
-      .statement(`${anchorSelect('lesson')} WHERE a.owner_seq = ?`)
-      .all(lessonSeq) as AnchorRow[];
+      .statement(`${anchorSelect(owner)} WHERE a.owner_seq = ?`)
+      .all(ownerSeq) as AnchorRow[];
     const now = new Date().toISOString();
     for (const row of rows) {
       const confirmed = confirmedAnchorValues(locateStoredAnchor(row, this.#code));
       if (confirmed === null) {
-        this.#ctx.statement(`DELETE FROM anchors WHERE id = ?`).run(row.id);
+        this.#ctx.statement(`DELETE FROM ${table} WHERE id = ?`).run(row.id);
         continue;
       }
       this.#ctx
         .statement(
-          `UPDATE anchors SET state = 'current', path = ?, start_line = ?, end_line = ?,
+          `UPDATE ${table} SET state = 'current', path = ?, start_line = ?, end_line = ?,
              moved_from = NULL, content = ?, content_hash = ?, lines_added = NULL,
              lines_removed = NULL, signature_changed = NULL, checked_at = ? WHERE id = ?`,
         )

@@ -297,6 +297,17 @@ export class SqliteCheckpoints {
     );
   }
 
+  confirm(id: string): Checkpoint {
+    parseInput(idSchema, id, 'checkpoint id');
+    return this.#ctx.write(() => {
+      const row = this.#ctx.statement(`SELECT * FROM checkpoints WHERE id = ?`).get(id) as
+        CheckpointRow | undefined;
+      if (!row) throw new NellieError('NOT_FOUND', `No checkpoint with id ${id}.`);
+      this.#anchors.confirm('checkpoint', row.seq);
+      return this.#hydrate([row])[0]!;
+    });
+  }
+
   delete(id: string): boolean {
     parseInput(idSchema, id, 'checkpoint id');
     return this.#ctx.write(() => {

@@ -378,7 +378,7 @@ export class SqliteLessons {
     return this.#ctx.write(() => {
       const row = this.#row(id);
       if (!row) throw new NellieError('NOT_FOUND', `No lesson with id ${id}.`);
-      this.#anchors.confirm(row.seq);
+      this.#anchors.confirm('lesson', row.seq);
       return this.#hydrate([row])[0]!;
     });
   }

@@ -2,6 +2,7 @@
 import {
   formatCheckpointForEmbedding,
   limits,
+  NellieError,
   type AgentStatus,
   type Checkpoint,
   type CheckpointInput,
@@ -18,6 +19,7 @@ export type CheckpointMethod =
   | 'getRecentCheckpoints'
   | 'searchCheckpoints'
   | 'deleteCheckpoint'
+  | 'confirmCheckpoint'
   | 'getAgentStatus'
   | 'listAgents';
 
@@ -149,6 +151,12 @@ export function checkpointMethods(state: MemoryState): StoreMethods<CheckpointMe
       checkpointAnchors.delete(id);
       collectVectors();
       return true;
+    },
+    async confirmCheckpoint(id) {
+      const checkpoint = checkpoints.find((candidate) => candidate.id === id);
+      if (!checkpoint) throw new NellieError('NOT_FOUND', `No checkpoint with id ${id}.`);
+      checkpointAnchors.confirm(id);
+      return publicCheckpoint(checkpoint);
     },
     async getAgentStatus(agent) {
       return agentStatus(text(agent, 'agent', limits.agentLength));
