@@ -13,6 +13,11 @@ export const tuneStaticModelOptionsSchema = z.object({
   batchSize: z.number().int().min(2).max(4096).default(128),
   /** Adagrad's step size. */
   learningRate: z.number().gt(0).max(10).default(0.05),
+  /**
+   * Keyword-mined hard negatives: each pair is followed in its batch by up to this many pairs
+   * whose code a BM25 search for its query ranks highest (0: random batches only).
+   */
+  hardNegatives: z.number().int().min(0).max(64).default(0),
   /** InfoNCE temperature: logits are cosine / temperature. */
   temperature: z.number().gt(0).max(10).default(0.1),
   /**

@@ -373,6 +373,10 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
             option('--learning-rate <x>', 'tuning: Adagrad step size (default 0.05)'),
             option('--temperature <x>', 'tuning: InfoNCE temperature (default 0.1)'),
             option(
+              '--hard-negatives <n>',
+              'tuning: pairs keyword search ranks highest for each query, trained as its negatives in the same batch (default 0)',
+            ),
+            option(
               '--seed <n>',
               'tuning: seed of the held-out split and the pair order (default 42)',
             ),

@@ -96,13 +96,16 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
   const tuneBatchSize = integerOption(options.tuneBatchSize, '--tune-batch-size');
   const learningRate = decimalOption(options.learningRate, '--learning-rate');
   const temperature = decimalOption(options.temperature, '--temperature');
+  const hardNegatives = integerOption(options.hardNegatives, '--hard-negatives');
   if (
     !tuneOn &&
-    [epochs, seed, tuneBatchSize, learningRate, temperature].some((value) => value !== undefined)
+    [epochs, seed, tuneBatchSize, learningRate, temperature, hardNegatives].some(
+      (value) => value !== undefined,
+    )
   ) {
     throw new NellieError(
       'INVALID_INPUT',
-      '--epochs, --seed, --tune-batch-size, --learning-rate and --temperature apply to tuning: add --tune-on <dir>.',
+      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature and --hard-negatives apply to tuning: add --tune-on <dir>.',
     );
   }
   const fromStatic = isStaticModelDir(resolve(from));
@@ -198,6 +201,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         ...(tuneBatchSize === undefined ? {} : { batchSize: tuneBatchSize }),
         ...(learningRate === undefined ? {} : { learningRate }),
         ...(temperature === undefined ? {} : { temperature }),
+        ...(hardNegatives === undefined ? {} : { hardNegatives }),
         ...(pretokenize === undefined ? {} : { pretokenize }),
         overwrite: true,
         producer: `nellie ${version}`,
