@@ -20,6 +20,8 @@ import { version } from '../version.ts';
 
 /** Inside the output directory: the untuned table while a `--tune-on` run is under way. */
 const tuneBaseDir = '.tune-base';
+/** The largest `hardNegatives` `tuneStaticModel()` accepts. */
+const maxHardNegatives = 64;
 
 function integerOption(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -97,6 +99,13 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
   const learningRate = decimalOption(options.learningRate, '--learning-rate');
   const temperature = decimalOption(options.temperature, '--temperature');
   const hardNegatives = integerOption(options.hardNegatives, '--hard-negatives');
+  if (hardNegatives !== undefined && hardNegatives > maxHardNegatives) {
+    // Checked before mining and distilling, which can take minutes.
+    throw new NellieError(
+      'INVALID_INPUT',
+      `--hard-negatives takes a whole number from 0 to ${maxHardNegatives}, got ${hardNegatives}.`,
+    );
+  }
   if (
     !tuneOn &&
     [epochs, seed, tuneBatchSize, learningRate, temperature, hardNegatives].some(
