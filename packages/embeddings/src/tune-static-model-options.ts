@@ -8,8 +8,8 @@ export const tuneStaticModelOptionsSchema = z.object({
   /** Where the tuned model is written; created when missing. Must differ from `modelDir`. */
   outDir: z.string().min(1),
   /**
-   * Passes over the training pairs. Two generalise best to code not trained on: more fit the
-   * training code's own vocabulary (see the package README's tuning log).
+   * Passes over the training pairs. Two at the default learning rate generalise best to code not
+   * trained on; more fit the training code's own vocabulary (see the package README's tuning log).
    */
   epochs: z.number().int().min(1).max(100).default(2),
   /** Pairs per step; the other pairs of a batch are each pair's negatives. */
