@@ -135,25 +135,36 @@ describe('nellie model distill --tune-on', () => {
       'export function add(a: number, b: number): number {\n  const sum = a + b;\n  return sum;\n}\n',
     );
     const out = path.join(dir, 'out');
-    const [noTuneOn, badEpochs, badRate, noPairs, missingDir, missingTeacher, badPretokenize] =
-      await Promise.all([
-        distill(out, '--epochs', '2'),
-        distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
-        distill(out, '--tune-on', documentedSources, '--learning-rate', '-1'),
-        distill(out, '--tune-on', undocumented),
-        distill(out, '--tune-on', path.join(dir, 'nope')),
-        runCli([
-          'model',
-          'distill',
-          '--from',
-          path.join(dir, 'no-teacher'),
-          '--out',
-          path.join(dir, 'out'),
-          '--tune-on',
-          documentedSources,
-        ]),
-        distill(out, '--pretokenize', 'camel'),
-      ]);
+    const [
+      noTuneOn,
+      badEpochs,
+      badRate,
+      noPairs,
+      missingDir,
+      missingTeacher,
+      badPretokenize,
+      hardNegativesAlone,
+      badHardNegatives,
+    ] = await Promise.all([
+      distill(out, '--epochs', '2'),
+      distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
+      distill(out, '--tune-on', documentedSources, '--learning-rate', '-1'),
+      distill(out, '--tune-on', undocumented),
+      distill(out, '--tune-on', path.join(dir, 'nope')),
+      runCli([
+        'model',
+        'distill',
+        '--from',
+        path.join(dir, 'no-teacher'),
+        '--out',
+        path.join(dir, 'out'),
+        '--tune-on',
+        documentedSources,
+      ]),
+      distill(out, '--pretokenize', 'camel'),
+      distill(out, '--hard-negatives', '3'),
+      distill(out, '--tune-on', documentedSources, '--hard-negatives', '1000'),
+    ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
     expect(badEpochs.code).toBe(2);
@@ -167,6 +178,10 @@ describe('nellie model distill --tune-on', () => {
     expect(missingTeacher.stderr).toContain('does not exist');
     expect(badPretokenize.code).toBe(2);
     expect(badPretokenize.stderr).toContain('--pretokenize is split-identifiers or none');
+    expect(hardNegativesAlone.code).toBe(2);
+    expect(hardNegativesAlone.stderr).toContain('add --tune-on');
+    expect(badHardNegatives.code).toBe(2);
+    expect(badHardNegatives.stderr).toContain('--hard-negatives takes a whole number from 0 to 64');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

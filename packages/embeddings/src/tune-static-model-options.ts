@@ -7,12 +7,20 @@ export const tuneStaticModelOptionsSchema = z.object({
   modelDir: z.string().min(1),
   /** Where the tuned model is written; created when missing. Must differ from `modelDir`. */
   outDir: z.string().min(1),
-  /** Passes over the training pairs. */
-  epochs: z.number().int().min(1).max(100).default(4),
+  /**
+   * Passes over the training pairs. Two at the default learning rate generalise best to code not
+   * trained on; more fit the training code's own vocabulary (see the package README's tuning log).
+   */
+  epochs: z.number().int().min(1).max(100).default(2),
   /** Pairs per step; the other pairs of a batch are each pair's negatives. */
   batchSize: z.number().int().min(2).max(4096).default(128),
   /** Adagrad's step size. */
-  learningRate: z.number().gt(0).max(10).default(0.05),
+  learningRate: z.number().gt(0).max(10).default(0.2),
+  /**
+   * Keyword-mined hard negatives: each pair is followed in its batch by up to this many pairs
+   * whose code a BM25 search for its query ranks highest (0: random batches only).
+   */
+  hardNegatives: z.number().int().min(0).max(64).default(0),
   /** InfoNCE temperature: logits are cosine / temperature. */
   temperature: z.number().gt(0).max(10).default(0.1),
   /**

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { NellieError, noopLogger, throwIfAborted } from '@nellie/core';
 import { z } from 'zod';
 import { batchLoss, epochOrder, trainStep, type ContrastiveTable } from './internal/contrastive.ts';
+import { keywordNeighbours, withNeighbours } from './internal/hard-negatives.ts';
 import {
   createOutputDir,
   loadStaticTokenizer,
@@ -128,6 +129,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,
         pretokenize,
+        ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
         ...settings,
       }),
     )
@@ -166,13 +168,18 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   })();
   const anchor = config.anchorWeight > 0 ? baseTable : undefined;
 
+  const neighbours = keywordNeighbours(training, config.hardNegatives);
   let stepsDone = resumedSteps;
   let epochLossSum = checkpoint.state.epochLossSum;
   let lastSaved = performance.now();
   const trainingStarted = performance.now();
   while (stepsDone < totalSteps) {
     const epoch = Math.floor(stepsDone / stepsPerEpoch);
-    const order = epochOrder(training.length, config.seed, epoch);
+    const order = withNeighbours(
+      epochOrder(training.length, config.seed, epoch),
+      neighbours,
+      config.hardNegatives + 1,
+    );
     for (let step = stepsDone % stepsPerEpoch; step < stepsPerEpoch; step += 1) {
       if (options.signal?.aborted) {
         await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
@@ -239,6 +246,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         learningRate: config.learningRate,
         temperature: config.temperature,
         anchorWeight: config.anchorWeight,
+        ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
         seed: config.seed,
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,

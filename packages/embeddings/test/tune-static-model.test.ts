@@ -199,6 +199,74 @@ describe('tuneStaticModel', () => {
     expect(otherSeed.modelId).not.toBe(result.modelId);
   });
 
+  it('trains with keyword-mined hard negatives: recorded, another table, resumable to the same table', async () => {
+    const hardDir = path.join(workDir, 'hard');
+    const hard = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: hardDir,
+      pairs,
+      hardNegatives: 3,
+    });
+    expect(hard.validationLoss!.after).toBeLessThan(hard.validationLoss!.before);
+    expect(hard.modelId).not.toBe(result.modelId);
+    expect((await readStaticModelConfig(hardDir)).tuning).toMatchObject({ hardNegatives: 3 });
+    expect((await readStaticModelConfig(tunedDir)).tuning).not.toHaveProperty('hardNegatives');
+
+    const interruptedDir = path.join(workDir, 'hard-interrupted');
+    const controller = new AbortController();
+    await expectCode(
+      tuneStaticModel({
+        ...tiny,
+        modelDir: baseDir,
+        outDir: interruptedDir,
+        pairs,
+        hardNegatives: 3,
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.phase === 'train' && event.done === 5) controller.abort();
+        },
+      }),
+      'ABORTED',
+    );
+    // Another hard-negative setting is another run: its checkpoint is not resumed.
+    const other = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: interruptedDir,
+      pairs,
+      hardNegatives: 1,
+      overwrite: true,
+    });
+    expect(other.resumedSteps).toBe(0);
+    expect(other.modelId).not.toBe(hard.modelId);
+    const secondController = new AbortController();
+    const secondInterruptedDir = path.join(workDir, 'hard-interrupted-2');
+    await expectCode(
+      tuneStaticModel({
+        ...tiny,
+        modelDir: baseDir,
+        outDir: secondInterruptedDir,
+        pairs,
+        hardNegatives: 3,
+        signal: secondController.signal,
+        onProgress: (event) => {
+          if (event.phase === 'train' && event.done === 5) secondController.abort();
+        },
+      }),
+      'ABORTED',
+    );
+    const resumed = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: secondInterruptedDir,
+      pairs,
+      hardNegatives: 3,
+    });
+    expect(resumed.resumedSteps).toBe(5);
+    expect(resumed.modelId).toBe(hard.modelId);
+  });
+
   it('tunes with identifiers split into words, which the tuned model then applies itself', async () => {
     const splitDir = path.join(workDir, 'split');
     const split = await tuneStaticModel({

@@ -373,13 +373,17 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
               '--tune-on <dir...>',
               'tune the table on (doc comment → code) pairs mined from these directories; --from may then be a static model',
             ),
-            option('--epochs <n>', 'tuning: passes over the pairs (default 4)'),
+            option('--epochs <n>', 'tuning: passes over the pairs (default 2)'),
             option(
               '--tune-batch-size <n>',
               "tuning: pairs per step, each the others' negatives (default 128)",
             ),
-            option('--learning-rate <x>', 'tuning: Adagrad step size (default 0.05)'),
+            option('--learning-rate <x>', 'tuning: Adagrad step size (default 0.2)'),
             option('--temperature <x>', 'tuning: InfoNCE temperature (default 0.1)'),
+            option(
+              '--hard-negatives <n>',
+              'tuning: pairs keyword search ranks highest for each query, trained as its negatives in the same batch (default 0)',
+            ),
             option(
               '--seed <n>',
               'tuning: seed of the held-out split and the pair order (default 42)',

@@ -20,6 +20,8 @@ import { version } from '../version.ts';
 
 /** Inside the output directory: the untuned table while a `--tune-on` run is under way. */
 const tuneBaseDir = '.tune-base';
+/** The largest `hardNegatives` `tuneStaticModel()` accepts. */
+const maxHardNegatives = 64;
 
 function integerOption(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -96,13 +98,23 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
   const tuneBatchSize = integerOption(options.tuneBatchSize, '--tune-batch-size');
   const learningRate = decimalOption(options.learningRate, '--learning-rate');
   const temperature = decimalOption(options.temperature, '--temperature');
+  const hardNegatives = integerOption(options.hardNegatives, '--hard-negatives');
+  if (hardNegatives !== undefined && hardNegatives > maxHardNegatives) {
+    // Checked before mining and distilling, which can take minutes.
+    throw new NellieError(
+      'INVALID_INPUT',
+      `--hard-negatives takes a whole number from 0 to ${maxHardNegatives}, got ${hardNegatives}.`,
+    );
+  }
   if (
     !tuneOn &&
-    [epochs, seed, tuneBatchSize, learningRate, temperature].some((value) => value !== undefined)
+    [epochs, seed, tuneBatchSize, learningRate, temperature, hardNegatives].some(
+      (value) => value !== undefined,
+    )
   ) {
     throw new NellieError(
       'INVALID_INPUT',
-      '--epochs, --seed, --tune-batch-size, --learning-rate and --temperature apply to tuning: add --tune-on <dir>.',
+      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature and --hard-negatives apply to tuning: add --tune-on <dir>.',
     );
   }
   const fromStatic = isStaticModelDir(resolve(from));
@@ -198,6 +210,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         ...(tuneBatchSize === undefined ? {} : { batchSize: tuneBatchSize }),
         ...(learningRate === undefined ? {} : { learningRate }),
         ...(temperature === undefined ? {} : { temperature }),
+        ...(hardNegatives === undefined ? {} : { hardNegatives }),
         ...(pretokenize === undefined ? {} : { pretokenize }),
         overwrite: true,
         producer: `nellie ${version}`,

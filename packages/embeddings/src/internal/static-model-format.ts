@@ -72,6 +72,8 @@ export const staticModelConfigSchema = z.object({
       learningRate: z.number(),
       temperature: z.number(),
       anchorWeight: z.number(),
+      /** Keyword-mined hard negatives per pair (absent: none). */
+      hardNegatives: z.number().int().optional(),
       seed: z.number().int(),
       maxQueryTokens: z.number().int(),
       maxCodeTokens: z.number().int(),
