@@ -54,7 +54,7 @@ describe('with the (stand-in) embedding model', () => {
     );
     expect(ready.model).toMatchObject({
       state: 'ready',
-      modelId: 'Xenova/all-MiniLM-L6-v2@q8',
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
       dimensions: 384,
     });
     expect(server.logs().some((line) => line.msg === 'Semantic search is on')).toBe(true);
@@ -148,7 +148,7 @@ describe('with the (stand-in) embedding model', () => {
     expect(after.chunksWithVectors).toBe(after.chunks);
     expect(after.chunksPendingEmbedding).toBe(0);
     expect(after.embeddingModel).toEqual({
-      modelId: 'Xenova/all-MiniLM-L6-v2@q8',
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
       dimensions: 384,
     });
     expect(after.model).toMatchObject({ available: true, dimensions: 384 });
@@ -175,7 +175,7 @@ describe('with the (stand-in) embedding model', () => {
       { env },
     );
     expect(otherModel.code).toBe(1);
-    expect(otherModel.stderr).toContain('Xenova/all-MiniLM-L6-v2@q8');
+    expect(otherModel.stderr).toContain('Xenova/all-MiniLM-L6-v2@q8+split-identifiers');
     expect(otherModel.stderr).toContain('nellie model reset-vectors');
     const reset = await runCli(['model', 'reset-vectors', '--yes', '--data-dir', dataDir], { env });
     expect(reset.code).toBe(0);
