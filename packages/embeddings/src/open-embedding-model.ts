@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { createDeferredEmbedder } from './internal/deferred-embedder.ts';
 import { createLocalEmbedder } from './local-embedder.ts';
 import { localEmbedderOptionsSchema } from './local-embedder-options.ts';
-import { localModelFamily, localModelId } from './model-id.ts';
+import type { TextPreparation } from './internal/text-preparation.ts';
+import { localModelFamily, localModelId, modelTextPreparation } from './model-id.ts';
 import {
   noModel,
   type LocalModelOptions,
@@ -60,6 +61,8 @@ export type EmbeddingModelPlan =
       modelId: string;
       /** See `EmbeddingIdentity.family`. */
       family?: string;
+      /** Transformer models: how text is rewritten before the tokenizer. */
+      textPreparation?: TextPreparation;
       kind: EmbeddingModelKind;
       /** Undefined when the files are not on disk yet and the model is not a known one. */
       dimensions: number | undefined;
@@ -127,6 +130,7 @@ async function planLocalModel(options: LocalModelOptions): Promise<EmbeddingMode
       state: 'found',
       modelId,
       family: localModelFamily(config),
+      textPreparation: modelTextPreparation(config),
       dimensions,
       kind: 'transformer',
       ...where(resolved),
