@@ -14,6 +14,7 @@ describe('openEmbeddingModel (local)', () => {
     expect(model.identity).toEqual({
       modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
       dimensions: 384,
+      family: 'Xenova/all-MiniLM-L6-v2@q8',
     });
     expect(model.status()).toMatchObject({ state: 'loading' });
     await expect(model.embedder!.embed(['a query'], { priority: 'query' })).rejects.toMatchObject({
@@ -56,6 +57,7 @@ describe('openEmbeddingModel (local)', () => {
       expect(model.identity).toEqual({
         modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
         dimensions: 384,
+        family: 'Xenova/all-MiniLM-L6-v2@q8',
       });
       const status = await model.ready;
       expect(status.state).toBe('failed');
@@ -81,6 +83,7 @@ describe('openEmbeddingModel (local)', () => {
       expect(model.identity).toEqual({
         modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
         dimensions: 384,
+        family: 'Xenova/all-MiniLM-L6-v2@q8',
       });
       expect(model.status()).toMatchObject({ state: 'ready' });
     });
