@@ -25,6 +25,16 @@ describe('localModelId', () => {
     );
   });
 
+  it('names query and document prefixes, which change the vectors too', () => {
+    const e5 = { model: 'Xenova/e5-small-v2', dtype: 'q8' } as const;
+    const prefixed = localModelId({ ...e5, queryPrefix: 'query: ', documentPrefix: 'passage: ' });
+    expect(prefixed).toMatch(/^Xenova\/e5-small-v2@q8\+prefixes-[0-9a-f]{8}$/);
+    expect(localModelId({ ...e5, queryPrefix: 'query: ' })).not.toBe(prefixed);
+    expect(localModelId({ ...e5, queryPrefix: '', documentPrefix: '' })).toBe(
+      'Xenova/e5-small-v2@q8',
+    );
+  });
+
   it('takes the text preparation from the model configuration, else from its manifest', () => {
     expect(modelTextPreparation({ model: 'Xenova/all-MiniLM-L6-v2' })).toBe('split-identifiers');
     expect(modelTextPreparation({ model: 'BAAI/bge-small-en-v1.5' })).toBe('none');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ModelDtype } from './internal/model-layout.ts';
 import type { TextPreparation } from './internal/text-preparation.ts';
 import { getModelManifest } from './model-manifest.ts';
@@ -27,7 +28,8 @@ export function localModelFamily(model: { model: string; dtype: ModelDtype }): s
 
 /**
  * The id a transformer model's vectors are stored under: `<model>@<dtype>`, plus `+cls` for CLS
- * pooling and `+<preparation>` for a text preparation, e.g.
+ * pooling, `+<preparation>` for a text preparation and `+prefixes-<hash>` for query or document
+ * prefixes, e.g.
  * `Xenova/all-MiniLM-L6-v2@q8+split-identifiers`. Each part changes the vectors, so vectors of
  * two ids never mix in a store. Distilled static models name their own id (`nellie-static/…`).
  */
@@ -36,9 +38,16 @@ export function localModelId(model: {
   dtype: ModelDtype;
   pooling?: Pooling;
   textPreparation?: TextPreparation | undefined;
+  queryPrefix?: string;
+  documentPrefix?: string;
 }): string {
   const pooling = model.pooling === 'cls' ? '+cls' : '';
   const textPreparation = modelTextPreparation(model);
   const preparation = textPreparation === 'none' ? '' : `+${textPreparation}`;
-  return `${localModelFamily(model)}${pooling}${preparation}`;
+  const { queryPrefix = '', documentPrefix = '' } = model;
+  const prefixes =
+    queryPrefix === '' && documentPrefix === ''
+      ? ''
+      : `+prefixes-${createHash('sha256').update(`${queryPrefix}\0${documentPrefix}`).digest('hex').slice(0, 8)}`;
+  return `${localModelFamily(model)}${pooling}${preparation}${prefixes}`;
 }

@@ -222,7 +222,9 @@ describe('createLocalEmbedder configurations', () => {
       queryPrefix: 'query: ',
       queryWorker: false,
     });
-    expect(custom.modelId).toBe('Xenova/all-MiniLM-L6-v2@q8+cls+split-identifiers');
+    expect(custom.modelId).toMatch(
+      /^Xenova\/all-MiniLM-L6-v2@q8\+cls\+split-identifiers\+prefixes-[0-9a-f]{8}$/,
+    );
     expect(custom.maxTokens).toBe(8);
     // [CLS] + 6 word tokens + [SEP] = 8 tokens; anything later is cut.
     const [a, b] = await custom.embed([
