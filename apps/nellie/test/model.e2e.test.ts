@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createSqliteStore } from '@nellie/storage';
+import { createFakeEmbedder } from '@nellie/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
@@ -54,7 +56,7 @@ describe('with the (stand-in) embedding model', () => {
     );
     expect(ready.model).toMatchObject({
       state: 'ready',
-      modelId: 'Xenova/all-MiniLM-L6-v2@q8',
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
       dimensions: 384,
     });
     expect(server.logs().some((line) => line.msg === 'Semantic search is on')).toBe(true);
@@ -148,7 +150,7 @@ describe('with the (stand-in) embedding model', () => {
     expect(after.chunksWithVectors).toBe(after.chunks);
     expect(after.chunksPendingEmbedding).toBe(0);
     expect(after.embeddingModel).toEqual({
-      modelId: 'Xenova/all-MiniLM-L6-v2@q8',
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
       dimensions: 384,
     });
     expect(after.model).toMatchObject({ available: true, dimensions: 384 });
@@ -175,7 +177,7 @@ describe('with the (stand-in) embedding model', () => {
       { env },
     );
     expect(otherModel.code).toBe(1);
-    expect(otherModel.stderr).toContain('Xenova/all-MiniLM-L6-v2@q8');
+    expect(otherModel.stderr).toContain('Xenova/all-MiniLM-L6-v2@q8+split-identifiers');
     expect(otherModel.stderr).toContain('nellie model reset-vectors');
     const reset = await runCli(['model', 'reset-vectors', '--yes', '--data-dir', dataDir], { env });
     expect(reset.code).toBe(0);
@@ -195,6 +197,52 @@ describe('with the (stand-in) embedding model', () => {
       { env },
     );
     expect(switched.code).toBe(0);
+  });
+
+  it('an index embedded before the text preparation became the default is embedded again', async () => {
+    const dataDir = makeTempDir();
+    const repo = createSampleRepo();
+    const env = cleanEnv();
+    expect((await runCli(['index', repo, '--data-dir', dataDir], { env })).code).toBe(0);
+    // Vectors as an earlier Nellie stored them: the same model, identifiers as written.
+    const earlier = { modelId: 'Xenova/all-MiniLM-L6-v2@q8', dimensions: 384 };
+    const old = await createSqliteStore({
+      path: path.join(dataDir, 'nellie.db'),
+      embedding: earlier,
+    });
+    const embedder = createFakeEmbedder({ dimensions: 384 });
+    const pending = await old.pendingEmbeddings(1000);
+    expect(pending.length).toBeGreaterThan(0);
+    const vectors = await embedder.embed(pending.map((item) => item.text));
+    await old.putEmbeddings(
+      pending.map((item, index) => ({ contentHash: item.contentHash, vector: vectors[index]! })),
+    );
+    await old.close();
+
+    const status = await runCli(['status', '--data-dir', dataDir, '--model-dir', modelDir], {
+      env,
+    });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('text preparation: split-identifiers');
+    expect(status.stdout).toContain('earlier preparation of this model');
+    expect(status.stdout).toContain(`vectors stored for: ${earlier.modelId} (384 dimensions)`);
+
+    const reindexed = await runCli(
+      ['index', repo, '--data-dir', dataDir, '--model-dir', modelDir, '--json'],
+      { env },
+    );
+    expect(reindexed.stderr).toBe('');
+    expect(reindexed.code).toBe(0);
+    const after = JSON.parse(
+      (await runCli(['status', '--data-dir', dataDir, '--model-dir', modelDir, '--json'], { env }))
+        .stdout,
+    ) as Status & { model: { textPreparation: string | null } };
+    expect(after.embeddingModel).toEqual({
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
+      dimensions: 384,
+    });
+    expect(after.chunksWithVectors).toBe(after.chunks);
+    expect(after.model.textPreparation).toBe('split-identifiers');
   });
 
   it('nellie mcp (stdio) loads the model and keeps stdout to the protocol', async () => {

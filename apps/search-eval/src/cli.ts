@@ -3,6 +3,7 @@
  * See this app's README for the data each benchmark needs and what the figures mean.
  */
 import { writeFileSync } from 'node:fs';
+import { textPreparations, type TextPreparation } from '@nellie/embeddings';
 import { join, resolve } from 'node:path';
 import { NellieError } from '@nellie/core';
 import { parseArgs } from 'node:util';
@@ -28,6 +29,8 @@ Options:
   --repos a,b            only these semble repositories (overrides --split)
   --mode keyword|hybrid  keyword-only (default) or hybrid with --model-dir
   --model-dir DIR        embedding model directory, e.g. ../shared/models/all-MiniLM-L6-v2
+  --text-preparation none|split-identifiers
+                         override the model's own text preparation (to compare)
   --reuse-embeddings     keep vectors in <cache>/embeddings and reuse them (tuning; index time
                          and latency then exclude the model)
   --vary group.key=a,b   semble, docstrings: rerun every query with these ranking settings
@@ -55,6 +58,16 @@ class UsageError extends Error {}
  */
 function fromCaller(path: string): string {
   return resolve(process.env.INIT_CWD ?? process.cwd(), path);
+}
+
+function parseTextPreparation(value: string | undefined): TextPreparation | undefined {
+  if (value === undefined) return undefined;
+  if (!(textPreparations as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `Unknown --text-preparation ${value}; choose ${textPreparations.join(' or ')}.`,
+    );
+  }
+  return value as TextPreparation;
 }
 
 function parseMode(value: string | undefined, modelDir: string | undefined): SearchMode {
@@ -99,6 +112,7 @@ async function main(argv: readonly string[]): Promise<void> {
       'shared-store': { type: 'boolean', default: false },
       store: { type: 'string' },
       'reuse-embeddings': { type: 'boolean', default: false },
+      'text-preparation': { type: 'string' },
       vary: { type: 'string', multiple: true },
       sweep: { type: 'string', multiple: true },
       mirrors: { type: 'string' },
@@ -144,6 +158,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const mode = parseMode(values.mode, modelDir);
   const cacheDir = fromCaller(values['cache-dir'] ?? defaultCacheDir());
   const embeddingCacheDir = values['reuse-embeddings'] ? join(cacheDir, 'embeddings') : undefined;
+  const textPreparation = parseTextPreparation(values['text-preparation']);
   const progress = (line: string): void => {
     console.error(line);
   };
@@ -162,6 +177,7 @@ async function main(argv: readonly string[]): Promise<void> {
       mode,
       modelDir,
       embeddingCacheDir,
+      textPreparation,
       sharedStore: values['shared-store'],
       store: parseStore(values.store),
       variants:
@@ -185,6 +201,7 @@ async function main(argv: readonly string[]): Promise<void> {
       mode,
       modelDir,
       embeddingCacheDir,
+      textPreparation,
       maxPackages: parseCount(values['max-packages']),
       packagesDir: values['packages-dir'] ? fromCaller(values['packages-dir']) : undefined,
       packageList: values['package-list'] ? fromCaller(values['package-list']) : undefined,
@@ -198,7 +215,7 @@ async function main(argv: readonly string[]): Promise<void> {
     console.log(formatDocstringsReport(run, values.verbose));
     report = run;
   } else {
-    const run = await runSmoke({ cacheDir, mode, modelDir, embeddingCacheDir });
+    const run = await runSmoke({ cacheDir, mode, modelDir, embeddingCacheDir, textPreparation });
     console.log(formatSmokeReport(run, values.verbose));
     report = run;
   }

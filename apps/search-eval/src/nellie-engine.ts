@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { CodeSearchHit, Embedder } from '@nellie/core';
-import { createLocalEmbedder } from '@nellie/embeddings';
+import { createLocalEmbedder, type TextPreparation } from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { withEmbeddingCache } from './embedding-cache.ts';
 import { openEvalStore, type EvalStore } from './eval-store.ts';
@@ -26,6 +26,8 @@ export interface EngineOptions {
   defaultExcludes?: boolean;
   /** Keep every vector in this directory and reuse it on later runs (tuning only). */
   embeddingCacheDir?: string;
+  /** Overrides the model's own text preparation (to compare with another). */
+  textPreparation?: TextPreparation;
 }
 
 /** Collaborators handed in rather than created (not validated, not closed by the engine). */
@@ -61,8 +63,13 @@ export interface NellieEngine {
 export async function createModelEmbedder(
   modelDir: string,
   embeddingCacheDir?: string,
+  textPreparation?: TextPreparation,
 ): Promise<Embedder> {
-  const embedder = await createLocalEmbedder({ modelDir, allowRemote: false });
+  const embedder = await createLocalEmbedder({
+    modelDir,
+    allowRemote: false,
+    ...(textPreparation ? { textPreparation } : {}),
+  });
   return embeddingCacheDir ? withEmbeddingCache(embedder, embeddingCacheDir) : embedder;
 }
 
@@ -78,7 +85,11 @@ export async function createNellieEngine(
   if (options.mode === 'hybrid') {
     embedder = options.embedder;
     if (!embedder && options.modelDir) {
-      embedder = await createModelEmbedder(options.modelDir, options.embeddingCacheDir);
+      embedder = await createModelEmbedder(
+        options.modelDir,
+        options.embeddingCacheDir,
+        options.textPreparation,
+      );
       ownsEmbedder = true;
     }
   }

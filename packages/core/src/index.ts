@@ -140,6 +140,7 @@ export type {
   StoreOperations,
   StoreStats,
 } from './store.ts';
+export { isSupersededModel } from './store.ts';
 export { emptyIndexProgress } from './indexer.ts';
 export type {
   CodeIndexer,

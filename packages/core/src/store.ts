@@ -15,6 +15,30 @@ export interface PendingEmbedding {
 export interface EmbeddingModelInfo {
   modelId: string;
   dimensions: number;
+  /**
+   * Ids sharing this prefix up to a `+` (e.g. `Xenova/all-MiniLM-L6-v2@q8` for
+   * `Xenova/all-MiniLM-L6-v2@q8+split-identifiers`) are the same model read with other input
+   * settings: a store holding their vectors drops them and queues everything for embedding again
+   * (keyword search keeps working meanwhile) instead of refusing with `DIMENSION_MISMATCH`.
+   */
+  family?: string;
+}
+
+/**
+ * Whether a store's vectors of `stored` are to be replaced by those of `requested`: another id of
+ * the requested model's family, of the same width.
+ */
+export function isSupersededModel(
+  stored: EmbeddingModelInfo,
+  requested: EmbeddingModelInfo,
+): boolean {
+  const family = requested.family;
+  return (
+    family !== undefined &&
+    stored.modelId !== requested.modelId &&
+    stored.dimensions === requested.dimensions &&
+    (stored.modelId === family || stored.modelId.startsWith(`${family}+`))
+  );
 }
 
 /** The vector side of a store, filled in by whoever runs the embedder. */

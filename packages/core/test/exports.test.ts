@@ -32,6 +32,7 @@ it('exports exactly its public API', () => {
       'groupHitsByFile',
       'hasLoneSurrogate',
       'isFullAccess',
+      'isSupersededModel',
       'lessonSeverities',
       'limits',
       'listRepositoryEntries',

@@ -3,6 +3,8 @@ export type { LocalEmbedder, LocalEmbedderStats } from './local-embedder.ts';
 export { localEmbedderOptionsSchema } from './local-embedder-options.ts';
 export type { LocalEmbedderOptions } from './local-embedder-options.ts';
 export { localModelId } from './model-id.ts';
+export { textPreparations } from './internal/text-preparation.ts';
+export type { TextPreparation } from './internal/text-preparation.ts';
 export type { Pooling } from './model-id.ts';
 export { openEmbeddingModel, planEmbeddingModel } from './open-embedding-model.ts';
 export type {

@@ -1,6 +1,7 @@
 import type { Logger, ModelStatus } from '@nellie/core';
 import { z } from 'zod';
 import type { PullProgress } from './pull-model.ts';
+import { textPreparations } from './internal/text-preparation.ts';
 import { resolveModelOptionsSchema } from './resolve-model.ts';
 
 export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
@@ -19,6 +20,13 @@ export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
   pooling: z.enum(['mean', 'cls']).default('mean'),
   /** Longest input in model tokens; longer texts are truncated (256 for all-MiniLM-L6-v2). */
   maxTokens: z.number().int().min(8).max(32_768).default(256),
+  /**
+   * How texts are rewritten before the tokenizer, for documents and queries alike:
+   * `split-identifiers` gives the model the words of camelCase and snake_case names. Defaults to
+   * the model's built-in manifest (`split-identifiers` for all-MiniLM-L6-v2), else `none`.
+   * Part of the model id.
+   */
+  textPreparation: z.enum(textPreparations).optional(),
   /** Prepended to texts embedded with `priority: 'query'` (e.g. `query: ` for E5 models). */
   queryPrefix: z.string().max(200).default(''),
   /** Prepended to texts embedded with `priority: 'bulk'` (e.g. `passage: ` for E5 models). */

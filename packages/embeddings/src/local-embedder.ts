@@ -17,8 +17,9 @@ import type { WorkerInit } from './internal/messages.ts';
 import { WorkerPool, type WorkerKind, type WorkerStats } from './internal/pool.ts';
 import { isStaticModelDir } from './internal/static-model-format.ts';
 import { prepareEmbedRequest } from './internal/text-input.ts';
+import type { TextPreparation } from './internal/text-preparation.ts';
 import { localEmbedderOptionsSchema, type LocalEmbedderOptions } from './local-embedder-options.ts';
-import { localModelId } from './model-id.ts';
+import { localModelId, modelTextPreparation } from './model-id.ts';
 import { pullModel } from './pull-model.ts';
 import { resolveModel, type ModelSource } from './resolve-model.ts';
 import { createStaticEmbedder } from './static-embedder.ts';
@@ -35,6 +36,11 @@ export interface LocalEmbedder extends Embedder {
   readonly modelId: string;
   readonly dimensions: number;
   readonly maxTokens: number;
+  /**
+   * How texts are rewritten before the tokenizer (option `textPreparation`). Undefined for a
+   * distilled static model, whose own config says how it reads text (`pretokenize`).
+   */
+  readonly textPreparation?: TextPreparation;
   /** Where the model was loaded from. */
   readonly source: { kind: ModelSource; dir: string };
   queueDepth(): number;
@@ -76,6 +82,7 @@ export async function createLocalEmbedder(
     });
   }
   const modelId = localModelId(config);
+  const textPreparation = modelTextPreparation(config);
   const notify = (status: ModelStatus): void => options.onStatusChange?.(status);
   notify({ state: 'loading', modelId });
 
@@ -213,6 +220,7 @@ export async function createLocalEmbedder(
       modelId,
       dimensions,
       maxTokens: config.maxTokens,
+      textPreparation,
       source: { kind: resolved.source, dir },
       async embed(texts: readonly string[], embedOptions?: EmbedOptions): Promise<Float32Array[]> {
         if (closing) throw new NellieError('STORE_CLOSED', 'The embedder is closed.');
@@ -220,6 +228,7 @@ export async function createLocalEmbedder(
           queryPrefix: config.queryPrefix,
           documentPrefix: config.documentPrefix,
           maxChars,
+          preparation: textPreparation,
         });
         return queue.submit(prepared, priority, embedOptions?.signal);
       },

@@ -1,4 +1,5 @@
 import { defaultModel, type ModelDtype, type ModelFileChecksum } from './internal/model-layout.ts';
+import type { TextPreparation } from './internal/text-preparation.ts';
 
 export type { ModelFileChecksum } from './internal/model-layout.ts';
 
@@ -8,6 +9,11 @@ export interface ModelManifest {
   /** Hub revision (branch, tag or commit) the files are downloaded from. */
   revision: string;
   files: readonly ModelFileChecksum[];
+  /**
+   * How Nellie rewrites text before this model's tokenizer unless configured otherwise
+   * (`textPreparation` of the embedder): part of the model's id, so vectors never mix.
+   */
+  textPreparation?: TextPreparation;
 }
 
 /**
@@ -17,6 +23,9 @@ export interface ModelManifest {
 export const defaultModelManifest: ModelManifest = Object.freeze({
   model: defaultModel,
   revision: 'main',
+  // Uncased WordPiece reads `parseHttpHeader` as odd pieces of `parsehttpheader`; given the
+  // words, MiniLM ranks better (see the ranking log in packages/storage/README.md).
+  textPreparation: 'split-identifiers',
   files: Object.freeze<ModelFileChecksum[]>([
     {
       path: 'config.json',

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { createDeferredEmbedder } from './internal/deferred-embedder.ts';
 import { createLocalEmbedder } from './local-embedder.ts';
 import { localEmbedderOptionsSchema } from './local-embedder-options.ts';
-import { localModelId } from './model-id.ts';
+import type { TextPreparation } from './internal/text-preparation.ts';
+import { localModelFamily, localModelId, modelTextPreparation } from './model-id.ts';
 import {
   noModel,
   type LocalModelOptions,
@@ -20,6 +21,11 @@ import { resolveModel, type ModelSource } from './resolve-model.ts';
 export interface EmbeddingIdentity {
   modelId: string;
   dimensions: number;
+  /**
+   * Transformer models: `<model>@<dtype>`. A store holding vectors of another id of this family
+   * (the same weights read with other input settings) embeds everything again in the background.
+   */
+  family?: string;
 }
 
 /** The embedding model of an app: known at once, loaded in the background. */
@@ -53,6 +59,10 @@ export type EmbeddingModelPlan =
   | {
       state: 'found';
       modelId: string;
+      /** See `EmbeddingIdentity.family`. */
+      family?: string;
+      /** Transformer models: how text is rewritten before the tokenizer. */
+      textPreparation?: TextPreparation;
       kind: EmbeddingModelKind;
       /** Undefined when the files are not on disk yet and the model is not a known one. */
       dimensions: number | undefined;
@@ -116,7 +126,15 @@ async function planLocalModel(options: LocalModelOptions): Promise<EmbeddingMode
       resolved.source === 'remote'
         ? knownDimensions[config.model]
         : await readDimensions(resolved.dir);
-    return { state: 'found', modelId, dimensions, kind: 'transformer', ...where(resolved) };
+    return {
+      state: 'found',
+      modelId,
+      family: localModelFamily(config),
+      textPreparation: modelTextPreparation(config),
+      dimensions,
+      kind: 'transformer',
+      ...where(resolved),
+    };
   } catch (error) {
     if (!NellieError.is(error) || error.code !== 'MODEL_NOT_FOUND') throw error;
     return off({
@@ -171,13 +189,21 @@ export async function openEmbeddingModel(
     // Without the width no store can be opened for vectors: load (and download) it first.
     try {
       const loaded = await load(undefined);
-      identity = { modelId: loaded.modelId, dimensions: loaded.dimensions };
+      identity = {
+        modelId: loaded.modelId,
+        dimensions: loaded.dimensions,
+        ...(plan.family === undefined ? {} : { family: plan.family }),
+      };
       loading = Promise.resolve(loaded);
     } catch (error) {
       return offModel(failed(error));
     }
   } else {
-    const planned = { modelId: plan.modelId, dimensions: plan.dimensions };
+    const planned = {
+      modelId: plan.modelId,
+      dimensions: plan.dimensions,
+      ...(plan.family === undefined ? {} : { family: plan.family }),
+    };
     identity = planned;
     const gate = new Promise<void>((resolve) => (start = resolve));
     loading = gate

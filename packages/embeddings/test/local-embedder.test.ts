@@ -44,13 +44,13 @@ function cosine(a: Float32Array, b: Float32Array): number {
 
 describe('createLocalEmbedder with the stand-in model', () => {
   it('loads from the model directory and describes itself', () => {
-    expect(embedder.modelId).toBe('Xenova/all-MiniLM-L6-v2@q8');
+    expect(embedder.modelId).toBe('Xenova/all-MiniLM-L6-v2@q8+split-identifiers');
     expect(embedder.dimensions).toBe(384);
     expect(embedder.maxTokens).toBe(256);
     expect(embedder.source).toEqual({ kind: 'model-dir', dir: modelDir });
     expect(embedder.status()).toMatchObject({
       state: 'ready',
-      modelId: 'Xenova/all-MiniLM-L6-v2@q8',
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
       dimensions: 384,
       source: modelDir,
     });
@@ -222,7 +222,9 @@ describe('createLocalEmbedder configurations', () => {
       queryPrefix: 'query: ',
       queryWorker: false,
     });
-    expect(custom.modelId).toBe('Xenova/all-MiniLM-L6-v2@q8+cls');
+    expect(custom.modelId).toMatch(
+      /^Xenova\/all-MiniLM-L6-v2@q8\+cls\+split-identifiers\+prefixes-[0-9a-f]{8}$/,
+    );
     expect(custom.maxTokens).toBe(8);
     // [CLS] + 6 word tokens + [SEP] = 8 tokens; anything later is cut.
     const [a, b] = await custom.embed([

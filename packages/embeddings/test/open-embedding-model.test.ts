@@ -11,7 +11,11 @@ const howToEnable = 'Run `nellie model pull`.';
 describe('openEmbeddingModel (local)', () => {
   it('knows the identity before loading, and loads only once started', async () => {
     await using model = await openEmbeddingModel({ ...local, deferLoad: true, howToEnable });
-    expect(model.identity).toEqual({ modelId: 'Xenova/all-MiniLM-L6-v2@q8', dimensions: 384 });
+    expect(model.identity).toEqual({
+      modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
+      dimensions: 384,
+      family: 'Xenova/all-MiniLM-L6-v2@q8',
+    });
     expect(model.status()).toMatchObject({ state: 'loading' });
     await expect(model.embedder!.embed(['a query'], { priority: 'query' })).rejects.toMatchObject({
       code: 'EMBEDDING_FAILED',
@@ -38,7 +42,7 @@ describe('openEmbeddingModel (local)', () => {
       expect(missing.identity).toBeNull();
       expect(missing.status()).toMatchObject({
         state: 'disabled',
-        modelId: 'Xenova/all-MiniLM-L6-v2@q8',
+        modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
         message: expect.stringMatching(/^Semantic search is off: No embedding model/) as string,
       });
     });
@@ -50,7 +54,11 @@ describe('openEmbeddingModel (local)', () => {
       await cp(modelDir, broken, { recursive: true });
       await truncate(path.join(broken, 'onnx', 'model_quantized.onnx'), 1000);
       const model = await openEmbeddingModel({ ...local, modelDir: broken, howToEnable });
-      expect(model.identity).toEqual({ modelId: 'Xenova/all-MiniLM-L6-v2@q8', dimensions: 384 });
+      expect(model.identity).toEqual({
+        modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
+        dimensions: 384,
+        family: 'Xenova/all-MiniLM-L6-v2@q8',
+      });
       const status = await model.ready;
       expect(status.state).toBe('failed');
       expect(status.message).toContain(howToEnable);
@@ -72,7 +80,11 @@ describe('openEmbeddingModel (local)', () => {
       const plan = await planEmbeddingModel({ modelDir: unnamed });
       expect(plan).toMatchObject({ state: 'found', dimensions: undefined });
       await using model = await openEmbeddingModel({ ...local, modelDir: unnamed });
-      expect(model.identity).toEqual({ modelId: 'Xenova/all-MiniLM-L6-v2@q8', dimensions: 384 });
+      expect(model.identity).toEqual({
+        modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers',
+        dimensions: 384,
+        family: 'Xenova/all-MiniLM-L6-v2@q8',
+      });
       expect(model.status()).toMatchObject({ state: 'ready' });
     });
   });

@@ -13,11 +13,15 @@ export const postgresStoreOptionsSchema = z.strictObject({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'schema must be a lowercase SQL identifier, e.g. nellie')
     .default('nellie'),
-  /** Model whose vectors the store holds; null or omitted: lexical search only. */
+  /**
+   * Model whose vectors the store holds; null or omitted: lexical search only. Vectors of another
+   * id of the model's `family` are dropped and everything is queued to embed again.
+   */
   embedding: z
     .strictObject({
       modelId: z.string().min(1).max(200),
       dimensions: z.number().int().min(1).max(16_000),
+      family: z.string().min(1).max(200).optional(),
     })
     .nullable()
     .optional(),

@@ -192,6 +192,41 @@ describe('PostgreSQL store', () => {
     ).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
   });
 
+  it('re-embeds in the background when the same model is read with other input settings', async () => {
+    for (const connectionString of [
+      withPgvector.connectionString,
+      withoutPgvector.connectionString,
+    ]) {
+      const base = { connectionString, schema: freshSchema() };
+      const before = await createPostgresStore({ ...base, embedding: model });
+      await seedAndEmbed(before);
+      expect((await before.stats()).chunksWithVectors).toBe(1);
+      await before.close();
+
+      const upgraded = {
+        modelId: `${model.modelId}+split-identifiers`,
+        dimensions: 8,
+        family: model.modelId,
+      };
+      await using store = await createPostgresStore({ ...base, embedding: upgraded });
+      expect((await store.stats()).chunksWithVectors).toBe(0);
+      const pending = await store.pendingEmbeddings(10);
+      expect(pending).toHaveLength(1);
+      expect((await store.searchCode({ query: 'retryUpload' }))[0]?.path).toBe('src/retry.ts');
+      const vectors = await embedder.embed(pending.map((item) => item.text));
+      await store.putEmbeddings([{ contentHash: pending[0]!.contentHash, vector: vectors[0]! }]);
+      expect((await store.stats()).chunksWithVectors).toBe(1);
+      const hits = await store.searchCode({ query: 'retry upload', queryVector: vectors[0]! });
+      expect(hits[0]?.path).toBe('src/retry.ts');
+      await expect(
+        createPostgresStore({
+          ...base,
+          embedding: { modelId: 'other/model@q8', dimensions: 8, family: 'other/model@q8' },
+        }),
+      ).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
+    }
+  });
+
   it('validates its options and explains an unreachable server', async () => {
     await expect(createPostgresStore({ schema: 'nellie' })).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',

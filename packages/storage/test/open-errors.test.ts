@@ -184,6 +184,51 @@ describe('opening a store', () => {
 });
 
 describe('embedding model changes', () => {
+  it('re-embeds in the background when the same model is read with other input settings', async () => {
+    const path = join(tempDir(), 'nellie.db');
+    const before = { modelId: 'org/model@q8', dimensions: 16 };
+    const store = await seeded(path, before);
+    await embedAll(store, before.dimensions);
+    await store.close();
+
+    // An upgrade changes how text is prepared for the model: a new id of the same family.
+    const upgraded = {
+      modelId: 'org/model@q8+split-identifiers',
+      dimensions: 16,
+      family: 'org/model@q8',
+    };
+    // A read-only opening (status) neither refuses nor drops anything.
+    const reader = await createSqliteStore({ path, embedding: upgraded, readonly: true });
+    expect((await reader.stats()).chunksWithVectors).toBe(40);
+    await reader.close();
+
+    const reopened = await createSqliteStore({ path, embedding: upgraded });
+    try {
+      expect(reopened.embeddingModel).toMatchObject({ modelId: upgraded.modelId, dimensions: 16 });
+      expect((await reopened.stats()).chunksWithVectors).toBe(0);
+      expect(await reopened.pendingEmbeddings(100)).toHaveLength(40);
+      // Keyword search works while the vectors are embedded again.
+      expect((await reopened.searchCode({ query: 'handler3' }))[0]?.path).toBe('src/file-3.ts');
+      await embedAll(reopened, upgraded.dimensions);
+      expect((await reopened.stats()).chunksWithVectors).toBe(40);
+    } finally {
+      await reopened.close();
+    }
+    const again = await createSqliteStore({ path, embedding: upgraded });
+    expect((await again.stats()).chunksWithVectors).toBe(40);
+    await again.close();
+
+    // Another model, or the same family at another width, is still refused.
+    for (const other of [
+      { modelId: 'org/other@q8+split-identifiers', dimensions: 16, family: 'org/other@q8' },
+      { modelId: 'org/model@q8+cls', dimensions: 8, family: 'org/model@q8' },
+    ]) {
+      await expect(createSqliteStore({ path, embedding: other })).rejects.toMatchObject({
+        code: 'DIMENSION_MISMATCH',
+      });
+    }
+  });
+
   it('refuses another model while vectors exist, until resetEmbeddings drops them', async () => {
     const path = join(tempDir(), 'nellie.db');
     const store = await seeded(path, modelA);

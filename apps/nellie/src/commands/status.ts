@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { NellieError, type ModelStatus } from '@nellie/core';
+import { NellieError, isSupersededModel, type ModelStatus } from '@nellie/core';
 import type { CommandContext } from '../cli.ts';
 import { planEmbeddingModel, type EmbeddingModelKind } from '@nellie/embeddings';
 import { openStore } from '../open-store.ts';
@@ -20,6 +20,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
   const { config, logger, options } = context;
   const { settings } = config;
   const plan = await planEmbeddingModel(embeddingModelOptions(config, { logger }));
+  const textPreparation = plan.state === 'found' ? (plan.textPreparation ?? null) : null;
   const model: ModelStatus & { available: boolean; kind?: EmbeddingModelKind } =
     plan.state === 'found'
       ? {
@@ -51,7 +52,11 @@ export async function runStatus(context: CommandContext): Promise<number> {
       ...where,
       embedding:
         plan.state === 'found' && plan.dimensions !== undefined
-          ? { modelId: plan.modelId, dimensions: plan.dimensions }
+          ? {
+              modelId: plan.modelId,
+              dimensions: plan.dimensions,
+              ...(plan.family === undefined ? {} : { family: plan.family }),
+            }
           : null,
     }).catch(async (error: unknown) => {
       if (!NellieError.is(error) || error.code !== 'DIMENSION_MISMATCH') throw error;
@@ -131,6 +136,8 @@ export async function runStatus(context: CommandContext): Promise<number> {
         configured: model.modelId,
         /** What computes the vectors: `transformer`, `static` (a token table) or `endpoint`. */
         kind: model.kind ?? null,
+        /** Transformer models: how text is rewritten before the tokenizer (`split-identifiers`). */
+        textPreparation,
         /** One model embeds all of these, and every query. */
         embeds: ['code', 'lessons', 'checkpoints'],
         /**
@@ -171,6 +178,25 @@ export async function runStatus(context: CommandContext): Promise<number> {
       `  vectors stored for: ${stats.embeddingModel ? `${stats.embeddingModel.modelId} (${stats.embeddingModel.dimensions} dimensions)` : 'no model'}`,
       `  model: ${result.model.configured}${model.kind ? ` (${kindLabels[model.kind]})` : ''} — ${model.available ? 'available; embeds code, lessons, checkpoints and queries' : 'semantic search off'}`,
     ];
+    if (textPreparation === 'split-identifiers') {
+      lines.push(
+        '    text preparation: split-identifiers (camelCase and snake_case names read as words)',
+      );
+    }
+    if (
+      stats.embeddingModel &&
+      plan.state === 'found' &&
+      stats.embeddingModel.modelId !== plan.modelId &&
+      isSupersededModel(stats.embeddingModel, {
+        modelId: plan.modelId,
+        dimensions: plan.dimensions ?? 0,
+        ...(plan.family === undefined ? {} : { family: plan.family }),
+      })
+    ) {
+      lines.push(
+        `    the stored vectors are of an earlier preparation of this model; the next \`nellie serve\` or \`nellie index\` embeds everything again in the background`,
+      );
+    }
     if (model.message) lines.push(...model.message.split('\n').map((line) => `    ${line}`));
     for (const server of servers) {
       lines.push(

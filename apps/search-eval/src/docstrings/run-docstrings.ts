@@ -5,6 +5,7 @@
  * documented function's lines.
  */
 import { createHash } from 'node:crypto';
+import type { TextPreparation } from '@nellie/embeddings';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ export interface DocstringsRunOptions {
   modelDir?: string;
   /** Reuse vectors kept here by earlier runs (tuning only; index times then exclude the model). */
   embeddingCacheDir?: string;
+  /** Overrides the model's own text preparation. */
+  textPreparation?: TextPreparation;
   /** Pinned `name@version` list (JSON `{ packages: [...] }`); defaults to the committed list. */
   packageList?: string;
   /** Use already unpacked packages (`<dir>/<name>/package.json`) instead of installing with npm. */
@@ -159,6 +162,7 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
     mode: options.mode,
     modelDir: options.modelDir,
     embeddingCacheDir: options.embeddingCacheDir,
+    ...(options.textPreparation ? { textPreparation: options.textPreparation } : {}),
     defaultExcludes: false,
   });
   try {

@@ -4,6 +4,7 @@
  * scores the top 10 chunks by semble's rules.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { TextPreparation } from '@nellie/embeddings';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalStore } from '../eval-store.ts';
@@ -36,6 +37,8 @@ export interface SembleRunOptions {
   modelDir?: string;
   /** Reuse vectors kept here by earlier runs (tuning only; index times then exclude the model). */
   embeddingCacheDir?: string;
+  /** Overrides the model's own text preparation. */
+  textPreparation?: TextPreparation;
   /** Index every repository into one data directory and search with the repository filter. */
   sharedStore?: boolean;
   /** The store to index into (default SQLite). */
@@ -123,7 +126,11 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
   // One model for the whole run; every per-repository store shares it.
   const embedder =
     options.mode === 'hybrid' && options.modelDir && ready.length > 0
-      ? await createModelEmbedder(options.modelDir, options.embeddingCacheDir)
+      ? await createModelEmbedder(
+          options.modelDir,
+          options.embeddingCacheDir,
+          options.textPreparation,
+        )
       : undefined;
   const workDir = mkdtempSync(join(tmpdir(), 'nellie-eval-semble-'));
   const engineOptions = {

@@ -4,6 +4,7 @@
  * the public benchmarks are `semble` and `docstrings`.
  */
 import { createHash } from 'node:crypto';
+import type { TextPreparation } from '@nellie/embeddings';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ export interface SmokeRunOptions {
   modelDir?: string;
   /** Reuse vectors kept here by earlier runs (tuning only; index times then exclude the model). */
   embeddingCacheDir?: string;
+  /** Overrides the model's own text preparation. */
+  textPreparation?: TextPreparation;
   queriesPath?: string;
 }
 
@@ -56,6 +59,7 @@ export async function runSmoke(options: SmokeRunOptions): Promise<SmokeRun> {
     mode: options.mode,
     modelDir: options.modelDir,
     embeddingCacheDir: options.embeddingCacheDir,
+    ...(options.textPreparation ? { textPreparation: options.textPreparation } : {}),
   });
   try {
     const indexed = await engine.index(corpusRoot);

@@ -4,6 +4,7 @@ import {
   type EmbedOptions,
   type EmbeddingPriority,
 } from '@nellie/core';
+import { prepareModelText, type TextPreparation } from './text-preparation.ts';
 
 const loneSurrogates = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
@@ -14,6 +15,8 @@ export interface PrepareTextsOptions {
   prefix: string;
   /** Texts are cut to this many characters before tokenisation; the tokenizer truncates again. */
   maxChars: number;
+  /** The model's rewriting of the cleaned text (after the check for empty texts, before the prefix). */
+  preparation?: TextPreparation;
 }
 
 /**
@@ -39,7 +42,8 @@ export function prepareTexts(texts: unknown, options: PrepareTextsOptions): stri
       empty.push(index);
       return;
     }
-    prepared.push(cut(options.prefix + clean, options.maxChars));
+    const rewritten = options.preparation ? prepareModelText(clean, options.preparation) : clean;
+    prepared.push(cut(options.prefix + rewritten, options.maxChars));
   });
   if (empty.length > 0) {
     const listed = empty.slice(0, 10).map((index) => `texts[${index}]`);
@@ -68,7 +72,12 @@ function cut(text: string, maxChars: number): string {
 export function prepareEmbedRequest(
   texts: unknown,
   options: EmbedOptions | undefined,
-  config: { queryPrefix: string; documentPrefix: string; maxChars: number },
+  config: {
+    queryPrefix: string;
+    documentPrefix: string;
+    maxChars: number;
+    preparation?: TextPreparation;
+  },
 ): { texts: string[]; priority: EmbeddingPriority } {
   const priority = options?.priority ?? 'bulk';
   if (priority !== 'query' && priority !== 'bulk') {
@@ -76,5 +85,12 @@ export function prepareEmbedRequest(
   }
   throwIfAborted(options?.signal);
   const prefix = priority === 'query' ? config.queryPrefix : config.documentPrefix;
-  return { texts: prepareTexts(texts, { prefix, maxChars: config.maxChars }), priority };
+  return {
+    texts: prepareTexts(texts, {
+      prefix,
+      maxChars: config.maxChars,
+      ...(config.preparation ? { preparation: config.preparation } : {}),
+    }),
+    priority,
+  };
 }

@@ -1,5 +1,6 @@
 import {
   NellieError,
+  isSupersededModel,
   formatCheckpointForEmbedding,
   formatChunkForEmbedding,
   formatLessonForEmbedding,
@@ -41,6 +42,30 @@ export async function recordOrCheckEmbeddingModel(
        ON CONFLICT (key) DO NOTHING`,
       [modelKey, JSON.stringify({ modelId: model.modelId, dimensions: model.dimensions })],
     );
+    return;
+  }
+  if (isSupersededModel(stored, model)) {
+    // The same model read with other input settings (an upgrade changed them): every vector is
+    // dropped (with tombstones for in-memory indexes) and everything is queued to embed again.
+    await db.query(
+      `WITH gone AS (DELETE FROM ${s}.embeddings RETURNING id)
+       INSERT INTO ${s}.embedding_tombstones (embedding_id) SELECT id FROM gone`,
+    );
+    for (const [table, kind, order] of [
+      ['chunks', kindChunk, 'id'],
+      ['lessons', kindLesson, 'seq'],
+      ['checkpoints', kindCheckpoint, 'seq'],
+    ] as const) {
+      await db.query(
+        `INSERT INTO ${s}.embedding_queue (content_hash, kind)
+         SELECT content_hash, ${kind} FROM ${s}.${table} ORDER BY ${order}
+         ON CONFLICT (content_hash) DO NOTHING`,
+      );
+    }
+    await db.query(`UPDATE ${s}.meta SET value = $2 WHERE key = $1`, [
+      modelKey,
+      JSON.stringify({ modelId: model.modelId, dimensions: model.dimensions }),
+    ]);
     return;
   }
   if (stored.modelId !== model.modelId || stored.dimensions !== model.dimensions) {

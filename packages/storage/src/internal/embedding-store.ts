@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   NellieError,
+  isSupersededModel,
   formatCheckpointForEmbedding,
   formatChunkForEmbedding,
   formatLessonForEmbedding,
@@ -26,7 +27,9 @@ export function readStoredModel(db: Database.Database): EmbeddingModelInfo | nul
 
 /**
  * Checks the requested model against the one the database holds: records it on first use,
- * adopts a new one when no vectors are stored, and refuses a different one otherwise.
+ * adopts a new one when no vectors are stored, replaces the vectors of an id of the requested
+ * model's family (`isSupersededModel`: they are queued for embedding again), and refuses a
+ * different model otherwise.
  */
 export function reconcileEmbeddingModel(
   db: Database.Database,
@@ -43,7 +46,12 @@ export function reconcileEmbeddingModel(
     ) {
       return;
     }
-    if (stored) {
+    if (stored && isSupersededModel(stored, requested)) {
+      // The same model read with other input settings (an upgrade changed them): its vectors
+      // are embedded again in the background; a read-only opening leaves that to a writer.
+      if (readonly) return;
+      dropEmbeddings(db);
+    } else if (stored) {
       const hasVectors = db.prepare(`SELECT EXISTS (SELECT 1 FROM embeddings)`).pluck().get() === 1;
       if (hasVectors) {
         throw new NellieError(

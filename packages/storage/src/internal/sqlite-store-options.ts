@@ -31,12 +31,14 @@ export const sqliteStoreOptionsSchema = z.object({
   /**
    * The embedding model whose vectors this store holds. Null or omitted: lexical search only,
    * vectors disabled. A database that holds vectors of another model refuses to open with
-   * `DIMENSION_MISMATCH`; see `resetEmbeddings()`.
+   * `DIMENSION_MISMATCH` (see `resetEmbeddings()`), unless they are of another id of the model's
+   * `family`: those are dropped and everything is queued to embed again.
    */
   embedding: z
     .object({
       modelId: z.string().min(1).max(500),
       dimensions: z.number().int().min(1).max(16_384),
+      family: z.string().min(1).max(500).optional(),
     })
     .nullable()
     .optional(),
