@@ -789,6 +789,36 @@ end
     expect(prune).toMatchObject({ symbolKind: 'function', enclosingSymbol: 'Shop.Cart' });
   });
 
+  it('parses a C++ header with the C++ grammar, naming its classes', async () => {
+    const content = [
+      '#include <string>',
+      '',
+      'namespace geo {',
+      '',
+      'class Shape {',
+      ' public:',
+      '  virtual ~Shape() = default;',
+      '  virtual double Area() const = 0;',
+      '  std::string name;',
+      '};',
+      '',
+      'template <typename T>',
+      'class Box : public Shape {',
+      ' public:',
+      '  double Area() const override { return width * height; }',
+      '  T width;',
+      '  T height;',
+      '};',
+      '',
+      '}  // namespace geo',
+    ].join('\n');
+    const chunks = await chunkFile({ path: 'geo/shape.h', content, maxChars: 200 });
+    expect(chunks.map((chunk) => chunk.symbolName)).toEqual(
+      expect.arrayContaining(['Shape', 'Box']),
+    );
+    expect(chunks.every((chunk) => chunk.language === 'cpp')).toBe(true);
+  });
+
   it('handles CRLF line endings with exact lines', async () => {
     const content = 'def a():\r\n    return 1\r\n\r\ndef b():\r\n    return 2\r\n';
     const chunks = await chunkFile({ path: 'crlf.py', content, maxChars: 800 });

@@ -91,7 +91,10 @@ export async function chunkFile(options: ChunkFileOptions): Promise<ChunkInput[]
     throw new NellieError('INVALID_INPUT', 'chunkFile needs the relative path of the file.');
   }
   const logger = options.logger ?? noopLogger;
-  const language = options.language === undefined ? detectLanguage(options.path) : options.language;
+  const language =
+    options.language === undefined
+      ? detectLanguage(options.path, options.content)
+      : options.language;
   const budget = new LineBudget(options.content, maxChars);
   if (budget.lineCount === 0 || options.content.trim() === '') return [];
 

@@ -93,11 +93,30 @@ const byFileName: Record<string, string> = {
 };
 
 /**
+ * C++ in a `.h` header: a namespace, a template, a class body, a base class, an access label
+ * or `std::`. C headers wrapped in `extern "C"` for C++ callers have none of these.
+ */
+const cppHeaderPattern =
+  /^[ \t]*(?:(?:inline[ \t]+)?namespace(?:[ \t]+[\w:]+)?[ \t]*\{|template[ \t]*<|class[ \t]+\w+[^;(]*?\{[ \t]*$|(?:class|struct)[ \t]+\w+[^;(]*?:[ \t]*(?:public|protected|private)\b|(?:public|protected|private):)|\bstd::\w/m;
+
+/** How much of a header is read to tell C++ from C. */
+const headerSniffChars = 64 * 1024;
+
+/**
  * The language id Nellie records for a path (`typescript`, `python`, `markdown`, …), or null when
  * the name says nothing. TSX counts as `typescript` and JSX as `javascript`, so one language
- * filter finds both.
+ * filter finds both. Given the content, a `.h` header written in C++ counts as `cpp`, so it is
+ * parsed with the C++ grammar (classes, templates, namespaces) rather than the C one.
  */
-export function detectLanguage(path: string): string | null {
+export function detectLanguage(path: string, content?: string): string | null {
+  const language = languageByName(path);
+  if (language === 'c' && content !== undefined && extensionOf(path) === 'h') {
+    return cppHeaderPattern.test(content.slice(0, headerSniffChars)) ? 'cpp' : 'c';
+  }
+  return language;
+}
+
+function languageByName(path: string): string | null {
   const slash = path.lastIndexOf('/');
   const name = (slash === -1 ? path : path.slice(slash + 1)).toLowerCase();
   const named = byFileName[name];

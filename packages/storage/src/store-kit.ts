@@ -24,6 +24,8 @@ export {
   lessonColumnWeights,
 } from './internal/ranking/settings.ts';
 export { definesSymbol, fileNamedAfter, queriedSymbols } from './internal/ranking/definitions.ts';
+export { fileNamePathTerms, namedFileCandidates } from './internal/ranking/file-names.ts';
+export type { PathTerm } from './internal/ranking/file-names.ts';
 export { bm25InJs, TermCounter } from './internal/ranking/term-scoring.ts';
 export type { TermStatistics } from './internal/ranking/term-scoring.ts';
 export { globPathWords } from './internal/ranking/scope.ts';

@@ -107,8 +107,8 @@ async function prepareFile(
   if (context.mode === 'incremental' && indexed && indexed.contentHash === contentHash) {
     return { kind: 'unchanged', info };
   }
-  const language = detectLanguage(path);
   const { text, encoding } = decodeText(bytes);
+  const language = detectLanguage(path, text);
   if (encoding !== 'utf-8') {
     context.logger.info(
       { path, encoding },

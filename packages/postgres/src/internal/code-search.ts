@@ -15,11 +15,13 @@ import {
   compileGlob,
   definesSymbol,
   fileNamedAfter,
+  fileNamePathTerms,
   filteredVectorPool,
   globNotFound,
   isSymbolQuery,
   languageNotFound,
   looseQueryLevels,
+  namedFileCandidates,
   queriedSymbols,
   rankCodeHits,
   strictQueryLevels,
@@ -355,6 +357,29 @@ export class CodeSearch {
           if (byId.has(row.id) || !fileNamedAfter(row.path, symbols)) continue;
           if (definesSymbol(row.content, symbols)) add(row, 1);
         }
+      }
+    }
+    const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
+    if (pathTerms.length > 0) {
+      // Files named after a query word, as loose matches, however full-text ranking placed them.
+      const level = Math.max(1, ...matches.map((entry) => entry.level));
+      const params = new Parameters();
+      const match = params.p(
+        pathTerms.map((term) => tokenTsquery(term.token, 'C', term.prefix)).join(' | '),
+      );
+      const filter = scopeSql(scope, params);
+      const { rows } = await db.query<CodeLexicalRow>(
+        `SELECT ${columns}, 'NaN'::float8 AS bm25
+         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+         WHERE c.tokens @@ to_tsquery(${this.#c.config}, ${match})${filter}
+         ORDER BY c.id DESC LIMIT ${params.p(codeRanking.fileNameScan)}`,
+        params.values,
+      );
+      const paths = new Set(matches.map((entry) => entry.row.path));
+      for (const row of namedFileCandidates(rows, analyzed, statistics, paths)) {
+        const entry = { row, level, complete: false };
+        byId.set(row.id, entry);
+        matches.push(entry);
       }
     }
     return { matches, statistics };

@@ -21,6 +21,8 @@ describe('toTsquery', () => {
   it('escapes quotes and backslashes inside tokens and keeps a weight class', () => {
     expect(toTsquery(`"it""s"`)).toBe(`'it"s'`);
     expect(tokenTsquery("o'neil\\", 'C')).toBe(`'o''neil\\\\':C`);
+    expect(tokenTsquery('build', 'C', true)).toBe(`'build':*C`);
+    expect(tokenTsquery('build', undefined, true)).toBe(`'build':*`);
     expect(() => toTsquery('"a" NEAR "b"')).toThrow(/Unexpected/);
   });
 });

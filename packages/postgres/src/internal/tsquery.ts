@@ -26,8 +26,16 @@ export function toTsquery(expression: string): string {
   return out.join(' ');
 }
 
-/** A query matching one token, in one weight class when given (C: the path). */
-export function tokenTsquery(token: string, weight?: 'A' | 'B' | 'C' | 'D'): string {
+/**
+ * A query matching one token, in one weight class when given (C: the path); with `prefix`, every
+ * token starting with it.
+ */
+export function tokenTsquery(
+  token: string,
+  weight?: 'A' | 'B' | 'C' | 'D',
+  prefix = false,
+): string {
   const quoted = `'${token.replaceAll("'", "''").replaceAll('\\', '\\\\')}'`;
-  return weight ? `${quoted}:${weight}` : quoted;
+  const label = `${prefix ? '*' : ''}${weight ?? ''}`;
+  return label ? `${quoted}:${label}` : quoted;
 }

@@ -2,6 +2,7 @@ import type { CodeFilters } from './code-filters.ts';
 import { filterSql } from './code-filters.ts';
 import type { StoreContext } from './context.ts';
 import { definesSymbol, fileNamedAfter, queriedSymbols } from './ranking/definitions.ts';
+import { fileNamePathTerms, namedFileCandidates, type PathTerm } from './ranking/file-names.ts';
 import { isSymbolQuery, type CodeLexicalRow } from './ranking/hit-ranking.ts';
 import {
   collectLevels,
@@ -188,5 +189,45 @@ export function lexicalCandidates(
       }
     }
   }
+  const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
+  if (pathTerms.length > 0) {
+    // Files named after a query word, as loose matches, however full-text ranking placed them.
+    const level = Math.max(1, ...matches.map((match) => match.level));
+    const rows = pathTermRows(ctx, pathTerms, scope, filter);
+    const paths = new Set(matches.map((match) => match.row.path));
+    for (const row of namedFileCandidates(rows, analyzed, scopeStatistics, paths)) {
+      const match = { row, level, complete: false };
+      byId.set(row.id, match);
+      matches.push(match);
+    }
+  }
   return { analyzed, matches, statistics: scopeStatistics };
+}
+
+/** Chunks with a file-name path term in their path, best paths first (see `namedFileCandidates`). */
+function pathTermRows(
+  ctx: StoreContext,
+  terms: readonly PathTerm[],
+  scope: string | null,
+  filter: ReturnType<typeof filterSql>,
+): CodeLexicalRow[] {
+  const words = terms.map((term) => `${ftsString(term.token)}${term.prefix ? '*' : ''}`);
+  return ctx
+    .statement(
+      // Paths holding more (and rarer) query words first, among the newest `scoredMatchLimit`.
+      `SELECT c.id, NULL AS bm25, ${columns}
+       FROM (SELECT rowid FROM (SELECT rowid, bm25(chunks_fts, 0, 0, 1, 0, 0) AS rank
+                                FROM chunks_fts WHERE chunks_fts MATCH $match
+                                ORDER BY rowid DESC LIMIT $cap)
+             ORDER BY rank, rowid DESC LIMIT $limit) m
+       JOIN chunks c ON c.id = m.rowid
+       JOIN files f ON f.id = c.file_id
+       WHERE 1${filter.candidateSql}`,
+    )
+    .all({
+      ...filter.params,
+      match: `${scope === null ? '' : `${scope} AND `}path : (${words.join(' OR ')})`,
+      cap: codeRanking.scoredMatchLimit,
+      limit: codeRanking.fileNameScan,
+    }) as CodeLexicalRow[];
 }

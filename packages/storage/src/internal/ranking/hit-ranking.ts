@@ -1,5 +1,6 @@
 import { words, type AnalyzedQuery } from '../tokens.ts';
 import { definesSymbol, embeddedSymbols, fileNamedAfter, queriedSymbols } from './definitions.ts';
+import { fileNameCoverage, fileNameWords } from './file-names.ts';
 import type { LevelMatch, LexicalRow } from './query-levels.ts';
 import {
   codeRanking,
@@ -73,36 +74,6 @@ export function queryKind(query: string): QueryKind {
 function vectorShareFor(kind: QueryKind): number {
   if (kind === 'symbol') return codeFusion.vectorShareForSymbols;
   return kind === 'mixed' ? codeFusion.vectorShareForMixed : codeFusion.vectorShare;
-}
-
-/** Lowercase words of a file's name (without extension) and of its parent directory. */
-/** Share of query parts found among a file's name words, by stem or by a shared prefix. */
-function fileNameCoverage(parts: readonly string[], names: ReadonlySet<string>): number {
-  const prefix = codeRanking.fileNamePrefix;
-  if (prefix === 0 || parts.length === 0) return coverage(parts, names);
-  let found = 0;
-  for (const part of parts) {
-    if (names.has(part)) {
-      found += 1;
-      continue;
-    }
-    for (const name of names) {
-      const shorter = Math.min(part.length, name.length);
-      const needed = Math.min(prefix, shorter);
-      if (needed >= 3 && part.slice(0, needed) === name.slice(0, needed)) {
-        found += 1;
-        break;
-      }
-    }
-  }
-  return found / parts.length;
-}
-
-function fileNameWords(path: string): Set<string> {
-  const segments = path.split('/');
-  const name = segments.at(-1)!.replace(/\.[^.]*$/, '');
-  const parents = segments.slice(0, -1).slice(-codeRanking.fileNameDirectories);
-  return stemmedSet(`${name} ${codeRanking.fileNameDirectories > 0 ? parents.join(' ') : ''}`);
 }
 
 /** A chunk the vector index found, with its cosine similarity to the query. */

@@ -46,6 +46,16 @@ export const codeRanking = {
    * the whole shorter word, of at least 3): `composition` finds compose.ts. 0: equal stems only.
    */
   fileNamePrefix: 5,
+  /**
+   * Natural-language queries also take as candidates the best chunk of up to this many files
+   * whose name holds a query word (`how PDF output is generated` → PDF.hs), wherever full-text
+   * ranking placed them: the file-name boost can only lift a file that is a candidate. 0: off.
+   */
+  fileNameFiles: 10,
+  /** Share of such a file's name words that must be query words (1: named after them only). */
+  fileNameCandidateShare: 0.5,
+  /** Most chunks with a query word in their path read to find those files (newest first). */
+  fileNameScan: 400,
   /** How many parent directories count as part of a file's name for that boost. */
   fileNameDirectories: 1,
   /**
