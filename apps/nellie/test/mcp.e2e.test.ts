@@ -25,6 +25,7 @@ import {
 const allTools = [
   'add_checkpoint',
   'add_lesson',
+  'confirm_checkpoint',
   'delete_lesson',
   'get_agent_status',
   'get_checkpoint',
@@ -172,6 +173,13 @@ async function exerciseAllTools(client: Client, repo: string, tag: string): Prom
       files: ['settings.ts'],
     },
   );
+  // A checkpoint without anchors confirms as it is.
+  expect(
+    (await call('confirm_checkpoint', { id: checkpoint.checkpoint.id })).checkpoint,
+  ).toMatchObject({
+    id: checkpoint.checkpoint.id,
+    workingOn: `Migrating the ${tag} settings page`,
+  });
   const foundCheckpoints = await call('search_checkpoints', { query: 'settings page', agent });
   expect(foundCheckpoints.hits[0].checkpoint.id).toBe(checkpoint.checkpoint.id);
   const agentStatus = await call('get_agent_status', { agent });
