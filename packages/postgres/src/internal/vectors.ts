@@ -189,7 +189,7 @@ interface VectorRow {
 /** Chunk vectors a search scans exactly past the ANN index's cursor, while it catches up. */
 const tailScanLimit = 10_000;
 /** A scope larger than this counts as this large when sizing its ANN oversampling. */
-const scopeCountCap = 50_000;
+const scopeCountCap = 20_000;
 
 /**
  * Without pgvector: vectors are read from PostgreSQL into this process. Lesson and checkpoint
@@ -417,12 +417,15 @@ export class MemoryVectorIndex implements VectorIndex {
     }));
   }
 
-  /** Embedded chunks of the scope, counted up to a cap. */
+  /**
+   * Chunks in the scope, counted up to a cap (a larger scope is sized as the cap, which only
+   * asks the index for more candidates). Counted without their vectors: a join per chunk costs
+   * too much on a large scope.
+   */
   async #scopeSize(db: Queryable, scope: HashedRows): Promise<number> {
     const at = scope.values.length;
     const { rows } = await db.query<{ count: number }>(
-      `SELECT count(*) AS count FROM (SELECT 1 FROM (${scope.sql}) r
-       JOIN ${this.#s}.embeddings e ON e.content_hash = r.content_hash LIMIT $${at + 1}) x`,
+      `SELECT count(*) AS count FROM (SELECT 1 FROM (${scope.sql}) r LIMIT $${at + 1}) x`,
       [...scope.values, Math.max(scopeCountCap, this.#options.exactScopeLimit + 1)],
     );
     return rows[0]?.count ?? 0;
