@@ -302,13 +302,20 @@ export class MemoryVectorIndex implements VectorIndex {
   }
 
   async #loadHeld(db: Queryable): Promise<void> {
+    // Bounded by the newest id, so that with the index active (chunk rows skipped) the cursor
+    // still moves past them and the next read scans only newer rows.
+    const newest = await db.query<{ max: number }>(
+      `SELECT coalesce(max(id), 0) AS max FROM ${this.#s}.embeddings`,
+    );
+    const top = newest.rows[0]?.max ?? 0;
+    if (top <= this.#lastId) return;
     const { rows } = await db.query<VectorRow>(
-      `SELECT id, content_hash, kind, encode(array_send(vector), 'base64') AS vector FROM ${this.#s}.embeddings
-       WHERE id > $1${this.#ann ? ` AND kind <> ${kindChunk}` : ''} ORDER BY id`,
-      [this.#lastId],
+      `SELECT id, content_hash, kind, encode(array_send(vector), 'base64') AS vector
+       FROM ${this.#s}.embeddings
+       WHERE id > $1 AND id <= $2${this.#ann ? ` AND kind <> ${kindChunk}` : ''} ORDER BY id`,
+      [this.#lastId, top],
     );
     for (const row of rows) {
-      this.#lastId = row.id;
       const vector = decodeVector(row.vector, this.#dimensions);
       if (!vector) continue;
       const held = { contentHash: row.content_hash, kind: row.kind, vector, norm: norm(vector) };
@@ -316,6 +323,7 @@ export class MemoryVectorIndex implements VectorIndex {
       this.#byHash.set(row.content_hash, held);
       if (row.kind === kindChunk) this.#heldChunks += 1;
     }
+    this.#lastId = top;
   }
 
   async #addChunks(db: Queryable, ann: AnnIndex, maxChunks: number): Promise<boolean> {
