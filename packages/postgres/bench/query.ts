@@ -40,6 +40,9 @@ const store = await createPostgresStore({
   connectionString,
   schema,
   embedding: keywordOnly ? null : benchModel,
+  // Without pgvector: the in-process index is built with every core (the default is one, so a
+  // server keeps a core for its requests while it builds in the background).
+  memoryIndex: { threads: 0 },
 });
 const openMs = performance.now() - openStarted;
 // Without pgvector the in-process index is built from every stored vector here (in background
