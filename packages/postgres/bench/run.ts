@@ -168,11 +168,14 @@ try {
       ...(keywordOnly ? ['--keyword-only'] : []),
     ]) as {
       openMs: number;
+      indexMs: number;
+      indexRssMiB: number;
+      rssBytes: number;
       status: unknown;
       results: (SearchFigures & { serverCpuMean: number | null })[];
     };
     console.log(
-      `PostgreSQL open: ${ms(queried.openMs)}; vector index ${JSON.stringify(queried.status)}`,
+      `PostgreSQL open: ${ms(queried.openMs)}; vector index ${JSON.stringify(queried.status)} ready after ${ms(queried.indexMs)}, +${queried.indexRssMiB.toFixed(0)} MiB resident (process ${(queried.rssBytes / 1024 / 1024).toFixed(0)} MiB after the queries)`,
     );
     for (const [name, results] of [
       ['SQLite', sqliteQueries.results],

@@ -127,6 +127,18 @@ async function warmUp(server: Server, options: LoadOptions): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  // Without pgvector each server builds its in-process index in the background after it starts:
+  // the load is measured once every server has caught up.
+  const built = performance.now() + 1_800_000;
+  while (options.modelDir !== null) {
+    const response = await fetch(`${server.url}/ready`);
+    const body = (await response.json()) as { database?: { vectorIndex?: { backlog?: number } } };
+    if ((body.database?.vectorIndex?.backlog ?? 0) === 0) break;
+    if (performance.now() > built) {
+      throw new Error(`${server.url} had not built its vector index within 30 minutes`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
   for (let query = 0; query < 5; query += 1) {
     await search(server, options.texts[query % options.texts.length]!);
   }

@@ -1,5 +1,6 @@
 import { limits, type Logger } from '@nellie/core';
 import type { Pool } from 'pg';
+import { vectorIndexOptionsSchema } from '@nellie/storage/store-kit';
 import { z } from 'zod';
 
 export const postgresStoreOptionsSchema = z.strictObject({
@@ -31,6 +32,12 @@ export const postgresStoreOptionsSchema = z.strictObject({
    * `pgvector` requires the extension; `memory` never uses it.
    */
   vectorIndex: z.enum(['auto', 'pgvector', 'memory']).default('auto'),
+  /**
+   * The in-process index of the `memory` mode: below `exactThreshold` code vectors they are held
+   * and scanned exactly; above it they go into an HNSW index (usearch) built from PostgreSQL in
+   * background steps when the store opens, kept in memory only.
+   */
+  memoryIndex: vectorIndexOptionsSchema.omit({ persist: true }).prefault({}),
   /** Connections in the pool the store creates from `connectionString`. */
   maxConnections: z.number().int().min(1).max(100).default(10),
   /** Longest accepted query text. */

@@ -1,6 +1,7 @@
 import {
   NellieError,
   noopLogger,
+  type EmbeddingModelInfo,
   type FileExcerpt,
   type Logger,
   type IndexJobStore,
@@ -11,6 +12,7 @@ import {
   type PrincipalStore,
   type StoreTransfer,
 } from '@nellie/core';
+import { loadUsearch } from '@nellie/storage/store-kit';
 import pg from 'pg';
 import { z } from 'zod';
 import { PostgresAnchors } from './internal/anchor-store.ts';
@@ -74,10 +76,14 @@ export interface PostgresStore extends NellieStore {
   /** Gives a lease up (when `holder` holds it), so another server can take it at once. */
   releaseLease(name: string, holder: string): Promise<void>;
   /**
-   * How vector queries are served: `pgvector` (HNSW index in the database) or `memory` (vectors
-   * loaded into this process), and how many vectors it holds; null without an embedding model.
+   * How vector queries are served: `pgvector` (HNSW index in the database), `memory` (vectors
+   * loaded into this process and scanned) or `ann` (code vectors in an in-process HNSW index),
+   * how many vectors it holds and how many it has still to apply; null without an embedding
+   * model.
    */
   vectorIndexStatus(): Promise<VectorIndexStatus | null>;
+  /** Applies every vector change not yet in this process's index now (benchmarks, tests). */
+  syncVectorIndex(): Promise<VectorIndexStatus | null>;
   probeWrite(): Promise<void>;
   /** API keys, kept in the same schema. */
   readonly principals: PrincipalStore;
@@ -108,7 +114,7 @@ async function chooseVectorIndex(
 ): Promise<VectorIndex | null> {
   const model = parsed.embedding ?? null;
   if (!model) return null;
-  if (parsed.vectorIndex === 'memory') return new MemoryVectorIndex(database);
+  if (parsed.vectorIndex === 'memory') return memoryIndex(database, model, parsed, logger);
   try {
     await database.write(async (db) => {
       await db.query(`CREATE EXTENSION IF NOT EXISTS vector`);
@@ -127,8 +133,32 @@ async function chooseVectorIndex(
       { error: String(error) },
       'pgvector is not available; vectors are searched in memory, loaded from PostgreSQL',
     );
-    return new MemoryVectorIndex(database);
+    return memoryIndex(database, model, parsed, logger);
   }
+}
+
+async function memoryIndex(
+  database: Database,
+  model: EmbeddingModelInfo,
+  parsed: ParsedPostgresStoreOptions,
+  logger: Logger,
+): Promise<MemoryVectorIndex> {
+  const usearch = await loadUsearch();
+  if (usearch instanceof Error) {
+    logger.warn(
+      { error: String(usearch) },
+      'The usearch ANN library could not be loaded; every vector is held in memory and scanned exactly, which is slow on large stores',
+    );
+  }
+  const index = new MemoryVectorIndex({
+    database,
+    dimensions: model.dimensions,
+    options: { ...parsed.memoryIndex, persist: false },
+    usearch: usearch instanceof Error ? null : usearch,
+    logger,
+  });
+  index.start();
+  return index;
 }
 
 /**
@@ -211,6 +241,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const close = async (): Promise<void> => {
     if (database.closed) return;
     database.closed = true;
+    vectors?.close();
     if (ownsPool) await pool.end();
   };
 
@@ -297,6 +328,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     vectorIndexStatus: () =>
       run(() => database.read(async (db) => (vectors ? vectors.status(db) : null))),
+    syncVectorIndex: () =>
+      run(async () => {
+        if (vectors instanceof MemoryVectorIndex) await vectors.syncAll();
+        return database.read(async (db) => (vectors ? vectors.status(db) : null));
+      }),
 
     close,
     [Symbol.asyncDispose]: close,

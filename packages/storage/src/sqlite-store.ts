@@ -27,6 +27,7 @@ import { SqlitePrincipals } from './internal/principal-store.ts';
 import { RepositoryAdmin } from './internal/repository-admin.ts';
 import { SqliteTransfer } from './internal/transfer-store.ts';
 import { VectorIndex, type VectorIndexStatus } from './internal/vector-index.ts';
+import { loadUsearch } from './internal/ann-index.ts';
 import {
   sqliteStoreOptionsSchema,
   type SqliteStoreOptions,
@@ -88,14 +89,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   // Loaded only when vectors are enabled: a lexical-only store never loads the native ANN library.
   let usearch: typeof usearchModule | null = null;
   if (embedding) {
-    try {
-      usearch = await import('usearch');
-    } catch (error) {
+    const loaded = await loadUsearch();
+    if (loaded instanceof Error) {
       logger.warn(
-        { error: String(error) },
+        { error: String(loaded) },
         'The usearch ANN library could not be loaded; vector search falls back to exact scans, which are slow on large stores',
       );
-    }
+    } else usearch = loaded;
   }
 
   const opened = openDatabase({

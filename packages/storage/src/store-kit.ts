@@ -117,3 +117,7 @@ export {
   newNameSchema as repositoryNewNameSchema,
   rootState,
 } from './internal/repository-admin.ts';
+export { AnnIndex, loadUsearch, scopedCandidateCount } from './internal/ann-index.ts';
+export type { UsearchModule, VectorCandidate } from './internal/ann-index.ts';
+export { vectorIndexOptionsSchema } from './internal/sqlite-store-options.ts';
+export type { VectorIndexOptions } from './internal/sqlite-store-options.ts';

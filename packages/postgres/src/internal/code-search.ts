@@ -38,7 +38,6 @@ import {
 } from '@nellie/storage/store-kit';
 import { parseInput } from '@nellie/schemas';
 import { Parameters, type Queryable } from './database.ts';
-import { kindChunk } from './schema.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { tokenTsquery, toTsquery } from './tsquery.ts';
@@ -392,27 +391,15 @@ export class CodeSearch {
     k: number,
   ): Promise<{ id: number; similarity: number }[]> {
     if (!this.#c.vectors) return [];
+    if (!isFiltered(scope)) return this.#c.vectors.nearestChunks(db, { query, scope: null, k });
     const params = new Parameters();
-    if (!isFiltered(scope)) {
-      const hashes = await this.#c.vectors.nearest(db, query, kindChunk, k + 16);
-      if (hashes.length === 0) return [];
-      return this.#c.vectors.score(
-        db,
-        query,
-        `SELECT c.id, c.content_hash FROM ${this.#c.s}.chunks c
-         WHERE c.content_hash = ANY(${params.p(hashes)}::text[])`,
-        params.values,
-        k,
-      );
-    }
     const filter = scopeSql(scope, params);
-    return this.#c.vectors.score(
-      db,
+    const sql = `SELECT c.id, c.content_hash FROM ${this.#c.s}.chunks c WHERE true${filter}`;
+    return this.#c.vectors.nearestChunks(db, {
       query,
-      `SELECT c.id, c.content_hash FROM ${this.#c.s}.chunks c WHERE true${filter}`,
-      params.values,
+      scope: { sql, values: params.values },
       k,
-    );
+    });
   }
 
   /** The vector matches with the columns ranking reads. */

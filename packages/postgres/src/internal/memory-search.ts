@@ -98,14 +98,15 @@ async function search<Row extends { seq: number }>(
   if (request.queryVector && vectors) {
     const params = new Parameters();
     const conditions = filter(params);
-    vector = await vectors.score(
-      db,
-      request.queryVector,
-      `SELECT ${alias}.seq AS id, ${alias}.content_hash FROM ${table} ${alias}
-       WHERE true${conditions}`,
-      params.values,
-      pool,
-    );
+    vector = await vectors.score(db, {
+      query: request.queryVector,
+      rows: {
+        sql: `SELECT ${alias}.seq AS id, ${alias}.content_hash FROM ${table} ${alias}
+              WHERE true${conditions}`,
+        values: params.values,
+      },
+      k: pool,
+    });
   }
   const fused = fuseLexicalAndVector(
     lexical.map((hit) => hit.row.id),

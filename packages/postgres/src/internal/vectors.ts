@@ -1,9 +1,21 @@
-import type { EmbeddingModelInfo } from '@nellie/core';
+import type { EmbeddingModelInfo, Logger } from '@nellie/core';
+import {
+  AnnIndex,
+  scopedCandidateCount,
+  type UsearchModule,
+  type VectorCandidate,
+  type VectorIndexOptions,
+} from '@nellie/storage/store-kit';
 import type { Database, Queryable } from './database.ts';
+import { kindChunk } from './schema.ts';
 
 /** How vector queries are served: pgvector's HNSW index, or vectors held in this process. */
 export interface VectorIndexStatus {
-  mode: 'pgvector' | 'memory';
+  /**
+   * `pgvector`: HNSW in the database; `memory`: vectors held in this process and scanned
+   * exactly (small stores); `ann`: code vectors in an in-process HNSW index (usearch).
+   */
+  mode: 'pgvector' | 'memory' | 'ann';
   /** Vectors the index holds (pgvector: rows in the table). */
   indexed: number;
   /**
@@ -18,28 +30,40 @@ export interface ScoredRow {
   similarity: number;
 }
 
+/** SQL yielding `id` and `content_hash` of rows (chunks, lessons, checkpoints), with its parameters. */
+export interface HashedRows {
+  sql: string;
+  values: readonly unknown[];
+}
+
+/** The `k` chunks nearest `query` among `scope` (null: every chunk). */
+export interface ChunkQuery {
+  query: Float32Array;
+  scope: HashedRows | null;
+  k: number;
+}
+
+/** The `k` of `rows` nearest `query`, among those that have vectors. */
+export interface RowsQuery {
+  query: Float32Array;
+  rows: HashedRows;
+  k: number;
+}
+
 /** pgvector's text form of a vector. */
 export function vectorLiteral(vector: Float32Array): string {
   return `[${Array.from(vector).join(',')}]`;
 }
 
-/**
- * Nearest vectors and exact similarities. Candidate rows come as SQL yielding `id` and
- * `content_hash`; the index scores them against the query.
- */
+/** Nearest vectors and their similarities, for code chunks and for lessons and checkpoints. */
 export interface VectorIndex {
-  readonly mode: VectorIndexStatus['mode'];
-  /** Content hashes of the `k` vectors of `kind` nearest the query, best first. */
-  nearest(db: Queryable, query: Float32Array, kind: number, k: number): Promise<string[]>;
-  /** The rows of `rowsSql` that have vectors, best first, at most `k`. */
-  score(
-    db: Queryable,
-    query: Float32Array,
-    rowsSql: string,
-    values: readonly unknown[],
-    k: number,
-  ): Promise<ScoredRow[]>;
+  readonly mode: 'pgvector' | 'memory';
+  /** The chunks nearest the query, best first. */
+  nearestChunks(db: Queryable, request: ChunkQuery): Promise<ScoredRow[]>;
+  /** Lesson or checkpoint rows scored against the query, best first. */
+  score(db: Queryable, request: RowsQuery): Promise<ScoredRow[]>;
   status(db: Queryable): Promise<VectorIndexStatus>;
+  close(): void;
 }
 
 /** Vectors in PostgreSQL, searched there: an HNSW index over `vector::vector(d)`. */
@@ -61,26 +85,27 @@ export class PgvectorIndex implements VectorIndex {
     );
   }
 
-  async nearest(db: Queryable, query: Float32Array, kind: number, k: number): Promise<string[]> {
+  async nearestChunks(db: Queryable, { query, scope, k }: ChunkQuery): Promise<ScoredRow[]> {
+    if (scope) return this.score(db, { query, rows: scope, k });
     const { rows } = await db.query<{ content_hash: string }>(
       `SELECT content_hash FROM ${this.#s}.embeddings WHERE kind = $1
        ORDER BY ${this.#cast} <=> $2::vector LIMIT $3`,
-      [kind, vectorLiteral(query), k],
+      [kindChunk, vectorLiteral(query), k + 16],
     );
-    return rows.map((row) => row.content_hash);
+    if (rows.length === 0) return [];
+    const sql = `SELECT c.id, c.content_hash FROM ${this.#s}.chunks c WHERE c.content_hash = ANY($1::text[])`;
+    return this.score(db, {
+      query,
+      rows: { sql, values: [rows.map((row) => row.content_hash)] },
+      k,
+    });
   }
 
-  async score(
-    db: Queryable,
-    query: Float32Array,
-    rowsSql: string,
-    values: readonly unknown[],
-    k: number,
-  ): Promise<ScoredRow[]> {
+  async score(db: Queryable, { query, rows: { sql, values }, k }: RowsQuery): Promise<ScoredRow[]> {
     const at = values.length;
     const { rows } = await db.query<{ id: string; similarity: number }>(
       `SELECT r.id, 1 - (e.${this.#cast} <=> $${at + 1}::vector) AS similarity
-       FROM (${rowsSql}) r JOIN ${this.#s}.embeddings e ON e.content_hash = r.content_hash
+       FROM (${sql}) r JOIN ${this.#s}.embeddings e ON e.content_hash = r.content_hash
        ORDER BY similarity DESC, r.id LIMIT $${at + 2}`,
       [...values, vectorLiteral(query), k],
     );
@@ -93,6 +118,8 @@ export class PgvectorIndex implements VectorIndex {
     );
     return { mode: 'pgvector', indexed: Number(rows[0]?.count ?? 0), backlog: 0 };
   }
+
+  close(): void {}
 }
 
 interface HeldVector {
@@ -108,99 +135,391 @@ function norm(vector: Float32Array): number {
   return Math.sqrt(sum);
 }
 
-function cosine(query: Float32Array, queryNorm: number, held: HeldVector): number {
+function cosine(query: Float32Array, queryNorm: number, vector: Float32Array, n: number): number {
   let dot = 0;
-  for (let index = 0; index < query.length; index += 1) dot += query[index]! * held.vector[index]!;
-  return dot / (queryNorm * held.norm);
+  for (let index = 0; index < query.length; index += 1) dot += query[index]! * vector[index]!;
+  return dot / (queryNorm * n);
 }
 
 /**
- * Without pgvector: every vector is loaded from PostgreSQL into this process and searched
- * exactly. It follows other servers' writes through new row ids and the tombstones of deleted
- * rows, read before each search.
+ * A `real[]` in `array_send()`'s form (read as base64: more compact than the text form, and no
+ * float parsing): one dimension of `dimensions` non-null float4 values, or
+ * null when it is anything else.
+ */
+function decodeVector(base64: string, dimensions: number): Float32Array | null {
+  const bytes = Buffer.from(base64, 'base64');
+  // Header: ndim, has-nulls flag, element type, then length and lower bound per dimension;
+  // then each element as a length (4) and a big-endian float4.
+  const header = 20;
+  if (bytes.length !== header + dimensions * 8) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getInt32(0) !== 1 || view.getInt32(12) !== dimensions) return null;
+  const vector = new Float32Array(dimensions);
+  for (let index = 0, at = header + 4; index < dimensions; index += 1, at += 8) {
+    vector[index] = view.getFloat32(at);
+  }
+  return vector;
+}
+
+/** Rows with their vectors in `array_send()` form, scored exactly, best first, at most `k`. */
+function scoreEncoded(
+  rows: readonly { id: number; vector: string }[],
+  query: Float32Array,
+  dimensions: number,
+  k: number,
+): ScoredRow[] {
+  const queryNorm = norm(query);
+  const scored: ScoredRow[] = [];
+  for (const row of rows) {
+    const vector = decodeVector(row.vector, dimensions);
+    if (vector) {
+      scored.push({ id: row.id, similarity: cosine(query, queryNorm, vector, norm(vector)) });
+    }
+  }
+  return scored.sort((a, b) => b.similarity - a.similarity || a.id - b.id).slice(0, k);
+}
+
+interface VectorRow {
+  id: number;
+  content_hash: string;
+  kind: number;
+  vector: string;
+}
+
+/** Chunk vectors a search scans exactly past the ANN index's cursor, while it catches up. */
+const tailScanLimit = 10_000;
+/** A scope larger than this counts as this large when sizing its ANN oversampling. */
+const scopeCountCap = 20_000;
+
+/**
+ * Without pgvector: vectors are read from PostgreSQL into this process. Lesson and checkpoint
+ * vectors, and code vectors while the store is below `exactThreshold`, are held as float32 and
+ * scanned exactly; above it, code vectors go into an HNSW index (usearch, f16 by default) built
+ * in background steps and queries scan exactly the vectors it has not absorbed yet. It follows
+ * every server's writes through new row ids and the tombstones of deleted rows, read before each
+ * search. Scoped code searches scan small scopes exactly (their vectors read from PostgreSQL) and
+ * oversample the ANN index for large ones, as the SQLite store does.
  */
 export class MemoryVectorIndex implements VectorIndex {
   readonly mode = 'memory';
   readonly #database: Database;
+  readonly #s: string;
+  readonly #dimensions: number;
+  readonly #options: VectorIndexOptions;
+  readonly #usearch: UsearchModule | null;
+  readonly #logger: Logger;
   readonly #byId = new Map<number, HeldVector>();
   readonly #byHash = new Map<string, HeldVector>();
+  #heldChunks = 0;
   #lastId = 0;
   #lastTombstone = 0;
+  #ann: AnnIndex | null = null;
+  #annCursor = 0;
+  /** Every change to the held vectors and the index runs after the previous one. */
+  #serial: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
 
-  constructor(database: Database) {
-    this.#database = database;
+  constructor(init: {
+    database: Database;
+    dimensions: number;
+    options: VectorIndexOptions;
+    /** null: usearch could not be loaded; every vector is held and scanned exactly. */
+    usearch: UsearchModule | null;
+    logger: Logger;
+  }) {
+    this.#database = init.database;
+    this.#s = init.database.schema;
+    this.#dimensions = init.dimensions;
+    this.#options = init.options;
+    this.#usearch = init.usearch;
+    this.#logger = init.logger;
   }
 
-  async #sync(db: Queryable): Promise<void> {
-    const s = this.#database.schema;
-    const tombstones = await db.query<{ seq: string; embedding_id: string }>(
-      `SELECT seq, embedding_id FROM ${s}.embedding_tombstones WHERE seq > $1 ORDER BY seq`,
+  /** Starts loading the stored vectors in the background. */
+  start(): void {
+    this.#scheduleCatchUp();
+  }
+
+  #serially<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.#serial.then(run);
+    this.#serial = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Applies the change feed: tombstones, new lesson/checkpoint (and small-store chunk) vectors,
+   * and up to `maxChunks` code vectors into the ANN index. True when code vectors remain.
+   */
+  async #sync(db: Queryable, maxChunks: number): Promise<boolean> {
+    await this.#applyTombstones(db);
+    await this.#activateWhenLarge(db);
+    await this.#loadHeld(db);
+    return this.#ann ? this.#addChunks(db, this.#ann, maxChunks) : false;
+  }
+
+  async #applyTombstones(db: Queryable): Promise<void> {
+    const { rows } = await db.query<{ seq: number; embedding_id: number }>(
+      `SELECT seq, embedding_id FROM ${this.#s}.embedding_tombstones WHERE seq > $1 ORDER BY seq`,
       [this.#lastTombstone],
     );
-    const added = await db.query<{
-      id: string;
-      content_hash: string;
-      kind: number;
-      vector: number[];
-    }>(`SELECT id, content_hash, kind, vector FROM ${s}.embeddings WHERE id > $1 ORDER BY id`, [
-      this.#lastId,
-    ]);
-    for (const row of added.rows) {
-      const vector = Float32Array.from(row.vector);
-      const held = { contentHash: row.content_hash, kind: row.kind, vector, norm: norm(vector) };
-      this.#byId.set(Number(row.id), held);
-      this.#byHash.set(row.content_hash, held);
-      this.#lastId = Number(row.id);
-    }
-    for (const row of tombstones.rows) {
-      const held = this.#byId.get(Number(row.embedding_id));
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const held = this.#byId.get(row.embedding_id);
       if (held) {
-        this.#byId.delete(Number(row.embedding_id));
+        this.#byId.delete(row.embedding_id);
+        if (held.kind === kindChunk) this.#heldChunks -= 1;
         if (this.#byHash.get(held.contentHash) === held) this.#byHash.delete(held.contentHash);
       }
-      this.#lastTombstone = Number(row.seq);
+    }
+    this.#ann?.remove(rows.map((row) => row.embedding_id));
+    this.#lastTombstone = rows.at(-1)!.seq;
+  }
+
+  /** Moves code vectors into an ANN index once the store has `exactThreshold` of them. */
+  async #activateWhenLarge(db: Queryable): Promise<void> {
+    if (this.#ann || !this.#usearch) return;
+    const threshold = this.#options.exactThreshold;
+    const { rows } = await db.query<{ max: number }>(
+      `SELECT coalesce(max(id), 0) AS max FROM ${this.#s}.embeddings`,
+    );
+    // Cheap bound first: fewer new rows than the threshold needs cannot cross it.
+    if (this.#heldChunks + (rows[0]?.max ?? 0) - this.#lastId < threshold) return;
+    const counted = await db.query<{ count: number }>(
+      `SELECT count(*) AS count FROM (SELECT 1 FROM ${this.#s}.embeddings
+       WHERE kind = ${kindChunk} LIMIT $1) x`,
+      [threshold],
+    );
+    if ((counted.rows[0]?.count ?? 0) < threshold) return;
+    this.#ann = new AnnIndex(this.#usearch, this.#dimensions, this.#options);
+    this.#annCursor = 0;
+    for (const [id, held] of this.#byId) {
+      if (held.kind !== kindChunk) continue;
+      this.#byId.delete(id);
+      if (this.#byHash.get(held.contentHash) === held) this.#byHash.delete(held.contentHash);
+    }
+    this.#heldChunks = 0;
+  }
+
+  async #loadHeld(db: Queryable): Promise<void> {
+    // Bounded by the newest id, so that with the index active (chunk rows skipped) the cursor
+    // still moves past them and the next read scans only newer rows.
+    const newest = await db.query<{ max: number }>(
+      `SELECT coalesce(max(id), 0) AS max FROM ${this.#s}.embeddings`,
+    );
+    const top = newest.rows[0]?.max ?? 0;
+    if (top <= this.#lastId) return;
+    const { rows } = await db.query<VectorRow>(
+      `SELECT id, content_hash, kind, encode(array_send(vector), 'base64') AS vector
+       FROM ${this.#s}.embeddings
+       WHERE id > $1 AND id <= $2${this.#ann ? ` AND kind <> ${kindChunk}` : ''} ORDER BY id`,
+      [this.#lastId, top],
+    );
+    for (const row of rows) {
+      const vector = decodeVector(row.vector, this.#dimensions);
+      if (!vector) continue;
+      const held = { contentHash: row.content_hash, kind: row.kind, vector, norm: norm(vector) };
+      this.#byId.set(row.id, held);
+      this.#byHash.set(row.content_hash, held);
+      if (row.kind === kindChunk) this.#heldChunks += 1;
+    }
+    this.#lastId = top;
+  }
+
+  async #addChunks(db: Queryable, ann: AnnIndex, maxChunks: number): Promise<boolean> {
+    const { rows } = await db.query<{ id: number; vector: string }>(
+      `SELECT id, encode(array_send(vector), 'base64') AS vector FROM ${this.#s}.embeddings
+       WHERE id > $1 AND kind = ${kindChunk} ORDER BY id LIMIT $2`,
+      [this.#annCursor, maxChunks],
+    );
+    if (rows.length === 0) return false;
+    const ids: number[] = [];
+    const vectors = new Float32Array(rows.length * this.#dimensions);
+    for (const row of rows) {
+      const vector = decodeVector(row.vector, this.#dimensions);
+      if (!vector) continue;
+      vectors.set(vector, ids.length * this.#dimensions);
+      ids.push(row.id);
+    }
+    ann.add(ids, vectors.subarray(0, ids.length * this.#dimensions));
+    this.#annCursor = rows.at(-1)!.id;
+    return rows.length === maxChunks;
+  }
+
+  #scheduleCatchUp(): void {
+    if (this.#timer || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#catchUpStep();
+    }, 0);
+    this.#timer.unref();
+  }
+
+  async #catchUpStep(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const more = await this.#serially(() =>
+        this.#database.read((db) =>
+          this.#sync(db, this.#ann?.stepSize() ?? this.#options.catchUpBatch),
+        ),
+      );
+      if (more) this.#scheduleCatchUp();
+    } catch (error) {
+      if (!this.#closed) {
+        this.#logger.warn(
+          { error: String(error) },
+          'Vector index catch-up failed; will retry on the next query',
+        );
+      }
     }
   }
 
-  async nearest(db: Queryable, query: Float32Array, kind: number, k: number): Promise<string[]> {
-    await this.#sync(db);
+  /** Applies the change feed before a search; a long backlog continues in the background. */
+  async #prepare(db: Queryable): Promise<void> {
+    const more = await this.#serially(() => this.#sync(db, this.#options.catchUpBatch));
+    if (more) this.#scheduleCatchUp();
+  }
+
+  async nearestChunks(db: Queryable, { query, scope, k }: ChunkQuery): Promise<ScoredRow[]> {
+    await this.#prepare(db);
+    const ann = this.#ann;
+    if (!ann) return this.#nearestHeld(db, { query, scope, k });
+    let wanted = k + 16;
+    if (scope) {
+      const size = await this.#scopeSize(db, scope);
+      if (size === 0) return [];
+      if (size <= this.#options.exactScopeLimit) return this.#exactScope(db, { query, scope, k });
+      wanted = scopedCandidateCount(k, ann.size(), size);
+    }
+    const candidates = new Map<number, number>();
+    for (const hit of ann.search(query, wanted)) candidates.set(hit.id, hit.distance);
+    for (const hit of await this.#tailScan(db, query, wanted)) candidates.set(hit.id, hit.distance);
+    if (candidates.size === 0) return [];
+    const rows = scope ?? {
+      sql: `SELECT c.id, c.content_hash FROM ${this.#s}.chunks c`,
+      values: [],
+    };
+    const at = rows.values.length;
+    const { rows: chunks } = await db.query<{ id: number; embedding_id: number }>(
+      `SELECT r.id, e.id AS embedding_id
+       FROM (${rows.sql}) r JOIN ${this.#s}.embeddings e ON e.content_hash = r.content_hash
+       WHERE e.id = ANY($${at + 1}::bigint[])`,
+      [...rows.values, [...candidates.keys()]],
+    );
+    return chunks
+      .map((chunk) => ({ id: chunk.id, similarity: 1 - candidates.get(chunk.embedding_id)! }))
+      .sort((a, b) => b.similarity - a.similarity || a.id - b.id)
+      .slice(0, k);
+  }
+
+  /** Chunk vectors the ANN index has not absorbed yet, scanned exactly (a bounded number). */
+  async #tailScan(db: Queryable, query: Float32Array, k: number): Promise<VectorCandidate[]> {
+    const { rows } = await db.query<{ id: number; vector: string }>(
+      `SELECT id, encode(array_send(vector), 'base64') AS vector FROM ${this.#s}.embeddings
+       WHERE id > $1 AND kind = ${kindChunk} ORDER BY id LIMIT $2`,
+      [this.#annCursor, tailScanLimit],
+    );
+    return scoreEncoded(rows, query, this.#dimensions, k).map((hit) => ({
+      id: hit.id,
+      distance: 1 - hit.similarity,
+    }));
+  }
+
+  /**
+   * Chunks in the scope, counted up to a cap (a larger scope is sized as the cap, which only
+   * asks the index for more candidates). Counted without their vectors: a join per chunk costs
+   * too much on a large scope.
+   */
+  async #scopeSize(db: Queryable, scope: HashedRows): Promise<number> {
+    const at = scope.values.length;
+    const { rows } = await db.query<{ count: number }>(
+      `SELECT count(*) AS count FROM (SELECT 1 FROM (${scope.sql}) r LIMIT $${at + 1}) x`,
+      [...scope.values, Math.max(scopeCountCap, this.#options.exactScopeLimit + 1)],
+    );
+    return rows[0]?.count ?? 0;
+  }
+
+  /** A small scope's vectors, read from PostgreSQL and scored exactly. */
+  async #exactScope(db: Queryable, { query, scope, k }: ChunkQuery): Promise<ScoredRow[]> {
+    const { rows } = await db.query<{ id: number; vector: string }>(
+      `SELECT r.id, encode(array_send(e.vector), 'base64') AS vector
+       FROM (${scope!.sql}) r JOIN ${this.#s}.embeddings e ON e.content_hash = r.content_hash`,
+      scope!.values,
+    );
+    return scoreEncoded(rows, query, this.#dimensions, k);
+  }
+
+  /** Small stores: every chunk vector is held, so the nearest are found by a scan. */
+  async #nearestHeld(db: Queryable, { query, scope, k }: ChunkQuery): Promise<ScoredRow[]> {
+    if (scope) return this.#scoreHeld(db, { query, rows: scope, k });
     const queryNorm = norm(query);
     const scored: { hash: string; similarity: number }[] = [];
     for (const held of this.#byId.values()) {
-      if (held.kind === kind) {
-        scored.push({ hash: held.contentHash, similarity: cosine(query, queryNorm, held) });
+      if (held.kind === kindChunk) {
+        const similarity = cosine(query, queryNorm, held.vector, held.norm);
+        scored.push({ hash: held.contentHash, similarity });
       }
     }
     scored.sort((a, b) => b.similarity - a.similarity);
-    return scored.slice(0, k).map((entry) => entry.hash);
+    const hashes = scored.slice(0, k + 16).map((entry) => entry.hash);
+    if (hashes.length === 0) return [];
+    const sql = `SELECT c.id, c.content_hash FROM ${this.#s}.chunks c WHERE c.content_hash = ANY($1::text[])`;
+    return this.#scoreHeld(db, { query, rows: { sql, values: [hashes] }, k });
   }
 
-  async score(
-    db: Queryable,
-    query: Float32Array,
-    rowsSql: string,
-    values: readonly unknown[],
-    k: number,
-  ): Promise<ScoredRow[]> {
-    await this.#sync(db);
-    const { rows } = await db.query<{ id: string; content_hash: string }>(rowsSql, values);
+  async score(db: Queryable, request: RowsQuery): Promise<ScoredRow[]> {
+    await this.#prepare(db);
+    return this.#scoreHeld(db, request);
+  }
+
+  async #scoreHeld(db: Queryable, { query, rows: source, k }: RowsQuery): Promise<ScoredRow[]> {
+    const { rows } = await db.query<{ id: number; content_hash: string }>(
+      source.sql,
+      source.values,
+    );
     const queryNorm = norm(query);
     const scored: ScoredRow[] = [];
     for (const row of rows) {
       const held = this.#byHash.get(row.content_hash);
-      if (held) scored.push({ id: Number(row.id), similarity: cosine(query, queryNorm, held) });
+      if (held) {
+        const similarity = cosine(query, queryNorm, held.vector, held.norm);
+        scored.push({ id: Number(row.id), similarity });
+      }
     }
     return scored.sort((a, b) => b.similarity - a.similarity || a.id - b.id).slice(0, k);
   }
 
   async status(db: Queryable): Promise<VectorIndexStatus> {
-    const s = this.#database.schema;
+    const chunksApart = this.#ann
+      ? ` AND kind <> ${kindChunk}) + (SELECT count(*) FROM ${this.#s}.embeddings
+           WHERE id > $3 AND kind = ${kindChunk}`
+      : '';
     const { rows } = await db.query<{ backlog: number }>(
-      `SELECT (SELECT count(*) FROM ${s}.embeddings WHERE id > $1)
-         + (SELECT count(*) FROM ${s}.embedding_tombstones WHERE seq > $2) AS backlog`,
-      [this.#lastId, this.#lastTombstone],
+      `SELECT (SELECT count(*) FROM ${this.#s}.embeddings WHERE id > $1${chunksApart})
+         + (SELECT count(*) FROM ${this.#s}.embedding_tombstones WHERE seq > $2) AS backlog`,
+      this.#ann
+        ? [this.#lastId, this.#lastTombstone, this.#annCursor]
+        : [this.#lastId, this.#lastTombstone],
     );
-    await this.#sync(db);
-    return { mode: 'memory', indexed: this.#byId.size, backlog: Number(rows[0]?.backlog ?? 0) };
+    await this.#prepare(db);
+    return {
+      mode: this.#ann ? 'ann' : 'memory',
+      indexed: this.#byId.size + (this.#ann?.size() ?? 0),
+      backlog: Number(rows[0]?.backlog ?? 0),
+    };
+  }
+
+  /** Applies the whole backlog now (benchmarks, tests, maintenance). */
+  async syncAll(): Promise<void> {
+    for (;;) {
+      const more = await this.#serially(() => this.#database.read((db) => this.#sync(db, 20_000)));
+      if (!more) return;
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
   }
 }

@@ -19,11 +19,11 @@ import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { GlobScopeMembers, type ScopeMembers } from './scope-members.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
 import { kindChunk } from './schema.ts';
+import { scopedCandidateCount } from './ann-index.ts';
 import { parseInput } from '@nellie/schemas';
 import { checkQuery, codeSearchRequestSchema } from './validation.ts';
 
 /** ANN candidates are capped here; usearch cost grows with k. */
-const maxAnnCandidates = 4096;
 
 /** The columns a code search hit is built from. */
 export interface HitRow extends Pick<
@@ -247,8 +247,7 @@ export class CodeSearch {
           ? this.#exactAmong(query, members.embeddedChunks, k)
           : this.#exact(query, filter, k);
       }
-      const total = Math.max(index.size(), scope);
-      wanted = Math.min(maxAnnCandidates, Math.ceil((k * total * 1.5) / scope) + k);
+      wanted = scopedCandidateCount(k, index.size(), scope);
     }
     const candidates = index?.search(query, wanted) ?? null;
     if (candidates === null) return this.#exact(query, filter, k);

@@ -3,7 +3,7 @@ import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '@nellie/core';
 import type Database from 'better-sqlite3';
-import type * as usearchModule from 'usearch';
+import { AnnIndex, type UsearchModule, type VectorCandidate } from './ann-index.ts';
 import type { VectorIndexOptions } from './sqlite-store-options.ts';
 import { kindChunk } from './schema.ts';
 
@@ -16,19 +16,6 @@ export interface VectorIndexStatus {
   /** Code vectors in SQLite not yet in the ANN index (an upper bound while catching up). */
   backlog: number;
 }
-
-type UsearchModule = typeof usearchModule;
-type UsearchIndex = InstanceType<UsearchModule['Index']>;
-
-export interface VectorCandidate {
-  /** `embeddings.id`. */
-  id: number;
-  /** Cosine distance (approximate for ANN hits). */
-  distance: number;
-}
-
-/** Time budget of one background catch-up step, so queries keep being served in between. */
-const stepBudgetMs = 40;
 
 interface IndexFileName {
   name: string;
@@ -55,14 +42,13 @@ export class VectorIndex {
   readonly #usearch: UsearchModule;
   readonly #statements;
 
-  #index: UsearchIndex | null = null;
+  #index: AnnIndex | null = null;
   #epoch = '';
   #cursor = 0;
   #tombstoneCursor = 0;
   #dirty = false;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
-  #msPerVector = 0.5;
 
   constructor(init: {
     db: Database.Database;
@@ -159,16 +145,8 @@ export class VectorIndex {
     return this.#addNewRows(maxAdds);
   }
 
-  #newIndex(): UsearchIndex {
-    return new this.#usearch.Index({
-      dimensions: this.#dimensions,
-      metric: 'cos' as never,
-      quantization: this.#options.quantization as never,
-      connectivity: this.#options.connectivity,
-      expansion_add: this.#options.expansionAdd,
-      expansion_search: this.#options.expansionSearch,
-      multi: false,
-    });
+  #newIndex(): AnnIndex {
+    return new AnnIndex(this.#usearch, this.#dimensions, this.#options);
   }
 
   #paramsSignature(): string {
@@ -251,8 +229,7 @@ export class VectorIndex {
     for (;;) {
       const rows = this.#statements.tombstones.all(this.#tombstoneCursor) as [number, number][];
       if (rows.length === 0) return;
-      const keys = BigUint64Array.from(rows, (row) => BigInt(row[1]));
-      index.remove(keys);
+      index.remove(rows.map((row) => row[1]));
       this.#tombstoneCursor = rows.at(-1)![0];
       this.#dirty = true;
     }
@@ -265,28 +242,17 @@ export class VectorIndex {
       const batch = Math.min(remaining, 4096);
       const rows = this.#statements.newRows.all(this.#cursor, batch) as [number, Buffer][];
       if (rows.length === 0) return true;
-      const keys = new BigUint64Array(rows.length);
+      const ids: number[] = [];
       const vectors = new Float32Array(rows.length * this.#dimensions);
-      let count = 0;
       for (const [id, blob] of rows) {
         if (blob.byteLength !== this.#dimensions * 4) continue;
-        if (index.contains(BigInt(id))) continue;
-        keys[count] = BigInt(id);
         vectors.set(
           new Float32Array(blob.buffer, blob.byteOffset, this.#dimensions),
-          count * this.#dimensions,
+          ids.length * this.#dimensions,
         );
-        count += 1;
+        ids.push(id);
       }
-      if (count > 0) {
-        const started = performance.now();
-        index.add(
-          keys.subarray(0, count),
-          vectors.subarray(0, count * this.#dimensions),
-          this.#options.threads,
-        );
-        const elapsed = performance.now() - started;
-        this.#msPerVector = 0.8 * this.#msPerVector + (0.2 * elapsed) / count;
+      if (index.add(ids, vectors.subarray(0, ids.length * this.#dimensions)) > 0) {
         this.#dirty = true;
       }
       this.#cursor = rows.at(-1)![0];
@@ -306,16 +272,7 @@ export class VectorIndex {
     if (!index) return null;
     if (!caughtUp) this.scheduleCatchUp();
     const results = new Map<number, number>();
-    if (index.size() > 0) {
-      const matches = index.search(query, Math.min(k, index.size()), 0);
-      for (let position = 0; position < matches.keys.length; position += 1) {
-        const key = matches.keys[position]!;
-        const distance = matches.distances[position]!;
-        // usearch pads missing results with the max key value.
-        if (key >= 0xffffffffffffffffn || !Number.isFinite(distance)) continue;
-        results.set(Number(key), distance);
-      }
-    }
+    for (const { id, distance } of index.search(query, k)) results.set(id, distance);
     if (!caughtUp) {
       for (const [id, distance] of this.#statements.tailScan.all(query, this.#cursor, k) as [
         number,
@@ -349,11 +306,7 @@ export class VectorIndex {
       this.#timer = null;
       if (this.#closed) return;
       try {
-        const batch = Math.max(
-          16,
-          Math.min(this.#options.catchUpBatch, Math.round(stepBudgetMs / this.#msPerVector)),
-        );
-        const done = this.#refresh(batch);
+        const done = this.#refresh(this.#index?.stepSize() ?? this.#options.catchUpBatch);
         if (!done) this.scheduleCatchUp();
       } catch (error) {
         this.#logger.warn(
