@@ -6,6 +6,7 @@ import * as kit from '../src/store-kit.ts';
 it('the store kit exports exactly what other store engines share', () => {
   expect(exportSurface(kit, new URL('../src/store-kit.ts', import.meta.url))).toEqual({
     values: [
+      'AnnIndex',
       'TermCounter',
       'agentSchema',
       'analyzeQuery',
@@ -51,6 +52,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'lessonPatchSchema',
       'lessonSearchRequestSchema',
       'lessonStalenessSql',
+      'loadUsearch',
       'locateStoredAnchor',
       'looseQueryLevels',
       'maxCheckpointFiles',
@@ -80,6 +82,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'repositoryNewNameSchema',
       'resolveAnchors',
       'rootState',
+      'scopedCandidateCount',
       'strictQueryLevels',
       'symbolKey',
       'toAgentStatus',
@@ -94,6 +97,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'tokenText',
       'touchSchema',
       'uniqueAnchors',
+      'vectorIndexOptionsSchema',
       'withAnchors',
       'withChangesSince',
       'withRecordedCode',
@@ -123,6 +127,9 @@ it('the store kit exports exactly what other store engines share', () => {
       'ResolvedAnchor',
       'SymbolCandidate',
       'TermStatistics',
+      'UsearchModule',
+      'VectorCandidate',
+      'VectorIndexOptions',
       'VectorMatch',
     ],
   });
