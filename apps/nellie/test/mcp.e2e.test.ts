@@ -174,12 +174,9 @@ async function exerciseAllTools(client: Client, repo: string, tag: string): Prom
     },
   );
   // A checkpoint without anchors confirms as it is.
-  expect(
-    (await call('confirm_checkpoint', { id: checkpoint.checkpoint.id })).checkpoint,
-  ).toMatchObject({
-    id: checkpoint.checkpoint.id,
-    workingOn: `Migrating the ${tag} settings page`,
-  });
+  const confirmed = await call('confirm_checkpoint', { id: checkpoint.checkpoint.id });
+  expect(confirmed.checkpoint.id).toBe(checkpoint.checkpoint.id);
+  expect(confirmed.checkpoint.workingOn).toBe(`Migrating the ${tag} settings page`);
   const foundCheckpoints = await call('search_checkpoints', { query: 'settings page', agent });
   expect(foundCheckpoints.hits[0].checkpoint.id).toBe(checkpoint.checkpoint.id);
   const agentStatus = await call('get_agent_status', { agent });
