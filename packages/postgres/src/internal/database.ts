@@ -112,6 +112,15 @@ export class Database {
     } catch (error) {
       throw mapPostgresError(error, this.location);
     }
+    // A checked-out connection has no pool listener: a connection lost while the transaction
+    // runs JS between queries would otherwise be an unhandled 'error' event that ends the
+    // process. The transaction fails at its next query instead.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+      this.logger.warn({ error: String(error) }, 'PostgreSQL connection lost in a transaction');
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await run(queryable(client));
@@ -119,9 +128,17 @@ export class Database {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (lost) {
+        throw new NellieError(
+          'STORE_UNAVAILABLE',
+          `Lost the connection to PostgreSQL at ${this.location} during a transaction: ${lost.message}; nothing of it was written.`,
+          { cause: lost },
+        );
+      }
       throw mapPostgresError(error, this.location);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(lost);
     }
   }
 }
