@@ -5,6 +5,8 @@ export type { LocalEmbedderOptions } from './local-embedder-options.ts';
 export { localModelId } from './model-id.ts';
 export { textPreparations } from './internal/text-preparation.ts';
 export type { TextPreparation } from './internal/text-preparation.ts';
+export { poolWindows } from './internal/windows.ts';
+export type { WindowPooling } from './internal/windows.ts';
 export type { Pooling } from './model-id.ts';
 export { openEmbeddingModel, planEmbeddingModel } from './open-embedding-model.ts';
 export type {

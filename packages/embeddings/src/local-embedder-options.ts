@@ -27,6 +27,14 @@ export const localEmbedderOptionsSchema = resolveModelOptionsSchema.extend({
    * Part of the model id.
    */
   textPreparation: z.enum(textPreparations).optional(),
+  /**
+   * Evaluation only (`NELLIE_EVAL_WINDOWS` of the benchmarks): every text gives the vector of this
+   * one window of `maxTokens` (0-based) instead of its truncated vector, scaled by the window's
+   * token count, or a zero vector when the text is too short to have it. Part of the model id.
+   */
+  onlyWindow: z.number().int().min(0).max(15).optional(),
+  /** With `onlyWindow`: tokens each window repeats from the end of the one before it. */
+  windowOverlap: z.number().int().min(0).max(1024).default(0),
   /** Prepended to texts embedded with `priority: 'query'` (e.g. `query: ` for E5 models). */
   queryPrefix: z.string().max(200).default(''),
   /** Prepended to texts embedded with `priority: 'bulk'` (e.g. `passage: ` for E5 models). */

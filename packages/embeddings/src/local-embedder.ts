@@ -128,6 +128,8 @@ export async function createLocalEmbedder(
       dtype: config.dtype,
       pooling: config.pooling,
       maxTokens: config.maxTokens,
+      onlyWindow: config.onlyWindow,
+      windowOverlap: config.windowOverlap,
       intraOpThreads:
         config.intraOpThreads ?? Math.min(4, Math.max(1, Math.floor(cores / config.threads))),
       niceness: config.bulkNiceness,
@@ -202,7 +204,8 @@ export async function createLocalEmbedder(
     logger.info({ modelId, dir, dimensions, workers: workers.length }, 'Embedding model ready');
     notify(status());
 
-    const maxChars = config.maxTokens * charsPerToken;
+    const windowsRead = config.onlyWindow === undefined ? 1 : config.onlyWindow + 1;
+    const maxChars = config.maxTokens * windowsRead * charsPerToken;
     let closing: Promise<void> | undefined;
     const readyPool = pool;
     const close = (): Promise<void> => {

@@ -35,6 +35,15 @@ describe('localModelId', () => {
     );
   });
 
+  it('names the one window read for evaluation, and its overlap', () => {
+    const bge = { model: 'BAAI/bge-small-en-v1.5', dtype: 'q8' } as const;
+    expect(localModelId({ ...bge, windowOverlap: 32 })).toBe('BAAI/bge-small-en-v1.5@q8');
+    expect(localModelId({ ...bge, onlyWindow: 0 })).toBe('BAAI/bge-small-en-v1.5@q8+window0');
+    expect(localModelId({ ...bge, onlyWindow: 1, windowOverlap: 32 })).toBe(
+      'BAAI/bge-small-en-v1.5@q8+window1-overlap32',
+    );
+  });
+
   it('takes the text preparation from the model configuration, else from its manifest', () => {
     expect(modelTextPreparation({ model: 'Xenova/all-MiniLM-L6-v2' })).toBe('split-identifiers');
     expect(modelTextPreparation({ model: 'BAAI/bge-small-en-v1.5' })).toBe('none');

@@ -28,8 +28,8 @@ export function localModelFamily(model: { model: string; dtype: ModelDtype }): s
 
 /**
  * The id a transformer model's vectors are stored under: `<model>@<dtype>`, plus `+cls` for CLS
- * pooling, `+<preparation>` for a text preparation and `+prefixes-<hash>` for query or document
- * prefixes, e.g.
+ * pooling, `+<preparation>` for a text preparation, `+prefixes-<hash>` for query or document
+ * prefixes and `+window<k>` for the vectors of one window (evaluation only), e.g.
  * `Xenova/all-MiniLM-L6-v2@q8+split-identifiers`. Each part changes the vectors, so vectors of
  * two ids never mix in a store. Distilled static models name their own id (`nellie-static/…`).
  */
@@ -40,6 +40,8 @@ export function localModelId(model: {
   textPreparation?: TextPreparation | undefined;
   queryPrefix?: string;
   documentPrefix?: string;
+  onlyWindow?: number | undefined;
+  windowOverlap?: number | undefined;
 }): string {
   const pooling = model.pooling === 'cls' ? '+cls' : '';
   const textPreparation = modelTextPreparation(model);
@@ -49,5 +51,7 @@ export function localModelId(model: {
     queryPrefix === '' && documentPrefix === ''
       ? ''
       : `+prefixes-${createHash('sha256').update(`${queryPrefix}\0${documentPrefix}`).digest('hex').slice(0, 8)}`;
-  return `${localModelFamily(model)}${pooling}${preparation}${prefixes}`;
+  const overlap = model.windowOverlap ? `-overlap${model.windowOverlap}` : '';
+  const windows = model.onlyWindow === undefined ? '' : `+window${model.onlyWindow}${overlap}`;
+  return `${localModelFamily(model)}${pooling}${preparation}${prefixes}${windows}`;
 }

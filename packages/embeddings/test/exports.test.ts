@@ -26,6 +26,7 @@ it('exports exactly its public API', () => {
       'openAiEmbedderOptionsSchema',
       'openEmbeddingModel',
       'planEmbeddingModel',
+      'poolWindows',
       'pullModel',
       'pullModelOptionsSchema',
       'readStaticModelConfig',
@@ -83,6 +84,7 @@ it('exports exactly its public API', () => {
       'TuneResult',
       'TuneStaticModelOptions',
       'VerifyModelOptions',
+      'WindowPooling',
       'WorkerStats',
     ],
   });

@@ -15,6 +15,7 @@ function init(modelDir = 'works'): WorkerInit {
     dtype: 'q8',
     pooling: 'mean',
     maxTokens: 256,
+    windowOverlap: 0,
     intraOpThreads: 1,
     niceness: 0,
     allowSpinning: false,

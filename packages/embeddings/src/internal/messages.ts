@@ -8,6 +8,13 @@ export interface WorkerInit {
   pooling: 'mean' | 'cls';
   /** Tokenizer truncation length. */
   maxTokens: number;
+  /**
+   * Evaluation only: each text gives the vector of this window of `maxTokens` (0-based) instead,
+   * scaled by the window's token count, or a zero vector when the text has no such window.
+   */
+  onlyWindow?: number | undefined;
+  /** With `onlyWindow`: tokens each window repeats from the end of the one before it. */
+  windowOverlap: number;
   /** ONNX Runtime intra-op threads of this worker's session. */
   intraOpThreads: number;
   /** Nice value for this thread and the ONNX threads it starts (Linux); 0 leaves it alone. */

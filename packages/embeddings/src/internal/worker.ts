@@ -7,6 +7,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Tensor } from '@huggingface/transformers';
 import type { PoolMessage, WorkerInit, WorkerMessage } from './messages.ts';
+import { tokenWindows, type TokenWindow } from './windows.ts';
 
 const port = parentPort;
 const init = workerData as WorkerInit;
@@ -41,7 +42,7 @@ interface LoadedModel {
 async function load(): Promise<LoadedModel> {
   lowerPriority(init.niceness);
   const transformers = await import('@huggingface/transformers');
-  const { env, AutoModel, AutoTokenizer, mean_pooling, LogLevel } = transformers;
+  const { env, AutoModel, AutoTokenizer, mean_pooling, LogLevel, Tensor } = transformers;
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.useFSCache = false;
@@ -62,20 +63,70 @@ async function load(): Promise<LoadedModel> {
     },
   });
 
-  const closing = closingSpecialTokens((texts) => {
+  const encodeAB = (texts: string[]): bigint[][] => {
     const encoded = tokenizer(texts, { padding: true }) as { input_ids: Tensor };
     return Array.from({ length: texts.length }, (_, row) =>
       Array.from(encoded.input_ids.slice(row).data as BigInt64Array),
     );
-  });
+  };
+  const closing = closingSpecialTokens(encodeAB);
+  const opening = openingSpecialTokens(encodeAB);
 
-  const embed = async (texts: string[]): Promise<{ data: Float32Array; dims: number }> => {
+  type Inputs = Record<string, Tensor> & { input_ids: Tensor; attention_mask: Tensor };
+  const embedTexts = async (texts: string[]): Promise<{ data: Float32Array; dims: number }> => {
     const inputs = tokenizer(texts, {
       padding: true,
       truncation: true,
       max_length: init.maxTokens,
-    }) as Record<string, Tensor> & { input_ids: Tensor; attention_mask: Tensor };
+    }) as Inputs;
     restoreClosingTokens(inputs.input_ids, inputs.attention_mask, closing);
+    return embedInputs(inputs);
+  };
+
+  /** One window of a text's tokens, between the text's opening and closing special tokens. */
+  const embedWindow = async (body: bigint[], window: TokenWindow): Promise<Float32Array> => {
+    const ids = [...opening, ...body.slice(window.start, window.end), ...closing];
+    const shape = [1, ids.length];
+    const inputs: Inputs = {
+      input_ids: new Tensor('int64', BigInt64Array.from(ids), shape),
+      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
+    };
+    if (takesTokenTypes) {
+      inputs.token_type_ids = new Tensor('int64', new BigInt64Array(ids.length), shape);
+    }
+    return (await embedInputs(inputs)).data;
+  };
+
+  /**
+   * Evaluation only: the vector of window `init.onlyWindow` of a text, scaled by its token count;
+   * zero when the text has no such window. The first window is the text truncated as usual.
+   */
+  const embedOnlyWindow = async (text: string, only: number): Promise<Float32Array> => {
+    const encoded = tokenizer([text], { padding: false, truncation: false }) as Inputs;
+    const ids = Array.from(encoded.input_ids.data as BigInt64Array);
+    const body = ids.slice(opening.length, ids.length - closing.length);
+    const size = init.maxTokens - opening.length - closing.length;
+    const windows =
+      ids.length <= init.maxTokens
+        ? [{ start: 0, end: body.length }]
+        : tokenWindows(body.length, size, { count: only + 1, overlap: init.windowOverlap });
+    const window = windows[only];
+    if (!window) return new Float32Array(width);
+    const vector = only === 0 ? (await embedTexts([text])).data : await embedWindow(body, window);
+    return vector.map((value) => value * (window.end - window.start));
+  };
+
+  const embed = async (texts: string[]): Promise<{ data: Float32Array; dims: number }> => {
+    const only = init.onlyWindow;
+    if (only === undefined) return embedTexts(texts);
+    const data = new Float32Array(width * texts.length);
+    for (const [index, text] of texts.entries()) {
+      data.set(await embedOnlyWindow(text, only), index * width);
+    }
+    return { data, dims: width };
+  };
+
+  const embedInputs = async (inputs: Inputs): Promise<{ data: Float32Array; dims: number }> => {
     const outputs = (await model(inputs)) as Record<string, Tensor | undefined>;
     const hidden = outputs.last_hidden_state ?? outputs.token_embeddings ?? outputs.logits;
     if (!hidden) {
@@ -96,6 +147,10 @@ async function load(): Promise<LoadedModel> {
     for (const tensor of Object.values(outputs)) tensor?.dispose();
     return { data, dims };
   };
+
+  const probe = tokenizer(['a'], { padding: false }) as Partial<Inputs>;
+  const takesTokenTypes = probe.token_type_ids !== undefined;
+  const { dims: width } = await embedTexts(['warm up']);
   return { embed, dispose: () => model.dispose().then(() => undefined) };
 }
 
@@ -109,6 +164,14 @@ function closingSpecialTokens(encode: (texts: string[]) => bigint[][]): bigint[]
   let suffix = 0;
   while (suffix < a.length && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix += 1;
   return suffix === a.length ? [] : a.slice(a.length - suffix);
+}
+
+/** The special tokens a tokenizer puts before every text (`[CLS]` for BERT, `<s>` for RoBERTa). */
+function openingSpecialTokens(encode: (texts: string[]) => bigint[][]): bigint[] {
+  const [a = [], b = []] = encode(['a', 'b']);
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix += 1;
+  return a.slice(0, prefix);
 }
 
 /**
