@@ -7,6 +7,7 @@ import type { CodeSearchHit, Embedder } from '@nellie/core';
 import { createLocalEmbedder, type TextPreparation } from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { withEmbeddingCache } from './embedding-cache.ts';
+import { windowMeansFromEnv, withWindowMeans } from './window-means.ts';
 import { openEvalStore, type EvalStore } from './eval-store.ts';
 
 export type SearchMode = 'keyword' | 'hybrid';
@@ -65,12 +66,38 @@ export async function createModelEmbedder(
   embeddingCacheDir?: string,
   textPreparation?: TextPreparation,
 ): Promise<Embedder> {
-  const embedder = await createLocalEmbedder({
-    modelDir,
-    allowRemote: false,
-    ...(textPreparation ? { textPreparation } : {}),
-  });
-  return embeddingCacheDir ? withEmbeddingCache(embedder, embeddingCacheDir) : embedder;
+  const load = async (onlyWindow?: number): Promise<Embedder> => {
+    const embedder = await createLocalEmbedder({
+      modelDir,
+      allowRemote: false,
+      ...(textPreparation ? { textPreparation } : {}),
+      ...(onlyWindow === undefined
+        ? {}
+        : { onlyWindow, windowOverlap: means!.overlap, queryWorker: false }),
+    });
+    return embeddingCacheDir ? withEmbeddingCache(embedder, embeddingCacheDir) : embedder;
+  };
+  const means = windowMeansFromEnv(process.env);
+  const base = await load();
+  if (!means) return base;
+  const windowEmbedders = new Map<number, Promise<Embedder>>();
+  const windowed = withWindowMeans(
+    base,
+    (window) => {
+      if (!windowEmbedders.has(window)) windowEmbedders.set(window, load(window));
+      return windowEmbedders.get(window)!;
+    },
+    means,
+    (base.maxTokens ?? 256) - 2,
+  );
+  return {
+    ...windowed,
+    embed: (texts, options) => windowed.embed(texts, options),
+    close: async () => {
+      process.stderr.write(`texts per window: ${windowed.windowCounts.join(' ')}\n`);
+      await windowed.close();
+    },
+  };
 }
 
 export async function createNellieEngine(
