@@ -2,7 +2,11 @@ import { resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { NellieError, noopLogger, type EmbedOptions, type ModelStatus } from '@nellie/core';
 import { z } from 'zod';
-import { loadStaticTokenizer, readStaticTable } from './internal/static-model-files.ts';
+import {
+  loadStaticTokenizer,
+  readStaticQueryWeights,
+  readStaticTable,
+} from './internal/static-model-files.ts';
 import { readStaticModelConfig, staticModelId } from './internal/static-model-format.ts';
 import {
   charsPerToken,
@@ -123,7 +127,7 @@ export async function createStaticEmbedder(
               });
             }
           }
-          const vector = model.embedOne(text, config.maxTokens);
+          const vector = model.embedOne(text, config.maxTokens, priority === 'query');
           vectors.push(vector instanceof Float32Array ? vector : await vector);
         }
         return vectors;
@@ -143,13 +147,17 @@ interface LoadedStaticModel {
   modelId: string;
   dimensions: number;
   rows: number;
-  /** Synchronous on the fast tokenizer path; a promise when the full tokenizer is needed. */
-  embedOne(text: string, maxTokens: number): Float32Array | Promise<Float32Array>;
+  /**
+   * Synchronous on the fast tokenizer path; a promise when the full tokenizer is needed. A query
+   * uses the model's query-side token weights when it has them.
+   */
+  embedOne(text: string, maxTokens: number, query: boolean): Float32Array | Promise<Float32Array>;
 }
 
 async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
   const config = await readStaticModelConfig(dir);
   const table = await readStaticTable(dir, config);
+  const queryWeights = await readStaticQueryWeights(dir, config);
   const tokenize = await loadStaticTokenizer(dir, config.pretokenize);
   const { rows, dimensions } = config;
   const skip = skipMask(rows, config.skipTokenIds);
@@ -159,10 +167,11 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
     ids: readonly number[],
     textLength: number,
     maxTokens: number,
+    weights: Float32Array | undefined,
   ): Float32Array => {
     const vector = new Float32Array(dimensions);
     const kept = meaningfulTokenIds(ids, skip, maxTokens);
-    sumTokenRows(table, dimensions, kept, vector);
+    sumTokenRows(table, dimensions, kept, vector, weights);
     if (kept.length === 0) {
       vector.set(table.subarray(fallback * dimensions, (fallback + 1) * dimensions));
     }
@@ -178,11 +187,12 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
     modelId: staticModelId(config),
     dimensions,
     rows,
-    embedOne: (text, maxTokens) => {
+    embedOne: (text, maxTokens, query) => {
+      const weights = query ? queryWeights : undefined;
       const ids = tokenize(text);
       return Array.isArray(ids)
-        ? embedIds(ids, text.length, maxTokens)
-        : ids.then((resolved) => embedIds(resolved, text.length, maxTokens));
+        ? embedIds(ids, text.length, maxTokens, weights)
+        : ids.then((resolved) => embedIds(resolved, text.length, maxTokens, weights));
     },
   };
 }

@@ -21,6 +21,24 @@ export const tuneStaticModelOptionsSchema = z.object({
    * whose code a BM25 search for its query ranks highest (0: random batches only).
    */
   hardNegatives: z.number().int().min(0).max(64).default(0),
+  /**
+   * Weights each pair by how badly keyword search finds its code: 1 + this × (1 − 1 / rank),
+   * with `rank` the code's BM25 rank for the query among the training pairs' codes, so the loss
+   * counts most what BM25 misses and hybrid search needs the vectors for (0: every pair 1).
+   */
+  keywordMissWeight: z.number().min(0).max(100).default(0),
+  /**
+   * Before training, lowers the SIF weight of tokens that are frequent in the training code
+   * (punctuation, keywords) as distillation lowers those frequent in English: each row weighted
+   * a / (a + max(p_zipf, p_code)) instead of a / (a + p_zipf). Needs a Zipf-SIF-weighted base.
+   */
+  codeFrequencyWeights: z.boolean().default(false),
+  /**
+   * Also trains a weight per token for the query side (starting at 1, or at the base model's):
+   * queries are short prose and documents code, so a word can matter more in one than in the
+   * other. Written as `static/query-weights.bin`; the embedder applies it to queries only.
+   */
+  queryWeights: z.boolean().default(false),
   /** InfoNCE temperature: logits are cosine / temperature. */
   temperature: z.number().gt(0).max(10).default(0.1),
   /**

@@ -2,11 +2,17 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { NellieError, noopLogger, throwIfAborted } from '@nellie/core';
 import { z } from 'zod';
+import { codeFrequencyWeighted } from './internal/code-frequency-weights.ts';
 import { batchLoss, epochOrder, trainStep, type ContrastiveTable } from './internal/contrastive.ts';
-import { keywordNeighbours, withNeighbours } from './internal/hard-negatives.ts';
+import {
+  keywordMissWeights,
+  keywordNeighbours,
+  withNeighbours,
+} from './internal/hard-negatives.ts';
 import {
   createOutputDir,
   loadStaticTokenizer,
+  readStaticQueryWeights,
   readStaticTable,
   refuseOccupiedOutput,
   writeStaticModel,
@@ -90,7 +96,16 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   refuseOccupiedOutput(outDir, config.overwrite);
 
   const base = await readStaticModelConfig(baseDir);
-  const baseTable = await readStaticTable(baseDir, base);
+  if (config.codeFrequencyWeights && base.weighting.method !== 'zipf-sif') {
+    throw new NellieError(
+      'INVALID_OPTIONS',
+      'codeFrequencyWeights re-weights a table distilled with Zipf SIF weights, but this one has none.',
+    );
+  }
+  const distilledTable = await readStaticTable(baseDir, base);
+  const baseQueryWeights = await readStaticQueryWeights(baseDir, base);
+  // A base with query weights was trained with them: they are trained on, not dropped.
+  const trainQueryWeights = config.queryWeights || baseQueryWeights !== undefined;
   const { rows, dimensions } = base;
   const pretokenize = config.pretokenize ?? base.pretokenize ?? 'none';
   const tokenized = await tokenizePairs(options.pairs, {
@@ -102,13 +117,29 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
       options.onProgress?.({ phase: 'tokenize', done, total: options.pairs.length }),
   });
   const droppedPairs = tokenized.dropped;
-  const { training, validation } = holdOut(tokenized.pairs, config.validationFraction, config.seed);
+  const heldOut = holdOut(tokenized.pairs, config.validationFraction, config.seed);
+  const { validation } = heldOut;
+  const missWeights = keywordMissWeights(heldOut.training, config.keywordMissWeight);
+  const training =
+    config.keywordMissWeight > 0
+      ? heldOut.training.map((pair, index) => ({ ...pair, weight: missWeights[index]! }))
+      : heldOut.training;
   if (training.length < 2) {
     throw new NellieError(
       'INVALID_INPUT',
       `Only ${training.length} of the ${options.pairs.length} pairs have known tokens on both sides; tuning needs at least 2.`,
     );
   }
+  // The table training starts from (and the anchor and "before" loss refer to).
+  const baseTable = config.codeFrequencyWeights
+    ? codeFrequencyWeighted(
+        distilledTable,
+        rows,
+        dimensions,
+        training.map((pair) => pair.code),
+        base.weighting.coefficient ?? 1e-4,
+      ).table
+    : distilledTable;
   const batchSize = Math.min(config.batchSize, training.length);
   const stepsPerEpoch = Math.ceil(training.length / batchSize);
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -130,6 +161,9 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         maxCodeTokens: config.maxCodeTokens,
         pretokenize,
         ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
+        ...(config.codeFrequencyWeights ? { codeFrequencyWeights: true } : {}),
+        ...(config.keywordMissWeight > 0 ? { keywordMissWeight: config.keywordMissWeight } : {}),
+        ...(trainQueryWeights ? { queryWeights: baseQueryWeights ? 'base' : 'ones' } : {}),
         ...settings,
       }),
     )
@@ -140,6 +174,16 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     dimensions,
     table: Float32Array.from(baseTable),
     accumulator: new Float32Array(rows * dimensions),
+    ...(trainQueryWeights
+      ? {
+          queryWeights: {
+            weights: baseQueryWeights
+              ? Float32Array.from(baseQueryWeights)
+              : new Float32Array(rows).fill(1),
+            accumulator: new Float32Array(rows),
+          },
+        }
+      : {}),
   };
   const validationLossOf = (): number | undefined => {
     if (validation.length < 2) return undefined;
@@ -152,18 +196,24 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     return total / batches;
   };
 
+  const startQueryWeights = model.queryWeights && {
+    weights: Float32Array.from(model.queryWeights.weights),
+    accumulator: new Float32Array(rows),
+  };
   await createOutputDir(outDir);
   const checkpoint = await openTuneCheckpoint(join(outDir, tuneCheckpointDir), fingerprint, model);
   const resumedSteps = checkpoint.state.stepsDone;
   if (resumedSteps > 0) logger.info({ resumedSteps, totalSteps }, 'Resuming the tuning');
   // The loss before training is measured on the starting table, not a resumed one.
   const validationBefore = (() => {
-    const current = model.table;
+    const current = { table: model.table, queryWeights: model.queryWeights };
     model.table = baseTable;
+    model.queryWeights = startQueryWeights;
     try {
       return validationLossOf();
     } finally {
-      model.table = current;
+      model.table = current.table;
+      model.queryWeights = current.queryWeights;
     }
   })();
   const anchor = config.anchorWeight > 0 ? baseTable : undefined;
@@ -228,6 +278,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   const tunedConfig = await writeStaticModel({
     outDir,
     table: model.table,
+    ...(model.queryWeights ? { queryWeights: model.queryWeights.weights } : {}),
     tokenizerDir: baseDir,
     checkpointDir: tuneCheckpointDir,
     config: {
@@ -247,13 +298,16 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         temperature: config.temperature,
         anchorWeight: config.anchorWeight,
         ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
+        ...(config.codeFrequencyWeights ? { codeFrequencyWeights: true } : {}),
+        ...(config.keywordMissWeight > 0 ? { keywordMissWeight: config.keywordMissWeight } : {}),
+        ...(trainQueryWeights ? { queryWeights: true } : {}),
         seed: config.seed,
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,
         ...(validationLoss ? { validationLoss } : {}),
         seconds: round(seconds, 1),
       },
-    } satisfies Omit<StaticModelConfig, 'table'>,
+    } satisfies Omit<StaticModelConfig, 'table' | 'queryWeights'>,
   });
   options.onProgress?.({ phase: 'write', done: 1, total: 1 });
 

@@ -267,6 +267,87 @@ describe('tuneStaticModel', () => {
     expect(resumed.modelId).toBe(hard.modelId);
   });
 
+  it('trains query-side token weights that the embedder applies to queries only, resumably', async () => {
+    const weightedDir = path.join(workDir, 'query-weights');
+    const weighted = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: weightedDir,
+      pairs,
+      queryWeights: true,
+    });
+    expect(weighted.validationLoss!.after).toBeLessThan(weighted.validationLoss!.before);
+    expect(weighted.modelId).not.toBe(result.modelId);
+    const config = await readStaticModelConfig(weightedDir);
+    expect(config.tuning).toMatchObject({ queryWeights: true });
+    expect(config.queryWeights).toMatchObject({
+      path: 'static/query-weights.bin',
+      bytes: rows * 4,
+    });
+    expect((await readStaticModelConfig(tunedDir)).queryWeights).toBeUndefined();
+    const weights = new Float32Array(
+      (await readFile(path.join(weightedDir, 'static', 'query-weights.bin'))).buffer.slice(0),
+    );
+    expect(weights.some((weight) => weight !== 1)).toBe(true);
+    expect(weights.every((weight) => weight >= 0)).toBe(true);
+
+    await using embedder = await createStaticEmbedder({ modelDir: weightedDir });
+    expect(embedder.modelId).toBe(weighted.modelId);
+    const text = pairs[0]!.query;
+    const [asQuery] = await embedder.embed([text], { priority: 'query' });
+    const [asDocument] = await embedder.embed([text]);
+    expect(Array.from(asQuery!)).not.toEqual(Array.from(asDocument!));
+    // Documents are embedded from the table alone: a copy without the weights agrees on them.
+    const plainDir = path.join(workDir, 'query-weights-dropped');
+    await mkdir(path.join(plainDir, 'static'), { recursive: true });
+    for (const file of ['tokenizer.json', 'tokenizer_config.json', 'static/embeddings.bin']) {
+      await copyFile(path.join(weightedDir, file), path.join(plainDir, file));
+    }
+    const { queryWeights: _dropped, ...plainConfig } = config;
+    await writeFile(path.join(plainDir, 'nellie-static.json'), JSON.stringify(plainConfig));
+    await using plain = await createStaticEmbedder({ modelDir: plainDir });
+    expect(Array.from((await plain.embed([text]))[0]!)).toEqual(Array.from(asDocument!));
+    expect(Array.from((await plain.embed([text], { priority: 'query' }))[0]!)).toEqual(
+      Array.from(asDocument!),
+    );
+
+    const controller = new AbortController();
+    const interruptedDir = path.join(workDir, 'query-weights-interrupted');
+    await expectCode(
+      tuneStaticModel({
+        ...tiny,
+        modelDir: baseDir,
+        outDir: interruptedDir,
+        pairs,
+        queryWeights: true,
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.phase === 'train' && event.done === 5) controller.abort();
+        },
+      }),
+      'ABORTED',
+    );
+    const resumed = await tuneStaticModel({
+      ...tiny,
+      modelDir: baseDir,
+      outDir: interruptedDir,
+      pairs,
+      queryWeights: true,
+    });
+    expect(resumed.resumedSteps).toBe(5);
+    expect(resumed.modelId).toBe(weighted.modelId);
+
+    // Altered weights are refused when the model loads.
+    await writeFile(
+      path.join(interruptedDir, 'static', 'query-weights.bin'),
+      Buffer.alloc(rows * 4),
+    );
+    await expectCode(
+      createStaticEmbedder({ modelDir: interruptedDir }),
+      'MODEL_VERIFICATION_FAILED',
+    );
+  });
+
   it('tunes with identifiers split into words, which the tuned model then applies itself', async () => {
     const splitDir = path.join(workDir, 'split');
     const split = await tuneStaticModel({

@@ -170,6 +170,58 @@ describe('contrastive training of a static table', () => {
     expect(distance(anchored.table)).toBeLessThan(distance(free.table));
   });
 
+  it('trains a heavier pair more: its own row margin grows faster than with every weight 1', () => {
+    const { tokenized, vocabulary } = tokenizeAll(pairs);
+    const ownCosine = (model: ContrastiveTable, pair: TokenizedPair): number =>
+      cosine(embedTokens(model, pair.query), embedTokens(model, pair.code));
+    const plain = tinyTable(vocabulary.size, 8, 13);
+    const weighted = tinyTable(vocabulary.size, 8, 13);
+    const heavy = tokenized.map((pair, index) => ({ ...pair, weight: index === 2 ? 8 : 1 }));
+    for (let step = 0; step < 3; step += 1) {
+      trainStep(plain, tokenized, settings);
+      trainStep(weighted, heavy, settings);
+    }
+    expect(ownCosine(weighted, tokenized[2]!)).toBeGreaterThan(ownCosine(plain, tokenized[2]!));
+  });
+
+  it('trains query-side weights of the query tokens only, never below 0, and uses them for queries', () => {
+    const { tokenized, vocabulary } = tokenizeAll(pairs);
+    const model: ContrastiveTable = {
+      ...tinyTable(vocabulary.size + 3, 8, 19),
+      queryWeights: {
+        weights: new Float32Array(vocabulary.size + 3).fill(1),
+        accumulator: new Float32Array(vocabulary.size + 3),
+      },
+    };
+    const lossBefore = batchLoss(model, tokenized, settings.temperature);
+    for (let step = 0; step < 20; step += 1) trainStep(model, tokenized, settings);
+    expect(batchLoss(model, tokenized, settings.temperature)).toBeLessThan(lossBefore);
+    const weights = model.queryWeights!.weights;
+    const queryTokens = new Set(tokenized.flatMap((pair) => [...pair.query]));
+    for (let id = 0; id < weights.length; id += 1) {
+      if (!queryTokens.has(id)) expect(weights[id]).toBe(1);
+      expect(weights[id]).toBeGreaterThanOrEqual(0);
+    }
+    expect([...queryTokens].some((id) => weights[id] !== 1)).toBe(true);
+    const query = tokenized[0]!.query;
+    expect(Array.from(embedTokens(model, query, 'query'))).not.toEqual(
+      Array.from(embedTokens(model, query, 'code')),
+    );
+  });
+
+  it('treats weights of 1 exactly like unweighted pairs', () => {
+    const { tokenized, vocabulary } = tokenizeAll(pairs);
+    const plain = tinyTable(vocabulary.size, 8, 17);
+    const ones = tinyTable(vocabulary.size, 8, 17);
+    trainStep(plain, tokenized, settings);
+    trainStep(
+      ones,
+      tokenized.map((pair) => ({ ...pair, weight: 1 })),
+      settings,
+    );
+    expect(ones.table).toEqual(plain.table);
+  });
+
   it('is deterministic: the same seed and batches give the same table', () => {
     const { tokenized, vocabulary } = tokenizeAll(pairs);
     const run = (): Float32Array => {

@@ -13,6 +13,8 @@ import { sumTokenRows } from './static-pooling.ts';
 export interface TokenizedPair {
   query: Int32Array;
   code: Int32Array;
+  /** The pair's weight in the loss (default 1), e.g. from `keywordMissWeights()`. */
+  weight?: number;
 }
 
 export interface ContrastiveTable {
@@ -22,6 +24,11 @@ export interface ContrastiveTable {
   table: Float32Array;
   /** Adagrad's sum of squared gradients, same shape as `table`; updated in place. */
   accumulator: Float32Array;
+  /**
+   * Query-side token weights (one per row, starting at 1), trained with the table when present:
+   * a query's vector sums its rows times these weights, a code's sums them plainly.
+   */
+  queryWeights?: { weights: Float32Array; accumulator: Float32Array };
 }
 
 export interface StepSettings {
@@ -36,14 +43,21 @@ export interface StepSettings {
 
 const adagradEpsilon = 1e-8;
 
-function sumRows(model: ContrastiveTable, ids: Int32Array, into: Float32Array): number {
-  return sumTokenRows(model.table, model.dimensions, ids, into);
+type Side = 'query' | 'code';
+
+function sumRows(model: ContrastiveTable, ids: Int32Array, into: Float32Array, side: Side): number {
+  const weights = side === 'query' ? model.queryWeights?.weights : undefined;
+  return sumTokenRows(model.table, model.dimensions, ids, into, weights);
 }
 
 /** The unit vector of a text (zero when it has no tokens or its rows cancel out). */
-export function embedTokens(model: ContrastiveTable, ids: Int32Array): Float32Array {
+export function embedTokens(
+  model: ContrastiveTable,
+  ids: Int32Array,
+  side: Side = 'code',
+): Float32Array {
   const vector = new Float32Array(model.dimensions);
-  const norm = sumRows(model, ids, vector);
+  const norm = sumRows(model, ids, vector, side);
   if (norm > 0) for (let column = 0; column < vector.length; column += 1) vector[column]! /= norm;
   return vector;
 }
@@ -53,12 +67,12 @@ interface Encoded {
   norms: Float64Array;
 }
 
-function encodeAll(model: ContrastiveTable, texts: readonly Int32Array[]): Encoded {
+function encodeAll(model: ContrastiveTable, texts: readonly Int32Array[], side: Side): Encoded {
   const unit: Float32Array[] = [];
   const norms = new Float64Array(texts.length);
   texts.forEach((ids, index) => {
     const vector = new Float32Array(model.dimensions);
-    const norm = sumRows(model, ids, vector);
+    const norm = sumRows(model, ids, vector, side);
     norms[index] = norm;
     if (norm > 0) for (let column = 0; column < vector.length; column += 1) vector[column]! /= norm;
     unit.push(vector);
@@ -75,8 +89,13 @@ function infoNce(
   codes: Float32Array[],
   dimensions: number,
   temperature: number,
+  pairWeights?: readonly number[],
 ): { loss: number; queryGradients: Float32Array[]; codeGradients: Float32Array[] } {
   const size = queries.length;
+  // Each direction's terms are averaged over the batch, weighted by their pair's weight.
+  const weightOf = (pair: number): number => pairWeights?.[pair] ?? 1;
+  let weightTotal = 0;
+  for (let pair = 0; pair < size; pair += 1) weightTotal += weightOf(pair);
   const logits = new Float64Array(size * size);
   for (let i = 0; i < size; i += 1) {
     const query = queries[i]!;
@@ -96,10 +115,11 @@ function infoNce(
     let total = 0;
     for (let k = 0; k < size; k += 1) total += Math.exp(logits[index(k)]! - max);
     const logTotal = Math.log(total) + max;
-    loss += (logTotal - logits[index(target)]!) / (2 * size);
+    const share = weightOf(target);
+    loss += ((logTotal - logits[index(target)]!) * share) / (2 * weightTotal);
     for (let k = 0; k < size; k += 1) {
       const probability = Math.exp(logits[index(k)]! - logTotal);
-      weights[index(k)]! += (probability - (k === target ? 1 : 0)) / (2 * size);
+      weights[index(k)]! += ((probability - (k === target ? 1 : 0)) * share) / (2 * weightTotal);
     }
   };
   for (let i = 0; i < size; i += 1) softmaxInto((k) => i * size + k, i);
@@ -149,10 +169,12 @@ export function batchLoss(
   const queries = encodeAll(
     model,
     batch.map((pair) => pair.query),
+    'query',
   ).unit;
   const codes = encodeAll(
     model,
     batch.map((pair) => pair.code),
+    'code',
   ).unit;
   return infoNce(queries, codes, model.dimensions, temperature).loss;
 }
@@ -170,33 +192,57 @@ export function trainStep(
   const { dimensions, table, accumulator } = model;
   const queryTexts = batch.map((pair) => pair.query);
   const codeTexts = batch.map((pair) => pair.code);
-  const queries = encodeAll(model, queryTexts);
-  const codes = encodeAll(model, codeTexts);
+  const queries = encodeAll(model, queryTexts, 'query');
+  const codes = encodeAll(model, codeTexts, 'code');
   const { loss, queryGradients, codeGradients } = infoNce(
     queries.unit,
     codes.unit,
     dimensions,
     settings.temperature,
+    batch.map((pair) => pair.weight ?? 1),
   );
 
   // Row gradients, accumulated sparsely in first-touch order (deterministic).
   const rowGradients = new Map<number, Float32Array>();
-  const spread = (ids: Int32Array, gradient: Float32Array): void => {
+  const queryWeights = model.queryWeights;
+  // Query-weight gradients: d loss / d w_t = g · row_t for each occurrence of t in a query.
+  const weightGradients = new Map<number, number>();
+  const spread = (ids: Int32Array, gradient: Float32Array, weights?: Float32Array): void => {
     for (const id of ids) {
       let row = rowGradients.get(id);
       if (!row) {
         row = new Float32Array(dimensions);
         rowGradients.set(id, row);
       }
-      for (let column = 0; column < dimensions; column += 1) row[column]! += gradient[column]!;
+      const weight = weights ? weights[id]! : 1;
+      for (let column = 0; column < dimensions; column += 1)
+        row[column]! += weight * gradient[column]!;
+      if (weights) {
+        let dot = 0;
+        const offset = id * dimensions;
+        for (let column = 0; column < dimensions; column += 1)
+          dot += gradient[column]! * table[offset + column]!;
+        weightGradients.set(id, (weightGradients.get(id) ?? 0) + dot);
+      }
     }
   };
   batch.forEach((_, index) => {
     throughNormalisation(queryGradients[index]!, queries.unit[index]!, queries.norms[index]!);
     throughNormalisation(codeGradients[index]!, codes.unit[index]!, codes.norms[index]!);
-    spread(queryTexts[index]!, queryGradients[index]!);
+    spread(queryTexts[index]!, queryGradients[index]!, queryWeights?.weights);
     spread(codeTexts[index]!, codeGradients[index]!);
   });
+  if (queryWeights) {
+    const { weights, accumulator: weightAccumulator } = queryWeights;
+    for (const [id, gradient] of weightGradients) {
+      weightAccumulator[id]! += gradient * gradient;
+      const next =
+        weights[id]! -
+        (settings.learningRate * gradient) / (Math.sqrt(weightAccumulator[id]!) + adagradEpsilon);
+      // A negative weight would turn a query word into its opposite.
+      weights[id] = Math.max(0, next);
+    }
+  }
 
   const { learningRate, anchorWeight, anchor } = settings;
   for (const [id, gradient] of rowGradients) {

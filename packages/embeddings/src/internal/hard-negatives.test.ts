@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { epochOrder, type TokenizedPair } from './contrastive.ts';
-import { keywordNeighbours, withNeighbours } from './hard-negatives.ts';
+import {
+  keywordMissWeights,
+  keywordNeighbours,
+  keywordRanks,
+  withNeighbours,
+} from './hard-negatives.ts';
 
 const pair = (query: number[], code: number[]): TokenizedPair => ({
   query: Int32Array.from(query),
@@ -66,5 +71,31 @@ describe('withNeighbours', () => {
   it('leaves the order alone with groups of one', () => {
     const order = epochOrder(pairs.length, 1, 0);
     expect(withNeighbours(order, keywordNeighbours(pairs, 2), 1)).toBe(order);
+  });
+});
+
+describe('keywordRanks', () => {
+  it("gives each pair its own code's BM25 rank among the distinct codes", () => {
+    const ranks = Array.from(keywordRanks(pairs));
+    // "parse header" (0, 5): its code holds both words, first. "parse header" of pair 1 is
+    // answered better by code 0 (both words) than by its own (only "parse"): second.
+    expect(ranks[0]).toBe(1);
+    expect(ranks[5]).toBe(1);
+    expect(ranks[1]).toBe(2);
+    expect(ranks[2]).toBe(1);
+    expect(ranks[3]).toBe(1);
+  });
+
+  it('ranks last a code that shares no token with its query', () => {
+    const lost = [...pairs, pair([40, 41], [42, 43, 10, 44])];
+    // Six distinct codes (pairs 0 and 5 share one): the lost code comes last.
+    expect(keywordRanks(lost)[6]).toBe(6);
+  });
+});
+
+describe('keywordMissWeights', () => {
+  it('weighs pairs by 1 + strength × (1 − 1 / rank), all 1 when turned off', () => {
+    expect(Array.from(keywordMissWeights(pairs, 2))).toEqual([1, 2, 1, 1, 1, 1]);
+    expect(Array.from(keywordMissWeights(pairs, 0))).toEqual([1, 1, 1, 1, 1, 1]);
   });
 });

@@ -12,14 +12,15 @@ const k1 = 1.2;
 const b = 0.75;
 
 /**
- * For each pair, up to `count` indices of other pairs in BM25 order of their code for the
- * pair's query. Pairs with the same code as the pair (a function's doc and name pairs) are never
- * its neighbours: they are not negatives.
+ * BM25 over the pairs' codes: calls `visit` once per pair, in order, with the scores of every code
+ * for that pair's query and the codes that scored (the scores of the others are 0). The arrays
+ * are reused: `visit` must not keep them.
  */
-export function keywordNeighbours(pairs: readonly TokenizedPair[], count: number): Int32Array[] {
+function forEachQueryScores(
+  pairs: readonly TokenizedPair[],
+  visit: (self: number, scores: Float64Array, touched: readonly number[]) => void,
+): void {
   const size = pairs.length;
-  if (count <= 0 || size < 2) return pairs.map(() => new Int32Array(0));
-  const codeGroup = sameCodeGroups(pairs);
   const postings = new Map<number, { docs: number[]; frequencies: number[] }>();
   let totalLength = 0;
   pairs.forEach((pair, doc) => {
@@ -44,7 +45,7 @@ export function keywordNeighbours(pairs: readonly TokenizedPair[], count: number
 
   const scores = new Float64Array(size);
   const touched: number[] = [];
-  return pairs.map((pair, self) => {
+  pairs.forEach((pair, self) => {
     for (const id of new Set(pair.query)) {
       const list = postings.get(id);
       if (!list) continue;
@@ -57,6 +58,22 @@ export function keywordNeighbours(pairs: readonly TokenizedPair[], count: number
         scores[doc]! += (idf * frequency * (k1 + 1)) / (frequency + lengthNorm[doc]!);
       }
     }
+    visit(self, scores, touched);
+    for (const doc of touched) scores[doc] = 0;
+    touched.length = 0;
+  });
+}
+
+/**
+ * For each pair, up to `count` indices of other pairs in BM25 order of their code for the
+ * pair's query. Pairs with the same code as the pair (a function's doc and name pairs) are never
+ * its neighbours: they are not negatives.
+ */
+export function keywordNeighbours(pairs: readonly TokenizedPair[], count: number): Int32Array[] {
+  if (count <= 0 || pairs.length < 2) return pairs.map(() => new Int32Array(0));
+  const codeGroup = sameCodeGroups(pairs);
+  const result: Int32Array[] = [];
+  forEachQueryScores(pairs, (self, scores, touched) => {
     // The best codes, one per distinct code (a doc and a name pair of one function count once).
     const best: number[] = [];
     for (const doc of touched) {
@@ -71,10 +88,52 @@ export function keywordNeighbours(pairs: readonly TokenizedPair[], count: number
       if (at < count) best.splice(at, 0, doc);
       if (best.length > count) best.pop();
     }
-    for (const doc of touched) scores[doc] = 0;
-    touched.length = 0;
-    return Int32Array.from(best);
+    result.push(Int32Array.from(best));
   });
+  return result;
+}
+
+/**
+ * For each pair, where a BM25 search for its query ranks its own code among the pairs' distinct
+ * codes: 1 + the number of other codes that score higher (ties count for the pair); a code that
+ * shares no token with its query ranks last, as keyword search cannot find it at all.
+ */
+export function keywordRanks(pairs: readonly TokenizedPair[]): Int32Array {
+  const ranks = new Int32Array(pairs.length);
+  if (pairs.length === 0) return ranks;
+  const codeGroup = sameCodeGroups(pairs);
+  const groups = new Set(codeGroup).size;
+  const groupBest = new Map<number, number>();
+  forEachQueryScores(pairs, (self, scores, touched) => {
+    const own = scores[self]!;
+    groupBest.clear();
+    for (const doc of touched) {
+      const group = codeGroup[doc]!;
+      if (group === codeGroup[self]) continue;
+      groupBest.set(group, Math.max(groupBest.get(group) ?? 0, scores[doc]!));
+    }
+    if (own === 0) {
+      ranks[self] = groups;
+      return;
+    }
+    let above = 0;
+    for (const score of groupBest.values()) if (score > own) above += 1;
+    ranks[self] = 1 + above;
+  });
+  return ranks;
+}
+
+/**
+ * The weight of each pair in the loss when misses of keyword search count more: 1 + `strength` ×
+ * (1 − 1 / rank), with `rank` from `keywordRanks()` — 1 for a pair BM25 already answers first,
+ * nearly 1 + `strength` for one it ranks far down. 0 turns it off (every weight 1).
+ */
+export function keywordMissWeights(
+  pairs: readonly TokenizedPair[],
+  strength: number,
+): Float64Array {
+  if (strength <= 0) return new Float64Array(pairs.length).fill(1);
+  return Float64Array.from(keywordRanks(pairs), (rank) => 1 + strength * (1 - 1 / rank));
 }
 
 /** Higher score first; the lower index breaks ties, so the result does not depend on the visit order. */

@@ -12,6 +12,7 @@ import {
   isStaticModelDir,
   optionalTokenizerFiles,
   staticConfigFile,
+  staticQueryWeightsFile,
   staticTableFile,
   staticTokenizerFiles,
   type StaticModelConfig,
@@ -71,6 +72,38 @@ export async function readStaticTable(
     throw new NellieError(
       'MODEL_VERIFICATION_FAILED',
       `${path} does not match the sha256 recorded in ${staticConfigFile}: the table was altered or corrupted.`,
+    );
+  }
+  return float32FromLittleEndian(bytes);
+}
+
+/**
+ * The query-side token weights of a static model, checked against the size and sha256 its config
+ * records; undefined for a model without them.
+ */
+export async function readStaticQueryWeights(
+  dir: string,
+  config: StaticModelConfig,
+): Promise<Float32Array | undefined> {
+  if (!config.queryWeights) return undefined;
+  const path = join(dir, config.queryWeights.path);
+  const bytes = await readFile(path).catch((error: unknown) => {
+    throw new NellieError(
+      'MODEL_NOT_FOUND',
+      `The static model's query weights ${path} are missing or unreadable (${String(error)}). Tune the model again.`,
+      { cause: error },
+    );
+  });
+  if (bytes.length !== config.rows * 4 || bytes.length !== config.queryWeights.bytes) {
+    throw new NellieError(
+      'MODEL_VERIFICATION_FAILED',
+      `${path} has ${bytes.length} bytes, but ${config.rows} float32 weights (${config.rows * 4} bytes) were expected: the file is truncated or from another model.`,
+    );
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== config.queryWeights.sha256) {
+    throw new NellieError(
+      'MODEL_VERIFICATION_FAILED',
+      `${path} does not match the sha256 recorded in ${staticConfigFile}: the weights were altered or corrupted.`,
     );
   }
   return float32FromLittleEndian(bytes);
@@ -160,7 +193,9 @@ export async function createOutputDir(outDir: string): Promise<void> {
 export interface StaticModelToWrite {
   outDir: string;
   table: Float32Array;
-  config: Omit<StaticModelConfig, 'table'>;
+  /** Query-side token weights, written beside the table (none: the model has none). */
+  queryWeights?: Float32Array;
+  config: Omit<StaticModelConfig, 'table' | 'queryWeights'>;
   /** Where the tokenizer files are copied from (the teacher, or the model being tuned). */
   tokenizerDir: string;
   /** A checkpoint directory inside `outDir`, removed once the model is complete. */
@@ -179,6 +214,15 @@ export async function writeStaticModel(model: StaticModelToWrite): Promise<Stati
   await writeFile(`${tablePath}.tmp`, littleEndianBytes(model.table));
   await rename(`${tablePath}.tmp`, tablePath);
   const tableHash = await hashFile(tablePath);
+  const queryWeightsPath = join(outDir, staticQueryWeightsFile);
+  await rm(queryWeightsPath, { force: true });
+  let queryWeights: StaticModelConfig['queryWeights'];
+  if (model.queryWeights) {
+    await writeFile(`${queryWeightsPath}.tmp`, littleEndianBytes(model.queryWeights));
+    await rename(`${queryWeightsPath}.tmp`, queryWeightsPath);
+    const hash = await hashFile(queryWeightsPath);
+    queryWeights = { path: staticQueryWeightsFile, bytes: hash.bytes, sha256: hash.sha256 };
+  }
   for (const file of [...staticTokenizerFiles, ...optionalTokenizerFiles]) {
     const source = join(model.tokenizerDir, file);
     const isFile = await stat(source).then(
@@ -191,9 +235,13 @@ export async function writeStaticModel(model: StaticModelToWrite): Promise<Stati
       await chmod(join(outDir, file), 0o644);
     }
   }
+  // Query weights are described by the file written here, never inherited from a base config.
+  const { queryWeights: _inherited, ...ownConfig } = config as Partial<StaticModelConfig> &
+    typeof config;
   const written: StaticModelConfig = {
-    ...config,
+    ...ownConfig,
     table: { path: staticTableFile, bytes: tableHash.bytes, sha256: tableHash.sha256 },
+    ...(queryWeights ? { queryWeights } : {}),
   };
   // A small config.json tells tools that read model widths (and humans) what this is.
   await writeFile(

@@ -11,6 +11,8 @@ import { z } from 'zod';
 
 export const staticConfigFile = 'nellie-static.json';
 export const staticTableFile = 'static/embeddings.bin';
+/** Query-side token weights, one little-endian float32 per row (tuned models only). */
+export const staticQueryWeightsFile = 'static/query-weights.bin';
 /** Tokenizer files copied from the teacher; the first two are required. */
 export const staticTokenizerFiles = ['tokenizer.json', 'tokenizer_config.json'];
 export const optionalTokenizerFiles = ['special_tokens_map.json', 'vocab.txt'];
@@ -29,6 +31,17 @@ export const staticModelConfigSchema = z.object({
     bytes: z.number().int(),
     sha256: z.string(),
   }),
+  /**
+   * Present when queries weigh their tokens differently from documents: a query's vector sums
+   * each row times its token's weight from this file, a document's sums the rows as they are.
+   */
+  queryWeights: z
+    .object({
+      path: z.literal(staticQueryWeightsFile),
+      bytes: z.number().int(),
+      sha256: z.string(),
+    })
+    .optional(),
   /** Token ids that carry no meaning and are skipped when embedding ([UNK], [PAD], …). */
   skipTokenIds: z.array(z.number().int().min(0)),
   /** The id whose row is used when a text has no other token (normally [UNK]). */
@@ -74,6 +87,10 @@ export const staticModelConfigSchema = z.object({
       anchorWeight: z.number(),
       /** Keyword-mined hard negatives per pair (absent: none). */
       hardNegatives: z.number().int().optional(),
+      keywordMissWeight: z.number().optional(),
+      codeFrequencyWeights: z.boolean().optional(),
+      /** Query-side token weights trained with the table (see `queryWeights`). */
+      queryWeights: z.boolean().optional(),
       seed: z.number().int(),
       maxQueryTokens: z.number().int(),
       maxCodeTokens: z.number().int(),
@@ -124,9 +141,15 @@ export function staticModelId(config: StaticModelConfig): string {
   const tuned = config.tuning ? '+tuned' : '';
   // The same table read through other text preparation gives other vectors: another id.
   const pretokenize = config.pretokenize ?? 'none';
+  // Query weights change the query vectors: they are part of the id too.
+  const queryWeights = config.queryWeights ? `:query-weights:${config.queryWeights.sha256}` : '';
   const digest =
-    pretokenize === 'none'
+    pretokenize === 'none' && queryWeights === ''
       ? config.table.sha256
-      : createHash('sha256').update(`${config.table.sha256}:${pretokenize}`).digest('hex');
+      : createHash('sha256')
+          .update(
+            `${config.table.sha256}${pretokenize === 'none' ? '' : `:${pretokenize}`}${queryWeights}`,
+          )
+          .digest('hex');
   return `nellie-static/${teacher}${tuned}@${digest.slice(0, 8)}`;
 }

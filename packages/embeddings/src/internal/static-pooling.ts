@@ -30,17 +30,28 @@ export function meaningfulTokenIds(
   return kept.subarray(0, count);
 }
 
-/** Sums the table rows of `ids` into `into` (overwritten); returns the sum's L2 norm. */
+/**
+ * Sums the table rows of `ids` into `into` (overwritten), each times its token's entry of
+ * `weights` when given (a model's query-side weights); returns the sum's L2 norm.
+ */
 export function sumTokenRows(
   table: Float32Array,
   dimensions: number,
   ids: Int32Array,
   into: Float32Array,
+  weights?: Float32Array,
 ): number {
   into.fill(0);
   for (const id of ids) {
     const offset = id * dimensions;
-    for (let column = 0; column < dimensions; column += 1) into[column]! += table[offset + column]!;
+    if (weights) {
+      const weight = weights[id]!;
+      for (let column = 0; column < dimensions; column += 1)
+        into[column]! += weight * table[offset + column]!;
+    } else {
+      for (let column = 0; column < dimensions; column += 1)
+        into[column]! += table[offset + column]!;
+    }
   }
   let squares = 0;
   for (let column = 0; column < dimensions; column += 1) squares += into[column]! * into[column]!;

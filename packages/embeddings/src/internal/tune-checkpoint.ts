@@ -1,6 +1,6 @@
 /**
- * Tuning state on disk: the table and Adagrad's accumulator after `stepsDone` steps, in files
- * named after the step, with `state.json` (written last) naming the step they belong to.
+ * Tuning state on disk: the table and Adagrad's accumulator after `stepsDone` steps (and the
+ * query weights with theirs, when trained), in files named after the step, with `state.json` (written last) naming the step they belong to.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,9 +35,15 @@ export async function openTuneCheckpoint(
   model: ContrastiveTable,
 ): Promise<TuneCheckpoint> {
   const statePath = join(dir, 'state.json');
-  const files = (steps: number): { table: string; accumulator: string } => ({
+  const files = (steps: number): Record<string, string> => ({
     table: join(dir, `table-${steps}.f32`),
     accumulator: join(dir, `accumulator-${steps}.f32`),
+    ...(model.queryWeights
+      ? {
+          queryWeights: join(dir, `query-weights-${steps}.f32`),
+          queryAccumulator: join(dir, `query-accumulator-${steps}.f32`),
+        }
+      : {}),
   });
   let state: TuneCheckpointState = { fingerprint, stepsDone: 0, epochLossSum: 0 };
   try {
@@ -50,13 +56,26 @@ export async function openTuneCheckpoint(
     ) {
       const paths = files(saved.stepsDone);
       const [table, accumulator] = await Promise.all([
-        readFile(paths.table),
-        readFile(paths.accumulator),
+        readFile(paths.table!),
+        readFile(paths.accumulator!),
       ]);
+      const [queryWeights, queryAccumulator] = model.queryWeights
+        ? await Promise.all([readFile(paths.queryWeights!), readFile(paths.queryAccumulator!)])
+        : [];
       const bytes = model.rows * model.dimensions * 4;
-      if (table.length === bytes && accumulator.length === bytes) {
+      const weightBytes = model.rows * 4;
+      if (
+        table.length === bytes &&
+        accumulator.length === bytes &&
+        (!model.queryWeights ||
+          (queryWeights?.length === weightBytes && queryAccumulator?.length === weightBytes))
+      ) {
         model.table.set(float32FromLittleEndian(table));
         model.accumulator.set(float32FromLittleEndian(accumulator));
+        if (model.queryWeights && queryWeights && queryAccumulator) {
+          model.queryWeights.weights.set(float32FromLittleEndian(queryWeights));
+          model.queryWeights.accumulator.set(float32FromLittleEndian(queryAccumulator));
+        }
         state = saved as TuneCheckpointState;
       }
     }
@@ -69,13 +88,15 @@ export async function openTuneCheckpoint(
     state,
     async save(next) {
       const paths = files(next.stepsDone);
-      await writeFile(paths.table, littleEndianBytes(model.table));
-      await writeFile(paths.accumulator, littleEndianBytes(model.accumulator));
+      await writeFile(paths.table!, littleEndianBytes(model.table));
+      await writeFile(paths.accumulator!, littleEndianBytes(model.accumulator));
+      if (model.queryWeights) {
+        await writeFile(paths.queryWeights!, littleEndianBytes(model.queryWeights.weights));
+        await writeFile(paths.queryAccumulator!, littleEndianBytes(model.queryWeights.accumulator));
+      }
       await writeJsonAtomically(statePath, next);
       if (state.stepsDone > 0 && state.stepsDone !== next.stepsDone) {
-        const old = files(state.stepsDone);
-        await rm(old.table, { force: true });
-        await rm(old.accumulator, { force: true });
+        for (const path of Object.values(files(state.stepsDone))) await rm(path, { force: true });
       }
       state = next;
     },
