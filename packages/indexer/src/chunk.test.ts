@@ -555,7 +555,8 @@ describe('chunkFile with tree-sitter grammars', () => {
     const chunks = await chunkFile({ path: 'small.ts', content });
     expect(chunks).toHaveLength(1);
     expect(chunks[0]).toMatchObject({ startLine: 1, endLine: 3, content: content.trimEnd() });
-    expect(chunks[0]!.symbolName).toBeNull();
+    // Named after the largest of the merged definitions.
+    expect(chunks[0]).toMatchObject({ symbolName: 'c', symbolKind: 'block' });
   });
 
   it('splits a definition larger than the budget into parts that all fit', async () => {
@@ -756,6 +757,42 @@ area (Square side) = side * side * unitScaleForSquaresAgainAndAgain
     expectValidChunks('src/Geometry.hs', content, chunks, 240);
     expect(find(chunks, 'scale')).toMatchObject({ startLine: 1, endLine: 5 });
     expect(find(chunks, 'area')).toMatchObject({ startLine: 7, endLine: 9 });
+  });
+
+  it('names a chunk of several small definitions after the largest', async () => {
+    const lines = Array.from({ length: 25 }, (_, index) => `  , "option-${index}: the help text"`);
+    const content = `module Options where
+
+optError :: Text -> Opt
+optError = throwError . OptError
+
+optInfo :: OptInfo -> Opt
+optInfo = throwError
+
+usageMessage :: String -> String
+usageMessage programName = usageInfo (programName ++ " [OPTIONS] [FILES]")
+
+helpText :: Text
+helpText = T.unlines
+  [ "usage"
+${lines.join('\n')}
+  ]
+
+moreHelp :: Text
+moreHelp = T.unlines
+  [ "more"
+${lines.join('\n')}
+  ]
+`;
+    const chunks = await chunkFile({ path: 'src/Options.hs', content });
+    expectValidChunks('src/Options.hs', content, chunks, 1500);
+    expect(chunks[0]).toMatchObject({
+      startLine: 1,
+      endLine: 12,
+      symbolName: 'usageMessage',
+      symbolKind: 'block',
+    });
+    expect(find(chunks, 'helpText')).toMatchObject({ startLine: 13 });
   });
 
   it('joins a module header line to the first window of a documentation block over budget', async () => {

@@ -168,7 +168,17 @@ function groupMeta(group: Group): SymbolMeta {
     for (const piece of group.pieces) if (piece.size > best.size) best = piece;
     return best.meta;
   }
-  return { name: null, kind: 'block', enclosing: definitions[0]!.meta.enclosing };
+  // Several small definitions (Haskell's one-line functions, a run of constants): the block is
+  // named after the largest, counting a definition's pieces (signature, equations) together.
+  const sizes = new Map<string, number>();
+  let largest = definitions[0]!;
+  for (const piece of definitions) {
+    const key = `${piece.meta.kind} ${piece.meta.name}`;
+    const size = (sizes.get(key) ?? 0) + piece.size;
+    sizes.set(key, size);
+    if (size > (sizes.get(`${largest.meta.kind} ${largest.meta.name}`) ?? 0)) largest = piece;
+  }
+  return { name: largest.meta.name, kind: 'block', enclosing: definitions[0]!.meta.enclosing };
 }
 
 /**

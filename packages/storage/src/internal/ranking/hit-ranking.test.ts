@@ -170,6 +170,37 @@ describe('ranking steps', () => {
     expect(rankCodeHits(analyzeQuery('retry'), matches)[0]?.row.id).toBe(2);
   });
 
+  it('scales the file-name boost of a test file by the test penalty', () => {
+    codeRanking.levelDecay = 1;
+    const question = 'retry delay';
+    const matches = [
+      match(1, -5, null, 'test/retry_delay_test.py'),
+      match(2, -4, null, 'src/retry.py'),
+    ];
+    const first = () =>
+      rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id;
+    codeRanking.boostFileFactorPower = 0;
+    expect(first()).toBe(1);
+    codeRanking.boostFileFactorPower = 1;
+    expect(first()).toBe(2);
+  });
+
+  it('counts docs less for queries naming an identifier', () => {
+    codeRanking.levelDecay = 1;
+    codeRanking.pathCoverage = 0;
+    codeRanking.fileNameBoost = 0;
+    codeRanking.fileCoherence = 0;
+    codeRanking.embeddedDefinitionBoost = 0;
+    codeRanking.docsForIdentifierQueries = 0.3;
+    const matches = [match(1, -10, null, 'docs/response.md'), match(2, -5.5, null, 'src/body.rs')];
+    const first = (query: string) =>
+      rankCodeHits(analyzeQuery(query), matches, undefined, query)[0]?.row.id;
+    expect(first('how handler values become responses')).toBe(1);
+    expect(first('how IntoResponse turns handler values into responses')).toBe(2);
+    codeRanking.docsForIdentifierQueries = 0.6;
+    expect(first('how IntoResponse turns handler values into responses')).toBe(1);
+  });
+
   describe('with vector matches', () => {
     const question = 'where are failed uploads tried again';
     const lexicalOnly = {

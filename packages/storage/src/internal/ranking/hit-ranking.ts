@@ -27,15 +27,25 @@ export interface LexicalHit<Row extends LexicalRow> extends LevelMatch<Row> {
 
 export interface CodeLexicalRow extends LexicalRow, ScoredFields {}
 
+/** What the query asks for that changes how much a kind of file counts. */
+interface FileWishes {
+  queryParts: ReadonlySet<string>;
+  wantsTests: boolean;
+  namesIdentifier: boolean;
+}
+
 /** How much a chunk's file counts: tests, docs, declarations, examples, shims rank lower. */
-function fileFactor(path: string, queryParts: ReadonlySet<string>, wantsTests: boolean): number {
+function fileFactor(path: string, wishes: FileWishes): number {
   let factor = 1;
-  if (!wantsTests && (testPathPattern.test(path) || testClassPattern.test(path))) {
+  if (!wishes.wantsTests && (testPathPattern.test(path) || testClassPattern.test(path))) {
     factor *= codeRanking.testFile;
   }
   for (const kind of fileKinds) {
     if (!kind.pattern.test(path)) continue;
-    if (!kind.wantedBy.some((word) => queryParts.has(word))) factor *= kind.factor;
+    if (!kind.wantedBy.some((word) => wishes.queryParts.has(word))) {
+      factor *=
+        kind.docs && wishes.namesIdentifier ? codeRanking.docsForIdentifierQueries : kind.factor;
+    }
     break;
   }
   if (codeRanking.penalisePaths) {
@@ -116,17 +126,20 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   const queryParts = new Set(analyzed.parts.flatMap((part) => [part, stem(part)]));
   const lexical = lexicalRelevance(analyzed, matches, statistics, parts);
   const fused = fuseRelevance(lexical, vectorMatches, query);
-  const symbolQuery = isSymbolQuery(query);
+  const kind = queryKind(query);
+  const symbolQuery = kind === 'symbol';
   const names = symbolQuery ? queriedSymbols(query) : embeddedSymbols(query);
   const definitionFactor = symbolQuery
     ? settings.definitionBoost
     : settings.embeddedDefinitionBoost;
-  const hits = fused.map((hit) => ({
-    ...hit,
-    score: hit.score * fileFactor(hit.row.path, queryParts, wantsTests),
-  }));
+  const wishes: FileWishes = { queryParts, wantsTests, namesIdentifier: kind !== 'prose' };
+  const hits = fused.map((hit) => {
+    const factor = fileFactor(hit.row.path, wishes);
+    return { ...hit, score: hit.score * factor, factor };
+  });
   const best = Math.max(1e-9, ...hits.map((hit) => hit.score));
   for (const hit of hits) {
+    const boostFactor = hit.factor ** settings.boostFileFactorPower;
     if (
       definitionFactor > 0 &&
       names.length > 0 &&
@@ -135,11 +148,11 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
     ) {
       // A definition in a file named after the symbol is the most likely one.
       const tier = fileNamedAfter(hit.row.path, names) ? settings.namedFileDefinition : 1;
-      hit.score += definitionFactor * best * tier;
+      hit.score += definitionFactor * best * tier * boostFactor;
     }
     if (!symbolQuery && settings.fileNameBoost > 0 && parts.length > 0) {
       const share = fileNameCoverage(parts, fileNameWords(hit.row.path));
-      hit.score += settings.fileNameBoost * best * share;
+      hit.score += settings.fileNameBoost * best * share * boostFactor;
     }
   }
   if (settings.fileCoherence > 0) addFileCoherence(hits, best);

@@ -15,8 +15,19 @@ export const codeRanking = {
   containerCoverage: 0.3,
   /** The same for the file path. */
   pathCoverage: 2,
+  /**
+   * The definition and file-name boosts of a chunk are multiplied by its file factor (tests,
+   * docs, examples) to this power: 0 boosts a test named after the query as much as the source.
+   */
+  boostFileFactorPower: 1,
   /** Test and spec files rank lower unless the query asks for tests. */
   testFile: 0.3,
+  /**
+   * Documentation (markdown and other prose files) for queries naming an identifier
+   * (`FromRequest`, `how IntoResponse converts …`), which want the code; other queries use the
+   * kind's own factor.
+   */
+  docsForIdentifierQueries: 0.3,
   /**
    * A looser level's scores are multiplied by this per level; 0 ranks every stricter level
    * above all looser ones.
@@ -99,6 +110,8 @@ export const fileKinds: readonly {
   pattern: RegExp;
   factor: number;
   wantedBy: readonly string[];
+  /** Prose documentation: `codeRanking.docsForIdentifierQueries` for identifier queries. */
+  docs?: boolean;
 }[] = [
   {
     pattern: /(?:^|\/)(?:changelog|changes|history|news|releases?)(?:\.[^/]*)?$/i,
@@ -115,6 +128,7 @@ export const fileKinds: readonly {
     pattern: /\.(?:md|markdown|mdx|rst|adoc|txt)$/i,
     factor: 0.6,
     wantedBy: ['readme', 'doc', 'docs', 'documentation', 'guide', 'example', 'tutorial'],
+    docs: true,
   },
   {
     pattern: /\.d\.[cm]?ts$/i,
