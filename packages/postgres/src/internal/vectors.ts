@@ -8,6 +8,12 @@ import {
 } from '@nellie/storage/store-kit';
 import { cursorValues, feedStart, rowsAfter, settledRows, type FeedCursor } from './change-feed.ts';
 import type { Database, Queryable } from './database.ts';
+import {
+  currentIdentity,
+  loadSavedIndex,
+  saveIndex,
+  type SavedIndexIdentity,
+} from './saved-vector-index.ts';
 import { kindChunk } from './schema.ts';
 
 /** How vector queries are served: pgvector's HNSW index, or vectors held in this process. */
@@ -64,7 +70,8 @@ export interface VectorIndex {
   /** Lesson or checkpoint rows scored against the query, best first. */
   score(db: Queryable, request: RowsQuery): Promise<ScoredRow[]>;
   status(db: Queryable): Promise<VectorIndexStatus>;
-  close(): void;
+  /** Stops following the database; an index kept on disk is saved first. */
+  close(): Promise<void>;
 }
 
 /** Vectors in PostgreSQL, searched there: an HNSW index over `vector::vector(d)`. */
@@ -120,7 +127,9 @@ export class PgvectorIndex implements VectorIndex {
     return { mode: 'pgvector', indexed: Number(rows[0]?.count ?? 0), backlog: 0 };
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 interface HeldVector {
@@ -191,6 +200,8 @@ interface VectorRow {
 const tailScanLimit = 10_000;
 /** A scope larger than this counts as this large when sizing its ANN oversampling. */
 const scopeCountCap = 20_000;
+/** Changes to the ANN index after which background catch-up saves it (when kept on disk). */
+const saveAfterChanges = 100_000;
 
 /**
  * Without pgvector: vectors are read from PostgreSQL into this process. Lesson and checkpoint
@@ -226,26 +237,89 @@ export class MemoryVectorIndex implements VectorIndex {
   #serial: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #model: EmbeddingModelInfo;
+  /** Where the ANN index is saved and loaded from; null: kept in memory only. */
+  readonly #directory: string | null;
+  /** The identity the saved index is checked against, read when the index is restored. */
+  #identity: SavedIndexIdentity | null = null;
+  /** Vectors added to or removed from the ANN index since it was last saved or loaded. */
+  #unsaved = 0;
 
   constructor(init: {
     database: Database;
-    dimensions: number;
+    model: EmbeddingModelInfo;
     options: VectorIndexOptions;
     /** null: usearch could not be loaded; every vector is held and scanned exactly. */
     usearch: UsearchModule | null;
     logger: Logger;
+    /** A directory to save the ANN index in and load it from at start; null: none. */
+    directory: string | null;
   }) {
     this.#database = init.database;
     this.#s = init.database.schema;
-    this.#dimensions = init.dimensions;
+    this.#model = init.model;
+    this.#dimensions = init.model.dimensions;
     this.#options = init.options;
     this.#usearch = init.usearch;
     this.#logger = init.logger;
+    this.#directory = init.directory;
   }
 
-  /** Starts loading the stored vectors in the background. */
+  /**
+   * Loads the index saved in the directory, if any and if it is this store's, then starts
+   * following the database in the background (from the saved cursors, or from the start).
+   */
   start(): void {
-    this.#scheduleCatchUp();
+    if (!this.#directory || !this.#usearch) {
+      this.#scheduleCatchUp();
+      return;
+    }
+    void this.#serially(() => this.#restore())
+      .catch((error: unknown) =>
+        this.#logger.warn(
+          { error: String(error) },
+          'Could not load the saved vector index; building it from the database',
+        ),
+      )
+      .finally(() => this.#scheduleCatchUp());
+  }
+
+  async #restore(): Promise<void> {
+    const identity = await this.#database.read((db) =>
+      currentIdentity(
+        db,
+        { quoted: this.#s, name: this.#database.schemaName },
+        this.#model,
+        this.#options,
+      ),
+    );
+    this.#identity = identity;
+    const ann = new AnnIndex(this.#usearch!, this.#dimensions, this.#options);
+    const cursors = await loadSavedIndex(this.#directory!, identity, ann, this.#logger);
+    if (!cursors || this.#closed) return;
+    this.#ann = ann;
+    this.#annCursor = cursors.annCursor;
+    this.#tombstoneCursor = cursors.tombstoneCursor;
+  }
+
+  /** Saves the ANN index and the cursors it covers, when kept on disk and changed since. */
+  async #save(): Promise<void> {
+    const ann = this.#ann;
+    if (!ann || !this.#directory || !this.#identity || this.#unsaved === 0) return;
+    const started = performance.now();
+    await saveIndex(this.#directory, this.#identity, ann, {
+      annCursor: this.#annCursor,
+      tombstoneCursor: this.#tombstoneCursor,
+    });
+    this.#unsaved = 0;
+    this.#logger.info(
+      {
+        directory: this.#directory,
+        vectors: ann.size(),
+        ms: Math.round(performance.now() - started),
+      },
+      'Saved the vector index',
+    );
   }
 
   #serially<T>(run: () => Promise<T>): Promise<T> {
@@ -290,7 +364,10 @@ export class MemoryVectorIndex implements VectorIndex {
         if (this.#byHash.get(held.contentHash) === held) this.#byHash.delete(held.contentHash);
       }
     }
-    this.#ann?.remove(rows.map((row) => row.embedding_id));
+    if (this.#ann) {
+      this.#ann.remove(rows.map((row) => row.embedding_id));
+      this.#unsaved += rows.length;
+    }
     const settled = rows.findLast((row) => row.settled);
     if (settled) this.#tombstoneCursor = { xact: settled.xact, key: settled.seq };
     this.#tombstonesAhead = rows.filter((row) => !row.settled).map((row) => row.seq);
@@ -375,7 +452,7 @@ export class MemoryVectorIndex implements VectorIndex {
       vectors.set(vector, ids.length * this.#dimensions);
       ids.push(row.id);
     }
-    ann.add(ids, vectors.subarray(0, ids.length * this.#dimensions));
+    this.#unsaved += ann.add(ids, vectors.subarray(0, ids.length * this.#dimensions));
     const last = rows.at(-1)!;
     this.#annCursor = { xact: last.xact, key: last.id };
     return rows.length === maxChunks;
@@ -399,6 +476,7 @@ export class MemoryVectorIndex implements VectorIndex {
         ),
       );
       if (more) this.#scheduleCatchUp();
+      else if (this.#unsaved >= saveAfterChanges) await this.#serially(() => this.#save());
     } catch (error) {
       if (!this.#closed) {
         this.#logger.warn(
@@ -563,9 +641,18 @@ export class MemoryVectorIndex implements VectorIndex {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    try {
+      await this.#serially(() => this.#save());
+    } catch (error) {
+      this.#logger.warn(
+        { directory: this.#directory, error: String(error) },
+        'Could not save the vector index; it will be built from the database at the next start',
+      );
+    }
   }
 }
