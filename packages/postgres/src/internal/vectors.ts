@@ -209,8 +209,10 @@ const saveAfterChanges = 100_000;
  * scanned exactly; above it, code vectors go into an HNSW index (usearch, f16 by default) built
  * in background steps and queries scan exactly the vectors it has not absorbed yet. It follows
  * every server's writes through the change feeds of vectors and of the tombstones of deleted ones
- * (`change-feed.ts`), read before each search. Scoped code searches scan small scopes exactly (their vectors read from PostgreSQL) and
- * oversample the ANN index for large ones, as the SQLite store does.
+ * (`change-feed.ts`), read before each search. Scoped code searches scan small scopes exactly
+ * (their vectors read from PostgreSQL) and oversample the ANN index for large ones, as the SQLite
+ * store does. With a directory, the ANN index is saved there with the feed cursors it covers and
+ * loaded from it at start (`saved-vector-index.ts`).
  */
 export class MemoryVectorIndex implements VectorIndex {
   readonly mode = 'memory';
