@@ -141,6 +141,36 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
     expect(await topIds(loaded, queries)).toEqual(await topIds(fresh, queries));
   });
 
+  it('does not load an index saved before the store was cleared for an import', async () => {
+    const schema = freshSchema();
+    const directory = tempDirectory();
+    const options = {
+      connectionString,
+      schema,
+      embedding: model,
+      vectorIndex: 'memory' as const,
+      memoryIndex,
+    };
+    const saving = await createPostgresStore({ ...options, vectorIndexDir: directory });
+    await writeFiles(saving, 'alpha', names('a', 10), 5);
+    expect(await saving.syncVectorIndex()).toMatchObject({ mode: 'ann', indexed: 200 });
+    await saving.close();
+
+    await using writer = await createPostgresStore(options);
+    await writer.transfer.clear();
+    await writeFiles(writer, 'beta', names('b', 6), 6);
+    const reopened = recordingLogger();
+    await using loaded = await createPostgresStore({
+      ...options,
+      vectorIndexDir: directory,
+      logger: reopened.logger,
+    });
+    expect(await loaded.syncVectorIndex()).toEqual({ mode: 'ann', indexed: 120, backlog: 0 });
+    expect(reopened.lines).toContain(
+      'Not using the saved vector index; building it from the database',
+    );
+  });
+
   it('rebuilds from the database, never trusting it, an index saved for another schema or damaged', async () => {
     const directory = tempDirectory();
     const base = {
