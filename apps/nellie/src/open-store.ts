@@ -63,6 +63,9 @@ async function openPostgresStore(
     schema: settings.databaseSchema,
     maxConnections: settings.databaseMaxConnections,
     vectorIndex: settings.databaseVectorIndex,
+    ...(settings.databaseVectorIndexDir === undefined
+      ? {}
+      : { vectorIndexDir: settings.databaseVectorIndexDir }),
     embedding: options.embedding ?? null,
     logger: options.logger,
   }).catch((error: unknown) => {

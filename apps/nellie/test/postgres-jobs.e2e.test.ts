@@ -256,6 +256,24 @@ describe('nellie index --database: the job is queued for the servers', () => {
       expect((answer.body as Job).state).toBe('succeeded');
     }
 
+    // A job started through A is cancelled through B at once, before B's next poll has seen it.
+    const cancelRepo = createLargeRepo(2000);
+    const toCancel = await fetchJson(
+      `${a.url}/api/v1/index/jobs`,
+      jsonRequest('POST', { path: cancelRepo, mode: 'full' }),
+    );
+    expect(toCancel.status).toBe(202);
+    const cancelId = (toCancel.body as Job).id;
+    const cancelled = await fetchJson(`${b.url}/api/v1/index/jobs/${cancelId}`, {
+      method: 'DELETE',
+    });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect((cancelled.body as Job).id).toBe(cancelId);
+    await waitFor(async () => (await jobRow('team_jobs', cancelId))?.state === 'cancelled', {
+      what: 'the job cancelled through another server to end cancelled',
+      timeoutMs: 60_000,
+    });
+
     // The CLI follows a job a server runs and reports its counts.
     const followedRepo = createSampleRepo();
     const followed = await runCli(['index', followedRepo, '--data-dir', makeTempDir(), '--json'], {

@@ -105,7 +105,19 @@ export interface CodeIndexer {
   listJobs(): IndexJob[];
   /** Throws `NOT_FOUND` for an unknown id. A finished job is returned unchanged. */
   cancelJob(id: string): IndexJob;
-  /** Resolves when the job has finished (in any state). */
+  /**
+   * Cancels the job where jobs are kept and resolves with it as recorded there, so that a job
+   * queued or running on another server a moment ago is found and cancelled at once: a queued
+   * job ends cancelled, a running one stops at its holder's next heartbeat (optional capability;
+   * without it, `cancelJob` does the same). Rejects with `NOT_FOUND` for an unknown id; a
+   * finished job is returned unchanged.
+   */
+  cancelStoredJob?(id: string): Promise<IndexJob>;
+  /**
+   * Resolves when the job has finished (in any state). With jobs shared by several servers, it
+   * reads the job where jobs are kept, so a job queued or finished through another server a
+   * moment ago is followed too.
+   */
   waitForJob(id: string, options?: { signal?: AbortSignal }): Promise<IndexJob>;
   /** Compares disk and index without writing anything. Checks the path as `startJob` does. */
   diff(rootPath: string, options?: { signal?: AbortSignal }): Promise<IndexDiff>;

@@ -70,7 +70,10 @@ export async function removeRepository(
         (job) =>
           job.rootPath === entry.rootPath && (job.state === 'queued' || job.state === 'running'),
       );
-    for (const job of active) indexer.cancelJob(job.id);
+    for (const job of active) {
+      if (indexer.cancelStoredJob) await indexer.cancelStoredJob(job.id);
+      else indexer.cancelJob(job.id);
+    }
     for (const job of active) await indexer.waitForJob(job.id, options);
   }
   await store.deleteRepository(entry.id);

@@ -31,6 +31,11 @@ export async function scopeIndexer(
     const job = indexer.getJob(id);
     if (!job || !visible(job)) throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
   };
+  /** As `requireVisibleJob`, with the job read where jobs are kept when they are shared. */
+  const requireVisibleStoredJob = async (id: string): Promise<void> => {
+    const job = indexer.fetchJob ? await indexer.fetchJob(id) : indexer.getJob(id);
+    if (!job || !visible(job)) throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
+  };
   const requireKnownRoot = (rootPath: string, action: string): void => {
     requireScope(access, 'write', action);
     if (visibleRoots.has(normalizeRoot(rootPath))) return;
@@ -65,8 +70,17 @@ export async function scopeIndexer(
       requireVisibleJob(id);
       return indexer.cancelJob(id);
     },
+    ...(indexer.cancelStoredJob
+      ? {
+          cancelStoredJob: async (id: string) => {
+            requireScope(access, 'write', 'Cancelling an index job');
+            await requireVisibleStoredJob(id);
+            return indexer.cancelStoredJob!(id);
+          },
+        }
+      : {}),
     waitForJob: async (id, options) => {
-      requireVisibleJob(id);
+      await requireVisibleStoredJob(id);
       return indexer.waitForJob(id, options);
     },
     diff: async (rootPath, options) => {

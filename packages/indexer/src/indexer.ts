@@ -178,6 +178,10 @@ class Indexer implements CodeIndexer {
     return this.jobs.cancel(id);
   }
 
+  async cancelStoredJob(id: string): Promise<IndexJob> {
+    return this.jobs.cancelStored ? this.jobs.cancelStored(id) : this.jobs.cancel(id);
+  }
+
   waitForJob(id: string, options: { signal?: AbortSignal } = {}): Promise<IndexJob> {
     return this.jobs.wait(id, options);
   }

@@ -49,13 +49,16 @@ async function openStore(): Promise<PostgresStore> {
 }
 
 /** A server: its own store (pool) and indexer on the shared schema. */
-async function openServer(holder: string, settings: { jobLeaseMs?: number } = {}) {
+async function openServer(
+  holder: string,
+  settings: { jobLeaseMs?: number; jobPollMs?: number } = {},
+) {
   const store = await openStore();
   const indexer = createIndexer({
     store,
     jobStore: store.jobs,
     jobHolder: holder,
-    jobPollMs: 100,
+    jobPollMs: settings.jobPollMs ?? 100,
     jobLeaseMs: settings.jobLeaseMs ?? 3000,
     allowedRoots: [workspace],
   });
@@ -144,6 +147,35 @@ describe('index jobs shared through PostgreSQL', () => {
     expect(done.state).toBe('cancelled');
     expect(await a.store.jobs.get(job.id)).toMatchObject({ state: 'cancelled' });
   });
+
+  it('a server cancels and waits for a job running on another before its own poll has seen it', async () => {
+    // B polls at start and then not for a minute, longer than this test may take: what it learns
+    // of the job it reads on demand.
+    const b = await openServer('server-b', { jobPollMs: 60_000 });
+    const a = await openServer('server-a');
+    await writeTree(
+      root,
+      Object.fromEntries(
+        Array.from({ length: 5000 }, (_, index) => [
+          `more/file${index}.ts`,
+          `export const value${index} = ${index};\n`,
+        ]),
+      ),
+    );
+    const job = await a.indexer.startJob({ rootPath: root, mode: 'full' });
+    await waitFor(() => a.indexer.getJob(job.id)?.state === 'running', 'the job to run');
+    expect(b.indexer.getJob(job.id)).toBeNull();
+    expect(b.indexer.cancelStoredJob).toBeTypeOf('function');
+    const cancelled = await b.indexer.cancelStoredJob!(job.id);
+    expect(cancelled.id).toBe(job.id);
+    expect(await a.store.jobs.get(job.id)).toMatchObject({ cancelRequested: true });
+    const done = await b.indexer.waitForJob(job.id);
+    expect(done.state).toBe('cancelled');
+    expect(await a.store.jobs.get(job.id)).toMatchObject({ state: 'cancelled' });
+    await expect(b.indexer.cancelStoredJob!('no-such-job')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  }, 30_000);
 
   it('a job failing on the server that claimed it is failed with its error, for everyone', async () => {
     const store = await openStore();

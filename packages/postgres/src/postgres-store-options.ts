@@ -38,6 +38,15 @@ export const postgresStoreOptionsSchema = z.strictObject({
    * background steps when the store opens, kept in memory only.
    */
   memoryIndex: vectorIndexOptionsSchema.omit({ persist: true }).prefault({}),
+  /**
+   * A directory where the `memory` mode's HNSW index is saved (when the store closes, and after
+   * background catch-up applied many changes) with the change-feed position it covers, and
+   * loaded from when the store opens, so a restart catches up instead of rebuilding it. The
+   * saved index is checked against this cluster, database, schema, store, model and HNSW
+   * parameters, and by checksum; any other is discarded (with a log line) and rebuilt. Omitted:
+   * the index is kept in memory only (a pod without a disk).
+   */
+  vectorIndexDir: z.string().min(1).max(4096).optional(),
   /** Connections in the pool the store creates from `connectionString`. */
   maxConnections: z.number().int().min(1).max(100).default(10),
   /** Longest accepted query text. */

@@ -152,10 +152,11 @@ async function memoryIndex(
   }
   const index = new MemoryVectorIndex({
     database,
-    dimensions: model.dimensions,
-    options: { ...parsed.memoryIndex, persist: false },
+    model,
+    options: { ...parsed.memoryIndex, persist: parsed.vectorIndexDir !== undefined },
     usearch: usearch instanceof Error ? null : usearch,
     logger,
+    directory: parsed.vectorIndexDir ?? null,
   });
   index.start();
   return index;
@@ -241,7 +242,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const close = async (): Promise<void> => {
     if (database.closed) return;
     database.closed = true;
-    vectors?.close();
+    await vectors?.close();
     if (ownsPool) await pool.end();
   };
 

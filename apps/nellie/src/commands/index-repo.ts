@@ -99,7 +99,16 @@ export async function runIndex(context: CommandContext, directory: string): Prom
     interrupted = true;
     controller.abort();
     if (!activeJob) return;
-    indexer.cancelJob(activeJob.id);
+    if (indexer.cancelStoredJob) {
+      const id = activeJob.id;
+      indexer.cancelStoredJob(id).catch((error: unknown) => {
+        process.stderr.write(
+          `Could not cancel index job ${id}: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+      });
+    } else {
+      indexer.cancelJob(activeJob.id);
+    }
     if (shared) {
       process.stderr.write(
         `Cancelling index job ${activeJob.id}; a server running it stops at its next heartbeat (Ctrl-C again to leave at once).\n`,

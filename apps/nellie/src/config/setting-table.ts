@@ -139,6 +139,19 @@ export const settingTable = {
     description:
       'Vector search on PostgreSQL: pgvector (HNSW in the database; required), memory (each server holds the vectors) or auto (pgvector when available).',
   }),
+  databaseVectorIndexDir: setting({
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    defaultText: 'none (the index is kept in memory only)',
+    flag: '--database-vector-index-dir <dir>',
+    env: ['NELLIE_DATABASE_VECTOR_INDEX_DIR'],
+    kind: 'string',
+    group: 'store',
+    path: true,
+    allowed: 'a directory path',
+    description:
+      'With the memory vector index on PostgreSQL: a directory where each server saves its HNSW index and loads it at start, catching up instead of rebuilding.',
+  }),
   host: setting({
     schema: z.string().min(1),
     default: '127.0.0.1',

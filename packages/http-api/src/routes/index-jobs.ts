@@ -104,7 +104,12 @@ export function indexJobRoutes(deps: RouteDeps): RouteDefinition[] {
         503: unavailable,
       },
       async handler({ params, c }) {
-        const job = requireIndexer().cancelJob(params.id);
+        // Cancelled where jobs are kept when they are shared, so a job another server queued or
+        // runs a moment ago is found and cancelled at once.
+        const indexer = requireIndexer();
+        const job = indexer.cancelStoredJob
+          ? await indexer.cancelStoredJob(params.id)
+          : indexer.cancelJob(params.id);
         await deps.audit(c, 'index.cancel', job.rootPath, { jobId: job.id, state: job.state });
         return { status: 200, body: job };
       },

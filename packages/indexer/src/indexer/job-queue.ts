@@ -49,6 +49,8 @@ export interface IndexJobQueue {
   /** Most recent first. */
   list(): IndexJob[];
   cancel(id: string): IndexJob;
+  /** Cancels the job in the shared job store and resolves with it as recorded (shared queues). */
+  cancelStored?(id: string): Promise<IndexJob>;
   wait(id: string, options?: { signal?: AbortSignal }): Promise<IndexJob>;
   /** Reports a running job's progress (throttled). */
   progressed(record: JobRecord): void;

@@ -11,7 +11,6 @@ import {
   message,
   reportProgress,
   snapshot,
-  waitUntil,
   type IndexJobQueue,
   type JobQueueOptions,
   type JobRecord,
@@ -34,6 +33,9 @@ export interface SharedJobQueueOptions extends JobQueueOptions {
   claimOwnAfterMs?: number;
 }
 
+/** How often `wait` reads a job that runs on another server, at most. */
+const waitReadMs = 250;
+
 /** Why a running job was aborted, besides an error of its own. */
 type StopReason = 'cancel' | 'lost' | 'closing';
 
@@ -54,8 +56,8 @@ function publicJob(job: StoredIndexJob): IndexJob {
  * queues a job in the store; every server polls the store and claims what it has room for,
  * heartbeats while it runs the job, and finishes it there. A job whose holder stops
  * heartbeating is claimed by another server and run again. `get` and `list` answer from the
- * jobs seen at the last poll, merged with the progress of the jobs this server runs; `fetch`
- * reads one job from the store, so it is current.
+ * jobs seen at the last poll, merged with the progress of the jobs this server runs; `fetch`,
+ * `cancelStored` and `wait` go to the store, so they are current.
  */
 export class SharedJobQueue implements IndexJobQueue {
   private readonly options: SharedJobQueueOptions;
@@ -127,6 +129,19 @@ export class SharedJobQueue implements IndexJobQueue {
     return jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  async cancelStored(id: string): Promise<IndexJob> {
+    const record = this.running.get(id);
+    if (record && !finishedStates.has(record.job.state)) this.stop(record, 'cancel');
+    const stored = await this.options.store.cancel(id);
+    if (!stored) throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
+    const running = this.running.get(id);
+    if (running) return snapshot(running);
+    const job = publicJob(stored);
+    this.known.set(id, job);
+    this.notify();
+    return job;
+  }
+
   cancel(id: string): IndexJob {
     const job = this.get(id);
     if (!job) throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
@@ -146,23 +161,72 @@ export class SharedJobQueue implements IndexJobQueue {
     return job;
   }
 
+  /**
+   * Reads the job from the store now, then after every change here or `waitReadMs` (whichever
+   * comes first) until it has finished, so that a job queued, cancelled or finished through
+   * another server is followed without waiting for the next poll.
+   */
   async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<IndexJob> {
-    if (!this.get(id)) {
-      const stored = await this.options.store.get(id);
-      if (!stored) throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
-      this.known.set(id, publicJob(stored));
+    for (;;) {
+      // Listening before reading, so a change during the read is not missed.
+      const next = this.nextChange(options.signal);
+      let job: IndexJob | null;
+      try {
+        job = await this.fetch(id);
+      } catch (error) {
+        next.dispose();
+        throw error;
+      }
+      if (!job) {
+        next.dispose();
+        throw new NellieError('NOT_FOUND', `No index job with id ${id}.`);
+      }
+      if (finishedStates.has(job.state)) {
+        next.dispose();
+        return job;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        next.changed,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.min(this.options.pollMs, waitReadMs));
+        }),
+      ]).finally(() => {
+        clearTimeout(timer);
+        next.dispose();
+      });
     }
-    return waitUntil(
-      () => {
-        const job = this.get(id);
-        return job && finishedStates.has(job.state) ? job : undefined;
-      },
-      (wake) => {
-        this.listeners.add(wake);
-        return () => this.listeners.delete(wake);
-      },
-      options.signal,
-    );
+  }
+
+  /** Resolves at the next poll or change here; rejects with `ABORTED` when `signal` fires. */
+  private nextChange(signal: AbortSignal | undefined): {
+    changed: Promise<void>;
+    dispose: () => void;
+  } {
+    let dispose = (): void => {};
+    const changed = new Promise<void>((resolve, reject) => {
+      const listener = (): void => {
+        dispose();
+        resolve();
+      };
+      const onAbort = (): void => {
+        dispose();
+        reject(new NellieError('ABORTED', 'Waiting for the index job was cancelled.'));
+      };
+      dispose = () => {
+        this.listeners.delete(listener);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      this.listeners.add(listener);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    // An abort while the store is read is reported by the read's caller, not as unhandled.
+    changed.catch(() => undefined);
+    return { changed, dispose };
   }
 
   progressed(record: JobRecord): void {

@@ -279,8 +279,13 @@ export class PostgresTransfer implements StoreTransfer {
 
   async clear(): Promise<void> {
     const all = [...tables, 'embedding_queue', 'embedding_tombstones'];
-    await this.#database.write((db) =>
-      db.query(`TRUNCATE ${all.map((table) => `${this.#s}.${table}`).join(', ')}`),
-    );
+    await this.#database.write(async (db) => {
+      await db.query(`TRUNCATE ${all.map((table) => `${this.#s}.${table}`).join(', ')}`);
+      // Imported rows may take ids the old ones had: an index saved on disk for the old rows
+      // must not be loaded for them, so this becomes another store.
+      await db.query(
+        `UPDATE ${this.#s}.meta SET value = gen_random_uuid()::text WHERE key = 'store_id'`,
+      );
+    });
   }
 }

@@ -6,7 +6,14 @@ import {
   type VectorCandidate,
   type VectorIndexOptions,
 } from '@nellie/storage/store-kit';
+import { cursorValues, feedStart, rowsAfter, settledRows, type FeedCursor } from './change-feed.ts';
 import type { Database, Queryable } from './database.ts';
+import {
+  currentIdentity,
+  loadSavedIndex,
+  saveIndex,
+  type SavedIndexIdentity,
+} from './saved-vector-index.ts';
 import { kindChunk } from './schema.ts';
 
 /** How vector queries are served: pgvector's HNSW index, or vectors held in this process. */
@@ -63,7 +70,8 @@ export interface VectorIndex {
   /** Lesson or checkpoint rows scored against the query, best first. */
   score(db: Queryable, request: RowsQuery): Promise<ScoredRow[]>;
   status(db: Queryable): Promise<VectorIndexStatus>;
-  close(): void;
+  /** Stops following the database; an index kept on disk is saved first. */
+  close(): Promise<void>;
 }
 
 /** Vectors in PostgreSQL, searched there: an HNSW index over `vector::vector(d)`. */
@@ -119,7 +127,9 @@ export class PgvectorIndex implements VectorIndex {
     return { mode: 'pgvector', indexed: Number(rows[0]?.count ?? 0), backlog: 0 };
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 interface HeldVector {
@@ -190,15 +200,19 @@ interface VectorRow {
 const tailScanLimit = 10_000;
 /** A scope larger than this counts as this large when sizing its ANN oversampling. */
 const scopeCountCap = 20_000;
+/** Changes to the ANN index after which background catch-up saves it (when kept on disk). */
+const saveAfterChanges = 100_000;
 
 /**
  * Without pgvector: vectors are read from PostgreSQL into this process. Lesson and checkpoint
  * vectors, and code vectors while the store is below `exactThreshold`, are held as float32 and
  * scanned exactly; above it, code vectors go into an HNSW index (usearch, f16 by default) built
  * in background steps and queries scan exactly the vectors it has not absorbed yet. It follows
- * every server's writes through new row ids and the tombstones of deleted rows, read before each
- * search. Scoped code searches scan small scopes exactly (their vectors read from PostgreSQL) and
- * oversample the ANN index for large ones, as the SQLite store does.
+ * every server's writes through the change feeds of vectors and of the tombstones of deleted ones
+ * (`change-feed.ts`), read before each search. Scoped code searches scan small scopes exactly
+ * (their vectors read from PostgreSQL) and oversample the ANN index for large ones, as the SQLite
+ * store does. With a directory, the ANN index is saved there with the feed cursors it covers and
+ * loaded from it at start (`saved-vector-index.ts`).
  */
 export class MemoryVectorIndex implements VectorIndex {
   readonly mode = 'memory';
@@ -211,34 +225,103 @@ export class MemoryVectorIndex implements VectorIndex {
   readonly #byId = new Map<number, HeldVector>();
   readonly #byHash = new Map<string, HeldVector>();
   #heldChunks = 0;
-  #lastId = 0;
-  #lastTombstone = 0;
+  /** How far the held vectors follow the embeddings feed. */
+  #heldCursor: FeedCursor = feedStart;
+  /** Rows past `#heldCursor` held already (their transactions were running when read). */
+  #heldAhead: number[] = [];
+  #tombstoneCursor: FeedCursor = feedStart;
+  /** Tombstones past `#tombstoneCursor` applied already. */
+  #tombstonesAhead: number[] = [];
   #ann: AnnIndex | null = null;
-  #annCursor = 0;
+  /** How far the ANN index follows the embeddings feed's chunk vectors. */
+  #annCursor: FeedCursor = feedStart;
   /** Every change to the held vectors and the index runs after the previous one. */
   #serial: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #model: EmbeddingModelInfo;
+  /** Where the ANN index is saved and loaded from; null: kept in memory only. */
+  readonly #directory: string | null;
+  /** The identity the saved index is checked against, read when the index is restored. */
+  #identity: SavedIndexIdentity | null = null;
+  /** Vectors added to or removed from the ANN index since it was last saved or loaded. */
+  #unsaved = 0;
 
   constructor(init: {
     database: Database;
-    dimensions: number;
+    model: EmbeddingModelInfo;
     options: VectorIndexOptions;
     /** null: usearch could not be loaded; every vector is held and scanned exactly. */
     usearch: UsearchModule | null;
     logger: Logger;
+    /** A directory to save the ANN index in and load it from at start; null: none. */
+    directory: string | null;
   }) {
     this.#database = init.database;
     this.#s = init.database.schema;
-    this.#dimensions = init.dimensions;
+    this.#model = init.model;
+    this.#dimensions = init.model.dimensions;
     this.#options = init.options;
     this.#usearch = init.usearch;
     this.#logger = init.logger;
+    this.#directory = init.directory;
   }
 
-  /** Starts loading the stored vectors in the background. */
+  /**
+   * Loads the index saved in the directory, if any and if it is this store's, then starts
+   * following the database in the background (from the saved cursors, or from the start).
+   */
   start(): void {
-    this.#scheduleCatchUp();
+    if (!this.#directory || !this.#usearch) {
+      this.#scheduleCatchUp();
+      return;
+    }
+    void this.#serially(() => this.#restore())
+      .catch((error: unknown) =>
+        this.#logger.warn(
+          { error: String(error) },
+          'Could not load the saved vector index; building it from the database',
+        ),
+      )
+      .finally(() => this.#scheduleCatchUp());
+  }
+
+  async #restore(): Promise<void> {
+    const identity = await this.#database.read((db) =>
+      currentIdentity(
+        db,
+        { quoted: this.#s, name: this.#database.schemaName },
+        this.#model,
+        this.#options,
+      ),
+    );
+    this.#identity = identity;
+    const ann = new AnnIndex(this.#usearch!, this.#dimensions, this.#options);
+    const cursors = await loadSavedIndex(this.#directory!, identity, ann, this.#logger);
+    if (!cursors || this.#closed) return;
+    this.#ann = ann;
+    this.#annCursor = cursors.annCursor;
+    this.#tombstoneCursor = cursors.tombstoneCursor;
+  }
+
+  /** Saves the ANN index and the cursors it covers, when kept on disk and changed since. */
+  async #save(): Promise<void> {
+    const ann = this.#ann;
+    if (!ann || !this.#directory || !this.#identity || this.#unsaved === 0) return;
+    const started = performance.now();
+    await saveIndex(this.#directory, this.#identity, ann, {
+      annCursor: this.#annCursor,
+      tombstoneCursor: this.#tombstoneCursor,
+    });
+    this.#unsaved = 0;
+    this.#logger.info(
+      {
+        directory: this.#directory,
+        vectors: ann.size(),
+        ms: Math.round(performance.now() - started),
+      },
+      'Saved the vector index',
+    );
   }
 
   #serially<T>(run: () => Promise<T>): Promise<T> {
@@ -258,11 +341,22 @@ export class MemoryVectorIndex implements VectorIndex {
     return this.#ann ? this.#addChunks(db, this.#ann, maxChunks) : false;
   }
 
+  /**
+   * Drops the vectors of every visible tombstone past the cursor, which then moves to the newest
+   * settled one; tombstones of transactions that were running are applied again next time.
+   */
   async #applyTombstones(db: Queryable): Promise<void> {
-    const { rows } = await db.query<{ seq: number; embedding_id: number }>(
-      `SELECT seq, embedding_id FROM ${this.#s}.embedding_tombstones WHERE seq > $1 ORDER BY seq`,
-      [this.#lastTombstone],
+    const { rows } = await db.query<{
+      xact: string;
+      seq: number;
+      embedding_id: number;
+      settled: boolean;
+    }>(
+      `SELECT xact::text AS xact, seq, embedding_id, ${settledRows} AS settled
+       FROM ${this.#s}.embedding_tombstones WHERE ${rowsAfter('seq', 1)} ORDER BY xact, seq`,
+      cursorValues(this.#tombstoneCursor),
     );
+    this.#tombstonesAhead = [];
     if (rows.length === 0) return;
     for (const row of rows) {
       const held = this.#byId.get(row.embedding_id);
@@ -272,19 +366,26 @@ export class MemoryVectorIndex implements VectorIndex {
         if (this.#byHash.get(held.contentHash) === held) this.#byHash.delete(held.contentHash);
       }
     }
-    this.#ann?.remove(rows.map((row) => row.embedding_id));
-    this.#lastTombstone = rows.at(-1)!.seq;
+    if (this.#ann) {
+      this.#ann.remove(rows.map((row) => row.embedding_id));
+      this.#unsaved += rows.length;
+    }
+    const settled = rows.findLast((row) => row.settled);
+    if (settled) this.#tombstoneCursor = { xact: settled.xact, key: settled.seq };
+    this.#tombstonesAhead = rows.filter((row) => !row.settled).map((row) => row.seq);
   }
 
   /** Moves code vectors into an ANN index once the store has `exactThreshold` of them. */
   async #activateWhenLarge(db: Queryable): Promise<void> {
     if (this.#ann || !this.#usearch) return;
     const threshold = this.#options.exactThreshold;
-    const { rows } = await db.query<{ max: number }>(
-      `SELECT coalesce(max(id), 0) AS max FROM ${this.#s}.embeddings`,
-    );
     // Cheap bound first: fewer new rows than the threshold needs cannot cross it.
-    if (this.#heldChunks + (rows[0]?.max ?? 0) - this.#lastId < threshold) return;
+    const { rows } = await db.query<{ count: number }>(
+      `SELECT count(*) AS count FROM (SELECT 1 FROM ${this.#s}.embeddings
+       WHERE ${rowsAfter('id', 1)} LIMIT $3) x`,
+      [...cursorValues(this.#heldCursor), threshold],
+    );
+    if (this.#heldChunks + (rows[0]?.count ?? 0) < threshold) return;
     const counted = await db.query<{ count: number }>(
       `SELECT count(*) AS count FROM (SELECT 1 FROM ${this.#s}.embeddings
        WHERE kind = ${kindChunk} LIMIT $1) x`,
@@ -292,7 +393,7 @@ export class MemoryVectorIndex implements VectorIndex {
     );
     if ((counted.rows[0]?.count ?? 0) < threshold) return;
     this.#ann = new AnnIndex(this.#usearch, this.#dimensions, this.#options);
-    this.#annCursor = 0;
+    this.#annCursor = feedStart;
     for (const [id, held] of this.#byId) {
       if (held.kind !== kindChunk) continue;
       this.#byId.delete(id);
@@ -301,36 +402,48 @@ export class MemoryVectorIndex implements VectorIndex {
     this.#heldChunks = 0;
   }
 
+  /**
+   * Holds the new lesson/checkpoint (and small-store chunk) vectors: every visible row past the
+   * cursor, which then moves to the newest settled row. Rows of transactions that were running
+   * are read again next time (holding them twice is harmless), so a search sees them at once.
+   */
   async #loadHeld(db: Queryable): Promise<void> {
-    // Bounded by the newest id, so that with the index active (chunk rows skipped) the cursor
-    // still moves past them and the next read scans only newer rows.
-    const newest = await db.query<{ max: number }>(
-      `SELECT coalesce(max(id), 0) AS max FROM ${this.#s}.embeddings`,
+    // Bounded by the newest settled row of any kind, so that with the index active (chunk rows
+    // skipped) the cursor still moves past them and the next read scans only newer rows.
+    const newest = await db.query<{ xact: string; id: number }>(
+      `SELECT xact::text AS xact, id FROM ${this.#s}.embeddings
+       WHERE ${rowsAfter('id', 1)} AND ${settledRows} ORDER BY xact DESC, id DESC LIMIT 1`,
+      cursorValues(this.#heldCursor),
     );
-    const top = newest.rows[0]?.max ?? 0;
-    if (top <= this.#lastId) return;
-    const { rows } = await db.query<VectorRow>(
-      `SELECT id, content_hash, kind, encode(array_send(vector), 'base64') AS vector
+    const top = newest.rows[0];
+    const next = top ? { xact: top.xact, key: top.id } : this.#heldCursor;
+    const { rows } = await db.query<VectorRow & { ahead: boolean }>(
+      `SELECT id, content_hash, kind, encode(array_send(vector), 'base64') AS vector,
+         ${rowsAfter('id', 3)} AS ahead
        FROM ${this.#s}.embeddings
-       WHERE id > $1 AND id <= $2${this.#ann ? ` AND kind <> ${kindChunk}` : ''} ORDER BY id`,
-      [this.#lastId, top],
+       WHERE ${rowsAfter('id', 1)}${this.#ann ? ` AND kind <> ${kindChunk}` : ''}
+       ORDER BY xact, id`,
+      [...cursorValues(this.#heldCursor), ...cursorValues(next)],
     );
     for (const row of rows) {
       const vector = decodeVector(row.vector, this.#dimensions);
       if (!vector) continue;
       const held = { contentHash: row.content_hash, kind: row.kind, vector, norm: norm(vector) };
+      if (!this.#byId.has(row.id) && row.kind === kindChunk) this.#heldChunks += 1;
       this.#byId.set(row.id, held);
       this.#byHash.set(row.content_hash, held);
-      if (row.kind === kindChunk) this.#heldChunks += 1;
     }
-    this.#lastId = top;
+    this.#heldCursor = next;
+    this.#heldAhead = rows.filter((row) => row.ahead).map((row) => row.id);
   }
 
   async #addChunks(db: Queryable, ann: AnnIndex, maxChunks: number): Promise<boolean> {
-    const { rows } = await db.query<{ id: number; vector: string }>(
-      `SELECT id, encode(array_send(vector), 'base64') AS vector FROM ${this.#s}.embeddings
-       WHERE id > $1 AND kind = ${kindChunk} ORDER BY id LIMIT $2`,
-      [this.#annCursor, maxChunks],
+    const { rows } = await db.query<{ xact: string; id: number; vector: string }>(
+      `SELECT xact::text AS xact, id, encode(array_send(vector), 'base64') AS vector
+       FROM ${this.#s}.embeddings
+       WHERE ${rowsAfter('id', 1)} AND kind = ${kindChunk} AND ${settledRows}
+       ORDER BY xact, id LIMIT $3`,
+      [...cursorValues(this.#annCursor), maxChunks],
     );
     if (rows.length === 0) return false;
     const ids: number[] = [];
@@ -341,8 +454,9 @@ export class MemoryVectorIndex implements VectorIndex {
       vectors.set(vector, ids.length * this.#dimensions);
       ids.push(row.id);
     }
-    ann.add(ids, vectors.subarray(0, ids.length * this.#dimensions));
-    this.#annCursor = rows.at(-1)!.id;
+    this.#unsaved += ann.add(ids, vectors.subarray(0, ids.length * this.#dimensions));
+    const last = rows.at(-1)!;
+    this.#annCursor = { xact: last.xact, key: last.id };
     return rows.length === maxChunks;
   }
 
@@ -364,6 +478,7 @@ export class MemoryVectorIndex implements VectorIndex {
         ),
       );
       if (more) this.#scheduleCatchUp();
+      else if (this.#unsaved >= saveAfterChanges) await this.#serially(() => this.#save());
     } catch (error) {
       if (!this.#closed) {
         this.#logger.warn(
@@ -412,12 +527,15 @@ export class MemoryVectorIndex implements VectorIndex {
       .slice(0, k);
   }
 
-  /** Chunk vectors the ANN index has not absorbed yet, scanned exactly (a bounded number). */
+  /**
+   * Chunk vectors the ANN index has not absorbed yet, scanned exactly (a bounded number): every
+   * visible row past its cursor, settled or not.
+   */
   async #tailScan(db: Queryable, query: Float32Array, k: number): Promise<VectorCandidate[]> {
     const { rows } = await db.query<{ id: number; vector: string }>(
       `SELECT id, encode(array_send(vector), 'base64') AS vector FROM ${this.#s}.embeddings
-       WHERE id > $1 AND kind = ${kindChunk} ORDER BY id LIMIT $2`,
-      [this.#annCursor, tailScanLimit],
+       WHERE ${rowsAfter('id', 1)} AND kind = ${kindChunk} ORDER BY xact, id LIMIT $3`,
+      [...cursorValues(this.#annCursor), tailScanLimit],
     );
     return scoreEncoded(rows, query, this.#dimensions, k).map((hit) => ({
       id: hit.id,
@@ -490,16 +608,24 @@ export class MemoryVectorIndex implements VectorIndex {
   }
 
   async status(db: Queryable): Promise<VectorIndexStatus> {
+    // Rows past a cursor that this process already applied (read while their transactions were
+    // still running) are not lag.
     const chunksApart = this.#ann
       ? ` AND kind <> ${kindChunk}) + (SELECT count(*) FROM ${this.#s}.embeddings
-           WHERE id > $3 AND kind = ${kindChunk}`
+           WHERE ${rowsAfter('id', 7)} AND kind = ${kindChunk}`
       : '';
     const { rows } = await db.query<{ backlog: number }>(
-      `SELECT (SELECT count(*) FROM ${this.#s}.embeddings WHERE id > $1${chunksApart})
-         + (SELECT count(*) FROM ${this.#s}.embedding_tombstones WHERE seq > $2) AS backlog`,
-      this.#ann
-        ? [this.#lastId, this.#lastTombstone, this.#annCursor]
-        : [this.#lastId, this.#lastTombstone],
+      `SELECT (SELECT count(*) FROM ${this.#s}.embeddings
+           WHERE ${rowsAfter('id', 1)} AND id <> ALL($3::bigint[])${chunksApart})
+         + (SELECT count(*) FROM ${this.#s}.embedding_tombstones
+           WHERE ${rowsAfter('seq', 4)} AND seq <> ALL($6::bigint[])) AS backlog`,
+      [
+        ...cursorValues(this.#heldCursor),
+        this.#heldAhead,
+        ...cursorValues(this.#tombstoneCursor),
+        this.#tombstonesAhead,
+        ...(this.#ann ? cursorValues(this.#annCursor) : []),
+      ],
     );
     await this.#prepare(db);
     return {
@@ -517,9 +643,18 @@ export class MemoryVectorIndex implements VectorIndex {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    try {
+      await this.#serially(() => this.#save());
+    } catch (error) {
+      this.#logger.warn(
+        { directory: this.#directory, error: String(error) },
+        'Could not save the vector index; it will be built from the database at the next start',
+      );
+    }
   }
 }
