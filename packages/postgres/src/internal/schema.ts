@@ -1,6 +1,7 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
 import { anchorsMigration } from './migrations/0006-anchors.ts';
+import { termDocumentsMigration } from './migrations/0007-term-documents.ts';
 import { checkpointCodeMigration } from './migrations/checkpoint-code.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
 import { indexJobsMigration } from './migrations/0004-index-jobs.ts';
@@ -159,6 +160,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
   indexJobsMigration,
   checkpointCodeMigration,
   anchorsMigration,
+  termDocumentsMigration,
 ];
 
 export const schemaVersion = migrations.length;
