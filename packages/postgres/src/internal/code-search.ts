@@ -54,11 +54,14 @@ interface CodeScope {
 
 const columns = 'c.id, c.symbol_name, c.enclosing_symbol, f.path, c.content';
 
-/**
- * Chunks a full-text query that is not selective checks at most, newest first: such a query
- * (its every alternative made of common words) finds its matches among the newest chunks.
- */
-const newestScanRows = 10_000;
+/** Full-text settings of the PostgreSQL store beside the shared `codeRanking`. */
+export const postgresFullText = {
+  /**
+   * Chunks a full-text query that is not selective checks at most, newest first: such a query
+   * (its every alternative made of common words) finds its matches among the newest chunks.
+   */
+  newestScanRows: 10_000,
+};
 
 const everything: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
 
@@ -442,7 +445,7 @@ export class CodeSearch {
    * The newest chunks of a scope matching a tsquery, at most `limit`. A selective query (see
    * `isSelective`) is answered from the GIN index: every match is read, few by construction.
    * Otherwise the matches would be a large part of the index, so only the scope's newest
-   * `newestScanRows` chunks are checked, newest first, stopping at `limit` matches: the cost
+   * `postgresFullText.newestScanRows` chunks are checked, newest first, stopping at `limit` matches: the cost
    * stays bounded however large the store grows, and on stores up to that size nothing is
    * missed.
    */
@@ -462,7 +465,7 @@ export class CodeSearch {
          SELECT id FROM m ORDER BY id DESC LIMIT ${limit}`
       : `SELECT n.id FROM (
            SELECT c.id, c.tokens FROM ${this.#c.s}.chunks c WHERE true${filter}
-           ORDER BY c.id DESC LIMIT ${params.p(newestScanRows)}) n
+           ORDER BY c.id DESC LIMIT ${params.p(postgresFullText.newestScanRows)}) n
          WHERE n.tokens @@ ${match} ORDER BY n.id DESC LIMIT ${limit}`;
     const { rows } = await db.query<CodeLexicalRow>(
       `SELECT ${columns}, 'NaN'::float8 AS bm25

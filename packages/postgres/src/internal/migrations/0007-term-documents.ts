@@ -63,6 +63,9 @@ export function termDocumentsMigration(s: string, name: string): string {
       REFERENCING OLD TABLE AS removed FOR EACH STATEMENT
       EXECUTE FUNCTION ${s}.count_removed_terms();
 
+    -- The counts of the chunks already stored: one pass over them, aggregated in memory where it
+    -- fits (a million chunks hold ~10^8 words).
+    SET LOCAL work_mem = '128MB';
     INSERT INTO ${s}.term_documents (token, repository_id, language, documents)
     ${words(`${s}.chunks`)};
   `;
