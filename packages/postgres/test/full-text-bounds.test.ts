@@ -21,7 +21,10 @@ const file = (path: string, contentHash = path) => ({
 });
 
 /** Rows of term_documents that differ from a count over the chunks themselves. */
-async function termCountErrors(connectionString: string, schema: string): Promise<unknown[]> {
+async function termCountErrors(
+  connectionString: string,
+  schema: string,
+): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -30,7 +33,7 @@ async function termCountErrors(connectionString: string, schema: string): Promis
       FROM "${schema}".chunks, unnest(tsvector_to_array(tokens)) AS lexeme GROUP BY 1, 2, 3`;
     const kept = `SELECT token::text, repository_id, language, documents
       FROM "${schema}".term_documents`;
-    const { rows } = await client.query(
+    const { rows } = await client.query<Record<string, unknown>>(
       `(SELECT 'missing' AS error, * FROM (${counted} EXCEPT ${kept}) a)
        UNION ALL
        (SELECT 'extra', * FROM (${kept} EXCEPT ${counted}) b)
