@@ -213,10 +213,10 @@ export class CodeSearch {
    */
   async #statistics(
     db: Queryable,
+    maxId: number,
     scope: CodeScope,
     tokens: readonly string[],
   ): Promise<TermStatistics> {
-    const maxId = await this.#generation(db);
     const key = JSON.stringify([scope.repositoryIds, scope.language, scope.glob]);
     const documentsKey = `n${key}`;
     const tokenKey = (token: string): string => `f${key}\u0000${token}`;
@@ -250,7 +250,7 @@ export class CodeSearch {
     return { documents, documentFrequency: (token) => frequencies.get(token) ?? 0 };
   }
 
-  /** The largest chunk id (the cache's generation), refreshing the cache when it moved. */
+  /** The largest chunk id (the cache's generation, read once a search), refreshing the cache when it moved. */
   async #generation(db: Queryable): Promise<number> {
     const { rows } = await db.query<{ id: number }>(
       `SELECT coalesce(max(id), 0) AS id FROM ${this.#c.s}.chunks`,
@@ -315,15 +315,16 @@ export class CodeSearch {
     const filtered = isFiltered(scope);
     const allLevels = [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)];
     const tokens = [...new Set([...analyzed.parts, ...allLevels.flatMap((level) => level.tokens)])];
-    const global = filtered ? await this.#statistics(db, everything, tokens) : null;
-    const statistics = await this.#statistics(db, scope, tokens);
+    const maxId = await this.#generation(db);
+    const global = filtered ? await this.#statistics(db, maxId, everything, tokens) : null;
+    const statistics = await this.#statistics(db, maxId, scope, tokens);
     const globalStatistics = global ?? statistics;
     const common = codeRanking.commonWordDocuments;
     const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;
     // Words outside the levels (symbol keys, path words) are looked up on their own, so the
     // statistics ranking reads stay those of the query's words.
     const allCheap = async (words: readonly string[]): Promise<boolean> => {
-      const counts = await this.#statistics(db, everything, words);
+      const counts = await this.#statistics(db, maxId, everything, words);
       return words.every((word) => counts.documentFrequency(word) <= common);
     };
     const isSpecific = (token: string): boolean => {

@@ -11,7 +11,7 @@
 export function termDocumentsMigration(s: string, name: string): string {
   const lockKey = `hashtext('nellie-terms-' || ${quoteLiteral(name)})`;
   const words = (table: string): string => `
-    SELECT lexeme AS token, repository_id, coalesce(language, '') AS language, count(*) AS n
+    SELECT lexeme COLLATE "C" AS token, repository_id, coalesce(language, '') AS language, count(*) AS n
     FROM ${table}, unnest(tsvector_to_array(tokens)) AS lexeme
     GROUP BY 1, 2, 3`;
   const lock = (table: string): string => `
@@ -22,12 +22,8 @@ export function termDocumentsMigration(s: string, name: string): string {
       token text COLLATE "C" NOT NULL,
       repository_id integer NOT NULL,
       language text NOT NULL,
-      documents bigint NOT NULL,
-      PRIMARY KEY (token, repository_id, language)
+      documents bigint NOT NULL
     );
-    -- Rows counted down to nothing, removed after each delete.
-    CREATE INDEX term_documents_unused ON ${s}.term_documents (repository_id)
-      WHERE documents <= 0;
 
     CREATE FUNCTION ${s}.count_added_terms() RETURNS trigger LANGUAGE plpgsql AS $body$
     BEGIN
@@ -63,11 +59,17 @@ export function termDocumentsMigration(s: string, name: string): string {
       REFERENCING OLD TABLE AS removed FOR EACH STATEMENT
       EXECUTE FUNCTION ${s}.count_removed_terms();
 
-    -- The counts of the chunks already stored: one pass over them, aggregated in memory where it
-    -- fits (a million chunks hold ~10^8 words).
-    SET LOCAL work_mem = '128MB';
+    -- The counts of the chunks already stored, in one pass over them, sorted rather than hashed
+    -- (a million chunks hold ~10^8 words, in ~10^7 groups), with the keys added afterwards.
+    SET LOCAL work_mem = '256MB';
+    SET LOCAL maintenance_work_mem = '256MB';
+    SET LOCAL enable_hashagg = off;
     INSERT INTO ${s}.term_documents (token, repository_id, language, documents)
     ${words(`${s}.chunks`)};
+    ALTER TABLE ${s}.term_documents ADD PRIMARY KEY (token, repository_id, language);
+    -- Rows counted down to nothing, removed after each delete.
+    CREATE INDEX term_documents_unused ON ${s}.term_documents (repository_id)
+      WHERE documents <= 0;
   `;
 }
 
