@@ -109,14 +109,17 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
     const saved = {
       common: codeRanking.commonWordDocuments,
       scan: postgresFullText.newestScanRows,
+      index: postgresFullText.indexMatchLimit,
     };
     beforeEach(() => {
       codeRanking.commonWordDocuments = 3;
       postgresFullText.newestScanRows = 5;
+      postgresFullText.indexMatchLimit = 3;
     });
     afterEach(() => {
       codeRanking.commonWordDocuments = saved.common;
       postgresFullText.newestScanRows = saved.scan;
+      postgresFullText.indexMatchLimit = saved.index;
     });
 
     async function seed(store: Store) {

@@ -41,7 +41,7 @@ import { Parameters, type Queryable } from './database.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { prefixDocuments, termDocuments } from './term-documents.ts';
-import { isSelective, tokenTsquery, toTsquery } from './tsquery.ts';
+import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
 interface CodeScope {
@@ -58,9 +58,14 @@ const columns = 'c.id, c.symbol_name, c.enclosing_symbol, f.path, c.content';
 export const postgresFullText = {
   /**
    * Chunks a full-text query that is not selective checks at most, newest first: such a query
-   * (its every alternative made of common words) finds its matches among the newest chunks.
+   * (one that may match more than `indexMatchLimit` chunks) finds its matches among the newest.
    */
   newestScanRows: 10_000,
+  /**
+   * Matches a full-text query may have at most (`matchBound`) to be answered from the GIN index,
+   * which reads every match; one with more checks the newest chunks instead.
+   */
+  indexMatchLimit: 20_000,
 };
 
 const everything: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
@@ -72,7 +77,10 @@ function isFiltered(scope: CodeScope): boolean {
 /** `AND …` conditions over `c` (chunks) for the scope, with their parameters. */
 function scopeSql(scope: CodeScope, params: Parameters): string {
   let sql = '';
-  if (scope.repositoryIds)
+  // One repository as an equality, so its index can give its newest chunks in order.
+  if (scope.repositoryIds?.length === 1)
+    sql += ` AND c.repository_id = ${params.p(scope.repositoryIds[0])}::int`;
+  else if (scope.repositoryIds)
     sql += ` AND c.repository_id = ANY(${params.p(scope.repositoryIds)}::int[])`;
   if (scope.language !== null) sql += ` AND c.language = ${params.p(scope.language)}`;
   if (scope.fileIds) sql += ` AND c.file_id = ANY(${params.p(scope.fileIds)}::bigint[])`;
@@ -321,11 +329,13 @@ export class CodeSearch {
     const globalStatistics = global ?? statistics;
     const common = codeRanking.commonWordDocuments;
     const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;
+    const indexLimit = postgresFullText.indexMatchLimit;
     // Words outside the levels (symbol keys, path words) are looked up on their own, so the
     // statistics ranking reads stay those of the query's words.
-    const allCheap = async (words: readonly string[]): Promise<boolean> => {
+    const fewMatches = async (words: readonly string[], known = 0): Promise<boolean> => {
       const counts = await this.#statistics(db, maxId, everything, words);
-      return words.every((word) => counts.documentFrequency(word) <= common);
+      const total = words.reduce((sum, word) => sum + counts.documentFrequency(word), known);
+      return total <= indexLimit;
     };
     const isSpecific = (token: string): boolean => {
       const frequency = statistics.documentFrequency(token);
@@ -342,7 +352,7 @@ export class CodeSearch {
         : Math.max(limit, codeRanking.unscoredMatchLimit);
       const rows = await this.#newestMatches(db, {
         tsquery: toTsquery(level.match),
-        selective: isSelective(level.match, isCheap),
+        selective: matchBound(level.match, globalStatistics.documentFrequency) <= indexLimit,
         scope,
         limit: wanted,
       });
@@ -406,7 +416,7 @@ export class CodeSearch {
       if (keys.length > 0) {
         const rows = await this.#newestMatches(db, {
           tsquery: keys.map((key) => tokenTsquery(key, 'C')).join(' | '),
-          selective: await allCheap(keys),
+          selective: await fewMatches(keys),
           scope,
           limit: codeRanking.namedFileScan,
         });
@@ -424,11 +434,10 @@ export class CodeSearch {
       const prefixCounts = await this.#prefixCounts(db, prefixes);
       const rows = await this.#newestMatches(db, {
         tsquery: pathTerms.map((term) => tokenTsquery(term.token, 'C', term.prefix)).join(' | '),
-        selective:
-          pathTerms.every(
-            (term) =>
-              !term.prefix || (prefixCounts.get(term.token) ?? Number.POSITIVE_INFINITY) <= common,
-          ) && (await allCheap(pathTerms.filter((term) => !term.prefix).map((term) => term.token))),
+        selective: await fewMatches(
+          pathTerms.filter((term) => !term.prefix).map((term) => term.token),
+          prefixes.reduce((sum, prefix) => sum + (prefixCounts.get(prefix) ?? 0), 0),
+        ),
         scope,
         limit: codeRanking.fileNameScan,
       });
@@ -443,9 +452,9 @@ export class CodeSearch {
   }
 
   /**
-   * The newest chunks of a scope matching a tsquery, at most `limit`. A selective query (see
-   * `isSelective`) is answered from the GIN index: every match is read, few by construction.
-   * Otherwise the matches would be a large part of the index, so only the scope's newest
+   * The newest chunks of a scope matching a tsquery, at most `limit`. A selective query (at most
+   * `indexMatchLimit` matches by `matchBound`) is answered from the GIN index, which reads every
+   * match. Otherwise the matches could be a large part of the index, so only the scope's newest
    * `postgresFullText.newestScanRows` chunks are checked, newest first, stopping at `limit` matches: the cost
    * stays bounded however large the store grows, and on stores up to that size nothing is
    * missed.

@@ -41,46 +41,47 @@ export function tokenTsquery(
 }
 
 /**
- * Whether a GIN scan for a full-text expression of the query levels (the syntax `toTsquery`
- * reads) stays small: true when every alternative of every `OR` contains a word `isRare`
- * accepts, since an `AND` or a phrase matches no more chunks than its rarest word. A scan that
- * is not selective reads the matches of common words, most of the index on a large store.
+ * At most how many chunks a full-text expression of the query levels (the syntax `toTsquery`
+ * reads) can match, from each word's document count: an `AND` or a phrase matches no more than
+ * its rarest part, an `OR` no more than its parts together. A GIN scan reads about that many
+ * matches, so it tells a cheap index scan from one through a large part of the index.
  */
-export function isSelective(expression: string, isRare: (token: string) => boolean): boolean {
+export function matchBound(expression: string, documents: (token: string) => number): number {
   const items = [...expression.matchAll(/"((?:[^"]|"")*)"|(\()|(\))|\b(AND|OR)\b|(\S)/g)];
   let at = 0;
   const fail = (): never => {
     throw new Error(`Unexpected end or token in full-text expression ${expression}.`);
   };
-  const primary = (): boolean => {
+  const primary = (): number => {
     const item = items[at++] ?? fail();
     const [, quoted, open] = item;
     if (quoted !== undefined) {
-      return quoted
+      const words = quoted
         .replaceAll('""', '"')
         .split(' ')
-        .some((word) => word !== '' && isRare(word));
+        .filter((word) => word !== '');
+      return words.length === 0 ? 0 : Math.min(...words.map(documents));
     }
     if (open === undefined) fail();
     const inner = alternatives();
     if (items[at++]?.[3] === undefined) fail();
     return inner;
   };
-  const conjunction = (): boolean => {
-    let rare = primary();
+  const conjunction = (): number => {
+    let bound = primary();
     while (items[at]?.[4] === 'AND') {
       at += 1;
-      rare = primary() || rare;
+      bound = Math.min(bound, primary());
     }
-    return rare;
+    return bound;
   };
-  const alternatives = (): boolean => {
-    let rare = conjunction();
+  const alternatives = (): number => {
+    let bound = conjunction();
     while (items[at]?.[4] === 'OR') {
       at += 1;
-      rare = conjunction() && rare;
+      bound += conjunction();
     }
-    return rare;
+    return bound;
   };
   const result = alternatives();
   if (at !== items.length) fail();

@@ -70,6 +70,14 @@ export function termDocumentsMigration(s: string, name: string): string {
     -- Rows counted down to nothing, removed after each delete.
     CREATE INDEX term_documents_unused ON ${s}.term_documents (repository_id)
       WHERE documents <= 0;
+    -- A search's newest chunks of one repository or language, read newest first (the ids of a
+    -- repository are not among the newest of the whole table when others were written since).
+    CREATE INDEX chunks_repository_newest ON ${s}.chunks (repository_id, id);
+    DROP INDEX ${s}.chunks_language;
+    CREATE INDEX chunks_language ON ${s}.chunks (language, id);
+    -- Statistics now, not at autovacuum's leisure: without them the planner scans the table
+    -- for the searches' range and key look-ups.
+    ANALYZE ${s}.term_documents;
   `;
 }
 
