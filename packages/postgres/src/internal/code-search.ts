@@ -352,7 +352,9 @@ export class CodeSearch {
         : Math.max(limit, codeRanking.unscoredMatchLimit);
       const rows = await this.#newestMatches(db, {
         tsquery: toTsquery(level.match),
-        selective: matchBound(level.match, globalStatistics.documentFrequency) <= indexLimit,
+        selective:
+          matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <=
+          indexLimit,
         scope,
         limit: wanted,
       });
