@@ -40,7 +40,7 @@ import { parseInput } from '@nellie/schemas';
 import { Parameters, type Queryable } from './database.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
-import { prefixDocuments, termDocuments } from './term-documents.ts';
+import { TermDocuments } from './term-documents.ts';
 import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
@@ -95,9 +95,11 @@ function scopeSql(scope: CodeScope, params: Parameters): string {
 export class CodeSearch {
   readonly #c: SearchContext;
   readonly #cache = new StatisticsCache();
+  readonly #terms: TermDocuments;
 
   constructor(context: SearchContext) {
     this.#c = context;
+    this.#terms = new TermDocuments(context);
   }
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
@@ -233,7 +235,7 @@ export class CodeSearch {
     );
     const missing = tokens.filter((token) => this.#cache.get(tokenKey(token)) === undefined);
     if (missing.length > 0) {
-      const counted = await termDocuments(db, this.#c.s, this.#c.config, missing, scope);
+      const counted = await this.#terms.counts(db, missing, scope);
       if (scope.fileIds !== null) {
         const around = { ...scope, fileIds: null, glob: null };
         const aroundDocuments = await this.#cached(
@@ -493,7 +495,7 @@ export class CodeSearch {
   async #prefixCounts(db: Queryable, prefixes: readonly string[]): Promise<Map<string, number>> {
     const key = (prefix: string): string => `p\u0000${prefix}`;
     const missing = prefixes.filter((prefix) => this.#cache.get(key(prefix)) === undefined);
-    const counted = await prefixDocuments(db, this.#c.s, this.#c.config, missing, {
+    const counted = await this.#terms.prefixCounts(db, missing, {
       repositoryIds: null,
       language: null,
     });
