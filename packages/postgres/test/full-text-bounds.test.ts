@@ -165,6 +165,27 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       expect(scoped[0]).toMatchObject({ path: 'src/headers.ts' });
     });
 
+    it('weighs words inside a path glob, counting rare ones and estimating common ones', async () => {
+      await using store = await createPostgresStore({ connectionString, schema: freshSchema() });
+      await seed(store);
+      postgresFullText.newestScanRows = 100;
+      // "request" is common (21 chunks), "headers" rare: both weighed inside the glob.
+      const hits = await store.searchCode({
+        query: 'request headers',
+        limit: 5,
+        pathGlob: 'src/h*.ts',
+      });
+      expect(hits[0]).toMatchObject({ path: 'src/headers.ts' });
+      const inGlob = await store.searchCode({
+        query: 'parse request',
+        limit: 30,
+        pathGlob: 'src/handler1*.ts',
+      });
+      expect(inGlob.map((hit) => hit.path).sort()).toEqual(
+        [1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((index) => `src/handler${index}.ts`).sort(),
+      );
+    });
+
     it('looks for common words among the newest chunks only', async () => {
       await using store = await createPostgresStore({ connectionString, schema: freshSchema() });
       await seed(store);
