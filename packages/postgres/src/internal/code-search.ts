@@ -40,7 +40,8 @@ import { parseInput } from '@nellie/schemas';
 import { Parameters, type Queryable } from './database.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
-import { tokenTsquery, toTsquery } from './tsquery.ts';
+import { TermDocuments } from './term-documents.ts';
+import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
 interface CodeScope {
@@ -53,6 +54,22 @@ interface CodeScope {
 
 const columns = 'c.id, c.symbol_name, c.enclosing_symbol, f.path, c.content';
 
+/** Full-text settings of the PostgreSQL store beside the shared `codeRanking`. */
+export const postgresFullText = {
+  /**
+   * Chunks a full-text query that is not selective checks at most, newest first: such a query
+   * (one that may match more than `indexMatchLimit` chunks) finds its matches among the newest.
+   */
+  newestScanRows: 10_000,
+  /**
+   * Matches a full-text query may have at most (`matchBound`) to be answered from the GIN index,
+   * which reads every match; one with more checks the newest chunks instead.
+   */
+  indexMatchLimit: 20_000,
+};
+
+const everything: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
+
 function isFiltered(scope: CodeScope): boolean {
   return scope.repositoryIds !== null || scope.language !== null || scope.fileIds !== null;
 }
@@ -60,7 +77,10 @@ function isFiltered(scope: CodeScope): boolean {
 /** `AND …` conditions over `c` (chunks) for the scope, with their parameters. */
 function scopeSql(scope: CodeScope, params: Parameters): string {
   let sql = '';
-  if (scope.repositoryIds)
+  // One repository as an equality, so its index can give its newest chunks in order.
+  if (scope.repositoryIds?.length === 1)
+    sql += ` AND c.repository_id = ${params.p(scope.repositoryIds[0])}::int`;
+  else if (scope.repositoryIds)
     sql += ` AND c.repository_id = ANY(${params.p(scope.repositoryIds)}::int[])`;
   if (scope.language !== null) sql += ` AND c.language = ${params.p(scope.language)}`;
   if (scope.fileIds) sql += ` AND c.file_id = ANY(${params.p(scope.fileIds)}::bigint[])`;
@@ -75,9 +95,11 @@ function scopeSql(scope: CodeScope, params: Parameters): string {
 export class CodeSearch {
   readonly #c: SearchContext;
   readonly #cache = new StatisticsCache();
+  readonly #terms: TermDocuments;
 
   constructor(context: SearchContext) {
     this.#c = context;
+    this.#terms = new TermDocuments(context);
   }
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
@@ -193,51 +215,104 @@ export class CodeSearch {
     return scope;
   }
 
-  /** Document counts of the scope and of each token in it, for BM25 in JS (cached). */
+  /**
+   * Document counts of the scope and of each token in it, for BM25 in JS (cached): read from
+   * the counts the database keeps per repository and language (migration 7). A path glob's
+   * counts are taken inside it for words that are not common around it, and estimated from the
+   * glob's share of its repositories and language for words that are.
+   */
   async #statistics(
     db: Queryable,
+    maxId: number,
     scope: CodeScope,
     tokens: readonly string[],
   ): Promise<TermStatistics> {
-    const generation = await db.query<{ id: number }>(
-      `SELECT coalesce(max(id), 0) AS id FROM ${this.#c.s}.chunks`,
-    );
-    const maxId = generation.rows[0]?.id ?? 0;
-    this.#cache.refresh(maxId);
     const key = JSON.stringify([scope.repositoryIds, scope.language, scope.glob]);
     const documentsKey = `n${key}`;
     const tokenKey = (token: string): string => `f${key}\u0000${token}`;
+    const documents = await this.#cached(documentsKey, async () =>
+      isFiltered(scope) ? Math.max(1, await this.#countScope(db, scope)) : Math.max(1, maxId),
+    );
     const missing = tokens.filter((token) => this.#cache.get(tokenKey(token)) === undefined);
-    const filtered = isFiltered(scope);
-    // Unfiltered, the largest id stands for the document count, as in the SQLite store.
-    if (!filtered) this.#cache.set(documentsKey, Math.max(1, maxId));
-    if (missing.length > 0 || this.#cache.get(documentsKey) === undefined) {
-      const params = new Parameters();
-      const filter = scopeSql(scope, params);
-      const tokenParam = params.p(missing);
-      const cap = params.p(codeRanking.commonWordDocuments + 1);
-      const documents = filtered
-        ? `(SELECT count(*) FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
-             LIMIT ${params.p(codeRanking.scopeDocumentLimit)}) x)`
-        : `${Math.max(1, maxId)}`;
-      const { rows } = await db.query<{ token: string | null; n: number }>(
-        `SELECT NULL AS token, ${documents} AS n
-         UNION ALL
-         SELECT t.token, (SELECT count(*) FROM (
-           SELECT 1 FROM ${this.#c.s}.chunks c
-           WHERE c.tokens @@ to_tsquery(${this.#c.config}, quote_literal(t.token))${filter}
-           LIMIT ${cap}) x)
-         FROM unnest(${tokenParam}::text[]) AS t(token)`,
-        params.values,
-      );
-      for (const row of rows) {
-        if (row.token === null) this.#cache.set(documentsKey, Math.max(1, row.n));
-        else this.#cache.set(tokenKey(row.token), row.n);
+    if (missing.length > 0) {
+      const counted = await this.#terms.counts(db, missing, scope);
+      if (scope.fileIds !== null) {
+        const around = { ...scope, fileIds: null, glob: null };
+        const aroundDocuments = await this.#cached(
+          `n${JSON.stringify([around.repositoryIds, around.language, null])}`,
+          async () => Math.max(1, isFiltered(around) ? await this.#countScope(db, around) : maxId),
+        );
+        const rare = missing.filter(
+          (token) => (counted.get(token) ?? 0) <= codeRanking.commonWordDocuments,
+        );
+        const inGlob = await this.#countInScope(db, scope, rare);
+        for (const token of missing) {
+          counted.set(
+            token,
+            inGlob.get(token) ??
+              Math.round(((counted.get(token) ?? 0) * documents) / aroundDocuments),
+          );
+        }
       }
+      for (const token of missing) this.#cache.set(tokenKey(token), counted.get(token) ?? 0);
     }
-    const documents = this.#cache.get(documentsKey) ?? 1;
     const frequencies = new Map(tokens.map((token) => [token, this.#cache.get(tokenKey(token))]));
     return { documents, documentFrequency: (token) => frequencies.get(token) ?? 0 };
+  }
+
+  /** The largest chunk id (the cache's generation, read once a search), refreshing the cache when it moved. */
+  async #generation(db: Queryable): Promise<number> {
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT coalesce(max(id), 0) AS id FROM ${this.#c.s}.chunks`,
+    );
+    const maxId = rows[0]?.id ?? 0;
+    this.#cache.refresh(maxId);
+    return maxId;
+  }
+
+  async #cached(key: string, compute: () => Promise<number>): Promise<number> {
+    const known = this.#cache.get(key);
+    if (known !== undefined) return known;
+    const value = await compute();
+    this.#cache.set(key, value);
+    return value;
+  }
+
+  /** Chunks in a filtered scope, counted up to `codeRanking.scopeDocumentLimit`. */
+  async #countScope(db: Queryable, scope: CodeScope): Promise<number> {
+    const params = new Parameters();
+    const filter = scopeSql(scope, params);
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
+         LIMIT ${params.p(codeRanking.scopeDocumentLimit)}) x`,
+      params.values,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * Chunks of a scope matching each token, counted through the full-text index; call only for
+   * tokens known not to be common (at most `commonWordDocuments` matches each).
+   */
+  async #countInScope(
+    db: Queryable,
+    scope: CodeScope,
+    tokens: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (tokens.length === 0) return new Map();
+    const params = new Parameters();
+    const filter = scopeSql(scope, params);
+    const tokenParam = params.p(tokens);
+    const cap = params.p(codeRanking.commonWordDocuments + 1);
+    const { rows } = await db.query<{ token: string; n: number }>(
+      `SELECT t.token, (SELECT count(*) FROM (
+         SELECT 1 FROM ${this.#c.s}.chunks c
+         WHERE c.tokens @@ to_tsquery(${this.#c.config}, quote_literal(t.token))${filter}
+         LIMIT ${cap}) x) AS n
+       FROM unnest(${tokenParam}::text[]) AS t(token)`,
+      params.values,
+    );
+    return new Map(rows.map((row) => [row.token, row.n]));
   }
 
   async #lexical(
@@ -250,17 +325,20 @@ export class CodeSearch {
     const filtered = isFiltered(scope);
     const allLevels = [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)];
     const tokens = [...new Set([...analyzed.parts, ...allLevels.flatMap((level) => level.tokens)])];
-    const global = filtered
-      ? await this.#statistics(
-          db,
-          { repositoryIds: null, language: null, fileIds: null, glob: null },
-          tokens,
-        )
-      : null;
-    const statistics = await this.#statistics(db, scope, tokens);
+    const maxId = await this.#generation(db);
+    const global = filtered ? await this.#statistics(db, maxId, everything, tokens) : null;
+    const statistics = await this.#statistics(db, maxId, scope, tokens);
     const globalStatistics = global ?? statistics;
     const common = codeRanking.commonWordDocuments;
     const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;
+    const indexLimit = postgresFullText.indexMatchLimit;
+    // Words outside the levels (symbol keys, path words) are looked up on their own, so the
+    // statistics ranking reads stay those of the query's words.
+    const fewMatches = async (words: readonly string[], known = 0): Promise<boolean> => {
+      const counts = await this.#statistics(db, maxId, everything, words);
+      const total = words.reduce((sum, word) => sum + counts.documentFrequency(word), known);
+      return total <= indexLimit;
+    };
     const isSpecific = (token: string): boolean => {
       const frequency = statistics.documentFrequency(token);
       return frequency > 0 && frequency <= common;
@@ -271,19 +349,17 @@ export class CodeSearch {
     const fetched = new Map<string, CodeLexicalRow[]>();
     const fetchLevel = async (level: QueryLevel, limit: number): Promise<void> => {
       const cheap = level.tokens.every(isCheap);
-      const params = new Parameters();
-      const match = params.p(toTsquery(level.match));
-      const filter = scopeSql(scope, params);
       const wanted = cheap
         ? codeRanking.scoredMatchLimit
         : Math.max(limit, codeRanking.unscoredMatchLimit);
-      const { rows } = await db.query<CodeLexicalRow>(
-        `SELECT ${columns}, 'NaN'::float8 AS bm25
-         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-         WHERE c.tokens @@ to_tsquery(${this.#c.config}, ${match})${filter}
-         ORDER BY c.id DESC LIMIT ${params.p(wanted)}`,
-        params.values,
-      );
+      const rows = await this.#newestMatches(db, {
+        tsquery: toTsquery(level.match),
+        selective:
+          matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <=
+          indexLimit,
+        scope,
+        limit: wanted,
+      });
       if (!cheap) {
         fetched.set(level.match, rows);
         return;
@@ -342,16 +418,12 @@ export class CodeSearch {
         ...new Set(symbols.map((name) => symbolKey(name)).filter((key) => key !== null)),
       ];
       if (keys.length > 0) {
-        const params = new Parameters();
-        const match = params.p(keys.map((key) => tokenTsquery(key, 'C')).join(' | '));
-        const filter = scopeSql(scope, params);
-        const { rows } = await db.query<CodeLexicalRow>(
-          `SELECT ${columns}, 'NaN'::float8 AS bm25
-           FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-           WHERE c.tokens @@ to_tsquery(${this.#c.config}, ${match})${filter}
-           ORDER BY c.id DESC LIMIT ${params.p(codeRanking.namedFileScan)}`,
-          params.values,
-        );
+        const rows = await this.#newestMatches(db, {
+          tsquery: keys.map((key) => tokenTsquery(key, 'C')).join(' | '),
+          selective: await fewMatches(keys),
+          scope,
+          limit: codeRanking.namedFileScan,
+        });
         for (const row of rows) {
           if (byId.has(row.id) || !fileNamedAfter(row.path, symbols)) continue;
           if (definesSymbol(row.content, symbols)) add(row, 1);
@@ -362,18 +434,17 @@ export class CodeSearch {
     if (pathTerms.length > 0) {
       // Files named after a query word, as loose matches, however full-text ranking placed them.
       const level = Math.max(1, ...matches.map((entry) => entry.level));
-      const params = new Parameters();
-      const match = params.p(
-        pathTerms.map((term) => tokenTsquery(term.token, 'C', term.prefix)).join(' | '),
-      );
-      const filter = scopeSql(scope, params);
-      const { rows } = await db.query<CodeLexicalRow>(
-        `SELECT ${columns}, 'NaN'::float8 AS bm25
-         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-         WHERE c.tokens @@ to_tsquery(${this.#c.config}, ${match})${filter}
-         ORDER BY c.id DESC LIMIT ${params.p(codeRanking.fileNameScan)}`,
-        params.values,
-      );
+      const prefixes = pathTerms.filter((term) => term.prefix).map((term) => term.token);
+      const prefixCounts = await this.#prefixCounts(db, prefixes);
+      const rows = await this.#newestMatches(db, {
+        tsquery: pathTerms.map((term) => tokenTsquery(term.token, 'C', term.prefix)).join(' | '),
+        selective: await fewMatches(
+          pathTerms.filter((term) => !term.prefix).map((term) => term.token),
+          prefixes.reduce((sum, prefix) => sum + (prefixCounts.get(prefix) ?? 0), 0),
+        ),
+        scope,
+        limit: codeRanking.fileNameScan,
+      });
       const paths = new Set(matches.map((entry) => entry.row.path));
       for (const row of namedFileCandidates(rows, analyzed, statistics, paths)) {
         const entry = { row, level, complete: false };
@@ -382,6 +453,54 @@ export class CodeSearch {
       }
     }
     return { matches, statistics };
+  }
+
+  /**
+   * The newest chunks of a scope matching a tsquery, at most `limit`. A selective query (at most
+   * `indexMatchLimit` matches by `matchBound`) is answered from the GIN index, which reads every
+   * match. Otherwise the matches could be a large part of the index, so only the scope's newest
+   * `postgresFullText.newestScanRows` chunks are checked, newest first, stopping at `limit` matches: the cost
+   * stays bounded however large the store grows, and on stores up to that size nothing is
+   * missed.
+   */
+  async #newestMatches(
+    db: Queryable,
+    request: { tsquery: string; selective: boolean; scope: CodeScope; limit: number },
+  ): Promise<CodeLexicalRow[]> {
+    const params = new Parameters();
+    const match = `to_tsquery(${this.#c.config}, ${params.p(request.tsquery)})`;
+    const filter = scopeSql(request.scope, params);
+    const limit = params.p(request.limit);
+    // The CTE keeps the planner on the GIN index: with ORDER BY id it may walk the primary key
+    // instead, through most of the table when the matches are fewer than it guessed.
+    const candidates = request.selective
+      ? `WITH m AS MATERIALIZED (
+           SELECT c.id FROM ${this.#c.s}.chunks c WHERE c.tokens @@ ${match}${filter})
+         SELECT id FROM m ORDER BY id DESC LIMIT ${limit}`
+      : `SELECT n.id FROM (
+           SELECT c.id, c.tokens FROM ${this.#c.s}.chunks c WHERE true${filter}
+           ORDER BY c.id DESC LIMIT ${params.p(postgresFullText.newestScanRows)}) n
+         WHERE n.tokens @@ ${match} ORDER BY n.id DESC LIMIT ${limit}`;
+    const { rows } = await db.query<CodeLexicalRow>(
+      `SELECT ${columns}, 'NaN'::float8 AS bm25
+       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+       WHERE c.id IN (${candidates})
+       ORDER BY c.id DESC`,
+      params.values,
+    );
+    return rows;
+  }
+
+  /** Upper bounds of the chunks holding a word with each prefix, over the whole store. */
+  async #prefixCounts(db: Queryable, prefixes: readonly string[]): Promise<Map<string, number>> {
+    const key = (prefix: string): string => `p\u0000${prefix}`;
+    const missing = prefixes.filter((prefix) => this.#cache.get(key(prefix)) === undefined);
+    const counted = await this.#terms.prefixCounts(db, missing, {
+      repositoryIds: null,
+      language: null,
+    });
+    for (const [prefix, n] of counted) this.#cache.set(key(prefix), n);
+    return new Map(prefixes.map((prefix) => [prefix, this.#cache.get(key(prefix)) ?? 0]));
   }
 
   async #vector(

@@ -1,6 +1,7 @@
 import { NellieError } from '@nellie/core';
 import type { Queryable } from './database.ts';
 import { anchorsMigration } from './migrations/0006-anchors.ts';
+import { termDocumentsMigration } from './migrations/0007-term-documents.ts';
 import { feedTransactionsMigration } from './migrations/0008-feed-transactions.ts';
 import { checkpointCodeMigration } from './migrations/checkpoint-code.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
@@ -160,6 +161,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
   indexJobsMigration,
   checkpointCodeMigration,
   anchorsMigration,
+  termDocumentsMigration,
   feedTransactionsMigration,
 ];
 

@@ -1,6 +1,6 @@
 import { looseQueryLevels, strictQueryLevels, analyzeQuery } from '@nellie/storage/store-kit';
 import { describe, expect, it } from 'vitest';
-import { tokenTsquery, toTsquery } from './tsquery.ts';
+import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
 
 describe('toTsquery', () => {
   it('turns quoted tokens, phrases and operators into tsquery syntax', () => {
@@ -24,5 +24,36 @@ describe('toTsquery', () => {
     expect(tokenTsquery('build', 'C', true)).toBe(`'build':*C`);
     expect(tokenTsquery('build', undefined, true)).toBe(`'build':*`);
     expect(() => toTsquery('"a" NEAR "b"')).toThrow(/Unexpected/);
+  });
+});
+
+describe('matchBound', () => {
+  const documents = (token: string): number => (token.startsWith('r') ? 10 : 1000);
+
+  it('bounds an AND or a phrase by its rarest part and an OR by its parts together', () => {
+    expect(matchBound('"rare"', documents)).toBe(10);
+    expect(matchBound('"get"', documents)).toBe(1000);
+    expect(matchBound('"get" AND "rare"', documents)).toBe(10);
+    expect(matchBound('"get" OR "rare"', documents)).toBe(1010);
+    expect(matchBound('"get rare"', documents)).toBe(10);
+    expect(matchBound('("get" AND "rare") OR ("rich" AND "user")', documents)).toBe(20);
+    expect(matchBound('("get" AND "user") OR "rare"', documents)).toBe(1010);
+    expect(matchBound('"get" AND ("user" OR "rare")', documents)).toBe(1000);
+    expect(matchBound('"get" AND ("red" OR "rare")', documents)).toBe(20);
+  });
+
+  it('reads every level the shared query analysis builds', () => {
+    const analyzed = analyzeQuery('where do we retry failed uploads getUserById');
+    const levels = [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)];
+    for (const level of levels) {
+      expect(matchBound(level.match, () => 1)).toBeGreaterThanOrEqual(1);
+      expect(matchBound(level.match, () => 0)).toBe(0);
+    }
+  });
+
+  it('refuses an expression it cannot read', () => {
+    expect(() => matchBound('("a"', documents)).toThrow(/Unexpected/);
+    expect(() => matchBound('"a" AND', documents)).toThrow(/Unexpected/);
+    expect(() => matchBound('"a" "b"', documents)).toThrow(/Unexpected/);
   });
 });

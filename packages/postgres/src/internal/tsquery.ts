@@ -39,3 +39,51 @@ export function tokenTsquery(
   const label = `${prefix ? '*' : ''}${weight ?? ''}`;
   return label ? `${quoted}:${label}` : quoted;
 }
+
+/**
+ * At most how many chunks a full-text expression of the query levels (the syntax `toTsquery`
+ * reads) can match, from each word's document count: an `AND` or a phrase matches no more than
+ * its rarest part, an `OR` no more than its parts together. A GIN scan reads about that many
+ * matches, so it tells a cheap index scan from one through a large part of the index.
+ */
+export function matchBound(expression: string, documents: (token: string) => number): number {
+  const items = [...expression.matchAll(/"((?:[^"]|"")*)"|(\()|(\))|\b(AND|OR)\b|(\S)/g)];
+  let at = 0;
+  const fail = (): never => {
+    throw new Error(`Unexpected end or token in full-text expression ${expression}.`);
+  };
+  const primary = (): number => {
+    const item = items[at++] ?? fail();
+    const [, quoted, open] = item;
+    if (quoted !== undefined) {
+      const words = quoted
+        .replaceAll('""', '"')
+        .split(' ')
+        .filter((word) => word !== '');
+      return words.length === 0 ? 0 : Math.min(...words.map(documents));
+    }
+    if (open === undefined) fail();
+    const inner = alternatives();
+    if (items[at++]?.[3] === undefined) fail();
+    return inner;
+  };
+  const conjunction = (): number => {
+    let bound = primary();
+    while (items[at]?.[4] === 'AND') {
+      at += 1;
+      bound = Math.min(bound, primary());
+    }
+    return bound;
+  };
+  const alternatives = (): number => {
+    let bound = conjunction();
+    while (items[at]?.[4] === 'OR') {
+      at += 1;
+      bound += conjunction();
+    }
+    return bound;
+  };
+  const result = alternatives();
+  if (at !== items.length) fail();
+  return result;
+}
