@@ -92,17 +92,39 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       second.deleteFiles(shop.id, ['src/handler4.py', 'src/handler5.ts']),
     ]);
     expect(await termCountErrors(connectionString, schema)).toEqual([]);
-    await first.deleteRepository(blog.id);
+    // A repository's removal drops its counts whole, next to another repository's writes.
+    await Promise.all([
+      first.deleteRepository(blog.id),
+      second.writeFile(shop.id, file('src/handler13.ts'), chunks('parse retry', 2)),
+      second.deleteFiles(shop.id, ['src/handler7.ts']),
+    ]);
     expect(await termCountErrors(connectionString, schema)).toEqual([]);
+    expect(await first.listRepositories()).toEqual([expect.objectContaining({ id: shop.id })]);
     const before = await countTerms(connectionString, schema);
     await second.deleteFiles(
       shop.id,
-      [1, 2, 7, 8, 10, 11].map((index) => `src/handler${index}.${index % 4 === 0 ? 'py' : 'ts'}`),
+      [1, 2, 7, 8, 10, 11, 13].map(
+        (index) => `src/handler${index}.${index % 4 === 0 ? 'py' : 'ts'}`,
+      ),
     );
     expect(await termCountErrors(connectionString, schema)).toEqual([]);
     expect(before).toBeGreaterThan(0);
     // Words no chunk holds any more leave no row behind.
     expect(await countTerms(connectionString, schema)).toBe(0);
+  });
+
+  it('drops the word counts with the chunks when the store is emptied for an import', async () => {
+    const schema = freshSchema();
+    await using store = await createPostgresStore({ connectionString, schema });
+    const shop = await store.upsertRepository({ rootPath: '/work/projects/shop' });
+    const chunk = { startLine: 1, endLine: 1, content: 'export function parseUpload() {}' };
+    await store.writeFile(shop.id, file('src/upload.ts'), [chunk]);
+    expect(await countTerms(connectionString, schema)).toBeGreaterThan(0);
+    await store.transfer.clear();
+    expect(await countTerms(connectionString, schema)).toBe(0);
+    const again = await store.upsertRepository({ rootPath: '/work/projects/shop' });
+    await store.writeFile(again.id, file('src/upload.ts'), [chunk]);
+    expect(await termCountErrors(connectionString, schema)).toEqual([]);
   });
 
   describe('with common words and a small scan bound', () => {

@@ -152,11 +152,13 @@ export class CodeRepositoryStore {
     parseInput(numericIdSchema, id, 'repository id');
     return this.#database.write(async (db) => {
       await this.#requireRepository(db, id);
+      // One statement, so the chunks' trigger sees the repository gone and drops its word
+      // counts whole instead of counting down every word (migration 7).
       const { rows } = await db.query<{ content_hash: string }>(
-        `DELETE FROM ${this.#s}.chunks WHERE repository_id = $1 RETURNING content_hash`,
+        `WITH repository AS (DELETE FROM ${this.#s}.repositories WHERE id = $1)
+         DELETE FROM ${this.#s}.chunks WHERE repository_id = $1 RETURNING content_hash`,
         [id],
       );
-      await db.query(`DELETE FROM ${this.#s}.repositories WHERE id = $1`, [id]);
       await releaseContentHashes(
         db,
         this.#s,

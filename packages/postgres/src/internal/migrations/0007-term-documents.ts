@@ -5,7 +5,9 @@
  * reads exact document frequencies without counting matches per search. Writers to the same
  * repository take turns on a transaction advisory lock (two keys: the schema and the
  * repository) before touching its counts, so concurrent `writeFile`s cannot deadlock on the
- * counts of common words; writers to different repositories touch different rows.
+ * counts of common words; writers to different repositories touch different rows. The chunks of
+ * a repository that is no longer stored are not counted down word by word: its counts are
+ * dropped in one statement (`deleteRepository` removes the repository and its chunks together).
  * Words are the `tsvector` lexemes (stemmed, without weights); `language` is '' for none.
  */
 export function termDocumentsMigration(s: string, name: string): string {
@@ -38,14 +40,35 @@ export function termDocumentsMigration(s: string, name: string): string {
     $body$;
 
     CREATE FUNCTION ${s}.count_removed_terms() RETURNS trigger LANGUAGE plpgsql AS $body$
+    DECLARE
+      kept integer[];
+      dropped integer[];
     BEGIN
-      ${lock('removed')}
+      SELECT array_agg(r.repository_id ORDER BY r.repository_id) FILTER (WHERE p.id IS NOT NULL),
+        array_agg(r.repository_id) FILTER (WHERE p.id IS NULL)
+      INTO kept, dropped
+      FROM (SELECT DISTINCT repository_id FROM removed) r
+      LEFT JOIN ${s}.repositories p ON p.id = r.repository_id;
+      IF dropped IS NOT NULL THEN
+        DELETE FROM ${s}.term_documents WHERE repository_id = ANY(dropped);
+      END IF;
+      IF kept IS NULL THEN
+        RETURN NULL;
+      END IF;
+      PERFORM pg_advisory_xact_lock(${lockKey}, k) FROM unnest(kept) AS k;
+      -- Words counted down to nothing are deleted, the others counted down, in one pass over
+      -- the removed chunks' words (no row is both: the update needs more than is removed).
+      WITH w AS MATERIALIZED (
+        ${words(`(SELECT * FROM removed WHERE dropped IS NULL OR repository_id = ANY(kept)) r`)}
+      ), gone AS (
+        DELETE FROM ${s}.term_documents t USING w
+        WHERE t.token = w.token AND t.repository_id = w.repository_id
+          AND t.language = w.language AND t.documents <= w.n
+      )
       UPDATE ${s}.term_documents t SET documents = t.documents - w.n
-      FROM (${words('removed')}) w
-      WHERE t.token = w.token AND t.repository_id = w.repository_id AND t.language = w.language;
-      DELETE FROM ${s}.term_documents
-      WHERE documents <= 0
-        AND repository_id IN (SELECT DISTINCT repository_id FROM removed);
+      FROM w
+      WHERE t.token = w.token AND t.repository_id = w.repository_id
+        AND t.language = w.language AND t.documents > w.n;
       RETURN NULL;
     END
     $body$;
@@ -67,9 +90,9 @@ export function termDocumentsMigration(s: string, name: string): string {
     INSERT INTO ${s}.term_documents (token, repository_id, language, documents)
     ${words(`${s}.chunks`)};
     ALTER TABLE ${s}.term_documents ADD PRIMARY KEY (token, repository_id, language);
-    -- Rows counted down to nothing, removed after each delete.
-    CREATE INDEX term_documents_unused ON ${s}.term_documents (repository_id)
-      WHERE documents <= 0;
+    -- A removed repository's counts, dropped whole. \`documents\` is in no index, so counting
+    -- a word up or down can update its row in place (HOT) without touching the indexes.
+    CREATE INDEX term_documents_repository ON ${s}.term_documents (repository_id);
     -- A search's newest chunks of one repository or language, read newest first (the ids of a
     -- repository are not among the newest of the whole table when others were written since).
     CREATE INDEX chunks_repository_newest ON ${s}.chunks (repository_id, id);
