@@ -13,12 +13,28 @@ import {
   type CodePair,
   type StaticEmbedder,
   type TuneResult,
+  type TuneStaticModelOptions,
 } from '../src/index.ts';
 import { expectCode, standInModelDir } from './helpers.ts';
 
 const rows = 30_522;
 const dimensions = 8;
 const sourceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+/** Starts a tuning run and stops it after `steps` training steps, as Ctrl-C would. */
+async function tuneUntilInterrupted(options: TuneStaticModelOptions, steps: number): Promise<void> {
+  const controller = new AbortController();
+  await expectCode(
+    tuneStaticModel({
+      ...options,
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.phase === 'train' && event.done === steps) controller.abort();
+      },
+    }),
+    'ABORTED',
+  );
+}
 
 let workDir: string;
 let baseDir: string;
@@ -165,19 +181,14 @@ describe('tuneStaticModel', () => {
     expect(repeat.modelId).toBe(result.modelId);
 
     const interruptedDir = path.join(workDir, 'interrupted');
-    const controller = new AbortController();
-    await expectCode(
-      tuneStaticModel({
+    await tuneUntilInterrupted(
+      {
         ...tiny,
         modelDir: baseDir,
         outDir: interruptedDir,
         pairs,
-        signal: controller.signal,
-        onProgress: (event) => {
-          if (event.phase === 'train' && event.done === 4) controller.abort();
-        },
-      }),
-      'ABORTED',
+      },
+      4,
     );
     expect(existsSync(path.join(interruptedDir, '.tune-checkpoint', 'state.json'))).toBe(true);
     const resumed = await tuneStaticModel({
@@ -214,20 +225,15 @@ describe('tuneStaticModel', () => {
     expect((await readStaticModelConfig(tunedDir)).tuning).not.toHaveProperty('hardNegatives');
 
     const interruptedDir = path.join(workDir, 'hard-interrupted');
-    const controller = new AbortController();
-    await expectCode(
-      tuneStaticModel({
+    await tuneUntilInterrupted(
+      {
         ...tiny,
         modelDir: baseDir,
         outDir: interruptedDir,
         pairs,
         hardNegatives: 3,
-        signal: controller.signal,
-        onProgress: (event) => {
-          if (event.phase === 'train' && event.done === 5) controller.abort();
-        },
-      }),
-      'ABORTED',
+      },
+      5,
     );
     // Another hard-negative setting is another run: its checkpoint is not resumed.
     const other = await tuneStaticModel({
@@ -240,21 +246,16 @@ describe('tuneStaticModel', () => {
     });
     expect(other.resumedSteps).toBe(0);
     expect(other.modelId).not.toBe(hard.modelId);
-    const secondController = new AbortController();
     const secondInterruptedDir = path.join(workDir, 'hard-interrupted-2');
-    await expectCode(
-      tuneStaticModel({
+    await tuneUntilInterrupted(
+      {
         ...tiny,
         modelDir: baseDir,
         outDir: secondInterruptedDir,
         pairs,
         hardNegatives: 3,
-        signal: secondController.signal,
-        onProgress: (event) => {
-          if (event.phase === 'train' && event.done === 5) secondController.abort();
-        },
-      }),
-      'ABORTED',
+      },
+      5,
     );
     const resumed = await tuneStaticModel({
       ...tiny,
@@ -311,21 +312,16 @@ describe('tuneStaticModel', () => {
       Array.from(asDocument!),
     );
 
-    const controller = new AbortController();
     const interruptedDir = path.join(workDir, 'query-weights-interrupted');
-    await expectCode(
-      tuneStaticModel({
+    await tuneUntilInterrupted(
+      {
         ...tiny,
         modelDir: baseDir,
         outDir: interruptedDir,
         pairs,
         queryWeights: true,
-        signal: controller.signal,
-        onProgress: (event) => {
-          if (event.phase === 'train' && event.done === 5) controller.abort();
-        },
-      }),
-      'ABORTED',
+      },
+      5,
     );
     const resumed = await tuneStaticModel({
       ...tiny,

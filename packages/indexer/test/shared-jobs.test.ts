@@ -125,19 +125,25 @@ describe('index jobs shared through PostgreSQL', () => {
     expect(await chunkCounts(b.store)).toEqual({ files: 60, chunks: 60 });
   });
 
-  it('cancelling on one server stops the job running on another', async () => {
-    const a = await openServer('server-a');
+  /**
+   * Enough files that the job is still running when a cancel reaches its server, which hears it
+   * at its next heartbeat (a third of the lease) even on a fast machine.
+   */
+  async function writeManyFiles(): Promise<void> {
     await writeTree(
       root,
       Object.fromEntries(
-        // Enough files that the job is still running when the cancel reaches its server, which
-        // hears it at its next heartbeat (a third of the lease) even on a fast machine.
         Array.from({ length: 5000 }, (_, index) => [
           `more/file${index}.ts`,
           `export const value${index} = ${index};\n`,
         ]),
       ),
     );
+  }
+
+  it('cancelling on one server stops the job running on another', async () => {
+    const a = await openServer('server-a');
+    await writeManyFiles();
     const job = await a.indexer.startJob({ rootPath: root, mode: 'full' });
     await waitFor(() => a.indexer.getJob(job.id)?.state === 'running', 'the job to run');
     const b = await openServer('server-b');
@@ -153,15 +159,7 @@ describe('index jobs shared through PostgreSQL', () => {
     // of the job it reads on demand.
     const b = await openServer('server-b', { jobPollMs: 60_000 });
     const a = await openServer('server-a');
-    await writeTree(
-      root,
-      Object.fromEntries(
-        Array.from({ length: 5000 }, (_, index) => [
-          `more/file${index}.ts`,
-          `export const value${index} = ${index};\n`,
-        ]),
-      ),
-    );
+    await writeManyFiles();
     const job = await a.indexer.startJob({ rootPath: root, mode: 'full' });
     await waitFor(() => a.indexer.getJob(job.id)?.state === 'running', 'the job to run');
     expect(b.indexer.getJob(job.id)).toBeNull();

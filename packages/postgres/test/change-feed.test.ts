@@ -1,11 +1,10 @@
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
+import { inMemoryVectorStore, serverWithoutPgvector } from './generated-vectors.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const dimensions = 8;
-const model = { modelId: 'generated-vectors', dimensions };
-const connectionString = inject('postgresWithoutPgvector');
 
 /** A vector pointing along one axis (plus a small offset so no two are alike). */
 function axis(index: number): Float32Array {
@@ -43,7 +42,7 @@ async function unembeddedChunks(store: PostgresStore, count: number): Promise<st
 
 /** A connection of its own, as another server's transaction. */
 async function connection(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString });
+  const client = new pg.Client({ connectionString: serverWithoutPgvector });
   await client.connect();
   return client;
 }
@@ -68,13 +67,7 @@ for (const [mode, memoryIndex, lagWhileOpen, lagOnceCommitted] of [
   describe(`PostgreSQL change feed, with ${mode}`, () => {
     it('delivers a row whose transaction took a lower id but committed after a higher one was read', async () => {
       const schema = freshSchema();
-      const options = {
-        connectionString,
-        schema,
-        embedding: model,
-        vectorIndex: 'memory' as const,
-        memoryIndex,
-      };
+      const options = inMemoryVectorStore(schema, dimensions, memoryIndex);
       await using writer = await createPostgresStore(options);
       const [early, late] = (await unembeddedChunks(writer, 8)).slice(-2);
       await using reader = await createPostgresStore(options);
@@ -104,13 +97,7 @@ for (const [mode, memoryIndex, lagWhileOpen, lagOnceCommitted] of [
 
     it('delivers a tombstone whose transaction took a lower sequence number but committed after a higher one was read', async () => {
       const schema = freshSchema();
-      const options = {
-        connectionString,
-        schema,
-        embedding: model,
-        vectorIndex: 'memory' as const,
-        memoryIndex,
-      };
+      const options = inMemoryVectorStore(schema, dimensions, memoryIndex);
       await using writer = await createPostgresStore(options);
       const hashes = await unembeddedChunks(writer, 8);
       const [early, late] = hashes.slice(-2);

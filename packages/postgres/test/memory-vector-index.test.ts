@@ -1,27 +1,14 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
+import { randomVectors, serverWithoutPgvector } from './generated-vectors.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const dimensions = 16;
 const model = { modelId: 'generated-vectors', dimensions };
-const connectionString = inject('postgresWithoutPgvector');
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const connectionString = serverWithoutPgvector;
 
 function vectors(count: number, seed: number): Float32Array[] {
-  const next = generator(seed);
-  return Array.from({ length: count }, () =>
-    Float32Array.from({ length: dimensions }, () => next() * 2 - 1),
-  );
+  return randomVectors(count, seed, dimensions);
 }
 
 function typescriptFile(path: string, contentHash: string) {

@@ -2,13 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noopLogger, type Logger } from '@nellie/core';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
+import { inMemoryVectorStore, randomVectors } from './generated-vectors.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const dimensions = 16;
-const model = { modelId: 'generated-vectors', dimensions };
-const connectionString = inject('postgresWithoutPgvector');
 const directories: string[] = [];
 
 afterAll(() => {
@@ -21,22 +20,8 @@ function tempDirectory(): string {
   return directory;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function vectors(count: number, seed: number): Float32Array[] {
-  const next = generator(seed);
-  return Array.from({ length: count }, () =>
-    Float32Array.from({ length: dimensions }, () => next() * 2 - 1),
-  );
+  return randomVectors(count, seed, dimensions);
 }
 
 /** `files` one-file-per-call writes of 20 chunks each into `repository`, all embedded. */
@@ -98,13 +83,7 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
   it('is saved on close, loaded at start and caught up with what other servers wrote meanwhile', async () => {
     const schema = freshSchema();
     const directory = tempDirectory();
-    const options = {
-      connectionString,
-      schema,
-      embedding: model,
-      vectorIndex: 'memory' as const,
-      memoryIndex,
-    };
+    const options = inMemoryVectorStore(schema, dimensions, memoryIndex);
     await using writer = await createPostgresStore(options);
     await writeFiles(writer, 'alpha', names('a', 20), 1);
 
@@ -144,13 +123,7 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
   it('does not load an index saved before the store was cleared for an import', async () => {
     const schema = freshSchema();
     const directory = tempDirectory();
-    const options = {
-      connectionString,
-      schema,
-      embedding: model,
-      vectorIndex: 'memory' as const,
-      memoryIndex,
-    };
+    const options = inMemoryVectorStore(schema, dimensions, memoryIndex);
     const saving = await createPostgresStore({ ...options, vectorIndexDir: directory });
     await writeFiles(saving, 'alpha', names('a', 10), 5);
     expect(await saving.syncVectorIndex()).toMatchObject({ mode: 'ann', indexed: 200 });
@@ -173,16 +146,9 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
 
   it('rebuilds from the database, never trusting it, an index saved for another schema or damaged', async () => {
     const directory = tempDirectory();
-    const base = {
-      connectionString,
-      embedding: model,
-      vectorIndex: 'memory' as const,
-      memoryIndex,
-    };
     const theirs = freshSchema();
     await using other = await createPostgresStore({
-      ...base,
-      schema: theirs,
+      ...inMemoryVectorStore(theirs, dimensions, memoryIndex),
       vectorIndexDir: directory,
     });
     await writeFiles(other, 'alpha', names('a', 10), 3);
@@ -190,7 +156,9 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
     await other.close();
 
     const ours = freshSchema();
-    await using writer = await createPostgresStore({ ...base, schema: ours });
+    await using writer = await createPostgresStore(
+      inMemoryVectorStore(ours, dimensions, memoryIndex),
+    );
     await writeFiles(writer, 'gamma', names('g', 8), 4);
     const queries = vectors(10, 7);
     const truth = await topIds(writer, queries);
@@ -204,8 +172,7 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
     }
     const foreign = recordingLogger();
     const misplaced = await createPostgresStore({
-      ...base,
-      schema: ours,
+      ...inMemoryVectorStore(ours, dimensions, memoryIndex),
       vectorIndexDir: directory,
       logger: foreign.logger,
     });
@@ -224,8 +191,7 @@ describe('PostgreSQL store without pgvector: the in-process HNSW index saved on 
     writeFileSync(file, bytes);
     const damaged = recordingLogger();
     await using reopened = await createPostgresStore({
-      ...base,
-      schema: ours,
+      ...inMemoryVectorStore(ours, dimensions, memoryIndex),
       vectorIndexDir: directory,
       logger: damaged.logger,
     });
