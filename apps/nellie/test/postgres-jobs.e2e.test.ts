@@ -215,9 +215,19 @@ describe('nellie index --database: the job is queued for the servers', () => {
     // Nobody runs it until a server is there.
     expect(await jobRow('team_jobs', queuedJob.id)).toMatchObject({ state: 'queued', attempts: 0 });
 
+    // The server running a job hears a cancel made through another at its next heartbeat, a
+    // third of the lease: a short lease, so that is sooner than the job's end on a fast machine.
     const servers = [
-      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env }),
-      await startServer({ dataDir: makeTempDir('nellie-pg-data-'), env }),
+      await startServer({
+        dataDir: makeTempDir('nellie-pg-data-'),
+        env,
+        args: ['--job-lease-seconds', '3'],
+      }),
+      await startServer({
+        dataDir: makeTempDir('nellie-pg-data-'),
+        env,
+        args: ['--job-lease-seconds', '3'],
+      }),
     ];
     const [a, b] = servers as [RunningServer, RunningServer];
     await waitFor(async () => (await jobRow('team_jobs', queuedJob.id))?.state === 'succeeded', {
