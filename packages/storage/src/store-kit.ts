@@ -9,6 +9,7 @@ export { analyzeQuery, pathTokenText, symbolKey, tokenText } from './internal/to
 export type { AnalyzedQuery } from './internal/tokens.ts';
 export {
   collectLevels,
+  looseLevelWords,
   looseQueryLevels,
   strictQueryLevels,
 } from './internal/ranking/query-levels.ts';

@@ -148,6 +148,32 @@ describe.each([
     expect(await paths('pdf output generated')).toContain('src/pdf.ts');
   });
 
+  it('finds older chunks by a rare query word when a common one matches more than a level scores', async () => {
+    const scoredMatchLimit = codeRanking.scoredMatchLimit;
+    codeRanking.scoredMatchLimit = 20;
+    try {
+      await write('src/accounts/balance.ts', [
+        fn('settle', 'export function settle(book) {\n  return book.ledger.close();\n}'),
+      ]);
+      // Written later, so newer: 30 chunks with only the common word.
+      for (let file = 0; file < 3; file += 1) {
+        await write(
+          `src/ui/panel-${file}.ts`,
+          Array.from({ length: 10 }, (_, index) => ({
+            startLine: index * 3 + 1,
+            endLine: index * 3 + 3,
+            content: `// widget ${file}.${index}\nrender(widget);`,
+          })),
+        );
+      }
+      expect(await paths('widget ledger totals', { limit: 40 })).toContain(
+        'src/accounts/balance.ts',
+      );
+    } finally {
+      codeRanking.scoredMatchLimit = scoredMatchLimit;
+    }
+  });
+
   it('matches words regardless of case and diacritics', async () => {
     await write('src/i18n.ts', [
       { startLine: 1, endLine: 1, content: 'const Größe = berechneGröße(ÉLAN);' },

@@ -54,6 +54,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'lessonStalenessSql',
       'loadUsearch',
       'locateStoredAnchor',
+      'looseLevelWords',
       'looseQueryLevels',
       'maxCheckpointFiles',
       'mentionedPaths',

@@ -20,6 +20,7 @@ import {
   globNotFound,
   isSymbolQuery,
   languageNotFound,
+  looseLevelWords,
   looseQueryLevels,
   namedFileCandidates,
   queriedSymbols,
@@ -339,10 +340,6 @@ export class CodeSearch {
       const total = words.reduce((sum, word) => sum + counts.documentFrequency(word), known);
       return total <= indexLimit;
     };
-    const isSpecific = (token: string): boolean => {
-      const frequency = statistics.documentFrequency(token);
-      return frequency > 0 && frequency <= common;
-    };
 
     // Levels run in order, each depending on what the previous ones found; collectLevels is
     // synchronous, so each level's rows are fetched first and handed to it.
@@ -386,7 +383,17 @@ export class CodeSearch {
       }
     };
     await plan(strictQueryLevels(analyzed));
-    if (found.size < pool) await plan(looseQueryLevels(analyzed, isSpecific));
+    if (found.size < pool) {
+      await plan(
+        looseQueryLevels(
+          analyzed,
+          looseLevelWords(analyzed.parts, statistics, {
+            commonDocuments: common,
+            scoredMatches: codeRanking.scoredMatchLimit,
+          }),
+        ),
+      );
+    }
     const matches = collectLevels(levels, pool, (match) => fetched.get(match) ?? [], 1);
 
     const byId = new Map(matches.map((entry) => [entry.row.id, entry]));

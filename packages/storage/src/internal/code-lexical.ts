@@ -6,6 +6,7 @@ import { fileNamePathTerms, namedFileCandidates, type PathTerm } from './ranking
 import { isSymbolQuery, type CodeLexicalRow } from './ranking/hit-ranking.ts';
 import {
   collectLevels,
+  looseLevelWords,
   looseQueryLevels,
   strictQueryLevels,
   type LevelMatch,
@@ -58,11 +59,6 @@ export function lexicalCandidates(
   const common = codeRanking.commonWordDocuments;
   // Cheap for FTS5 to score: no word of the level is common in the whole index.
   const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;
-  // Worth keeping in the loose levels: present in the scope, and not common there.
-  const isSpecific = (token: string): boolean => {
-    const frequency = scopeStatistics.documentFrequency(token);
-    return frequency > 0 && frequency <= common;
-  };
   const weights = [...codeRanking.columnWeights, 0].map((weight) => weight.toFixed(2)).join(', ');
   // FTS5 scores the newest `scoredMatchLimit` matches (all of them, usually).
   const scored = `SELECT rowid, bm25(chunks_fts, ${weights}) AS bm25 FROM chunks_fts
@@ -144,7 +140,16 @@ export function lexicalCandidates(
     [
       ...withCost(strictQueryLevels(analyzed)),
       // Common words add little to the loose levels and cost a lot there: leave them out.
-      () => withCost(looseQueryLevels(analyzed, isSpecific)),
+      () =>
+        withCost(
+          looseQueryLevels(
+            analyzed,
+            looseLevelWords(analyzed.parts, scopeStatistics, {
+              commonDocuments: common,
+              scoredMatches: codeRanking.scoredMatchLimit,
+            }),
+          ),
+        ),
     ],
     pool,
     run,

@@ -1,4 +1,5 @@
 import { ftsString, type AnalyzedQuery, type WordTokens } from '../tokens.ts';
+import type { TermStatistics } from './term-scoring.ts';
 
 /** One full-text match, before re-ranking. */
 export interface LexicalRow {
@@ -90,13 +91,45 @@ export function looseQueryLevels(
     );
     levels.push(groups.join(' OR '));
   }
-  const phrases = analyzed.bigrams.map(ftsString);
+  // A phrase of two dropped words could match as widely as they do.
+  const phrases = analyzed.bigrams
+    .filter((bigram) => bigram.split(' ').some((word) => parts.includes(word)))
+    .map(ftsString);
   levels.push([...parts.map(ftsString), ...phrases].join(' OR '));
   return [...new Set(levels)].map((match) => ({
     match,
     complete: false,
     tokens: expressionTokens(match),
   }));
+}
+
+/**
+ * Which words the loose levels keep, in a scope with these statistics: words found in the scope
+ * and in at most `commonDocuments` of its chunks. When the scope holds more chunks than a level
+ * scores (`scoredMatches`; a level matching more is cut to its newest matches), only the rarest
+ * words whose matches together fit are kept, the rarest always: a word found in most chunks (the
+ * project's name in every path) would otherwise fill the level with the newest chunks and hide
+ * older ones that match the rarer words, while adding little to bm25 itself.
+ */
+export function looseLevelWords(
+  parts: readonly string[],
+  statistics: TermStatistics,
+  limits: { commonDocuments: number; scoredMatches: number },
+): (part: string) => boolean {
+  const byFrequency = [...new Set(parts)]
+    .map((part) => ({ part, frequency: statistics.documentFrequency(part) }))
+    .filter(({ frequency }) => frequency > 0 && frequency <= limits.commonDocuments)
+    .sort((a, b) => a.frequency - b.frequency);
+  const kept = new Set<string>();
+  let matches = 0;
+  for (const { part, frequency } of byFrequency) {
+    const fits =
+      statistics.documents <= limits.scoredMatches || matches + frequency <= limits.scoredMatches;
+    if (kept.size > 0 && !fits) break;
+    kept.add(part);
+    matches += frequency;
+  }
+  return (part) => kept.has(part);
 }
 
 /** All levels of a query, strict then loose (for small tables that need no pruning). */
