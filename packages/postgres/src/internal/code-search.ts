@@ -66,6 +66,15 @@ export const postgresFullText = {
    * which reads every match; one with more checks the newest chunks instead.
    */
   indexMatchLimit: 20_000,
+  /**
+   * On a scope of more than `newestScanRows` chunks, where a scan sees only its newest part, a
+   * level whose words are all common (each in more than `codeRanking.commonWordDocuments`
+   * chunks) adds little: low-idf words, matched in an arbitrary slice of the newest chunks. Such
+   * a level is skipped once the candidates found so far (stricter levels, the exact-symbol
+   * lookup, the vector list) fill the pool, and at most this many are scanned a search.
+   * Smaller scopes scan every level the pool needs.
+   */
+  commonLevelScans: 1,
 };
 
 const everything: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
@@ -111,11 +120,7 @@ export class CodeSearch {
       const scope = await this.#scope(db, parsed, glob);
       const pool = candidatePool(parsed.limit);
       const analyzed = analyzeQuery(parsed.query);
-      const lexical =
-        analyzed.terms.length === 0
-          ? { matches: [], statistics: undefined }
-          : await this.#lexical(db, parsed.query, scope, pool);
-      throwIfAborted(parsed.signal);
+      // Vectors first: their candidates can spare the full-text side scans of common words.
       const vector = parsed.queryVector
         ? await this.#vector(
             db,
@@ -124,6 +129,17 @@ export class CodeSearch {
             isFiltered(scope) ? filteredVectorPool(parsed.limit) : pool,
           )
         : [];
+      throwIfAborted(parsed.signal);
+      const lexical =
+        analyzed.terms.length === 0
+          ? { matches: [], statistics: undefined }
+          : await this.#lexical(
+              db,
+              parsed.query,
+              scope,
+              pool,
+              vector.map((hit) => hit.id),
+            );
       const ranked = rankCodeHits(
         analyzed,
         lexical.matches,
@@ -278,6 +294,23 @@ export class CodeSearch {
     return value;
   }
 
+  /** Whether the scope holds more chunks than one newest-chunk scan reads (cached). */
+  async #widerThanScan(db: Queryable, scope: CodeScope): Promise<boolean> {
+    const rows = postgresFullText.newestScanRows;
+    const key = `w${rows}${JSON.stringify([scope.repositoryIds, scope.language, scope.glob])}`;
+    const counted = await this.#cached(key, async () => {
+      const params = new Parameters();
+      const filter = scopeSql(scope, params);
+      const { rows: found } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
+           LIMIT ${params.p(rows + 1)}) x`,
+        params.values,
+      );
+      return found[0]?.n ?? 0;
+    });
+    return counted > rows;
+  }
+
   /** Chunks in a filtered scope, counted up to `codeRanking.scopeDocumentLimit`. */
   async #countScope(db: Queryable, scope: CodeScope): Promise<number> {
     const params = new Parameters();
@@ -315,11 +348,16 @@ export class CodeSearch {
     return new Map(rows.map((row) => [row.token, row.n]));
   }
 
+  /**
+   * The full-text candidates of a search. `vectorIds` are the vector list's candidates, which
+   * count towards the pool when deciding whether a level of common words is worth a scan.
+   */
   async #lexical(
     db: Queryable,
     query: string,
     scope: CodeScope,
     pool: number,
+    vectorIds: readonly number[],
   ): Promise<{ matches: LevelMatch<CodeLexicalRow>[]; statistics: TermStatistics }> {
     const analyzed = analyzeQuery(query);
     const filtered = isFiltered(scope);
@@ -343,6 +381,19 @@ export class CodeSearch {
       const frequency = statistics.documentFrequency(token);
       return frequency > 0 && frequency <= common;
     };
+
+    // Chunks whose symbol the query names exactly: looked up first (an index look-up), as
+    // candidates beside the levels', and merged after them.
+    const exactParams = new Parameters();
+    const names = exactParams.p([...analyzed.symbolNames]);
+    const exactFilter = scopeSql(scope, exactParams);
+    const exact = await db.query<CodeLexicalRow>(
+      `SELECT ${columns}, 'NaN'::float8 AS bm25
+       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+       WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
+       ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
+      exactParams.values,
+    );
 
     // Levels run in order, each depending on what the previous ones found; collectLevels is
     // synchronous, so each level's rows are fetched first and handed to it.
@@ -377,12 +428,33 @@ export class CodeSearch {
 
     const levels: QueryLevel[] = [];
     const found = new Set<number>();
+    /** Candidates from elsewhere: the vector list, the exact-symbol lookup, named files. */
+    const beside = new Set([...vectorIds, ...exact.rows.map((row) => row.id)]);
+    const candidateCount = (): number =>
+      found.size + [...beside].filter((id) => !found.has(id)).length;
+    const wide = await this.#widerThanScan(db, scope);
+    let commonScans = 0;
+    /**
+     * Whether a newest-chunk scan for words that are all common is not worth it (see
+     * `commonLevelScans`); counts the scans it lets through.
+     */
+    const skipCommon = (allCommon: boolean): boolean => {
+      if (!wide || !allCommon) return false;
+      if (commonScans >= postgresFullText.commonLevelScans || candidateCount() >= pool) return true;
+      commonScans += 1;
+      return false;
+    };
     const plan = async (candidates: readonly QueryLevel[]): Promise<void> => {
       for (const level of candidates) {
         if (found.size >= pool) return;
+        levels.push(level);
+        // A skipped level keeps its place, so the levels after it rank as they would have.
+        if (skipCommon(!level.tokens.some(isCheap))) {
+          fetched.set(level.match, []);
+          continue;
+        }
         await fetchLevel(level, pool + found.size);
         for (const row of fetched.get(level.match) ?? []) found.add(row.id);
-        levels.push(level);
       }
     };
     await plan(strictQueryLevels(analyzed));
@@ -395,17 +467,6 @@ export class CodeSearch {
       byId.set(row.id, entry);
       matches.push(entry);
     };
-    // Chunks whose symbol the query names exactly.
-    const exactParams = new Parameters();
-    const names = exactParams.p([...analyzed.symbolNames]);
-    const exactFilter = scopeSql(scope, exactParams);
-    const exact = await db.query<CodeLexicalRow>(
-      `SELECT ${columns}, 'NaN'::float8 AS bm25
-       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-       WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
-       ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
-      exactParams.values,
-    );
     for (const row of exact.rows) {
       const entry = byId.get(row.id);
       if (entry) entry.level = 0;
@@ -431,20 +492,30 @@ export class CodeSearch {
       }
     }
     const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
+    for (const entry of matches) found.add(entry.row.id);
     if (pathTerms.length > 0) {
       // Files named after a query word, as loose matches, however full-text ranking placed them.
       const level = Math.max(1, ...matches.map((entry) => entry.level));
+      const words = pathTerms.filter((term) => !term.prefix).map((term) => term.token);
       const prefixes = pathTerms.filter((term) => term.prefix).map((term) => term.token);
       const prefixCounts = await this.#prefixCounts(db, prefixes);
-      const rows = await this.#newestMatches(db, {
-        tsquery: pathTerms.map((term) => tokenTsquery(term.token, 'C', term.prefix)).join(' | '),
-        selective: await fewMatches(
-          pathTerms.filter((term) => !term.prefix).map((term) => term.token),
-          prefixes.reduce((sum, prefix) => sum + (prefixCounts.get(prefix) ?? 0), 0),
-        ),
-        scope,
-        limit: codeRanking.fileNameScan,
-      });
+      const wordCounts = await this.#statistics(db, maxId, everything, words);
+      const allCommon =
+        words.every((word) => wordCounts.documentFrequency(word) > common) &&
+        prefixes.every((prefix) => (prefixCounts.get(prefix) ?? 0) > common);
+      const rows = skipCommon(allCommon)
+        ? []
+        : await this.#newestMatches(db, {
+            tsquery: pathTerms
+              .map((term) => tokenTsquery(term.token, 'C', term.prefix))
+              .join(' | '),
+            selective: await fewMatches(
+              words,
+              prefixes.reduce((sum, prefix) => sum + (prefixCounts.get(prefix) ?? 0), 0),
+            ),
+            scope,
+            limit: codeRanking.fileNameScan,
+          });
       const paths = new Set(matches.map((entry) => entry.row.path));
       for (const row of namedFileCandidates(rows, analyzed, statistics, paths)) {
         const entry = { row, level, complete: false };
