@@ -395,22 +395,58 @@ export class CodeSearch {
       exactParams.values,
     );
 
+    const strict = strictQueryLevels(analyzed);
+    const loose = looseQueryLevels(analyzed, isSpecific);
+    const isSelective = (level: QueryLevel): boolean =>
+      matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <= indexLimit;
+    /** Matches a level fetches: `limit` is at most twice the pool (see `plan`). */
+    const wantedOf = (level: QueryLevel, limit = 2 * pool): number =>
+      level.tokens.every(isCheap)
+        ? codeRanking.scoredMatchLimit
+        : Math.max(limit, codeRanking.unscoredMatchLimit);
+    // The newest-chunk matches of the levels that are not selective, found in one scan for all
+    // of them when the first is reached: the same rows as one scan each, for one read of the
+    // newest chunks. Ids, newest first, up to each level's largest fetch.
+    const scanned = new Map<string, number[]>();
+    const scanLevels = async (from: QueryLevel): Promise<void> => {
+      const rest = [...strict, ...loose];
+      const pending = rest
+        .slice(rest.indexOf(from))
+        .filter((level) => !scanned.has(level.match) && !isSelective(level))
+        // Levels of common words the bound already rules out are left out.
+        .filter(
+          (level) =>
+            level === from ||
+            !wide ||
+            level.tokens.some(isCheap) ||
+            commonScans < postgresFullText.commonLevelScans,
+        );
+      const found = await this.#newestMatchesOfLevels(
+        db,
+        scope,
+        pending.map((level) => ({ tsquery: toTsquery(level.match), limit: wantedOf(level) })),
+      );
+      for (const [index, level] of pending.entries()) scanned.set(level.match, found[index]!);
+    };
+
     // Levels run in order, each depending on what the previous ones found; collectLevels is
     // synchronous, so each level's rows are fetched first and handed to it.
     const fetched = new Map<string, CodeLexicalRow[]>();
     const fetchLevel = async (level: QueryLevel, limit: number): Promise<void> => {
       const cheap = level.tokens.every(isCheap);
-      const wanted = cheap
-        ? codeRanking.scoredMatchLimit
-        : Math.max(limit, codeRanking.unscoredMatchLimit);
-      const rows = await this.#newestMatches(db, {
-        tsquery: toTsquery(level.match),
-        selective:
-          matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <=
-          indexLimit,
-        scope,
-        limit: wanted,
-      });
+      const wanted = wantedOf(level, limit);
+      let rows: CodeLexicalRow[];
+      if (isSelective(level)) {
+        rows = await this.#newestMatches(db, {
+          tsquery: toTsquery(level.match),
+          selective: true,
+          scope,
+          limit: wanted,
+        });
+      } else {
+        if (!scanned.has(level.match)) await scanLevels(level);
+        rows = await this.#chunkRows(db, scanned.get(level.match)!.slice(0, wanted));
+      }
       if (!cheap) {
         fetched.set(level.match, rows);
         return;
@@ -457,8 +493,8 @@ export class CodeSearch {
         for (const row of fetched.get(level.match) ?? []) found.add(row.id);
       }
     };
-    await plan(strictQueryLevels(analyzed));
-    if (found.size < pool) await plan(looseQueryLevels(analyzed, isSpecific));
+    await plan(strict);
+    if (found.size < pool) await plan(loose);
     const matches = collectLevels(levels, pool, (match) => fetched.get(match) ?? [], 1);
 
     const byId = new Map(matches.map((entry) => [entry.row.id, entry]));
@@ -558,6 +594,59 @@ export class CodeSearch {
        WHERE c.id IN (${candidates})
        ORDER BY c.id DESC`,
       params.values,
+    );
+    return rows;
+  }
+
+  /**
+   * The newest matches of several tsqueries in the scope's newest `newestScanRows` chunks, as
+   * `#newestMatches` finds them for a query that is not selective (at most `limit` each, newest
+   * first), in one read of those chunks: ids only.
+   */
+  async #newestMatchesOfLevels(
+    db: Queryable,
+    scope: CodeScope,
+    queries: readonly { tsquery: string; limit: number }[],
+  ): Promise<number[][]> {
+    if (queries.length === 0) return [];
+    const params = new Parameters();
+    const filter = scopeSql(scope, params);
+    const window = params.p(postgresFullText.newestScanRows);
+    const tests = queries.map(
+      (query, index) =>
+        `n.tokens @@ to_tsquery(${this.#c.config}, ${params.p(query.tsquery)}) AS h${index}`,
+    );
+    const kept = queries.map(
+      (query, index) =>
+        `h${index} AND count(*) FILTER (WHERE h${index}) OVER newest <= ${params.p(query.limit)}`,
+    );
+    // Materialised, so each query is tested once per chunk; the running counts keep each
+    // query's first `limit` matches.
+    const { rows } = await db.query<{ id: number; hits: boolean[] }>(
+      `WITH x AS MATERIALIZED (
+         SELECT n.id, ${tests.join(', ')} FROM (
+           SELECT c.id, c.tokens FROM ${this.#c.s}.chunks c WHERE true${filter}
+           ORDER BY c.id DESC LIMIT ${window}) n)
+       SELECT id, hits FROM (
+         SELECT id, ARRAY[${kept.join(', ')}] AS hits FROM x
+         WHERE ${queries.map((_, index) => `h${index}`).join(' OR ')}
+         WINDOW newest AS (ORDER BY id DESC)) y
+       WHERE true = ANY(hits)
+       ORDER BY id DESC`,
+      params.values,
+    );
+    return queries.map((_, index) => rows.filter((row) => row.hits[index]).map((row) => row.id));
+  }
+
+  /** The rows ranking reads of the given chunks, newest first. */
+  async #chunkRows(db: Queryable, ids: readonly number[]): Promise<CodeLexicalRow[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await db.query<CodeLexicalRow>(
+      `SELECT ${columns}, 'NaN'::float8 AS bm25
+       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+       WHERE c.id = ANY($1::bigint[])
+       ORDER BY c.id DESC`,
+      [ids],
     );
     return rows;
   }
