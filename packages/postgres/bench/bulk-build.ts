@@ -178,30 +178,47 @@ await Promise.all(inFlight);
 const writeSeconds = (performance.now() - started) / 1000;
 log(`${size} chunks written in ${writeSeconds.toFixed(0)} s; indexing and counting words`);
 
-const finish = await pool.connect();
 const finishStarted = performance.now();
-await finish.query(`SET maintenance_work_mem = '1GB'`);
-await finish.query(`SET work_mem = '256MB'`);
-await finish.query(`SET enable_hashagg = off`);
-await finish.query(`CREATE INDEX chunks_tokens ON ${s}.chunks USING gin (tokens)`);
+// The full-text index and the word counts, each on its own connection at the same time.
+const buildIndex = async (): Promise<void> => {
+  const db = await pool.connect();
+  try {
+    await db.query(`SET maintenance_work_mem = '1GB'`);
+    await db.query(`CREATE INDEX chunks_tokens ON ${s}.chunks USING gin (tokens)`);
+  } finally {
+    db.release();
+  }
+};
 // The word counts of every chunk in one pass, sorted, with the keys added afterwards
 // (migration 7's way), then the trigger counts later writes again.
-await finish.query('BEGIN');
-await finish.query(`ALTER TABLE ${s}.term_documents DROP CONSTRAINT term_documents_pkey`);
-await finish.query(`DROP INDEX ${s}.term_documents_repository`);
-await finish.query(`TRUNCATE ${s}.term_documents`);
-await finish.query(
-  `INSERT INTO ${s}.term_documents (token, repository_id, language, documents)
-   SELECT lexeme COLLATE "C", repository_id, coalesce(language, ''), count(*)
-   FROM ${s}.chunks, unnest(tsvector_to_array(tokens)) AS lexeme
-   GROUP BY 1, 2, 3`,
-);
-await finish.query(
-  `ALTER TABLE ${s}.term_documents ADD PRIMARY KEY (token, repository_id, language)`,
-);
-await finish.query(`CREATE INDEX term_documents_repository ON ${s}.term_documents (repository_id)`);
-await finish.query(`ALTER TABLE ${s}.chunks ENABLE TRIGGER chunks_count_added`);
-await finish.query('COMMIT');
+const countWords = async (): Promise<void> => {
+  const db = await pool.connect();
+  try {
+    await db.query(`SET maintenance_work_mem = '1GB'`);
+    await db.query(`SET work_mem = '256MB'`);
+    await db.query(`SET enable_hashagg = off`);
+    await db.query('BEGIN');
+    await db.query(`ALTER TABLE ${s}.term_documents DROP CONSTRAINT term_documents_pkey`);
+    await db.query(`DROP INDEX ${s}.term_documents_repository`);
+    await db.query(`TRUNCATE ${s}.term_documents`);
+    await db.query(
+      `INSERT INTO ${s}.term_documents (token, repository_id, language, documents)
+       SELECT lexeme COLLATE "C", repository_id, coalesce(language, ''), count(*)
+       FROM ${s}.chunks, unnest(tsvector_to_array(tokens)) AS lexeme
+       GROUP BY 1, 2, 3`,
+    );
+    await db.query(
+      `ALTER TABLE ${s}.term_documents ADD PRIMARY KEY (token, repository_id, language)`,
+    );
+    await db.query(`CREATE INDEX term_documents_repository ON ${s}.term_documents (repository_id)`);
+    await db.query(`ALTER TABLE ${s}.chunks ENABLE TRIGGER chunks_count_added`);
+    await db.query('COMMIT');
+  } finally {
+    db.release();
+  }
+};
+await Promise.all([buildIndex(), countWords()]);
+const finish = await pool.connect();
 await finish.query(`VACUUM ANALYZE ${s}.chunks`);
 await finish.query(`VACUUM ANALYZE ${s}.term_documents`);
 await finish.query(`VACUUM ANALYZE ${s}.embeddings`);
