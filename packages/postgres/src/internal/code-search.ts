@@ -41,7 +41,7 @@ import { Parameters, type Queryable } from './database.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { TermDocuments } from './term-documents.ts';
-import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
+import { matchBound, matchShare, tokenTsquery, toTsquery } from './tsquery.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
 interface CodeScope {
@@ -404,15 +404,27 @@ export class CodeSearch {
       level.tokens.every(isCheap)
         ? codeRanking.scoredMatchLimit
         : Math.max(limit, codeRanking.unscoredMatchLimit);
-    // The newest-chunk matches of the levels that are not selective, found in one scan for all
-    // of them when the first is reached: the same rows as one scan each, for one read of the
-    // newest chunks. Ids, newest first, up to each level's largest fetch.
+    /**
+     * Whether a level that is not selective is expected to read through all the newest chunks
+     * before it finds its matches (its words, as if independent, are too rare together there).
+     */
+    const isSparse = (level: QueryLevel): boolean =>
+      matchShare(
+        level.match,
+        (token) => statistics.documentFrequency(token) / statistics.documents,
+      ) *
+        postgresFullText.newestScanRows <
+      wantedOf(level);
+    // The newest-chunk matches of the sparse levels, found in one scan for all of them when the
+    // first is reached: the same rows as one scan each, for one read of the newest chunks (a
+    // level that finds its matches early stops early on its own). Ids, newest first, up to each
+    // level's largest fetch.
     const scanned = new Map<string, number[]>();
     const scanLevels = async (from: QueryLevel): Promise<void> => {
       const rest = [...strict, ...loose];
       const pending = rest
         .slice(rest.indexOf(from))
-        .filter((level) => !scanned.has(level.match) && !isSelective(level))
+        .filter((level) => !scanned.has(level.match) && !isSelective(level) && isSparse(level))
         // Levels of common words the bound already rules out are left out.
         .filter(
           (level) =>
@@ -436,10 +448,10 @@ export class CodeSearch {
       const cheap = level.tokens.every(isCheap);
       const wanted = wantedOf(level, limit);
       let rows: CodeLexicalRow[];
-      if (isSelective(level)) {
+      if (isSelective(level) || !isSparse(level)) {
         rows = await this.#newestMatches(db, {
           tsquery: toTsquery(level.match),
-          selective: true,
+          selective: isSelective(level),
           scope,
           limit: wanted,
         });
