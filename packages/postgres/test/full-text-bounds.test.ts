@@ -133,6 +133,7 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       common: codeRanking.commonWordDocuments,
       scan: postgresFullText.newestScanRows,
       index: postgresFullText.indexMatchLimit,
+      commonScans: postgresFullText.commonLevelScans,
     };
     beforeEach(() => {
       codeRanking.commonWordDocuments = 3;
@@ -143,6 +144,7 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       codeRanking.commonWordDocuments = saved.common;
       postgresFullText.newestScanRows = saved.scan;
       postgresFullText.indexMatchLimit = saved.index;
+      postgresFullText.commonLevelScans = saved.commonScans;
     });
 
     async function seed(store: Store) {
@@ -231,6 +233,7 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
     }
 
     it('scans one level of common words only when the newest chunks do not cover the store', async () => {
+      postgresFullText.commonLevelScans = 1;
       await using counting = await countingStore({});
       await seed(counting.store);
       // "parse" and "request" are common: the strict level, the loose one and the file-name
@@ -273,9 +276,9 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       const hybrid = await store.searchCode({ query: 'parse request', limit: 10, queryVector });
       expect(hybrid).toHaveLength(10);
       expect(counting.scans).toHaveLength(0);
-      // Without vectors the strict level is scanned.
+      // Without vectors both levels are scanned in one read, then the file-name lookup.
       await store.searchCode({ query: 'parse request', limit: 10 });
-      expect(counting.scans).toHaveLength(1);
+      expect(counting.scans).toHaveLength(2);
     });
 
     it('looks for common words among the newest chunks only', async () => {
