@@ -20,6 +20,8 @@ export interface SchemaArguments {
   queries: number;
   /** query.ts: the SQLite bench store directory holding the ground truth. */
   truth: string | undefined;
+  /** query.ts, save-vector-index.ts: where the in-process HNSW index is saved and loaded. */
+  vectorIndexDir: string | undefined;
 }
 
 /** `<chunks> <connection string> <schema>` and the flags of build.ts and query.ts. */
@@ -31,6 +33,7 @@ export function schemaArguments(script: string): SchemaArguments {
       writers: { type: 'string', default: '4' },
       queries: { type: 'string', default: String(defaultQueryCount) },
       truth: { type: 'string' },
+      'vector-index-dir': { type: 'string' },
     },
   });
   const [size, connectionString, schema] = positionals;
@@ -45,7 +48,7 @@ export function schemaArguments(script: string): SchemaArguments {
     Object.values(parsed).some((value) => !Number.isInteger(value) || value < 1)
   ) {
     throw new Error(
-      `Usage: ${script} <chunks> <connection string> <schema> [--keyword-only] [--writers N] [--queries N] [--truth <dir>]`,
+      `Usage: ${script} <chunks> <connection string> <schema> [--keyword-only] [--writers N] [--queries N] [--truth <dir>] [--vector-index-dir <dir>]`,
     );
   }
   return {
@@ -54,5 +57,6 @@ export function schemaArguments(script: string): SchemaArguments {
     schema,
     keywordOnly: values['keyword-only'],
     truth: values.truth,
+    vectorIndexDir: values['vector-index-dir'],
   };
 }

@@ -2,7 +2,7 @@
  * Opens a PostgreSQL benchmark schema filled by build.ts and measures the searches of the shared
  * query set (packages/storage/bench/query-set.ts), one after another, in a fresh process.
  * Usage: query.ts <chunks> <connection string> <schema> [--keyword-only] [--queries N]
- * [--truth <SQLite bench store directory>]. Prints one JSON line.
+ * [--truth <SQLite bench store directory>] [--vector-index-dir <dir>]. Prints one JSON line.
  *
  * Beside this process's CPU time per query, it gives the CPU time the PostgreSQL backends spent
  * per query (from /proc, when the server runs on this machine). recall@10 is measured against
@@ -30,6 +30,7 @@ const {
   keywordOnly,
   queries: queryCount,
   truth,
+  vectorIndexDir,
 } = schemaArguments('query.ts');
 const groundTruth = readGroundTruth(truth);
 
@@ -43,6 +44,8 @@ const store = await createPostgresStore({
   // Without pgvector: the in-process index is built with every core (the default is one, so a
   // server keeps a core for its requests while it builds in the background).
   memoryIndex: { threads: 0 },
+  // Saved when the store closes and loaded at the next run, instead of built again.
+  ...(vectorIndexDir === undefined ? {} : { vectorIndexDir }),
 });
 const openMs = performance.now() - openStarted;
 // Without pgvector the in-process index is built from every stored vector here (in background

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createPostgresStore } from '../src/index.ts';
 import { postgresFullText } from '../src/internal/code-search.ts';
+import { randomVectors } from './generated-vectors.ts';
 import { freshSchema } from './pglite-server.ts';
 
 type Store = Awaited<ReturnType<typeof createPostgresStore>>;
@@ -132,6 +133,7 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       common: codeRanking.commonWordDocuments,
       scan: postgresFullText.newestScanRows,
       index: postgresFullText.indexMatchLimit,
+      commonScans: postgresFullText.commonLevelScans,
     };
     beforeEach(() => {
       codeRanking.commonWordDocuments = 3;
@@ -142,6 +144,7 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       codeRanking.commonWordDocuments = saved.common;
       postgresFullText.newestScanRows = saved.scan;
       postgresFullText.indexMatchLimit = saved.index;
+      postgresFullText.commonLevelScans = saved.commonScans;
     });
 
     async function seed(store: Store) {
@@ -206,6 +209,76 @@ describe.each(servers)('full-text statistics and bounds on $engine', ({ connecti
       expect(inGlob.map((hit) => hit.path).sort()).toEqual(
         [1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((index) => `src/handler${index}.ts`).sort(),
       );
+    });
+
+    /** A store on its own pool, counting the newest-chunk scans its searches run. */
+    async function countingStore(options: { embedding?: { modelId: string; dimensions: number } }) {
+      const pool = new pg.Pool({ connectionString, max: 2 });
+      const scans: string[] = [];
+      const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+      (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+        const text = (args[0] as { text?: string }).text ?? String(args[0]);
+        if (text.includes('n.tokens @@')) scans.push(text);
+        return query(...args);
+      };
+      const store = await createPostgresStore({ pool, schema: freshSchema(), ...options });
+      return {
+        store,
+        scans,
+        async [Symbol.asyncDispose]() {
+          await store.close();
+          await pool.end();
+        },
+      };
+    }
+
+    it('scans one level of common words only when the newest chunks do not cover the store', async () => {
+      postgresFullText.commonLevelScans = 1;
+      await using counting = await countingStore({});
+      await seed(counting.store);
+      // "parse" and "request" are common: the strict level, the loose one and the file-name
+      // lookup are all for common words only; the strict level is scanned.
+      const hits = await counting.store.searchCode({ query: 'parse request', limit: 10 });
+      expect(hits.length).toBeGreaterThan(0);
+      expect(counting.scans).toHaveLength(1);
+      // A store the scan covers scans all three, as the pool is not full: both levels in one
+      // read of the newest chunks, then the file-name lookup.
+      postgresFullText.newestScanRows = 100;
+      counting.scans.length = 0;
+      const covered = await counting.store.searchCode({ query: 'parse request', limit: 10 });
+      expect(counting.scans).toHaveLength(2);
+      expect(counting.scans[0]).toContain('OVER newest');
+      expect(covered.length).toBeGreaterThanOrEqual(hits.length);
+    });
+
+    it('scans no level of common words when the vector list fills the pool', async () => {
+      const dimensions = 4;
+      await using counting = await countingStore({
+        embedding: { modelId: 'generated-vectors', dimensions },
+      });
+      const { store } = counting;
+      const repo = await store.upsertRepository({ rootPath: '/work/projects/shop' });
+      const chunks = Array.from({ length: 60 }, (_, index) => ({
+        startLine: index + 1,
+        endLine: index + 1,
+        symbolName: `handle${index}`,
+        content: `export function handle${index}(request) { return parse(request); }`,
+      }));
+      await store.writeFile(repo.id, file('src/handlers.ts'), chunks);
+      const vectors = randomVectors(60, 7, dimensions);
+      const pending = await store.pendingEmbeddings(100);
+      expect(pending).toHaveLength(60);
+      await store.putEmbeddings(
+        pending.map((item, index) => ({ contentHash: item.contentHash, vector: vectors[index]! })),
+      );
+      await store.syncVectorIndex();
+      const queryVector = vectors[3]!;
+      const hybrid = await store.searchCode({ query: 'parse request', limit: 10, queryVector });
+      expect(hybrid).toHaveLength(10);
+      expect(counting.scans).toHaveLength(0);
+      // Without vectors both levels are scanned in one read, then the file-name lookup.
+      await store.searchCode({ query: 'parse request', limit: 10 });
+      expect(counting.scans).toHaveLength(2);
     });
 
     it('looks for common words among the newest chunks only', async () => {

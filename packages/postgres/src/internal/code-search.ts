@@ -42,7 +42,7 @@ import { Parameters, type Queryable } from './database.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { TermDocuments } from './term-documents.ts';
-import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
+import { matchBound, matchShare, tokenTsquery, toTsquery } from './tsquery.ts';
 
 /** A code search's filters, resolved to ids: null where a filter is absent. */
 interface CodeScope {
@@ -67,6 +67,17 @@ export const postgresFullText = {
    * which reads every match; one with more checks the newest chunks instead.
    */
   indexMatchLimit: 20_000,
+  /**
+   * On a scope of more than `newestScanRows` chunks, where a scan sees only its newest part, a
+   * level whose words are all common (each in more than `codeRanking.commonWordDocuments`
+   * chunks) adds little: low-idf words, matched in an arbitrary slice of the newest chunks. Such
+   * a level is skipped once the candidates found so far (stricter levels, the exact-symbol
+   * lookup, the vector list) fill the pool, and at most this many are scanned a search.
+   * Smaller scopes scan every level the pool needs. Unbounded: since the levels that read
+   * through the newest chunks share one read, a bound of 1 saved almost nothing and changed 6–8%
+   * of the top tens (package README, "Figures").
+   */
+  commonLevelScans: Number.POSITIVE_INFINITY,
 };
 
 const everything: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
@@ -112,11 +123,7 @@ export class CodeSearch {
       const scope = await this.#scope(db, parsed, glob);
       const pool = candidatePool(parsed.limit);
       const analyzed = analyzeQuery(parsed.query);
-      const lexical =
-        analyzed.terms.length === 0
-          ? { matches: [], statistics: undefined }
-          : await this.#lexical(db, parsed.query, scope, pool);
-      throwIfAborted(parsed.signal);
+      // Vectors first: their candidates can spare the full-text side scans of common words.
       const vector = parsed.queryVector
         ? await this.#vector(
             db,
@@ -125,6 +132,17 @@ export class CodeSearch {
             isFiltered(scope) ? filteredVectorPool(parsed.limit) : pool,
           )
         : [];
+      throwIfAborted(parsed.signal);
+      const lexical =
+        analyzed.terms.length === 0
+          ? { matches: [], statistics: undefined }
+          : await this.#lexical(
+              db,
+              parsed.query,
+              scope,
+              pool,
+              vector.map((hit) => hit.id),
+            );
       const ranked = rankCodeHits(
         analyzed,
         lexical.matches,
@@ -279,6 +297,23 @@ export class CodeSearch {
     return value;
   }
 
+  /** Whether the scope holds more chunks than one newest-chunk scan reads (cached). */
+  async #widerThanScan(db: Queryable, scope: CodeScope): Promise<boolean> {
+    const rows = postgresFullText.newestScanRows;
+    const key = `w${rows}${JSON.stringify([scope.repositoryIds, scope.language, scope.glob])}`;
+    const counted = await this.#cached(key, async () => {
+      const params = new Parameters();
+      const filter = scopeSql(scope, params);
+      const { rows: found } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${this.#c.s}.chunks c WHERE true${filter}
+           LIMIT ${params.p(rows + 1)}) x`,
+        params.values,
+      );
+      return found[0]?.n ?? 0;
+    });
+    return counted > rows;
+  }
+
   /** Chunks in a filtered scope, counted up to `codeRanking.scopeDocumentLimit`. */
   async #countScope(db: Queryable, scope: CodeScope): Promise<number> {
     const params = new Parameters();
@@ -316,11 +351,16 @@ export class CodeSearch {
     return new Map(rows.map((row) => [row.token, row.n]));
   }
 
+  /**
+   * The full-text candidates of a search. `vectorIds` are the vector list's candidates, which
+   * count towards the pool when deciding whether a level of common words is worth a scan.
+   */
   async #lexical(
     db: Queryable,
     query: string,
     scope: CodeScope,
     pool: number,
+    vectorIds: readonly number[],
   ): Promise<{ matches: LevelMatch<CodeLexicalRow>[]; statistics: TermStatistics }> {
     const analyzed = analyzeQuery(query);
     const filtered = isFiltered(scope);
@@ -341,22 +381,89 @@ export class CodeSearch {
       return total <= indexLimit;
     };
 
+    // Chunks whose symbol the query names exactly: looked up first (an index look-up), as
+    // candidates beside the levels', and merged after them.
+    const exactParams = new Parameters();
+    const names = exactParams.p([...analyzed.symbolNames]);
+    const exactFilter = scopeSql(scope, exactParams);
+    const exact = await db.query<CodeLexicalRow>(
+      `SELECT ${columns}, 'NaN'::float8 AS bm25
+       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+       WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
+       ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
+      exactParams.values,
+    );
+
+    const strict = strictQueryLevels(analyzed);
+    const loose = looseQueryLevels(
+      analyzed,
+      looseLevelWords(analyzed.parts, statistics, {
+        commonDocuments: common,
+        scoredMatches: codeRanking.scoredMatchLimit,
+      }),
+    );
+    const isSelective = (level: QueryLevel): boolean =>
+      matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <= indexLimit;
+    /** Matches a level fetches: `limit` is at most twice the pool (see `plan`). */
+    const wantedOf = (level: QueryLevel, limit = 2 * pool): number =>
+      level.tokens.every(isCheap)
+        ? codeRanking.scoredMatchLimit
+        : Math.max(limit, codeRanking.unscoredMatchLimit);
+    /**
+     * Whether a level that is not selective is expected to read through all the newest chunks
+     * before it finds its matches (its words, as if independent, are too rare together there).
+     */
+    const isSparse = (level: QueryLevel): boolean =>
+      matchShare(
+        level.match,
+        (token) => statistics.documentFrequency(token) / statistics.documents,
+      ) *
+        postgresFullText.newestScanRows <
+      wantedOf(level);
+    // The newest-chunk matches of the sparse levels, found in one scan for all of them when the
+    // first is reached: the same rows as one scan each, for one read of the newest chunks (a
+    // level that finds its matches early stops early on its own). Ids, newest first, up to each
+    // level's largest fetch.
+    const scanned = new Map<string, number[]>();
+    const scanLevels = async (from: QueryLevel): Promise<void> => {
+      const rest = [...strict, ...loose];
+      const pending = rest
+        .slice(rest.indexOf(from))
+        .filter((level) => !scanned.has(level.match) && !isSelective(level) && isSparse(level))
+        // Levels of common words the bound already rules out are left out.
+        .filter(
+          (level) =>
+            level === from ||
+            !wide ||
+            level.tokens.some(isCheap) ||
+            commonScans < postgresFullText.commonLevelScans,
+        );
+      const found = await this.#newestMatchesOfLevels(
+        db,
+        scope,
+        pending.map((level) => ({ tsquery: toTsquery(level.match), limit: wantedOf(level) })),
+      );
+      for (const [index, level] of pending.entries()) scanned.set(level.match, found[index]!);
+    };
+
     // Levels run in order, each depending on what the previous ones found; collectLevels is
     // synchronous, so each level's rows are fetched first and handed to it.
     const fetched = new Map<string, CodeLexicalRow[]>();
     const fetchLevel = async (level: QueryLevel, limit: number): Promise<void> => {
       const cheap = level.tokens.every(isCheap);
-      const wanted = cheap
-        ? codeRanking.scoredMatchLimit
-        : Math.max(limit, codeRanking.unscoredMatchLimit);
-      const rows = await this.#newestMatches(db, {
-        tsquery: toTsquery(level.match),
-        selective:
-          matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <=
-          indexLimit,
-        scope,
-        limit: wanted,
-      });
+      const wanted = wantedOf(level, limit);
+      let rows: CodeLexicalRow[];
+      if (isSelective(level) || !isSparse(level)) {
+        rows = await this.#newestMatches(db, {
+          tsquery: toTsquery(level.match),
+          selective: isSelective(level),
+          scope,
+          limit: wanted,
+        });
+      } else {
+        if (!scanned.has(level.match)) await scanLevels(level);
+        rows = await this.#chunkRows(db, scanned.get(level.match)!.slice(0, wanted));
+      }
       if (!cheap) {
         fetched.set(level.match, rows);
         return;
@@ -374,26 +481,37 @@ export class CodeSearch {
 
     const levels: QueryLevel[] = [];
     const found = new Set<number>();
+    /** Candidates from elsewhere: the vector list, the exact-symbol lookup, named files. */
+    const beside = new Set([...vectorIds, ...exact.rows.map((row) => row.id)]);
+    const candidateCount = (): number =>
+      found.size + [...beside].filter((id) => !found.has(id)).length;
+    const wide = await this.#widerThanScan(db, scope);
+    let commonScans = 0;
+    /**
+     * Whether a newest-chunk scan for words that are all common is not worth it (see
+     * `commonLevelScans`); counts the scans it lets through.
+     */
+    const skipCommon = (allCommon: boolean): boolean => {
+      if (!wide || !allCommon) return false;
+      if (commonScans >= postgresFullText.commonLevelScans || candidateCount() >= pool) return true;
+      commonScans += 1;
+      return false;
+    };
     const plan = async (candidates: readonly QueryLevel[]): Promise<void> => {
       for (const level of candidates) {
         if (found.size >= pool) return;
+        levels.push(level);
+        // A skipped level keeps its place, so the levels after it rank as they would have.
+        if (skipCommon(!level.tokens.some(isCheap))) {
+          fetched.set(level.match, []);
+          continue;
+        }
         await fetchLevel(level, pool + found.size);
         for (const row of fetched.get(level.match) ?? []) found.add(row.id);
-        levels.push(level);
       }
     };
-    await plan(strictQueryLevels(analyzed));
-    if (found.size < pool) {
-      await plan(
-        looseQueryLevels(
-          analyzed,
-          looseLevelWords(analyzed.parts, statistics, {
-            commonDocuments: common,
-            scoredMatches: codeRanking.scoredMatchLimit,
-          }),
-        ),
-      );
-    }
+    await plan(strict);
+    if (found.size < pool) await plan(loose);
     const matches = collectLevels(levels, pool, (match) => fetched.get(match) ?? [], 1);
 
     const byId = new Map(matches.map((entry) => [entry.row.id, entry]));
@@ -402,17 +520,6 @@ export class CodeSearch {
       byId.set(row.id, entry);
       matches.push(entry);
     };
-    // Chunks whose symbol the query names exactly.
-    const exactParams = new Parameters();
-    const names = exactParams.p([...analyzed.symbolNames]);
-    const exactFilter = scopeSql(scope, exactParams);
-    const exact = await db.query<CodeLexicalRow>(
-      `SELECT ${columns}, 'NaN'::float8 AS bm25
-       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-       WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
-       ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
-      exactParams.values,
-    );
     for (const row of exact.rows) {
       const entry = byId.get(row.id);
       if (entry) entry.level = 0;
@@ -438,20 +545,30 @@ export class CodeSearch {
       }
     }
     const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
+    for (const entry of matches) found.add(entry.row.id);
     if (pathTerms.length > 0) {
       // Files named after a query word, as loose matches, however full-text ranking placed them.
       const level = Math.max(1, ...matches.map((entry) => entry.level));
+      const words = pathTerms.filter((term) => !term.prefix).map((term) => term.token);
       const prefixes = pathTerms.filter((term) => term.prefix).map((term) => term.token);
       const prefixCounts = await this.#prefixCounts(db, prefixes);
-      const rows = await this.#newestMatches(db, {
-        tsquery: pathTerms.map((term) => tokenTsquery(term.token, 'C', term.prefix)).join(' | '),
-        selective: await fewMatches(
-          pathTerms.filter((term) => !term.prefix).map((term) => term.token),
-          prefixes.reduce((sum, prefix) => sum + (prefixCounts.get(prefix) ?? 0), 0),
-        ),
-        scope,
-        limit: codeRanking.fileNameScan,
-      });
+      const wordCounts = await this.#statistics(db, maxId, everything, words);
+      const allCommon =
+        words.every((word) => wordCounts.documentFrequency(word) > common) &&
+        prefixes.every((prefix) => (prefixCounts.get(prefix) ?? 0) > common);
+      const rows = skipCommon(allCommon)
+        ? []
+        : await this.#newestMatches(db, {
+            tsquery: pathTerms
+              .map((term) => tokenTsquery(term.token, 'C', term.prefix))
+              .join(' | '),
+            selective: await fewMatches(
+              words,
+              prefixes.reduce((sum, prefix) => sum + (prefixCounts.get(prefix) ?? 0), 0),
+            ),
+            scope,
+            limit: codeRanking.fileNameScan,
+          });
       const paths = new Set(matches.map((entry) => entry.row.path));
       for (const row of namedFileCandidates(rows, analyzed, statistics, paths)) {
         const entry = { row, level, complete: false };
@@ -494,6 +611,59 @@ export class CodeSearch {
        WHERE c.id IN (${candidates})
        ORDER BY c.id DESC`,
       params.values,
+    );
+    return rows;
+  }
+
+  /**
+   * The newest matches of several tsqueries in the scope's newest `newestScanRows` chunks, as
+   * `#newestMatches` finds them for a query that is not selective (at most `limit` each, newest
+   * first), in one read of those chunks: ids only.
+   */
+  async #newestMatchesOfLevels(
+    db: Queryable,
+    scope: CodeScope,
+    queries: readonly { tsquery: string; limit: number }[],
+  ): Promise<number[][]> {
+    if (queries.length === 0) return [];
+    const params = new Parameters();
+    const filter = scopeSql(scope, params);
+    const window = params.p(postgresFullText.newestScanRows);
+    const tests = queries.map(
+      (query, index) =>
+        `n.tokens @@ to_tsquery(${this.#c.config}, ${params.p(query.tsquery)}) AS h${index}`,
+    );
+    const kept = queries.map(
+      (query, index) =>
+        `h${index} AND count(*) FILTER (WHERE h${index}) OVER newest <= ${params.p(query.limit)}`,
+    );
+    // Materialised, so each query is tested once per chunk; the running counts keep each
+    // query's first `limit` matches.
+    const { rows } = await db.query<{ id: number; hits: boolean[] }>(
+      `WITH x AS MATERIALIZED (
+         SELECT n.id, ${tests.join(', ')} FROM (
+           SELECT c.id, c.tokens FROM ${this.#c.s}.chunks c WHERE true${filter}
+           ORDER BY c.id DESC LIMIT ${window}) n)
+       SELECT id, hits FROM (
+         SELECT id, ARRAY[${kept.join(', ')}] AS hits FROM x
+         WHERE ${queries.map((_, index) => `h${index}`).join(' OR ')}
+         WINDOW newest AS (ORDER BY id DESC)) y
+       WHERE true = ANY(hits)
+       ORDER BY id DESC`,
+      params.values,
+    );
+    return queries.map((_, index) => rows.filter((row) => row.hits[index]).map((row) => row.id));
+  }
+
+  /** The rows ranking reads of the given chunks, newest first. */
+  async #chunkRows(db: Queryable, ids: readonly number[]): Promise<CodeLexicalRow[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await db.query<CodeLexicalRow>(
+      `SELECT ${columns}, 'NaN'::float8 AS bm25
+       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+       WHERE c.id = ANY($1::bigint[])
+       ORDER BY c.id DESC`,
+      [ids],
     );
     return rows;
   }

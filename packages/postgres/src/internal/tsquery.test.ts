@@ -1,6 +1,6 @@
 import { looseQueryLevels, strictQueryLevels, analyzeQuery } from '@nellie/storage/store-kit';
 import { describe, expect, it } from 'vitest';
-import { matchBound, tokenTsquery, toTsquery } from './tsquery.ts';
+import { matchBound, matchShare, tokenTsquery, toTsquery } from './tsquery.ts';
 
 describe('toTsquery', () => {
   it('turns quoted tokens, phrases and operators into tsquery syntax', () => {
@@ -24,6 +24,19 @@ describe('toTsquery', () => {
     expect(tokenTsquery('build', 'C', true)).toBe(`'build':*C`);
     expect(tokenTsquery('build', undefined, true)).toBe(`'build':*`);
     expect(() => toTsquery('"a" NEAR "b"')).toThrow(/Unexpected/);
+  });
+});
+
+describe('matchShare', () => {
+  const share = (token: string): number => (token.startsWith('r') ? 0.1 : 0.5);
+
+  it('multiplies the shares of an AND or a phrase and adds what an OR misses', () => {
+    expect(matchShare('"get"', share)).toBe(0.5);
+    expect(matchShare('"get" AND "rare"', share)).toBeCloseTo(0.05);
+    expect(matchShare('"get rare"', share)).toBeCloseTo(0.05);
+    expect(matchShare('"get" OR "rare"', share)).toBeCloseTo(0.55);
+    expect(matchShare('("get" AND "user") OR "rare"', share)).toBeCloseTo(1 - 0.75 * 0.9);
+    expect(matchShare('"get" AND ("user" OR "rare")', share)).toBeCloseTo(0.5 * 0.55);
   });
 });
 

@@ -47,6 +47,36 @@ export function tokenTsquery(
  * matches, so it tells a cheap index scan from one through a large part of the index.
  */
 export function matchBound(expression: string, documents: (token: string) => number): number {
+  return foldExpression(expression, {
+    words: (words) => Math.min(...words.map(documents)),
+    and: Math.min,
+    or: (a, b) => a + b,
+  });
+}
+
+/**
+ * The expected share of chunks a full-text expression matches, from each word's share, as if
+ * words occurred independently: an `AND` or a phrase multiplies its parts' shares, an `OR` adds
+ * what its parts miss. It tells a query that finds its matches among the first few newest
+ * chunks from one that reads through all of them.
+ */
+export function matchShare(expression: string, share: (token: string) => number): number {
+  return foldExpression(expression, {
+    words: (words) => words.reduce((product, word) => product * Math.min(1, share(word)), 1),
+    and: (a, b) => a * b,
+    or: (a, b) => 1 - (1 - a) * (1 - b),
+  });
+}
+
+/** Folds an expression of the query levels: each quoted string, then `AND` and `OR`. */
+function foldExpression(
+  expression: string,
+  fold: {
+    words: (words: string[]) => number;
+    and: (a: number, b: number) => number;
+    or: (a: number, b: number) => number;
+  },
+): number {
   const items = [...expression.matchAll(/"((?:[^"]|"")*)"|(\()|(\))|\b(AND|OR)\b|(\S)/g)];
   let at = 0;
   const fail = (): never => {
@@ -60,7 +90,7 @@ export function matchBound(expression: string, documents: (token: string) => num
         .replaceAll('""', '"')
         .split(' ')
         .filter((word) => word !== '');
-      return words.length === 0 ? 0 : Math.min(...words.map(documents));
+      return words.length === 0 ? 0 : fold.words(words);
     }
     if (open === undefined) fail();
     const inner = alternatives();
@@ -68,20 +98,20 @@ export function matchBound(expression: string, documents: (token: string) => num
     return inner;
   };
   const conjunction = (): number => {
-    let bound = primary();
+    let value = primary();
     while (items[at]?.[4] === 'AND') {
       at += 1;
-      bound = Math.min(bound, primary());
+      value = fold.and(value, primary());
     }
-    return bound;
+    return value;
   };
   const alternatives = (): number => {
-    let bound = conjunction();
+    let value = conjunction();
     while (items[at]?.[4] === 'OR') {
       at += 1;
-      bound += conjunction();
+      value = fold.or(value, conjunction());
     }
-    return bound;
+    return value;
   };
   const result = alternatives();
   if (at !== items.length) fail();
