@@ -199,6 +199,20 @@ export const codeFusion = {
    * dispatch`): the named identifier is a strong full-text signal.
    */
   vectorShareForMixed: 0.45,
+  /**
+   * A full-text candidate missing from the vector list gets its exact similarity to the query,
+   * normalised with the vector list's min and max, instead of nothing from that list.
+   */
+  completeVectorSide: false,
+  /** The least (normalised, before the share) such a completed similarity adds: 0 clips it. */
+  vectorCompletionFloor: 0,
+  /**
+   * A vector candidate missing from the full-text list gets its BM25 (in JS, with the scope's
+   * statistics, at the loosest level searched), normalised with the full-text list's min and max.
+   */
+  completeLexicalSide: false,
+  /** The least such a completed full-text relevance adds: 0 clips it. */
+  lexicalCompletionFloor: 0,
 };
 
 /**
