@@ -129,12 +129,11 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   const lexical = matches
     .map(({ row, level }) => ({ row, level, relevance: scorer.relevance(row, level) }))
     .sort((a, b) => b.relevance - a.relevance || b.row.id - a.row.id);
+  // Vector-only chunks count as matches of the loosest level searched.
+  const loosestLevel = Math.max(0, ...matches.map((match) => match.level));
   const fused = fuseRelevance(lexical, vectorMatches, query, {
     similarities,
-    // Vector-only chunks count as matches of the loosest level searched.
-    lexicalRelevance: statistics
-      ? (row) => scorer.relevance(row, Math.max(0, ...matches.map((match) => match.level)), true)
-      : null,
+    lexicalRelevance: statistics ? (row) => scorer.relevance(row, loosestLevel, true) : null,
   });
   const kind = queryKind(query);
   const symbolQuery = kind === 'symbol';
