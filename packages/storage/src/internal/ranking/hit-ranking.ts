@@ -129,11 +129,12 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   const lexical = matches
     .map(({ row, level }) => ({ row, level, relevance: scorer.relevance(row, level) }))
     .sort((a, b) => b.relevance - a.relevance || b.row.id - a.row.id);
-  // Vector-only chunks count as matches of the loosest level searched.
-  const loosestLevel = Math.max(0, ...matches.map((match) => match.level));
   const fused = fuseRelevance(lexical, vectorMatches, query, {
     similarities,
-    lexicalRelevance: statistics ? (row) => scorer.relevance(row, loosestLevel, true) : null,
+    lexicalScale:
+      statistics && codeFusion.completeLexicalSide && vectorMatches.length > 0
+        ? lexicalCompletion(scorer, lexical, matches)
+        : null,
   });
   const kind = queryKind(query);
   const symbolQuery = kind === 'symbol';
@@ -197,8 +198,8 @@ interface LexicalRelevance<Row extends CodeLexicalRow> {
 
 /** The full-text relevance of a chunk at a level: bm25 times the symbol and path boosts. */
 interface LexicalScorer {
-  /** `scoreInJs`: BM25 in JS even when bm25 is unknown (a chunk the full text did not find). */
-  relevance(row: CodeLexicalRow, level: number, scoreInJs?: boolean): number;
+  /** `inJs`: with BM25 computed in JS (needs statistics), whatever FTS5 scored. */
+  relevance(row: CodeLexicalRow, level: number, inJs?: boolean): number;
 }
 
 function lexicalScorer(
@@ -223,12 +224,14 @@ function lexicalScorer(
     }
   }
   return {
-    relevance(row, level, scoreInJs = false) {
-      const unscored = scoreInJs && statistics ? bm25InJs(row, counter, statistics) : bestBase;
-      const base = Math.max(
-        Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? unscored),
-        1e-9,
-      );
+    relevance(row, level, inJs = false) {
+      let base: number;
+      if (inJs && statistics) {
+        base = jsScores.get(row.id) ?? bm25InJs(row, counter, statistics);
+      } else {
+        base = Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase);
+      }
+      base = Math.max(base, 1e-9);
       const boost =
         1 +
         (namesSymbolExactly(analyzed, row) ? settings.exactSymbol : 0) +
@@ -255,8 +258,25 @@ interface FusedCandidate<Row extends CodeLexicalRow> {
 interface FusionCompletion<Row extends CodeLexicalRow> {
   /** Exact similarities of full-text candidates the vector list lacks, by chunk id. */
   similarities: ReadonlyMap<number, number>;
-  /** The full-text relevance of a chunk only the vector list holds; null: unknown. */
-  lexicalRelevance: ((row: Row) => number) | null;
+  /** The normalised full-text relevance of a chunk only the vector list holds; null: unknown. */
+  lexicalScale: ((row: Row) => number) | null;
+}
+
+/**
+ * The full-text relevance of chunks only the vector list holds, normalised like the full-text
+ * list's: they count as matches of the loosest level searched, with BM25 from JS; the list is
+ * measured in JS as well for it, as FTS5's bm25 has another scale.
+ */
+function lexicalCompletion<Row extends CodeLexicalRow>(
+  scorer: LexicalScorer,
+  lexical: readonly LexicalRelevance<Row>[],
+  matches: readonly LevelMatch<Row>[],
+): ((row: Row) => number) | null {
+  if (lexical.length === 0) return null;
+  const inJs = lexical.map((entry) => scorer.relevance(entry.row, entry.level, true));
+  const scale = minMaxScale(Math.max(...inJs), Math.min(...inJs));
+  const loosestLevel = Math.max(0, ...matches.map((match) => match.level));
+  return (row) => scale(scorer.relevance(row, loosestLevel, true));
 }
 
 /**
@@ -277,8 +297,11 @@ function fuseRelevance<Row extends CodeLexicalRow>(
   const vectorShare = vectorShareFor(queryKind(query));
   const lexicalWeight = 2 * (1 - vectorShare);
   const vectorWeight = 2 * vectorShare;
-  const lexicalScale = minMaxScale(lexical.map((entry) => entry.relevance));
-  const vectorScale = minMaxScale(vectorMatches.map((entry) => entry.similarity));
+  const lexicalScale = minMaxScale(lexical[0]?.relevance ?? 0, lexical.at(-1)?.relevance ?? 0);
+  const vectorScale = minMaxScale(
+    vectorMatches[0]?.similarity ?? 0,
+    vectorMatches.at(-1)?.similarity ?? 0,
+  );
   lexical.forEach(({ row, level, relevance }, index) => {
     byId.set(row.id, {
       row,
@@ -296,18 +319,15 @@ function fuseRelevance<Row extends CodeLexicalRow>(
       found.vectorRank = index + 1;
       found.similarity = similarity;
     } else {
-      const relevance =
-        codeFusion.completeLexicalSide && lexical.length > 0 && completion.lexicalRelevance
-          ? completion.lexicalRelevance(row)
-          : null;
+      const completed = completion.lexicalScale?.(row);
       byId.set(row.id, {
         row,
         level: vectorOnlyLevel,
         score:
           contribution +
-          (relevance === null
+          (completed === undefined
             ? 0
-            : lexicalWeight * Math.max(codeFusion.lexicalCompletionFloor, lexicalScale(relevance))),
+            : lexicalWeight * Math.max(codeFusion.lexicalCompletionFloor, completed)),
         vectorRank: index + 1,
         similarity,
       });
@@ -340,13 +360,11 @@ export function candidatesMissingSimilarity(
 }
 
 /**
- * A score min-max normalised over a list's scores (best first): 1 at the list's best, 0 at its
- * worst, negative below it. A list whose scores are all alike gives its members 1 and any lower
+ * A score min-max normalised over a list's best and worst: 1 at the best, 0 at the worst,
+ * negative below it. A list whose scores are all alike gives its members 1 and any lower
  * score 0.
  */
-function minMaxScale(scores: readonly number[]): (score: number) => number {
-  const best = scores[0] ?? 0;
-  const worst = scores.at(-1) ?? 0;
+function minMaxScale(best: number, worst: number): (score: number) => number {
   const range = best - worst;
   return (score) => {
     if (range > 0) return (score - worst) / range;
