@@ -14,7 +14,12 @@ export {
   strictQueryLevels,
 } from './internal/ranking/query-levels.ts';
 export type { LevelMatch, LexicalRow, QueryLevel } from './internal/ranking/query-levels.ts';
-export { isSymbolQuery, rankCodeHits, rankPlainHits } from './internal/ranking/hit-ranking.ts';
+export {
+  candidatesMissingSimilarity,
+  isSymbolQuery,
+  rankCodeHits,
+  rankPlainHits,
+} from './internal/ranking/hit-ranking.ts';
 export type { CodeLexicalRow, VectorMatch } from './internal/ranking/hit-ranking.ts';
 export { breakdown, fuseLexicalAndVector } from './internal/ranking/fusion.ts';
 export {

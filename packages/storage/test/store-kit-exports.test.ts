@@ -20,6 +20,7 @@ it('the store kit exports exactly what other store engines share', () => {
       'bm25InJs',
       'breakdown',
       'candidatePool',
+      'candidatesMissingSimilarity',
       'changedSinceIndexed',
       'checkEmbeddingBatch',
       'checkQuery',

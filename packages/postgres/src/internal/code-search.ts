@@ -8,6 +8,7 @@ import {
   analyzeQuery,
   bm25InJs,
   candidatePool,
+  candidatesMissingSimilarity,
   changedSinceIndexed,
   codeRanking,
   codeSearchRequestSchema,
@@ -143,12 +144,18 @@ export class CodeSearch {
               pool,
               vector.map((hit) => hit.id),
             );
+      const missing = candidatesMissingSimilarity(lexical.matches, vector);
+      const similarities =
+        parsed.queryVector && this.#c.vectors && missing.length > 0
+          ? await this.#c.vectors.chunkSimilarities(db, parsed.queryVector, missing)
+          : [];
       const ranked = rankCodeHits(
         analyzed,
         lexical.matches,
         lexical.statistics,
         parsed.query,
         await this.#vectorMatches(db, vector, lexical.matches),
+        new Map(similarities.map((hit) => [hit.id, hit.similarity])),
       ).slice(0, parsed.limit);
       if (ranked.length === 0) return [];
       const { rows } = await db.query<HitRow>(

@@ -57,6 +57,14 @@ export interface RowsQuery {
   k: number;
 }
 
+/** The given chunks, as rows with their content hashes. */
+function chunksById(schema: string, chunkIds: readonly number[]): HashedRows {
+  return {
+    sql: `SELECT c.id, c.content_hash FROM ${schema}.chunks c WHERE c.id = ANY($1::bigint[])`,
+    values: [chunkIds],
+  };
+}
+
 /** pgvector's text form of a vector. */
 export function vectorLiteral(vector: Float32Array): string {
   return `[${Array.from(vector).join(',')}]`;
@@ -69,6 +77,12 @@ export interface VectorIndex {
   nearestChunks(db: Queryable, request: ChunkQuery): Promise<ScoredRow[]>;
   /** Lesson or checkpoint rows scored against the query, best first. */
   score(db: Queryable, request: RowsQuery): Promise<ScoredRow[]>;
+  /** Exact similarities of the given chunks to the query (those with a vector), in any order. */
+  chunkSimilarities(
+    db: Queryable,
+    query: Float32Array,
+    chunkIds: readonly number[],
+  ): Promise<ScoredRow[]>;
   status(db: Queryable): Promise<VectorIndexStatus>;
   /** Stops following the database; an index kept on disk is saved first. */
   close(): Promise<void>;
@@ -118,6 +132,15 @@ export class PgvectorIndex implements VectorIndex {
       [...values, vectorLiteral(query), k],
     );
     return rows.map((row) => ({ id: Number(row.id), similarity: row.similarity }));
+  }
+
+  chunkSimilarities(
+    db: Queryable,
+    query: Float32Array,
+    chunkIds: readonly number[],
+  ): Promise<ScoredRow[]> {
+    if (chunkIds.length === 0) return Promise.resolve([]);
+    return this.score(db, { query, rows: chunksById(this.#s, chunkIds), k: chunkIds.length });
   }
 
   async status(db: Queryable): Promise<VectorIndexStatus> {
@@ -588,6 +611,20 @@ export class MemoryVectorIndex implements VectorIndex {
   async score(db: Queryable, request: RowsQuery): Promise<ScoredRow[]> {
     await this.#prepare(db);
     return this.#scoreHeld(db, request);
+  }
+
+  async chunkSimilarities(
+    db: Queryable,
+    query: Float32Array,
+    chunkIds: readonly number[],
+  ): Promise<ScoredRow[]> {
+    if (chunkIds.length === 0) return [];
+    await this.#prepare(db);
+    const request = { query, scope: chunksById(this.#s, chunkIds), k: chunkIds.length };
+    // Chunk vectors are held until the ANN index takes them; then they are read.
+    return this.#ann
+      ? this.#exactScope(db, request)
+      : this.#scoreHeld(db, { query, rows: request.scope, k: request.k });
   }
 
   async #scoreHeld(db: Queryable, { query, rows: source, k }: RowsQuery): Promise<ScoredRow[]> {

@@ -11,7 +11,12 @@ import type { CodeRepositoryStore } from './code-store.ts';
 import type { StoreContext } from './context.ts';
 import type { GlobMatchers } from './glob.ts';
 import { lexicalCandidates, rankingColumns } from './code-lexical.ts';
-import { rankCodeHits, type CodeLexicalRow, type VectorMatch } from './ranking/hit-ranking.ts';
+import {
+  candidatesMissingSimilarity,
+  rankCodeHits,
+  type CodeLexicalRow,
+  type VectorMatch,
+} from './ranking/hit-ranking.ts';
 import type { LevelMatch } from './ranking/query-levels.ts';
 import { checkCodeFiltersMatch } from './code-filter-check.ts';
 import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
@@ -134,12 +139,14 @@ export class CodeSearch {
       const vector = parsed.queryVector
         ? this.#vector(parsed.queryVector, filters, vectorPool)
         : [];
+      const missing = candidatesMissingSimilarity(lexical.matches, vector);
       return rankCodeHits(
         lexical.analyzed,
         lexical.matches,
         lexical.statistics,
         parsed.query,
         this.#vectorMatches(vector, lexical.matches),
+        parsed.queryVector ? this.#similarities(parsed.queryVector, missing) : new Map(),
       ).slice(0, parsed.limit);
     });
     if (!ranked || ranked.length === 0) return [];
@@ -222,6 +229,20 @@ export class CodeSearch {
       const row = known.get(hit.id);
       return row ? [{ row, similarity: hit.similarity }] : [];
     });
+  }
+
+  /** Exact similarities of the given chunks to the query (those with a vector), in one query. */
+  #similarities(query: Float32Array, chunkIds: readonly number[]): Map<number, number> {
+    if (chunkIds.length === 0) return new Map();
+    const rows = this.#ctx
+      .statement(
+        `SELECT c.id, 1 - vec_distance_cosine(e.vector, $query) AS similarity
+         FROM json_each($ids) j
+         CROSS JOIN chunks c ON c.id = j.value
+         CROSS JOIN embeddings e ON e.id = c.embedding_id`,
+      )
+      .all({ query, ids: JSON.stringify(chunkIds) }) as { id: number; similarity: number }[];
+    return new Map(rows.map((row) => [row.id, row.similarity]));
   }
 
   #vector(

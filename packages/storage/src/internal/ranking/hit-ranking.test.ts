@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeQuery } from '../tokens.ts';
-import { isSymbolQuery, queryKind, rankCodeHits } from './hit-ranking.ts';
-import { codeRanking } from './settings.ts';
+import {
+  candidatesMissingSimilarity,
+  isSymbolQuery,
+  queryKind,
+  rankCodeHits,
+} from './hit-ranking.ts';
+import { codeFusion, codeRanking } from './settings.ts';
 import { stem } from './term-scoring.ts';
 
 describe('stem', () => {
@@ -266,6 +271,136 @@ describe('ranking steps', () => {
         [{ row: vectorOnly, similarity: 0.3 }],
       );
       expect(ranked[0]?.row.id).toBe(3);
+    });
+  });
+});
+
+describe('completing the fused score from the list a chunk is missing from', () => {
+  const saved = { ...codeFusion };
+  afterEach(() => {
+    Object.assign(codeFusion, saved);
+  });
+  const row = (id: number, bm25: number, path: string, content: string) => ({
+    id,
+    bm25,
+    symbol_name: null,
+    enclosing_symbol: null,
+    path,
+    content,
+  });
+  const query = 'where is the token refreshed';
+
+  describe('vector side', () => {
+    // Two full-text candidates of nearly equal relevance that the vector list lacks.
+    const first = { row: row(1, -5, 'src/a.ts', 'token refresh'), level: 0, complete: true };
+    const second = { row: row(2, -4.9, 'src/b.ts', 'token refresh'), level: 0, complete: true };
+    const weakest = { row: row(9, -1, 'src/z.ts', 'token'), level: 0, complete: true };
+    const vectorList = [
+      { row: row(3, Number.NaN, 'src/c.ts', 'renew credentials'), similarity: 0.8 },
+      { row: row(4, Number.NaN, 'src/d.ts', 'session state'), similarity: 0.4 },
+    ];
+    const order = (similarities: Map<number, number>) =>
+      rankCodeHits(
+        analyzeQuery(query),
+        [first, second, weakest],
+        undefined,
+        query,
+        vectorList,
+        similarities,
+      )
+        .map((hit) => hit.row.id)
+        .filter((id) => id <= 2);
+
+    it('lists the full-text candidates whose similarity is missing, only when completion is on', () => {
+      codeFusion.completeVectorSide = false;
+      expect(candidatesMissingSimilarity([first, second], [{ id: 3 }, { id: 2 }])).toEqual([]);
+      codeFusion.completeVectorSide = true;
+      expect(candidatesMissingSimilarity([first, second], [{ id: 3 }, { id: 2 }])).toEqual([1]);
+      expect(candidatesMissingSimilarity([first, second], [])).toEqual([]);
+    });
+
+    it('gives a full-text candidate its exact similarity, scaled like the vector list', () => {
+      const similarities = new Map([
+        [1, 0.2],
+        [2, 0.7],
+      ]);
+      codeFusion.completeVectorSide = false;
+      expect(order(similarities)).toEqual([1, 2]);
+      codeFusion.completeVectorSide = true;
+      codeFusion.vectorCompletionFloor = 0;
+      expect(order(similarities)).toEqual([2, 1]);
+      const scoreOf2 = (known: Map<number, number>) =>
+        rankCodeHits(analyzeQuery(query), [second], undefined, query, vectorList, known)[0]!.score;
+      // The vector list's worst similarity adds nothing; a better one adds its share.
+      const alone = scoreOf2(new Map());
+      expect(scoreOf2(new Map([[2, 0.4]]))).toBeCloseTo(alone, 9);
+      expect(scoreOf2(new Map([[2, 0.6]]))).toBeGreaterThan(alone);
+      expect(scoreOf2(similarities)).toBeGreaterThan(scoreOf2(new Map([[2, 0.6]])));
+    });
+
+    it('clips similarities below the vector list at the floor, or lets them count against', () => {
+      const similarities = new Map([
+        [1, 0.1],
+        [2, 0.35],
+      ]);
+      codeFusion.completeVectorSide = true;
+      codeFusion.vectorCompletionFloor = 0;
+      expect(order(similarities)).toEqual([1, 2]);
+      codeFusion.vectorCompletionFloor = -1e9;
+      expect(order(similarities)).toEqual([2, 1]);
+    });
+  });
+
+  describe('full-text side', () => {
+    const statistics = { documents: 1000, documentFrequency: () => 10 };
+    const lexicalList = [
+      { row: row(1, -10, 'src/a.ts', 'token refresh'), level: 0, complete: true },
+      { row: row(2, -1, 'src/b.ts', 'token'), level: 0, complete: true },
+    ];
+    // Equally similar; only the first holds the query's words. Ties go to the newer chunk (4).
+    const withWords = row(3, Number.NaN, 'src/c.ts', 'refresh the token when it expires');
+    const withoutWords = row(4, Number.NaN, 'src/d.ts', 'renew credentials');
+    const vectorList = [
+      { row: row(5, Number.NaN, 'src/e.ts', 'session state'), similarity: 0.9 },
+      { row: withoutWords, similarity: 0.5 },
+      { row: withWords, similarity: 0.5 },
+    ];
+    const ranked = () =>
+      rankCodeHits(analyzeQuery(query), lexicalList, statistics, query, vectorList);
+
+    it('gives a vector-only candidate its BM25, scaled like the full-text list', () => {
+      codeFusion.completeLexicalSide = false;
+      const before = ranked();
+      expect(before.findIndex((hit) => hit.row.id === 4)).toBeLessThan(
+        before.findIndex((hit) => hit.row.id === 3),
+      );
+      codeFusion.completeLexicalSide = true;
+      codeFusion.lexicalCompletionFloor = 0;
+      const after = ranked();
+      expect(after.findIndex((hit) => hit.row.id === 3)).toBeLessThan(
+        after.findIndex((hit) => hit.row.id === 4),
+      );
+      // Its full-text credit is in the fused score; it still has no full-text rank.
+      expect(after.find((hit) => hit.row.id === 3)!.score).toBeGreaterThan(
+        before.find((hit) => hit.row.id === 3)!.score,
+      );
+      expect(after.find((hit) => hit.row.id === 3)).not.toHaveProperty('lexical');
+    });
+
+    it('lets a chunk without the query words count against, below the floor of 0', () => {
+      codeFusion.completeLexicalSide = true;
+      codeFusion.lexicalCompletionFloor = 0;
+      const clipped = ranked().find((hit) => hit.row.id === 4)!.score;
+      codeFusion.lexicalCompletionFloor = -1e9;
+      expect(ranked().find((hit) => hit.row.id === 4)!.score).toBeLessThan(clipped);
+    });
+
+    it('needs the scope statistics to score a chunk the full text did not find', () => {
+      codeFusion.completeLexicalSide = true;
+      const order = rankCodeHits(analyzeQuery(query), lexicalList, undefined, query, vectorList);
+      expect(order.findIndex((hit) => hit.row.id === 4)).toBeLessThan(
+        order.findIndex((hit) => hit.row.id === 3),
+      );
     });
   });
 });

@@ -119,13 +119,23 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   statistics?: TermStatistics,
   query = '',
   vectorMatches: readonly VectorMatch<Row>[] = [],
+  similarities: ReadonlyMap<number, number> = new Map(),
 ): RankedCodeHit<Row>[] {
   const settings = codeRanking;
   const parts = analyzed.parts.map(stem);
   const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
   const queryParts = new Set(analyzed.parts.flatMap((part) => [part, stem(part)]));
-  const lexical = lexicalRelevance(analyzed, matches, statistics, parts);
-  const fused = fuseRelevance(lexical, vectorMatches, query);
+  const scorer = lexicalScorer(analyzed, matches, statistics, parts);
+  const lexical = matches
+    .map(({ row, level }) => ({ row, level, relevance: scorer.relevance(row, level) }))
+    .sort((a, b) => b.relevance - a.relevance || b.row.id - a.row.id);
+  const fused = fuseRelevance(lexical, vectorMatches, query, {
+    similarities,
+    lexicalScale:
+      statistics && codeFusion.completeLexicalSide && vectorMatches.length > 0
+        ? lexicalCompletion(scorer, lexical, matches)
+        : null,
+  });
   const kind = queryKind(query);
   const symbolQuery = kind === 'symbol';
   const names = symbolQuery ? queriedSymbols(query) : embeddedSymbols(query);
@@ -186,13 +196,18 @@ interface LexicalRelevance<Row extends CodeLexicalRow> {
   relevance: number;
 }
 
-/** Full-text relevance of each match, best first. */
-function lexicalRelevance<Row extends CodeLexicalRow>(
+/** The full-text relevance of a chunk at a level: bm25 times the symbol and path boosts. */
+interface LexicalScorer {
+  /** `inJs`: with BM25 computed in JS (needs statistics), whatever FTS5 scored. */
+  relevance(row: CodeLexicalRow, level: number, inJs?: boolean): number;
+}
+
+function lexicalScorer(
   analyzed: AnalyzedQuery,
-  matches: readonly LevelMatch<Row>[],
+  matches: readonly LevelMatch<CodeLexicalRow>[],
   statistics: TermStatistics | undefined,
   parts: readonly string[],
-): LexicalRelevance<Row>[] {
+): LexicalScorer {
   const settings = codeRanking;
   const counter = new TermCounter(analyzed.parts);
   // Rows fetched without FTS5 scoring (levels with common words, symbol lookups) are scored in
@@ -208,12 +223,15 @@ function lexicalRelevance<Row extends CodeLexicalRow>(
       bestBase = Math.max(bestBase, score);
     }
   }
-  return matches
-    .map(({ row, level }) => {
-      const base = Math.max(
-        Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase),
-        1e-9,
-      );
+  return {
+    relevance(row, level, inJs = false) {
+      let base: number;
+      if (inJs && statistics) {
+        base = jsScores.get(row.id) ?? bm25InJs(row, counter, statistics);
+      } else {
+        base = Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase);
+      }
+      base = Math.max(base, 1e-9);
       const boost =
         1 +
         (namesSymbolExactly(analyzed, row) ? settings.exactSymbol : 0) +
@@ -221,9 +239,9 @@ function lexicalRelevance<Row extends CodeLexicalRow>(
         settings.containerCoverage * coverage(parts, stemmedSet(row.enclosing_symbol)) +
         settings.pathCoverage * coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
       const levelFactor = settings.levelDecay > 0 ? settings.levelDecay ** level : 1;
-      return { row, level, relevance: base * boost * levelFactor };
-    })
-    .sort((a, b) => b.relevance - a.relevance || b.row.id - a.row.id);
+      return base * boost * levelFactor;
+    },
+  };
 }
 
 interface FusedCandidate<Row extends CodeLexicalRow> {
@@ -236,62 +254,122 @@ interface FusedCandidate<Row extends CodeLexicalRow> {
   similarity?: number;
 }
 
+/** What completes a chunk's fused score from the list it is missing from. */
+interface FusionCompletion<Row extends CodeLexicalRow> {
+  /** Exact similarities of full-text candidates the vector list lacks, by chunk id. */
+  similarities: ReadonlyMap<number, number>;
+  /** The normalised full-text relevance of a chunk only the vector list holds; null: unknown. */
+  lexicalScale: ((row: Row) => number) | null;
+}
+
+/**
+ * The full-text relevance of chunks only the vector list holds, normalised like the full-text
+ * list's: they count as matches of the loosest level searched, with BM25 from JS; the list is
+ * measured in JS as well for it, as FTS5's bm25 has another scale.
+ */
+function lexicalCompletion<Row extends CodeLexicalRow>(
+  scorer: LexicalScorer,
+  lexical: readonly LexicalRelevance<Row>[],
+  matches: readonly LevelMatch<Row>[],
+): ((row: Row) => number) | null {
+  if (lexical.length === 0) return null;
+  const inJs = lexical.map((entry) => scorer.relevance(entry.row, entry.level, true));
+  const scale = minMaxScale(Math.max(...inJs), Math.min(...inJs));
+  const loosestLevel = Math.max(0, ...matches.map((match) => match.level));
+  return (row) => scale(scorer.relevance(row, loosestLevel, true));
+}
+
 /**
  * One relevance per chunk from the full-text ranking and the vector ranking. Without vector
  * matches it is the full-text relevance itself; with them, the sum of both lists' min-max
- * normalised scores, weighted by `codeFusion` (a chunk missing from a list gets nothing from it).
+ * normalised scores, weighted by `codeFusion`. A chunk missing from one list gets, when that
+ * side's completion is on, its own score there normalised with that list's min and max
+ * (clipped at the side's floor), and nothing from it otherwise.
  */
 function fuseRelevance<Row extends CodeLexicalRow>(
   lexical: readonly LexicalRelevance<Row>[],
   vectorMatches: readonly VectorMatch<Row>[],
   query: string,
+  completion: FusionCompletion<Row>,
 ): FusedCandidate<Row>[] {
   const byId = new Map<number, FusedCandidate<Row>>();
   const hybrid = vectorMatches.length > 0;
   const vectorShare = vectorShareFor(queryKind(query));
-  const lexicalPart = contributions(
-    lexical.map((entry) => entry.relevance),
-    2 * (1 - vectorShare),
-  );
-  const vectorPart = contributions(
-    vectorMatches.map((entry) => entry.similarity),
-    2 * vectorShare,
+  const lexicalWeight = 2 * (1 - vectorShare);
+  const vectorWeight = 2 * vectorShare;
+  const lexicalScale = minMaxScale(lexical[0]?.relevance ?? 0, lexical.at(-1)?.relevance ?? 0);
+  const vectorScale = minMaxScale(
+    vectorMatches[0]?.similarity ?? 0,
+    vectorMatches.at(-1)?.similarity ?? 0,
   );
   lexical.forEach(({ row, level, relevance }, index) => {
     byId.set(row.id, {
       row,
       level,
-      score: hybrid ? lexicalPart(index) : relevance,
+      score: hybrid ? lexicalWeight * lexicalScale(relevance) : relevance,
       lexicalRank: index + 1,
       lexicalScore: relevance,
     });
   });
   vectorMatches.forEach(({ row, similarity }, index) => {
-    const contribution = vectorPart(index);
+    const contribution = vectorWeight * vectorScale(similarity);
     const found = byId.get(row.id);
     if (found) {
       found.score += contribution;
       found.vectorRank = index + 1;
       found.similarity = similarity;
     } else {
+      const completed = completion.lexicalScale?.(row);
       byId.set(row.id, {
         row,
         level: vectorOnlyLevel,
-        score: contribution,
+        score:
+          contribution +
+          (completed === undefined
+            ? 0
+            : lexicalWeight * Math.max(codeFusion.lexicalCompletionFloor, completed)),
         vectorRank: index + 1,
         similarity,
       });
     }
   });
+  if (hybrid && codeFusion.completeVectorSide) {
+    for (const candidate of byId.values()) {
+      if (candidate.vectorRank !== undefined) continue;
+      const similarity = completion.similarities.get(candidate.row.id);
+      if (similarity === undefined) continue;
+      candidate.score +=
+        vectorWeight * Math.max(codeFusion.vectorCompletionFloor, vectorScale(similarity));
+    }
+  }
   return [...byId.values()];
 }
 
-/** What the entry at each index of a list (scores best first) adds to a fused score. */
-function contributions(scores: readonly number[], weight: number): (index: number) => number {
-  const best = scores[0] ?? 0;
-  const worst = scores.at(-1) ?? 0;
+/**
+ * Full-text candidates the vector list lacks: their exact similarities to the query complete
+ * the fusion (`rankCodeHits`'s `similarities`). Empty when that completion is off or there are
+ * no vector matches to fuse with.
+ */
+export function candidatesMissingSimilarity(
+  matches: readonly LevelMatch<CodeLexicalRow>[],
+  vectorMatches: readonly { id: number }[],
+): number[] {
+  if (!codeFusion.completeVectorSide || vectorMatches.length === 0) return [];
+  const found = new Set(vectorMatches.map((match) => match.id));
+  return [...new Set(matches.map((match) => match.row.id).filter((id) => !found.has(id)))];
+}
+
+/**
+ * A score min-max normalised over a list's best and worst: 1 at the best, 0 at the worst,
+ * negative below it. A list whose scores are all alike gives its members 1 and any lower
+ * score 0.
+ */
+function minMaxScale(best: number, worst: number): (score: number) => number {
   const range = best - worst;
-  return (index) => (range > 0 ? (weight * (scores[index]! - worst)) / range : weight);
+  return (score) => {
+    if (range > 0) return (score - worst) / range;
+    return score >= best ? 1 : 0;
+  };
 }
 
 function addFileCoherence(hits: { row: CodeLexicalRow; score: number }[], best: number): void {

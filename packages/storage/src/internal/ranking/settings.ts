@@ -198,7 +198,27 @@ export const codeFusion = {
    * Share for prose that names an identifier (`how parseArgs handles flags`, `Plug.Router
    * dispatch`): the named identifier is a strong full-text signal.
    */
-  vectorShareForMixed: 0.45,
+  vectorShareForMixed: 0.3,
+  /**
+   * A full-text candidate missing from the vector list gets its exact similarity to the query,
+   * normalised with the vector list's min and max, instead of nothing from that list. Off: it
+   * is below the list's worst whenever the vector search is exact, so only a negative floor
+   * changes anything, and that lost on the dev split (see README).
+   */
+  completeVectorSide: false,
+  /**
+   * The least (normalised, before the share) such a completed similarity adds: 0 clips it at
+   * the list's worst, -Infinity lets it count fully against.
+   */
+  vectorCompletionFloor: -0.25,
+  /**
+   * A vector candidate missing from the full-text list gets its BM25 (in JS, with the scope's
+   * statistics, at the loosest level searched), normalised with the full-text list's min and
+   * max, instead of nothing from that list.
+   */
+  completeLexicalSide: true,
+  /** The least such a completed full-text relevance adds: 0 clips it, -Infinity: no floor. */
+  lexicalCompletionFloor: -Infinity,
 };
 
 /**
