@@ -9,6 +9,7 @@ import {
   distillStaticModel,
   openEmbeddingModel,
   planEmbeddingModel,
+  resolveModel,
   type DistillResult,
   type LocalEmbedder,
 } from '../src/index.ts';
@@ -184,6 +185,11 @@ describe('a composite model directory', () => {
       );
       expect(nestedError.message).toContain('itself a composite');
     });
+  });
+
+  it('is not one model directory to resolveModel(), which names it as composite', async () => {
+    const error = await expectCode(resolveModel({ modelDir: compositeDir }), 'INVALID_OPTIONS');
+    expect(error.message).toContain('composite model');
   });
 
   it('fails with DIMENSION_MISMATCH when the stored vectors have another width', async () => {
