@@ -3,8 +3,15 @@
  * directory (or a PostgreSQL store), keyword-only or hybrid (with the local ONNX embedder), searched in-process.
  */
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CodeSearchHit, Embedder } from '@nellie/core';
-import { createLocalEmbedder, type TextPreparation } from '@nellie/embeddings';
+import {
+  composeEmbedders,
+  createLocalEmbedder,
+  isCompositeModelDir,
+  readCompositeParts,
+  type TextPreparation,
+} from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { withEmbeddingCache } from './embedding-cache.ts';
 import { windowMeansFromEnv, withWindowMeans } from './window-means.ts';
@@ -78,6 +85,18 @@ export async function createModelEmbedder(
     return embeddingCacheDir ? withEmbeddingCache(embedder, embeddingCacheDir) : embedder;
   };
   const means = windowMeansFromEnv(process.env);
+  if (embeddingCacheDir && isCompositeModelDir(resolve(modelDir))) {
+    if (means) throw new Error('NELLIE_EVAL_WINDOWS does not apply to a composite model.');
+    // Each part behind its own cache, so the vectors of the part models alone are reused.
+    const parts = [];
+    for (const part of await readCompositeParts(resolve(modelDir))) {
+      parts.push({
+        embedder: await createModelEmbedder(part.dir, embeddingCacheDir, textPreparation),
+        weight: part.weight,
+      });
+    }
+    return composeEmbedders(parts);
+  }
   const base = await load();
   if (!means) return base;
   const windowEmbedders = new Map<number, Promise<Embedder>>();

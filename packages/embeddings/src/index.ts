@@ -13,6 +13,7 @@ export type {
   EmbeddingIdentity,
   EmbeddingModel,
   EmbeddingModelKind,
+  EmbeddingModelPart,
   EmbeddingModelPlan,
 } from './open-embedding-model.ts';
 export { noModel } from './open-embedding-model-options.ts';
@@ -58,6 +59,14 @@ export { distillStaticModelOptionsSchema } from './distill-static-model-options.
 export type { DistillProgress, DistillStaticModelOptions } from './distill-static-model-options.ts';
 export { isStaticModelDir, readStaticModelConfig } from './internal/static-model-format.ts';
 export type { StaticModelConfig } from './internal/static-model-format.ts';
+export { composeEmbedders } from './composite-embedder.ts';
+export type { CompositeEmbedder, CompositeEmbedderPart } from './composite-embedder.ts';
+export {
+  isCompositeModelDir,
+  readCompositeParts,
+  writeCompositeModel,
+} from './internal/composite-model-format.ts';
+export type { CompositePart } from './internal/composite-model-format.ts';
 export { tuneStaticModel } from './tune-static-model.ts';
 export type { TuneResult } from './tune-static-model.ts';
 export { tuneStaticModelOptionsSchema } from './tune-static-model-options.ts';

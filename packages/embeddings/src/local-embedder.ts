@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { EmbeddingQueue } from './internal/embedding-queue.ts';
 import type { WorkerInit } from './internal/messages.ts';
 import { WorkerPool, type WorkerKind, type WorkerStats } from './internal/pool.ts';
+import { isCompositeModelDir, readCompositeParts } from './internal/composite-model-format.ts';
 import { isStaticModelDir } from './internal/static-model-format.ts';
 import { prepareEmbedRequest } from './internal/text-input.ts';
 import type { TextPreparation } from './internal/text-preparation.ts';
@@ -22,6 +23,7 @@ import { localEmbedderOptionsSchema, type LocalEmbedderOptions } from './local-e
 import { localModelId, modelTextPreparation } from './model-id.ts';
 import { pullModel } from './pull-model.ts';
 import { resolveModel, type ModelSource } from './resolve-model.ts';
+import { composeLocalEmbedders } from './composite-embedder.ts';
 import { createStaticEmbedder } from './static-embedder.ts';
 import { verifyModel } from './verify-model.ts';
 
@@ -69,6 +71,9 @@ export async function createLocalEmbedder(
   }
   const config = parsed.data;
   const logger = options.logger ?? noopLogger;
+  if (config.modelDir !== undefined && isCompositeModelDir(resolve(config.modelDir))) {
+    return createCompositeLocalEmbedder(resolve(config.modelDir), options);
+  }
   if (config.modelDir !== undefined && isStaticModelDir(resolve(config.modelDir))) {
     // A distilled static model (`nellie model distill`) loads through the same option.
     return createStaticEmbedder({
@@ -249,6 +254,52 @@ export async function createLocalEmbedder(
           cause: error,
         });
     notify({ state: 'failed', modelId, message: failure.message });
+    throw failure;
+  }
+}
+
+/**
+ * Loads every part of a composite model directory (`nellie-composite.json`) with the same
+ * options, one after the other, and joins them; a part that fails to load closes the others.
+ */
+async function createCompositeLocalEmbedder(
+  dir: string,
+  options: LocalEmbedderOptions,
+): Promise<LocalEmbedder> {
+  const { dimensions, onStatusChange, ...partOptions } = options;
+  const notify = (status: ModelStatus): void => onStatusChange?.(status);
+  notify({ state: 'loading', modelId: `nellie-composite (${dir})`, source: dir });
+  const loaded: { embedder: LocalEmbedder; weight: number }[] = [];
+  try {
+    for (const part of await readCompositeParts(dir)) {
+      loaded.push({
+        embedder: await createLocalEmbedder({ ...partOptions, modelDir: part.dir }),
+        weight: part.weight,
+      });
+    }
+    const composite = composeLocalEmbedders(dir, loaded);
+    if (dimensions !== undefined && dimensions !== composite.dimensions) {
+      throw new NellieError(
+        'DIMENSION_MISMATCH',
+        `The composite model in ${dir} produces ${composite.dimensions}-dimensional vectors, but ` +
+          `${dimensions} were expected. Configure the model that matches the stored vectors, or ` +
+          'reset the stored embeddings to switch models.',
+      );
+    }
+    notify(composite.status());
+    return composite;
+  } catch (error) {
+    await Promise.all(loaded.map((part) => part.embedder.close()));
+    const failure = NellieError.is(error)
+      ? error
+      : new NellieError(
+          'MODEL_LOAD_FAILED',
+          `Loading the composite model in ${dir} failed: ${String(error)}`,
+          {
+            cause: error,
+          },
+        );
+    notify({ state: 'failed', modelId: `nellie-composite (${dir})`, message: failure.message });
     throw failure;
   }
 }

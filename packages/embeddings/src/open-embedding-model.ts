@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NellieError, noopLogger, type Embedder, type ModelStatus } from '@nellie/core';
 import { z } from 'zod';
+import {
+  compositeModelId,
+  isCompositeModelDir,
+  readCompositeParts,
+} from './internal/composite-model-format.ts';
 import { createDeferredEmbedder } from './internal/deferred-embedder.ts';
 import { createLocalEmbedder } from './local-embedder.ts';
 import { localEmbedderOptionsSchema } from './local-embedder-options.ts';
@@ -51,7 +56,16 @@ export interface EmbeddingModel {
  * What computes the vectors: a transformer run locally through ONNX, a static token table
  * (`nellie model distill`), or an OpenAI-compatible endpoint.
  */
-export type EmbeddingModelKind = 'transformer' | 'static' | 'endpoint';
+export type EmbeddingModelKind = 'transformer' | 'static' | 'composite' | 'endpoint';
+
+/** One model of a composite (`nellie-composite.json`) and its share of the cosine. */
+export interface EmbeddingModelPart {
+  modelId: string;
+  kind: 'transformer' | 'static';
+  dimensions: number | undefined;
+  dir: string;
+  weight: number;
+}
 
 /** Where an embedding model stands before anything is loaded. */
 export type EmbeddingModelPlan =
@@ -70,6 +84,8 @@ export type EmbeddingModelPlan =
       source: ModelSource | 'endpoint';
       /** The model directory (for `remote`, the directory it will be downloaded into). */
       dir: string;
+      /** `composite`: the models whose vectors it joins. */
+      parts?: EmbeddingModelPart[];
     };
 
 /** Vector widths of models whose files may not be on disk yet (they are downloaded on load). */
@@ -116,6 +132,9 @@ async function planLocalModel(options: LocalModelOptions): Promise<EmbeddingMode
     });
   }
   const config = parsed.data;
+  if (config.modelDir !== undefined && isCompositeModelDir(resolve(config.modelDir))) {
+    return planCompositeModel(resolve(config.modelDir), options);
+  }
   const modelId = localModelId(config);
   try {
     const resolved = await resolveModel(config);
@@ -143,6 +162,46 @@ async function planLocalModel(options: LocalModelOptions): Promise<EmbeddingMode
       message: `Semantic search is off: ${error.message}\nKeyword search still works; restart once the model is in place.`,
     });
   }
+}
+
+/**
+ * Plans each part of a composite model directory; the composite is off when one part is, with
+ * that part's reason.
+ */
+async function planCompositeModel(
+  dir: string,
+  options: LocalModelOptions,
+): Promise<EmbeddingModelPlan> {
+  const parts: EmbeddingModelPart[] = [];
+  for (const part of await readCompositeParts(dir)) {
+    const plan = await planLocalModel({ ...options, modelDir: part.dir });
+    if (plan.state === 'off') {
+      return off({
+        ...plan.status,
+        modelId: `nellie-composite (${dir})`,
+        message: `A part of the composite model in ${dir} is missing. ${plan.status.message ?? ''}`,
+      });
+    }
+    parts.push({
+      modelId: plan.modelId,
+      kind: plan.kind === 'static' ? 'static' : 'transformer',
+      dimensions: plan.dimensions,
+      dir: plan.dir,
+      weight: part.weight,
+    });
+  }
+  const widths = parts.map((part) => part.dimensions);
+  return {
+    state: 'found',
+    modelId: compositeModelId(parts),
+    kind: 'composite',
+    dimensions: widths.includes(undefined)
+      ? undefined
+      : widths.reduce((sum: number, width) => sum + width!, 0),
+    source: 'model-dir',
+    dir,
+    parts,
+  };
 }
 
 /**

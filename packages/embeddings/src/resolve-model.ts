@@ -11,6 +11,7 @@ import {
   type ModelDtype,
 } from './internal/model-layout.ts';
 import { modelDtypeOptionSchema, modelIdOptionSchema } from './internal/model-options.ts';
+import { isCompositeModelDir } from './internal/composite-model-format.ts';
 import { readModelRecord } from './internal/model-record.ts';
 import {
   isStaticModelDir,
@@ -86,6 +87,13 @@ export async function resolveModel(options: ResolveModelOptions = {}): Promise<R
 
   if (parsed.data.modelDir !== undefined) {
     const dir = resolve(parsed.data.modelDir);
+    if (isCompositeModelDir(dir)) {
+      // Loading and planning read the parts; checks of one model's files apply to each part.
+      throw new NellieError(
+        'INVALID_OPTIONS',
+        `${dir} is a composite model (nellie-composite.json): check each of its parts' directories instead.`,
+      );
+    }
     if (isStaticModelDir(dir)) {
       const staticConfig = await readStaticModelConfig(dir);
       return {

@@ -395,6 +395,27 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
           kind: 'tool',
           load: async () => (await import('../commands/model.ts')).runModelDistill,
         },
+        {
+          name: 'compose',
+          description:
+            'Write a composite model that joins the vectors of several models (a transformer and a static table), each with its share of the similarity.',
+          options: [
+            option(
+              '--out <dir>',
+              'directory to write the composite model to; use it with --model-dir',
+            ).makeOptionMandatory(),
+            option(
+              '--part <dir=weight>',
+              'a model directory and its weight; give two or more, the weights adding up to 1',
+              collect,
+            ),
+            option('--overwrite', 'replace a composite model already in --out'),
+            json('print the result as JSON'),
+          ],
+          settings: storeModel,
+          kind: 'tool',
+          load: async () => (await import('../commands/model.ts')).runModelCompose,
+        },
       ],
     },
     {

@@ -244,3 +244,4 @@ export async function runResetVectors(context: CommandContext): Promise<number> 
 }
 
 export { runModelDistill } from './model-distill.ts';
+export { runModelCompose } from './model-compose.ts';

@@ -134,8 +134,21 @@ export async function runStatus(context: CommandContext): Promise<number> {
       embeddingModel: stats.embeddingModel,
       model: {
         configured: model.modelId,
-        /** What computes the vectors: `transformer`, `static` (a token table) or `endpoint`. */
+        /**
+         * What computes the vectors: `transformer`, `static` (a token table), `composite` (several
+         * models' vectors joined, see `parts`) or `endpoint`.
+         */
         kind: model.kind ?? null,
+        /** `composite`: each model, its kind, directory and share of the cosine. */
+        parts:
+          plan.state === 'found' && plan.parts
+            ? plan.parts.map((part) => ({
+                modelId: part.modelId,
+                kind: part.kind,
+                weight: part.weight,
+                dir: part.dir,
+              }))
+            : null,
         /** Transformer models: how text is rewritten before the tokenizer (`split-identifiers`). */
         textPreparation,
         /** One model embeds all of these, and every query. */
@@ -178,6 +191,11 @@ export async function runStatus(context: CommandContext): Promise<number> {
       `  vectors stored for: ${stats.embeddingModel ? `${stats.embeddingModel.modelId} (${stats.embeddingModel.dimensions} dimensions)` : 'no model'}`,
       `  model: ${result.model.configured}${model.kind ? ` (${kindLabels[model.kind]})` : ''} — ${model.available ? 'available; embeds code, lessons, checkpoints and queries' : 'semantic search off'}`,
     ];
+    for (const part of result.model.parts ?? []) {
+      lines.push(
+        `    part: ${part.modelId} (${kindLabels[part.kind]}, weight ${part.weight}) from ${part.dir}`,
+      );
+    }
     if (textPreparation === 'split-identifiers') {
       lines.push(
         '    text preparation: split-identifiers (camelCase and snake_case names read as words)',
@@ -213,6 +231,7 @@ export async function runStatus(context: CommandContext): Promise<number> {
 const kindLabels: Record<EmbeddingModelKind, string> = {
   transformer: 'transformer',
   static: 'static token table',
+  composite: 'composite of several models',
   endpoint: 'embeddings endpoint',
 };
 

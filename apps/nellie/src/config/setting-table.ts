@@ -279,7 +279,7 @@ export const settingTable = {
     group: 'model',
     path: true,
     allowed:
-      'a directory holding config.json, tokenizer.json and onnx/, or a distilled static model',
+      'a directory holding config.json, tokenizer.json and onnx/, a distilled static model, or a composite model (nellie model compose)',
     description: 'Load the model from this directory instead of the model cache.',
   }),
   offline: setting({
