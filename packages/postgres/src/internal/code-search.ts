@@ -406,7 +406,9 @@ export class CodeSearch {
       analyzed,
       looseLevelWords(analyzed.parts, statistics, {
         commonDocuments: common,
-        scoredMatches: codeRanking.scoredMatchLimit,
+        scoredMatches: codeRanking.looseWordBudget
+          ? codeRanking.scoredMatchLimit
+          : Number.POSITIVE_INFINITY,
       }),
     );
     const isSelective = (level: QueryLevel): boolean =>

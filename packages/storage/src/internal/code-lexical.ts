@@ -146,7 +146,9 @@ export function lexicalCandidates(
             analyzed,
             looseLevelWords(analyzed.parts, scopeStatistics, {
               commonDocuments: common,
-              scoredMatches: codeRanking.scoredMatchLimit,
+              scoredMatches: codeRanking.looseWordBudget
+                ? codeRanking.scoredMatchLimit
+                : Number.POSITIVE_INFINITY,
             }),
           ),
         ),

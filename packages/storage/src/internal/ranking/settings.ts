@@ -84,6 +84,11 @@ export const codeRanking = {
    */
   scoredMatchLimit: 2000,
   /**
+   * Loose levels keep only the rarest words whose matches fit in `scoredMatchLimit` when the
+   * scope holds more chunks (see `looseLevelWords`); false keeps every word that is not common.
+   */
+  looseWordBudget: true,
+  /**
    * Words in more chunks than this are "common". FTS5's bm25 scans every match of every word to
    * weigh it, so levels with a common word are fetched unscored (newest first, at most
    * `unscoredMatchLimit`) and scored in JS instead.
