@@ -6,10 +6,11 @@
  * parts' cosines and the vector is still of unit length.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NellieError } from '@nellie/core';
 import { z } from 'zod';
+import { readModelConfigFile } from './model-config-file.ts';
 import { staticConfigFile } from './static-model-format.ts';
 
 export const compositeConfigFile = 'nellie-composite.json';
@@ -58,25 +59,12 @@ export function isCompositeModelDir(dir: string): boolean {
  */
 export async function readCompositeParts(dir: string): Promise<CompositePart[]> {
   const path = join(dir, compositeConfigFile);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new NellieError(
-      'MODEL_LOAD_FAILED',
-      `${path} is not readable JSON: ${error instanceof Error ? error.message : String(error)}.`,
-      { cause: error },
-    );
-  }
-  const parsed = compositeModelConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new NellieError(
-      'MODEL_LOAD_FAILED',
-      `${path} is not a valid composite model config: ${z.prettifyError(parsed.error)}`,
-      { cause: parsed.error },
-    );
-  }
-  const parts = parsed.data.parts.map((part) => ({
+  const config = await readModelConfigFile(
+    path,
+    compositeModelConfigSchema,
+    'composite model config',
+  );
+  const parts = config.parts.map((part) => ({
     dir: resolve(dir, part.dir),
     weight: part.weight,
   }));

@@ -4,10 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NellieError } from '@nellie/core';
 import { z } from 'zod';
+import { readModelConfigFile } from './model-config-file.ts';
 
 export const staticConfigFile = 'nellie-static.json';
 export const staticTableFile = 'static/embeddings.bin';
@@ -109,27 +108,12 @@ export function isStaticModelDir(dir: string): boolean {
 
 /** Reads and validates `nellie-static.json`; a broken file is `MODEL_LOAD_FAILED`. */
 export async function readStaticModelConfig(dir: string): Promise<StaticModelConfig> {
-  const path = join(dir, staticConfigFile);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new NellieError(
-      'MODEL_LOAD_FAILED',
-      `${path} is not readable JSON: ${error instanceof Error ? error.message : String(error)}. ` +
-        'Distill the model again with `nellie model distill`.',
-      { cause: error },
-    );
-  }
-  const parsed = staticModelConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new NellieError(
-      'MODEL_LOAD_FAILED',
-      `${path} is not a valid static model config: ${z.prettifyError(parsed.error)}`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
+  return readModelConfigFile(
+    join(dir, staticConfigFile),
+    staticModelConfigSchema,
+    'static model config',
+    'Distill the model again with `nellie model distill`.',
+  );
 }
 
 /**
