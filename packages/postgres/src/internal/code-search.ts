@@ -402,15 +402,7 @@ export class CodeSearch {
     );
 
     const strict = strictQueryLevels(analyzed);
-    const loose = looseQueryLevels(
-      analyzed,
-      looseLevelWords(analyzed.parts, statistics, {
-        commonDocuments: common,
-        scoredMatches: codeRanking.looseWordBudget
-          ? codeRanking.scoredMatchLimit
-          : Number.POSITIVE_INFINITY,
-      }),
-    );
+    const loose = looseQueryLevels(analyzed, looseLevelWords(analyzed.parts, statistics));
     const isSelective = (level: QueryLevel): boolean =>
       matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <= indexLimit;
     /** Matches a level fetches: `limit` is at most twice the pool (see `plan`). */

@@ -140,18 +140,7 @@ export function lexicalCandidates(
     [
       ...withCost(strictQueryLevels(analyzed)),
       // Common words add little to the loose levels and cost a lot there: leave them out.
-      () =>
-        withCost(
-          looseQueryLevels(
-            analyzed,
-            looseLevelWords(analyzed.parts, scopeStatistics, {
-              commonDocuments: common,
-              scoredMatches: codeRanking.looseWordBudget
-                ? codeRanking.scoredMatchLimit
-                : Number.POSITIVE_INFINITY,
-            }),
-          ),
-        ),
+      () => withCost(looseQueryLevels(analyzed, looseLevelWords(analyzed.parts, scopeStatistics))),
     ],
     pool,
     run,

@@ -1,4 +1,5 @@
 import { ftsString, type AnalyzedQuery, type WordTokens } from '../tokens.ts';
+import { codeRanking } from './settings.ts';
 import type { TermStatistics } from './term-scoring.ts';
 
 /** One full-text match, before re-ranking. */
@@ -105,17 +106,23 @@ export function looseQueryLevels(
 
 /**
  * Which words the loose levels keep, in a scope with these statistics: words found in the scope
- * and in at most `commonDocuments` of its chunks. When the scope holds more chunks than a level
- * scores (`scoredMatches`; a level matching more is cut to its newest matches), only the rarest
- * words whose matches together fit are kept, the rarest always: a word found in most chunks (the
- * project's name in every path) would otherwise fill the level with the newest chunks and hide
- * older ones that match the rarer words, while adding little to bm25 itself.
+ * and in at most `commonWordDocuments` of its chunks. When the scope holds more chunks than a
+ * level scores (`scoredMatchLimit`; a level matching more is cut to its newest matches) and
+ * `looseWordBudget` is on, only the rarest words whose matches together fit are kept, the rarest
+ * always: a word found in most chunks (the project's name in every path) would otherwise fill the
+ * level with the newest chunks and hide older ones that match the rarer words, while adding
+ * little to bm25 itself.
  */
 export function looseLevelWords(
   parts: readonly string[],
   statistics: TermStatistics,
-  limits: { commonDocuments: number; scoredMatches: number },
 ): (part: string) => boolean {
+  const limits = {
+    commonDocuments: codeRanking.commonWordDocuments,
+    scoredMatches: codeRanking.looseWordBudget
+      ? codeRanking.scoredMatchLimit
+      : Number.POSITIVE_INFINITY,
+  };
   const byFrequency = [...new Set(parts)]
     .map((part) => ({ part, frequency: statistics.documentFrequency(part) }))
     .filter(({ frequency }) => frequency > 0 && frequency <= limits.commonDocuments)
