@@ -256,6 +256,40 @@ describe('ranking steps', () => {
       expect(order('how parseArgs handles flags')).toEqual([1, 2]);
     });
 
+    it('gives similarities below the floor nothing, so a weak vector list cannot outrank the full text', () => {
+      const query = 'how are uploads resumed';
+      const lexicalBest = row(1, -8, null, 'src/a.ts', 'uploads resumed');
+      const inBoth = row(2, -4, null, 'src/b.ts', 'uploads');
+      const lexicalWorst = row(5, -1, null, 'src/e.ts', 'resumed');
+      const vectorBest = row(3, Number.NaN, null, 'src/c.ts', 'continue a transfer');
+      const vectorWorst = row(4, Number.NaN, null, 'src/d.ts', 'colour palette');
+      const order = (floor: number) => {
+        const saved = codeFusion.vectorSimilarityFloor;
+        codeFusion.vectorSimilarityFloor = floor;
+        try {
+          return rankCodeHits(
+            analyzeQuery(query),
+            [lexicalBest, inBoth, lexicalWorst].map((r) => ({ row: r, level: 0, complete: true })),
+            undefined,
+            query,
+            [
+              { row: vectorBest, similarity: 0.6 },
+              { row: inBoth, similarity: 0.3 },
+              { row: vectorWorst, similarity: 0 },
+            ],
+          ).map((hit) => hit.row.id);
+        } finally {
+          codeFusion.vectorSimilarityFloor = saved;
+        }
+      };
+      // Normalised from the list's worst (0), 0.3 is half the best and lifts chunk 2 over 1.
+      expect(order(-1).slice(0, 3)).toEqual([3, 2, 1]);
+      // From the floor (0.2), 0.3 is a quarter of the way; 0 adds nothing at all.
+      expect(order(0.2).slice(0, 3)).toEqual([3, 1, 2]);
+      // A list wholly below the floor adds nothing: the full-text order stands.
+      expect(order(0.7).slice(0, 3)).toEqual([1, 2, 5]);
+    });
+
     it('gives a definition only the vector index found the definition boost', () => {
       const ranked = rankCodeHits(
         analyzeQuery('retryUpload'),

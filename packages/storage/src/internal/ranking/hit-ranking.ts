@@ -298,9 +298,9 @@ function fuseRelevance<Row extends CodeLexicalRow>(
   const lexicalWeight = 2 * (1 - vectorShare);
   const vectorWeight = 2 * vectorShare;
   const lexicalScale = minMaxScale(lexical[0]?.relevance ?? 0, lexical.at(-1)?.relevance ?? 0);
-  const vectorScale = minMaxScale(
-    vectorMatches[0]?.similarity ?? 0,
-    vectorMatches.at(-1)?.similarity ?? 0,
+  const vectorScale = similarityScale(
+    vectorMatches.map((match) => match.similarity),
+    codeFusion.vectorSimilarityFloor,
   );
   lexical.forEach(({ row, level, relevance }, index) => {
     byId.set(row.id, {
@@ -357,6 +357,21 @@ export function candidatesMissingSimilarity(
   if (!codeFusion.completeVectorSide || vectorMatches.length === 0) return [];
   const found = new Set(vectorMatches.map((match) => match.id));
   return [...new Set(matches.map((match) => match.row.id).filter((id) => !found.has(id)))];
+}
+
+/**
+ * The vector list's similarities min-max normalised, with the zero at the list's worst, or at
+ * `floor` when the list reaches below it: then nothing below the floor adds anything.
+ */
+function similarityScale(
+  similarities: readonly number[],
+  floor: number,
+): (score: number) => number {
+  const best = Math.max(...similarities, -1);
+  const worst = Math.min(...similarities, best);
+  if (worst >= floor) return minMaxScale(best, worst);
+  if (best <= floor) return () => 0;
+  return (similarity) => Math.max(0, (similarity - floor) / (best - floor));
 }
 
 /**

@@ -224,6 +224,13 @@ export const codeFusion = {
   completeLexicalSide: true,
   /** The least such a completed full-text relevance adds: 0 clips it, -Infinity: no floor. */
   lexicalCompletionFloor: -Infinity,
+  /**
+   * Similarities below this (cosine) add nothing: when the vector list reaches below it, the
+   * list's zero moves up to it instead of to the list's worst. In a small repository the 50
+   * nearest chunks include unrelated ones, and min-max normalisation would still give the
+   * best of those a large share; -1: off.
+   */
+  vectorSimilarityFloor: 0.2,
 };
 
 /**
