@@ -1,4 +1,4 @@
-import type { ChunkInput } from '@nellie/core';
+import { noopLogger, type ChunkInput } from '@nellie/core';
 import { describe, expect, it } from 'vitest';
 import { chunkFile } from './chunk.ts';
 import { loadParser } from './internal/grammars.ts';
@@ -854,6 +854,33 @@ end
       expect.arrayContaining(['Shape', 'Box']),
     );
     expect(chunks.every((chunk) => chunk.language === 'cpp')).toBe(true);
+  });
+
+  it('chunks a file whose parse ends in a missing closing brace at its end', async () => {
+    // Error recovery inserts a zero-width `}` after the final line break: a row past the last line.
+    const methods = Array.from(
+      { length: 6 },
+      (_, index) =>
+        `  func step${index}(value: Int) -> Int {\n    return value * ${index} + 1\n  }\n`,
+    ).join('\n');
+    const content = `struct Pipeline {\n${methods}`;
+    const warnings: string[] = [];
+    const chunks = await chunkFile({
+      path: 'Sources/Pipeline.swift',
+      content,
+      maxChars: 200,
+      logger: {
+        ...noopLogger,
+        warn: (_fields: unknown, message: string) => warnings.push(message),
+      },
+    });
+    expect(warnings).toEqual([]);
+    expectValidChunks('Sources/Pipeline.swift', content, chunks, 200);
+    expect(find(chunks, 'step5')).toMatchObject({
+      symbolKind: 'method',
+      enclosingSymbol: 'Pipeline',
+    });
+    expect(chunks.at(-1)!.endLine).toBe(content.split('\n').length - 1);
   });
 
   it('handles CRLF line endings with exact lines', async () => {

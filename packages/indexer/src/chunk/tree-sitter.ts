@@ -58,10 +58,14 @@ function collect(
   state: CollectState,
 ): void {
   const { budget, out, rules } = state;
+  // Error recovery inserts zero-width nodes (a missing `}`), possibly after the final line break,
+  // on a row the budget does not have: they hold no text.
+  if (node.startIndex === node.endIndex) return;
+  const start = node.startPosition.row;
+  const end = Math.min(lastRow(node), budget.lineCount - 1);
+  if (start > end) return;
   const definition = definitionOf(node, scope, rules);
   const meta = definition ? metaOf(definition) : context;
-  const start = node.startPosition.row;
-  const end = lastRow(node);
   if (node.childCount === 0 || budget.fits(start, end)) {
     out.push({
       start,

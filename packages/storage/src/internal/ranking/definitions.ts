@@ -1,3 +1,5 @@
+import { codeRanking } from './settings.ts';
+
 /**
  * Which chunks define a symbol a query names. Identifier-like queries want the definition, not
  * the places that use the name; the definition is found by a definition keyword before the name
@@ -62,7 +64,7 @@ function definitionPattern(name: string): RegExp {
     // Case matters: `Module` in prose or `Class` calls are not definitions.
     pattern = new RegExp(
       `(?:^|(?<=[\\s(]))(?:${keywordAlternatives})\\s+(?:[\\w$]+(?:\\.|::))*${name.replace(/\$/g, '\\$')}(?=[\\s<({:\\[;=,]|$)`,
-      'm',
+      'gm',
     );
     if (patternCache.size >= 256) patternCache.clear();
     patternCache.set(name, pattern);
@@ -70,8 +72,28 @@ function definitionPattern(name: string): RegExp {
   return pattern;
 }
 
+/**
+ * A line that is a comment up to the match: `#`, `//`, `/*`, `*`, `--`, `;` or `%` first (not
+ * Rust's `#[attribute]`).
+ */
+const commentLinePrefix = /^[ \t]*(?:#(?!\[)|\/\/|\/\*|\*|--|;|%)/;
+
+/**
+ * True when the text defines one of the names. With `definitionsInComments` off, a definition
+ * in a comment does not count: doc comments show examples (`#   class Engine < Rails::Engine`),
+ * which made every chunk of a long comment look like the definition.
+ */
 export function definesSymbol(content: string, names: readonly string[]): boolean {
-  return names.some((name) => definitionPattern(name).test(content));
+  return names.some((name) => {
+    const pattern = definitionPattern(name);
+    pattern.lastIndex = 0;
+    for (const match of content.matchAll(pattern)) {
+      if (codeRanking.definitionsInComments) return true;
+      const lineStart = content.lastIndexOf('\n', match.index - 1) + 1;
+      if (!commentLinePrefix.test(content.slice(lineStart, match.index))) return true;
+    }
+    return false;
+  });
 }
 
 /** True when a file's name (without extension) is the symbol, in any case, plural or snake_case. */

@@ -23,6 +23,7 @@ describe('files named after query words', () => {
     expect(fileNameShareInQuery('src/JsonArray.java', query)).toBe(1);
     expect(fileNameShareInQuery('src/json_array_builder.ts', query)).toBeCloseTo(2 / 3);
     expect(fileNameShareInQuery('src/json/Reader.java', query)).toBe(0);
+    expect(fileNameShareInQuery('src/json/Reader.java', query, 1)).toBe(1 / 2);
   });
 
   it("takes each named file's best chunk, best first, and skips files already found", () => {

@@ -46,10 +46,19 @@ export function fileNameWords(path: string): Set<string> {
   return stemmedSet(`${name} ${codeRanking.fileNameDirectories > 0 ? parents.join(' ') : ''}`);
 }
 
-/** Share of a file name's words (without extension or directories) that are query words. */
-export function fileNameShareInQuery(path: string, queryStems: ReadonlySet<string>): number {
-  const name = (path.split('/').at(-1) ?? path).replace(/\.[^.]*$/, '');
-  const nameStems = words(name).flatMap((word) => word.parts.map(stem));
+/**
+ * Share of a file name's words (without extension) that are query words; `directories` parent
+ * directories count as part of the name (none by default).
+ */
+export function fileNameShareInQuery(
+  path: string,
+  queryStems: ReadonlySet<string>,
+  directories = 0,
+): number {
+  const segments = path.split('/');
+  const name = segments.at(-1)!.replace(/\.[^.]*$/, '');
+  const parents = directories > 0 ? segments.slice(0, -1).slice(-directories) : [];
+  const nameStems = words([name, ...parents].join(' ')).flatMap((word) => word.parts.map(stem));
   return nameStems.length === 0 ? 0 : fileNameCoverage(nameStems, queryStems);
 }
 

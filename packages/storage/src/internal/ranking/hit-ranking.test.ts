@@ -158,11 +158,26 @@ describe('ranking steps', () => {
   it('matches question words to file names by a shared prefix', () => {
     codeRanking.levelDecay = 1;
     codeRanking.pathCoverage = 0;
+    codeRanking.fileNamePurity = 0;
     const question = 'function composition utility';
     const matches = [match(1, -5, null, 'src/store.ts'), match(2, -3, null, 'src/compose.ts')];
     codeRanking.fileNamePrefix = 0;
     expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(1);
     codeRanking.fileNamePrefix = 5;
+    expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(2);
+  });
+
+  it('lifts files named after query words only above files whose name holds other words too', () => {
+    codeRanking.levelDecay = 1;
+    codeRanking.pathCoverage = 0;
+    const question = 'channel for sending values';
+    const matches = [
+      match(1, -5, null, 'src/channels/BufferedChannel.kt'),
+      match(2, -4.5, null, 'src/channels/Channel.kt'),
+    ];
+    codeRanking.fileNamePurity = 0;
+    expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(1);
+    codeRanking.fileNamePurity = 1;
     expect(rankCodeHits(analyzeQuery(question), matches, undefined, question)[0]?.row.id).toBe(2);
   });
 
@@ -177,6 +192,7 @@ describe('ranking steps', () => {
 
   it('scales the file-name boost of a test file by the test penalty', () => {
     codeRanking.levelDecay = 1;
+    codeRanking.fileNamePurity = 0;
     const question = 'retry delay';
     const matches = [
       match(1, -5, null, 'test/retry_delay_test.py'),

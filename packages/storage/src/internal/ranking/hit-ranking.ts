@@ -1,6 +1,6 @@
 import { words, type AnalyzedQuery } from '../tokens.ts';
 import { definesSymbol, embeddedSymbols, fileNamedAfter, queriedSymbols } from './definitions.ts';
-import { fileNameCoverage, fileNameWords } from './file-names.ts';
+import { fileNameCoverage, fileNameShareInQuery, fileNameWords } from './file-names.ts';
 import type { LevelMatch, LexicalRow } from './query-levels.ts';
 import {
   codeRanking,
@@ -148,6 +148,7 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
     return { ...hit, score: hit.score * factor, factor };
   });
   const best = Math.max(1e-9, ...hits.map((hit) => hit.score));
+  const partSet = new Set(parts);
   for (const hit of hits) {
     const boostFactor = hit.factor ** settings.boostFileFactorPower;
     if (
@@ -161,7 +162,15 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
       hit.score += definitionFactor * best * tier * boostFactor;
     }
     if (!symbolQuery && settings.fileNameBoost > 0 && parts.length > 0) {
-      const share = fileNameCoverage(parts, fileNameWords(hit.row.path));
+      let share = fileNameCoverage(parts, fileNameWords(hit.row.path));
+      if (share > 0 && settings.fileNamePurity > 0) {
+        const purity = fileNameShareInQuery(
+          hit.row.path,
+          partSet,
+          settings.fileNamePurityDirectories,
+        );
+        share *= purity ** settings.fileNamePurity;
+      }
       hit.score += settings.fileNameBoost * best * share * boostFactor;
     }
   }

@@ -38,6 +38,11 @@ export const codeRanking = {
    * best score (added), so the definition leads however often its name is used.
    */
   definitionBoost: 3,
+  /**
+   * Count a definition inside a comment (`#   class Engine < Rails::Engine` in a doc example)
+   * as the chunk defining the symbol.
+   */
+  definitionsInComments: false,
   /** The definition boost is multiplied by this when the file is named after the symbol. */
   namedFileDefinition: 1.5,
   /**
@@ -52,6 +57,18 @@ export const codeRanking = {
    * query words found in its file's name and parent directory.
    */
   fileNameBoost: 1.5,
+  /**
+   * The file-name boost is multiplied by the share of the file's name made of query words, to
+   * this power: 0 ignores it, 1 lifts `Channel.kt` above `BufferedChannel.kt` for a question
+   * about channels, and `Storage.swift` above `Application+Sessions.swift` for one about
+   * application storage.
+   */
+  fileNamePurity: 1,
+  /**
+   * Parent directories counted in that share, so `extract/mod.rs` keeps half its boost for a
+   * question about extractors instead of none.
+   */
+  fileNamePurityDirectories: 1,
   /**
    * A query word matches a file-name word when they share this many leading characters (or
    * the whole shorter word, of at least 3): `composition` finds compose.ts. 0: equal stems only.
