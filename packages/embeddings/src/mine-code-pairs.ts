@@ -6,6 +6,7 @@
  */
 
 import type { CodePair } from './internal/code-pair.ts';
+import { mineReferencePairs } from './internal/reference-pairs.ts';
 
 export type { CodePair };
 
@@ -17,11 +18,25 @@ export interface CodeText {
   language?: string | null;
   /** Symbol the chunk defines, when the chunker knows it. */
   symbol?: string | null;
+  /** The file's path; test and Markdown pairs need it to tell tests, docs and code apart. */
+  path?: string | null;
 }
 
 export interface MineCodePairsOptions {
   /** Also pair each documented symbol's name (split into words) with its code. Default true. */
   namePairs?: boolean;
+  /**
+   * Also pair test names (`it('parses quoted headers', …)`, `test_parse_quoted_headers`) with the
+   * definition the test calls whose name shares a word with the test's. Default false.
+   */
+  testPairs?: boolean;
+  /** Also pair Markdown sentences naming a symbol in backticks with its definition. Default false. */
+  markdownPairs?: boolean;
+  /**
+   * Also pair the split names of definitions without doc comments (the chunks' `symbol`s) with
+   * their code. Default false.
+   */
+  undocumentedNamePairs?: boolean;
   /** Fewest words a doc sentence needs. Default 3. */
   minQueryWords?: number;
   /** Fewest non-blank code lines a pair needs. Default 3. */
@@ -171,7 +186,9 @@ export function mineCodePairs(
       if (words.length >= 4 && words.includes(' ')) add(words, code, 'name');
     }
   };
-  for (const text of texts) {
+  const all = [...texts];
+  for (const text of all) {
+    if (text.language === 'markdown') continue;
     const content = text.content;
     const python =
       text.language === 'python' || (!text.language && /^\s*(?:async\s+)?def\s/m.test(content));
@@ -186,6 +203,24 @@ export function mineCodePairs(
     for (const doc of findDocComments(content)) {
       consider(doc.description, doc.name, content.slice(doc.start, doc.end));
     }
+  }
+  if (options.testPairs || options.markdownPairs || options.undocumentedNamePairs) {
+    mineReferencePairs(
+      all,
+      {
+        tests: options.testPairs ?? false,
+        markdown: options.markdownPairs ?? false,
+        undocumentedNames: options.undocumentedNamePairs ?? false,
+        minQueryWords,
+        prepareCode: (raw) => {
+          const code = stripDocComments(raw).slice(0, maxCodeChars);
+          return codeLines(code) >= minCodeLines ? code : null;
+        },
+        hasDocComment: (raw) => stripDocComments(raw) !== raw.trim(),
+        split: splitIdentifier,
+      },
+      add,
+    );
   }
   return pairs;
 }
