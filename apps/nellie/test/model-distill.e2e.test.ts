@@ -188,7 +188,7 @@ describe('nellie model distill --tune-on', () => {
     expect(badHardNegatives.stderr).toContain('--hard-negatives takes a whole number from 0 to 64');
     expect(badExtraPairs.code).toBe(2);
     expect(badExtraPairs.stderr).toContain(
-      '--extra-pairs takes a comma-separated list of tests, markdown, names; got "docs"',
+      '--extra-pairs takes a comma-separated list of tests, markdown; got "docs"',
     );
     expect(extraPairsAlone.code).toBe(2);
     expect(extraPairsAlone.stderr).toContain('add --tune-on');

@@ -221,12 +221,12 @@ describe('mineCodePairs: names of undocumented definitions', () => {
       symbol: 'parseSemanticVersion',
       content: typescript,
     };
-    const pairs = mineCodePairs([undocumented, documented], { undocumentedNamePairs: true });
+    const pairs = mineCodePairs([undocumented, documented]);
     expect(pairs.map((pair) => [pair.kind, pair.query])).toEqual([
       ['doc', 'Parses a semantic version string into its parts'],
       ['name', 'parse semantic version'],
       ['name', 'retry with backoff'],
     ]);
-    expect(mineCodePairs([undocumented])).toEqual([]);
+    expect(mineCodePairs([undocumented], { namePairs: false })).toEqual([]);
   });
 });

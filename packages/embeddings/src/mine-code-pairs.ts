@@ -1,8 +1,9 @@
 /**
  * Mines (description → code) training pairs from code chunks (the indexer's `chunkFile()`
  * output, or any code text): a documented function gives its doc comment's first sentence →
- * its code with every doc comment stripped, and its name → the same code. Pure text work; no
- * parser beyond the comment forms themselves.
+ * its code with every doc comment stripped, and its name → the same code; an undocumented
+ * chunk's symbol gives its name → its code. Optionally test names and Markdown sentences too
+ * (`internal/reference-pairs.ts`). Pure text work; no parser beyond the comment forms themselves.
  */
 
 import type { CodePair } from './internal/code-pair.ts';
@@ -23,7 +24,10 @@ export interface CodeText {
 }
 
 export interface MineCodePairsOptions {
-  /** Also pair each documented symbol's name (split into words) with its code. Default true. */
+  /**
+   * Also pair each definition's name (split into words) with its code: a documented one's from
+   * its doc comment, an undocumented one's from the chunk's `symbol`. Default true.
+   */
   namePairs?: boolean;
   /**
    * Also pair test names (`it('parses quoted headers', …)`, `test_parse_quoted_headers`) with the
@@ -32,11 +36,6 @@ export interface MineCodePairsOptions {
   testPairs?: boolean;
   /** Also pair Markdown sentences naming a symbol in backticks with its definition. Default false. */
   markdownPairs?: boolean;
-  /**
-   * Also pair the split names of definitions without doc comments (the chunks' `symbol`s) with
-   * their code. Default false.
-   */
-  undocumentedNamePairs?: boolean;
   /** Fewest words a doc sentence needs. Default 3. */
   minQueryWords?: number;
   /** Fewest non-blank code lines a pair needs. Default 3. */
@@ -204,13 +203,13 @@ export function mineCodePairs(
       consider(doc.description, doc.name, content.slice(doc.start, doc.end));
     }
   }
-  if (options.testPairs || options.markdownPairs || options.undocumentedNamePairs) {
+  if (options.testPairs || options.markdownPairs || namePairs) {
     mineReferencePairs(
       all,
       {
         tests: options.testPairs ?? false,
         markdown: options.markdownPairs ?? false,
-        undocumentedNames: options.undocumentedNamePairs ?? false,
+        undocumentedNames: namePairs,
         minQueryWords,
         prepareCode: (raw) => {
           const code = stripDocComments(raw).slice(0, maxCodeChars);

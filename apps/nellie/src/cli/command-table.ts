@@ -386,7 +386,7 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
             ),
             option(
               '--extra-pairs <kinds>',
-              "tuning: more pairs besides doc comments, comma-separated: tests (test names → the functions they call), markdown (sentences naming a symbol → its definition), names (undocumented functions' names → their code)",
+              'tuning: more pairs besides doc comments and names, comma-separated: tests (test names → the functions they call), markdown (sentences naming a symbol → its definition)',
             ),
             option(
               '--seed <n>',

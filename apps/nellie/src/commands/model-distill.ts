@@ -58,7 +58,7 @@ function directoryList(value: unknown): string[] | undefined {
   return list;
 }
 
-const extraPairChoices = ['tests', 'markdown', 'names'] as const;
+const extraPairChoices = ['tests', 'markdown'] as const;
 type ExtraPairKind = (typeof extraPairChoices)[number];
 
 /** `--extra-pairs tests,markdown` → the kinds asked for; an unknown kind is an error. */
@@ -175,7 +175,6 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
           logger,
           testPairs: extraPairs.has('tests'),
           markdownPairs: extraPairs.has('markdown'),
-          undocumentedNamePairs: extraPairs.has('names'),
           signal: controller.signal,
           onFile: (done, total) => bar.show('Mining', done, total, 'files'),
         })

@@ -19,8 +19,6 @@ export interface MineTuningPairsOptions {
   testPairs?: boolean;
   /** Also pair Markdown sentences with the symbols they name (Markdown files are then read). */
   markdownPairs?: boolean;
-  /** Also pair undocumented functions' names with their code. */
-  undocumentedNamePairs?: boolean;
   signal?: AbortSignal;
   onFile?: (done: number, total: number) => void;
 }
@@ -74,7 +72,6 @@ export async function mineTuningPairs(
   const pairs = mineCodePairs(texts, {
     testPairs: options.testPairs ?? false,
     markdownPairs: options.markdownPairs ?? false,
-    undocumentedNamePairs: options.undocumentedNamePairs ?? false,
   });
   const kinds: MinedPairs['kinds'] = {};
   for (const pair of pairs) kinds[pair.kind] = (kinds[pair.kind] ?? 0) + 1;
