@@ -145,6 +145,8 @@ describe('nellie model distill --tune-on', () => {
       badPretokenize,
       hardNegativesAlone,
       badHardNegatives,
+      badExtraPairs,
+      extraPairsAlone,
     ] = await Promise.all([
       distill(out, '--epochs', '2'),
       distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
@@ -164,6 +166,8 @@ describe('nellie model distill --tune-on', () => {
       distill(out, '--pretokenize', 'camel'),
       distill(out, '--hard-negatives', '3'),
       distill(out, '--tune-on', documentedSources, '--hard-negatives', '1000'),
+      distill(out, '--tune-on', documentedSources, '--extra-pairs', 'tests,docs'),
+      distill(out, '--extra-pairs', 'tests'),
     ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
@@ -182,6 +186,12 @@ describe('nellie model distill --tune-on', () => {
     expect(hardNegativesAlone.stderr).toContain('add --tune-on');
     expect(badHardNegatives.code).toBe(2);
     expect(badHardNegatives.stderr).toContain('--hard-negatives takes a whole number from 0 to 64');
+    expect(badExtraPairs.code).toBe(2);
+    expect(badExtraPairs.stderr).toContain(
+      '--extra-pairs takes a comma-separated list of tests, markdown; got "docs"',
+    );
+    expect(extraPairsAlone.code).toBe(2);
+    expect(extraPairsAlone.stderr).toContain('add --tune-on');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

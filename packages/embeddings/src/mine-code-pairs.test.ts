@@ -118,3 +118,115 @@ describe('helpers', () => {
     );
   });
 });
+
+describe('mineCodePairs: test names and Markdown', () => {
+  const definition = {
+    path: 'src/headers.ts',
+    language: 'typescript',
+    symbol: 'parseHeaders',
+    content: `/** Parses headers. */
+export function parseHeaders(raw: string) {
+  const out = {};
+  for (const line of raw.split('\\n')) out[line] = 1;
+  return out;
+}`,
+  };
+  const jsTest = {
+    path: 'test/headers.test.ts',
+    language: 'typescript',
+    symbol: null,
+    content: `describe('headers', () => {
+  it('parses quoted header values', () => {
+    expect(parseHeaders('a: "b"')).toEqual({ a: 'b' });
+  });
+  it('keeps the order of equal entries', () => {
+    expect(parseHeaders('a: 1')).toEqual({ a: '1' });
+  });
+});`,
+  };
+  const pythonTest = {
+    path: 'tests/test_headers.py',
+    language: 'python',
+    symbol: 'test_parse_headers_with_empty_value',
+    content: `def test_parse_headers_with_empty_value():
+    assert parseHeaders('') == {}
+`,
+  };
+  const readme = {
+    path: 'README.md',
+    language: 'markdown',
+    symbol: null,
+    content: `# Headers
+
+Use \`parseHeaders(raw)\` to turn a raw header block into a map. Other text here.
+
+\`\`\`js
+parseHeaders(x) // a code block, not prose
+\`\`\`
+`,
+  };
+
+  it('pairs a test name with the definition it calls whose name shares a word', () => {
+    const pairs = mineCodePairs([definition, jsTest, pythonTest], {
+      namePairs: false,
+      testPairs: true,
+    });
+    const tests = pairs.filter((pair) => pair.kind === 'test');
+    // 'keeps the order of equal entries' shares no word with parseHeaders: no pair.
+    expect(tests.map((pair) => pair.query)).toEqual([
+      'parses quoted header values',
+      'parse headers with empty value',
+    ]);
+    for (const pair of tests) {
+      expect(pair.code.startsWith('export function parseHeaders')).toBe(true);
+      expect(pair.code).not.toContain('/**');
+    }
+  });
+
+  it('pairs a Markdown sentence naming a symbol in backticks with its definition', () => {
+    const pairs = mineCodePairs([definition, readme], { namePairs: false, markdownPairs: true });
+    expect(pairs.filter((pair) => pair.kind === 'prose').map((pair) => pair.query)).toEqual([
+      'Use parse headers raw to turn a raw header block into a map',
+    ]);
+  });
+
+  it('leaves out names defined in two files, and mines neither kind unless asked', () => {
+    const twice = { ...definition, path: 'lib/other.ts' };
+    const pairs = mineCodePairs([definition, twice, jsTest, readme], {
+      testPairs: true,
+      markdownPairs: true,
+    });
+    expect(pairs.filter((pair) => pair.kind === 'test' || pair.kind === 'prose')).toEqual([]);
+    // Its doc sentence is too short to pair; the name pair is the only one.
+    const plain = mineCodePairs([definition, jsTest, readme]);
+    expect(plain.map((pair) => pair.kind)).toEqual(['name']);
+  });
+});
+
+describe('mineCodePairs: names of undocumented definitions', () => {
+  it('pairs an undocumented definition name with its code, and leaves documented ones to the doc loop', () => {
+    const undocumented = {
+      path: 'src/retry.ts',
+      language: 'typescript',
+      symbol: 'retryWithBackoff',
+      content: `export async function retryWithBackoff(run) {
+  for (let attempt = 0; ; attempt++) {
+    try { return await run(); } catch { await sleep(2 ** attempt); }
+  }
+}`,
+    };
+    const documented = {
+      path: 'src/version.ts',
+      language: 'typescript',
+      symbol: 'parseSemanticVersion',
+      content: typescript,
+    };
+    const pairs = mineCodePairs([undocumented, documented]);
+    expect(pairs.map((pair) => [pair.kind, pair.query])).toEqual([
+      ['doc', 'Parses a semantic version string into its parts'],
+      ['name', 'parse semantic version'],
+      ['name', 'retry with backoff'],
+    ]);
+    expect(mineCodePairs([undocumented], { namePairs: false })).toEqual([]);
+  });
+});

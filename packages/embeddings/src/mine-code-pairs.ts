@@ -1,11 +1,13 @@
 /**
  * Mines (description → code) training pairs from code chunks (the indexer's `chunkFile()`
  * output, or any code text): a documented function gives its doc comment's first sentence →
- * its code with every doc comment stripped, and its name → the same code. Pure text work; no
- * parser beyond the comment forms themselves.
+ * its code with every doc comment stripped, and its name → the same code; an undocumented
+ * chunk's symbol gives its name → its code. Optionally test names and Markdown sentences too
+ * (`internal/reference-pairs.ts`). Pure text work; no parser beyond the comment forms themselves.
  */
 
 import type { CodePair } from './internal/code-pair.ts';
+import { mineReferencePairs } from './internal/reference-pairs.ts';
 
 export type { CodePair };
 
@@ -17,11 +19,23 @@ export interface CodeText {
   language?: string | null;
   /** Symbol the chunk defines, when the chunker knows it. */
   symbol?: string | null;
+  /** The file's path; test and Markdown pairs need it to tell tests, docs and code apart. */
+  path?: string | null;
 }
 
 export interface MineCodePairsOptions {
-  /** Also pair each documented symbol's name (split into words) with its code. Default true. */
+  /**
+   * Also pair each definition's name (split into words) with its code: a documented one's from
+   * its doc comment, an undocumented one's from the chunk's `symbol`. Default true.
+   */
   namePairs?: boolean;
+  /**
+   * Also pair test names (`it('parses quoted headers', …)`, `test_parse_quoted_headers`) with the
+   * definition the test calls whose name shares a word with the test's. Default false.
+   */
+  testPairs?: boolean;
+  /** Also pair Markdown sentences naming a symbol in backticks with its definition. Default false. */
+  markdownPairs?: boolean;
   /** Fewest words a doc sentence needs. Default 3. */
   minQueryWords?: number;
   /** Fewest non-blank code lines a pair needs. Default 3. */
@@ -171,7 +185,9 @@ export function mineCodePairs(
       if (words.length >= 4 && words.includes(' ')) add(words, code, 'name');
     }
   };
-  for (const text of texts) {
+  const all = [...texts];
+  for (const text of all) {
+    if (text.language === 'markdown') continue;
     const content = text.content;
     const python =
       text.language === 'python' || (!text.language && /^\s*(?:async\s+)?def\s/m.test(content));
@@ -186,6 +202,24 @@ export function mineCodePairs(
     for (const doc of findDocComments(content)) {
       consider(doc.description, doc.name, content.slice(doc.start, doc.end));
     }
+  }
+  if (options.testPairs || options.markdownPairs || namePairs) {
+    mineReferencePairs(
+      all,
+      {
+        tests: options.testPairs ?? false,
+        markdown: options.markdownPairs ?? false,
+        undocumentedNames: namePairs,
+        minQueryWords,
+        prepareCode: (raw) => {
+          const code = stripDocComments(raw).slice(0, maxCodeChars);
+          return codeLines(code) >= minCodeLines ? code : null;
+        },
+        hasDocComment: (raw) => stripDocComments(raw) !== raw.trim(),
+        split: splitIdentifier,
+      },
+      add,
+    );
   }
   return pairs;
 }

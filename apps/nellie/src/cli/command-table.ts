@@ -385,6 +385,10 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
               'tuning: pairs keyword search ranks highest for each query, trained as its negatives in the same batch (default 0)',
             ),
             option(
+              '--extra-pairs <kinds>',
+              'tuning: more pairs besides doc comments and names, comma-separated: tests (test names → the functions they call), markdown (sentences naming a symbol → its definition)',
+            ),
+            option(
               '--seed <n>',
               'tuning: seed of the held-out split and the pair order (default 42)',
             ),

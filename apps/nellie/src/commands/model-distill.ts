@@ -58,6 +58,29 @@ function directoryList(value: unknown): string[] | undefined {
   return list;
 }
 
+const extraPairChoices = ['tests', 'markdown'] as const;
+type ExtraPairKind = (typeof extraPairChoices)[number];
+
+/** `--extra-pairs tests,markdown` → the kinds asked for; an unknown kind is an error. */
+function extraPairKinds(value: unknown): Set<ExtraPairKind> {
+  if (value === undefined) return new Set();
+  if (typeof value !== 'string') {
+    throw new NellieError('INVALID_INPUT', '--extra-pairs takes a comma-separated list.');
+  }
+  const kinds = new Set<ExtraPairKind>();
+  for (const entry of value.split(',')) {
+    const kind = entry.trim();
+    if (!(extraPairChoices as readonly string[]).includes(kind)) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        `--extra-pairs takes a comma-separated list of ${extraPairChoices.join(', ')}; got ${JSON.stringify(kind)}.`,
+      );
+    }
+    kinds.add(kind as ExtraPairKind);
+  }
+  return kinds;
+}
+
 /**
  * `nellie model distill --from <teacher dir> --out <dir> [--tune-on <dir>…]`: distils a static
  * token table from a transformer model directory and, with `--tune-on`, tunes it on
@@ -106,15 +129,17 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
       `--hard-negatives takes a whole number from 0 to ${maxHardNegatives}, got ${hardNegatives}.`,
     );
   }
+  const extraPairs = extraPairKinds(options.extraPairs);
   if (
     !tuneOn &&
-    [epochs, seed, tuneBatchSize, learningRate, temperature, hardNegatives].some(
+    ([epochs, seed, tuneBatchSize, learningRate, temperature, hardNegatives].some(
       (value) => value !== undefined,
-    )
+    ) ||
+      extraPairs.size > 0)
   ) {
     throw new NellieError(
       'INVALID_INPUT',
-      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature and --hard-negatives apply to tuning: add --tune-on <dir>.',
+      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature, --hard-negatives and --extra-pairs apply to tuning: add --tune-on <dir>.',
     );
   }
   const fromStatic = isStaticModelDir(resolve(from));
@@ -148,6 +173,8 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
     const mined = tuneOn
       ? await mineTuningPairs(tuneOn, {
           logger,
+          testPairs: extraPairs.has('tests'),
+          markdownPairs: extraPairs.has('markdown'),
           signal: controller.signal,
           onFile: (done, total) => bar.show('Mining', done, total, 'files'),
         })
@@ -155,7 +182,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
     bar.stop();
     if (mined) {
       logger.info(
-        { files: mined.files, chunks: mined.chunks, pairs: mined.pairs.length },
+        { files: mined.files, chunks: mined.chunks, pairs: mined.pairs.length, kinds: mined.kinds },
         'Mined training pairs',
       );
       if (mined.pairs.length < 2) {

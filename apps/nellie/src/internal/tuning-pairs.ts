@@ -5,20 +5,32 @@ import { chunkFile, scanDirectory } from '@nellie/indexer';
 
 export interface MinedPairs {
   pairs: CodePair[];
+  /** How many pairs of each kind. */
+  kinds: Partial<Record<CodePair['kind'], number>>;
   files: number;
   chunks: number;
   /** The directories scanned, resolved. */
   roots: string[];
 }
 
+export interface MineTuningPairsOptions {
+  logger: Logger;
+  /** Also pair test names with the functions they call (see `mineCodePairs()`). */
+  testPairs?: boolean;
+  /** Also pair Markdown sentences with the symbols they name (Markdown files are then read). */
+  markdownPairs?: boolean;
+  signal?: AbortSignal;
+  onFile?: (done: number, total: number) => void;
+}
+
 /**
  * Mines (doc comment → code) training pairs from directories the way the indexer sees them: the
  * same scan (ignore files, built-in excludes, secrets skipped) and the same chunker, then the doc
- * comments of each chunk.
+ * comments of each chunk (and, when asked, test names and Markdown sentences).
  */
 export async function mineTuningPairs(
   directories: readonly string[],
-  options: { logger: Logger; signal?: AbortSignal; onFile?: (done: number, total: number) => void },
+  options: MineTuningPairsOptions,
 ): Promise<MinedPairs> {
   const scan = await scanDirectory(directories, {
     logger: options.logger,
@@ -34,7 +46,8 @@ export async function mineTuningPairs(
     }
     done += 1;
     options.onFile?.(done, scan.files.length);
-    if (file.language === null || file.language === 'markdown') continue;
+    if (file.language === null) continue;
+    if (file.language === 'markdown' && options.markdownPairs !== true) continue;
     let content: string;
     try {
       content = await readFile(file.absolutePath, 'utf8');
@@ -52,11 +65,19 @@ export async function mineTuningPairs(
         content: chunk.content,
         language: chunk.language ?? file.language,
         symbol: chunk.symbolName ?? null,
+        path: file.path,
       });
     }
   }
+  const pairs = mineCodePairs(texts, {
+    testPairs: options.testPairs ?? false,
+    markdownPairs: options.markdownPairs ?? false,
+  });
+  const kinds: MinedPairs['kinds'] = {};
+  for (const pair of pairs) kinds[pair.kind] = (kinds[pair.kind] ?? 0) + 1;
   return {
-    pairs: mineCodePairs(texts),
+    pairs,
+    kinds,
     files: scan.files.length,
     chunks: texts.length,
     roots: scan.roots,
