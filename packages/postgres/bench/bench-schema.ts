@@ -4,10 +4,12 @@ import { defaultQueryCount } from '../../storage/bench/query-set.ts';
 
 /**
  * The model the benchmark schema records: the id `nellie serve` gives its default model loaded
- * from a directory (`--model-dir`, q8), so the servers of the concurrency run accept the schema
- * and embed their query texts with it; the stored vectors themselves are synthetic.
+ * from a directory (`--model-dir`, q8, read with its manifest's `split-identifiers` text
+ * preparation), so the servers of the concurrency run accept the schema and embed their query
+ * texts with it; the stored vectors themselves are synthetic. A server given another id of the
+ * same model takes the stored vectors for outdated ones, drops them and embeds every chunk again.
  */
-export const benchModel = { modelId: 'Xenova/all-MiniLM-L6-v2@q8', dimensions };
+export const benchModel = { modelId: 'Xenova/all-MiniLM-L6-v2@q8+split-identifiers', dimensions };
 
 export interface SchemaArguments {
   size: number;

@@ -9,13 +9,15 @@
  * insert throughput stays build.ts's. Usage: bulk-build.ts <chunks> <connection string>
  * <schema> [--keyword-only]. Prints one JSON line.
  *
- * The schema must be new or hold only repositories: a stopped bulk build is not resumed (drop
- * the schema and start again). It records itself as fully built in `bench_progress` with no
- * insert time, so build.ts and run.ts reuse it as "schema reused".
+ * The schema must be new, hold only repositories, or hold a bulk build of the same size that was
+ * stopped (marked by the `bench_bulk_build` table until it ends): that one is resumed, writing
+ * the files it misses (each batch of files is one transaction, so a file is there whole or not
+ * at all) and then the index and word counts. It records itself as fully built in
+ * `bench_progress` with no insert time, so build.ts and run.ts reuse it as "schema reused".
  */
 import pg from 'pg';
 import { prepareFileWrite } from '@nellie/storage/store-kit';
-import { cpuSampler } from '../../storage/bench/data.ts';
+import { chunksPerFile, cpuSampler } from '../../storage/bench/data.ts';
 import { benchFiles, benchRepository, type BenchFile } from '../../storage/bench/files.ts';
 import { createPostgresStore } from '../src/index.ts';
 import { textConfig } from '../src/internal/schema.ts';
@@ -42,15 +44,48 @@ for (let repository = 0; repository < 20; repository += 1) {
 }
 await store.close();
 
+/** Files per statement. */
+const batchFiles = 250;
+
 const pool = new pg.Pool({ connectionString, max: 2 });
 const admin = await pool.connect();
 const existing = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.chunks`);
-if (Number(existing.rows[0]?.n) > 0) {
-  throw new Error(`${schema} already holds chunks: drop it before a bulk build.`);
+const marked = await admin.query<{ table: string | null }>(
+  `SELECT to_regclass($1)::text AS table`,
+  [`${s}.bench_bulk_build`],
+);
+const stoppedSize =
+  marked.rows[0]?.table == null
+    ? null
+    : ((await admin.query<{ size: number }>(`SELECT size FROM ${s}.bench_bulk_build`)).rows[0]
+        ?.size ?? null);
+if (Number(existing.rows[0]?.n) > 0 && stoppedSize !== size) {
+  throw new Error(
+    stoppedSize === null
+      ? `${schema} already holds chunks: drop it before a bulk build.`
+      : `${schema} holds a stopped bulk build of ${stoppedSize} chunks, not ${size}: drop it or resume that size.`,
+  );
 }
+await admin.query(`CREATE TABLE IF NOT EXISTS ${s}.bench_bulk_build (size integer NOT NULL)`);
+await admin.query(`TRUNCATE ${s}.bench_bulk_build`);
+await admin.query(`INSERT INTO ${s}.bench_bulk_build VALUES ($1)`, [size]);
 await admin.query(`ALTER TABLE ${s}.chunks DISABLE TRIGGER chunks_count_added`);
 await admin.query(`DROP INDEX IF EXISTS ${s}.chunks_tokens`);
+// A resumed build skips the files already written. Batches commit out of order (two at a
+// time), so only the files before the last two batches' worth are surely all there: those are
+// not even generated in full, the rest are checked one by one.
+const writtenFiles = new Set(
+  (
+    await admin.query<{ repository_id: number; path: string }>(
+      `SELECT repository_id, path FROM ${s}.files`,
+    )
+  ).rows.map((row) => `${row.repository_id}\u0000${row.path}`),
+);
 admin.release();
+const resumeAt = Math.max(0, writtenFiles.size - 2 * batchFiles) * chunksPerFile;
+if (writtenFiles.size > 0) {
+  log(`resuming: ${writtenFiles.size} files already written, from chunk ${resumeAt}`);
+}
 
 const started = performance.now();
 const cpu = cpuSampler();
@@ -146,8 +181,6 @@ async function writeBatch(batch: readonly BenchFile[]): Promise<void> {
   }
 }
 
-/** Files per statement. */
-const batchFiles = 250;
 let batch: BenchFile[] = [];
 const inFlight = new Set<Promise<void>>();
 let written = 0;
@@ -169,7 +202,10 @@ const flush = async (): Promise<void> => {
   // Two batches at a time: one is prepared in JS while the server stores the other.
   if (inFlight.size >= 2) await Promise.race(inFlight);
 };
-for (const entry of benchFiles(size)) {
+for (const entry of benchFiles(size, resumeAt)) {
+  if (entry.skipped) continue;
+  const repositoryId = repositories.get(entry.repository)!;
+  if (writtenFiles.has(`${repositoryId}\u0000${entry.file.path}`)) continue;
   batch.push(entry);
   if (batch.length >= batchFiles) await flush();
 }
@@ -232,6 +268,7 @@ await finish.query(
    ON CONFLICT (id) DO UPDATE SET chunks_written = $1, insert_seconds = 0`,
   [size],
 );
+await finish.query(`DROP TABLE ${s}.bench_bulk_build`);
 const finishSeconds = (performance.now() - finishStarted) / 1000;
 const bytes = await finish.query<{ bytes: string }>(
   `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS bytes
@@ -246,6 +283,7 @@ process.stdout.write(
   `${JSON.stringify({
     size,
     bulk: true,
+    resumedAfterFiles: writtenFiles.size,
     writeSeconds,
     finishSeconds,
     databaseBytes: Number(bytes.rows[0]?.bytes ?? 0),

@@ -9,6 +9,10 @@
  *   ... --database postgres://user@host/db   a server of yours instead of a throwaway one
  *   ... --keyword-only   full-text searches only (no vectors written, servers keyword-only)
  *   ... --servers 3 --clients 16 --requests 25   the concurrency run (--servers 0 skips it)
+ *   ... --load-modes keyword,hybrid   the concurrency run once per mode (default: hybrid)
+ *   ... --vector-index-dir DIR   the in-process HNSW index saved by save-vector-index.ts, loaded
+ *                                by the query process and every server instead of built
+ *   ... --postgres-only  no SQLite column (its 1M store takes long to build)
  *   ... --queries 200    queries of each kind, one after another, per store
  *   ... --rebuild        builds the stores again
  *
@@ -45,6 +49,9 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: process.env.NELLIE_BENCH_SIZES ?? '100000,1000000' },
     database: { type: 'string' },
     'keyword-only': { type: 'boolean', default: false },
+    'postgres-only': { type: 'boolean', default: false },
+    'vector-index-dir': { type: 'string' },
+    'load-modes': { type: 'string' },
     rebuild: { type: 'boolean', default: false },
     'cache-dir': { type: 'string', default: defaultCacheDir() },
     writers: { type: 'string', default: '4' },
@@ -78,14 +85,30 @@ if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database
   process.exit(2);
 }
 const keywordOnly = values['keyword-only'];
+const loadModes = (values['load-modes'] ?? (keywordOnly ? 'keyword' : 'hybrid')).split(',');
+if (
+  loadModes.some((mode) => mode !== 'keyword' && mode !== 'hybrid') ||
+  (keywordOnly && loadModes.includes('hybrid'))
+) {
+  console.error(
+    `--load-modes takes keyword, hybrid or keyword,hybrid${keywordOnly ? ' (keyword only with --keyword-only)' : ''}`,
+  );
+  process.exit(2);
+}
+if (values['vector-index-dir'] !== undefined && keywordOnly) {
+  console.error('--vector-index-dir needs vectors: leave out --keyword-only');
+  process.exit(2);
+}
+const vectorIndexDir =
+  values['vector-index-dir'] === undefined ? undefined : resolve(values['vector-index-dir']);
 const cliPath = join(repoRoot, 'apps', 'nellie', 'dist', 'cli.js');
 const servers = Number(values.servers);
 if (servers > 0 && !existsSync(cliPath)) {
   console.error(`The concurrency run needs the built CLI at ${cliPath}: run pnpm build first.`);
   process.exit(2);
 }
-const modelDir = keywordOnly ? null : values['model-dir'];
-if (servers > 0 && modelDir !== null && !existsSync(join(modelDir, 'config.json'))) {
+const modelDir = values['model-dir'];
+if (servers > 0 && loadModes.includes('hybrid') && !existsSync(join(modelDir, 'config.json'))) {
   console.error(
     `The servers embed query texts with the model in ${modelDir}, which is missing: give --model-dir (or NELLIE_MODEL_DIR), --keyword-only or --servers 0.`,
   );
@@ -110,7 +133,8 @@ interface Column {
   insert: string;
   results: SearchFigures[];
   serverCpu?: (number | null)[];
-  load?: LoadFigures;
+  /** The concurrency run of each mode (keyword, hybrid). */
+  loads: Partial<Record<string, LoadFigures>>;
 }
 const columns: Column[] = [];
 
@@ -126,23 +150,31 @@ try {
   );
   for (const size of sizes) {
     console.log(`\n== ${size.toLocaleString('en')} chunks (load average before: ${loadavg()})`);
-    const sqlite = ensureSqliteStore(size, {
-      cacheDir: values['cache-dir'],
-      rebuild: values.rebuild,
-      log: (message) => console.log(`SQLite: ${message}`),
-    });
-    const sqliteQueries = querySqliteStore(size, sqlite.directory, {
-      keywordOnly,
-      queries: Number(values.queries),
-    });
-    columns.push({
-      heading: `SQLite ${size.toLocaleString('en')}`,
-      insert:
-        sqlite.built.insertSeconds > 0
-          ? `${sqlite.built.chunksPerSecond.toFixed(0)} chunks/s`
-          : '—',
-      results: sqliteQueries.results,
-    });
+    const sqlite = values['postgres-only']
+      ? null
+      : ensureSqliteStore(size, {
+          cacheDir: values['cache-dir'],
+          rebuild: values.rebuild,
+          log: (message) => console.log(`SQLite: ${message}`),
+        });
+    const sqliteQueries =
+      sqlite === null
+        ? null
+        : querySqliteStore(size, sqlite.directory, {
+            keywordOnly,
+            queries: Number(values.queries),
+          });
+    if (sqlite !== null && sqliteQueries !== null) {
+      columns.push({
+        heading: `SQLite ${size.toLocaleString('en')}`,
+        insert:
+          sqlite.built.insertSeconds > 0
+            ? `${sqlite.built.chunksPerSecond.toFixed(0)} chunks/s`
+            : '—',
+        results: sqliteQueries.results,
+        loads: {},
+      });
+    }
 
     const schema = `nellie_bench_${size}_${dataVersion().replace(/-/g, '_')}${keywordOnly ? '_kw' : ''}`;
     if (values.rebuild) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -161,8 +193,8 @@ try {
       String(size),
       connectionString,
       schema,
-      '--truth',
-      sqlite.directory,
+      ...(sqlite === null ? [] : ['--truth', sqlite.directory]),
+      ...(vectorIndexDir === undefined ? [] : ['--vector-index-dir', vectorIndexDir]),
       '--queries',
       values.queries,
       ...(keywordOnly ? ['--keyword-only'] : []),
@@ -177,8 +209,9 @@ try {
     console.log(
       `PostgreSQL open: ${ms(queried.openMs)}; vector index ${JSON.stringify(queried.status)} ready after ${ms(queried.indexMs)}, +${queried.indexRssMiB.toFixed(0)} MiB resident (process ${(queried.rssBytes / 1024 / 1024).toFixed(0)} MiB after the queries)`,
     );
+    console.log(`load average after the queries: ${loadavg()}`);
     for (const [name, results] of [
-      ['SQLite', sqliteQueries.results],
+      ['SQLite', sqliteQueries?.results ?? []],
       ['PostgreSQL', queried.results],
     ] as const) {
       for (const result of results) {
@@ -196,14 +229,16 @@ try {
       insert: built.chunksPerSecond === null ? '—' : `${built.chunksPerSecond.toFixed(0)} chunks/s`,
       results: queried.results,
       serverCpu: queried.results.map((result) => result.serverCpuMean),
+      loads: {},
     };
-    if (servers > 0) {
+    for (const mode of servers > 0 ? loadModes : []) {
       try {
         const load = await runServersUnderLoad({
           cliPath,
           connectionString,
           schema,
-          modelDir,
+          modelDir: mode === 'hybrid' ? modelDir : null,
+          vectorIndexDir: mode === 'hybrid' ? vectorIndexDir : undefined,
           servers,
           clients: Number(values.clients),
           requestsPerClient: Number(values.requests),
@@ -211,12 +246,12 @@ try {
           admin,
         });
         console.log(
-          `${servers} servers, ${load.clients} clients: ${load.requests} code searches (answers ranked ${JSON.stringify(load.modes)}), p50 ${ms(load.p50)}, p95 ${ms(load.p95)}, max ${ms(load.max)}, ${load.requestsPerSecond.toFixed(1)} requests/s, ${load.errors} errors, CPU ${ms(load.cpuPerRequest)} per request (servers and backends)`,
+          `${servers} servers, ${load.clients} clients, ${mode}: ${load.requests} code searches (answers ranked ${JSON.stringify(load.modes)}), p50 ${ms(load.p50)}, p95 ${ms(load.p95)}, max ${ms(load.max)}, ${load.requestsPerSecond.toFixed(1)} requests/s, ${load.errors} errors, CPU ${ms(load.cpuPerRequest)} per request (servers and backends); load average after: ${loadavg()}`,
         );
-        column.load = load;
+        column.loads[mode] = load;
       } catch (error) {
         // The figures so far stay; the table shows the concurrency run as missing.
-        console.error(`The concurrency run failed: ${String(error)}`);
+        console.error(`The concurrency run (${mode}) failed: ${String(error)}`);
       }
     }
     columns.push(column);
@@ -251,14 +286,19 @@ const rows: [string, (column: Column) => string][] = [
       return column.serverCpu ? ms(column.serverCpu[index]) : '—';
     },
   ],
-  [
-    `${servers} servers × ${values.clients} clients: p50 / p95`,
-    (column) => (column.load ? `${ms(column.load.p50)} / ${ms(column.load.p95)}` : '—'),
-  ],
-  [
-    `${servers} servers × ${values.clients} clients: requests/s`,
-    (column) => (column.load ? column.load.requestsPerSecond.toFixed(1) : '—'),
-  ],
+  ...loadModes.flatMap((mode): [string, (column: Column) => string][] => [
+    [
+      `${servers} servers × ${values.clients} clients, ${mode}: p50 / p95`,
+      (column) => {
+        const load = column.loads[mode];
+        return load ? `${ms(load.p50)} / ${ms(load.p95)}` : '—';
+      },
+    ],
+    [
+      `${servers} servers × ${values.clients} clients, ${mode}: requests/s`,
+      (column) => column.loads[mode]?.requestsPerSecond.toFixed(1) ?? '—',
+    ],
+  ]),
 ];
 const width = Math.max(...rows.map(([label]) => label.length));
 const cellWidth = Math.max(20, ...columns.map((column) => column.heading.length));

@@ -4,6 +4,9 @@
  * vectors as they arrive until the schema holds `<chunks>` vectors, then saves the index and
  * exits. Usage: save-vector-index.ts <chunks> <connection string> <schema> --vector-index-dir
  * <dir>. Prints one JSON line.
+ *
+ * Stopped (SIGINT, SIGTERM), it saves the part built so far; the next run loads that part and
+ * catches up from there instead of starting again.
  */
 import pg from 'pg';
 import { createPostgresStore } from '../src/index.ts';
@@ -31,9 +34,25 @@ const store = await createPostgresStore({
   memoryIndex: { threads: 0 },
   vectorIndexDir,
 });
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: saving the part of the index built so far`);
+  void store
+    .close()
+    .then(() => admin.end())
+    .finally(() => process.exit(130));
+};
+process.once('SIGINT', () => stop('SIGINT'));
+process.once('SIGTERM', () => stop('SIGTERM'));
 for (;;) {
   const stored = await vectorsStored();
-  const status = await store.syncVectorIndex();
+  // Once stopping, the handler saves and exits: the sync it cut short is not an error.
+  const status = await store.syncVectorIndex().catch((error: unknown) => {
+    if (stopping) return new Promise<never>(() => {});
+    throw error;
+  });
   log(`${stored} vectors stored; index: ${JSON.stringify(status)}`);
   if (stored >= size) break;
   await new Promise((resolve) => setTimeout(resolve, 30_000));

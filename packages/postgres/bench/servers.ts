@@ -18,6 +18,12 @@ export interface LoadOptions {
   schema: string;
   /** A model directory for `--model-dir`; null runs the servers keyword-only. */
   modelDir: string | null;
+  /**
+   * A directory holding the in-process HNSW index saved by save-vector-index.ts: every server
+   * loads it (`--database-vector-index-dir`) instead of building its own from every vector.
+   * A server saves it again only after changes, and the servers change nothing.
+   */
+  vectorIndexDir?: string | undefined;
   servers: number;
   clients: number;
   requestsPerClient: number;
@@ -65,6 +71,9 @@ function startServer(options: LoadOptions, dataDir: string): Promise<Server> {
     '--request-timeout',
     '600000',
     ...(options.modelDir === null ? ['--model', 'none'] : ['--model-dir', options.modelDir]),
+    ...(options.vectorIndexDir === undefined
+      ? []
+      : ['--database-vector-index-dir', options.vectorIndexDir]),
   ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, HOME: dataDir, NELLIE_OFFLINE: '1' },
@@ -154,11 +163,20 @@ function serversCpuSeconds(servers: readonly Server[]): number | null {
   return total;
 }
 
+/** The schema's stored vectors: the servers only read, so the count must not change. */
+async function storedVectors(options: LoadOptions): Promise<number> {
+  const { rows } = await options.admin.query<{ n: string }>(
+    `SELECT count(*) AS n FROM "${options.schema}".embeddings`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function runServersUnderLoad(options: LoadOptions): Promise<LoadFigures> {
   const dataDirs = Array.from({ length: options.servers }, () =>
     mkdtempSync(join(tmpdir(), 'nellie-bench-serve-')),
   );
   const servers: Server[] = [];
+  const vectorsBefore = await storedVectors(options);
   try {
     for (const dataDir of dataDirs) servers.push(await startServer(options, dataDir));
     // Warm-up: each server loads its model and (without pgvector) every vector on first use,
@@ -197,6 +215,12 @@ export async function runServersUnderLoad(options: LoadOptions): Promise<LoadFig
     const requests = options.clients * options.requestsPerClient;
     if (latencies.length === 0) {
       throw new Error(`Every search failed under load:\n${servers[0]!.stderr()}`);
+    }
+    const vectorsAfter = await storedVectors(options);
+    if (vectorsAfter !== vectorsBefore) {
+      throw new Error(
+        `The servers changed the schema's vectors (${vectorsBefore} before, ${vectorsAfter} after): their model id is not the one the schema records (bench-schema.ts benchModel), so they dropped the stored vectors to embed every chunk again.`,
+      );
     }
     latencies.sort((a, b) => a - b);
     return {

@@ -674,7 +674,8 @@ export class MemoryVectorIndex implements VectorIndex {
 
   /** Applies the whole backlog now (benchmarks, tests, maintenance). */
   async syncAll(): Promise<void> {
-    for (;;) {
+    // Closing stops it between steps, so close() saves what is built instead of waiting for all.
+    while (!this.#closed) {
       const more = await this.#serially(() => this.#database.read((db) => this.#sync(db, 20_000)));
       if (!more) return;
     }
