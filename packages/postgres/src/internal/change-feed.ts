@@ -19,7 +19,11 @@ export const feedStart: FeedCursor = { xact: '0', key: 0 };
 /** Rows written by transactions older than every transaction still running. */
 export const settledRows = 'xact < pg_snapshot_xmin(pg_current_snapshot())';
 
-/** Rows after the cursor passed as parameters `$at` (xact) and `$at + 1` (key). */
+/**
+ * Rows after the cursor passed as parameters `$at` (xact) and `$at + 1` (key). A query that
+ * selects `xact::text AS xact` must order by the table's column (`ORDER BY e.xact`), not the
+ * text: as text `1000` sorts before `999`, and the cursor would skip every row in between.
+ */
 export function rowsAfter(key: string, at: number): string {
   return `(xact, ${key}) > ($${at}::xid8, $${at + 1}::bigint)`;
 }

@@ -376,7 +376,7 @@ export class MemoryVectorIndex implements VectorIndex {
       settled: boolean;
     }>(
       `SELECT xact::text AS xact, seq, embedding_id, ${settledRows} AS settled
-       FROM ${this.#s}.embedding_tombstones WHERE ${rowsAfter('seq', 1)} ORDER BY xact, seq`,
+       FROM ${this.#s}.embedding_tombstones t WHERE ${rowsAfter('seq', 1)} ORDER BY t.xact, seq`,
       cursorValues(this.#tombstoneCursor),
     );
     this.#tombstonesAhead = [];
@@ -434,8 +434,8 @@ export class MemoryVectorIndex implements VectorIndex {
     // Bounded by the newest settled row of any kind, so that with the index active (chunk rows
     // skipped) the cursor still moves past them and the next read scans only newer rows.
     const newest = await db.query<{ xact: string; id: number }>(
-      `SELECT xact::text AS xact, id FROM ${this.#s}.embeddings
-       WHERE ${rowsAfter('id', 1)} AND ${settledRows} ORDER BY xact DESC, id DESC LIMIT 1`,
+      `SELECT xact::text AS xact, id FROM ${this.#s}.embeddings e
+       WHERE ${rowsAfter('id', 1)} AND ${settledRows} ORDER BY e.xact DESC, id DESC LIMIT 1`,
       cursorValues(this.#heldCursor),
     );
     const top = newest.rows[0];
@@ -463,9 +463,9 @@ export class MemoryVectorIndex implements VectorIndex {
   async #addChunks(db: Queryable, ann: AnnIndex, maxChunks: number): Promise<boolean> {
     const { rows } = await db.query<{ xact: string; id: number; vector: string }>(
       `SELECT xact::text AS xact, id, encode(array_send(vector), 'base64') AS vector
-       FROM ${this.#s}.embeddings
+       FROM ${this.#s}.embeddings e
        WHERE ${rowsAfter('id', 1)} AND kind = ${kindChunk} AND ${settledRows}
-       ORDER BY xact, id LIMIT $3`,
+       ORDER BY e.xact, id LIMIT $3`,
       [...cursorValues(this.#annCursor), maxChunks],
     );
     if (rows.length === 0) return false;
