@@ -147,6 +147,8 @@ describe('nellie model distill --tune-on', () => {
       badHardNegatives,
       badExtraPairs,
       extraPairsAlone,
+      vocabularyAlone,
+      badVocabulary,
     ] = await Promise.all([
       distill(out, '--epochs', '2'),
       distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
@@ -168,6 +170,8 @@ describe('nellie model distill --tune-on', () => {
       distill(out, '--tune-on', documentedSources, '--hard-negatives', '1000'),
       distill(out, '--tune-on', documentedSources, '--extra-pairs', 'tests,docs'),
       distill(out, '--extra-pairs', 'tests'),
+      distill(out, '--vocabulary-words', '500'),
+      distill(out, '--tune-on', documentedSources, '--vocabulary-words', 'many'),
     ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
@@ -192,6 +196,10 @@ describe('nellie model distill --tune-on', () => {
     );
     expect(extraPairsAlone.code).toBe(2);
     expect(extraPairsAlone.stderr).toContain('add --tune-on');
+    expect(vocabularyAlone.code).toBe(2);
+    expect(vocabularyAlone.stderr).toContain('add --tune-on');
+    expect(badVocabulary.code).toBe(2);
+    expect(badVocabulary.stderr).toContain('--vocabulary-words takes a whole number');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

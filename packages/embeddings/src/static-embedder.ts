@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { NellieError, noopLogger, type EmbedOptions, type ModelStatus } from '@nellie/core';
 import { z } from 'zod';
 import {
-  loadStaticTokenizer,
+  loadStaticModelTokenizer,
   readStaticQueryWeights,
   readStaticTable,
 } from './internal/static-model-files.ts';
@@ -158,7 +158,7 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
   const config = await readStaticModelConfig(dir);
   const table = await readStaticTable(dir, config);
   const queryWeights = await readStaticQueryWeights(dir, config);
-  const tokenize = await loadStaticTokenizer(dir, config.pretokenize);
+  const tokenize = await loadStaticModelTokenizer(dir, config);
   const { rows, dimensions } = config;
   const skip = skipMask(rows, config.skipTokenIds);
   const fallback = config.fallbackTokenId < rows ? config.fallbackTokenId : 0;

@@ -39,6 +39,15 @@ export const tuneStaticModelOptionsSchema = z.object({
    * other. Written as `static/query-weights.bin`; the embedder applies it to queries only.
    */
   queryWeights: z.boolean().default(false),
+  /**
+   * Extends the vocabulary with up to this many whole words of the training pairs that the
+   * tokenizer cuts into pieces (`serializer` → `serial ##izer`), the most frequent first, each
+   * with a row of its own (4 bytes × dimensions more on disk) starting as the sum of its pieces'
+   * rows. Written as `static/vocabulary.txt`; 0: none. Not for a base that already has one.
+   */
+  vocabularyWords: z.number().int().min(0).max(1_000_000).default(0),
+  /** Distinct pair texts a word must occur in to get a row (with `vocabularyWords`). */
+  vocabularyMinTexts: z.number().int().min(1).max(1_000_000).default(5),
   /** InfoNCE temperature: logits are cosine / temperature. */
   temperature: z.number().gt(0).max(10).default(0.1),
   /**

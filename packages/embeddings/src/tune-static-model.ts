@@ -11,9 +11,11 @@ import {
 } from './internal/hard-negatives.ts';
 import {
   createOutputDir,
+  loadStaticModelTokenizer,
   loadStaticTokenizer,
   readStaticQueryWeights,
   readStaticTable,
+  readStaticVocabulary,
   refuseOccupiedOutput,
   writeStaticModel,
 } from './internal/static-model-files.ts';
@@ -24,9 +26,10 @@ import {
   staticModelId,
   type StaticModelConfig,
 } from './internal/static-model-format.ts';
-import { skipMask } from './internal/static-pooling.ts';
+import { skipMask, splitIdentifiers } from './internal/static-pooling.ts';
 import { openTuneCheckpoint, tuneCheckpointDir } from './internal/tune-checkpoint.ts';
 import { holdOut, tokenizePairs } from './internal/tune-pairs.ts';
+import { chooseExtensionWords, extendTable } from './internal/vocabulary-extension.ts';
 import {
   tuneStaticModelOptionsSchema,
   type TuneStaticModelOptions,
@@ -102,20 +105,68 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
       'codeFrequencyWeights re-weights a table distilled with Zipf SIF weights, but this one has none.',
     );
   }
-  const distilledTable = await readStaticTable(baseDir, base);
-  const baseQueryWeights = await readStaticQueryWeights(baseDir, base);
+  if (config.vocabularyWords > 0 && base.vocabulary) {
+    throw new NellieError(
+      'INVALID_OPTIONS',
+      `${baseDir} already extends its vocabulary with ${base.vocabulary.words} words; tune it without vocabularyWords, or start from a table without an extension.`,
+    );
+  }
+  if (config.codeFrequencyWeights && (config.vocabularyWords > 0 || base.vocabulary)) {
+    throw new NellieError(
+      'INVALID_OPTIONS',
+      'codeFrequencyWeights re-weights the rows of the tokenizer vocabulary; it does not combine with a vocabulary extension.',
+    );
+  }
+  const pretokenize = config.pretokenize ?? base.pretokenize ?? 'none';
+  const baseTokenize = await loadStaticModelTokenizer(baseDir, base, pretokenize);
+  const extension =
+    config.vocabularyWords > 0
+      ? await chooseExtensionWords(options.pairs.flatMap(pairTexts), {
+          count: config.vocabularyWords,
+          minDocuments: config.vocabularyMinTexts,
+          prepare: pretokenize === 'split-identifiers' ? splitIdentifiers : (text) => text,
+          tokenize: baseTokenize,
+          skip: skipMask(base.rows, base.skipTokenIds),
+        })
+      : [];
+  const vocabularyWords = [
+    ...(await readStaticVocabulary(baseDir, base)),
+    ...extension.map(({ word }) => word),
+  ];
+  const storedTable = await readStaticTable(baseDir, base);
+  const distilledTable =
+    extension.length > 0 ? extendTable(storedTable, base.dimensions, extension) : storedTable;
+  const storedQueryWeights = await readStaticQueryWeights(baseDir, base);
+  const baseQueryWeights =
+    storedQueryWeights && extension.length > 0
+      ? Float32Array.from({ length: base.rows + extension.length }, (_, row) =>
+          row < base.rows ? storedQueryWeights[row]! : 1,
+        )
+      : storedQueryWeights;
   // A base with query weights was trained with them: they are trained on, not dropped.
   const trainQueryWeights = config.queryWeights || baseQueryWeights !== undefined;
-  const { rows, dimensions } = base;
-  const pretokenize = config.pretokenize ?? base.pretokenize ?? 'none';
+  const rows = base.rows + extension.length;
+  const { dimensions } = base;
   const tokenized = await tokenizePairs(options.pairs, {
-    tokenize: await loadStaticTokenizer(baseDir, pretokenize),
+    tokenize:
+      extension.length > 0
+        ? await loadStaticTokenizer(baseDir, pretokenize, {
+            words: vocabularyWords,
+            firstRow: rows - vocabularyWords.length,
+          })
+        : baseTokenize,
     skip: skipMask(rows, base.skipTokenIds),
     maxQueryTokens: config.maxQueryTokens,
     maxCodeTokens: config.maxCodeTokens,
     onProgress: (done) =>
       options.onProgress?.({ phase: 'tokenize', done, total: options.pairs.length }),
   });
+  if (extension.length > 0) {
+    logger.info(
+      { words: extension.length, mostFrequent: extension.slice(0, 20).map(({ word }) => word) },
+      'Extended the vocabulary with whole words',
+    );
+  }
   const droppedPairs = tokenized.dropped;
   const heldOut = holdOut(tokenized.pairs, config.validationFraction, config.seed);
   const { validation } = heldOut;
@@ -160,6 +211,9 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,
         pretokenize,
+        ...(extension.length > 0
+          ? { vocabulary: createHash('sha256').update(vocabularyWords.join('\n')).digest('hex') }
+          : {}),
         ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
         ...(config.codeFrequencyWeights ? { codeFrequencyWeights: true } : {}),
         ...(config.keywordMissWeight > 0 ? { keywordMissWeight: config.keywordMissWeight } : {}),
@@ -279,10 +333,12 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     outDir,
     table: model.table,
     ...(model.queryWeights ? { queryWeights: model.queryWeights.weights } : {}),
+    ...(vocabularyWords.length > 0 ? { vocabularyWords } : {}),
     tokenizerDir: baseDir,
     checkpointDir: tuneCheckpointDir,
     config: {
       ...baseConfig,
+      rows,
       pretokenize,
       createdAt: new Date().toISOString(),
       producer: config.producer,
@@ -301,13 +357,14 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         ...(config.codeFrequencyWeights ? { codeFrequencyWeights: true } : {}),
         ...(config.keywordMissWeight > 0 ? { keywordMissWeight: config.keywordMissWeight } : {}),
         ...(trainQueryWeights ? { queryWeights: true } : {}),
+        ...(extension.length > 0 ? { vocabularyWords: extension.length } : {}),
         seed: config.seed,
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,
         ...(validationLoss ? { validationLoss } : {}),
         seconds: round(seconds, 1),
       },
-    } satisfies Omit<StaticModelConfig, 'table' | 'queryWeights'>,
+    } satisfies Omit<StaticModelConfig, 'table' | 'queryWeights' | 'vocabulary'>,
   });
   options.onProgress?.({ phase: 'write', done: 1, total: 1 });
 
@@ -330,6 +387,13 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     pairsPerSecond,
     seconds,
   };
+}
+
+/** A pair's texts; a malformed pair has none here and is refused when tokenised. */
+function pairTexts(pair: unknown): string[] {
+  if (typeof pair !== 'object' || pair === null) return [];
+  const { query, code } = pair as Partial<Record<'query' | 'code', unknown>>;
+  return [query, code].filter((text): text is string => typeof text === 'string');
 }
 
 function round(value: number, digits = 4): number {

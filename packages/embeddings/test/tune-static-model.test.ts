@@ -372,6 +372,68 @@ describe('tuneStaticModel', () => {
     expect(Array.from(camel!)).not.toEqual(Array.from(joined!));
   });
 
+  it('extends the vocabulary with whole code words, which the tuned model reads as one row', async () => {
+    const extendedDir = path.join(workDir, 'vocabulary');
+    const extended = await tuneStaticModel({
+      ...tiny,
+      epochs: 1,
+      modelDir: baseDir,
+      outDir: extendedDir,
+      pairs,
+      vocabularyWords: 30,
+      vocabularyMinTexts: 3,
+    });
+    const config = await readStaticModelConfig(extendedDir);
+    const words = (await readFile(path.join(extendedDir, 'static', 'vocabulary.txt'), 'utf8'))
+      .split('\n')
+      .slice(0, -1);
+    expect(words).toHaveLength(30);
+    // Whole words of the code that the tokenizer cuts into pieces.
+    expect(words).toEqual(expect.arrayContaining(['embedder', 'logger', 'typeof']));
+    expect(config.rows).toBe(rows + 30);
+    expect(config.vocabulary).toMatchObject({ path: 'static/vocabulary.txt', words: 30 });
+    expect(config.tuning).toMatchObject({ vocabularyWords: 30 });
+    expect(config.table.bytes).toBe((rows + 30) * dimensions * 4);
+    expect(extended.modelId).not.toBe(result.modelId);
+
+    // A text made of one extension word is embedded as that word's row.
+    const table = new Float32Array(
+      (await readFile(path.join(extendedDir, 'static', 'embeddings.bin'))).buffer.slice(0),
+    );
+    const row = rows + words.indexOf('embedder');
+    const expected = table.slice(row * dimensions, (row + 1) * dimensions);
+    const length = Math.hypot(...expected);
+    await using embedder = await createStaticEmbedder({ modelDir: extendedDir });
+    expect(embedder.modelId).toBe(extended.modelId);
+    const [vector] = await embedder.embed(['Embedder']);
+    for (const [column, value] of expected.entries()) {
+      expect(vector![column]).toBeCloseTo(value / length, 5);
+    }
+
+    // Tuning the extended table again keeps its words; asking for more words is refused.
+    const againDir = path.join(workDir, 'vocabulary-again');
+    await tuneStaticModel({ ...tiny, epochs: 1, modelDir: extendedDir, outDir: againDir, pairs });
+    expect((await readStaticModelConfig(againDir)).vocabulary).toEqual(config.vocabulary);
+    expect((await readStaticModelConfig(againDir)).rows).toBe(rows + 30);
+    await expectCode(
+      tuneStaticModel({
+        ...tiny,
+        modelDir: extendedDir,
+        outDir: path.join(workDir, 'vocabulary-twice'),
+        pairs,
+        vocabularyWords: 10,
+      }),
+      'INVALID_OPTIONS',
+    );
+
+    // An altered word list is refused when the model loads.
+    await writeFile(
+      path.join(againDir, 'static', 'vocabulary.txt'),
+      [...words.slice(1), words[0]].map((word) => `${word}\n`).join(''),
+    );
+    await expectCode(createStaticEmbedder({ modelDir: againDir }), 'MODEL_VERIFICATION_FAILED');
+  });
+
   it('refuses too few pairs, a directory without a static model and an occupied output', async () => {
     const noPairs = await expectCode(
       tuneStaticModel({ modelDir: baseDir, outDir: path.join(workDir, 'none'), pairs: [] }),

@@ -71,6 +71,28 @@ describe('the fast WordPiece path', () => {
     expect(fast('plain ascii')).toEqual(expect.any(Array));
   });
 
+  it('gives the words of a vocabulary extension their own id and cuts the rest as before', () => {
+    const json: unknown = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8'));
+    const plain = createFastWordPiece(json)!;
+    const extended = createFastWordPiece(json, new Map([['serializer', 40_000]]))!;
+    const [serial] = plain('serializer') as number[];
+    const text = 'The JSON Serializer writes serializers; serializer.write(x)';
+    const plainIds = plain(text)!;
+    expect(plain('serializer')!.length).toBeGreaterThan(1);
+    expect(extended(text)).toEqual(
+      plain('The JSON')!.concat(
+        [40_000],
+        plain('writes serializers;')!,
+        [40_000],
+        plain('.write(x)')!,
+      ),
+    );
+    expect(plainIds).toContain(serial);
+    // With an extension every text takes this path, a written-out special token read as text.
+    expect(extended('uses [CLS] pooling')).toEqual(plain('uses [ CLS ] pooling'));
+    expect(extended('naïve Serializer')).toEqual([...plain('naive')!, 40_000]);
+  });
+
   it('is not built for tokenizers other than plain BERT WordPiece', () => {
     expect(createFastWordPiece({ model: { type: 'BPE', vocab: {} } })).toBeUndefined();
     expect(createFastWordPiece(null)).toBeUndefined();

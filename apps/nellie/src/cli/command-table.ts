@@ -385,6 +385,14 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
               'tuning: pairs keyword search ranks highest for each query, trained as its negatives in the same batch (default 0)',
             ),
             option(
+              '--vocabulary-words <n>',
+              'tuning: give up to n frequent words of the tuning code that the tokenizer cuts into pieces a row of their own (default 0; 1 KB each at 256 dimensions)',
+            ),
+            option(
+              '--vocabulary-min-texts <n>',
+              'tuning: distinct pair texts a word must occur in to get a row with --vocabulary-words (default 5)',
+            ),
+            option(
               '--extra-pairs <kinds>',
               'tuning: more pairs besides doc comments and names, comma-separated: tests (test names → the functions they call), markdown (sentences naming a symbol → its definition)',
             ),

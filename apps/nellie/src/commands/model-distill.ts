@@ -129,17 +129,26 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
       `--hard-negatives takes a whole number from 0 to ${maxHardNegatives}, got ${hardNegatives}.`,
     );
   }
+  const vocabularyWords = integerOption(options.vocabularyWords, '--vocabulary-words');
+  const vocabularyMinTexts = integerOption(options.vocabularyMinTexts, '--vocabulary-min-texts');
   const extraPairs = extraPairKinds(options.extraPairs);
   if (
     !tuneOn &&
-    ([epochs, seed, tuneBatchSize, learningRate, temperature, hardNegatives].some(
-      (value) => value !== undefined,
-    ) ||
+    ([
+      epochs,
+      seed,
+      tuneBatchSize,
+      learningRate,
+      temperature,
+      hardNegatives,
+      vocabularyWords,
+      vocabularyMinTexts,
+    ].some((value) => value !== undefined) ||
       extraPairs.size > 0)
   ) {
     throw new NellieError(
       'INVALID_INPUT',
-      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature, --hard-negatives and --extra-pairs apply to tuning: add --tune-on <dir>.',
+      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature, --hard-negatives, --vocabulary-words, --vocabulary-min-texts and --extra-pairs apply to tuning: add --tune-on <dir>.',
     );
   }
   const fromStatic = isStaticModelDir(resolve(from));
@@ -238,6 +247,8 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         ...(learningRate === undefined ? {} : { learningRate }),
         ...(temperature === undefined ? {} : { temperature }),
         ...(hardNegatives === undefined ? {} : { hardNegatives }),
+        ...(vocabularyWords === undefined ? {} : { vocabularyWords }),
+        ...(vocabularyMinTexts === undefined ? {} : { vocabularyMinTexts }),
         ...(pretokenize === undefined ? {} : { pretokenize }),
         overwrite: true,
         producer: `nellie ${version}`,

@@ -15,6 +15,7 @@ import {
   staticQueryWeightsFile,
   staticTableFile,
   staticTokenizerFiles,
+  staticVocabularyFile,
   type StaticModelConfig,
 } from './static-model-format.ts';
 import { splitIdentifiers } from './static-pooling.ts';
@@ -109,6 +110,47 @@ export async function readStaticQueryWeights(
   return float32FromLittleEndian(bytes);
 }
 
+/**
+ * The words of a static model's vocabulary extension, in row order, checked against the count,
+ * size and sha256 its config records; empty for a model without one.
+ */
+export async function readStaticVocabulary(
+  dir: string,
+  config: StaticModelConfig,
+): Promise<string[]> {
+  if (!config.vocabulary) return [];
+  const path = join(dir, config.vocabulary.path);
+  const bytes = await readFile(path).catch((error: unknown) => {
+    throw new NellieError(
+      'MODEL_NOT_FOUND',
+      `The static model's vocabulary ${path} is missing or unreadable (${String(error)}). Tune the model again.`,
+      { cause: error },
+    );
+  });
+  if (
+    bytes.length !== config.vocabulary.bytes ||
+    createHash('sha256').update(bytes).digest('hex') !== config.vocabulary.sha256
+  ) {
+    throw new NellieError(
+      'MODEL_VERIFICATION_FAILED',
+      `${path} does not match the size and sha256 recorded in ${staticConfigFile}: the vocabulary was altered or corrupted.`,
+    );
+  }
+  const words = bytes.toString('utf8').split('\n').slice(0, -1);
+  if (words.length !== config.vocabulary.words || words.length >= config.rows) {
+    throw new NellieError(
+      'MODEL_VERIFICATION_FAILED',
+      `${path} holds ${words.length} words, but ${config.vocabulary.words} were recorded for a table of ${config.rows} rows.`,
+    );
+  }
+  return words;
+}
+
+/** The file contents of a vocabulary extension: one word a line. */
+export function vocabularyFileText(words: readonly string[]): string {
+  return words.map((word) => `${word}\n`).join('');
+}
+
 /** Token ids of a text: synchronous on the fast WordPiece path, a promise otherwise. */
 export type StaticTokenize = (text: string) => number[] | Promise<number[]>;
 
@@ -120,6 +162,7 @@ export type StaticTokenize = (text: string) => number[] | Promise<number[]>;
 export async function loadStaticTokenizer(
   dir: string,
   pretokenize: StaticModelConfig['pretokenize'] = 'none',
+  vocabulary?: { words: readonly string[]; firstRow: number },
 ): Promise<StaticTokenize> {
   let tokenizerJson: unknown;
   for (const file of staticTokenizerFiles) {
@@ -143,7 +186,17 @@ export async function loadStaticTokenizer(
       }
     }
   }
-  const fast = createFastWordPiece(tokenizerJson);
+  const extraWords =
+    vocabulary && vocabulary.words.length > 0
+      ? new Map(vocabulary.words.map((word, index) => [word, vocabulary.firstRow + index]))
+      : undefined;
+  const fast = createFastWordPiece(tokenizerJson, extraWords);
+  if (extraWords && !fast) {
+    throw new NellieError(
+      'MODEL_LOAD_FAILED',
+      `The static model in ${dir} extends its vocabulary with whole words, which needs a BERT WordPiece tokenizer; ${join(dir, 'tokenizer.json')} is not one.`,
+    );
+  }
   let fullTokenizer: Promise<(text: string) => number[]> | undefined;
   const loadFullTokenizer = (): Promise<(text: string) => number[]> =>
     (fullTokenizer ??= (async () => {
@@ -168,6 +221,19 @@ export async function loadStaticTokenizer(
   return pretokenize === 'split-identifiers'
     ? (text) => tokenize(splitIdentifiers(text))
     : tokenize;
+}
+
+/**
+ * A static model's tokenizer with its vocabulary extension, if any: what the embedder and tuning
+ * both tokenise with. `pretokenize` defaults to the model's own.
+ */
+export async function loadStaticModelTokenizer(
+  dir: string,
+  config: StaticModelConfig,
+  pretokenize: StaticModelConfig['pretokenize'] = config.pretokenize,
+): Promise<StaticTokenize> {
+  const words = await readStaticVocabulary(dir, config);
+  return loadStaticTokenizer(dir, pretokenize, { words, firstRow: config.rows - words.length });
 }
 
 /** `CONFLICT` when `outDir` already holds a static model and `overwrite` is off. */
@@ -195,7 +261,9 @@ export interface StaticModelToWrite {
   table: Float32Array;
   /** Query-side token weights, written beside the table (none: the model has none). */
   queryWeights?: Float32Array;
-  config: Omit<StaticModelConfig, 'table' | 'queryWeights'>;
+  /** The words of a vocabulary extension, owning the table's last rows (none: no extension). */
+  vocabularyWords?: readonly string[];
+  config: Omit<StaticModelConfig, 'table' | 'queryWeights' | 'vocabulary'>;
   /** Where the tokenizer files are copied from (the teacher, or the model being tuned). */
   tokenizerDir: string;
   /** A checkpoint directory inside `outDir`, removed once the model is complete. */
@@ -223,6 +291,20 @@ export async function writeStaticModel(model: StaticModelToWrite): Promise<Stati
     const hash = await hashFile(queryWeightsPath);
     queryWeights = { path: staticQueryWeightsFile, bytes: hash.bytes, sha256: hash.sha256 };
   }
+  const vocabularyPath = join(outDir, staticVocabularyFile);
+  await rm(vocabularyPath, { force: true });
+  let vocabulary: StaticModelConfig['vocabulary'];
+  if (model.vocabularyWords && model.vocabularyWords.length > 0) {
+    await writeFile(`${vocabularyPath}.tmp`, vocabularyFileText(model.vocabularyWords));
+    await rename(`${vocabularyPath}.tmp`, vocabularyPath);
+    const hash = await hashFile(vocabularyPath);
+    vocabulary = {
+      path: staticVocabularyFile,
+      words: model.vocabularyWords.length,
+      bytes: hash.bytes,
+      sha256: hash.sha256,
+    };
+  }
   for (const file of [...staticTokenizerFiles, ...optionalTokenizerFiles]) {
     const source = join(model.tokenizerDir, file);
     const isFile = await stat(source).then(
@@ -235,13 +317,18 @@ export async function writeStaticModel(model: StaticModelToWrite): Promise<Stati
       await chmod(join(outDir, file), 0o644);
     }
   }
-  // Query weights are described by the file written here, never inherited from a base config.
-  const { queryWeights: _inherited, ...ownConfig } = config as Partial<StaticModelConfig> &
-    typeof config;
+  // Query weights and the vocabulary are described by the files written here, never inherited
+  // from a base config.
+  const {
+    queryWeights: _inherited,
+    vocabulary: _inheritedVocabulary,
+    ...ownConfig
+  } = config as Partial<StaticModelConfig> & typeof config;
   const written: StaticModelConfig = {
     ...ownConfig,
     table: { path: staticTableFile, bytes: tableHash.bytes, sha256: tableHash.sha256 },
     ...(queryWeights ? { queryWeights } : {}),
+    ...(vocabulary ? { vocabulary } : {}),
   };
   // A small config.json tells tools that read model widths (and humans) what this is.
   await writeFile(

@@ -12,6 +12,8 @@ export const staticConfigFile = 'nellie-static.json';
 export const staticTableFile = 'static/embeddings.bin';
 /** Query-side token weights, one little-endian float32 per row (tuned models only). */
 export const staticQueryWeightsFile = 'static/query-weights.bin';
+/** Whole words with their own rows past the tokenizer's vocabulary, one a line (see `vocabulary`). */
+export const staticVocabularyFile = 'static/vocabulary.txt';
 /** Tokenizer files copied from the teacher; the first two are required. */
 export const staticTokenizerFiles = ['tokenizer.json', 'tokenizer_config.json'];
 export const optionalTokenizerFiles = ['special_tokens_map.json', 'vocab.txt'];
@@ -37,6 +39,20 @@ export const staticModelConfigSchema = z.object({
   queryWeights: z
     .object({
       path: z.literal(staticQueryWeightsFile),
+      bytes: z.number().int(),
+      sha256: z.string(),
+    })
+    .optional(),
+  /**
+   * Present when the table extends the tokenizer's vocabulary with whole words (frequent code
+   * words WordPiece would cut into pieces, such as `serializer`): the file's `words` lines, in
+   * order, own the table's last `words` rows, and a text's word found there takes its row
+   * instead of its word pieces.
+   */
+  vocabulary: z
+    .object({
+      path: z.literal(staticVocabularyFile),
+      words: z.number().int().min(1),
       bytes: z.number().int(),
       sha256: z.string(),
     })
@@ -90,6 +106,8 @@ export const staticModelConfigSchema = z.object({
       codeFrequencyWeights: z.boolean().optional(),
       /** Query-side token weights trained with the table (see `queryWeights`). */
       queryWeights: z.boolean().optional(),
+      /** Words this tuning added to the vocabulary (see `vocabulary`). */
+      vocabularyWords: z.number().int().optional(),
       seed: z.number().int(),
       maxQueryTokens: z.number().int(),
       maxCodeTokens: z.number().int(),
@@ -127,12 +145,14 @@ export function staticModelId(config: StaticModelConfig): string {
   const pretokenize = config.pretokenize ?? 'none';
   // Query weights change the query vectors: they are part of the id too.
   const queryWeights = config.queryWeights ? `:query-weights:${config.queryWeights.sha256}` : '';
+  // So are the extension's words: the same rows owned by other words give other vectors.
+  const vocabulary = config.vocabulary ? `:vocabulary:${config.vocabulary.sha256}` : '';
   const digest =
-    pretokenize === 'none' && queryWeights === ''
+    pretokenize === 'none' && queryWeights === '' && vocabulary === ''
       ? config.table.sha256
       : createHash('sha256')
           .update(
-            `${config.table.sha256}${pretokenize === 'none' ? '' : `:${pretokenize}`}${queryWeights}`,
+            `${config.table.sha256}${pretokenize === 'none' ? '' : `:${pretokenize}`}${queryWeights}${vocabulary}`,
           )
           .digest('hex');
   return `nellie-static/${teacher}${tuned}@${digest.slice(0, 8)}`;

@@ -40,8 +40,16 @@ const combiningMarks = /\p{Mn}/gu;
 const punctuationClass = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
 const preTokens = new RegExp(`[^\\s${punctuationClass}]+|[${punctuationClass}]`, 'gu');
 
-/** Builds the fast path, or returns undefined when the tokenizer is not a plain BERT WordPiece. */
-export function createFastWordPiece(tokenizer: unknown): FastTokenize | undefined {
+/**
+ * Builds the fast path, or returns undefined when the tokenizer is not a plain BERT WordPiece.
+ * `extraWords` (a static model's vocabulary extension) gives whole words their own id before
+ * WordPiece would cut them into pieces; with it, a written-out special token is read as text,
+ * so every text takes this path.
+ */
+export function createFastWordPiece(
+  tokenizer: unknown,
+  extraWords?: ReadonlyMap<string, number>,
+): FastTokenize | undefined {
   if (typeof tokenizer !== 'object' || tokenizer === null) return undefined;
   const json = tokenizer as TokenizerJson;
   const model = json.model;
@@ -76,7 +84,10 @@ export function createFastWordPiece(tokenizer: unknown): FastTokenize | undefine
   if (unknown === undefined) return undefined;
   const prefix = model.continuing_subword_prefix ?? '##';
   const maxWordChars = model.max_input_chars_per_word ?? 100;
-  const addedTokens = (json.added_tokens ?? []).map((token) => token.content).filter(Boolean);
+  const addedTokens =
+    extraWords && extraWords.size > 0
+      ? []
+      : (json.added_tokens ?? []).map((token) => token.content).filter(Boolean);
   const cache = new Map<string, readonly number[]>();
 
   const wordPiece = (word: string): readonly number[] => {
@@ -85,7 +96,9 @@ export function createFastWordPiece(tokenizer: unknown): FastTokenize | undefine
     // Code points, not UTF-16 units, as the reference implementation counts and cuts.
     const chars = plainAscii.test(word) ? word : [...word];
     let ids: number[];
-    if (chars.length > maxWordChars) ids = [unknown];
+    const extra = extraWords?.get(word);
+    if (extra !== undefined) ids = [extra];
+    else if (chars.length > maxWordChars) ids = [unknown];
     else {
       ids = [];
       let start = 0;
