@@ -101,6 +101,32 @@ function scopeSql(scope: CodeScope, params: Parameters): string {
 }
 
 /**
+ * A promise awaited later, maybe after other awaits fail: its rejection is not reported as
+ * unhandled meanwhile, and still reaches whoever awaits it.
+ */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/**
+ * The vector candidates with the rows ranking reads: a full-text candidate's row where there is
+ * one, else the row fetched for it (a chunk gone meanwhile is left out).
+ */
+function matchesOf(
+  vector: readonly { id: number; similarity: number }[],
+  lexical: readonly LevelMatch<CodeLexicalRow>[],
+  fetched: readonly CodeLexicalRow[],
+): VectorMatch<CodeLexicalRow>[] {
+  const known = new Map(fetched.map((row) => [row.id, row]));
+  for (const match of lexical) known.set(match.row.id, match.row);
+  return vector.flatMap((hit) => {
+    const row = known.get(hit.id);
+    return row ? [{ row, similarity: hit.similarity }] : [];
+  });
+}
+
+/**
  * Code search on PostgreSQL with the SQLite store's ranking: the same levelled full-text
  * queries (as tsquery over the same token text) fill a candidate pool, the same JS ranking
  * orders it, fused with vector candidates from pgvector or the in-memory index.
@@ -124,26 +150,37 @@ export class CodeSearch {
       const scope = await this.#scope(db, parsed, glob);
       const pool = candidatePool(parsed.limit);
       const analyzed = analyzeQuery(parsed.query);
-      // Vectors first: their candidates can spare the full-text side scans of common words.
-      const vector = parsed.queryVector
-        ? await this.#vector(
+      // The vector list and the full-text side run at once, on separate pooled connections; the
+      // full-text side waits for the vector candidates only where they count (they can spare it
+      // scans of common words), after its word counts and exact-symbol lookup.
+      const vectorSearch = settledLater(
+        parsed.queryVector
+          ? this.#vector(
+              db,
+              parsed.queryVector,
+              scope,
+              isFiltered(scope) ? filteredVectorPool(parsed.limit) : pool,
+            )
+          : Promise.resolve([]),
+      );
+      // The rows ranking reads of the vector candidates, fetched while the full-text side runs.
+      const vectorRows = settledLater(
+        vectorSearch.then((vector) =>
+          this.#chunkRows(
             db,
-            parsed.queryVector,
-            scope,
-            isFiltered(scope) ? filteredVectorPool(parsed.limit) : pool,
-          )
-        : [];
-      throwIfAborted(parsed.signal);
+            vector.map((hit) => hit.id),
+          ),
+        ),
+      );
       const lexical =
         analyzed.terms.length === 0
           ? { matches: [], statistics: undefined }
-          : await this.#lexical(
-              db,
-              parsed.query,
-              scope,
-              pool,
-              vector.map((hit) => hit.id),
+          : await this.#lexical(db, parsed.query, scope, pool, async () =>
+              (await vectorSearch).map((hit) => hit.id),
             );
+      const vector = await vectorSearch;
+      const vectorMatches = matchesOf(vector, lexical.matches, await vectorRows);
+      throwIfAborted(parsed.signal);
       const missing = candidatesMissingSimilarity(lexical.matches, vector);
       const similarities =
         parsed.queryVector && this.#c.vectors && missing.length > 0
@@ -154,7 +191,7 @@ export class CodeSearch {
         lexical.matches,
         lexical.statistics,
         parsed.query,
-        await this.#vectorMatches(db, vector, lexical.matches),
+        vectorMatches,
         new Map(similarities.map((hit) => [hit.id, hit.similarity])),
       ).slice(0, parsed.limit);
       if (ranked.length === 0) return [];
@@ -359,7 +396,7 @@ export class CodeSearch {
   }
 
   /**
-   * The full-text candidates of a search. `vectorIds` are the vector list's candidates, which
+   * The full-text candidates of a search. `vectorIds` gives the vector list's candidates, which
    * count towards the pool when deciding whether a level of common words is worth a scan.
    */
   async #lexical(
@@ -367,15 +404,31 @@ export class CodeSearch {
     query: string,
     scope: CodeScope,
     pool: number,
-    vectorIds: readonly number[],
+    vectorIds: () => Promise<readonly number[]>,
   ): Promise<{ matches: LevelMatch<CodeLexicalRow>[]; statistics: TermStatistics }> {
     const analyzed = analyzeQuery(query);
     const filtered = isFiltered(scope);
     const allLevels = [...strictQueryLevels(analyzed), ...looseQueryLevels(analyzed)];
     const tokens = [...new Set([...analyzed.parts, ...allLevels.flatMap((level) => level.tokens)])];
+    // Chunks whose symbol the query names exactly: looked up first (an index look-up), as
+    // candidates beside the levels', and merged after them. It runs while the counts are read.
+    const exactParams = new Parameters();
+    const names = exactParams.p([...analyzed.symbolNames]);
+    const exactFilter = scopeSql(scope, exactParams);
+    const exactLookup = settledLater(
+      db.query<CodeLexicalRow>(
+        `SELECT ${columns}, 'NaN'::float8 AS bm25
+         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
+         WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
+         ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
+        exactParams.values,
+      ),
+    );
     const maxId = await this.#generation(db);
-    const global = filtered ? await this.#statistics(db, maxId, everything, tokens) : null;
-    const statistics = await this.#statistics(db, maxId, scope, tokens);
+    const [global, statistics] = await Promise.all([
+      filtered ? this.#statistics(db, maxId, everything, tokens) : null,
+      this.#statistics(db, maxId, scope, tokens),
+    ]);
     const globalStatistics = global ?? statistics;
     const common = codeRanking.commonWordDocuments;
     const isCheap = (token: string): boolean => globalStatistics.documentFrequency(token) <= common;
@@ -388,18 +441,7 @@ export class CodeSearch {
       return total <= indexLimit;
     };
 
-    // Chunks whose symbol the query names exactly: looked up first (an index look-up), as
-    // candidates beside the levels', and merged after them.
-    const exactParams = new Parameters();
-    const names = exactParams.p([...analyzed.symbolNames]);
-    const exactFilter = scopeSql(scope, exactParams);
-    const exact = await db.query<CodeLexicalRow>(
-      `SELECT ${columns}, 'NaN'::float8 AS bm25
-       FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-       WHERE c.symbol_key = ANY(${names}::text[])${exactFilter}
-       ORDER BY c.id DESC LIMIT ${exactParams.p(pool)}`,
-      exactParams.values,
-    );
+    const exact = await exactLookup;
 
     const strict = strictQueryLevels(analyzed);
     const loose = looseQueryLevels(analyzed, looseLevelWords(analyzed.parts, statistics));
@@ -483,7 +525,7 @@ export class CodeSearch {
     const levels: QueryLevel[] = [];
     const found = new Set<number>();
     /** Candidates from elsewhere: the vector list, the exact-symbol lookup, named files. */
-    const beside = new Set([...vectorIds, ...exact.rows.map((row) => row.id)]);
+    const beside = new Set([...(await vectorIds()), ...exact.rows.map((row) => row.id)]);
     const candidateCount = (): number =>
       found.size + [...beside].filter((id) => !found.has(id)).length;
     const wide = await this.#widerThanScan(db, scope);
@@ -696,30 +738,6 @@ export class CodeSearch {
       query,
       scope: { sql, values: params.values },
       k,
-    });
-  }
-
-  /** The vector matches with the columns ranking reads. */
-  async #vectorMatches(
-    db: Queryable,
-    vector: readonly { id: number; similarity: number }[],
-    lexical: readonly LevelMatch<CodeLexicalRow>[],
-  ): Promise<VectorMatch<CodeLexicalRow>[]> {
-    if (vector.length === 0) return [];
-    const known = new Map(lexical.map((match) => [match.row.id, match.row]));
-    const missing = vector.filter((hit) => !known.has(hit.id)).map((hit) => hit.id);
-    if (missing.length > 0) {
-      const { rows } = await db.query<CodeLexicalRow>(
-        `SELECT ${columns}, 'NaN'::float8 AS bm25
-         FROM ${this.#c.s}.chunks c JOIN ${this.#c.s}.files f ON f.id = c.file_id
-         WHERE c.id = ANY($1::bigint[])`,
-        [missing],
-      );
-      for (const row of rows) known.set(row.id, row);
-    }
-    return vector.flatMap((hit) => {
-      const row = known.get(hit.id);
-      return row ? [{ row, similarity: hit.similarity }] : [];
     });
   }
 }

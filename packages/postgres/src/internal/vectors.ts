@@ -258,6 +258,8 @@ export class MemoryVectorIndex implements VectorIndex {
   #ann: AnnIndex | null = null;
   /** How far the ANN index follows the embeddings feed's chunk vectors. */
   #annCursor: FeedCursor = feedStart;
+  /** No chunk vector was visible past `#annCursor` at the last read of the feeds. */
+  #tailEmpty = false;
   /** Every change to the held vectors and the index runs after the previous one. */
   #serial: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
@@ -358,10 +360,49 @@ export class MemoryVectorIndex implements VectorIndex {
    * and up to `maxChunks` code vectors into the ANN index. True when code vectors remain.
    */
   async #sync(db: Queryable, maxChunks: number): Promise<boolean> {
+    if (this.#ann) {
+      // One read says which feeds moved; usually none has, and their reads are skipped.
+      const moved = await this.#feedsMoved(db);
+      this.#tailEmpty = !moved.chunks;
+      if (moved.tombstones) await this.#applyTombstones(db);
+      else this.#tombstonesAhead = [];
+      if (moved.held) await this.#loadHeld(db);
+      else this.#heldAhead = [];
+      return moved.chunks ? this.#addChunks(db, this.#ann, maxChunks) : false;
+    }
+    this.#tailEmpty = false;
     await this.#applyTombstones(db);
     await this.#activateWhenLarge(db);
     await this.#loadHeld(db);
     return this.#ann ? this.#addChunks(db, this.#ann, maxChunks) : false;
+  }
+
+  /**
+   * Whether any row is visible past each cursor, settled or not: tombstones, embeddings (held
+   * vectors) and chunk vectors (the ANN index). Where none is, reading that feed changes nothing.
+   */
+  async #feedsMoved(
+    db: Queryable,
+  ): Promise<{ tombstones: boolean; held: boolean; chunks: boolean }> {
+    const { rows } = await db.query<{ tombstones: boolean; held: boolean; chunks: boolean }>(
+      `SELECT
+         EXISTS (SELECT 1 FROM ${this.#s}.embedding_tombstones WHERE ${rowsAfter('seq', 1)})
+           AS tombstones,
+         EXISTS (SELECT 1 FROM ${this.#s}.embeddings WHERE ${rowsAfter('id', 3)}) AS held,
+         EXISTS (SELECT 1 FROM ${this.#s}.embeddings
+                 WHERE ${rowsAfter('id', 5)} AND kind = ${kindChunk}) AS chunks`,
+      [
+        ...cursorValues(this.#tombstoneCursor),
+        ...cursorValues(this.#heldCursor),
+        ...cursorValues(this.#annCursor),
+      ],
+    );
+    const row = rows[0];
+    return {
+      tombstones: row?.tombstones ?? true,
+      held: row?.held ?? true,
+      chunks: row?.chunks ?? true,
+    };
   }
 
   /**
@@ -531,7 +572,8 @@ export class MemoryVectorIndex implements VectorIndex {
     }
     const candidates = new Map<number, number>();
     for (const hit of ann.search(query, wanted)) candidates.set(hit.id, hit.distance);
-    for (const hit of await this.#tailScan(db, query, wanted)) candidates.set(hit.id, hit.distance);
+    const tail = this.#tailEmpty ? [] : await this.#tailScan(db, query, wanted);
+    for (const hit of tail) candidates.set(hit.id, hit.distance);
     if (candidates.size === 0) return [];
     const rows = scope ?? {
       sql: `SELECT c.id, c.content_hash FROM ${this.#s}.chunks c`,
@@ -619,7 +661,9 @@ export class MemoryVectorIndex implements VectorIndex {
     chunkIds: readonly number[],
   ): Promise<ScoredRow[]> {
     if (chunkIds.length === 0) return [];
-    await this.#prepare(db);
+    // With the ANN index active the vectors are read from PostgreSQL, so the change feed need
+    // not be applied first (a search's nearestChunks just did); held vectors need it.
+    if (!this.#ann) await this.#prepare(db);
     const request = { query, scope: chunksById(this.#s, chunkIds), k: chunkIds.length };
     // Chunk vectors are held until the ANN index takes them; then they are read.
     return this.#ann
