@@ -354,21 +354,22 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     };
   };
 
-  const runs: Awaited<ReturnType<typeof tuneWithSeed>>[] = [];
+  const runs: Omit<Awaited<ReturnType<typeof tuneWithSeed>>, 'model'>[] = [];
   // With several seeds the written table is the element-wise mean of the runs' tables.
   let table: Float32Array | undefined;
   let queryWeights: Float32Array | undefined;
   for (const [run, seed] of seeds.entries()) {
     const stepsBefore = runs.reduce((sum, done) => sum + done.totalSteps, 0);
-    const result = await tuneWithSeed(seed, run, stepsBefore);
-    runs.push(result);
+    // Only the summary is kept: a run's table and accumulator are freed once added to the mean.
+    const { model, ...summary } = await tuneWithSeed(seed, run, stepsBefore);
+    runs.push(summary);
     if (seeds.length === 1) {
-      table = result.model.table;
-      queryWeights = result.model.queryWeights?.weights;
+      table = model.table;
+      queryWeights = model.queryWeights?.weights;
     } else {
-      table = addScaled(table, result.model.table, 1 / seeds.length);
-      if (result.model.queryWeights) {
-        queryWeights = addScaled(queryWeights, result.model.queryWeights.weights, 1 / seeds.length);
+      table = addScaled(table, model.table, 1 / seeds.length);
+      if (model.queryWeights) {
+        queryWeights = addScaled(queryWeights, model.queryWeights.weights, 1 / seeds.length);
       }
     }
   }

@@ -22,6 +22,8 @@ import { version } from '../version.ts';
 const tuneBaseDir = '.tune-base';
 /** The largest `hardNegatives` `tuneStaticModel()` accepts. */
 const maxHardNegatives = 64;
+/** The most `seeds` `tuneStaticModel()` accepts. */
+const maxSeeds = 16;
 
 function integerOption(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -119,6 +121,12 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
   const epochs = integerOption(options.epochs, '--epochs');
   const seed = integerOption(options.seed, '--seed');
   const seeds = integerOption(options.seeds, '--seeds');
+  if (seeds !== undefined && (seeds < 1 || seeds > maxSeeds)) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `--seeds takes a whole number from 1 to ${maxSeeds}, got ${seeds}.`,
+    );
+  }
   const tuneBatchSize = integerOption(options.tuneBatchSize, '--tune-batch-size');
   const learningRate = decimalOption(options.learningRate, '--learning-rate');
   const temperature = decimalOption(options.temperature, '--temperature');
