@@ -149,6 +149,8 @@ describe('nellie model distill --tune-on', () => {
       extraPairsAlone,
       vocabularyAlone,
       badVocabulary,
+      seedsAlone,
+      badSeeds,
     ] = await Promise.all([
       distill(out, '--epochs', '2'),
       distill(out, '--tune-on', documentedSources, '--epochs', 'two'),
@@ -172,6 +174,8 @@ describe('nellie model distill --tune-on', () => {
       distill(out, '--extra-pairs', 'tests'),
       distill(out, '--vocabulary-words', '500'),
       distill(out, '--tune-on', documentedSources, '--vocabulary-words', 'many'),
+      distill(out, '--seeds', '3'),
+      distill(out, '--tune-on', documentedSources, '--seeds', '0'),
     ]);
     expect(noTuneOn.code).toBe(2);
     expect(noTuneOn.stderr).toContain('add --tune-on');
@@ -198,6 +202,10 @@ describe('nellie model distill --tune-on', () => {
     expect(extraPairsAlone.stderr).toContain('add --tune-on');
     expect(vocabularyAlone.code).toBe(2);
     expect(vocabularyAlone.stderr).toContain('add --tune-on');
+    expect(seedsAlone.code).toBe(2);
+    expect(seedsAlone.stderr).toContain('add --tune-on');
+    expect(badSeeds.code).toBe(2);
+    expect(badSeeds.stderr).toContain('--seeds takes a whole number from 1 to 16, got 0');
     expect(badVocabulary.code).toBe(2);
     expect(badVocabulary.stderr).toContain('--vocabulary-words takes a whole number');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);

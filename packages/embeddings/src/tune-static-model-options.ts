@@ -67,6 +67,12 @@ export const tuneStaticModelOptionsSchema = z.object({
     .min(0)
     .max(2 ** 31 - 1)
     .default(42),
+  /**
+   * Tuning runs, with seeds `seed`, `seed + 1`, …, each from the same base table; the written
+   * table is the element-wise mean of theirs (and so are trained query weights). Each run takes
+   * as long as one tuning; several average out the seed's noise (see the package README's log).
+   */
+  seeds: z.number().int().min(1).max(16).default(1),
   /** Query tokens kept per pair (after the teacher's tokenizer). */
   maxQueryTokens: z.number().int().min(4).max(4096).default(64),
   /** Code tokens kept per pair; the embedder's default window is 256. */
@@ -94,6 +100,10 @@ export type TuneProgress =
       /** Mean loss of the steps of this epoch so far. */
       loss: number;
       resumedFrom: number;
+      /** With several seeds: the run's seed, and which of how many runs it is. */
+      seed?: number;
+      run?: number;
+      runs?: number;
     }
   | { phase: 'write'; done: number; total: number };
 

@@ -39,6 +39,8 @@ export interface TuneResult {
   dir: string;
   modelId: string;
   baseModelId: string;
+  /** The seeds tuned with; several: the written table is the mean of their tables. */
+  seeds: number[];
   /** Pairs trained on, and pairs held out for the validation loss. */
   pairs: number;
   validationPairs: number;
@@ -60,7 +62,9 @@ export interface TuneResult {
  * distilled table, with sparse per-element Adagrad. The result is a new static model directory
  * whose config records the provenance (base table, what the pairs came from, their number,
  * epochs, seed, hyper-parameters) and whose model id differs from the base's. Deterministic for
- * a seed; an interrupted run resumes from its last checkpoint.
+ * a seed; an interrupted run resumes from its last checkpoint. With `seeds` above 1 it tunes that
+ * many times from the same base (seeds `seed`, `seed + 1`, …) and writes the element-wise mean of
+ * the tables: they start from the same rows, so the mean keeps less of any one seed's noise.
  */
 export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<TuneResult> {
   const parsed = tuneStaticModelOptionsSchema.safeParse(options);
@@ -168,162 +172,221 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
     );
   }
   const droppedPairs = tokenized.dropped;
-  const heldOut = holdOut(tokenized.pairs, config.validationFraction, config.seed);
-  const { validation } = heldOut;
-  const missWeights = keywordMissWeights(heldOut.training, config.keywordMissWeight);
-  const training =
-    config.keywordMissWeight > 0
-      ? heldOut.training.map((pair, index) => ({ ...pair, weight: missWeights[index]! }))
-      : heldOut.training;
-  if (training.length < 2) {
+  const seeds = Array.from({ length: config.seeds }, (_, run) => config.seed + run);
+  if (seeds.at(-1)! > 2 ** 31 - 1) {
     throw new NellieError(
-      'INVALID_INPUT',
-      `Only ${training.length} of the ${options.pairs.length} pairs have known tokens on both sides; tuning needs at least 2.`,
+      'INVALID_OPTIONS',
+      `seed ${config.seed} with ${config.seeds} seeds runs past the largest seed (2^31 − 1).`,
     );
   }
-  // The table training starts from (and the anchor and "before" loss refer to).
-  const baseTable = config.codeFrequencyWeights
-    ? codeFrequencyWeighted(
-        distilledTable,
-        rows,
-        dimensions,
-        training.map((pair) => pair.code),
-        base.weighting.coefficient ?? 1e-4,
-      ).table
-    : distilledTable;
-  const batchSize = Math.min(config.batchSize, training.length);
-  const stepsPerEpoch = Math.ceil(training.length / batchSize);
-  const totalSteps = stepsPerEpoch * config.epochs;
-  const settings = {
-    temperature: config.temperature,
-    learningRate: config.learningRate,
-    anchorWeight: config.anchorWeight,
-  };
-  const fingerprint = createHash('sha256')
-    .update(
-      JSON.stringify({
-        base: base.table.sha256,
-        pairs: tokenized.sha256,
-        seed: config.seed,
-        epochs: config.epochs,
-        batchSize,
-        validationFraction: config.validationFraction,
-        maxQueryTokens: config.maxQueryTokens,
-        maxCodeTokens: config.maxCodeTokens,
-        pretokenize,
-        ...(extension.length > 0
-          ? { vocabulary: createHash('sha256').update(vocabularyWords.join('\n')).digest('hex') }
-          : {}),
-        ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
-        ...(config.codeFrequencyWeights ? { codeFrequencyWeights: true } : {}),
-        ...(config.keywordMissWeight > 0 ? { keywordMissWeight: config.keywordMissWeight } : {}),
-        ...(trainQueryWeights ? { queryWeights: baseQueryWeights ? 'base' : 'ones' } : {}),
-        ...settings,
-      }),
-    )
-    .digest('hex');
-
-  const model: ContrastiveTable = {
-    rows,
-    dimensions,
-    table: Float32Array.from(baseTable),
-    accumulator: new Float32Array(rows * dimensions),
-    ...(trainQueryWeights
-      ? {
-          queryWeights: {
-            weights: baseQueryWeights
-              ? Float32Array.from(baseQueryWeights)
-              : new Float32Array(rows).fill(1),
-            accumulator: new Float32Array(rows),
-          },
-        }
+  const fingerprintBase = {
+    base: base.table.sha256,
+    pairs: tokenized.sha256,
+    epochs: config.epochs,
+    validationFraction: config.validationFraction,
+    maxQueryTokens: config.maxQueryTokens,
+    maxCodeTokens: config.maxCodeTokens,
+    pretokenize,
+    ...(extension.length > 0
+      ? { vocabulary: createHash('sha256').update(vocabularyWords.join('\n')).digest('hex') }
       : {}),
-  };
-  const validationLossOf = (): number | undefined => {
-    if (validation.length < 2) return undefined;
-    let total = 0;
-    let batches = 0;
-    for (let start = 0; start + 1 < validation.length; start += batchSize) {
-      total += batchLoss(model, validation.slice(start, start + batchSize), config.temperature);
-      batches += 1;
-    }
-    return total / batches;
-  };
-
-  const startQueryWeights = model.queryWeights && {
-    weights: Float32Array.from(model.queryWeights.weights),
-    accumulator: new Float32Array(rows),
+    ...(config.hardNegatives > 0 ? { hardNegatives: config.hardNegatives } : {}),
+    ...(config.codeFrequencyWeights ? { codeFrequencyWeights: true } : {}),
+    ...(config.keywordMissWeight > 0 ? { keywordMissWeight: config.keywordMissWeight } : {}),
+    ...(trainQueryWeights ? { queryWeights: baseQueryWeights ? 'base' : 'ones' } : {}),
   };
   await createOutputDir(outDir);
-  const checkpoint = await openTuneCheckpoint(join(outDir, tuneCheckpointDir), fingerprint, model);
-  const resumedSteps = checkpoint.state.stepsDone;
-  if (resumedSteps > 0) logger.info({ resumedSteps, totalSteps }, 'Resuming the tuning');
-  // The loss before training is measured on the starting table, not a resumed one.
-  const validationBefore = (() => {
-    const current = { table: model.table, queryWeights: model.queryWeights };
-    model.table = baseTable;
-    model.queryWeights = startQueryWeights;
-    try {
-      return validationLossOf();
-    } finally {
-      model.table = current.table;
-      model.queryWeights = current.queryWeights;
-    }
-  })();
-  const anchor = config.anchorWeight > 0 ? baseTable : undefined;
 
-  const neighbours = keywordNeighbours(training, config.hardNegatives);
-  let stepsDone = resumedSteps;
-  let epochLossSum = checkpoint.state.epochLossSum;
-  let lastSaved = performance.now();
-  const trainingStarted = performance.now();
-  while (stepsDone < totalSteps) {
-    const epoch = Math.floor(stepsDone / stepsPerEpoch);
-    const order = withNeighbours(
-      epochOrder(training.length, config.seed, epoch),
-      neighbours,
-      config.hardNegatives + 1,
-    );
-    for (let step = stepsDone % stepsPerEpoch; step < stepsPerEpoch; step += 1) {
-      if (options.signal?.aborted) {
-        await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
-        throwIfAborted(options.signal);
-      }
-      const batch = Array.from(
-        order.subarray(step * batchSize, (step + 1) * batchSize),
-        (i) => training[i]!,
+  /** One tuning run from the base table; `stepsBefore` counts the earlier runs' steps. */
+  const tuneWithSeed = async (seed: number, run: number, stepsBefore: number) => {
+    const heldOut = holdOut(tokenized.pairs, config.validationFraction, seed);
+    const { validation } = heldOut;
+    const missWeights = keywordMissWeights(heldOut.training, config.keywordMissWeight);
+    const training =
+      config.keywordMissWeight > 0
+        ? heldOut.training.map((pair, index) => ({ ...pair, weight: missWeights[index]! }))
+        : heldOut.training;
+    if (training.length < 2) {
+      throw new NellieError(
+        'INVALID_INPUT',
+        `Only ${training.length} of the ${options.pairs.length} pairs have known tokens on both sides; tuning needs at least 2.`,
       );
-      if (batch.length >= 2) epochLossSum += trainStep(model, batch, { ...settings, anchor });
-      stepsDone += 1;
-      options.onProgress?.({
-        phase: 'train',
-        done: stepsDone,
-        total: totalSteps,
-        epoch: epoch + 1,
-        loss: epochLossSum / (step + 1),
-        resumedFrom: resumedSteps,
-      });
-      if (
-        config.checkpointSeconds > 0 &&
-        performance.now() - lastSaved >= config.checkpointSeconds * 1000 &&
-        stepsDone < totalSteps
-      ) {
-        await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
-        lastSaved = performance.now();
+    }
+    // The table training starts from (and the anchor and "before" loss refer to).
+    const baseTable = config.codeFrequencyWeights
+      ? codeFrequencyWeighted(
+          distilledTable,
+          rows,
+          dimensions,
+          training.map((pair) => pair.code),
+          base.weighting.coefficient ?? 1e-4,
+        ).table
+      : distilledTable;
+    const batchSize = Math.min(config.batchSize, training.length);
+    const stepsPerEpoch = Math.ceil(training.length / batchSize);
+    const totalSteps = stepsPerEpoch * config.epochs;
+    const settings = {
+      temperature: config.temperature,
+      learningRate: config.learningRate,
+      anchorWeight: config.anchorWeight,
+    };
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify({ ...fingerprintBase, seed, batchSize, ...settings }))
+      .digest('hex');
+
+    const model: ContrastiveTable = {
+      rows,
+      dimensions,
+      table: Float32Array.from(baseTable),
+      accumulator: new Float32Array(rows * dimensions),
+      ...(trainQueryWeights
+        ? {
+            queryWeights: {
+              weights: baseQueryWeights
+                ? Float32Array.from(baseQueryWeights)
+                : new Float32Array(rows).fill(1),
+              accumulator: new Float32Array(rows),
+            },
+          }
+        : {}),
+    };
+    const validationLossOf = (): number | undefined => {
+      if (validation.length < 2) return undefined;
+      let total = 0;
+      let batches = 0;
+      for (let start = 0; start + 1 < validation.length; start += batchSize) {
+        total += batchLoss(model, validation.slice(start, start + batchSize), config.temperature);
+        batches += 1;
+      }
+      return total / batches;
+    };
+
+    const startQueryWeights = model.queryWeights && {
+      weights: Float32Array.from(model.queryWeights.weights),
+      accumulator: new Float32Array(rows),
+    };
+    // Several runs keep a checkpoint each, so a finished run is not repeated on resuming.
+    const checkpointDir =
+      seeds.length > 1
+        ? join(outDir, tuneCheckpointDir, `seed-${seed}`)
+        : join(outDir, tuneCheckpointDir);
+    const checkpoint = await openTuneCheckpoint(checkpointDir, fingerprint, model);
+    const resumedSteps = checkpoint.state.stepsDone;
+    if (resumedSteps > 0) logger.info({ seed, resumedSteps, totalSteps }, 'Resuming the tuning');
+    // The loss before training is measured on the starting table, not a resumed one.
+    const validationBefore = (() => {
+      const current = { table: model.table, queryWeights: model.queryWeights };
+      model.table = baseTable;
+      model.queryWeights = startQueryWeights;
+      try {
+        return validationLossOf();
+      } finally {
+        model.table = current.table;
+        model.queryWeights = current.queryWeights;
+      }
+    })();
+    const anchor = config.anchorWeight > 0 ? baseTable : undefined;
+
+    const neighbours = keywordNeighbours(training, config.hardNegatives);
+    let stepsDone = resumedSteps;
+    let epochLossSum = checkpoint.state.epochLossSum;
+    let lastSaved = performance.now();
+    const trainingStarted = performance.now();
+    while (stepsDone < totalSteps) {
+      const epoch = Math.floor(stepsDone / stepsPerEpoch);
+      const order = withNeighbours(
+        epochOrder(training.length, seed, epoch),
+        neighbours,
+        config.hardNegatives + 1,
+      );
+      for (let step = stepsDone % stepsPerEpoch; step < stepsPerEpoch; step += 1) {
+        if (options.signal?.aborted) {
+          await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
+          throwIfAborted(options.signal);
+        }
+        const batch = Array.from(
+          order.subarray(step * batchSize, (step + 1) * batchSize),
+          (i) => training[i]!,
+        );
+        if (batch.length >= 2) epochLossSum += trainStep(model, batch, { ...settings, anchor });
+        stepsDone += 1;
+        options.onProgress?.({
+          phase: 'train',
+          done: stepsBefore + stepsDone,
+          total: totalSteps * seeds.length,
+          epoch: epoch + 1,
+          loss: epochLossSum / (step + 1),
+          resumedFrom: stepsBefore + resumedSteps,
+          ...(seeds.length > 1 ? { seed, run: run + 1, runs: seeds.length } : {}),
+        });
+        if (
+          config.checkpointSeconds > 0 &&
+          performance.now() - lastSaved >= config.checkpointSeconds * 1000 &&
+          stepsDone < totalSteps
+        ) {
+          await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
+          lastSaved = performance.now();
+        }
+      }
+      logger.info(
+        { seed, epoch: epoch + 1, meanLoss: epochLossSum / stepsPerEpoch },
+        'Tuning epoch finished',
+      );
+      epochLossSum = 0;
+    }
+    if (seeds.length > 1 && resumedSteps < totalSteps) {
+      await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
+    }
+    const trainingSeconds = (performance.now() - trainingStarted) / 1000;
+    const validationAfter = validationLossOf();
+    return {
+      model,
+      training: training.length,
+      validation: validation.length,
+      batchSize,
+      totalSteps,
+      resumedSteps,
+      trainingSeconds,
+      validationLoss:
+        validationBefore === undefined || validationAfter === undefined
+          ? undefined
+          : { before: validationBefore, after: validationAfter },
+    };
+  };
+
+  const runs: Omit<Awaited<ReturnType<typeof tuneWithSeed>>, 'model'>[] = [];
+  // With several seeds the written table is the element-wise mean of the runs' tables.
+  let table: Float32Array | undefined;
+  let queryWeights: Float32Array | undefined;
+  for (const [run, seed] of seeds.entries()) {
+    const stepsBefore = runs.reduce((sum, done) => sum + done.totalSteps, 0);
+    // Only the summary is kept: a run's table and accumulator are freed once added to the mean.
+    const { model, ...summary } = await tuneWithSeed(seed, run, stepsBefore);
+    runs.push(summary);
+    if (seeds.length === 1) {
+      table = model.table;
+      queryWeights = model.queryWeights?.weights;
+    } else {
+      table = addScaled(table, model.table, 1 / seeds.length);
+      if (model.queryWeights) {
+        queryWeights = addScaled(queryWeights, model.queryWeights.weights, 1 / seeds.length);
       }
     }
-    logger.info(
-      { epoch: epoch + 1, meanLoss: epochLossSum / stepsPerEpoch },
-      'Tuning epoch finished',
-    );
-    epochLossSum = 0;
   }
-  const trainingSeconds = (performance.now() - trainingStarted) / 1000;
-  const validationAfter = validationLossOf();
-  const validationLoss =
-    validationBefore === undefined || validationAfter === undefined
-      ? undefined
-      : { before: round(validationBefore), after: round(validationAfter) };
+  const first = runs[0]!;
+  const totalSteps = runs.reduce((sum, run) => sum + run.totalSteps, 0);
+  const resumedSteps = runs.reduce((sum, run) => sum + run.resumedSteps, 0);
+  const trainingSeconds = runs.reduce((sum, run) => sum + run.trainingSeconds, 0);
+  const losses = runs.map((run) => run.validationLoss);
+  // Each run's loss is measured on its own held-out pairs; with several seeds the mean of those
+  // is recorded, as every pair was trained on by some run of the mean table.
+  const validationLoss = losses.every((loss) => loss !== undefined)
+    ? {
+        before: round(mean(losses.map((loss) => loss.before))),
+        after: round(mean(losses.map((loss) => loss.after))),
+      }
+    : undefined;
+  const { training, validation, batchSize } = first;
 
   options.onProgress?.({ phase: 'write', done: 0, total: 1 });
   const seconds = (performance.now() - started) / 1000;
@@ -331,8 +394,8 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   const { table: _baseTable, ...baseConfig } = base;
   const tunedConfig = await writeStaticModel({
     outDir,
-    table: model.table,
-    ...(model.queryWeights ? { queryWeights: model.queryWeights.weights } : {}),
+    table: table!,
+    ...(queryWeights ? { queryWeights } : {}),
     ...(vocabularyWords.length > 0 ? { vocabularyWords } : {}),
     tokenizerDir: baseDir,
     checkpointDir: tuneCheckpointDir,
@@ -346,8 +409,8 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         method: 'contrastive-infonce',
         base: { modelId: baseModelId, sha256: base.table.sha256 },
         tunedOn: config.tunedOn,
-        pairs: training.length,
-        validationPairs: validation.length,
+        pairs: training,
+        validationPairs: validation,
         epochs: config.epochs,
         batchSize,
         learningRate: config.learningRate,
@@ -359,6 +422,7 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
         ...(trainQueryWeights ? { queryWeights: true } : {}),
         ...(extension.length > 0 ? { vocabularyWords: extension.length } : {}),
         seed: config.seed,
+        ...(seeds.length > 1 ? { seeds } : {}),
         maxQueryTokens: config.maxQueryTokens,
         maxCodeTokens: config.maxCodeTokens,
         ...(validationLoss ? { validationLoss } : {}),
@@ -372,13 +436,14 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   const stepsRun = totalSteps - resumedSteps;
   const pairsPerSecond =
     trainingSeconds > 0 ? Math.round((stepsRun * batchSize) / trainingSeconds) : 0;
-  logger.info({ modelId, baseModelId, pairs: training.length, seconds }, 'Static model tuned');
+  logger.info({ modelId, baseModelId, pairs: training, seeds, seconds }, 'Static model tuned');
   return {
     dir: outDir,
     modelId,
     baseModelId,
-    pairs: training.length,
-    validationPairs: validation.length,
+    seeds,
+    pairs: training,
+    validationPairs: validation,
     droppedPairs,
     epochs: config.epochs,
     steps: totalSteps,
@@ -394,6 +459,21 @@ function pairTexts(pair: unknown): string[] {
   if (typeof pair !== 'object' || pair === null) return [];
   const { query, code } = pair as Partial<Record<'query' | 'code', unknown>>;
   return [query, code].filter((text): text is string => typeof text === 'string');
+}
+
+/** `sum` (a new zero array when absent) plus `scale` × `values`, element-wise, in place. */
+function addScaled(
+  sum: Float32Array | undefined,
+  values: Float32Array,
+  scale: number,
+): Float32Array {
+  const target = sum ?? new Float32Array(values.length);
+  for (let i = 0; i < values.length; i += 1) target[i]! += values[i]! * scale;
+  return target;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 function round(value: number, digits = 4): number {

@@ -210,6 +210,52 @@ describe('tuneStaticModel', () => {
     expect(otherSeed.modelId).not.toBe(result.modelId);
   });
 
+  it('with several seeds writes the mean of their tables, resumably, and records the seeds', async () => {
+    const tableOf = async (dir: string): Promise<Float32Array> =>
+      new Float32Array(
+        (await readFile(path.join(dir, 'static', 'embeddings.bin'))).buffer.slice(0),
+      );
+    const seed8Dir = path.join(workDir, 'soup-seed-8');
+    await tuneStaticModel({ ...tiny, seed: 8, modelDir: baseDir, outDir: seed8Dir, pairs });
+    const [seed7, seed8] = await Promise.all([tableOf(tunedDir), tableOf(seed8Dir)]);
+
+    const soupDir = path.join(workDir, 'soup');
+    const soupOptions = { ...tiny, seeds: 2, modelDir: baseDir, outDir: soupDir, pairs };
+    // Interrupted in the second run: the first run's table is kept and not tuned again.
+    await tuneUntilInterrupted(soupOptions, result.steps + 2);
+    const soup = await tuneStaticModel(soupOptions);
+    expect(soup.resumedSteps).toBe(result.steps + 2);
+    expect(soup.seeds).toEqual([7, 8]);
+    expect(soup.steps).toBe(2 * result.steps);
+
+    const table = await tableOf(soupDir);
+    expect(table).toHaveLength(seed7.length);
+    let largestError = 0;
+    for (let i = 0; i < table.length; i += 1) {
+      largestError = Math.max(largestError, Math.abs(table[i]! - (seed7[i]! + seed8[i]!) / 2));
+    }
+    expect(largestError).toBeLessThan(1e-6);
+    expect(soup.modelId).not.toBe(result.modelId);
+    const config = await readStaticModelConfig(soupDir);
+    expect(config.tuning).toMatchObject({ seed: 7, seeds: [7, 8], epochs: 3 });
+    expect(existsSync(path.join(soupDir, '.tune-checkpoint'))).toBe(false);
+    await using embedder = await createStaticEmbedder({ modelDir: soupDir });
+    expect(embedder.modelId).toBe(soup.modelId);
+
+    await expectCode(
+      tuneStaticModel({ ...soupOptions, seeds: 0, outDir: path.join(workDir, 'no-seeds') }),
+      'INVALID_OPTIONS',
+    );
+    await expectCode(
+      tuneStaticModel({
+        ...soupOptions,
+        seed: 2 ** 31 - 1,
+        outDir: path.join(workDir, 'past-last-seed'),
+      }),
+      'INVALID_OPTIONS',
+    );
+  });
+
   it('trains with keyword-mined hard negatives: recorded, another table, resumable to the same table', async () => {
     // A fifth held out: the default 5 % is a handful of pairs, too few to compare losses on.
     const hardTiny = { ...tiny, validationFraction: 0.2 };

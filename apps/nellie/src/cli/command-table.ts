@@ -400,6 +400,10 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
               '--seed <n>',
               'tuning: seed of the held-out split and the pair order (default 42)',
             ),
+            option(
+              '--seeds <n>',
+              'tuning: tune n times (seeds --seed, --seed + 1, …) and write the mean table (default 1)',
+            ),
             option('--overwrite', 'replace a static model already in --out'),
             json('print the result as JSON'),
           ],

@@ -22,6 +22,8 @@ import { version } from '../version.ts';
 const tuneBaseDir = '.tune-base';
 /** The largest `hardNegatives` `tuneStaticModel()` accepts. */
 const maxHardNegatives = 64;
+/** The most `seeds` `tuneStaticModel()` accepts. */
+const maxSeeds = 16;
 
 function integerOption(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -118,6 +120,13 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
   const tuneOn = directoryList(options.tuneOn);
   const epochs = integerOption(options.epochs, '--epochs');
   const seed = integerOption(options.seed, '--seed');
+  const seeds = integerOption(options.seeds, '--seeds');
+  if (seeds !== undefined && (seeds < 1 || seeds > maxSeeds)) {
+    throw new NellieError(
+      'INVALID_INPUT',
+      `--seeds takes a whole number from 1 to ${maxSeeds}, got ${seeds}.`,
+    );
+  }
   const tuneBatchSize = integerOption(options.tuneBatchSize, '--tune-batch-size');
   const learningRate = decimalOption(options.learningRate, '--learning-rate');
   const temperature = decimalOption(options.temperature, '--temperature');
@@ -137,6 +146,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
     ([
       epochs,
       seed,
+      seeds,
       tuneBatchSize,
       learningRate,
       temperature,
@@ -148,7 +158,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
   ) {
     throw new NellieError(
       'INVALID_INPUT',
-      '--epochs, --seed, --tune-batch-size, --learning-rate, --temperature, --hard-negatives, --vocabulary-words, --vocabulary-min-texts and --extra-pairs apply to tuning: add --tune-on <dir>.',
+      '--epochs, --seed, --seeds, --tune-batch-size, --learning-rate, --temperature, --hard-negatives, --vocabulary-words, --vocabulary-min-texts and --extra-pairs apply to tuning: add --tune-on <dir>.',
     );
   }
   const fromStatic = isStaticModelDir(resolve(from));
@@ -243,6 +253,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         tunedOn: mined.roots,
         ...(epochs === undefined ? {} : { epochs }),
         ...(seed === undefined ? {} : { seed }),
+        ...(seeds === undefined ? {} : { seeds }),
         ...(tuneBatchSize === undefined ? {} : { batchSize: tuneBatchSize }),
         ...(learningRate === undefined ? {} : { learningRate }),
         ...(temperature === undefined ? {} : { temperature }),
@@ -256,7 +267,15 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
         signal: controller.signal,
         onProgress: (event: TuneProgress) => {
           if (event.phase === 'train') {
-            bar.show('Tuning', event.done, event.total, 'steps', `· loss ${event.loss.toFixed(3)}`);
+            const run =
+              event.runs === undefined ? '' : ` · seed ${event.seed} (${event.run}/${event.runs})`;
+            bar.show(
+              'Tuning',
+              event.done,
+              event.total,
+              'steps',
+              `· loss ${event.loss.toFixed(3)}${run}`,
+            );
           } else if (event.phase === 'write' && event.done === 0) {
             bar.stop();
             logger.info({ phase: event.phase }, 'Writing the tuned model');
@@ -291,7 +310,7 @@ export async function runModelDistill(context: CommandContext): Promise<number> 
           : '';
         lines.push(
           `Tuned ${tuned.baseModelId} into ${tuned.modelId} in ${tuned.dir}${tuned.resumedSteps > 0 ? ` (resumed after ${tuned.resumedSteps} steps)` : ''}:`,
-          `  ${tuned.pairs} pairs from ${mined!.files} files, ${tuned.epochs} epochs, ${tuned.pairsPerSecond} pairs/s${loss}, ${tuned.seconds.toFixed(0)} s.`,
+          `  ${tuned.pairs} pairs from ${mined!.files} files, ${tuned.epochs} epochs${tuned.seeds.length > 1 ? `, mean of seeds ${tuned.seeds.join(', ')}` : ''}, ${tuned.pairsPerSecond} pairs/s${loss}, ${tuned.seconds.toFixed(0)} s.`,
         );
       }
       lines.push(

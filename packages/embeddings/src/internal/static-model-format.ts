@@ -109,9 +109,14 @@ export const staticModelConfigSchema = z.object({
       /** Words this tuning added to the vocabulary (see `vocabulary`). */
       vocabularyWords: z.number().int().optional(),
       seed: z.number().int(),
+      /** The seeds of several runs whose tables were averaged (absent: one run, `seed`). */
+      seeds: z.array(z.number().int()).optional(),
       maxQueryTokens: z.number().int(),
       maxCodeTokens: z.number().int(),
-      /** Mean InfoNCE loss on the held-out pairs before and after training. */
+      /**
+       * Mean InfoNCE loss on the held-out pairs before and after training (with `seeds`, the mean
+       * over the runs, each on its own held-out pairs).
+       */
       validationLoss: z.object({ before: z.number(), after: z.number() }).optional(),
       seconds: z.number(),
     })
