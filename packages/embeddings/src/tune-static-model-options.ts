@@ -1,6 +1,7 @@
 import type { Logger } from '@nellie/core';
 import { z } from 'zod';
 import type { CodePair } from './mine-code-pairs.ts';
+import type { TrainProgress } from './internal/tune-run.ts';
 
 export const tuneStaticModelOptionsSchema = z.object({
   /** The static model to start from (written by `distillStaticModel()`). */
@@ -91,20 +92,7 @@ export const tuneStaticModelOptionsSchema = z.object({
 
 export type TuneProgress =
   | { phase: 'tokenize'; done: number; total: number }
-  | {
-      phase: 'train';
-      /** Steps done over all epochs, and their total. */
-      done: number;
-      total: number;
-      epoch: number;
-      /** Mean loss of the steps of this epoch so far. */
-      loss: number;
-      resumedFrom: number;
-      /** With several seeds: the run's seed, and which of how many runs it is. */
-      seed?: number;
-      run?: number;
-      runs?: number;
-    }
+  | TrainProgress
   | { phase: 'write'; done: number; total: number };
 
 export type TuneStaticModelOptions = z.input<typeof tuneStaticModelOptionsSchema> & {

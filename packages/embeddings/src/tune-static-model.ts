@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { NellieError, noopLogger, throwIfAborted } from '@nellie/core';
+import { NellieError, noopLogger } from '@nellie/core';
 import { z } from 'zod';
-import { codeFrequencyWeighted } from './internal/code-frequency-weights.ts';
-import { batchLoss, epochOrder, trainStep, type ContrastiveTable } from './internal/contrastive.ts';
-import {
-  keywordMissWeights,
-  keywordNeighbours,
-  withNeighbours,
-} from './internal/hard-negatives.ts';
 import {
   createOutputDir,
   loadStaticModelTokenizer,
@@ -27,8 +20,9 @@ import {
   type StaticModelConfig,
 } from './internal/static-model-format.ts';
 import { skipMask, splitIdentifiers } from './internal/static-pooling.ts';
-import { openTuneCheckpoint, tuneCheckpointDir } from './internal/tune-checkpoint.ts';
-import { holdOut, tokenizePairs } from './internal/tune-pairs.ts';
+import { tuneCheckpointDir } from './internal/tune-checkpoint.ts';
+import { tokenizePairs } from './internal/tune-pairs.ts';
+import { tuneRun, type TuneRunResult } from './internal/tune-run.ts';
 import { chooseExtensionWords, extendTable } from './internal/vocabulary-extension.ts';
 import {
   tuneStaticModelOptionsSchema,
@@ -197,171 +191,36 @@ export async function tuneStaticModel(options: TuneStaticModelOptions): Promise<
   };
   await createOutputDir(outDir);
 
-  /** One tuning run from the base table; `stepsBefore` counts the earlier runs' steps. */
-  const tuneWithSeed = async (seed: number, run: number, stepsBefore: number) => {
-    const heldOut = holdOut(tokenized.pairs, config.validationFraction, seed);
-    const { validation } = heldOut;
-    const missWeights = keywordMissWeights(heldOut.training, config.keywordMissWeight);
-    const training =
-      config.keywordMissWeight > 0
-        ? heldOut.training.map((pair, index) => ({ ...pair, weight: missWeights[index]! }))
-        : heldOut.training;
-    if (training.length < 2) {
-      throw new NellieError(
-        'INVALID_INPUT',
-        `Only ${training.length} of the ${options.pairs.length} pairs have known tokens on both sides; tuning needs at least 2.`,
-      );
-    }
-    // The table training starts from (and the anchor and "before" loss refer to).
-    const baseTable = config.codeFrequencyWeights
-      ? codeFrequencyWeighted(
-          distilledTable,
-          rows,
-          dimensions,
-          training.map((pair) => pair.code),
-          base.weighting.coefficient ?? 1e-4,
-        ).table
-      : distilledTable;
-    const batchSize = Math.min(config.batchSize, training.length);
-    const stepsPerEpoch = Math.ceil(training.length / batchSize);
-    const totalSteps = stepsPerEpoch * config.epochs;
-    const settings = {
-      temperature: config.temperature,
-      learningRate: config.learningRate,
-      anchorWeight: config.anchorWeight,
-    };
-    const fingerprint = createHash('sha256')
-      .update(JSON.stringify({ ...fingerprintBase, seed, batchSize, ...settings }))
-      .digest('hex');
-
-    const model: ContrastiveTable = {
-      rows,
-      dimensions,
-      table: Float32Array.from(baseTable),
-      accumulator: new Float32Array(rows * dimensions),
-      ...(trainQueryWeights
-        ? {
-            queryWeights: {
-              weights: baseQueryWeights
-                ? Float32Array.from(baseQueryWeights)
-                : new Float32Array(rows).fill(1),
-              accumulator: new Float32Array(rows),
-            },
-          }
-        : {}),
-    };
-    const validationLossOf = (): number | undefined => {
-      if (validation.length < 2) return undefined;
-      let total = 0;
-      let batches = 0;
-      for (let start = 0; start + 1 < validation.length; start += batchSize) {
-        total += batchLoss(model, validation.slice(start, start + batchSize), config.temperature);
-        batches += 1;
-      }
-      return total / batches;
-    };
-
-    const startQueryWeights = model.queryWeights && {
-      weights: Float32Array.from(model.queryWeights.weights),
-      accumulator: new Float32Array(rows),
-    };
-    // Several runs keep a checkpoint each, so a finished run is not repeated on resuming.
-    const checkpointDir =
-      seeds.length > 1
-        ? join(outDir, tuneCheckpointDir, `seed-${seed}`)
-        : join(outDir, tuneCheckpointDir);
-    const checkpoint = await openTuneCheckpoint(checkpointDir, fingerprint, model);
-    const resumedSteps = checkpoint.state.stepsDone;
-    if (resumedSteps > 0) logger.info({ seed, resumedSteps, totalSteps }, 'Resuming the tuning');
-    // The loss before training is measured on the starting table, not a resumed one.
-    const validationBefore = (() => {
-      const current = { table: model.table, queryWeights: model.queryWeights };
-      model.table = baseTable;
-      model.queryWeights = startQueryWeights;
-      try {
-        return validationLossOf();
-      } finally {
-        model.table = current.table;
-        model.queryWeights = current.queryWeights;
-      }
-    })();
-    const anchor = config.anchorWeight > 0 ? baseTable : undefined;
-
-    const neighbours = keywordNeighbours(training, config.hardNegatives);
-    let stepsDone = resumedSteps;
-    let epochLossSum = checkpoint.state.epochLossSum;
-    let lastSaved = performance.now();
-    const trainingStarted = performance.now();
-    while (stepsDone < totalSteps) {
-      const epoch = Math.floor(stepsDone / stepsPerEpoch);
-      const order = withNeighbours(
-        epochOrder(training.length, seed, epoch),
-        neighbours,
-        config.hardNegatives + 1,
-      );
-      for (let step = stepsDone % stepsPerEpoch; step < stepsPerEpoch; step += 1) {
-        if (options.signal?.aborted) {
-          await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
-          throwIfAborted(options.signal);
-        }
-        const batch = Array.from(
-          order.subarray(step * batchSize, (step + 1) * batchSize),
-          (i) => training[i]!,
-        );
-        if (batch.length >= 2) epochLossSum += trainStep(model, batch, { ...settings, anchor });
-        stepsDone += 1;
-        options.onProgress?.({
-          phase: 'train',
-          done: stepsBefore + stepsDone,
-          total: totalSteps * seeds.length,
-          epoch: epoch + 1,
-          loss: epochLossSum / (step + 1),
-          resumedFrom: stepsBefore + resumedSteps,
-          ...(seeds.length > 1 ? { seed, run: run + 1, runs: seeds.length } : {}),
-        });
-        if (
-          config.checkpointSeconds > 0 &&
-          performance.now() - lastSaved >= config.checkpointSeconds * 1000 &&
-          stepsDone < totalSteps
-        ) {
-          await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
-          lastSaved = performance.now();
-        }
-      }
-      logger.info(
-        { seed, epoch: epoch + 1, meanLoss: epochLossSum / stepsPerEpoch },
-        'Tuning epoch finished',
-      );
-      epochLossSum = 0;
-    }
-    if (seeds.length > 1 && resumedSteps < totalSteps) {
-      await checkpoint.save({ fingerprint, stepsDone, epochLossSum });
-    }
-    const trainingSeconds = (performance.now() - trainingStarted) / 1000;
-    const validationAfter = validationLossOf();
-    return {
-      model,
-      training: training.length,
-      validation: validation.length,
-      batchSize,
-      totalSteps,
-      resumedSteps,
-      trainingSeconds,
-      validationLoss:
-        validationBefore === undefined || validationAfter === undefined
-          ? undefined
-          : { before: validationBefore, after: validationAfter },
-    };
-  };
-
-  const runs: Omit<Awaited<ReturnType<typeof tuneWithSeed>>, 'model'>[] = [];
+  const runs: Omit<TuneRunResult, 'model'>[] = [];
   // With several seeds the written table is the element-wise mean of the runs' tables.
   let table: Float32Array | undefined;
   let queryWeights: Float32Array | undefined;
   for (const [run, seed] of seeds.entries()) {
     const stepsBefore = runs.reduce((sum, done) => sum + done.totalSteps, 0);
     // Only the summary is kept: a run's table and accumulator are freed once added to the mean.
-    const { model, ...summary } = await tuneWithSeed(seed, run, stepsBefore);
+    const { model, ...summary } = await tuneRun({
+      settings: config,
+      seed,
+      pairs: tokenized.pairs,
+      pairsGiven: options.pairs.length,
+      table: distilledTable,
+      rows,
+      dimensions,
+      sifCoefficient: base.weighting.coefficient ?? 1e-4,
+      queryWeights: baseQueryWeights,
+      trainQueryWeights,
+      fingerprint: fingerprintBase,
+      // Several runs keep a checkpoint each, so a finished run is not repeated on resuming.
+      checkpointDir:
+        seeds.length > 1
+          ? join(outDir, tuneCheckpointDir, `seed-${seed}`)
+          : join(outDir, tuneCheckpointDir),
+      keepFinished: seeds.length > 1,
+      progress: { run, runs: seeds.length, stepsBefore },
+      logger,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
     runs.push(summary);
     if (seeds.length === 1) {
       table = model.table;
