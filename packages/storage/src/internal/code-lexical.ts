@@ -1,6 +1,7 @@
 import type { CodeFilters } from './code-filters.ts';
 import { filterSql } from './code-filters.ts';
 import type { StoreContext } from './context.ts';
+import type { PathWords } from './path-words.ts';
 import { definesSymbol, fileNamedAfter, queriedSymbols } from './ranking/definitions.ts';
 import { fileNamePathTerms, namedFileCandidates, type PathTerm } from './ranking/file-names.ts';
 import { isSymbolQuery, type CodeLexicalRow } from './ranking/hit-ranking.ts';
@@ -41,6 +42,7 @@ export const rankingColumns = columns;
 export function lexicalCandidates(
   ctx: StoreContext,
   statistics: ScopeStatistics,
+  pathWords: PathWords,
   query: string,
   filters: CodeFilters,
   pool: number,
@@ -185,7 +187,8 @@ export function lexicalCandidates(
       }
     }
   }
-  const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
+  // Terms no indexed path holds cannot match; the others score as they would among all of them.
+  const pathTerms = isSymbolQuery(query) ? [] : pathWords.present(fileNamePathTerms(analyzed));
   if (pathTerms.length > 0) {
     // Files named after a query word, as loose matches, however full-text ranking placed them.
     const level = Math.max(1, ...matches.map((match) => match.level));

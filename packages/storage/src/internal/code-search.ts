@@ -22,6 +22,7 @@ import { checkCodeFiltersMatch } from './code-filter-check.ts';
 import { filterSql, isFiltered, type CodeFilters, type FilterSql } from './code-filters.ts';
 import { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { GlobScopeMembers, type ScopeMembers } from './scope-members.ts';
+import { PathWords } from './path-words.ts';
 import { candidatePool, filteredVectorPool } from './ranking/settings.ts';
 import { kindChunk } from './schema.ts';
 import { scopedCandidateCount } from './ann-index.ts';
@@ -96,6 +97,7 @@ export class CodeSearch {
   readonly #globs: GlobMatchers;
   readonly #statistics: ScopeStatistics;
   readonly #members: GlobScopeMembers;
+  readonly #pathWords: PathWords;
   #scopeSizes: { indexSize: number; counts: Map<string, number> } = {
     indexSize: -1,
     counts: new Map(),
@@ -107,6 +109,7 @@ export class CodeSearch {
     this.#globs = globs;
     this.#members = new GlobScopeMembers(ctx);
     this.#statistics = new ScopeStatistics(ctx, this.#members);
+    this.#pathWords = new PathWords(ctx);
   }
 
   async search(request: CodeSearchRequest): Promise<CodeSearchHit[]> {
@@ -133,7 +136,14 @@ export class CodeSearch {
         pathGlob: parsed.pathGlob ?? null,
       };
       const pool = candidatePool(parsed.limit);
-      const lexical = lexicalCandidates(this.#ctx, this.#statistics, parsed.query, filters, pool);
+      const lexical = lexicalCandidates(
+        this.#ctx,
+        this.#statistics,
+        this.#pathWords,
+        parsed.query,
+        filters,
+        pool,
+      );
       throwIfAborted(parsed.signal);
       const vectorPool = isFiltered(filters) ? filteredVectorPool(parsed.limit) : pool;
       const vector = parsed.queryVector

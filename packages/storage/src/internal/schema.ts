@@ -11,7 +11,8 @@ export const kindLesson = 1;
 export const kindCheckpoint = 2;
 export type EmbeddingKind = typeof kindChunk | typeof kindLesson | typeof kindCheckpoint;
 
-const tokenizer = `tokenize = 'porter unicode61 remove_diacritics 2'`;
+/** The tokenizer of the full-text tables (and of the in-memory path words, `path-words.ts`). */
+export const tokenizer = `tokenize = 'porter unicode61 remove_diacritics 2'`;
 
 /**
  * Migrations, applied in order; `PRAGMA user_version` records how many have run. Never edit a
