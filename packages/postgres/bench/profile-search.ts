@@ -33,7 +33,8 @@ if (!size || !connectionString || !schema || !Number.isInteger(queryCount) || qu
   );
 }
 const kinds = searchKinds(querySet(queryCount), { keywordOnly: false });
-const selected = values.kind.split(',').map((label) => {
+// Labels hold ", " ("hybrid, one repository"): kinds are separated by a comma alone.
+const selected = values.kind.split(/,(?! )/).map((label) => {
   const kind = kinds.find((candidate) => candidate.label === label);
   if (!kind) throw new Error(`--kind takes one of: ${kinds.map((k) => k.label).join(', ')}`);
   return kind;

@@ -79,6 +79,20 @@ export const postgresFullText = {
    * of the top tens (package README, "Figures").
    */
   commonLevelScans: Number.POSITIVE_INFINITY,
+  /**
+   * A selective level that keeps only its newest matches can ask first for those among the
+   * newest ids: a primary-key range where this many times its limit are expected (its matches
+   * spread evenly over the ids, their count estimated from the word counts), so the GIN bitmap
+   * is intersected with the range and only the matches in it are read. When fewer than the limit
+   * are there, it reads them all, as before, so the answer is the same.
+   */
+  newestWindowFactor: 1.5,
+  /**
+   * What reading one primary-key entry of the range costs, as a share of reading one match's
+   * heap page (measured at 1M chunks: 100,000 ids in 6.7 ms, 8,280 heap pages in 25 ms). The
+   * window is tried only when its entries and its matches cost less than all the matches.
+   */
+  newestWindowIdCost: 0.025,
 };
 
 const everything: CodeScope = { repositoryIds: null, language: null, fileIds: null, glob: null };
@@ -447,6 +461,23 @@ export class CodeSearch {
     const loose = looseQueryLevels(analyzed, looseLevelWords(analyzed.parts, statistics));
     const isSelective = (level: QueryLevel): boolean =>
       matchBound(level.match, (token) => globalStatistics.documentFrequency(token)) <= indexLimit;
+    /**
+     * The id above which a selective level's `limit` newest matches are expected, on an
+     * unfiltered store where that range costs less to read than all its matches (see
+     * `newestWindowFactor`); null: ask for all of them.
+     */
+    const newestWindow = (level: QueryLevel, limit: number): number | null => {
+      if (filtered || maxId <= 0) return null;
+      const share = matchShare(
+        level.match,
+        (token) => globalStatistics.documentFrequency(token) / globalStatistics.documents,
+      );
+      const matches = share * maxId;
+      const { newestWindowFactor: factor, newestWindowIdCost: idCost } = postgresFullText;
+      const range = Math.ceil((maxId * factor * limit) / Math.max(matches, 1));
+      if (range >= maxId || factor * limit + idCost * range >= matches) return null;
+      return maxId - range;
+    };
     /** Matches a level fetches: `limit` is at most twice the pool (see `plan`). */
     const wantedOf = (level: QueryLevel, limit = 2 * pool): number =>
       level.tokens.every(isCheap)
@@ -502,6 +533,7 @@ export class CodeSearch {
           selective: isSelective(level),
           scope,
           limit: wanted,
+          newerThan: isSelective(level) ? newestWindow(level, wanted) : null,
         });
       } else {
         if (!scanned.has(level.match)) await scanLevels(level);
@@ -632,7 +664,28 @@ export class CodeSearch {
    */
   async #newestMatches(
     db: Queryable,
+    request: {
+      tsquery: string;
+      selective: boolean;
+      scope: CodeScope;
+      limit: number;
+      /** A selective query's matches above this id are asked for first (`newestWindowFactor`). */
+      newerThan?: number | null;
+    },
+  ): Promise<CodeLexicalRow[]> {
+    const newerThan = request.newerThan ?? null;
+    if (request.selective && newerThan !== null) {
+      const newest = await this.#newestMatchesAbove(db, request, newerThan);
+      // All `limit` found above the id: no match below it can be among the newest `limit`.
+      if (newest.length >= request.limit) return newest;
+    }
+    return this.#newestMatchesAbove(db, request, null);
+  }
+
+  async #newestMatchesAbove(
+    db: Queryable,
     request: { tsquery: string; selective: boolean; scope: CodeScope; limit: number },
+    newerThan: number | null,
   ): Promise<CodeLexicalRow[]> {
     const params = new Parameters();
     const match = `to_tsquery(${this.#c.config}, ${params.p(request.tsquery)})`;
@@ -642,7 +695,9 @@ export class CodeSearch {
     // instead, through most of the table when the matches are fewer than it guessed.
     const candidates = request.selective
       ? `WITH m AS MATERIALIZED (
-           SELECT c.id FROM ${this.#c.s}.chunks c WHERE c.tokens @@ ${match}${filter})
+           SELECT c.id FROM ${this.#c.s}.chunks c WHERE c.tokens @@ ${match}${filter}${
+             newerThan === null ? '' : ` AND c.id > ${params.p(newerThan)}::bigint`
+           })
          SELECT id FROM m ORDER BY id DESC LIMIT ${limit}`
       : `SELECT n.id FROM (
            SELECT c.id, c.tokens FROM ${this.#c.s}.chunks c WHERE true${filter}

@@ -3,6 +3,7 @@ import type { Queryable } from './database.ts';
 import { anchorsMigration } from './migrations/0006-anchors.ts';
 import { termDocumentsMigration } from './migrations/0007-term-documents.ts';
 import { feedTransactionsMigration } from './migrations/0008-feed-transactions.ts';
+import { coveringLookupsMigration } from './migrations/0009-covering-lookups.ts';
 import { checkpointCodeMigration } from './migrations/checkpoint-code.ts';
 import { leasesMigration } from './migrations/0002-leases.ts';
 import { indexJobsMigration } from './migrations/0004-index-jobs.ts';
@@ -163,6 +164,7 @@ export const migrations: readonly ((s: string, name: string) => string)[] = [
   anchorsMigration,
   termDocumentsMigration,
   feedTransactionsMigration,
+  coveringLookupsMigration,
 ];
 
 export const schemaVersion = migrations.length;
