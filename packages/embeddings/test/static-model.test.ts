@@ -307,3 +307,47 @@ describe('loading a static model like any other model', () => {
     });
   });
 });
+
+describe('the nearest whole words of a static model', () => {
+  it('lists vocabulary words best first, above the threshold, without the word itself', async () => {
+    await using embedder = await createStaticEmbedder({ modelDir });
+    const [nearest] = await embedder.nearestWords(['there'], { limit: 4, minSimilarity: -1 });
+    expect(nearest!.word).toBe('there');
+    const neighbours = nearest!.neighbours;
+    expect(neighbours).toHaveLength(4);
+    for (const { word } of neighbours) {
+      expect(word).toMatch(/^[a-z]{3,}$/);
+      expect(word.startsWith('there')).toBe(false);
+    }
+    const similarities = neighbours.map((neighbour) => neighbour.similarity);
+    expect(similarities).toEqual([...similarities].sort((a, b) => b - a));
+    // A one-word text's vector is the word's row, so the similarity is the cosine of the rows.
+    const [word, best] = await embedder.embed(['there', neighbours[0]!.word]);
+    let dot = 0;
+    for (let index = 0; index < word!.length; index += 1) dot += word![index]! * best![index]!;
+    expect(neighbours[0]!.similarity).toBeCloseTo(dot, 4);
+
+    const [strict] = await embedder.nearestWords(['there'], {
+      limit: 4,
+      minSimilarity: similarities[1]!,
+    });
+    expect(strict!.neighbours.map((neighbour) => neighbour.word)).toEqual(
+      neighbours.slice(0, 2).map((neighbour) => neighbour.word),
+    );
+  });
+
+  it('gives a text without letters no neighbours and refuses bad options', async () => {
+    await using embedder = await createStaticEmbedder({ modelDir });
+    expect(await embedder.nearestWords(['42'], { limit: 3, minSimilarity: 0 })).toEqual([
+      { word: '42', neighbours: [] },
+    ]);
+    await expectCode(
+      embedder.nearestWords(['there'], { limit: 0, minSimilarity: 0 }),
+      'INVALID_OPTIONS',
+    );
+    await expectCode(
+      embedder.nearestWords(['there'], { limit: 3, minSimilarity: 2 }),
+      'INVALID_OPTIONS',
+    );
+  });
+});

@@ -28,6 +28,8 @@ export interface DocstringsRunOptions {
   embeddingCacheDir?: string;
   /** Overrides the model's own text preparation. */
   textPreparation?: TextPreparation;
+  /** A static model whose nearest vocabulary words expand prose queries (hybrid). */
+  expandWith?: string;
   /** Pinned `name@version` list (JSON `{ packages: [...] }`); defaults to the committed list. */
   packageList?: string;
   /** Use already unpacked packages (`<dir>/<name>/package.json`) instead of installing with npm. */
@@ -164,6 +166,7 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
     embeddingCacheDir: options.embeddingCacheDir,
     ...(options.textPreparation ? { textPreparation: options.textPreparation } : {}),
     defaultExcludes: false,
+    ...(options.expandWith ? { expandWith: options.expandWith } : {}),
   });
   try {
     const indexed = await engine.index(built.root);

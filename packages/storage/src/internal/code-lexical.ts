@@ -12,6 +12,7 @@ import {
   type LevelMatch,
   type QueryLevel,
 } from './ranking/query-levels.ts';
+import { expandQuery, type RelatedWords } from './ranking/query-expansion.ts';
 import { scopedExpression } from './ranking/scope.ts';
 import type { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { codeRanking } from './ranking/settings.ts';
@@ -26,6 +27,8 @@ export interface LexicalCandidates {
   matches: LevelMatch<CodeLexicalRow>[];
   /** Word statistics of the searched scope, for rows FTS5 did not score. */
   statistics: TermStatistics | undefined;
+  /** The related words' score of a chunk, when the query is expanded (see `query-expansion.ts`). */
+  expansion?: (row: CodeLexicalRow) => number;
 }
 
 /** The columns `rankCodeHits` reads, for chunks found another way (by vector). */
@@ -44,6 +47,7 @@ export function lexicalCandidates(
   query: string,
   filters: CodeFilters,
   pool: number,
+  related?: readonly RelatedWords[],
 ): LexicalCandidates {
   const analyzed = analyzeQuery(query);
   if (analyzed.terms.length === 0) return { analyzed, matches: [], statistics: undefined };
@@ -197,7 +201,8 @@ export function lexicalCandidates(
       matches.push(match);
     }
   }
-  return { analyzed, matches, statistics: scopeStatistics };
+  const expansion = expandQuery(query, analyzed, related, matches, scopeStatistics, run);
+  return { analyzed, matches, statistics: scopeStatistics, ...(expansion ? { expansion } : {}) };
 }
 
 /** Chunks with a file-name path term in their path, best paths first (see `namedFileCandidates`). */
