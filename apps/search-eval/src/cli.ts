@@ -31,8 +31,6 @@ Options:
   --model-dir DIR        embedding model directory, e.g. ../shared/models/all-MiniLM-L6-v2
   --text-preparation none|split-identifiers
                          override the model's own text preparation (to compare)
-  --expand-with DIR      hybrid: a static model whose nearest vocabulary words expand prose
-                         queries' full-text side (queryExpansion settings; weight 0: off)
   --reuse-embeddings     keep vectors in <cache>/embeddings and reuse them (tuning; index time
                          and latency then exclude the model)
   --vary group.key=a,b   semble, docstrings: rerun every query with these ranking settings
@@ -115,7 +113,6 @@ async function main(argv: readonly string[]): Promise<void> {
       store: { type: 'string' },
       'reuse-embeddings': { type: 'boolean', default: false },
       'text-preparation': { type: 'string' },
-      'expand-with': { type: 'string' },
       vary: { type: 'string', multiple: true },
       sweep: { type: 'string', multiple: true },
       mirrors: { type: 'string' },
@@ -162,10 +159,6 @@ async function main(argv: readonly string[]): Promise<void> {
   const cacheDir = fromCaller(values['cache-dir'] ?? defaultCacheDir());
   const embeddingCacheDir = values['reuse-embeddings'] ? join(cacheDir, 'embeddings') : undefined;
   const textPreparation = parseTextPreparation(values['text-preparation']);
-  const expandWith = values['expand-with'] ? fromCaller(values['expand-with']) : undefined;
-  if (expandWith && mode !== 'hybrid') {
-    throw new UsageError('--expand-with needs hybrid mode (--model-dir).');
-  }
   const progress = (line: string): void => {
     console.error(line);
   };
@@ -185,7 +178,6 @@ async function main(argv: readonly string[]): Promise<void> {
       modelDir,
       embeddingCacheDir,
       textPreparation,
-      expandWith,
       sharedStore: values['shared-store'],
       store: parseStore(values.store),
       variants:
@@ -210,7 +202,6 @@ async function main(argv: readonly string[]): Promise<void> {
       modelDir,
       embeddingCacheDir,
       textPreparation,
-      expandWith,
       maxPackages: parseCount(values['max-packages']),
       packagesDir: values['packages-dir'] ? fromCaller(values['packages-dir']) : undefined,
       packageList: values['package-list'] ? fromCaller(values['package-list']) : undefined,

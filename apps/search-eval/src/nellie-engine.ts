@@ -8,14 +8,10 @@ import type { CodeSearchHit, Embedder } from '@nellie/core';
 import {
   composeEmbedders,
   createLocalEmbedder,
-  createStaticEmbedder,
   isCompositeModelDir,
   readCompositeParts,
-  type StaticEmbedder,
   type TextPreparation,
 } from '@nellie/embeddings';
-// The words a store expands are decided by its ranking settings, tuned in place by `--vary`.
-import { wordsToExpand } from '../../../packages/storage/src/internal/ranking/query-expansion.ts';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { withEmbeddingCache } from './embedding-cache.ts';
 import { windowMeansFromEnv, withWindowMeans } from './window-means.ts';
@@ -40,11 +36,6 @@ export interface EngineOptions {
   embeddingCacheDir?: string;
   /** Overrides the model's own text preparation (to compare with another). */
   textPreparation?: TextPreparation;
-  /**
-   * A static model directory whose nearest vocabulary words are sent as the search's
-   * `relatedWords` (hybrid only; the store's `queryExpansion` settings decide how they count).
-   */
-  expandWith?: string;
 }
 
 /** Collaborators handed in rather than created (not validated, not closed by the engine). */
@@ -154,10 +145,6 @@ export async function createNellieEngine(
     embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
   );
   const embeddingPump = embedder ? createEmbeddingPump({ store, embedder }) : undefined;
-  const expander =
-    embedder && options.expandWith
-      ? await createStaticEmbedder({ modelDir: options.expandWith })
-      : undefined;
   const indexer = createIndexer({
     store,
     ...(embeddingPump ? { embeddingPump } : {}),
@@ -188,11 +175,9 @@ export async function createNellieEngine(
     async search(query, searchOptions = {}) {
       const started = performance.now();
       const [queryVector] = embedder ? await embedder.embed([query], { priority: 'query' }) : [];
-      const relatedWords = expander ? await nearestQueryWords(expander, query) : undefined;
       const hits = await store.searchCode({
         query,
         queryVector,
-        ...(relatedWords && relatedWords.length > 0 ? { relatedWords } : {}),
         limit: searchOptions.limit ?? 10,
         repository: searchOptions.repository,
       });
@@ -203,27 +188,6 @@ export async function createNellieEngine(
       await embeddingPump?.close();
       await store.close();
       if (ownsEmbedder) await embedder?.close();
-      await expander?.close();
     },
   };
-}
-
-/** Neighbours enough for any `queryExpansion` setting swept (the store applies its own cut). */
-const expansionNeighbours = { limit: 5, minSimilarity: 0.3 };
-
-type RelatedWords = { of: string; words: { word: string; similarity: number }[] }[];
-// Setting variants search the same queries again; the neighbours do not depend on the settings.
-const relatedByQuery = new Map<string, Promise<RelatedWords>>();
-
-function nearestQueryWords(expander: StaticEmbedder, query: string): Promise<RelatedWords> {
-  const words = wordsToExpand(query);
-  if (words.length === 0) return Promise.resolve([]);
-  let related = relatedByQuery.get(query);
-  if (!related) {
-    related = expander
-      .nearestWords(words, expansionNeighbours)
-      .then((nearest) => nearest.map(({ word, neighbours }) => ({ of: word, words: neighbours })));
-    relatedByQuery.set(query, related);
-  }
-  return related;
 }

@@ -14,7 +14,6 @@ const groups: Record<string, Record<string, unknown>> = {
   codeRanking: ranking.codeRanking,
   codeFusion: ranking.codeFusion,
   candidatePools: ranking.candidatePools,
-  queryExpansion: ranking.queryExpansion,
 };
 
 export interface SettingVariant {

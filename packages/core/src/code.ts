@@ -58,15 +58,6 @@ export interface CodeSearchRequest extends SearchFilters {
   query: string;
   /** The query's embedding; without it the search is lexical only. */
   queryVector?: Float32Array;
-  /**
-   * Words related to the query's words (an embedding model's nearest vocabulary words, best
-   * first, with their cosine similarity), which the full-text side of a natural-language search
-   * also looks for, weighted below the query's own words. Ignored for identifier queries.
-   */
-  relatedWords?: readonly {
-    of: string;
-    words: readonly { word: string; similarity: number }[];
-  }[];
   /** Defaults to 10; at most 100. */
   limit?: number;
   signal?: AbortSignal;

@@ -6,7 +6,6 @@ import {
   loadStaticModelTokenizer,
   readStaticQueryWeights,
   readStaticTable,
-  readStaticVocabulary,
 } from './internal/static-model-files.ts';
 import { readStaticModelConfig, staticModelId } from './internal/static-model-format.ts';
 import {
@@ -17,33 +16,14 @@ import {
 } from './internal/static-pooling.ts';
 import { prepareEmbedRequest } from './internal/text-input.ts';
 import { normalizeInPlace } from './internal/vectors.ts';
-import {
-  nearestWholeWords,
-  readWholeWordRows,
-  wholeWordTable,
-  type NearestWordsOptions,
-  type WholeWordTable,
-  type WordNeighbour,
-} from './internal/vocabulary-neighbours.ts';
 import type { LocalEmbedder } from './local-embedder.ts';
 import {
   staticEmbedderOptionsSchema,
   type StaticEmbedderOptions,
 } from './static-embedder-options.ts';
 
-/** An `Embedder` over a static token table; the ONNX `LocalEmbedder`'s shape plus its words. */
-export interface StaticEmbedder extends LocalEmbedder {
-  /**
-   * For each word, the whole words of the model's vocabulary nearest it (cosine of the table
-   * rows), best first; the word's own forms (sharing its first five letters) and its prefixes
-   * (its own first token) are left out. A word
-   * that is not a word (no letters) gets none.
-   */
-  nearestWords(
-    words: readonly string[],
-    options: NearestWordsOptions,
-  ): Promise<{ word: string; neighbours: WordNeighbour[] }[]>;
-}
+/** An `Embedder` over a static token table; the same shape as the ONNX `LocalEmbedder`. */
+export type StaticEmbedder = LocalEmbedder;
 
 /**
  * Loads a static model directory (`nellie-static.json`, written by `distillStaticModel()`) and
@@ -155,54 +135,12 @@ export async function createStaticEmbedder(
         inFlight -= prepared.length;
       }
     },
-    async nearestWords(words, nearestOptions) {
-      if (closed) throw new NellieError('STORE_CLOSED', 'The embedder is closed.');
-      checkNearestWordsOptions(nearestOptions);
-      const table = await model.wholeWords();
-      const result: { word: string; neighbours: WordNeighbour[] }[] = [];
-      for (const word of words) {
-        const lower = word.toLowerCase();
-        if (!/\p{L}/u.test(lower)) {
-          result.push({ word, neighbours: [] });
-          continue;
-        }
-        const vector = await model.embedOne(lower, config.maxTokens, false);
-        const stemLength = Math.min(5, lower.length);
-        const neighbours = nearestWholeWords(
-          table,
-          vector,
-          nearestOptions,
-          // Its forms (`removes`), and its own first token (`par` of `parse`).
-          (candidate) =>
-            candidate.slice(0, stemLength) === lower.slice(0, stemLength) ||
-            lower.startsWith(candidate),
-        );
-        result.push({ word, neighbours });
-      }
-      return result;
-    },
     queueDepth: () => inFlight,
     status,
     stats: () => ({ queueDepth: inFlight, workers: [] }),
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-function checkNearestWordsOptions(options: NearestWordsOptions): void {
-  const { limit, minSimilarity } = options;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
-    throw new NellieError(
-      'INVALID_OPTIONS',
-      `limit must be an integer from 1 to 50 (got ${limit}).`,
-    );
-  }
-  if (!Number.isFinite(minSimilarity) || minSimilarity < -1 || minSimilarity > 1) {
-    throw new NellieError(
-      'INVALID_OPTIONS',
-      `minSimilarity must be a cosine from -1 to 1 (got ${minSimilarity}).`,
-    );
-  }
 }
 
 interface LoadedStaticModel {
@@ -214,8 +152,6 @@ interface LoadedStaticModel {
    * uses the model's query-side token weights when it has them.
    */
   embedOne(text: string, maxTokens: number, query: boolean): Float32Array | Promise<Float32Array>;
-  /** The normalised whole-word rows, read on first use. */
-  wholeWords(): Promise<WholeWordTable>;
 }
 
 async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
@@ -226,7 +162,6 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
   const { rows, dimensions } = config;
   const skip = skipMask(rows, config.skipTokenIds);
   const fallback = config.fallbackTokenId < rows ? config.fallbackTokenId : 0;
-  let wholeWords: Promise<WholeWordTable> | undefined;
 
   const embedIds = (
     ids: readonly number[],
@@ -258,12 +193,6 @@ async function loadStaticModel(dir: string): Promise<LoadedStaticModel> {
       return Array.isArray(ids)
         ? embedIds(ids, text.length, maxTokens, weights)
         : ids.then((resolved) => embedIds(resolved, text.length, maxTokens, weights));
-    },
-    wholeWords: () => {
-      wholeWords ??= readStaticVocabulary(dir, config)
-        .then((extension) => readWholeWordRows(dir, extension, rows))
-        .then((byRow) => wholeWordTable(table, dimensions, byRow));
-      return wholeWords;
     },
   };
 }

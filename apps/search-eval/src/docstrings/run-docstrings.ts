@@ -28,8 +28,6 @@ export interface DocstringsRunOptions {
   embeddingCacheDir?: string;
   /** Overrides the model's own text preparation. */
   textPreparation?: TextPreparation;
-  /** A static model whose nearest vocabulary words expand prose queries (hybrid). */
-  expandWith?: string;
   /** Pinned `name@version` list (JSON `{ packages: [...] }`); defaults to the committed list. */
   packageList?: string;
   /** Use already unpacked packages (`<dir>/<name>/package.json`) instead of installing with npm. */
@@ -166,7 +164,6 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
     embeddingCacheDir: options.embeddingCacheDir,
     ...(options.textPreparation ? { textPreparation: options.textPreparation } : {}),
     defaultExcludes: false,
-    ...(options.expandWith ? { expandWith: options.expandWith } : {}),
   });
   try {
     const indexed = await engine.index(built.root);

@@ -39,8 +39,6 @@ export interface SembleRunOptions {
   embeddingCacheDir?: string;
   /** Overrides the model's own text preparation. */
   textPreparation?: TextPreparation;
-  /** A static model whose nearest vocabulary words expand prose queries (hybrid). */
-  expandWith?: string;
   /** Index every repository into one data directory and search with the repository filter. */
   sharedStore?: boolean;
   /** The store to index into (default SQLite). */
@@ -140,7 +138,6 @@ export async function runSemble(options: SembleRunOptions): Promise<SembleRun> {
     modelDir: options.modelDir,
     embedder,
     store: options.store ?? 'sqlite',
-    ...(options.expandWith ? { expandWith: options.expandWith } : {}),
   };
   const variants = options.variants ?? [{ label: 'defaults', overrides: [] }];
   if (variants.length > 1 && options.sharedStore) {

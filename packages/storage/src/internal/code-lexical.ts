@@ -12,7 +12,6 @@ import {
   type LevelMatch,
   type QueryLevel,
 } from './ranking/query-levels.ts';
-import { expandQuery, type RelatedWords } from './ranking/query-expansion.ts';
 import { scopedExpression } from './ranking/scope.ts';
 import type { ScopeStatistics } from './ranking/scope-statistics.ts';
 import { codeRanking } from './ranking/settings.ts';
@@ -27,8 +26,6 @@ export interface LexicalCandidates {
   matches: LevelMatch<CodeLexicalRow>[];
   /** Word statistics of the searched scope, for rows FTS5 did not score. */
   statistics: TermStatistics | undefined;
-  /** The related words' score of a chunk, when the query is expanded (see `query-expansion.ts`). */
-  expansion?: (row: CodeLexicalRow) => number;
 }
 
 /** The columns `rankCodeHits` reads, for chunks found another way (by vector). */
@@ -47,7 +44,6 @@ export function lexicalCandidates(
   query: string,
   filters: CodeFilters,
   pool: number,
-  related?: readonly RelatedWords[],
 ): LexicalCandidates {
   const analyzed = analyzeQuery(query);
   if (analyzed.terms.length === 0) return { analyzed, matches: [], statistics: undefined };
@@ -201,8 +197,7 @@ export function lexicalCandidates(
       matches.push(match);
     }
   }
-  const expansion = expandQuery(query, analyzed, related, matches, scopeStatistics, run);
-  return { analyzed, matches, statistics: scopeStatistics, ...(expansion ? { expansion } : {}) };
+  return { analyzed, matches, statistics: scopeStatistics };
 }
 
 /** Chunks with a file-name path term in their path, best paths first (see `namedFileCandidates`). */

@@ -133,14 +133,7 @@ export class CodeSearch {
         pathGlob: parsed.pathGlob ?? null,
       };
       const pool = candidatePool(parsed.limit);
-      const lexical = lexicalCandidates(
-        this.#ctx,
-        this.#statistics,
-        parsed.query,
-        filters,
-        pool,
-        parsed.relatedWords,
-      );
+      const lexical = lexicalCandidates(this.#ctx, this.#statistics, parsed.query, filters, pool);
       throwIfAborted(parsed.signal);
       const vectorPool = isFiltered(filters) ? filteredVectorPool(parsed.limit) : pool;
       const vector = parsed.queryVector
@@ -154,7 +147,6 @@ export class CodeSearch {
         parsed.query,
         this.#vectorMatches(vector, lexical.matches),
         parsed.queryVector ? this.#similarities(parsed.queryVector, missing) : new Map(),
-        lexical.expansion,
       ).slice(0, parsed.limit);
     });
     if (!ranked || ranked.length === 0) return [];

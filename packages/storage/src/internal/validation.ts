@@ -27,26 +27,9 @@ const vectorSchema = z.custom<Float32Array>(
 
 const queryTextSchema = z.string({ error: 'query must be a string' });
 
-const relatedWordsSchema = z
-  .array(
-    z.strictObject({
-      of: z.string().min(1).max(100),
-      words: z
-        .array(
-          z.strictObject({
-            word: z.string().min(1).max(100),
-            similarity: z.number().min(-1).max(1),
-          }),
-        )
-        .max(50),
-    }),
-  )
-  .max(64);
-
 export const codeSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  relatedWords: relatedWordsSchema.optional(),
   limit: searchLimitSchema,
   signal: signalSchema.optional(),
   repository: repositoryFilterSchema.optional(),

@@ -120,14 +120,12 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   query = '',
   vectorMatches: readonly VectorMatch<Row>[] = [],
   similarities: ReadonlyMap<number, number> = new Map(),
-  /** Added to a chunk's full-text base score (query expansion, see `query-expansion.ts`). */
-  expansion?: (row: CodeLexicalRow) => number,
 ): RankedCodeHit<Row>[] {
   const settings = codeRanking;
   const parts = analyzed.parts.map(stem);
   const wantsTests = analyzed.parts.some((part) => testQueryWords.has(part));
   const queryParts = new Set(analyzed.parts.flatMap((part) => [part, stem(part)]));
-  const scorer = lexicalScorer(analyzed, matches, statistics, parts, expansion);
+  const scorer = lexicalScorer(analyzed, matches, statistics, parts);
   const lexical = matches
     .map(({ row, level }) => ({ row, level, relevance: scorer.relevance(row, level) }))
     .sort((a, b) => b.relevance - a.relevance || b.row.id - a.row.id);
@@ -218,7 +216,6 @@ function lexicalScorer(
   matches: readonly LevelMatch<CodeLexicalRow>[],
   statistics: TermStatistics | undefined,
   parts: readonly string[],
-  expansion?: (row: CodeLexicalRow) => number,
 ): LexicalScorer {
   const settings = codeRanking;
   const counter = new TermCounter(analyzed.parts);
@@ -243,7 +240,7 @@ function lexicalScorer(
       } else {
         base = Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase);
       }
-      base = Math.max(base, 1e-9) + (expansion?.(row) ?? 0);
+      base = Math.max(base, 1e-9);
       const boost =
         1 +
         (namesSymbolExactly(analyzed, row) ? settings.exactSymbol : 0) +

@@ -265,24 +265,3 @@ export const memoryFusion = {
 export const lessonColumnWeights: readonly number[] = [4, 2, 1];
 /** bm25 weights of the checkpoint columns: working_on, state. */
 export const checkpointColumnWeights: readonly number[] = [3, 1];
-
-/**
- * Query expansion for natural-language code searches: the caller sends words related to the
- * query's words (an embedding model's nearest vocabulary words, `relatedWords` of the request),
- * and the full-text side also looks for them, weighted below the query's own words.
- */
-export const queryExpansion = {
-  /** A related word's BM25 counts this much times its similarity; 0: off. */
-  weight: 0,
-  /** Related words less similar than this to their query word are left out (cosine). */
-  minSimilarity: 0.5,
-  /** At most this many related words per query word. */
-  wordsPerQueryWord: 3,
-  /** Chunks found by the related words alone join the candidates, at most this many. */
-  candidates: 20,
-  /**
-   * Expand only when the query's own words are weakly found: the mean share of its words in the
-   * best 10 full-text candidates is below this (1: always).
-   */
-  weakEvidence: 1,
-};
