@@ -14,6 +14,7 @@ import {
 } from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { withEmbeddingCache } from './embedding-cache.ts';
+import { tokenScoringFromEnv } from './token-scoring.ts';
 import { windowMeansFromEnv, withWindowMeans } from './window-means.ts';
 import { openEvalStore, type EvalStore } from './eval-store.ts';
 
@@ -145,6 +146,7 @@ export async function createNellieEngine(
     embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
   );
   const embeddingPump = embedder ? createEmbeddingPump({ store, embedder }) : undefined;
+  const tokenScoring = embedder ? await tokenScoringFromEnv(process.env) : undefined;
   const indexer = createIndexer({
     store,
     ...(embeddingPump ? { embeddingPump } : {}),
@@ -178,6 +180,7 @@ export async function createNellieEngine(
       const hits = await store.searchCode({
         query,
         queryVector,
+        ...(tokenScoring ? { tokenScores: tokenScoring.forQuery(query) } : {}),
         limit: searchOptions.limit ?? 10,
         repository: searchOptions.repository,
       });
