@@ -14,7 +14,6 @@ import {
 } from '@nellie/embeddings';
 import { createEmbeddingPump, createIndexer } from '@nellie/indexer';
 import { withEmbeddingCache } from './embedding-cache.ts';
-import { tokenScoringFromEnv } from './token-scoring.ts';
 import { windowMeansFromEnv, withWindowMeans } from './window-means.ts';
 import { openEvalStore, type EvalStore } from './eval-store.ts';
 
@@ -146,7 +145,6 @@ export async function createNellieEngine(
     embedder ? { modelId: embedder.modelId, dimensions: embedder.dimensions } : null,
   );
   const embeddingPump = embedder ? createEmbeddingPump({ store, embedder }) : undefined;
-  const tokenScoring = embedder ? await tokenScoringFromEnv(process.env) : undefined;
   const indexer = createIndexer({
     store,
     ...(embeddingPump ? { embeddingPump } : {}),
@@ -180,7 +178,6 @@ export async function createNellieEngine(
       const hits = await store.searchCode({
         query,
         queryVector,
-        ...(tokenScoring ? { tokenScores: tokenScoring.forQuery(query) } : {}),
         limit: searchOptions.limit ?? 10,
         repository: searchOptions.repository,
       });

@@ -14,7 +14,6 @@ const groups: Record<string, Record<string, unknown>> = {
   codeRanking: ranking.codeRanking,
   codeFusion: ranking.codeFusion,
   candidatePools: ranking.candidatePools,
-  lateInteraction: ranking.lateInteraction,
 };
 
 export interface SettingVariant {

@@ -58,11 +58,6 @@ export interface CodeSearchRequest extends SearchFilters {
   query: string;
   /** The query's embedding; without it the search is lexical only. */
   queryVector?: Float32Array;
-  /**
-   * Token-level scores of candidate texts against this query (a static model's
-   * `tokenScorer`), re-scoring a hybrid search's best candidates; NaN for a text not scored.
-   */
-  tokenScores?: (texts: readonly string[]) => ArrayLike<number>;
   /** Defaults to 10; at most 100. */
   limit?: number;
   signal?: AbortSignal;

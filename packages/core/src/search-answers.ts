@@ -23,7 +23,7 @@ interface SearchOptions {
   signal?: AbortSignal;
 }
 
-export type CodeSearchQuery = Omit<CodeSearchRequest, 'queryVector' | 'tokenScores' | 'signal'> &
+export type CodeSearchQuery = Omit<CodeSearchRequest, 'queryVector' | 'signal'> &
   SearchOptions & { groupBy?: SearchGroupBy };
 export type LessonSearchQuery = Omit<LessonSearchRequest, 'queryVector'> & SearchOptions;
 export type CheckpointSearchQuery = Omit<CheckpointSearchRequest, 'queryVector'> & SearchOptions;

@@ -50,13 +50,6 @@ export { defaultModel, modelDtypes, onnxFileFor } from './internal/model-layout.
 export type { ModelDtype } from './internal/model-layout.ts';
 export type { WorkerStats } from './internal/pool.ts';
 export { createStaticEmbedder } from './static-embedder.ts';
-export { createStaticTokenScorer, defaultLateInteraction } from './static-token-scorer.ts';
-export type {
-  LateInteractionOptions,
-  StaticTokenScorer,
-  StaticTokenScorerOptions,
-  TokenScores,
-} from './static-token-scorer.ts';
 export type { StaticEmbedder } from './static-embedder.ts';
 export { staticEmbedderOptionsSchema } from './static-embedder-options.ts';
 export type { StaticEmbedderOptions } from './static-embedder-options.ts';

@@ -147,7 +147,6 @@ export class CodeSearch {
         parsed.query,
         this.#vectorMatches(vector, lexical.matches),
         parsed.queryVector ? this.#similarities(parsed.queryVector, missing) : new Map(),
-        parsed.tokenScores,
       ).slice(0, parsed.limit);
     });
     if (!ranked || ranked.length === 0) return [];

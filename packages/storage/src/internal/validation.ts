@@ -27,15 +27,9 @@ const vectorSchema = z.custom<Float32Array>(
 
 const queryTextSchema = z.string({ error: 'query must be a string' });
 
-const tokenScoresSchema = z.custom<(texts: readonly string[]) => ArrayLike<number>>(
-  (value) => value === undefined || typeof value === 'function',
-  'tokenScores must be a function',
-);
-
 export const codeSearchRequestSchema = z.strictObject({
   query: queryTextSchema,
   queryVector: vectorSchema.optional(),
-  tokenScores: tokenScoresSchema.optional(),
   limit: searchLimitSchema,
   signal: signalSchema.optional(),
   repository: repositoryFilterSchema.optional(),

@@ -1,7 +1,6 @@
 import { words, type AnalyzedQuery } from '../tokens.ts';
 import { definesSymbol, embeddedSymbols, fileNamedAfter, queriedSymbols } from './definitions.ts';
 import { fileNameCoverage, fileNameShareInQuery, fileNameWords } from './file-names.ts';
-import { addTokenScores, type TokenScores } from './late-interaction.ts';
 import type { LevelMatch, LexicalRow } from './query-levels.ts';
 import {
   codeRanking,
@@ -121,7 +120,6 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
   query = '',
   vectorMatches: readonly VectorMatch<Row>[] = [],
   similarities: ReadonlyMap<number, number> = new Map(),
-  tokenScores?: TokenScores,
 ): RankedCodeHit<Row>[] {
   const settings = codeRanking;
   const parts = analyzed.parts.map(stem);
@@ -139,9 +137,6 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
         : null,
   });
   const kind = queryKind(query);
-  if (tokenScores && vectorMatches.length > 0) {
-    addTokenScores(fused, tokenScores, 2 * vectorShareFor(kind));
-  }
   const symbolQuery = kind === 'symbol';
   const names = symbolQuery ? queriedSymbols(query) : embeddedSymbols(query);
   const definitionFactor = symbolQuery
@@ -266,7 +261,6 @@ interface FusedCandidate<Row extends CodeLexicalRow> {
   lexicalScore?: number;
   vectorRank?: number;
   similarity?: number;
-  vectorContribution?: number;
 }
 
 /** What completes a chunk's fused score from the list it is missing from. */
@@ -331,7 +325,6 @@ function fuseRelevance<Row extends CodeLexicalRow>(
     const found = byId.get(row.id);
     if (found) {
       found.score += contribution;
-      found.vectorContribution = contribution;
       found.vectorRank = index + 1;
       found.similarity = similarity;
     } else {
@@ -346,7 +339,6 @@ function fuseRelevance<Row extends CodeLexicalRow>(
             : lexicalWeight * Math.max(codeFusion.lexicalCompletionFloor, completed)),
         vectorRank: index + 1,
         similarity,
-        vectorContribution: contribution,
       });
     }
   });

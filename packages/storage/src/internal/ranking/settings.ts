@@ -251,19 +251,6 @@ export const codeFusion = {
 };
 
 /**
- * Token-level re-scoring of a hybrid code search's best fused candidates, when the search is
- * given token scores (`tokenScores`: late interaction over a static table's token vectors).
- */
-export const lateInteraction = {
-  /** How many of the best fused candidates are re-scored; 0: off. */
-  candidates: 40,
-  /** The normalised token score's share of the fused scale, added to the fused score. */
-  share: 0.3,
-  /** Use the token score in place of the vector list's contribution instead of adding it. */
-  replaceVector: false,
-};
-
-/**
  * Reciprocal rank fusion of the full-text and vector lists of lesson and checkpoint searches,
  * with the same query-dependent shares.
  */
