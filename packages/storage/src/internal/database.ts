@@ -163,6 +163,42 @@ function describeTables(db: Database.Database): string[] {
 }
 
 /**
+ * Reads the schema header in one read transaction, so that a process creating the schema at the
+ * same moment is seen either not at all or completely (never tables without the application id).
+ */
+function readHeader(db: Database.Database): {
+  userVersion: number;
+  appId: number;
+  tableCount: number;
+} {
+  return db.transaction(() => ({
+    userVersion: db.pragma('user_version', { simple: true }) as number,
+    appId: db.pragma('application_id', { simple: true }) as number,
+    tableCount: db.prepare(`SELECT count(*) FROM sqlite_schema`).pluck().get() as number,
+  }))();
+}
+
+const walRetryMs = 20;
+
+/**
+ * Switching to WAL needs the file to itself, and SQLite answers SQLITE_BUSY at once instead of
+ * waiting when another process is opening the same new file; retry until the busy timeout.
+ */
+function enableWal(db: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (errnoCode(error) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, walRetryMs);
+    }
+  }
+}
+
+/**
  * Opens (creating if needed) a Nellie database, applies pending migrations and returns it.
  * Every failure is a NellieError naming the file and what to do.
  */
@@ -193,9 +229,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
 
   try {
     // Reading the schema is the first real access: a damaged file fails here.
-    const userVersion = db.pragma('user_version', { simple: true }) as number;
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const tableCount = db.prepare(`SELECT count(*) FROM sqlite_schema`).pluck().get() as number;
+    const { userVersion, appId, tableCount } = readHeader(db);
 
     if (appId !== applicationId && tableCount > 0) {
       throw new NellieError(
@@ -222,7 +256,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     if (!options.readonly) {
       // 8 KiB pages hold five 384-d float32 vectors instead of two; only settable before creation.
       if (fresh) db.pragma('page_size = 8192');
-      db.pragma('journal_mode = WAL');
+      enableWal(db, options.busyTimeoutMs);
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = ON');
