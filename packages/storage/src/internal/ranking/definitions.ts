@@ -78,6 +78,9 @@ function definitionPattern(name: string): RegExp {
  */
 const commentLinePrefix = /^[ \t]*(?:#(?!\[)|\/\/|\/\*|\*|--|;|%)/;
 
+/** A name without regular-expression syntax: the definition pattern holds it as it is. */
+const plainName = /^[\w$]+$/;
+
 /**
  * True when the text defines one of the names. With `definitionsInComments` off, a definition
  * in a comment does not count: doc comments show examples (`#   class Engine < Rails::Engine`),
@@ -85,6 +88,8 @@ const commentLinePrefix = /^[ \t]*(?:#(?!\[)|\/\/|\/\*|\*|--|;|%)/;
  */
 export function definesSymbol(content: string, names: readonly string[]): boolean {
   return names.some((name) => {
+    // The pattern holds a plain name as it is: text without it has no match.
+    if (plainName.test(name) && !content.includes(name)) return false;
     const pattern = definitionPattern(name);
     pattern.lastIndex = 0;
     for (const match of content.matchAll(pattern)) {

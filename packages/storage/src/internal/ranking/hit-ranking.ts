@@ -143,35 +143,44 @@ export function rankCodeHits<Row extends CodeLexicalRow>(
     ? settings.definitionBoost
     : settings.embeddedDefinitionBoost;
   const wishes: FileWishes = { queryParts, wantsTests, namesIdentifier: kind !== 'prose' };
+  // Chunks of one file share its path: what depends on the path only is worked out once.
+  const fileFactors = new Map<string, number>();
   const hits = fused.map((hit) => {
-    const factor = fileFactor(hit.row.path, wishes);
+    let factor = fileFactors.get(hit.row.path);
+    if (factor === undefined) {
+      factor = fileFactor(hit.row.path, wishes);
+      fileFactors.set(hit.row.path, factor);
+    }
     return { ...hit, score: hit.score * factor, factor };
   });
   const best = Math.max(1e-9, ...hits.map((hit) => hit.score));
   const partSet = new Set(parts);
+  const fileNameShares = new Map<string, number>();
+  const fileNameShare = (path: string): number => {
+    let share = fileNameShares.get(path);
+    if (share === undefined) {
+      share = fileNameCoverage(parts, fileNameWords(path));
+      if (share > 0 && settings.fileNamePurity > 0) {
+        const purity = fileNameShareInQuery(path, partSet, settings.fileNamePurityDirectories);
+        share *= purity ** settings.fileNamePurity;
+      }
+      fileNameShares.set(path, share);
+    }
+    return share;
+  };
   for (const hit of hits) {
     const boostFactor = hit.factor ** settings.boostFileFactorPower;
     if (
       definitionFactor > 0 &&
       names.length > 0 &&
-      ((symbolQuery && namesSymbolExactly(analyzed, hit.row)) ||
-        definesSymbol(hit.row.content, names))
+      ((symbolQuery && scorer.namesSymbol(hit.row)) || definesSymbol(hit.row.content, names))
     ) {
       // A definition in a file named after the symbol is the most likely one.
       const tier = fileNamedAfter(hit.row.path, names) ? settings.namedFileDefinition : 1;
       hit.score += definitionFactor * best * tier * boostFactor;
     }
     if (!symbolQuery && settings.fileNameBoost > 0 && parts.length > 0) {
-      let share = fileNameCoverage(parts, fileNameWords(hit.row.path));
-      if (share > 0 && settings.fileNamePurity > 0) {
-        const purity = fileNameShareInQuery(
-          hit.row.path,
-          partSet,
-          settings.fileNamePurityDirectories,
-        );
-        share *= purity ** settings.fileNamePurity;
-      }
-      hit.score += settings.fileNameBoost * best * share * boostFactor;
+      hit.score += settings.fileNameBoost * best * fileNameShare(hit.row.path) * boostFactor;
     }
   }
   if (settings.fileCoherence > 0) addFileCoherence(hits, best);
@@ -209,6 +218,8 @@ interface LexicalRelevance<Row extends CodeLexicalRow> {
 interface LexicalScorer {
   /** `inJs`: with BM25 computed in JS (needs statistics), whatever FTS5 scored. */
   relevance(row: CodeLexicalRow, level: number, inJs?: boolean): number;
+  /** `namesSymbolExactly` for this query, worked out once per row. */
+  namesSymbol(row: CodeLexicalRow): boolean;
 }
 
 function lexicalScorer(
@@ -232,6 +243,43 @@ function lexicalScorer(
       bestBase = Math.max(bestBase, score);
     }
   }
+  // A row is scored up to twice (full-text list, fusion completion), and chunks share their
+  // file's path and often their symbol or container: the boost of a row and what it is made of
+  // are worked out once.
+  const exactNames = new Map<string | null, boolean>();
+  const coverages = new Map<string, number>();
+  const boosts = new Map<CodeLexicalRow, number>();
+  const namesSymbol = (row: CodeLexicalRow): boolean => {
+    let exact = exactNames.get(row.symbol_name);
+    if (exact === undefined) {
+      exact = namesSymbolExactly(analyzed, row);
+      exactNames.set(row.symbol_name, exact);
+    }
+    return exact;
+  };
+  const coverageOf = (text: string | null, kind: string): number => {
+    if (!text) return coverage(parts, stemmedSet(text));
+    const key = `${kind}${text}`;
+    let value = coverages.get(key);
+    if (value === undefined) {
+      value = coverage(parts, stemmedSet(kind === 'p' ? text.replace(/[/\\.]+/g, ' ') : text));
+      coverages.set(key, value);
+    }
+    return value;
+  };
+  const boostOf = (row: CodeLexicalRow): number => {
+    let boost = boosts.get(row);
+    if (boost === undefined) {
+      boost =
+        1 +
+        (namesSymbol(row) ? settings.exactSymbol : 0) +
+        settings.symbolCoverage * coverageOf(row.symbol_name, 's') +
+        settings.containerCoverage * coverageOf(row.enclosing_symbol, 'c') +
+        settings.pathCoverage * coverageOf(row.path, 'p');
+      boosts.set(row, boost);
+    }
+    return boost;
+  };
   return {
     relevance(row, level, inJs = false) {
       let base: number;
@@ -241,15 +289,10 @@ function lexicalScorer(
         base = Number.isFinite(row.bm25) ? -row.bm25 : (jsScores.get(row.id) ?? bestBase);
       }
       base = Math.max(base, 1e-9);
-      const boost =
-        1 +
-        (namesSymbolExactly(analyzed, row) ? settings.exactSymbol : 0) +
-        settings.symbolCoverage * coverage(parts, stemmedSet(row.symbol_name)) +
-        settings.containerCoverage * coverage(parts, stemmedSet(row.enclosing_symbol)) +
-        settings.pathCoverage * coverage(parts, stemmedSet(row.path.replace(/[/\\.]+/g, ' ')));
       const levelFactor = settings.levelDecay > 0 ? settings.levelDecay ** level : 1;
-      return base * boost * levelFactor;
+      return base * boostOf(row) * levelFactor;
     },
+    namesSymbol,
   };
 }
 

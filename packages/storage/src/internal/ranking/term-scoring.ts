@@ -58,12 +58,18 @@ export class TermCounter {
    * `includes` is much cheaper than the Unicode-aware pattern (null for non-ASCII stems).
    */
   readonly #asciiStems: (string | null)[];
+  /** Each stem with its first letter in upper case: the form that matches at a camelCase hump. */
+  readonly #capitalised: string[];
 
   constructor(parts: readonly string[]) {
     this.parts = parts;
     this.#asciiStems = parts.map((part) => {
       const lower = stem(part).toLowerCase();
       return /^[\x20-\x7e]+$/.test(lower) ? lower : null;
+    });
+    this.#capitalised = parts.map((part) => {
+      const stemmed = stem(part);
+      return `${stemmed[0]!.toUpperCase()}${stemmed.slice(1)}`;
     });
     this.#patterns = parts.map((part) => {
       const stemmed = stem(part);
@@ -81,19 +87,110 @@ export class TermCounter {
     });
   }
 
+  #idfStatistics: TermStatistics | null = null;
+  #idf: (number | undefined)[] = [];
+
+  /**
+   * The inverse document frequency of part `index` under `statistics`, looked up once per
+   * counter (a counter serves one search, whose statistics do not change).
+   */
+  inverseDocumentFrequency(index: number, statistics: TermStatistics): number {
+    if (this.#idfStatistics !== statistics) {
+      this.#idfStatistics = statistics;
+      this.#idf = [];
+    }
+    let idf = this.#idf[index];
+    if (idf === undefined) {
+      const df = Math.min(statistics.documentFrequency(this.parts[index]!), statistics.documents);
+      idf = Math.log(1 + (statistics.documents - df + 0.5) / (df + 0.5));
+      this.#idf[index] = idf;
+    }
+    return idf;
+  }
+
   /** Occurrences of each part in `text`. */
   count(text: string | null | undefined): number[] {
     if (!text) return this.#patterns.map(() => 0);
     const lower = text.toLowerCase();
+    // Lower-casing kept every position (no `İ` → `i̇`): ASCII stems are found with `indexOf`.
+    const aligned = lower.length === text.length;
     return this.#patterns.map((pattern, index) => {
       const ascii = this.#asciiStems[index];
-      if (ascii !== null && ascii !== undefined && !lower.includes(ascii)) return 0;
+      if (ascii !== null && ascii !== undefined) {
+        if (!lower.includes(ascii)) return 0;
+        if (aligned) return countAsciiStem(text, lower, ascii, this.#capitalised[index]!);
+      }
       pattern.lastIndex = 0;
       let found = 0;
       while (pattern.exec(text) !== null) found += 1;
       return found;
     });
   }
+}
+
+/**
+ * What the pattern of an ASCII stem counts, without a regular expression: the non-overlapping
+ * places, left to right, where the text holds the stem in any case after something that is not
+ * a letter or digit (or at the start), or holds it capitalised after a lowercase letter.
+ * `lower` is `text` lower-cased, of the same length.
+ */
+function countAsciiStem(
+  text: string,
+  lower: string,
+  stemLower: string,
+  capitalised: string,
+): number {
+  const length = stemLower.length;
+  let found = 0;
+  let from = 0;
+  for (;;) {
+    const at = lower.indexOf(stemLower, from);
+    if (at < 0) return found;
+    if (asciiStemAt(text, at, stemLower, capitalised)) {
+      found += 1;
+      from = at + length;
+    } else {
+      from = at + 1;
+    }
+  }
+}
+
+function asciiStemAt(text: string, at: number, stemLower: string, capitalised: string): boolean {
+  // Every character is the stem's, in either case (`K`, the Kelvin sign, lower-cases to `k`).
+  for (let index = 0; index < stemLower.length; index += 1) {
+    const code = text.charCodeAt(at + index);
+    const wanted = stemLower.charCodeAt(index);
+    if (code !== wanted && !(wanted >= 97 && wanted <= 122 && code === wanted - 32)) return false;
+  }
+  const before = codePointBefore(text, at);
+  if (before === null || !isLetterOrDigit(before)) return true;
+  return isLowercaseLetter(before) && text.startsWith(capitalised, at);
+}
+
+/** The code point that ends at `at` (a surrogate pair counts as one), null at the start. */
+function codePointBefore(text: string, at: number): number | null {
+  if (at === 0) return null;
+  const last = text.charCodeAt(at - 1);
+  if (last >= 0xdc00 && last <= 0xdfff && at >= 2) {
+    const high = text.charCodeAt(at - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return text.codePointAt(at - 2)!;
+  }
+  return last;
+}
+
+const letterOrDigitPattern = /^[\p{L}\p{N}]$/u;
+const lowercaseLetterPattern = /^\p{Ll}$/u;
+
+function isLetterOrDigit(code: number): boolean {
+  if (code < 128) {
+    return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  }
+  return letterOrDigitPattern.test(String.fromCodePoint(code));
+}
+
+function isLowercaseLetter(code: number): boolean {
+  if (code < 128) return code >= 97 && code <= 122;
+  return lowercaseLetterPattern.test(String.fromCodePoint(code));
 }
 
 function escapeRegExp(text: string): string {
@@ -136,16 +233,15 @@ export function bm25InJs(
   const body = counter.count(row.content);
   const lengthNorm = 1 - b + (b * row.content.length) / averageChunkLength;
   let score = 0;
-  counter.parts.forEach((part, index) => {
+  for (let index = 0; index < counter.parts.length; index += 1) {
     const tf =
       symbolWeight * symbol[index]! +
       containerWeight * container[index]! +
       pathWeight * path[index]! +
       bodyWeight * body[index]!;
-    if (tf === 0) return;
-    const df = Math.min(statistics.documentFrequency(part), statistics.documents);
-    const idf = Math.log(1 + (statistics.documents - df + 0.5) / (df + 0.5));
+    if (tf === 0) continue;
+    const idf = counter.inverseDocumentFrequency(index, statistics);
     score += (idf * tf * (k1 + 1)) / (tf + k1 * lengthNorm);
-  });
+  }
   return score;
 }
