@@ -7,7 +7,7 @@
  */
 
 /** A word, possibly compound: letters, digits, `_`, `$`, and `-` when a letter follows it. */
-const wordPattern = /[\p{L}\p{N}_$]+(?:-(?=[\p{L}_$])[\p{L}\p{N}_$]+)*/gu;
+export const wordPattern = /[\p{L}\p{N}_$]+(?:-(?=[\p{L}_$])[\p{L}\p{N}_$]+)*/gu;
 
 /** Parts of a word: camelCase, PascalCase and acronyms, digit runs, other letters. */
 const partPattern =

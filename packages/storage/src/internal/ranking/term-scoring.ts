@@ -1,5 +1,5 @@
 import { codeRanking } from './settings.ts';
-import { words } from '../tokens.ts';
+import { splitWord, wordPattern } from '../tokens.ts';
 
 /**
  * A light suffix stripper for comparing query words with symbol, path and body words in JS
@@ -30,11 +30,26 @@ export function stem(token: string): string {
 export function stemmedSet(text: string | null | undefined): Set<string> {
   const set = new Set<string>();
   if (!text) return set;
-  for (const word of words(text)) {
-    set.add(stem(word.whole));
-    for (const part of word.parts) set.add(stem(part));
+  for (const match of text.matchAll(wordPattern)) {
+    for (const stemmed of wordStems(match[0])) set.add(stemmed);
   }
   return set;
+}
+
+/** Stems per distinct word: symbols and paths repeat their words, so this saves most splitting. */
+const wordStemCache = new Map<string, readonly string[]>();
+const wordStemCacheSize = 50_000;
+
+/** The stems of a word's whole form and of its parts (none for a word without letters or digits). */
+function wordStems(word: string): readonly string[] {
+  let stems = wordStemCache.get(word);
+  if (stems === undefined) {
+    const tokens = splitWord(word);
+    stems = tokens ? [stem(tokens.whole), ...tokens.parts.map(stem)] : [];
+    if (wordStemCache.size >= wordStemCacheSize) wordStemCache.clear();
+    wordStemCache.set(word, stems);
+  }
+  return stems;
 }
 
 /** Share of `parts` found in `set`. */
