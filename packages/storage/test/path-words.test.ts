@@ -87,6 +87,40 @@ describe('files named after a query word', () => {
     expect(await paths(await open(file, true))).toContain('src/pdf.ts');
   });
 
+  // A path word that is the only one with its prefix is looked up as that word, not as a prefix:
+  // a later word with the same prefix must still be found.
+  it('are found when a word sharing the prefix of the only such word is written later', async () => {
+    const store = await open(join(tempDir(), 'nellie.db'));
+    await writeCrowd(store);
+    await write(store, 'src/pdf.ts', named);
+    expect(await paths(store)).toContain('src/pdf.ts');
+    await write(store, 'src/pdfkit.ts', named);
+    expect(await paths(store)).toEqual(expect.arrayContaining(['src/pdf.ts', 'src/pdfkit.ts']));
+  });
+
+  it('are found when another connection wrote a word sharing the prefix', async () => {
+    const file = join(tempDir(), 'nellie.db');
+    const reader = await open(file);
+    const writer = await open(file);
+    await writeCrowd(writer);
+    await write(writer, 'src/pdf.ts', named);
+    expect(await paths(reader)).toContain('src/pdf.ts');
+    await write(writer, 'src/pdfkit.ts', named);
+    expect(await paths(reader)).toEqual(expect.arrayContaining(['src/pdf.ts', 'src/pdfkit.ts']));
+  });
+
+  it('are found by prefix and by the only word with a prefix in a read-only store', async () => {
+    const file = join(tempDir(), 'nellie.db');
+    const writer = await open(file);
+    await writeCrowd(writer);
+    await write(writer, 'src/pdf.ts', named);
+    await write(writer, 'src/generator.ts', named);
+    await write(writer, 'src/generated.ts', named);
+    expect(await paths(await open(file, true))).toEqual(
+      expect.arrayContaining(['src/pdf.ts', 'src/generator.ts', 'src/generated.ts']),
+    );
+  });
+
   it('are looked up with the tokenizer of the full-text index', async () => {
     const file = join(tempDir(), 'nellie.db');
     await (await open(file)).close();

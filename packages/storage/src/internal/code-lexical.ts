@@ -3,7 +3,7 @@ import { filterSql } from './code-filters.ts';
 import type { StoreContext } from './context.ts';
 import type { PathWords } from './path-words.ts';
 import { definesSymbol, fileNamedAfter, queriedSymbols } from './ranking/definitions.ts';
-import { fileNamePathTerms, namedFileCandidates, type PathTerm } from './ranking/file-names.ts';
+import { fileNamePathTerms, namedFileCandidates } from './ranking/file-names.ts';
 import { isSymbolQuery, type CodeLexicalRow } from './ranking/hit-ranking.ts';
 import {
   collectLevels,
@@ -188,7 +188,7 @@ export function lexicalCandidates(
     }
   }
   // Terms no indexed path holds cannot match; the others score as they would among all of them.
-  const pathTerms = isSymbolQuery(query) ? [] : pathWords.present(fileNamePathTerms(analyzed));
+  const pathTerms = isSymbolQuery(query) ? [] : pathWords.matchTerms(fileNamePathTerms(analyzed));
   if (pathTerms.length > 0) {
     // Files named after a query word, as loose matches, however full-text ranking placed them.
     const level = Math.max(1, ...matches.map((match) => match.level));
@@ -203,14 +203,16 @@ export function lexicalCandidates(
   return { analyzed, matches, statistics: scopeStatistics };
 }
 
-/** Chunks with a file-name path term in their path, best paths first (see `namedFileCandidates`). */
+/**
+ * Chunks with a file-name path term (FTS5 terms, see `PathWords.matchTerms`) in their path, best
+ * paths first (see `namedFileCandidates`).
+ */
 function pathTermRows(
   ctx: StoreContext,
-  terms: readonly PathTerm[],
+  words: readonly string[],
   scope: string | null,
   filter: ReturnType<typeof filterSql>,
 ): CodeLexicalRow[] {
-  const words = terms.map((term) => `${ftsString(term.token)}${term.prefix ? '*' : ''}`);
   return ctx
     .statement(
       // Paths holding more (and rarer) query words first, among the newest `scoredMatchLimit`.

@@ -3,6 +3,9 @@ import type { PathTerm } from './ranking/file-names.ts';
 import { tokenizer } from './schema.ts';
 import { ftsString, pathTokenText } from './tokens.ts';
 
+/** Texts whose tokens are remembered at most; the memory is cleared when full. */
+const maxTokenizedTexts = 10_000;
+
 /**
  * The words of every file path, in a small full-text table of this connection (TEMP, in memory)
  * with the tokenizer of `chunks_fts`, one row per distinct word. It tells whether a path term
@@ -17,22 +20,66 @@ import { ftsString, pathTokenText } from './tokens.ts';
 export class PathWords {
   readonly #ctx: StoreContext;
   readonly #known = new Set<string>();
+  /** Text → the tokens the tokenizer makes of it (it depends on the text only). */
+  readonly #tokens = new Map<string, string[]>();
   #dataVersion: number | null = null;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
   }
 
-  /** The terms some indexed path holds a word for. Call inside a read. */
-  present(terms: readonly PathTerm[]): PathTerm[] {
+  /**
+   * FTS5 terms for the path terms some indexed path holds a word for (`"build"*`, `"file"`).
+   * A prefix that only one path token starts with is given as that token: in the path column
+   * both match the same chunks with the same hits, so bm25 is the same, but a prefix makes FTS5
+   * merge the doclists of every word with that prefix in any column (tens of milliseconds at a
+   * million chunks when the word is in most paths). Call inside a read.
+   */
+  matchTerms(terms: readonly PathTerm[]): string[] {
     if (terms.length === 0) return [];
     this.#sync();
     const find = this.#ctx
       .statement(`SELECT 1 FROM temp.nellie_path_words WHERE nellie_path_words MATCH ? LIMIT 1`)
       .pluck();
-    return terms.filter(
-      (term) => find.get(`${ftsString(term.token)}${term.prefix ? '*' : ''}`) !== undefined,
-    );
+    const result: string[] = [];
+    for (const term of terms) {
+      const expression = `${ftsString(term.token)}${term.prefix ? '*' : ''}`;
+      if (find.get(expression) === undefined) continue;
+      result.push((term.prefix && this.#onlyTokenWithPrefix(term.token)) || expression);
+    }
+    return result;
+  }
+
+  /** `"token"` when exactly one path token starts with `prefix` (as tokenized), else null. */
+  #onlyTokenWithPrefix(prefix: string): string | null {
+    const tokenized = this.#tokenize(prefix);
+    if (tokenized.length !== 1) return null;
+    const start = tokenized[0]!;
+    const [first, second] = this.#ctx
+      .statement(`SELECT term FROM temp.nellie_path_vocab WHERE term >= ? ORDER BY term LIMIT 2`)
+      .pluck()
+      .all(start) as string[];
+    if (first === undefined || !first.startsWith(start)) return null;
+    if (second !== undefined && second.startsWith(start)) return null;
+    // The token is looked up as text, so it must come out of the tokenizer unchanged.
+    const again = this.#tokenize(first);
+    return again.length === 1 && again[0] === first ? ftsString(first) : null;
+  }
+
+  /** The tokens of `text` as the full-text index makes them (stemmed, diacritics folded). */
+  #tokenize(text: string): string[] {
+    let tokens = this.#tokens.get(text);
+    if (tokens === undefined) {
+      this.#ctx.statement(`DELETE FROM temp.nellie_path_probe`).run();
+      this.#ctx.statement(`INSERT INTO temp.nellie_path_probe (word) VALUES (?)`).run(text);
+      tokens = this.#ctx
+        .statement(`SELECT term FROM temp.nellie_path_probe_vocab`)
+        .pluck()
+        .all() as string[];
+      if (this.#tokens.size >= maxTokenizedTexts) this.#tokens.clear();
+      this.#tokens.set(text, tokens);
+    }
+    return tokens;
   }
 
   #sync(): void {
@@ -57,6 +104,11 @@ export class PathWords {
   #create(): void {
     this.#ctx.db.exec(`
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.nellie_path_words USING fts5(word, ${tokenizer});
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.nellie_path_vocab
+        USING fts5vocab(temp, nellie_path_words, row);
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.nellie_path_probe USING fts5(word, ${tokenizer});
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.nellie_path_probe_vocab
+        USING fts5vocab(temp, nellie_path_probe, row);
       CREATE TABLE IF NOT EXISTS temp.nellie_path_files (file_id INTEGER NOT NULL);
       CREATE TEMP TRIGGER IF NOT EXISTS nellie_path_files_insert AFTER INSERT ON main.files
       BEGIN INSERT INTO nellie_path_files (file_id) VALUES (new.id); END;
