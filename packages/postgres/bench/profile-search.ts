@@ -90,11 +90,13 @@ for (const kind of selected) {
   const byLabel = new Map<string, { count: number; ms: number; rows: number }>();
   const all: Statement[] = [];
   const hits: { id: number; score: number }[][] = [];
+  const searches: { wall: number; statements: Statement[] }[] = [];
   for (let query = 0; query < queryCount; query += 1) {
     recording = [];
     const started = performance.now();
     const result = await store.searchCode(kind.request(query));
     walls.push(performance.now() - started);
+    searches.push({ wall: walls.at(-1)!, statements: recording });
     hits.push(result.map((hit) => ({ id: hit.chunkId, score: hit.score })));
     inStatements.push(recording.reduce((sum, statement) => sum + statement.ms, 0));
     for (const statement of recording) {
@@ -117,6 +119,22 @@ for (const kind of selected) {
   for (const [label, entry] of [...byLabel].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(
       `${(entry.ms / queryCount).toFixed(2).padStart(7)} ms/search  ${(entry.count / queryCount).toFixed(2).padStart(5)}×  ${(entry.ms / entry.count).toFixed(2).padStart(7)} ms each  ${(entry.rows / entry.count).toFixed(0).padStart(6)} rows  ${label}`,
+    );
+  }
+  // The slowest tenth of the searches (those that set the p95): where their time goes.
+  const slowTenth = searches.sort((a, b) => b.wall - a.wall).slice(0, Math.ceil(queryCount / 10));
+  const slowByLabel = new Map<string, { count: number; ms: number }>();
+  for (const statement of slowTenth.flatMap((search) => search.statements)) {
+    const entry = slowByLabel.get(statement.label) ?? { count: 0, ms: 0 };
+    entry.count += 1;
+    entry.ms += statement.ms;
+    slowByLabel.set(statement.label, entry);
+  }
+  const slowWall = slowTenth.reduce((sum, search) => sum + search.wall, 0) / slowTenth.length;
+  console.log(`-- its slowest ${slowTenth.length}: wall mean ${slowWall.toFixed(1)} ms`);
+  for (const [label, entry] of [...slowByLabel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 6)) {
+    console.log(
+      `${(entry.ms / slowTenth.length).toFixed(2).padStart(7)} ms/search  ${(entry.count / slowTenth.length).toFixed(2).padStart(5)}×  ${label}`,
     );
   }
   for (const statement of all.sort((a, b) => b.ms - a.ms).slice(0, Number(values.slowest))) {

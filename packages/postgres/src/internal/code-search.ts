@@ -40,6 +40,7 @@ import {
 } from '@nellie/storage/store-kit';
 import { parseInput } from '@nellie/schemas';
 import { Parameters, type Queryable } from './database.ts';
+import { globLiteralPrefix } from './glob-prefix.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { checkSearchQuery, type SearchContext } from './search-context.ts';
 import { TermDocuments } from './term-documents.ts';
@@ -281,9 +282,14 @@ export class CodeSearch {
       }
     }
     if (glob && filters.pathGlob !== undefined) {
+      // Only files under the glob's literal start come back to be matched here: all 50,000
+      // paths of a large store cost more to send and parse than to filter in the server.
+      const prefix = globLiteralPrefix(filters.pathGlob);
+      const underPrefix = prefix === '' ? '' : ` AND starts_with(path, $${ids.length + 1})`;
       const { rows } = await db.query<{ id: number; path: string }>(
-        `SELECT id, path FROM ${this.#c.s}.files WHERE true${inScope.replace('$2', '$1')}`,
-        ids,
+        `SELECT id, path FROM ${this.#c.s}.files
+         WHERE true${inScope.replace('$2', '$1')}${underPrefix}`,
+        prefix === '' ? ids : [...ids, prefix],
       );
       scope.glob = filters.pathGlob;
       scope.fileIds = rows.filter((row) => glob.matches(row.path)).map((row) => row.id);
@@ -455,6 +461,30 @@ export class CodeSearch {
       return total <= indexLimit;
     };
 
+    // The counts of the words the path-name lookup (after the levels) reads depend on the query
+    // alone: read now, beside the levels, instead of after them.
+    const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
+    const pathWords = pathTerms.filter((term) => !term.prefix).map((term) => term.token);
+    const pathPrefixes = pathTerms.filter((term) => term.prefix).map((term) => term.token);
+    const pathCounts = settledLater(
+      pathTerms.length === 0
+        ? Promise.resolve(null)
+        : Promise.all([
+            this.#prefixCounts(db, pathPrefixes),
+            this.#statistics(db, maxId, everything, pathWords),
+          ]),
+    );
+
+    // So are those of the symbol keys the named-file lookup reads.
+    const namedSymbols =
+      codeRanking.namedFileScan > 0 && isSymbolQuery(query) ? queriedSymbols(query) : [];
+    const namedKeys = [
+      ...new Set(namedSymbols.map((name) => symbolKey(name)).filter((key) => key !== null)),
+    ];
+    const namedSelective = settledLater(
+      namedKeys.length === 0 ? Promise.resolve(false) : fewMatches(namedKeys),
+    );
+
     const exact = await exactLookup;
 
     const strict = strictQueryLevels(analyzed);
@@ -600,34 +630,27 @@ export class CodeSearch {
       if (entry) entry.level = 0;
       else add(row, 0);
     }
-    if (codeRanking.namedFileScan > 0 && isSymbolQuery(query)) {
+    if (namedKeys.length > 0) {
       // Definitions in files named after the symbol, however the full-text ranking placed them.
-      const symbols = queriedSymbols(query);
-      const keys = [
-        ...new Set(symbols.map((name) => symbolKey(name)).filter((key) => key !== null)),
-      ];
-      if (keys.length > 0) {
-        const rows = await this.#newestMatches(db, {
-          tsquery: keys.map((key) => tokenTsquery(key, 'C')).join(' | '),
-          selective: await fewMatches(keys),
-          scope,
-          limit: codeRanking.namedFileScan,
-        });
-        for (const row of rows) {
-          if (byId.has(row.id) || !fileNamedAfter(row.path, symbols)) continue;
-          if (definesSymbol(row.content, symbols)) add(row, 1);
-        }
+      const rows = await this.#newestMatches(db, {
+        tsquery: namedKeys.map((key) => tokenTsquery(key, 'C')).join(' | '),
+        selective: await namedSelective,
+        scope,
+        limit: codeRanking.namedFileScan,
+      });
+      for (const row of rows) {
+        if (byId.has(row.id) || !fileNamedAfter(row.path, namedSymbols)) continue;
+        if (definesSymbol(row.content, namedSymbols)) add(row, 1);
       }
     }
-    const pathTerms = isSymbolQuery(query) ? [] : fileNamePathTerms(analyzed);
     for (const entry of matches) found.add(entry.row.id);
-    if (pathTerms.length > 0) {
+    const counts = await pathCounts;
+    if (counts !== null) {
       // Files named after a query word, as loose matches, however full-text ranking placed them.
       const level = Math.max(1, ...matches.map((entry) => entry.level));
-      const words = pathTerms.filter((term) => !term.prefix).map((term) => term.token);
-      const prefixes = pathTerms.filter((term) => term.prefix).map((term) => term.token);
-      const prefixCounts = await this.#prefixCounts(db, prefixes);
-      const wordCounts = await this.#statistics(db, maxId, everything, words);
+      const words = pathWords;
+      const prefixes = pathPrefixes;
+      const [prefixCounts, wordCounts] = counts;
       const allCommon =
         words.every((word) => wordCounts.documentFrequency(word) > common) &&
         prefixes.every((prefix) => (prefixCounts.get(prefix) ?? 0) > common);
@@ -736,11 +759,14 @@ export class CodeSearch {
         `h${index} AND count(*) FILTER (WHERE h${index}) OVER newest <= ${params.p(query.limit)}`,
     );
     // Materialised, so each query is tested once per chunk; the running counts keep each
-    // query's first `limit` matches.
+    // query's first `limit` matches. A chunk's tokens are stored out of line (TOAST) and each
+    // test of the column would fetch them again: with several queries they are fetched once,
+    // into a copy (`ts_delete` of no lexeme) that every test reads.
+    const tokens = queries.length > 1 ? `ts_delete(c.tokens, '{}'::text[]) AS tokens` : 'c.tokens';
     const { rows } = await db.query<{ id: number; hits: boolean[] }>(
       `WITH x AS MATERIALIZED (
          SELECT n.id, ${tests.join(', ')} FROM (
-           SELECT c.id, c.tokens FROM ${this.#c.s}.chunks c WHERE true${filter}
+           SELECT c.id, ${tokens} FROM ${this.#c.s}.chunks c WHERE true${filter}
            ORDER BY c.id DESC LIMIT ${window}) n)
        SELECT id, hits FROM (
          SELECT id, ARRAY[${kept.join(', ')}] AS hits FROM x
