@@ -64,15 +64,21 @@ export class TermDocuments {
       prefixes,
       scope,
       ({ words, filter, params }) =>
+        // The lexeme is worked out outside the lateral subquery, so the range on `token` is an
+        // index condition; as a function in the subquery's FROM the planner could join it after
+        // a sequential scan of every word (200–450 ms at 100k chunks instead of 2–6).
         `SELECT q.word, count(w.documents)::bigint AS words,
            coalesce(sum(w.documents), 0)::bigint AS n
-         FROM unnest(${words}::text[]) AS q(word)
+         FROM (
+           SELECT u.word,
+             coalesce((tsvector_to_array(to_tsvector(${this.#where.config}, u.word)))[1], u.word)
+               AS lexeme
+           FROM unnest(${words}::text[]) AS u(word)
+         ) q
          LEFT JOIN LATERAL (
-           SELECT t.documents FROM ${this.#where.s}.term_documents t,
-             coalesce((tsvector_to_array(to_tsvector(${this.#where.config}, q.word)))[1], q.word)
-               AS p(lexeme)
-           WHERE t.token >= p.lexeme COLLATE "C"
-             AND t.token < (p.lexeme || chr(1114111)) COLLATE "C"${filter}
+           SELECT t.documents FROM ${this.#where.s}.term_documents t
+           WHERE t.token >= q.lexeme COLLATE "C"
+             AND t.token < (q.lexeme || chr(1114111)) COLLATE "C"${filter}
            LIMIT ${params.p(prefixWordLimit + 1)}
          ) w ON true
          GROUP BY q.word`,
