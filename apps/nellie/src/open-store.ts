@@ -62,6 +62,7 @@ async function openPostgresStore(
     connectionString: settings.database!,
     schema: settings.databaseSchema,
     maxConnections: settings.databaseMaxConnections,
+    idleConnectionSeconds: settings.databaseIdleConnectionSeconds,
     vectorIndex: settings.databaseVectorIndex,
     ...(settings.databaseVectorIndexDir === undefined
       ? {}

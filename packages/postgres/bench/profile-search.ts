@@ -5,7 +5,10 @@
  * Usage: profile-search.ts <chunks> <connection string> <schema> [--queries N]
  * [--vector-index-dir <dir>] [--kind hybrid] [--hits FILE] [--slowest N]. `--hits` writes every
  * search's hits (chunk ids and scores) as JSON, to compare two versions of the code; `--slowest`
- * prints the N slowest statements with their parameters, to EXPLAIN them.
+ * prints the N slowest statements with their parameters, to EXPLAIN them. `--idle-ms N` lets
+ * the pool close connections idle for N ms and waits longer than that before each search, so
+ * every search starts on new connections (new server backends), as the first search after a
+ * quiet spell longer than the pool's idle timeout does.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,13 +26,22 @@ const { positionals, values } = parseArgs({
     kind: { type: 'string', default: 'hybrid' },
     hits: { type: 'string' },
     slowest: { type: 'string', default: '0' },
+    'idle-ms': { type: 'string' },
   },
 });
 const [size, connectionString, schema] = positionals;
 const queryCount = Number(values.queries);
-if (!size || !connectionString || !schema || !Number.isInteger(queryCount) || queryCount < 1) {
+const idleMs = values['idle-ms'] === undefined ? null : Number(values['idle-ms']);
+if (
+  !size ||
+  !connectionString ||
+  !schema ||
+  !Number.isInteger(queryCount) ||
+  queryCount < 1 ||
+  (idleMs !== null && !(Number.isInteger(idleMs) && idleMs > 0))
+) {
   throw new Error(
-    'Usage: profile-search.ts <chunks> <connection string> <schema> [--queries N] [--vector-index-dir DIR] [--kind LABEL] [--hits FILE] [--slowest N]',
+    'Usage: profile-search.ts <chunks> <connection string> <schema> [--queries N] [--vector-index-dir DIR] [--kind LABEL] [--hits FILE] [--slowest N] [--idle-ms N]',
   );
 }
 const kinds = searchKinds(querySet(queryCount), { keywordOnly: false });
@@ -70,7 +82,9 @@ pg.Pool.prototype.query = function timedQuery(this: pg.Pool, ...args: unknown[])
 } as typeof pg.Pool.prototype.query;
 
 const store = await createPostgresStore({
-  connectionString,
+  ...(idleMs === null
+    ? { connectionString }
+    : { pool: new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: idleMs }) }),
   schema,
   embedding: benchModel,
   memoryIndex: { threads: 0 },
@@ -92,6 +106,7 @@ for (const kind of selected) {
   const hits: { id: number; score: number }[][] = [];
   const searches: { wall: number; statements: Statement[] }[] = [];
   for (let query = 0; query < queryCount; query += 1) {
+    if (idleMs !== null) await new Promise((resolve) => setTimeout(resolve, idleMs + 100));
     recording = [];
     const started = performance.now();
     const result = await store.searchCode(kind.request(query));

@@ -49,6 +49,14 @@ export const postgresStoreOptionsSchema = z.strictObject({
   vectorIndexDir: z.string().min(1).max(4096).optional(),
   /** Connections in the pool the store creates from `connectionString`. */
   maxConnections: z.number().int().min(1).max(100).default(10),
+  /**
+   * Seconds a connection of the pool made from `connectionString` stays open unused before it
+   * is closed; 0 keeps it until the store closes. A search on new connections takes about twice
+   * as long as on used ones (each is a new server process: empty catalog caches and, without
+   * huge pages, a first touch of every shared-buffer page it reads), so searches minutes apart
+   * should find them open.
+   */
+  idleConnectionSeconds: z.number().int().min(0).max(86_400).default(600),
   /** Longest accepted query text. */
   maxQueryLength: z.number().int().min(16).max(1_000_000).default(limits.queryLength),
 });

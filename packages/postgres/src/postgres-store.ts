@@ -186,7 +186,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const ownsPool = givenPool === undefined;
   const pool =
     givenPool ??
-    new pg.Pool({ connectionString: parsed.connectionString, max: parsed.maxConnections });
+    new pg.Pool({
+      connectionString: parsed.connectionString,
+      max: parsed.maxConnections,
+      idleTimeoutMillis: parsed.idleConnectionSeconds * 1000,
+    });
   if (ownsPool) {
     // An idle connection that breaks must not crash the process; the next query reconnects.
     pool.on('error', (error) =>

@@ -84,6 +84,25 @@ describe('PostgreSQL store: repositories as the server uses them', () => {
     expect(store.poolStatus()).toMatchObject({ waiting: 0, max: 2 });
     expect(store.poolStatus().total).toBeGreaterThanOrEqual(1);
   });
+
+  it('closes a connection left unused for idleConnectionSeconds, and keeps it until then', async () => {
+    const connectionString = inject('postgresWithoutPgvector');
+    const schema = freshSchema();
+    await using closing = await createPostgresStore({
+      connectionString,
+      schema,
+      idleConnectionSeconds: 1,
+    });
+    await using keeping = await createPostgresStore({ connectionString, schema });
+    await Promise.all([closing.listRepositories(), keeping.listRepositories()]);
+    expect(closing.poolStatus().total).toBeGreaterThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(closing.poolStatus().total).toBe(0);
+    expect(keeping.poolStatus().total).toBeGreaterThanOrEqual(1);
+    await expect(
+      createPostgresStore({ connectionString, schema, idleConnectionSeconds: -1 }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: /idleConnectionSeconds/ });
+  });
 });
 
 describe('PostgreSQL store: leases shared by several servers', () => {

@@ -128,6 +128,17 @@ export const settingTable = {
     allowed: 'an integer from 1 to 100',
     description: 'Connections each Nellie process keeps open to PostgreSQL at most.',
   }),
+  databaseIdleConnectionSeconds: setting({
+    schema: z.number().int().min(0).max(86_400),
+    default: 600,
+    flag: '--database-idle-connection-seconds <n>',
+    env: ['NELLIE_DATABASE_IDLE_CONNECTION_SECONDS'],
+    kind: 'integer',
+    group: 'store',
+    allowed: 'an integer from 0 to 86400',
+    description:
+      'Seconds an unused PostgreSQL connection stays open (0: until the process stops); a search on new connections takes about twice as long.',
+  }),
   databaseVectorIndex: setting({
     schema: z.enum(['auto', 'pgvector', 'memory']),
     default: 'auto',
