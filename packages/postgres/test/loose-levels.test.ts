@@ -1,6 +1,7 @@
 import { codeRanking } from '@nellie/storage/store-kit';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createPostgresStore } from '../src/index.ts';
+import { fileInfo } from './file-info.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const servers = [
@@ -20,14 +21,7 @@ describe.each(servers)('loose full-text levels on $engine', ({ connectionString 
   it('finds older chunks by a rare query word when a common one matches more than a level scores', async () => {
     await using store = await createPostgresStore({ connectionString, schema: freshSchema() });
     const repo = await store.upsertRepository({ rootPath: '/work/projects/app' });
-    const file = (path: string) => ({
-      path,
-      language: 'typescript',
-      size: 1,
-      mtimeMs: 1,
-      contentHash: path,
-    });
-    await store.writeFile(repo.id, file('src/accounts/balance.ts'), [
+    await store.writeFile(repo.id, fileInfo('src/accounts/balance.ts'), [
       {
         startLine: 1,
         endLine: 3,
@@ -39,7 +33,7 @@ describe.each(servers)('loose full-text levels on $engine', ({ connectionString 
     for (let index = 0; index < 3; index += 1) {
       await store.writeFile(
         repo.id,
-        file(`src/ui/panel-${index}.ts`),
+        fileInfo(`src/ui/panel-${index}.ts`),
         Array.from({ length: 10 }, (_, line) => ({
           startLine: line * 3 + 1,
           endLine: line * 3 + 3,

@@ -2,20 +2,13 @@ import { codeRanking } from '@nellie/storage/store-kit';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createPostgresStore } from '../src/index.ts';
 import { postgresFullText } from '../src/internal/code-search.ts';
+import { fileInfo } from './file-info.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const servers = [
   { engine: 'PostgreSQL', connectionString: inject('postgresWithoutPgvector') },
   { engine: 'PGlite', connectionString: inject('postgresWithPgvector') },
 ];
-
-const file = (path: string) => ({
-  path,
-  language: 'typescript',
-  size: 1,
-  mtimeMs: 1,
-  contentHash: path,
-});
 
 describe.each(servers)(
   'selective levels asking for their newest matches first on $engine',
@@ -41,7 +34,7 @@ describe.each(servers)(
       await using store = await createPostgresStore({ connectionString, schema: freshSchema() });
       const repo = await store.upsertRepository({ rootPath: '/work/projects/shop' });
       const write = (path: string, content: string) =>
-        store.writeFile(repo.id, file(path), [{ startLine: 1, endLine: 1, content }]);
+        store.writeFile(repo.id, fileInfo(path), [{ startLine: 1, endLine: 1, content }]);
       // "upload" in 24 older chunks, none of the 12 newest; "retry" spread over all of them.
       for (let index = 0; index < 36; index += 1) {
         const words = [index < 24 ? 'upload' : 'render', index % 3 === 0 ? 'retry' : 'cache'];
