@@ -127,8 +127,18 @@ async function warmUp(server: Server, options: LoadOptions): Promise<void> {
   const deadline = performance.now() + 600_000;
   const wanted = options.modelDir === null ? 'keyword' : 'hybrid';
   for (let query = 0; ; query += 1) {
-    const { ok, mode } = await search(server, options.texts[query % options.texts.length]!);
-    if (ok && mode === wanted) break;
+    const answer = await search(server, options.texts[query % options.texts.length]!).catch(
+      (error: unknown) => {
+        if (server.child.exitCode !== null || server.child.signalCode !== null) {
+          throw new Error(
+            `${server.url} exited (${server.child.exitCode ?? server.child.signalCode}) while warming up:\n${server.stderr()}`,
+            { cause: error },
+          );
+        }
+        return { ok: false, mode: undefined };
+      },
+    );
+    if (answer.ok && answer.mode === wanted) break;
     if (performance.now() > deadline) {
       throw new Error(
         `${server.url} did not answer a ${wanted} search within 10 minutes:\n${server.stderr()}`,
