@@ -4,6 +4,7 @@ import { createPostgresStore } from '../src/index.ts';
 import type { Queryable } from '../src/internal/database.ts';
 import { textConfig } from '../src/internal/schema.ts';
 import { TermDocuments } from '../src/internal/term-documents.ts';
+import { fileInfo } from './file-info.ts';
 import { freshSchema } from './pglite-server.ts';
 
 const connectionString = inject('postgresWithoutPgvector');
@@ -29,14 +30,7 @@ describe('word counts read from term_documents', () => {
     await using store = await createPostgresStore({ connectionString, schema });
     const repository = await store.upsertRepository({ rootPath: '/work/projects/shop' });
     repositoryId = repository.id;
-    const file = {
-      path: 'src/cart.ts',
-      language: 'typescript',
-      size: 1,
-      mtimeMs: 1,
-      contentHash: 'a',
-    };
-    await store.writeFile(repository.id, file, [
+    await store.writeFile(repository.id, fileInfo('src/cart.ts'), [
       { startLine: 1, endLine: 1, symbolName: null, content: 'filename filepath' },
       { startLine: 2, endLine: 2, symbolName: null, content: 'filename modules' },
     ]);
