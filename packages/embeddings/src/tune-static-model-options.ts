@@ -73,7 +73,7 @@ export const tuneStaticModelOptionsSchema = z.object({
    * table is the element-wise mean of theirs (and so are trained query weights). Each run takes
    * as long as one tuning; several average out the seed's noise (see the package README's log).
    */
-  seeds: z.number().int().min(1).max(16).default(1),
+  seeds: z.number().int().min(1).max(16).default(3),
   /** Query tokens kept per pair (after the teacher's tokenizer). */
   maxQueryTokens: z.number().int().min(4).max(4096).default(64),
   /** Code tokens kept per pair; the embedder's default window is 256. */

@@ -83,7 +83,15 @@ async function writeTinyStaticModel(dir: string): Promise<void> {
   );
 }
 
-const tiny = { epochs: 3, batchSize: 16, learningRate: 0.2, temperature: 0.1, seed: 7 } as const;
+/** One run per tuning keeps most tests about a single run; the default of three is tested apart. */
+const tiny = {
+  epochs: 3,
+  batchSize: 16,
+  learningRate: 0.2,
+  temperature: 0.1,
+  seed: 7,
+  seeds: 1,
+} as const;
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'nellie-tune-'));
@@ -241,6 +249,16 @@ describe('tuneStaticModel', () => {
     expect(existsSync(path.join(soupDir, '.tune-checkpoint'))).toBe(false);
     await using embedder = await createStaticEmbedder({ modelDir: soupDir });
     expect(embedder.modelId).toBe(soup.modelId);
+
+    const { seeds: _oneRun, ...defaultRuns } = tiny;
+    const byDefault = await tuneStaticModel({
+      ...defaultRuns,
+      modelDir: baseDir,
+      outDir: path.join(workDir, 'default-seeds'),
+      pairs,
+    });
+    expect(byDefault.seeds).toEqual([7, 8, 9]);
+    expect(byDefault.steps).toBe(3 * result.steps);
 
     await expectCode(
       tuneStaticModel({ ...soupOptions, seeds: 0, outDir: path.join(workDir, 'no-seeds') }),

@@ -402,7 +402,7 @@ export function commandTable(): readonly (CommandSpec | CommandGroupSpec)[] {
             ),
             option(
               '--seeds <n>',
-              'tuning: tune n times (seeds --seed, --seed + 1, …) and write the mean table (default 1)',
+              'tuning: tune n times (seeds --seed, --seed + 1, …) and write the mean table (default 3)',
             ),
             option('--overwrite', 'replace a static model already in --out'),
             json('print the result as JSON'),
