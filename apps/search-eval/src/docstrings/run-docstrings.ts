@@ -9,6 +9,7 @@ import type { TextPreparation } from '@nellie/embeddings';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bootstrapInterval, formatInterval } from '../bootstrap.ts';
 import { createNellieEngine, type SearchMode } from '../nellie-engine.ts';
 import { npmInstallOnce } from '../npm-install.ts';
 import { summarise, type QualitySummary } from '../rank-metrics.ts';
@@ -222,6 +223,12 @@ export function formatDocstringsReport(run: DocstringsRun, verbose: boolean): st
     `${run.packages} packages (${run.packagesWithQueries} with queries), ${run.files} files, ${run.chunks} chunks, indexed in ${run.indexSeconds.toFixed(1)} s, query p50 ${run.queryP50Ms.toFixed(1)} ms, p95 ${run.queryP95Ms.toFixed(1)} ms (in-process)`,
     `${summary.queries} queries  MRR@10 ${summary.mrrAt10.toFixed(3)}  hit@1 ${summary.hitAt1.toFixed(3)}  hit@5 ${summary.hitAt5.toFixed(3)}  hit@10 ${summary.hitAt10.toFixed(3)}  (MRR@10 mean over packages ${run.mrrAt10ByPackageMean.toFixed(3)})`,
   ];
+  const reciprocalRanks = run.results.map(({ rank }) =>
+    rank !== null && rank <= 10 ? 1 / rank : 0,
+  );
+  lines.push(
+    `MRR@10 95% interval, queries resampled: ${formatInterval(bootstrapInterval([reciprocalRanks]))}`,
+  );
   if (run.unavailable.length > 0) lines.push(`unavailable: ${run.unavailable.join(', ')}`);
   if (run.variants) {
     lines.push('', 'setting variants (same index)', '  MRR@10  hit@10  settings');

@@ -1,6 +1,7 @@
 /** Turns a semble run into the plain-text table `pnpm eval` prints. */
+import { bootstrapInterval, formatInterval, pairedBootstrap } from '../bootstrap.ts';
 import type { SembleRun } from './run-semble.ts';
-import type { PeerSummary } from './summary.ts';
+import type { PeerSummary, RepoResult } from './summary.ts';
 
 /** Peers shown beside each repository; every published peer appears in the summary block. */
 const peerColumns = ['semble-hybrid', 'semble-bm25-ranked', 'cre-hybrid', 'bm25-raw'] as const;
@@ -127,6 +128,9 @@ export function formatSembleReport(run: SembleRun): string {
   for (const peer of [...summary.peers].sort((a, b) => b.ndcgAt10 - a.ndcgAt10)) {
     lines.push(formatPeer(peer));
   }
+  lines.push(
+    `NDCG@10 95% interval, queries resampled within each repository: ${formatInterval(bootstrapInterval(queryScores(run.results)))}`,
+  );
 
   lines.push('', 'by language (NDCG@10, mean over repositories)');
   for (const [language, entry] of Object.entries(summary.byLanguage)) {
@@ -138,18 +142,31 @@ export function formatSembleReport(run: SembleRun): string {
   return lines.join('\n');
 }
 
-/** One line per setting variant, best NDCG@10 first. */
+/** Each repository's per-query NDCG@10, the scores the figure is the mean of means of. */
+function queryScores(results: readonly RepoResult[]): number[][] {
+  return results.map((repo) => repo.queries.map((query) => query.ndcgAt10));
+}
+
+/**
+ * One line per setting variant, best NDCG@10 first, with the 95% interval of its difference from
+ * the defaults on the same queries (a paired bootstrap).
+ */
 function formatVariants(variants: NonNullable<SembleRun['variants']>): string {
+  const defaults = queryScores(variants[0]!.results);
   const lines = [
-    `setting variants (same index; NDCG@10)`,
-    `  NDCG@10  ${categories.map((name) => name.slice(0, 4).padStart(5)).join('  ')}  settings`,
+    `setting variants (same index; NDCG@10; vs defaults: 95% interval of the difference)`,
+    `  NDCG@10  ${categories.map((name) => name.slice(0, 4).padStart(5)).join('  ')}  ${'vs defaults'.padEnd(18)}  settings`,
   ];
   for (const variant of [...variants].sort((a, b) => b.summary.ndcgAt10 - a.summary.ndcgAt10)) {
     const byCategory = categories.map((name) =>
       score(variant.summary.byCategory[name]).padStart(5),
     );
+    const difference = formatInterval(
+      pairedBootstrap(defaults, queryScores(variant.results)),
+      true,
+    );
     lines.push(
-      `  ${variant.summary.ndcgAt10.toFixed(3).padStart(7)}  ${byCategory.join('  ')}  ${variant.label}`,
+      `  ${variant.summary.ndcgAt10.toFixed(3).padStart(7)}  ${byCategory.join('  ')}  ${difference.padEnd(18)}  ${variant.label}`,
     );
   }
   return lines.join('\n');
