@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstRelevantRank, summarise } from './rank-metrics.ts';
+import { firstRelevantRank, reciprocalRanksAt10, summarise } from './rank-metrics.ts';
 
 describe('search quality metrics', () => {
   const hits = [
@@ -22,5 +22,9 @@ describe('search quality metrics', () => {
       hitAt5: 0.5,
       hitAt10: 0.5,
     });
+  });
+
+  it('gives each query its reciprocal rank, nothing past rank 10', () => {
+    expect(reciprocalRanksAt10([1, 4, null, 10, 11])).toEqual([1, 0.25, 0, 0.1, 0]);
   });
 });

@@ -43,15 +43,18 @@ export interface QualitySummary {
   hitAt10: number;
 }
 
+/** Each query's reciprocal rank, 0 beyond rank 10: the scores MRR@10 is the mean of. */
+export function reciprocalRanksAt10(ranks: readonly (number | null)[]): number[] {
+  return ranks.map((rank) => (rank !== null && rank <= 10 ? 1 / rank : 0));
+}
+
 export function summarise(ranks: readonly (number | null)[]): QualitySummary {
   const count = ranks.length || 1;
   const within = (k: number): number =>
     ranks.filter((rank) => rank !== null && rank <= k).length / count;
   return {
     queries: ranks.length,
-    mrrAt10:
-      ranks.reduce<number>((sum, rank) => sum + (rank !== null && rank <= 10 ? 1 / rank : 0), 0) /
-      count,
+    mrrAt10: reciprocalRanksAt10(ranks).reduce((sum, value) => sum + value, 0) / count,
     hitAt1: within(1),
     hitAt5: within(5),
     hitAt10: within(10),

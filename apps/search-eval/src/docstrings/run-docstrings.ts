@@ -9,10 +9,10 @@ import type { TextPreparation } from '@nellie/embeddings';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapInterval, formatInterval } from '../bootstrap.ts';
+import { bootstrapInterval, formatInterval, pairedBootstrap } from '../bootstrap.ts';
 import { createNellieEngine, type SearchMode } from '../nellie-engine.ts';
 import { npmInstallOnce } from '../npm-install.ts';
-import { summarise, type QualitySummary } from '../rank-metrics.ts';
+import { reciprocalRanksAt10, summarise, type QualitySummary } from '../rank-metrics.ts';
 import { hitCoversTarget, type ScoredHit } from '../semble/scoring.ts';
 import { withVariant, type SettingVariant } from '../setting-variants.ts';
 import { mean, percentile } from '../stats.ts';
@@ -70,7 +70,15 @@ export interface DocstringsRun {
   mrrAt10ByPackageMean: number;
   results: DocQueryResult[];
   /** With `variants`: each variant's figures (the first is the defaults, as above). */
-  variants?: { label: string; summary: QualitySummary; mrrAt10ByPackageMean: number }[];
+  variants?: DocstringsVariant[];
+}
+
+export interface DocstringsVariant {
+  label: string;
+  summary: QualitySummary;
+  mrrAt10ByPackageMean: number;
+  /** Each query's rank (null: not in the top 10), in the order of `results`. */
+  ranks: (number | null)[];
 }
 
 type SearchEngine = Awaited<ReturnType<typeof createNellieEngine>>;
@@ -197,11 +205,15 @@ export async function runDocstrings(options: DocstringsRunOptions): Promise<Docs
       results,
       ...(variants.length > 1
         ? {
-            variants: variants.map((variant, index) => ({
-              label: variant.label,
-              summary: summarise(variantResults[index]!.map((result) => result.rank)),
-              mrrAt10ByPackageMean: mrrByPackageMean(variantResults[index]!),
-            })),
+            variants: variants.map((variant, index) => {
+              const ranks = variantResults[index]!.map((result) => result.rank);
+              return {
+                label: variant.label,
+                summary: summarise(ranks),
+                mrrAt10ByPackageMean: mrrByPackageMean(variantResults[index]!),
+                ranks,
+              };
+            }),
           }
         : {}),
     };
@@ -215,6 +227,28 @@ function sha12(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
+/**
+ * One line per setting variant, best MRR@10 first, with the 95% interval of its difference from
+ * the defaults on the same queries (a paired bootstrap).
+ */
+function formatVariants(variants: readonly DocstringsVariant[]): string {
+  const defaults = [reciprocalRanksAt10(variants[0]!.ranks)];
+  const lines = [
+    'setting variants (same index; MRR@10; vs defaults: 95% interval of the difference)',
+    `  MRR@10  hit@10  ${'vs defaults'.padEnd(18)}  settings`,
+  ];
+  for (const variant of [...variants].sort((a, b) => b.summary.mrrAt10 - a.summary.mrrAt10)) {
+    const difference = formatInterval(
+      pairedBootstrap(defaults, [reciprocalRanksAt10(variant.ranks)]),
+      true,
+    );
+    lines.push(
+      `  ${variant.summary.mrrAt10.toFixed(3).padStart(6)}  ${variant.summary.hitAt10.toFixed(3).padStart(6)}  ${difference.padEnd(18)}  ${variant.label}`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function formatDocstringsReport(run: DocstringsRun, verbose: boolean): string {
   const mode = run.mode === 'hybrid' ? `hybrid (${run.modelId ?? 'model'})` : 'keyword-only';
   const { summary } = run;
@@ -223,21 +257,12 @@ export function formatDocstringsReport(run: DocstringsRun, verbose: boolean): st
     `${run.packages} packages (${run.packagesWithQueries} with queries), ${run.files} files, ${run.chunks} chunks, indexed in ${run.indexSeconds.toFixed(1)} s, query p50 ${run.queryP50Ms.toFixed(1)} ms, p95 ${run.queryP95Ms.toFixed(1)} ms (in-process)`,
     `${summary.queries} queries  MRR@10 ${summary.mrrAt10.toFixed(3)}  hit@1 ${summary.hitAt1.toFixed(3)}  hit@5 ${summary.hitAt5.toFixed(3)}  hit@10 ${summary.hitAt10.toFixed(3)}  (MRR@10 mean over packages ${run.mrrAt10ByPackageMean.toFixed(3)})`,
   ];
-  const reciprocalRanks = run.results.map(({ rank }) =>
-    rank !== null && rank <= 10 ? 1 / rank : 0,
-  );
+  const reciprocalRanks = reciprocalRanksAt10(run.results.map(({ rank }) => rank));
   lines.push(
     `MRR@10 95% interval, queries resampled: ${formatInterval(bootstrapInterval([reciprocalRanks]))}`,
   );
   if (run.unavailable.length > 0) lines.push(`unavailable: ${run.unavailable.join(', ')}`);
-  if (run.variants) {
-    lines.push('', 'setting variants (same index)', '  MRR@10  hit@10  settings');
-    for (const variant of [...run.variants].sort((a, b) => b.summary.mrrAt10 - a.summary.mrrAt10)) {
-      lines.push(
-        `  ${variant.summary.mrrAt10.toFixed(3).padStart(6)}  ${variant.summary.hitAt10.toFixed(3).padStart(6)}  ${variant.label}`,
-      );
-    }
-  }
+  if (run.variants) lines.push('', formatVariants(run.variants));
   if (verbose) {
     for (const result of run.results) {
       if (result.rank === 1) continue;
